@@ -1,0 +1,11 @@
+"""SQLModel tables, one module per aggregate, and the queries over them.
+
+Importing this package registers every table on ``SQLModel.metadata`` (Alembic's target).
+Query functions take the session first and everything else by keyword; they flush but never
+commit: the caller owns the transaction (one per user action).
+"""
+
+from models import accounts, audit, fsm, outbox, people  # noqa: F401  (register tables)
+from models.base import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,59 @@
+"""The one ``build_dispatcher()``: production and tests run the same middlewares and routers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import LocaleMiddleware
+from bot.middlewares import ActorMiddleware, DbSessionMiddleware
+from bot.settings import Settings
+from governance.clock import Clock
+from handlers import (
+    accounts,
+    approvals,
+    errors,
+    fallback,
+    invitations,
+    registration,
+    start,
+    units,
+    users,
+)
+
+
+def build_dispatcher(
+    *,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    storage: BaseStorage,
+    i18n: I18n,
+    feed_probe: Callable[[str], Any],
+    after_commit: Callable[[], None] | None = None,
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage, settings=settings, clock=clock, i18n=i18n, feed_probe=feed_probe
+    )
+    dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
+    dp.update.outer_middleware(ActorMiddleware(admin_ids=settings.admin_ids, clock=clock))
+    # Order matters: /start, /help and /cancel work from any dialog step; catch-alls go last.
+    dp.include_routers(
+        errors.router,
+        start.router,
+        units.router,
+        invitations.router,
+        users.router,
+        registration.router,
+        accounts.router,
+        approvals.router,
+        fallback.router,
+    )
+    return dp

@@ -1,0 +1,76 @@
+"""aiogram FSM storage in our own database, used when no Redis is configured.
+
+Dialog state must survive a restart (a half-filled registration form is work a civil servant
+does not want to repeat), and the embedded default has no Redis, so the state lives in the
+``dialog_states`` table next to everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from models.fsm import DialogState
+
+
+def storage_key(key: StorageKey) -> str:
+    parts = [str(key.bot_id), str(key.chat_id), str(key.user_id)]
+    if key.thread_id:
+        parts.append(f"t{key.thread_id}")
+    if key.business_connection_id:
+        parts.append(f"b{key.business_connection_id}")
+    parts.append(key.destiny)
+    return ":".join(parts)
+
+
+class DatabaseStorage(BaseStorage):
+    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+
+    async def _load(self, session: AsyncSession, key: StorageKey) -> DialogState:
+        row = await session.get(DialogState, storage_key(key))
+        if row is None:
+            row = DialogState(key=storage_key(key), data={}, updated_at=self._clock.now())
+        return row
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        async with self._sessionmaker() as session:
+            row = await self._load(session, key)
+            row.state, row.updated_at = value, self._clock.now()
+            await self._store(session, row)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        async with self._sessionmaker() as session:
+            row = await session.get(DialogState, storage_key(key))
+            return row.state if row else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        async with self._sessionmaker() as session:
+            row = await self._load(session, key)
+            row.data, row.updated_at = dict(data), self._clock.now()
+            await self._store(session, row)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        async with self._sessionmaker() as session:
+            row = await session.get(DialogState, storage_key(key))
+            return dict(row.data) if row else {}
+
+    async def _store(self, session: AsyncSession, row: DialogState) -> None:
+        if row.state is None and not row.data:
+            existing = await session.get(DialogState, row.key)
+            if existing is not None:
+                await session.delete(existing)
+        else:
+            await session.merge(row)
+        await session.commit()
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,84 @@
+"""Per-update dependencies: a database session and the acting person.
+
+Both run as outer middlewares on every update, inside aiogram's ``ErrorsMiddleware``: an
+exception rolls the session back before the error handler answers, so a refused or failed
+action changes nothing (one transaction per user action).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Chat, TelegramObject
+from aiogram.types import User as TgUser
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from handlers.render import locale_for
+from models import people
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Open one session per update; commit when the handler returns, roll back if it raises."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.after_commit = after_commit
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessionmaker() as session:
+            data["session"] = session
+            try:
+                result = await handler(event, data)
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+        if self.after_commit is not None:
+            self.after_commit()  # e.g. wake the outbox sender for what this update queued
+        return result
+
+
+class ActorMiddleware(BaseMiddleware):
+    """Load (in private chats: create) the person acting, and bootstrap ``ADMIN_IDS``.
+
+    Handlers receive ``user`` (our row) and ``actor`` (what the permission rules need). Group
+    chatter does not create people: only private contact or a button press does.
+    """
+
+    def __init__(self, *, admin_ids: list[int], clock: Clock) -> None:
+        self.admin_ids = frozenset(admin_ids)
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        session: AsyncSession = data["session"]
+        data["user"], data["actor"] = None, None
+        if tg_user is not None and not tg_user.is_bot:
+            now = self.clock.now()
+            user = await people.get_user_by_telegram_id(session, tg_user.id)
+            if user is not None or chat is None or chat.type == "private":
+                user, _ = await people.upsert_person(
+                    session,
+                    telegram_id=tg_user.id,
+                    name=tg_user.full_name,
+                    username=tg_user.username,
+                    locale=locale_for(tg_user.language_code),
+                    now=now,
+                )
+                if tg_user.id in self.admin_ids:
+                    await people.bootstrap_admin(session, telegram_id=tg_user.id, now=now)
+                data["user"] = user
+                data["actor"] = await people.actor_for(session, user)
+        return await handler(event, data)

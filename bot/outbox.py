@@ -1,0 +1,191 @@
+"""The one sender of queued messages, within Telegram's limits.
+
+Limits honoured: about 30 messages per second overall, one per second per private chat,
+20 per minute per group; a 429 postpones that chat by ``retry_after``; server and network
+errors retry with exponential backoff; a chat that blocked the bot is given up (recorded).
+Delivery is at-least-once: a row is marked sent right after Telegram accepts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from loguru import logger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import DEFAULT_LOCALE
+from governance.clock import Clock
+from models import outbox, people
+from models.outbox import OutboxMessage, OutboxStatus
+
+Renderer = Callable[[dict[str, Any]], tuple[str, InlineKeyboardMarkup | None]]
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class RateLimits:
+    global_per_second: int = 30
+    private_interval: float = 1.0
+    group_per_minute: int = 20
+
+
+@dataclass
+class _Pacer:
+    """Remembers recent sends (monotonic seconds) to keep under the limits."""
+
+    limits: RateLimits
+    recent: deque[float] = field(default_factory=deque)
+    per_chat: dict[int, deque[float]] = field(default_factory=dict)
+
+    def allowed(self, chat_id: int, now: float) -> bool:
+        while self.recent and now - self.recent[0] >= 1.0:
+            self.recent.popleft()
+        if len(self.recent) >= self.limits.global_per_second:
+            return False
+        sent = self.per_chat.setdefault(chat_id, deque())
+        window = 60.0 if chat_id < 0 else self.limits.private_interval
+        while sent and now - sent[0] >= window:
+            sent.popleft()
+        cap = self.limits.group_per_minute if chat_id < 0 else 1
+        return len(sent) < cap
+
+    def note(self, chat_id: int, now: float) -> None:
+        self.recent.append(now)
+        self.per_chat.setdefault(chat_id, deque()).append(now)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        i18n: I18n,
+        renderers: dict[str, Renderer],
+        interval: float = 1.0,
+        limits: RateLimits | None = None,
+    ) -> None:
+        self.bot, self.sessionmaker, self.clock, self.i18n = bot, sessionmaker, clock, i18n
+        self.renderers = renderers
+        self.interval = interval
+        self.pacer = _Pacer(limits or RateLimits())
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Ask for an immediate pass (after a commit that queued something)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.send_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
+
+    async def send_due(self, limit: int = 100) -> int:
+        """Send what is due and allowed now; return how many were sent."""
+        async with self.sessionmaker() as session:
+            due = await outbox.due_messages(session, now=self.clock.now(), limit=limit)
+        sent = 0
+        loop = asyncio.get_running_loop()
+        for message in due:
+            if not self.pacer.allowed(message.chat_id, loop.time()):
+                continue
+            self.pacer.note(message.chat_id, loop.time())
+            if await self._deliver(message):
+                sent += 1
+        return sent
+
+    async def _locale(self, session: AsyncSession, chat_id: int) -> str:
+        if chat_id < 0:
+            return DEFAULT_LOCALE
+        user = await people.get_user_by_telegram_id(session, chat_id)
+        return user.locale if user else DEFAULT_LOCALE
+
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        async with self.sessionmaker() as session:
+            row = await session.get(OutboxMessage, message.id)
+            if row is None or row.status != OutboxStatus.PENDING.value:
+                return False
+            now = self.clock.now()
+            renderer = self.renderers.get(row.kind)
+            if renderer is None:
+                await outbox.mark_final(
+                    session, message=row, status=OutboxStatus.FAILED, now=now,
+                    error=f"no renderer for kind {row.kind!r}",
+                )
+                await session.commit()
+                return False
+            try:
+                with self.i18n.use_locale(await self._locale(session, row.chat_id)):
+                    text, markup = renderer(row.params)
+                sent = await self.bot.send_message(row.chat_id, text, reply_markup=markup)
+            except TelegramRetryAfter as exc:
+                until = now + timedelta(seconds=exc.retry_after)
+                await outbox.postpone_chat(session, chat_id=row.chat_id, until=until)
+                logger.warning("429 for chat {}: retry after {} s", row.chat_id, exc.retry_after)
+            except TelegramForbiddenError as exc:
+                await outbox.mark_final(
+                    session, message=row, status=OutboxStatus.GAVE_UP, now=now, error=str(exc)
+                )
+                logger.warning("chat {} blocked the bot; message {} given up", row.chat_id, row.id)
+            except TelegramBadRequest as exc:
+                gone = "chat not found" in str(exc).lower()
+                await outbox.mark_final(
+                    session, message=row,
+                    status=OutboxStatus.GAVE_UP if gone else OutboxStatus.FAILED,
+                    now=now, error=str(exc),
+                )
+                logger.error("message {} refused by Telegram: {}", row.id, exc)
+            except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as exc:
+                if row.attempts + 1 >= MAX_ATTEMPTS:
+                    await outbox.mark_final(
+                        session, message=row, status=OutboxStatus.FAILED, now=now, error=str(exc)
+                    )
+                else:
+                    delay = timedelta(seconds=min(3600, 2 ** (row.attempts + 1)))
+                    await outbox.mark_retry(
+                        session, message=row, after=delay, now=now, error=str(exc)
+                    )
+                logger.warning("message {} not sent yet: {}", row.id, exc)
+            else:
+                await outbox.mark_sent(session, message=row, now=now, message_id=sent.message_id)
+                await session.commit()
+                return True
+            await session.commit()
+            return False

@@ -1,0 +1,151 @@
+"""All configuration, read once from the environment and ``.env`` (pydantic-settings).
+
+A missing or malformed setting stops start-up with one line naming the variable and how to fix
+it (see :func:`load_settings`); nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from governance.errors import ConfigurationError
+
+_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
+
+#: How to fix each setting, shown when it is missing or malformed.
+HINTS: dict[str, str] = {
+    "BOT_TOKEN": "向 @BotFather 申请机器人令牌，形如 123456789:AAE...，写入 .env 的 BOT_TOKEN",
+    "ADMIN_IDS": "填写管理员的 Telegram 数字 ID，多个用逗号分隔，如 ADMIN_IDS=11111,22222",
+    "DATABASE_URL": "如 sqlite+aiosqlite:///data/bot.db 或 postgresql+asyncpg://user@host/db",
+    "REDIS_URL": "如 redis://127.0.0.1:6379/0；不用 Redis 时留空",
+    "TELEGRAM_API_BASE": "本地 Bot API 服务器地址，如 http://127.0.0.1:8081；不用时留空",
+    "TIMEZONE": "IANA 时区名，如 Asia/Shanghai",
+    "ALERT_CHAT_ID": "管理员预警群的数字 ID（群组为负数），如 -1001234567890",
+    "LOG_LEVEL": "DEBUG、INFO、WARNING 或 ERROR",
+    "LOG_JSON": "true 或 false",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; ``.env.example`` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    redis_url: str | None = None
+    telegram_api_base: str | None = None
+    timezone: str = "Asia/Shanghai"
+    alert_chat_id: int | None = None
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    feed_check_timeout: float = Field(default=15.0, gt=0, le=120)
+    feed_max_bytes: int = Field(default=5_000_000, ge=10_000)
+    allow_private_feeds: bool = False
+    feed_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    polling_timeout: int = Field(default=30, ge=0, le=60)
+    outbox_interval: float = Field(default=1.0, gt=0, le=60)
+    heartbeat_minutes: int = Field(default=5, ge=1)
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _token_shape(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value).strip()
+        if not _TOKEN.match(text):
+            raise ValueError("not a bot token")
+        return text
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+        return value
+
+    @field_validator("feed_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.lower() for part in re.split(r"[,\s]+", value.strip()) if part]
+        return value
+
+    @field_validator("redis_url", "telegram_api_base", "alert_chat_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("unknown log level")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("unsupported database driver")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        if self.bot_token is None:
+            raise ConfigurationError(_line("BOT_TOKEN", "未设置"))
+        return self.bot_token.get_secret_value()
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            rest = self.database_url[len(prefix):].split("?", 1)[0]
+            return None if rest in ("", ":memory:") else Path(rest)
+        return None
+
+
+def _line(name: str, problem: str) -> str:
+    hint = HINTS.get(name, "")
+    return f"配置错误：{name} {problem}。{hint}".rstrip("。") + "。"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; turn a validation failure into a :class:`ConfigurationError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "?"
+        kind = "缺失" if first["type"] == "missing" else f"格式不正确（{first['msg']}）"
+        raise ConfigurationError(_line(name, kind)) from None

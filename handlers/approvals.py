@@ -1,0 +1,141 @@
+"""Admins approve or reject registrations filed by unit managers (/pending and the card buttons)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from governance.i18n import N_
+from governance.roles import Actor, can_approve_registration
+from handlers.callbacks import RegDecision
+from handlers.guards import require
+from handlers.notices import account_params
+from handlers.render import account_card, esc, person
+from models import accounts, outbox, people
+from models.accounts import Account
+from models.people import User
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+router = Router(name=__name__)
+
+NOT_ALLOWED = N_("只有管理员可以审批账号登记。")
+
+
+class RejectForm(StatesGroup):
+    reason = State()
+
+
+@router.message(Command("pending"), F.chat.type == "private")
+async def pending(
+    message: Message, session: AsyncSession, actor: Actor | None, settings: Settings
+) -> None:
+    require(actor, can_approve_registration, NOT_ALLOWED)
+    rows = await accounts.pending_registrations(session)
+    if not rows:
+        await message.answer(_("没有待审批的账号登记。"))
+        return
+    await message.answer(_("待审批的账号登记：{n} 个").format(n=len(rows)))
+    for account in rows[:20]:
+        unit = await session.get(people.Unit, account.unit_id)
+        responsible = await session.get(User, account.responsible_id)
+        applicant = await session.get(User, account.created_by)
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("✅ 通过"), callback_data=RegDecision(account_id=account.id or 0, approve=True, version=account.version))
+        kb.button(text=_("❌ 驳回"), callback_data=RegDecision(account_id=account.id or 0, approve=False, version=account.version))
+        kb.adjust(2)
+        await message.answer(
+            _("申请人：{who}").format(who=person(applicant)) + "\n"
+            + account_card(account, unit=unit, responsible=responsible, tz=settings.tz),
+            reply_markup=kb.as_markup(),
+        )
+
+
+async def _announce(session: AsyncSession, account: Account, decider: User, now: object) -> None:
+    """Tell the applicant the outcome; on approval tell the responsible person too."""
+    applicant = await session.get(User, account.created_by)
+    unit = await session.get(people.Unit, account.unit_id)
+    responsible = await session.get(User, account.responsible_id)
+    approved = account.status != "rejected"
+    if applicant is not None and applicant.id != decider.id:
+        await outbox.enqueue(
+            session, chat_id=applicant.telegram_id, kind="registration.decided",
+            params={
+                "account_id": account.id, "name": account.name, "approved": approved,
+                "decider": decider.name, "reason": account.status_reason or "",
+            },
+            now=now, dedup_key=f"registration.decided:{account.id}",  # type: ignore[arg-type]
+        )
+    if approved and responsible is not None and responsible.id != decider.id:
+        await outbox.enqueue(
+            session, chat_id=responsible.telegram_id, kind="account.responsible_assigned",
+            params=account_params(account, unit=unit, responsible=responsible),
+            now=now, dedup_key=f"responsible:{account.id}:{responsible.id}",  # type: ignore[arg-type]
+        )
+
+
+@router.callback_query(RegDecision.filter(F.approve))
+async def approve(
+    query: CallbackQuery, callback_data: RegDecision, session: AsyncSession, actor: Actor | None,
+    user: User, clock: Clock,
+) -> None:
+    checked = require(actor, can_approve_registration, NOT_ALLOWED)
+    now = clock.now()
+    account = await accounts.decide_registration(
+        session, account_id=callback_data.account_id, approve=True, actor=checked, now=now,
+        version=callback_data.version,
+    )
+    await _announce(session, account, user, now)
+    await session.commit()
+    await query.answer(_("已通过"))
+    await query.message.edit_text(  # type: ignore[union-attr]
+        _("✅ 账号“{name}”（编号 {id}）已由你审核通过，状态：在用。").format(name=esc(account.name), id=account.id)
+    )
+
+
+@router.callback_query(RegDecision.filter(~F.approve))
+async def reject(
+    query: CallbackQuery, callback_data: RegDecision, state: FSMContext, session: AsyncSession,
+    actor: Actor | None,
+) -> None:
+    require(actor, can_approve_registration, NOT_ALLOWED)
+    account = await accounts.get_account(session, callback_data.account_id)
+    if account.status != "pending":
+        await query.answer(_("该登记申请已处理。"), show_alert=True)
+        return
+    await state.set_state(RejectForm.reason)
+    await state.set_data({"account_id": account.id, "version": callback_data.version})
+    await query.answer()
+    await query.message.answer(  # type: ignore[union-attr]
+        _("请填写驳回“{name}”的理由（申请人会看到）。发送 /cancel 取消。").format(name=esc(account.name))
+    )
+
+
+@router.message(RejectForm.reason, F.chat.type == "private", F.text & ~F.text.startswith("/"))
+async def got_reject_reason(
+    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, user: User,
+    clock: Clock,
+) -> None:
+    checked = require(actor, can_approve_registration, NOT_ALLOWED)
+    data = await state.get_data()
+    now = clock.now()
+    account = await accounts.decide_registration(
+        session, account_id=data["account_id"], approve=False, actor=checked, now=now,
+        reason=message.text, version=data.get("version"),
+    )
+    await _announce(session, account, user, now)
+    await session.commit()
+    await state.clear()
+    await message.answer(
+        _("已驳回“{name}”的登记申请，已通知申请人。").format(name=esc(account.name))
+    )

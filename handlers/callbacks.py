@@ -1,0 +1,114 @@
+"""Every button's callback data, in one place.
+
+Callback data carries ids and choices, never rights: who may act is checked against the
+database when the button is pressed. Prefixes are short so packed data stays under 64 bytes.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class UnitAddParent(CallbackData, prefix="up"):
+    parent_id: int  # 0: a top-level unit
+
+
+class InviteUnit(CallbackData, prefix="iu"):
+    unit_id: int  # 0: no unit (admin invitations)
+
+
+class InviteRole(CallbackData, prefix="ir"):
+    unit_id: int
+    role: str
+
+
+class InviteRevoke(CallbackData, prefix="ix"):
+    invitation_id: int
+
+
+class UsersUnit(CallbackData, prefix="uu"):
+    unit_id: int  # 0: people without a unit
+
+
+class UserOpen(CallbackData, prefix="uo"):
+    user_id: int
+
+
+class UserRoleToggle(CallbackData, prefix="ur"):
+    user_id: int
+    role: str
+
+
+class UserActive(CallbackData, prefix="ua"):
+    user_id: int
+    active: bool
+
+
+class RegPlatform(CallbackData, prefix="rp"):
+    platform: str
+
+
+class RegUnit(CallbackData, prefix="ru"):
+    unit_id: int
+
+
+class RegPerson(CallbackData, prefix="rr"):
+    user_id: int
+
+
+class RegFeed(CallbackData, prefix="rf"):
+    action: str  # skip | retry
+
+
+class RegConfirm(CallbackData, prefix="rc"):
+    action: str  # confirm | edit | cancel
+
+
+class RegEdit(CallbackData, prefix="re"):
+    field: str
+
+
+class AccList(CallbackData, prefix="al"):
+    unit_id: int = 0
+    platform: str = ""
+    status: str = ""
+    page: int = 0
+
+
+class AccFilterMenu(CallbackData, prefix="am"):
+    kind: str  # unit | platform | status | clear
+    unit_id: int = 0
+    platform: str = ""
+    status: str = ""
+
+
+class AccOpen(CallbackData, prefix="ao"):
+    account_id: int
+
+
+class AccAction(CallbackData, prefix="aa"):
+    account_id: int
+    action: str  # edit | person | suspend | resume | close | cancel | history
+    version: int
+
+
+class AccField(CallbackData, prefix="af"):
+    account_id: int
+    field: str
+    version: int
+
+
+class AccPerson(CallbackData, prefix="ap"):
+    account_id: int
+    user_id: int
+    version: int
+
+
+class RegDecision(CallbackData, prefix="rd"):
+    account_id: int
+    approve: bool
+    version: int
+
+
+class DialogCancel(CallbackData, prefix="dc"):
+    pass

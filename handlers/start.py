@@ -1,0 +1,110 @@
+"""/start (with or without an invitation token), /help and /cancel."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from governance.roles import Actor, Role
+from handlers.callbacks import DialogCancel
+from handlers.menu import commands_for, set_person_menu
+from handlers.render import esc, roles_text
+from models import outbox, people
+from models.people import User
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+
+async def _intro(session: AsyncSession, user: User, actor: Actor) -> str:
+    lines = [_("你好，{name}！这里是政务新媒体治理机器人。").format(name=esc(user.name))]
+    if not actor.roles:
+        lines.append(
+            _("你还没有加入任何单位。请向本单位管理员或政务公开办索取邀请链接，点击后即可加入。")
+        )
+        return "\n".join(lines)
+    unit = await session.get(people.Unit, user.unit_id) if user.unit_id else None
+    lines.append(
+        _("单位：{unit}；角色：{roles}").format(
+            unit=esc(unit.name) if unit else _("（不属于单位）"), roles=roles_text(actor.roles)
+        )
+    )
+    lines.append("")
+    lines.append(_("你可以使用："))
+    lines += [f"/{cmd} — {_(desc)}" for cmd, desc in commands_for(actor.roles)]
+    return "\n".join(lines)
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_token(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    user: User,
+    clock: Clock,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    invitation = await people.accept_invitation(
+        session, token=command.args or "", user=user, now=clock.now()
+    )
+    await state.clear()
+    actor = await people.actor_for(session, user)
+    unit = await session.get(people.Unit, invitation.unit_id) if invitation.unit_id else None
+    inviter = await session.get(User, invitation.created_by)
+    if inviter is not None:
+        await outbox.enqueue(
+            session,
+            chat_id=inviter.telegram_id,
+            kind="invitation.accepted",
+            params={"who": user.name, "unit": unit.name if unit else "", "role": invitation.role},
+            now=clock.now(),
+            dedup_key=f"invitation.accepted:{invitation.id}",
+        )
+    await session.commit()
+    await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
+    joined = _("✅ 你已加入{unit}，角色：{role}。").format(
+        unit=f"“{esc(unit.name)}”" if unit else "",
+        role=roles_text(frozenset({Role(invitation.role)})),
+    )
+    await message.answer(joined + "\n\n" + await _intro(session, user, actor))
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message, session: AsyncSession, user: User, actor: Actor, bot: Bot, i18n: I18n
+) -> None:
+    await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
+    await message.answer(await _intro(session, user, actor))
+
+
+@router.message(Command("help"))
+async def help_(message: Message, actor: Actor) -> None:
+    lines = [_("可用命令：")]
+    lines += [f"/{cmd} — {_(desc)}" for cmd, desc in commands_for(actor.roles)]
+    lines += ["", _("任何多步操作中都可以发送 /cancel 退出。")]
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("当前没有进行中的操作。"))
+        return
+    await state.clear()
+    await message.answer(_("已取消，未保存任何内容。"))
+
+
+@router.callback_query(DialogCancel.filter())
+async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer(_("已取消"))
+    if query.message is not None and isinstance(query.message, Message):
+        await query.message.edit_text(_("已取消，未保存任何内容。"))

@@ -1,0 +1,413 @@
+"""Registered official accounts (开设备案) and the operations of their lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleAction
+from governance.i18n import N_
+from governance.registry import (
+    LIVE_STATUSES,
+    REASON_REQUIRED,
+    AccountStatus,
+    Platform,
+    check_transition,
+    normalize_platform_ref,
+    validate_account_name,
+    validate_http_url,
+    validate_necessity,
+    validate_plan,
+    validate_platform_ref,
+    validate_posts_per_week,
+    validate_reason,
+)
+from governance.roles import (
+    Actor,
+    can_approve_registration,
+    can_change_account_status,
+    can_edit_account,
+    can_register_account,
+    can_view_account,
+    registration_needs_approval,
+)
+from models import audit
+from models.base import UTCDateTime, enum_column
+from models.people import User, get_unit
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_type=enum_column(), index=True)
+    name: str = Field(max_length=60)
+    platform_ref: str = Field(max_length=200)
+    platform_ref_norm: str = Field(max_length=200, index=True)
+    unit_id: int = Field(foreign_key="units.id", index=True)
+    responsible_id: int = Field(foreign_key="users.id")
+    posts_per_week: int
+    necessity: str = Field(max_length=1000)
+    operating_plan: str = Field(max_length=2000)
+    duplicate_reason: str | None = Field(default=None, max_length=500)
+    feed_url: str | None = Field(default=None, max_length=2048)
+    status: str = Field(sa_type=enum_column(), index=True)
+    status_reason: str | None = Field(default=None, max_length=500)
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(sa_type=UTCDateTime())
+    updated_at: datetime = Field(sa_type=UTCDateTime())
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    version: int = 1
+    submission_key: str | None = Field(default=None, max_length=32, unique=True)
+
+
+def snapshot(account: Account) -> dict[str, Any]:
+    """The audited view of an account: every field a person can change."""
+    return {
+        "platform": account.platform,
+        "name": account.name,
+        "platform_ref": account.platform_ref,
+        "unit_id": account.unit_id,
+        "responsible_id": account.responsible_id,
+        "posts_per_week": account.posts_per_week,
+        "necessity": account.necessity,
+        "operating_plan": account.operating_plan,
+        "duplicate_reason": account.duplicate_reason,
+        "feed_url": account.feed_url,
+        "status": account.status,
+        "status_reason": account.status_reason,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDraft:
+    """A registration as the form collected it, before validation."""
+
+    platform: str
+    name: str
+    platform_ref: str
+    unit_id: int
+    responsible_id: int
+    posts_per_week: int
+    necessity: str
+    operating_plan: str
+    feed_url: str | None = None
+    duplicate_reason: str | None = None
+
+
+# --- checks used both by the form (step by step) and by the final registration ---------------
+
+
+async def find_by_platform_ref(
+    session: AsyncSession, *, platform: Platform, platform_ref: str, exclude_id: int | None = None
+) -> Account | None:
+    stmt = select(Account).where(
+        Account.platform == platform.value,
+        Account.platform_ref_norm == normalize_platform_ref(platform_ref),
+        col(Account.status).in_([s.value for s in LIVE_STATUSES]),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Account.id != exclude_id)
+    return (await session.exec(stmt)).first()
+
+
+async def ensure_platform_ref_free(
+    session: AsyncSession, *, platform: Platform, platform_ref: str, exclude_id: int | None = None
+) -> None:
+    other = await find_by_platform_ref(
+        session, platform=platform, platform_ref=platform_ref, exclude_id=exclude_id
+    )
+    if other is not None:
+        raise Conflict(
+            N_("该平台账号已登记为“{name}”（编号 {id}），同一平台账号不能重复登记。"),
+            name=other.name,
+            id=other.id,
+        )
+
+
+async def unit_accounts_on_platform(
+    session: AsyncSession, *, unit_id: int, platform: Platform, exclude_id: int | None = None
+) -> list[Account]:
+    stmt = select(Account).where(
+        Account.unit_id == unit_id,
+        Account.platform == platform.value,
+        col(Account.status).in_([s.value for s in LIVE_STATUSES]),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Account.id != exclude_id)
+    return list(await session.exec(stmt))
+
+
+async def ensure_responsible(session: AsyncSession, *, user_id: int, unit_id: int) -> User:
+    """The responsible person must be an active, registered member of the owning unit."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active or user.unit_id != unit_id:
+        raise InvalidInput(N_("责任人必须是该单位已登记且在用的人员。"))
+    return user
+
+
+def ensure_unit_scope(actor: Actor, unit_id: int) -> None:
+    if not actor.manages(unit_id):
+        raise PermissionDenied(N_("你只能为自己管理的单位登记账号。"))
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+async def register_account(
+    session: AsyncSession, *, actor: Actor, draft: AccountDraft, now: datetime,
+    submission_key: str | None = None,
+) -> Account:
+    """Validate the whole draft again (the form may be stale) and file the account.
+
+    Admins' registrations are active at once; unit managers' wait as 申请中 for an admin.
+    ``submission_key`` (unique) makes a double-pressed confirm file the account once.
+    """
+    if not can_register_account(actor):
+        raise PermissionDenied(N_("只有管理员和单位管理员可以登记账号。"))
+    try:
+        platform = Platform(draft.platform)
+    except ValueError:
+        raise InvalidInput(N_("请选择一个平台。")) from None
+    ensure_unit_scope(actor, draft.unit_id)
+    await get_unit(session, draft.unit_id)
+    name = validate_account_name(draft.name)
+    ref = validate_platform_ref(draft.platform_ref)
+    await ensure_platform_ref_free(session, platform=platform, platform_ref=ref)
+    await ensure_responsible(session, user_id=draft.responsible_id, unit_id=draft.unit_id)
+    siblings = await unit_accounts_on_platform(session, unit_id=draft.unit_id, platform=platform)
+    reason = None
+    if siblings:
+        reason = validate_reason(draft.duplicate_reason, label=N_("再开设同平台账号的理由"))
+    feed_url = validate_http_url(draft.feed_url, label=N_("订阅源地址")) if draft.feed_url else None
+    pending = registration_needs_approval(actor)
+    account = Account(
+        platform=platform.value,
+        name=name,
+        platform_ref=ref,
+        platform_ref_norm=normalize_platform_ref(ref),
+        unit_id=draft.unit_id,
+        responsible_id=draft.responsible_id,
+        posts_per_week=validate_posts_per_week(draft.posts_per_week),
+        necessity=validate_necessity(draft.necessity),
+        operating_plan=validate_plan(draft.operating_plan),
+        duplicate_reason=reason,
+        feed_url=feed_url,
+        status=(AccountStatus.PENDING if pending else AccountStatus.ACTIVE).value,
+        created_by=actor.user_id,
+        created_at=now,
+        updated_at=now,
+        decided_by=None if pending else actor.user_id,
+        decided_at=None if pending else now,
+        submission_key=submission_key,
+    )
+    session.add(account)
+    await session.flush()
+    await audit.record(
+        session, at=now, actor_id=actor.user_id,
+        action="account.applied" if pending else "account.registered",
+        object_type="account", object_id=account.id, after=snapshot(account),
+    )
+    return account
+
+
+async def get_account(session: AsyncSession, account_id: int) -> Account:
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound(N_("找不到编号为 {id} 的账号。"), id=account_id)
+    return account
+
+
+async def get_visible_account(session: AsyncSession, *, account_id: int, actor: Actor) -> Account:
+    account = await get_account(session, account_id)
+    if not can_view_account(actor, account.unit_id):
+        raise PermissionDenied(N_("你无权查看该账号。"))
+    return account
+
+
+def _check_version(account: Account, version: int | None) -> None:
+    if version is not None and account.version != version:
+        raise StaleAction(N_("该账号信息已被他人更新，请重新打开账号卡片后再操作。"))
+
+
+async def _save(
+    session: AsyncSession, *, account: Account, before: dict[str, Any], actor: Actor,
+    action: str, now: datetime, note: str | None = None,
+) -> Account:
+    """Persist a change with an optimistic version bump and its audit row."""
+    old_version = account.version
+    values = snapshot(account)
+    values.pop("platform", None)
+    values["platform_ref_norm"] = normalize_platform_ref(account.platform_ref)
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.update(Account)
+        .where(col(Account.id) == account.id, col(Account.version) == old_version)
+        .values(**values, updated_at=now, version=old_version + 1,
+                decided_by=account.decided_by, decided_at=account.decided_at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleAction(N_("该账号信息已被他人更新，请重新打开账号卡片后再操作。"))
+    await session.refresh(account)
+    await audit.record(
+        session, at=now, actor_id=actor.user_id, action=action, object_type="account",
+        object_id=account.id, before=before, after=snapshot(account), note=note,
+    )
+    return account
+
+
+async def decide_registration(
+    session: AsyncSession, *, account_id: int, approve: bool, actor: Actor, now: datetime,
+    reason: str | None = None, version: int | None = None,
+) -> Account:
+    """An admin approves (→ 在用) or rejects (→ 未通过, with a reason) a pending registration."""
+    if not can_approve_registration(actor):
+        raise PermissionDenied(N_("只有管理员可以审批账号登记。"))
+    account = await get_account(session, account_id)
+    if account.status != AccountStatus.PENDING:
+        raise StaleAction(N_("该登记申请已处理。"))
+    _check_version(account, version)
+    before = snapshot(account)
+    if approve:
+        platform = Platform(account.platform)
+        await ensure_platform_ref_free(
+            session, platform=platform, platform_ref=account.platform_ref, exclude_id=account.id
+        )
+        account.status = AccountStatus.ACTIVE.value
+        account.status_reason = None
+    else:
+        account.status = AccountStatus.REJECTED.value
+        account.status_reason = validate_reason(reason, label=N_("驳回理由"))
+    account.decided_by, account.decided_at = actor.user_id, now
+    return await _save(
+        session, account=account, before=before, actor=actor, now=now,
+        action="account.approved" if approve else "account.rejected",
+    )
+
+
+EDITABLE_FIELDS = ("name", "platform_ref", "posts_per_week", "necessity", "operating_plan", "feed_url")
+
+
+async def update_field(
+    session: AsyncSession, *, account_id: int, field: str, value: str | None, actor: Actor,
+    now: datetime, version: int | None = None,
+) -> Account:
+    account = await get_account(session, account_id)
+    if not can_edit_account(actor, account.unit_id):
+        raise PermissionDenied(N_("你无权修改该账号。"))
+    if AccountStatus(account.status) not in LIVE_STATUSES:
+        raise StaleAction(N_("已关停、注销或未通过的账号不能修改。"))
+    _check_version(account, version)
+    before = snapshot(account)
+    if field == "name":
+        account.name = validate_account_name(value)
+    elif field == "platform_ref":
+        ref = validate_platform_ref(value)
+        await ensure_platform_ref_free(
+            session, platform=Platform(account.platform), platform_ref=ref, exclude_id=account.id
+        )
+        account.platform_ref = ref
+    elif field == "posts_per_week":
+        account.posts_per_week = validate_posts_per_week(value)
+    elif field == "necessity":
+        account.necessity = validate_necessity(value)
+    elif field == "operating_plan":
+        account.operating_plan = validate_plan(value)
+    elif field == "feed_url":
+        account.feed_url = validate_http_url(value, label=N_("订阅源地址")) if value else None
+    else:
+        raise InvalidInput(N_("该字段不能修改。"))
+    if snapshot(account) == before:
+        return account
+    return await _save(
+        session, account=account, before=before, actor=actor, now=now,
+        action=f"account.{field}_changed",
+    )
+
+
+async def change_responsible(
+    session: AsyncSession, *, account_id: int, user_id: int, actor: Actor, now: datetime,
+    version: int | None = None,
+) -> Account:
+    account = await get_account(session, account_id)
+    if not can_edit_account(actor, account.unit_id):
+        raise PermissionDenied(N_("你无权修改该账号。"))
+    if AccountStatus(account.status) not in LIVE_STATUSES:
+        raise StaleAction(N_("已关停、注销或未通过的账号不能修改。"))
+    _check_version(account, version)
+    await ensure_responsible(session, user_id=user_id, unit_id=account.unit_id)
+    if account.responsible_id == user_id:
+        return account
+    before = snapshot(account)
+    account.responsible_id = user_id
+    return await _save(
+        session, account=account, before=before, actor=actor, now=now,
+        action="account.responsible_changed",
+    )
+
+
+async def change_status(
+    session: AsyncSession, *, account_id: int, target: AccountStatus, actor: Actor,
+    now: datetime, reason: str | None = None, version: int | None = None,
+) -> Account:
+    """Move an account through its lifecycle (暂停, 恢复, 关停, 注销); every move is audited."""
+    if not can_change_account_status(actor):
+        raise PermissionDenied(N_("只有管理员可以变更账号状态。"))
+    account = await get_account(session, account_id)
+    current = AccountStatus(account.status)
+    if current is AccountStatus.PENDING:
+        raise StaleAction(N_("该账号尚在登记审批中，请先审批。"))
+    check_transition(current, target)
+    _check_version(account, version)
+    before = snapshot(account)
+    if target in REASON_REQUIRED:
+        account.status_reason = validate_reason(reason, label=N_("原因"))
+    else:
+        account.status_reason = None
+    account.status = target.value
+    return await _save(
+        session, account=account, before=before, actor=actor, now=now,
+        action=f"account.{target.value}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilter:
+    unit_id: int | None = None
+    platform: str | None = None
+    status: str | None = None
+
+
+async def list_accounts(
+    session: AsyncSession, *, actor: Actor, filters: AccountFilter, page: int, page_size: int = 8
+) -> tuple[list[Account], int]:
+    """One page of the accounts visible to ``actor``, and the total count."""
+    stmt = select(Account)
+    if not actor.is_admin:
+        stmt = stmt.where(Account.unit_id == (actor.unit_id or -1))
+    if filters.unit_id is not None:
+        stmt = stmt.where(Account.unit_id == filters.unit_id)
+    if filters.platform:
+        stmt = stmt.where(Account.platform == filters.platform)
+    if filters.status:
+        stmt = stmt.where(Account.status == filters.status)
+    total = int((await session.exec(select(func.count()).select_from(stmt.subquery()))).one())
+    rows = await session.exec(
+        stmt.order_by(col(Account.unit_id), col(Account.id))
+        .offset(max(page, 0) * page_size)
+        .limit(page_size)
+    )
+    return list(rows), total
+
+
+async def pending_registrations(session: AsyncSession) -> list[Account]:
+    rows = await session.exec(
+        select(Account).where(Account.status == AccountStatus.PENDING.value).order_by(col(Account.id))
+    )
+    return list(rows)

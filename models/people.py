@@ -1,0 +1,433 @@
+"""Units, people, their roles, and invitations: who is who in the office."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.errors import Conflict, NotFound, PermissionDenied, StaleAction
+from governance.i18n import N_
+from governance.registry import clean_line, validate_unit_name
+from governance.roles import Actor, Role, invitable_roles
+from models import audit
+from models.base import UTCDateTime, enum_column
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "units"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60, unique=True)
+    parent_id: int | None = Field(default=None, foreign_key="units.id")
+    created_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=sa.BigInteger(), unique=True)
+    name: str = Field(max_length=128)
+    username: str | None = Field(default=None, max_length=64)
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    active: bool = True
+    locale: str = Field(default="zh_CN", max_length=8)
+    created_at: datetime = Field(sa_type=UTCDateTime())
+    updated_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class UserRole(SQLModel, table=True):
+    __tablename__ = "user_roles"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    role: str = Field(sa_type=enum_column(), primary_key=True)
+
+
+class Invitation(SQLModel, table=True):
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
+    role: str = Field(sa_type=enum_column())
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    used_by: int | None = Field(default=None, foreign_key="users.id")
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+async def roles_of(session: AsyncSession, user_id: int) -> frozenset[Role]:
+    rows = await session.exec(select(UserRole.role).where(UserRole.user_id == user_id))
+    return frozenset(Role(r) for r in rows)
+
+
+async def actor_for(session: AsyncSession, user: User) -> Actor:
+    assert user.id is not None
+    return Actor(
+        user_id=user.id,
+        unit_id=user.unit_id,
+        roles=await roles_of(session, user.id),
+        active=user.active,
+    )
+
+
+async def get_user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
+    return (await session.exec(select(User).where(User.telegram_id == telegram_id))).first()
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("找不到该人员。"))
+    return user
+
+
+def _snapshot(user: User, roles: frozenset[Role]) -> dict[str, object]:
+    return {
+        "telegram_id": user.telegram_id,
+        "name": user.name,
+        "unit_id": user.unit_id,
+        "active": user.active,
+        "roles": sorted(roles),
+    }
+
+
+async def upsert_person(
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    name: str,
+    username: str | None,
+    locale: str,
+    now: datetime,
+) -> tuple[User, bool]:
+    """Find or create the person behind a Telegram id; keep name and locale fresh."""
+    user = await get_user_by_telegram_id(session, telegram_id)
+    name = clean_line(name)[:128] or str(telegram_id)
+    if user is None:
+        user = User(
+            telegram_id=telegram_id,
+            name=name,
+            username=(username or None),
+            locale=locale,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(user)
+        await session.flush()
+        return user, True
+    if (user.name, user.username, user.locale) != (name, username, locale):
+        user.name, user.username, user.locale, user.updated_at = name, username, locale, now
+        session.add(user)
+        await session.flush()
+    return user, False
+
+
+async def grant_role(
+    session: AsyncSession, *, user: User, role: Role, actor_id: int | None, now: datetime,
+    action: str = "user.role_granted",
+) -> bool:
+    """Give ``role`` to ``user``; returns False when they already had it."""
+    assert user.id is not None
+    before = await roles_of(session, user.id)
+    if role in before:
+        return False
+    session.add(UserRole(user_id=user.id, role=role.value))
+    await session.flush()
+    await audit.record(
+        session, at=now, actor_id=actor_id, action=action, object_type="user",
+        object_id=user.id, before=_snapshot(user, before),
+        after=_snapshot(user, before | {role}),
+    )
+    return True
+
+
+async def revoke_role(
+    session: AsyncSession, *, user: User, role: Role, actor: Actor, now: datetime
+) -> bool:
+    assert user.id is not None
+    before = await roles_of(session, user.id)
+    if role not in before:
+        return False
+    if role is Role.ADMIN and user.id == actor.user_id:
+        raise PermissionDenied(N_("不能取消自己的管理员角色，请让另一位管理员操作。"))
+    if role is Role.ADMIN and await _count_admins(session) <= 1:
+        raise Conflict(N_("这是最后一位管理员，不能取消其管理员角色。"))
+    await session.exec(  # type: ignore[call-overload]
+        sa.delete(UserRole).where(
+            col(UserRole.user_id) == user.id, col(UserRole.role) == role.value
+        )
+    )
+    await audit.record(
+        session, at=now, actor_id=actor.user_id, action="user.role_revoked",
+        object_type="user", object_id=user.id, before=_snapshot(user, before),
+        after=_snapshot(user, before - {role}),
+    )
+    return True
+
+
+async def _count_admins(session: AsyncSession) -> int:
+    result = await session.exec(
+        select(func.count())
+        .select_from(UserRole)
+        .join(User, col(User.id) == UserRole.user_id)
+        .where(UserRole.role == Role.ADMIN.value, col(User.active).is_(True))
+    )
+    return int(result.one())
+
+
+async def set_active(
+    session: AsyncSession, *, user: User, active: bool, actor: Actor, now: datetime
+) -> None:
+    assert user.id is not None
+    if user.active == active:
+        raise StaleAction(N_("该人员已是此状态，无需重复操作。"))
+    if not active and user.id == actor.user_id:
+        raise PermissionDenied(N_("不能停用自己的账号。"))
+    roles = await roles_of(session, user.id)
+    if not active and Role.ADMIN in roles and await _count_admins(session) <= 1:
+        raise Conflict(N_("这是最后一位管理员，不能停用。"))
+    before = _snapshot(user, roles)
+    user.active, user.updated_at = active, now
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session, at=now, actor_id=actor.user_id,
+        action="user.enabled" if active else "user.disabled",
+        object_type="user", object_id=user.id, before=before, after=_snapshot(user, roles),
+    )
+
+
+async def bootstrap_admin(
+    session: AsyncSession, *, telegram_id: int, now: datetime, name: str | None = None
+) -> tuple[User, bool]:
+    """Make ``telegram_id`` an admin (from ``ADMIN_IDS`` or ``admin add``); idempotent."""
+    user = await get_user_by_telegram_id(session, telegram_id)
+    if user is None:
+        user = User(
+            telegram_id=telegram_id, name=name or str(telegram_id), created_at=now,
+            updated_at=now,
+        )
+        session.add(user)
+        await session.flush()
+        await audit.record(
+            session, at=now, actor_id=None, action="user.created", object_type="user",
+            object_id=user.id, after=_snapshot(user, frozenset()),
+        )
+    granted = await grant_role(
+        session, user=user, role=Role.ADMIN, actor_id=None, now=now,
+        action="user.admin_bootstrapped",
+    )
+    return user, granted
+
+
+async def list_unit_users(
+    session: AsyncSession, *, unit_id: int | None, include_inactive: bool = True
+) -> list[tuple[User, frozenset[Role]]]:
+    stmt = select(User).order_by(col(User.name))
+    stmt = stmt.where(User.unit_id == unit_id) if unit_id is not None else stmt.where(
+        col(User.unit_id).is_(None)
+    )
+    if not include_inactive:
+        stmt = stmt.where(col(User.active).is_(True))
+    users = list(await session.exec(stmt))
+    return [(u, await roles_of(session, u.id or 0)) for u in users]
+
+
+async def users_with_role(
+    session: AsyncSession, *, role: Role, unit_id: int | None = None
+) -> list[User]:
+    stmt = (
+        select(User)
+        .join(UserRole, col(UserRole.user_id) == User.id)
+        .where(UserRole.role == role.value, col(User.active).is_(True))
+        .order_by(col(User.id))
+    )
+    if unit_id is not None:
+        stmt = stmt.where(User.unit_id == unit_id)
+    return list(await session.exec(stmt))
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+async def list_units(session: AsyncSession) -> list[Unit]:
+    return list(await session.exec(select(Unit).order_by(col(Unit.name))))
+
+
+async def get_unit(session: AsyncSession, unit_id: int) -> Unit:
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(N_("找不到该单位。"))
+    return unit
+
+
+async def create_unit(
+    session: AsyncSession, *, name: str, parent_id: int | None, actor: Actor, now: datetime
+) -> Unit:
+    if not actor.is_admin:
+        raise PermissionDenied(N_("只有管理员可以新增单位。"))
+    name = validate_unit_name(name)
+    exists = (await session.exec(select(Unit).where(Unit.name == name))).first()
+    if exists is not None:
+        raise Conflict(N_("单位“{name}”已存在。"), name=name)
+    if parent_id is not None:
+        await get_unit(session, parent_id)
+    unit = Unit(name=name, parent_id=parent_id, created_at=now)
+    session.add(unit)
+    await session.flush()
+    await audit.record(
+        session, at=now, actor_id=actor.user_id, action="unit.created", object_type="unit",
+        object_id=unit.id, after={"name": name, "parent_id": parent_id},
+    )
+    return unit
+
+
+# --- invitations --------------------------------------------------------------------------
+
+
+async def create_invitation(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    unit_id: int | None,
+    role: Role,
+    ttl: timedelta,
+    now: datetime,
+) -> Invitation:
+    if role not in invitable_roles(actor, unit_id):
+        raise PermissionDenied(N_("你不能邀请该角色加入这个单位。"))
+    if unit_id is not None:
+        await get_unit(session, unit_id)
+    invitation = Invitation(
+        token=secrets.token_urlsafe(18),  # 24 url-safe chars: fits a /start deep link
+        unit_id=unit_id,
+        role=role.value,
+        created_by=actor.user_id,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(invitation)
+    await session.flush()
+    await audit.record(
+        session, at=now, actor_id=actor.user_id, action="invitation.created",
+        object_type="invitation", object_id=invitation.id,
+        after={"unit_id": unit_id, "role": role.value, "expires_at": invitation.expires_at.isoformat()},
+    )
+    return invitation
+
+
+async def list_open_invitations(
+    session: AsyncSession, *, actor: Actor, now: datetime
+) -> list[Invitation]:
+    stmt = (
+        select(Invitation)
+        .where(
+            col(Invitation.used_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+            Invitation.expires_at > now,
+        )
+        .order_by(col(Invitation.id).desc())
+        .limit(30)
+    )
+    if not actor.is_admin:
+        stmt = stmt.where(Invitation.unit_id == actor.unit_id)
+    return list(await session.exec(stmt))
+
+
+async def revoke_invitation(
+    session: AsyncSession, *, invitation_id: int, actor: Actor, now: datetime
+) -> Invitation:
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound(N_("找不到该邀请。"))
+    if not (actor.is_admin or actor.user_id == invitation.created_by or actor.manages(invitation.unit_id)):
+        raise PermissionDenied(N_("你不能撤销这条邀请。"))
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.update(Invitation)
+        .where(
+            col(Invitation.id) == invitation_id,
+            col(Invitation.used_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    if result.rowcount != 1:
+        raise StaleAction(N_("该邀请已被使用或已撤销。"))
+    await audit.record(
+        session, at=now, actor_id=actor.user_id, action="invitation.revoked",
+        object_type="invitation", object_id=invitation_id,
+    )
+    await session.refresh(invitation)
+    return invitation
+
+
+async def accept_invitation(
+    session: AsyncSession, *, token: str, user: User, now: datetime
+) -> Invitation:
+    """Join the invitation's unit with its role; a token works once, before it expires."""
+    token = token.strip()
+    invitation = (await session.exec(select(Invitation).where(Invitation.token == token))).first()
+    if invitation is None:
+        raise NotFound(N_("邀请链接无效，请向邀请人索取新的链接。"))
+    if invitation.revoked_at is not None:
+        raise StaleAction(N_("该邀请已被撤销，请向邀请人索取新的链接。"))
+    if invitation.used_at is not None:
+        if invitation.used_by == user.id:
+            raise StaleAction(N_("你已通过该邀请加入，无需重复操作。"))
+        raise StaleAction(N_("该邀请链接已被使用，每个链接只能使用一次。"))
+    if invitation.expires_at <= now:
+        raise StaleAction(N_("该邀请已过期，请向邀请人索取新的链接。"))
+    if not user.active:
+        raise PermissionDenied(N_("你的账号已被停用，请联系管理员。"))
+    if invitation.unit_id is not None and user.unit_id not in (None, invitation.unit_id):
+        raise Conflict(N_("你已属于其他单位，如需调整请联系管理员。"))
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.update(Invitation)
+        .where(
+            col(Invitation.id) == invitation.id,
+            col(Invitation.used_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+        )
+        .values(used_at=now, used_by=user.id)
+    )
+    if result.rowcount != 1:
+        raise StaleAction(N_("该邀请链接已被使用，每个链接只能使用一次。"))
+    assert user.id is not None
+    roles = await roles_of(session, user.id)
+    before = _snapshot(user, roles)
+    if invitation.unit_id is not None and user.unit_id != invitation.unit_id:
+        user.unit_id, user.updated_at = invitation.unit_id, now
+        session.add(user)
+        await session.flush()
+    role = Role(invitation.role)
+    if role not in roles:
+        session.add(UserRole(user_id=user.id, role=role.value))
+        await session.flush()
+    await audit.record(
+        session, at=now, actor_id=user.id, action="invitation.accepted",
+        object_type="user", object_id=user.id, before=before,
+        after=_snapshot(user, roles | {role}), note=f"invitation {invitation.id}",
+    )
+    await session.refresh(invitation)
+    return invitation
+
+
+def invitation_state(invitation: Invitation, now: datetime) -> str:
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.used_at is not None:
+        return "used"
+    if invitation.expires_at <= now:
+        return "expired"
+    return "open"
+
