@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import Dispatcher
+from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -28,6 +28,20 @@ from handlers import (
 )
 
 
+def _detached(router: Router) -> Router:
+    """Free a module-level router from a previous dispatcher.
+
+    Handler modules keep aiogram's idiom of one module-level ``Router``; a process may build more
+    than one dispatcher over its life (the test suite, a restart in place), and aiogram lets a
+    router have one parent only, so it leaves the old, stopped dispatcher first.
+    """
+    old = router.parent_router
+    if old is not None:
+        old.sub_routers.remove(router)
+        router._parent_router = None
+    return router
+
+
 def build_dispatcher(
     *,
     settings: Settings,
@@ -45,7 +59,7 @@ def build_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
     dp.update.outer_middleware(ActorMiddleware(admin_ids=settings.admin_ids, clock=clock))
     # Order matters: /start, /help and /cancel work from any dialog step; catch-alls go last.
-    dp.include_routers(
+    routers = (
         errors.router,
         start.router,
         units.router,
@@ -56,4 +70,5 @@ def build_dispatcher(
         approvals.router,
         fallback.router,
     )
+    dp.include_routers(*(_detached(r) for r in routers))
     return dp

@@ -35,7 +35,9 @@ class InterceptHandler(logging.Handler):
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 
-def redacting_sink(secrets: list[str], write: Callable[[str], Any] = sys.stderr.write) -> Callable[[Any], None]:
+def redacting_sink(
+    secrets: list[str], write: Callable[[str], Any] = sys.stderr.write
+) -> Callable[[Any], None]:
     """A sink that blanks every secret out of the finished line."""
     needles = [s for s in secrets if s]
 
@@ -49,7 +51,10 @@ def redacting_sink(secrets: list[str], write: Callable[[str], Any] = sys.stderr.
 
 
 def setup_logging(
-    *, level: str = "INFO", json: bool = False, secrets: list[str] | None = None,
+    *,
+    level: str = "INFO",
+    json: bool = False,
+    secrets: list[str] | None = None,
     write: Callable[[str], Any] | None = None,
 ) -> None:
     """Configure loguru once per process (the CLI calls this first)."""
@@ -60,5 +65,11 @@ def setup_logging(
     else:
         logger.add(sink, level=level, format=HUMAN_FORMAT, colorize=False, diagnose=False)
     logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
-    for noisy in ("aiosqlite", "asyncio", "sqlalchemy.engine", "apscheduler.executors.default"):
+    for noisy in (
+        "aiosqlite",
+        "asyncio",
+        "sqlalchemy.engine",
+        "alembic",
+        "apscheduler.executors.default",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

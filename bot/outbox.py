@@ -146,7 +146,10 @@ class OutboxSender:
             renderer = self.renderers.get(row.kind)
             if renderer is None:
                 await outbox.mark_final(
-                    session, message=row, status=OutboxStatus.FAILED, now=now,
+                    session,
+                    message=row,
+                    status=OutboxStatus.FAILED,
+                    now=now,
                     error=f"no renderer for kind {row.kind!r}",
                 )
                 await session.commit()
@@ -167,9 +170,11 @@ class OutboxSender:
             except TelegramBadRequest as exc:
                 gone = "chat not found" in str(exc).lower()
                 await outbox.mark_final(
-                    session, message=row,
+                    session,
+                    message=row,
                     status=OutboxStatus.GAVE_UP if gone else OutboxStatus.FAILED,
-                    now=now, error=str(exc),
+                    now=now,
+                    error=str(exc),
                 )
                 logger.error("message {} refused by Telegram: {}", row.id, exc)
             except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as exc:

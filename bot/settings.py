@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite+aiosqlite:///"
         if self.database_url.startswith(prefix):
-            rest = self.database_url[len(prefix):].split("?", 1)[0]
+            rest = self.database_url[len(prefix) :].split("?", 1)[0]
             return None if rest in ("", ":memory:") else Path(rest)
         return None
 
@@ -147,5 +147,6 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "?"
-        kind = "缺失" if first["type"] == "missing" else f"格式不正确（{first['msg']}）"
+        detail = str(first["msg"]).removeprefix("Value error, ")
+        kind = "缺失" if first["type"] == "missing" else f"格式不正确（{detail}）"
         raise ConfigurationError(_line(name, kind)) from None

@@ -6,6 +6,6 @@ is run with ``-k N_`` so these ids land in the catalogs.
 """
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark ``message`` for extraction; return it unchanged."""
     return message

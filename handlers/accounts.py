@@ -106,15 +106,22 @@ async def _list_view(
             f"#{account.id} {esc(account.name)} · {platform_label(account.platform)} · "
             f"{esc(units.get(account.unit_id, '?'))} · {status_label(account.status)}"
         )
-        kb.button(text=f"#{account.id} {account.name[:20]}", callback_data=AccOpen(account_id=account.id or 0))
+        kb.button(
+            text=f"#{account.id} {account.name[:20]}",
+            callback_data=AccOpen(account_id=account.id or 0),
+        )
     if not rows:
         lines.append(_("没有符合条件的账号。"))
     kb.adjust(2)
     nav = InlineKeyboardBuilder()
     if query.page > 0:
-        nav.button(text=_("◀ 上一页"), callback_data=query.model_copy(update={"page": query.page - 1}))
+        nav.button(
+            text=_("◀ 上一页"), callback_data=query.model_copy(update={"page": query.page - 1})
+        )
     if query.page + 1 < pages:
-        nav.button(text=_("下一页 ▶"), callback_data=query.model_copy(update={"page": query.page + 1}))
+        nav.button(
+            text=_("下一页 ▶"), callback_data=query.model_copy(update={"page": query.page + 1})
+        )
     base = {"unit_id": query.unit_id, "platform": query.platform, "status": query.status}
     if actor.is_admin:
         nav.button(text=_("按单位"), callback_data=AccFilterMenu(kind="unit", **base))
@@ -135,7 +142,9 @@ async def list_accounts(message: Message, session: AsyncSession, actor: Actor | 
 
 
 @router.callback_query(AccList.filter())
-async def page(query: CallbackQuery, callback_data: AccList, session: AsyncSession, actor: Actor | None) -> None:
+async def page(
+    query: CallbackQuery, callback_data: AccList, session: AsyncSession, actor: Actor | None
+) -> None:
     checked = member(actor)
     text, markup = await _list_view(session, checked, callback_data)
     await query.answer()
@@ -147,17 +156,28 @@ async def filter_menu(
     query: CallbackQuery, callback_data: AccFilterMenu, session: AsyncSession, actor: Actor | None
 ) -> None:
     checked = member(actor)
-    base = AccList(unit_id=callback_data.unit_id, platform=callback_data.platform, status=callback_data.status)
+    base = AccList(
+        unit_id=callback_data.unit_id, platform=callback_data.platform, status=callback_data.status
+    )
     kb = InlineKeyboardBuilder()
     if callback_data.kind == "unit" and checked.is_admin:
         for unit in await people.list_units(session):
-            kb.button(text=unit.name, callback_data=base.model_copy(update={"unit_id": unit.id, "page": 0}))
+            kb.button(
+                text=unit.name,
+                callback_data=base.model_copy(update={"unit_id": unit.id, "page": 0}),
+            )
     elif callback_data.kind == "platform":
         for platform in Platform:
-            kb.button(text=_(PLATFORM_LABELS[platform]), callback_data=base.model_copy(update={"platform": platform.value, "page": 0}))
+            kb.button(
+                text=_(PLATFORM_LABELS[platform]),
+                callback_data=base.model_copy(update={"platform": platform.value, "page": 0}),
+            )
     else:
         for status in AccountStatus:
-            kb.button(text=_(STATUS_LABELS[status]), callback_data=base.model_copy(update={"status": status.value, "page": 0}))
+            kb.button(
+                text=_(STATUS_LABELS[status]),
+                callback_data=base.model_copy(update={"status": status.value, "page": 0}),
+            )
     kb.adjust(2)
     await query.answer()
     await query.message.edit_text(_("请选择筛选条件："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
@@ -175,15 +195,31 @@ async def _card(
     kb = InlineKeyboardBuilder()
     status = AccountStatus(account.status)
     v, aid = account.version, account.id or 0
-    if can_edit_account(actor, account.unit_id) and status in TRANSITIONS and TRANSITIONS[status] and status is not AccountStatus.PENDING:
-        kb.button(text=_("✏️ 修改信息"), callback_data=AccAction(account_id=aid, action="edit", version=v))
-        kb.button(text=_("👤 更换责任人"), callback_data=AccAction(account_id=aid, action="person", version=v))
+    if (
+        can_edit_account(actor, account.unit_id)
+        and status in TRANSITIONS
+        and TRANSITIONS[status]
+        and status is not AccountStatus.PENDING
+    ):
+        kb.button(
+            text=_("✏️ 修改信息"), callback_data=AccAction(account_id=aid, action="edit", version=v)
+        )
+        kb.button(
+            text=_("👤 更换责任人"),
+            callback_data=AccAction(account_id=aid, action="person", version=v),
+        )
     if can_change_account_status(actor) and status is not AccountStatus.PENDING:
         for action, target in STATUS_ACTIONS.items():
             if target in TRANSITIONS[status]:
-                kb.button(text=_(ACTION_LABELS[action]), callback_data=AccAction(account_id=aid, action=action, version=v))
+                kb.button(
+                    text=_(ACTION_LABELS[action]),
+                    callback_data=AccAction(account_id=aid, action=action, version=v),
+                )
     if actor.manages(account.unit_id):
-        kb.button(text=_("📜 变更记录"), callback_data=AccAction(account_id=aid, action="history", version=v))
+        kb.button(
+            text=_("📜 变更记录"),
+            callback_data=AccAction(account_id=aid, action="history", version=v),
+        )
     kb.button(text=_("« 返回列表"), callback_data=AccList())
     kb.adjust(2)
     return text, kb.as_markup()
@@ -191,54 +227,84 @@ async def _card(
 
 @router.callback_query(AccOpen.filter())
 async def open_account(
-    query: CallbackQuery, callback_data: AccOpen, session: AsyncSession, actor: Actor | None,
+    query: CallbackQuery,
+    callback_data: AccOpen,
+    session: AsyncSession,
+    actor: Actor | None,
     settings: Settings,
 ) -> None:
     checked = member(actor)
-    account = await accounts.get_visible_account(session, account_id=callback_data.account_id, actor=checked)
+    account = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
     text, markup = await _card(session, checked, account, settings)
     await query.answer()
     await query.message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 @router.callback_query(AccAction.filter(F.action == "edit"))
-async def edit_menu(query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None) -> None:
+async def edit_menu(
+    query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None
+) -> None:
     checked = member(actor)
-    account = await accounts.get_visible_account(session, account_id=callback_data.account_id, actor=checked)
+    account = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
     if not can_edit_account(checked, account.unit_id):
         raise InvalidInput(N_("你无权修改该账号。"))
     kb = InlineKeyboardBuilder()
     for field, label in FIELD_LABELS.items():
-        kb.button(text=_(label), callback_data=AccField(account_id=account.id or 0, field=field, version=callback_data.version))
+        kb.button(
+            text=_(label),
+            callback_data=AccField(
+                account_id=account.id or 0, field=field, version=callback_data.version
+            ),
+        )
     kb.button(text=_("取消"), callback_data=DialogCancel())
     kb.adjust(2)
     await query.answer()
-    await query.message.answer(_("修改“{name}”的哪一项？").format(name=esc(account.name)), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await query.message.answer(
+        _("修改“{name}”的哪一项？").format(name=esc(account.name)), reply_markup=kb.as_markup()
+    )  # type: ignore[union-attr]
 
 
 @router.callback_query(AccField.filter())
 async def ask_value(
-    query: CallbackQuery, callback_data: AccField, state: FSMContext, session: AsyncSession, actor: Actor | None
+    query: CallbackQuery,
+    callback_data: AccField,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
 ) -> None:
     checked = member(actor)
-    account = await accounts.get_visible_account(session, account_id=callback_data.account_id, actor=checked)
+    account = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
     if not can_edit_account(checked, account.unit_id):
         raise InvalidInput(N_("你无权修改该账号。"))
     if callback_data.field not in FIELD_LABELS:
         raise InvalidInput(N_("该字段不能修改。"))
     await state.set_state(AccountEdit.value)
-    await state.set_data({"account_id": account.id, "field": callback_data.field, "version": callback_data.version})
+    await state.set_data(
+        {"account_id": account.id, "field": callback_data.field, "version": callback_data.version}
+    )
     hint = _("发送“-”可清空。") if callback_data.field == "feed_url" else ""
     await query.answer()
     await query.message.answer(  # type: ignore[union-attr]
-        _("请发送新的“{label}”。{hint}发送 /cancel 取消。").format(label=_(FIELD_LABELS[callback_data.field]), hint=hint)
+        _("请发送新的“{label}”。{hint}发送 /cancel 取消。").format(
+            label=_(FIELD_LABELS[callback_data.field]), hint=hint
+        )
     )
 
 
 @router.message(AccountEdit.value, F.text & ~F.text.startswith("/"))
 async def got_value(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None,
-    clock: Clock, settings: Settings,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     checked = member(actor)
     data = await state.get_data()
@@ -246,8 +312,13 @@ async def got_value(
     if data["field"] == "feed_url" and (value or "").strip() == "-":
         value = None
     account = await accounts.update_field(
-        session, account_id=data["account_id"], field=data["field"], value=value,
-        actor=checked, now=clock.now(), version=data.get("version"),
+        session,
+        account_id=data["account_id"],
+        field=data["field"],
+        value=value,
+        actor=checked,
+        now=clock.now(),
+        version=data.get("version"),
     )
     await session.commit()
     await state.clear()
@@ -256,40 +327,64 @@ async def got_value(
 
 
 @router.callback_query(AccAction.filter(F.action == "person"))
-async def person_menu(query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None) -> None:
+async def person_menu(
+    query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None
+) -> None:
     checked = member(actor)
-    account = await accounts.get_visible_account(session, account_id=callback_data.account_id, actor=checked)
+    account = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
     if not can_edit_account(checked, account.unit_id):
         raise InvalidInput(N_("你无权修改该账号。"))
     staff = await people.list_unit_users(session, unit_id=account.unit_id, include_inactive=False)
     kb = InlineKeyboardBuilder()
     for user, _roles in staff[:60]:
         mark = "✅ " if user.id == account.responsible_id else ""
-        kb.button(text=mark + user.name[:30], callback_data=AccPerson(account_id=account.id or 0, user_id=user.id or 0, version=callback_data.version))
+        kb.button(
+            text=mark + user.name[:30],
+            callback_data=AccPerson(
+                account_id=account.id or 0, user_id=user.id or 0, version=callback_data.version
+            ),
+        )
     kb.adjust(2)
     await query.answer()
-    await query.message.answer(_("请选择“{name}”的新责任人：").format(name=esc(account.name)), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await query.message.answer(
+        _("请选择“{name}”的新责任人：").format(name=esc(account.name)), reply_markup=kb.as_markup()
+    )  # type: ignore[union-attr]
 
 
 @router.callback_query(AccPerson.filter())
 async def change_person(
-    query: CallbackQuery, callback_data: AccPerson, session: AsyncSession, actor: Actor | None,
-    clock: Clock, settings: Settings,
+    query: CallbackQuery,
+    callback_data: AccPerson,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     checked = member(actor)
-    before = await accounts.get_visible_account(session, account_id=callback_data.account_id, actor=checked)
+    before = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
     previous = before.responsible_id
     account = await accounts.change_responsible(
-        session, account_id=callback_data.account_id, user_id=callback_data.user_id,
-        actor=checked, now=clock.now(), version=callback_data.version,
+        session,
+        account_id=callback_data.account_id,
+        user_id=callback_data.user_id,
+        actor=checked,
+        now=clock.now(),
+        version=callback_data.version,
     )
     if account.responsible_id != previous:
         unit = await session.get(people.Unit, account.unit_id)
         responsible = await session.get(User, account.responsible_id)
         if responsible is not None:
             await outbox.enqueue(
-                session, chat_id=responsible.telegram_id, kind="account.responsible_assigned",
-                params=account_params(account, unit=unit, responsible=responsible), now=clock.now(),
+                session,
+                chat_id=responsible.telegram_id,
+                kind="account.responsible_assigned",
+                params=account_params(account, unit=unit, responsible=responsible),
+                now=clock.now(),
                 dedup_key=f"responsible:{account.id}:{responsible.id}:{account.version}",
             )
     await session.commit()
@@ -300,15 +395,25 @@ async def change_person(
 
 @router.callback_query(AccAction.filter(F.action.in_(set(STATUS_ACTIONS))))
 async def status_action(
-    query: CallbackQuery, callback_data: AccAction, state: FSMContext, session: AsyncSession,
-    actor: Actor | None, user: User, clock: Clock, settings: Settings,
+    query: CallbackQuery,
+    callback_data: AccAction,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     checked = member(actor)
     target = STATUS_ACTIONS[callback_data.action]
     if target is AccountStatus.ACTIVE:
         account = await accounts.change_status(
-            session, account_id=callback_data.account_id, target=target, actor=checked,
-            now=clock.now(), version=callback_data.version,
+            session,
+            account_id=callback_data.account_id,
+            target=target,
+            actor=checked,
+            now=clock.now(),
+            version=callback_data.version,
         )
         await _status_notice(session, account, user, clock)
         await session.commit()
@@ -316,30 +421,46 @@ async def status_action(
         await query.answer(_("已恢复在用"))
         await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
         return
-    account = await accounts.get_visible_account(session, account_id=callback_data.account_id, actor=checked)
+    account = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
     if not can_change_account_status(checked):
         raise InvalidInput(N_("只有管理员可以变更账号状态。"))
     await state.set_state(AccountEdit.reason)
-    await state.set_data({"account_id": account.id, "target": target.value, "version": callback_data.version})
+    await state.set_data(
+        {"account_id": account.id, "target": target.value, "version": callback_data.version}
+    )
     prompt = {
         AccountStatus.SUSPENDED: N_("请说明暂停“{name}”的原因："),
         AccountStatus.CLOSED: N_("请说明关停“{name}”的原因（关停前应先发布停更公告）："),
         AccountStatus.CANCELLED: N_("请说明注销“{name}”的原因："),
     }[target]
     await query.answer()
-    await query.message.answer(_(prompt).format(name=esc(account.name)) + "\n" + _("发送 /cancel 取消。"))  # type: ignore[union-attr]
+    await query.message.answer(
+        _(prompt).format(name=esc(account.name)) + "\n" + _("发送 /cancel 取消。")
+    )  # type: ignore[union-attr]
 
 
 @router.message(AccountEdit.reason, F.text & ~F.text.startswith("/"))
 async def got_reason(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None,
-    user: User, clock: Clock, settings: Settings,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     checked = member(actor)
     data = await state.get_data()
     account = await accounts.change_status(
-        session, account_id=data["account_id"], target=AccountStatus(data["target"]),
-        actor=checked, now=clock.now(), reason=message.text, version=data.get("version"),
+        session,
+        account_id=data["account_id"],
+        target=AccountStatus(data["target"]),
+        actor=checked,
+        now=clock.now(),
+        reason=message.text,
+        version=data.get("version"),
     )
     await _status_notice(session, account, user, clock)
     await session.commit()
@@ -353,19 +474,32 @@ async def _status_notice(session: AsyncSession, account: Account, user: User, cl
     if responsible is None or responsible.id == user.id:
         return
     await outbox.enqueue(
-        session, chat_id=responsible.telegram_id, kind="account.status_changed",
-        params={"name": account.name, "status": account.status, "reason": account.status_reason or "", "who": user.name},
-        now=clock.now(), dedup_key=f"status:{account.id}:{account.version}",
+        session,
+        chat_id=responsible.telegram_id,
+        kind="account.status_changed",
+        params={
+            "name": account.name,
+            "status": account.status,
+            "reason": account.status_reason or "",
+            "who": user.name,
+        },
+        now=clock.now(),
+        dedup_key=f"status:{account.id}:{account.version}",
     )
 
 
 @router.callback_query(AccAction.filter(F.action == "history"))
 async def history(
-    query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None,
+    query: CallbackQuery,
+    callback_data: AccAction,
+    session: AsyncSession,
+    actor: Actor | None,
     settings: Settings,
 ) -> None:
     checked = member(actor)
-    account = await accounts.get_visible_account(session, account_id=callback_data.account_id, actor=checked)
+    account = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
     if not checked.manages(account.unit_id):
         raise InvalidInput(N_("你无权查看该账号的变更记录。"))
     entries = await audit.history(session, object_type="account", object_id=account.id, limit=15)
@@ -374,7 +508,9 @@ async def history(
         if entry.actor_id and entry.actor_id not in names:
             actor_user = await session.get(User, entry.actor_id)
             names[entry.actor_id] = actor_user.name if actor_user else "?"
-    lines = [_("“{name}”的变更记录（最近 {n} 条）：").format(name=esc(account.name), n=len(entries))]
+    lines = [
+        _("“{name}”的变更记录（最近 {n} 条）：").format(name=esc(account.name), n=len(entries))
+    ]
     for entry in entries:
         who = esc(names.get(entry.actor_id, _("系统"))) if entry.actor_id else _("系统")
         lines.append(f"{when(entry.at, settings.tz)} · {who} · {esc(entry.action)}")

@@ -51,11 +51,22 @@ async def pending(
         responsible = await session.get(User, account.responsible_id)
         applicant = await session.get(User, account.created_by)
         kb = InlineKeyboardBuilder()
-        kb.button(text=_("✅ 通过"), callback_data=RegDecision(account_id=account.id or 0, approve=True, version=account.version))
-        kb.button(text=_("❌ 驳回"), callback_data=RegDecision(account_id=account.id or 0, approve=False, version=account.version))
+        kb.button(
+            text=_("✅ 通过"),
+            callback_data=RegDecision(
+                account_id=account.id or 0, approve=True, version=account.version
+            ),
+        )
+        kb.button(
+            text=_("❌ 驳回"),
+            callback_data=RegDecision(
+                account_id=account.id or 0, approve=False, version=account.version
+            ),
+        )
         kb.adjust(2)
         await message.answer(
-            _("申请人：{who}").format(who=person(applicant)) + "\n"
+            _("申请人：{who}").format(who=person(applicant))
+            + "\n"
             + account_card(account, unit=unit, responsible=responsible, tz=settings.tz),
             reply_markup=kb.as_markup(),
         )
@@ -69,43 +80,65 @@ async def _announce(session: AsyncSession, account: Account, decider: User, now:
     approved = account.status != "rejected"
     if applicant is not None and applicant.id != decider.id:
         await outbox.enqueue(
-            session, chat_id=applicant.telegram_id, kind="registration.decided",
+            session,
+            chat_id=applicant.telegram_id,
+            kind="registration.decided",
             params={
-                "account_id": account.id, "name": account.name, "approved": approved,
-                "decider": decider.name, "reason": account.status_reason or "",
+                "account_id": account.id,
+                "name": account.name,
+                "approved": approved,
+                "decider": decider.name,
+                "reason": account.status_reason or "",
             },
-            now=now, dedup_key=f"registration.decided:{account.id}",  # type: ignore[arg-type]
+            now=now,
+            dedup_key=f"registration.decided:{account.id}",  # type: ignore[arg-type]
         )
     if approved and responsible is not None and responsible.id != decider.id:
         await outbox.enqueue(
-            session, chat_id=responsible.telegram_id, kind="account.responsible_assigned",
+            session,
+            chat_id=responsible.telegram_id,
+            kind="account.responsible_assigned",
             params=account_params(account, unit=unit, responsible=responsible),
-            now=now, dedup_key=f"responsible:{account.id}:{responsible.id}",  # type: ignore[arg-type]
+            now=now,
+            dedup_key=f"responsible:{account.id}:{responsible.id}",  # type: ignore[arg-type]
         )
 
 
 @router.callback_query(RegDecision.filter(F.approve))
 async def approve(
-    query: CallbackQuery, callback_data: RegDecision, session: AsyncSession, actor: Actor | None,
-    user: User, clock: Clock,
+    query: CallbackQuery,
+    callback_data: RegDecision,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
+    clock: Clock,
 ) -> None:
     checked = require(actor, can_approve_registration, NOT_ALLOWED)
     now = clock.now()
     account = await accounts.decide_registration(
-        session, account_id=callback_data.account_id, approve=True, actor=checked, now=now,
+        session,
+        account_id=callback_data.account_id,
+        approve=True,
+        actor=checked,
+        now=now,
         version=callback_data.version,
     )
     await _announce(session, account, user, now)
     await session.commit()
     await query.answer(_("已通过"))
     await query.message.edit_text(  # type: ignore[union-attr]
-        _("✅ 账号“{name}”（编号 {id}）已由你审核通过，状态：在用。").format(name=esc(account.name), id=account.id)
+        _("✅ 账号“{name}”（编号 {id}）已由你审核通过，状态：在用。").format(
+            name=esc(account.name), id=account.id
+        )
     )
 
 
 @router.callback_query(RegDecision.filter(~F.approve))
 async def reject(
-    query: CallbackQuery, callback_data: RegDecision, state: FSMContext, session: AsyncSession,
+    query: CallbackQuery,
+    callback_data: RegDecision,
+    state: FSMContext,
+    session: AsyncSession,
     actor: Actor | None,
 ) -> None:
     require(actor, can_approve_registration, NOT_ALLOWED)
@@ -117,21 +150,32 @@ async def reject(
     await state.set_data({"account_id": account.id, "version": callback_data.version})
     await query.answer()
     await query.message.answer(  # type: ignore[union-attr]
-        _("请填写驳回“{name}”的理由（申请人会看到）。发送 /cancel 取消。").format(name=esc(account.name))
+        _("请填写驳回“{name}”的理由（申请人会看到）。发送 /cancel 取消。").format(
+            name=esc(account.name)
+        )
     )
 
 
 @router.message(RejectForm.reason, F.chat.type == "private", F.text & ~F.text.startswith("/"))
 async def got_reject_reason(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, user: User,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
     clock: Clock,
 ) -> None:
     checked = require(actor, can_approve_registration, NOT_ALLOWED)
     data = await state.get_data()
     now = clock.now()
     account = await accounts.decide_registration(
-        session, account_id=data["account_id"], approve=False, actor=checked, now=now,
-        reason=message.text, version=data.get("version"),
+        session,
+        account_id=data["account_id"],
+        approve=False,
+        actor=checked,
+        now=now,
+        reason=message.text,
+        version=data.get("version"),
     )
     await _announce(session, account, user, now)
     await session.commit()

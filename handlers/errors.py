@@ -39,9 +39,9 @@ async def on_error(event: ErrorEvent, i18n: I18n, bot: Bot) -> bool:
                 _user_id(update),
                 _chat_id(update),
             )
-            text = _("抱歉，处理时出现了意外错误。参考编号：{ref}。请稍后重试，或把编号告诉管理员。").format(
-                ref=ref
-            )
+            text = _(
+                "抱歉，处理时出现了意外错误。参考编号：{ref}。请稍后重试，或把编号告诉管理员。"
+            ).format(ref=ref)
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer(text[:200], show_alert=True)

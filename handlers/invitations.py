@@ -31,14 +31,18 @@ router.message.filter(F.chat.type == "private")
 NOT_ALLOWED = N_("只有管理员和单位管理员可以邀请人员。")
 
 
-async def _role_menu(session: AsyncSession, actor: Actor, unit_id: int | None) -> tuple[str, object]:
+async def _role_menu(
+    session: AsyncSession, actor: Actor, unit_id: int | None
+) -> tuple[str, object]:
     roles = invitable_roles(actor, unit_id)
     if not roles:
         raise PermissionDenied(N_("你不能邀请人员加入这个单位。"))
     unit = await people.get_unit(session, unit_id) if unit_id else None
     kb = InlineKeyboardBuilder()
     for role in roles:
-        kb.button(text=role_label(role), callback_data=InviteRole(unit_id=unit_id or 0, role=role.value))
+        kb.button(
+            text=role_label(role), callback_data=InviteRole(unit_id=unit_id or 0, role=role.value)
+        )
     kb.button(text=_("取消"), callback_data=DialogCancel())
     kb.adjust(2)
     where = esc(unit.name) if unit else _("（不属于单位）")
@@ -105,7 +109,8 @@ async def invite_role(
     await query.message.edit_text(  # type: ignore[union-attr]
         _(
             "✅ 邀请已生成：{unit}，角色：{role}。\n"
-            "请把下面的链接发给受邀人，对方点击后即加入。链接只能使用一次，{expires} 前有效。\n\n{link}"
+            "请把下面的链接发给受邀人，对方点击后即加入。"
+            "链接只能使用一次，{expires} 前有效。\n\n{link}"
         ).format(
             unit=esc(unit.name) if unit else _("（不属于单位）"),
             role=role_label(role),
@@ -137,7 +142,10 @@ async def list_invites(
                 expires=when(inv.expires_at, settings.tz),
             )
         )
-        kb.button(text=_("撤销 #{id}").format(id=inv.id), callback_data=InviteRevoke(invitation_id=inv.id or 0))
+        kb.button(
+            text=_("撤销 #{id}").format(id=inv.id),
+            callback_data=InviteRevoke(invitation_id=inv.id or 0),
+        )
     kb.adjust(2)
     await message.answer("\n".join(lines), reply_markup=kb.as_markup())
 
@@ -155,4 +163,6 @@ async def revoke(
         session, invitation_id=callback_data.invitation_id, actor=checked, now=clock.now()
     )
     await session.commit()
-    await query.answer(_("已撤销邀请 #{id}").format(id=callback_data.invitation_id), show_alert=True)
+    await query.answer(
+        _("已撤销邀请 #{id}").format(id=callback_data.invitation_id), show_alert=True
+    )

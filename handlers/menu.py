@@ -58,7 +58,9 @@ async def set_default_menus(bot: Bot, i18n: I18n) -> None:
     for locale in LOCALES:
         code = None if locale == "zh_CN" else locale
         await bot.set_my_commands(
-            _commands(i18n, BASIC, locale), scope=BotCommandScopeAllPrivateChats(), language_code=code
+            _commands(i18n, BASIC, locale),
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=code,
         )
         await bot.set_my_commands(
             _commands(i18n, GROUP, locale), scope=BotCommandScopeAllGroupChats(), language_code=code

@@ -23,7 +23,9 @@ from models.people import Unit, User
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
 
-def account_params(account: Account, *, unit: Unit | None, responsible: User | None) -> dict[str, Any]:
+def account_params(
+    account: Account, *, unit: Unit | None, responsible: User | None
+) -> dict[str, Any]:
     return {
         "account_id": account.id,
         "version": account.version,
@@ -59,11 +61,20 @@ def _summary(p: dict[str, Any]) -> str:
 def registration_pending(p: dict[str, Any]) -> Rendered:
     text = (
         _("📝 新的账号登记申请，申请人：{who}").format(who=esc(p["applicant"]))
-        + "\n\n" + _summary(p) + "\n\n" + _("请审核：通过后账号进入“在用”状态。")
+        + "\n\n"
+        + _summary(p)
+        + "\n\n"
+        + _("请审核：通过后账号进入“在用”状态。")
     )
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ 通过"), callback_data=RegDecision(account_id=p["account_id"], approve=True, version=p["version"]))
-    kb.button(text=_("❌ 驳回"), callback_data=RegDecision(account_id=p["account_id"], approve=False, version=p["version"]))
+    kb.button(
+        text=_("✅ 通过"),
+        callback_data=RegDecision(account_id=p["account_id"], approve=True, version=p["version"]),
+    )
+    kb.button(
+        text=_("❌ 驳回"),
+        callback_data=RegDecision(account_id=p["account_id"], approve=False, version=p["version"]),
+    )
     kb.adjust(2)
     return text, kb.as_markup()
 
@@ -97,9 +108,9 @@ def responsible_assigned(p: dict[str, Any]) -> Rendered:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("查看账号"), callback_data=AccOpen(account_id=p["account_id"]))
     return (
-        _("📌 你已被指定为账号“{name}”（{platform}）的责任人，该账号的预警和整改通知将发送给你。").format(
-            name=esc(p["name"]), platform=platform_label(p["platform"])
-        ),
+        _(
+            "📌 你已被指定为账号“{name}”（{platform}）的责任人，该账号的预警和整改通知将发送给你。"
+        ).format(name=esc(p["name"]), platform=platform_label(p["platform"])),
         kb.as_markup(),
     )
 
@@ -140,8 +151,13 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
 
 
 async def notify_admins(
-    session: AsyncSession, *, kind: str, params: dict[str, Any], now: Any,
-    dedup_prefix: str, exclude_user_id: int | None = None,
+    session: AsyncSession,
+    *,
+    kind: str,
+    params: dict[str, Any],
+    now: Any,
+    dedup_prefix: str,
+    exclude_user_id: int | None = None,
 ) -> int:
     """Queue one message per active admin (except the actor)."""
     count = 0
@@ -149,7 +165,11 @@ async def notify_admins(
         if admin.id == exclude_user_id:
             continue
         queued = await outbox.enqueue(
-            session, chat_id=admin.telegram_id, kind=kind, params=params, now=now,
+            session,
+            chat_id=admin.telegram_id,
+            kind=kind,
+            params=params,
+            now=now,
             dedup_key=f"{dedup_prefix}:{admin.id}",
         )
         count += queued is not None

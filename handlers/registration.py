@@ -35,7 +35,15 @@ from governance.registry import (
     validate_reason,
 )
 from governance.roles import Actor, can_register_account
-from handlers.callbacks import DialogCancel, RegConfirm, RegEdit, RegFeed, RegPerson, RegPlatform, RegUnit
+from handlers.callbacks import (
+    DialogCancel,
+    RegConfirm,
+    RegEdit,
+    RegFeed,
+    RegPerson,
+    RegPlatform,
+    RegUnit,
+)
 from handlers.guards import require
 from handlers.notices import account_params, notify_admins
 from handlers.render import account_card, esc, platform_label
@@ -54,10 +62,12 @@ TEXT = F.text & ~F.text.startswith("/")
 
 
 class ProbeReport(Protocol):
-    """What the feed check tells the form (see ``bot.wiring.probe``)."""
+    """What the feed check tells the form (``jobs.fetch.ProbeResult`` fits)."""
 
-    ok: bool
-    explanation: str
+    @property
+    def usable(self) -> bool: ...
+
+    message: str
     title: str | None
     item_count: int
 
@@ -82,8 +92,16 @@ class RegisterForm(StatesGroup):
 
 #: Fields in the order they are asked; editing one clears the fields that depend on it.
 ORDER = (
-    "platform", "name", "platform_ref", "unit_id", "duplicate_reason", "responsible_id",
-    "posts_per_week", "necessity", "operating_plan", "feed_url",
+    "platform",
+    "name",
+    "platform_ref",
+    "unit_id",
+    "duplicate_reason",
+    "responsible_id",
+    "posts_per_week",
+    "necessity",
+    "operating_plan",
+    "feed_url",
 )
 DEPENDENTS = {
     "platform": ("platform_ref", "duplicate_reason"),
@@ -109,13 +127,17 @@ def _cancel_row(kb: InlineKeyboardBuilder) -> None:
 def _platform_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for platform in Platform:
-        kb.button(text=_(PLATFORM_LABELS[platform]), callback_data=RegPlatform(platform=platform.value))
+        kb.button(
+            text=_(PLATFORM_LABELS[platform]), callback_data=RegPlatform(platform=platform.value)
+        )
     _cancel_row(kb)
     kb.adjust(2)
     return kb.as_markup()
 
 
-async def _send(target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def _send(
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     message = target.message if isinstance(target, CallbackQuery) else target
     if isinstance(target, CallbackQuery):
         await target.answer()
@@ -123,7 +145,10 @@ async def _send(target: Message | CallbackQuery, text: str, markup: InlineKeyboa
 
 
 async def advance(
-    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, actor: Actor,
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor,
     settings: Settings,
 ) -> None:
     """Ask for the first missing field, or show the summary when the form is complete."""
@@ -168,13 +193,17 @@ async def advance(
             _(
                 "该单位在{platform}已有账号：{names}。\n原则上一个单位在一个平台只开设一个账号，"
                 "请说明再开设的理由。"
-            ).format(platform=platform_label(data["platform"]), names=names) + hint,
+            ).format(platform=platform_label(data["platform"]), names=names)
+            + hint,
         )
     elif step == "responsible_id":
         await state.set_state(RegisterForm.responsible)
-        staff = [u for u, _roles in await people.list_unit_users(
-            session, unit_id=data["unit_id"], include_inactive=False
-        )]
+        staff = [
+            u
+            for u, _roles in await people.list_unit_users(
+                session, unit_id=data["unit_id"], include_inactive=False
+            )
+        ]
         kb = InlineKeyboardBuilder()
         for user in staff[:60]:
             kb.button(text=user.name[:30], callback_data=RegPerson(user_id=user.id or 0))
@@ -194,7 +223,9 @@ async def advance(
         await _send(target, _("承诺每周至少发布多少条？请输入整数（至少 1）。") + hint)
     elif step == "necessity":
         await state.set_state(RegisterForm.necessity)
-        await _send(target, _("请说明开设必要性（开设理由，至少 10 字）。无开通必要的不开。") + hint)
+        await _send(
+            target, _("请说明开设必要性（开设理由，至少 10 字）。无开通必要的不开。") + hint
+        )
     elif step == "operating_plan":
         await state.set_state(RegisterForm.operating_plan)
         await _send(
@@ -228,12 +259,21 @@ async def _summary(
     unit = await session.get(people.Unit, draft.unit_id)
     responsible = await session.get(User, draft.responsible_id)
     preview = accounts.Account(
-        platform=draft.platform, name=draft.name, platform_ref=draft.platform_ref,
-        platform_ref_norm="", unit_id=draft.unit_id, responsible_id=draft.responsible_id,
-        posts_per_week=draft.posts_per_week, necessity=draft.necessity,
-        operating_plan=draft.operating_plan, feed_url=draft.feed_url,
-        duplicate_reason=draft.duplicate_reason, status="pending", created_by=0,
-        created_at=None, updated_at=None,  # type: ignore[arg-type]
+        platform=draft.platform,
+        name=draft.name,
+        platform_ref=draft.platform_ref,
+        platform_ref_norm="",
+        unit_id=draft.unit_id,
+        responsible_id=draft.responsible_id,
+        posts_per_week=draft.posts_per_week,
+        necessity=draft.necessity,
+        operating_plan=draft.operating_plan,
+        feed_url=draft.feed_url,
+        duplicate_reason=draft.duplicate_reason,
+        status="pending",
+        created_by=0,
+        created_at=None,
+        updated_at=None,  # type: ignore[arg-type]
     )
     card = account_card(preview, unit=unit, responsible=responsible, tz=settings.tz, draft=True)
     kb = InlineKeyboardBuilder()
@@ -269,7 +309,11 @@ def _draft(data: dict[str, Any]) -> AccountDraft:
 
 @router.message(Command("register"))
 async def register(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, settings: Settings
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     await state.clear()
@@ -286,8 +330,12 @@ async def register(
 
 @router.callback_query(RegisterForm.platform, RegPlatform.filter())
 async def got_platform(
-    query: CallbackQuery, callback_data: RegPlatform, state: FSMContext, session: AsyncSession,
-    actor: Actor | None, settings: Settings,
+    query: CallbackQuery,
+    callback_data: RegPlatform,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     try:
@@ -299,8 +347,12 @@ async def got_platform(
 
 
 async def _store(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None,
-    settings: Settings, **values: Any,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+    **values: Any,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     await state.update_data(**values)
@@ -308,22 +360,40 @@ async def _store(
 
 
 @router.message(RegisterForm.name, TEXT)
-async def got_name(message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, settings: Settings) -> None:
+async def got_name(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
     await _store(message, state, session, actor, settings, name=validate_account_name(message.text))
 
 
 @router.message(RegisterForm.platform_ref, TEXT)
-async def got_ref(message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, settings: Settings) -> None:
+async def got_ref(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
     ref = validate_platform_ref(message.text)
     data = await state.get_data()
-    await accounts.ensure_platform_ref_free(session, platform=Platform(data["platform"]), platform_ref=ref)
+    await accounts.ensure_platform_ref_free(
+        session, platform=Platform(data["platform"]), platform_ref=ref
+    )
     await _store(message, state, session, actor, settings, platform_ref=ref)
 
 
 @router.callback_query(RegisterForm.unit, RegUnit.filter())
 async def got_unit(
-    query: CallbackQuery, callback_data: RegUnit, state: FSMContext, session: AsyncSession,
-    actor: Actor | None, settings: Settings,
+    query: CallbackQuery,
+    callback_data: RegUnit,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     accounts.ensure_unit_scope(checked, callback_data.unit_id)
@@ -333,67 +403,121 @@ async def got_unit(
 
 
 @router.message(RegisterForm.duplicate_reason, TEXT)
-async def got_duplicate_reason(message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, settings: Settings) -> None:
+async def got_duplicate_reason(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
     reason = validate_reason(message.text, label=N_("再开设同平台账号的理由"))
     await _store(message, state, session, actor, settings, duplicate_reason=reason)
 
 
 @router.callback_query(RegisterForm.responsible, RegPerson.filter())
 async def got_responsible(
-    query: CallbackQuery, callback_data: RegPerson, state: FSMContext, session: AsyncSession,
-    actor: Actor | None, settings: Settings,
+    query: CallbackQuery,
+    callback_data: RegPerson,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     if callback_data.user_id:
         data = await state.get_data()
-        await accounts.ensure_responsible(session, user_id=callback_data.user_id, unit_id=data["unit_id"])
+        await accounts.ensure_responsible(
+            session, user_id=callback_data.user_id, unit_id=data["unit_id"]
+        )
         await state.update_data(responsible_id=callback_data.user_id)
     await advance(query, state, session, checked, settings)
 
 
 @router.message(RegisterForm.posts_per_week, TEXT)
-async def got_frequency(message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, settings: Settings) -> None:
-    await _store(message, state, session, actor, settings, posts_per_week=validate_posts_per_week(message.text))
+async def got_frequency(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
+    await _store(
+        message,
+        state,
+        session,
+        actor,
+        settings,
+        posts_per_week=validate_posts_per_week(message.text),
+    )
 
 
 @router.message(RegisterForm.necessity, TEXT)
-async def got_necessity(message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, settings: Settings) -> None:
-    await _store(message, state, session, actor, settings, necessity=validate_necessity(message.text))
+async def got_necessity(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
+    await _store(
+        message, state, session, actor, settings, necessity=validate_necessity(message.text)
+    )
 
 
 @router.message(RegisterForm.operating_plan, TEXT)
-async def got_plan(message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, settings: Settings) -> None:
-    await _store(message, state, session, actor, settings, operating_plan=validate_plan(message.text))
+async def got_plan(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
+    await _store(
+        message, state, session, actor, settings, operating_plan=validate_plan(message.text)
+    )
 
 
 @router.message(RegisterForm.feed, TEXT)
 async def got_feed(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None,
-    settings: Settings, feed_probe: FeedProbe, bot: Bot,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+    feed_probe: FeedProbe,
+    bot: Bot,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     url = validate_http_url(message.text, label=N_("订阅源地址"))
     await bot.send_chat_action(message.chat.id, "typing")
     report = await feed_probe(url)
-    if not report.ok:
+    if not report.usable:
         kb = InlineKeyboardBuilder()
         kb.button(text=_("重新输入"), callback_data=RegFeed(action="retry"))
         kb.button(text=_("暂不填写"), callback_data=RegFeed(action="skip"))
         _cancel_row(kb)
         kb.adjust(2, 1)
         await message.answer(
-            _("订阅源检查未通过：{why}\n可以直接发送新的地址重试，或暂不填写。").format(why=esc(_(report.explanation))),
+            _("订阅源检查未通过：{why}\n可以直接发送新的地址重试，或暂不填写。").format(
+                why=esc(report.message)
+            ),
             reply_markup=kb.as_markup(),
         )
         return
-    await state.update_data(feed_url=url, feed_title=report.title or "", feed_items=report.item_count)
+    await state.update_data(
+        feed_url=url, feed_title=report.title or "", feed_items=report.item_count
+    )
     await advance(message, state, session, checked, settings)
 
 
 @router.callback_query(RegisterForm.feed, RegFeed.filter())
 async def feed_choice(
-    query: CallbackQuery, callback_data: RegFeed, state: FSMContext, session: AsyncSession,
-    actor: Actor | None, settings: Settings,
+    query: CallbackQuery,
+    callback_data: RegFeed,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     if callback_data.action == "skip":
@@ -415,8 +539,12 @@ async def edit_menu(query: CallbackQuery, actor: Actor | None) -> None:
 
 @router.callback_query(RegisterForm.confirm, RegEdit.filter())
 async def edit_field(
-    query: CallbackQuery, callback_data: RegEdit, state: FSMContext, session: AsyncSession,
-    actor: Actor | None, settings: Settings,
+    query: CallbackQuery,
+    callback_data: RegEdit,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     if callback_data.field not in EDIT_LABELS:
@@ -439,15 +567,24 @@ async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.callback_query(RegisterForm.confirm, RegConfirm.filter(F.action == "confirm"))
 async def confirm(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, actor: Actor | None,
-    user: User, clock: Clock, settings: Settings,
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     data = await state.get_data()
     now = clock.now()
     try:
         account = await accounts.register_account(
-            session, actor=checked, draft=_draft(data), now=now, submission_key=data.get("submission")
+            session,
+            actor=checked,
+            draft=_draft(data),
+            now=now,
+            submission_key=data.get("submission"),
         )
     except IntegrityError:
         raise StaleAction(N_("该登记已提交，请勿重复点击。")) from None
@@ -456,16 +593,25 @@ async def confirm(
     params = account_params(account, unit=unit, responsible=responsible)
     if account.status == "pending":
         await notify_admins(
-            session, kind="registration.pending", params={**params, "applicant": user.name},
-            now=now, dedup_prefix=f"registration.pending:{account.id}",
+            session,
+            kind="registration.pending",
+            params={**params, "applicant": user.name},
+            now=now,
+            dedup_prefix=f"registration.pending:{account.id}",
         )
-        reply = _("✅ 已提交登记申请（编号 {id}），等待管理员审核，结果会通知你。").format(id=account.id)
+        reply = _("✅ 已提交登记申请（编号 {id}），等待管理员审核，结果会通知你。").format(
+            id=account.id
+        )
     else:
         reply = _("✅ 账号已登记（编号 {id}），状态：在用。").format(id=account.id)
         if responsible is not None and responsible.id != checked.user_id:
             await outbox.enqueue(
-                session, chat_id=responsible.telegram_id, kind="account.responsible_assigned",
-                params=params, now=now, dedup_key=f"responsible:{account.id}:{responsible.id}",
+                session,
+                chat_id=responsible.telegram_id,
+                kind="account.responsible_assigned",
+                params=params,
+                now=now,
+                dedup_key=f"responsible:{account.id}:{responsible.id}",
             )
     await session.commit()
     await state.clear()

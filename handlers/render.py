@@ -68,7 +68,11 @@ def error_text(exc: UserFacingError) -> str:
 
 
 def account_card(
-    account: Account, *, unit: Unit | None, responsible: User | None, tz: ZoneInfo,
+    account: Account,
+    *,
+    unit: Unit | None,
+    responsible: User | None,
+    tz: ZoneInfo,
     draft: bool = False,
 ) -> str:
     """The account's fields; ``draft`` leaves out what a not-yet-filed form does not have."""

@@ -54,7 +54,9 @@ async def list_units(message: Message, session: AsyncSession, actor: Actor | Non
     kb = InlineKeyboardBuilder()
     kb.button(text=_("➕ 新增单位"), callback_data=ADD_UNIT)
     body = "\n".join(_tree(units)) if units else _("还没有单位。")
-    await message.answer(_("单位（共 {n} 个）：").format(n=len(units)) + "\n" + body, reply_markup=kb.as_markup())
+    await message.answer(
+        _("单位（共 {n} 个）：").format(n=len(units)) + "\n" + body, reply_markup=kb.as_markup()
+    )
 
 
 @router.callback_query(F.data == ADD_UNIT)

@@ -74,7 +74,9 @@ async def users_of_unit(
     await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
 
 
-async def _card(session: AsyncSession, actor: Actor, target: User) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _card(
+    session: AsyncSession, actor: Actor, target: User
+) -> tuple[str, InlineKeyboardMarkup | None]:
     roles = await people.roles_of(session, target.id or 0)
     unit = await people.get_unit(session, target.unit_id) if target.unit_id else None
     text = "\n".join(
@@ -92,7 +94,10 @@ async def _card(session: AsyncSession, actor: Actor, target: User) -> tuple[str,
         if role is not Role.ADMIN and target.unit_id is None:
             continue
         mark = "✅ " if role in roles else "▫️ "
-        kb.button(text=mark + role_label(role), callback_data=UserRoleToggle(user_id=target.id or 0, role=role.value))
+        kb.button(
+            text=mark + role_label(role),
+            callback_data=UserRoleToggle(user_id=target.id or 0, role=role.value),
+        )
     kb.button(
         text=_("停用此人") if target.active else _("恢复使用"),
         callback_data=UserActive(user_id=target.id or 0, active=not target.active),
@@ -140,8 +145,11 @@ async def toggle_role(
         await people.grant_role(session, user=target, role=role, actor_id=checked.user_id, now=now)
     roles = await people.roles_of(session, target.id or 0)
     await outbox.enqueue(
-        session, chat_id=target.telegram_id, kind="user.roles_changed",
-        params={"who": user.name, "roles": [r.value for r in roles]}, now=now,
+        session,
+        chat_id=target.telegram_id,
+        kind="user.roles_changed",
+        params={"who": user.name, "roles": [r.value for r in roles]},
+        now=now,
     )
     await session.commit()
     await set_person_menu(bot, i18n, chat_id=target.telegram_id, roles=roles, locale=target.locale)
@@ -162,10 +170,15 @@ async def set_active(
     checked = require(actor, can_change_roles, N_("只有管理员可以停用或恢复人员。"))
     target = await people.get_user(session, callback_data.user_id)
     now = clock.now()
-    await people.set_active(session, user=target, active=callback_data.active, actor=checked, now=now)
+    await people.set_active(
+        session, user=target, active=callback_data.active, actor=checked, now=now
+    )
     await outbox.enqueue(
-        session, chat_id=target.telegram_id, kind="user.active_changed",
-        params={"who": user.name, "active": callback_data.active}, now=now,
+        session,
+        chat_id=target.telegram_id,
+        kind="user.active_changed",
+        params={"who": user.name, "active": callback_data.active},
+        now=now,
     )
     await session.commit()
     text, markup = await _card(session, checked, target)

@@ -10,7 +10,9 @@ from governance.clock import Clock
 from models import accounts, outbox
 
 
-async def heartbeat(*, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> dict[str, int]:
+async def heartbeat(
+    *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> dict[str, int]:
     async with sessionmaker() as session:
         figures = {
             "outbox_backlog": await outbox.backlog(session),

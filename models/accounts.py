@@ -161,7 +161,11 @@ def ensure_unit_scope(actor: Actor, unit_id: int) -> None:
 
 
 async def register_account(
-    session: AsyncSession, *, actor: Actor, draft: AccountDraft, now: datetime,
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    draft: AccountDraft,
+    now: datetime,
     submission_key: str | None = None,
 ) -> Account:
     """Validate the whole draft again (the form may be stale) and file the account.
@@ -210,9 +214,13 @@ async def register_account(
     session.add(account)
     await session.flush()
     await audit.record(
-        session, at=now, actor_id=actor.user_id,
+        session,
+        at=now,
+        actor_id=actor.user_id,
         action="account.applied" if pending else "account.registered",
-        object_type="account", object_id=account.id, after=snapshot(account),
+        object_type="account",
+        object_id=account.id,
+        after=snapshot(account),
     )
     return account
 
@@ -237,8 +245,14 @@ def _check_version(account: Account, version: int | None) -> None:
 
 
 async def _save(
-    session: AsyncSession, *, account: Account, before: dict[str, Any], actor: Actor,
-    action: str, now: datetime, note: str | None = None,
+    session: AsyncSession,
+    *,
+    account: Account,
+    before: dict[str, Any],
+    actor: Actor,
+    action: str,
+    now: datetime,
+    note: str | None = None,
 ) -> Account:
     """Persist a change with an optimistic version bump and its audit row."""
     old_version = account.version
@@ -248,23 +262,41 @@ async def _save(
     result = await session.exec(  # type: ignore[call-overload]
         sa.update(Account)
         .where(col(Account.id) == account.id, col(Account.version) == old_version)
-        .values(**values, updated_at=now, version=old_version + 1,
-                decided_by=account.decided_by, decided_at=account.decided_at)
+        .values(
+            **values,
+            updated_at=now,
+            version=old_version + 1,
+            decided_by=account.decided_by,
+            decided_at=account.decided_at,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise StaleAction(N_("该账号信息已被他人更新，请重新打开账号卡片后再操作。"))
     await session.refresh(account)
     await audit.record(
-        session, at=now, actor_id=actor.user_id, action=action, object_type="account",
-        object_id=account.id, before=before, after=snapshot(account), note=note,
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action=action,
+        object_type="account",
+        object_id=account.id,
+        before=before,
+        after=snapshot(account),
+        note=note,
     )
     return account
 
 
 async def decide_registration(
-    session: AsyncSession, *, account_id: int, approve: bool, actor: Actor, now: datetime,
-    reason: str | None = None, version: int | None = None,
+    session: AsyncSession,
+    *,
+    account_id: int,
+    approve: bool,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+    version: int | None = None,
 ) -> Account:
     """An admin approves (→ 在用) or rejects (→ 未通过, with a reason) a pending registration."""
     if not can_approve_registration(actor):
@@ -286,17 +318,34 @@ async def decide_registration(
         account.status_reason = validate_reason(reason, label=N_("驳回理由"))
     account.decided_by, account.decided_at = actor.user_id, now
     return await _save(
-        session, account=account, before=before, actor=actor, now=now,
+        session,
+        account=account,
+        before=before,
+        actor=actor,
+        now=now,
         action="account.approved" if approve else "account.rejected",
     )
 
 
-EDITABLE_FIELDS = ("name", "platform_ref", "posts_per_week", "necessity", "operating_plan", "feed_url")
+EDITABLE_FIELDS = (
+    "name",
+    "platform_ref",
+    "posts_per_week",
+    "necessity",
+    "operating_plan",
+    "feed_url",
+)
 
 
 async def update_field(
-    session: AsyncSession, *, account_id: int, field: str, value: str | None, actor: Actor,
-    now: datetime, version: int | None = None,
+    session: AsyncSession,
+    *,
+    account_id: int,
+    field: str,
+    value: str | None,
+    actor: Actor,
+    now: datetime,
+    version: int | None = None,
 ) -> Account:
     account = await get_account(session, account_id)
     if not can_edit_account(actor, account.unit_id):
@@ -326,13 +375,22 @@ async def update_field(
     if snapshot(account) == before:
         return account
     return await _save(
-        session, account=account, before=before, actor=actor, now=now,
+        session,
+        account=account,
+        before=before,
+        actor=actor,
+        now=now,
         action=f"account.{field}_changed",
     )
 
 
 async def change_responsible(
-    session: AsyncSession, *, account_id: int, user_id: int, actor: Actor, now: datetime,
+    session: AsyncSession,
+    *,
+    account_id: int,
+    user_id: int,
+    actor: Actor,
+    now: datetime,
     version: int | None = None,
 ) -> Account:
     account = await get_account(session, account_id)
@@ -347,14 +405,24 @@ async def change_responsible(
     before = snapshot(account)
     account.responsible_id = user_id
     return await _save(
-        session, account=account, before=before, actor=actor, now=now,
+        session,
+        account=account,
+        before=before,
+        actor=actor,
+        now=now,
         action="account.responsible_changed",
     )
 
 
 async def change_status(
-    session: AsyncSession, *, account_id: int, target: AccountStatus, actor: Actor,
-    now: datetime, reason: str | None = None, version: int | None = None,
+    session: AsyncSession,
+    *,
+    account_id: int,
+    target: AccountStatus,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+    version: int | None = None,
 ) -> Account:
     """Move an account through its lifecycle (暂停, 恢复, 关停, 注销); every move is audited."""
     if not can_change_account_status(actor):
@@ -372,7 +440,11 @@ async def change_status(
         account.status_reason = None
     account.status = target.value
     return await _save(
-        session, account=account, before=before, actor=actor, now=now,
+        session,
+        account=account,
+        before=before,
+        actor=actor,
+        now=now,
         action=f"account.{target.value}",
     )
 
@@ -408,6 +480,8 @@ async def list_accounts(
 
 async def pending_registrations(session: AsyncSession) -> list[Account]:
     rows = await session.exec(
-        select(Account).where(Account.status == AccountStatus.PENDING.value).order_by(col(Account.id))
+        select(Account)
+        .where(Account.status == AccountStatus.PENDING.value)
+        .order_by(col(Account.id))
     )
     return list(rows)

@@ -77,7 +77,9 @@ async def enqueue(
 async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
     rows = await session.exec(
         select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.next_attempt_at <= now)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.next_attempt_at <= now
+        )
         .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(limit)
     )
@@ -86,9 +88,9 @@ async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> l
 
 async def backlog(session: AsyncSession) -> int:
     result = await session.exec(
-        select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status == OutboxStatus.PENDING.value
-        )
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value)
     )
     return int(result.one())
 
@@ -112,7 +114,11 @@ async def mark_retry(
 
 
 async def mark_final(
-    session: AsyncSession, *, message: OutboxMessage, status: OutboxStatus, now: datetime,
+    session: AsyncSession,
+    *,
+    message: OutboxMessage,
+    status: OutboxStatus,
+    now: datetime,
     error: str,
 ) -> None:
     message.attempts += 1

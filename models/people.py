@@ -133,7 +133,12 @@ async def upsert_person(
 
 
 async def grant_role(
-    session: AsyncSession, *, user: User, role: Role, actor_id: int | None, now: datetime,
+    session: AsyncSession,
+    *,
+    user: User,
+    role: Role,
+    actor_id: int | None,
+    now: datetime,
     action: str = "user.role_granted",
 ) -> bool:
     """Give ``role`` to ``user``; returns False when they already had it."""
@@ -144,8 +149,13 @@ async def grant_role(
     session.add(UserRole(user_id=user.id, role=role.value))
     await session.flush()
     await audit.record(
-        session, at=now, actor_id=actor_id, action=action, object_type="user",
-        object_id=user.id, before=_snapshot(user, before),
+        session,
+        at=now,
+        actor_id=actor_id,
+        action=action,
+        object_type="user",
+        object_id=user.id,
+        before=_snapshot(user, before),
         after=_snapshot(user, before | {role}),
     )
     return True
@@ -168,8 +178,13 @@ async def revoke_role(
         )
     )
     await audit.record(
-        session, at=now, actor_id=actor.user_id, action="user.role_revoked",
-        object_type="user", object_id=user.id, before=_snapshot(user, before),
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action="user.role_revoked",
+        object_type="user",
+        object_id=user.id,
+        before=_snapshot(user, before),
         after=_snapshot(user, before - {role}),
     )
     return True
@@ -201,9 +216,14 @@ async def set_active(
     session.add(user)
     await session.flush()
     await audit.record(
-        session, at=now, actor_id=actor.user_id,
+        session,
+        at=now,
+        actor_id=actor.user_id,
         action="user.enabled" if active else "user.disabled",
-        object_type="user", object_id=user.id, before=before, after=_snapshot(user, roles),
+        object_type="user",
+        object_id=user.id,
+        before=before,
+        after=_snapshot(user, roles),
     )
 
 
@@ -214,17 +234,28 @@ async def bootstrap_admin(
     user = await get_user_by_telegram_id(session, telegram_id)
     if user is None:
         user = User(
-            telegram_id=telegram_id, name=name or str(telegram_id), created_at=now,
+            telegram_id=telegram_id,
+            name=name or str(telegram_id),
+            created_at=now,
             updated_at=now,
         )
         session.add(user)
         await session.flush()
         await audit.record(
-            session, at=now, actor_id=None, action="user.created", object_type="user",
-            object_id=user.id, after=_snapshot(user, frozenset()),
+            session,
+            at=now,
+            actor_id=None,
+            action="user.created",
+            object_type="user",
+            object_id=user.id,
+            after=_snapshot(user, frozenset()),
         )
     granted = await grant_role(
-        session, user=user, role=Role.ADMIN, actor_id=None, now=now,
+        session,
+        user=user,
+        role=Role.ADMIN,
+        actor_id=None,
+        now=now,
         action="user.admin_bootstrapped",
     )
     return user, granted
@@ -234,8 +265,10 @@ async def list_unit_users(
     session: AsyncSession, *, unit_id: int | None, include_inactive: bool = True
 ) -> list[tuple[User, frozenset[Role]]]:
     stmt = select(User).order_by(col(User.name))
-    stmt = stmt.where(User.unit_id == unit_id) if unit_id is not None else stmt.where(
-        col(User.unit_id).is_(None)
+    stmt = (
+        stmt.where(User.unit_id == unit_id)
+        if unit_id is not None
+        else stmt.where(col(User.unit_id).is_(None))
     )
     if not include_inactive:
         stmt = stmt.where(col(User.active).is_(True))
@@ -286,8 +319,13 @@ async def create_unit(
     session.add(unit)
     await session.flush()
     await audit.record(
-        session, at=now, actor_id=actor.user_id, action="unit.created", object_type="unit",
-        object_id=unit.id, after={"name": name, "parent_id": parent_id},
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action="unit.created",
+        object_type="unit",
+        object_id=unit.id,
+        after={"name": name, "parent_id": parent_id},
     )
     return unit
 
@@ -319,9 +357,17 @@ async def create_invitation(
     session.add(invitation)
     await session.flush()
     await audit.record(
-        session, at=now, actor_id=actor.user_id, action="invitation.created",
-        object_type="invitation", object_id=invitation.id,
-        after={"unit_id": unit_id, "role": role.value, "expires_at": invitation.expires_at.isoformat()},
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action="invitation.created",
+        object_type="invitation",
+        object_id=invitation.id,
+        after={
+            "unit_id": unit_id,
+            "role": role.value,
+            "expires_at": invitation.expires_at.isoformat(),
+        },
     )
     return invitation
 
@@ -350,7 +396,11 @@ async def revoke_invitation(
     invitation = await session.get(Invitation, invitation_id)
     if invitation is None:
         raise NotFound(N_("找不到该邀请。"))
-    if not (actor.is_admin or actor.user_id == invitation.created_by or actor.manages(invitation.unit_id)):
+    if not (
+        actor.is_admin
+        or actor.user_id == invitation.created_by
+        or actor.manages(invitation.unit_id)
+    ):
         raise PermissionDenied(N_("你不能撤销这条邀请。"))
     result = await session.exec(  # type: ignore[call-overload]
         sa.update(Invitation)
@@ -364,8 +414,12 @@ async def revoke_invitation(
     if result.rowcount != 1:
         raise StaleAction(N_("该邀请已被使用或已撤销。"))
     await audit.record(
-        session, at=now, actor_id=actor.user_id, action="invitation.revoked",
-        object_type="invitation", object_id=invitation_id,
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action="invitation.revoked",
+        object_type="invitation",
+        object_id=invitation_id,
     )
     await session.refresh(invitation)
     return invitation
@@ -414,9 +468,15 @@ async def accept_invitation(
         session.add(UserRole(user_id=user.id, role=role.value))
         await session.flush()
     await audit.record(
-        session, at=now, actor_id=user.id, action="invitation.accepted",
-        object_type="user", object_id=user.id, before=before,
-        after=_snapshot(user, roles | {role}), note=f"invitation {invitation.id}",
+        session,
+        at=now,
+        actor_id=user.id,
+        action="invitation.accepted",
+        object_type="user",
+        object_id=user.id,
+        before=before,
+        after=_snapshot(user, roles | {role}),
+        note=f"invitation {invitation.id}",
     )
     await session.refresh(invitation)
     return invitation
@@ -430,4 +490,3 @@ def invitation_state(invitation: Invitation, now: datetime) -> str:
     if invitation.expires_at <= now:
         return "expired"
     return "open"
-

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:00:59.079698
+Create Date: 2026-11-23 15:05:41.214168
 """
 
 from collections.abc import Sequence
@@ -114,11 +114,13 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.Integer(), nullable=True),
     sa.Column('decided_at', models.base.UTCDateTime(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('submission_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_accounts_created_by_users')),
     sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_accounts_decided_by_users')),
     sa.ForeignKeyConstraint(['responsible_id'], ['users.id'], name=op.f('fk_accounts_responsible_id_users')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_accounts_unit_id_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
+    sa.UniqueConstraint('submission_key', name=op.f('uq_accounts_submission_key'))
     )
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_platform'), ['platform'], unique=False)

@@ -1,0 +1,144 @@
+"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when TEST_DATABASE_URL
+points at one), the manual clock, the fake Telegram server and the real bot running against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import db
+from bot.app import BotApp
+from bot.settings import Settings
+from governance.clock import ManualClock
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+ADMIN_ID = 1001
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _pg_available() -> bool:
+    if not PG_URL.startswith("postgresql"):
+        return False
+    import asyncpg
+
+    async def probe() -> bool:
+        try:
+            conn = await asyncpg.connect(
+                PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3
+            )
+        except (OSError, asyncpg.PostgresError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(probe())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; every test gets a copy of the migrated file."""
+    path = tmp_path_factory.mktemp("template") / "bot.db"
+    db.upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    if not _pg_available():
+        pytest.skip("PostgreSQL not available (set TEST_DATABASE_URL)")
+    import asyncpg
+
+    async def reset() -> None:
+        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+
+    asyncio.run(reset())
+    db.upgrade_sync(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "bot.db"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_migrated")
+
+    async def truncate() -> None:
+        engine = db.create_engine(url)
+        async with engine.begin() as conn:
+            tables = ", ".join(
+                t.name
+                for t in db.models.metadata.sorted_tables  # type: ignore[attr-defined]
+            )
+            await conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(truncate())
+    yield url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = db.create_engine(database_url)
+    yield db.make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+def make_settings(database_url: str, api_base: str, **extra: object) -> Settings:
+    values: dict[str, object] = {
+        "bot_token": TOKEN,
+        "admin_ids": [ADMIN_ID],
+        "database_url": database_url,
+        "telegram_api_base": api_base,
+        "polling_timeout": 1,
+        "outbox_interval": 0.05,
+        "allow_private_feeds": True,
+        "feed_check_timeout": 5,
+        "redis_url": None,
+        "alert_chat_id": None,
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str, tg: FakeTelegram) -> Settings:
+    return make_settings(database_url, tg.base)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[BotApp]:
+    """The real bot, polling the fake Telegram server."""
+    bot_app = BotApp(settings, clock=clock, migrate=False)
+    await bot_app.start()
+    try:
+        yield bot_app
+    finally:
+        await bot_app.stop()

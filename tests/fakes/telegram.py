@@ -1,0 +1,366 @@
+"""A local fake Telegram Bot API server that plays the users.
+
+The real bot talks to it through ``TELEGRAM_API_BASE`` exactly as it would to Telegram. Tests
+queue updates (messages, commands, button presses) from :class:`FakeUser` objects and read back
+every request the bot made (sendMessage, editMessageText, answerCallbackQuery, ...), so they
+assert on what people would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 777000111
+BOT_USERNAME = "gov_media_test_bot"
+TOKEN = f"{BOT_ID}:TEST-token-abcdefghijklmnopqrstuvwxyz"
+MESSAGE_METHODS = {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        markup = self.params.get("reply_markup") or {}
+        return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+    def button(self, label: str) -> dict[str, Any]:
+        """The first button whose text contains ``label``."""
+        for button in self.buttons:
+            if label in button["text"]:
+                return button
+        raise AssertionError(f"no button {label!r} in {[b['text'] for b in self.buttons]}")
+
+    @property
+    def message_id(self) -> int | None:
+        if isinstance(self.result, dict):
+            return self.result.get("message_id")
+        value = self.params.get("message_id")
+        return int(value) if value is not None else None
+
+
+@dataclass
+class FakeTelegram:
+    """The server. ``async with FakeTelegram() as tg: tg.base`` is the API base URL."""
+
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _runner: web.AppRunner | None = None
+    base: str = ""
+
+    async def __aenter__(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- the API ---------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != TOKEN:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        params = await _params(request)
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        failure = self._next_failure(method, params)
+        if failure is not None:
+            self._record(Call(method, params, failure))
+            return web.json_response(failure, status=failure["error_code"])
+        result = self._result(method, params)
+        self._record(Call(method, params, result))
+        return web.json_response({"ok": True, "result": result})
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _next_failure(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        queue = self.failures.get(method)
+        if queue:
+            return queue.pop(0)
+        return None
+
+    def fail_next(
+        self, method: str, *, code: int = 429, retry_after: int = 1, description: str | None = None
+    ) -> None:
+        """Make the next call of ``method`` fail like Telegram would."""
+        failure: dict[str, Any] = {"ok": False, "error_code": code}
+        if code == 429:
+            failure["description"] = description or f"Too Many Requests: retry after {retry_after}"
+            failure["parameters"] = {"retry_after": retry_after}
+        else:
+            failure["description"] = description or "Error"
+        self.failures.setdefault(method, []).append(failure)
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 1.0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout:
+            async with self._changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self._updates)), timeout
+                    )
+        return list(self._updates)
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "治理机器人",
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method in {"sendMessage", "sendDocument", "sendPhoto", "copyMessage"}:
+            chat_id = int(params["chat_id"])
+            message = {
+                "message_id": next(self._message_ids),
+                "date": 1_700_000_000,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": {
+                    "id": BOT_ID,
+                    "is_bot": True,
+                    "first_name": "治理机器人",
+                    "username": BOT_USERNAME,
+                },
+                "text": params.get("text", ""),
+            }
+            if method == "copyMessage":
+                return {"message_id": message["message_id"]}
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            return message
+        if method == "editMessageText":
+            chat_id = int(params["chat_id"])
+            return {
+                "message_id": int(params["message_id"]),
+                "date": 1_700_000_000,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "text": params.get("text", ""),
+            }
+        return True
+
+    # --- playing users ------------------------------------------------------------------------
+
+    def queue(self, update: dict[str, Any]) -> None:
+        update["update_id"] = next(self._update_ids)
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    def user(
+        self,
+        user_id: int,
+        name: str = "用户",
+        *,
+        language_code: str = "zh-hans",
+        username: str | None = None,
+    ) -> FakeUser:
+        return FakeUser(self, user_id, name, language_code, username)
+
+    def mark(self) -> int:
+        return len(self.calls)
+
+    async def wait_for(
+        self, predicate: Callable[[Call], bool], *, since: int = 0, timeout: float = 10.0
+    ) -> Call:
+        """The first call after ``since`` matching ``predicate``; fails the test on timeout."""
+
+        async def found() -> Call:
+            async with self._changed:
+                while True:
+                    for call in self.calls[since:]:
+                        if predicate(call):
+                            return call
+                    await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(found(), timeout)
+        except TimeoutError:
+            seen = [(c.method, c.chat_id, c.text[:60]) for c in self.calls[since:]]
+            raise AssertionError(f"no matching request within {timeout}s; saw {seen}") from None
+
+    async def settle(self, quiet: float = 0.15) -> None:
+        """Wait until the bot has made no request for ``quiet`` seconds."""
+        while True:
+            count = len(self.calls)
+            await asyncio.sleep(quiet)
+            if len(self.calls) == count:
+                return
+
+    def sent_to(self, chat_id: int, *, since: int = 0) -> list[Call]:
+        return [
+            c for c in self.calls[since:] if c.method in MESSAGE_METHODS and c.chat_id == chat_id
+        ]
+
+
+@dataclass
+class FakeUser:
+    tg: FakeTelegram
+    id: int
+    name: str
+    language_code: str = "zh-hans"
+    username: str | None = None
+    chat_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.chat_id is None:
+            self.chat_id = self.id
+
+    @property
+    def tg_user(self) -> dict[str, Any]:
+        user = {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.name,
+            "language_code": self.language_code,
+        }
+        if self.username:
+            user["username"] = self.username
+        return user
+
+    def in_group(self, chat_id: int) -> FakeUser:
+        return FakeUser(self.tg, self.id, self.name, self.language_code, self.username, chat_id)
+
+    def _chat(self) -> dict[str, Any]:
+        if self.chat_id == self.id:
+            return {"id": self.id, "type": "private", "first_name": self.name}
+        return {"id": self.chat_id, "type": "supergroup", "title": "预警群"}
+
+    async def send(self, text: str | None = None, **extra: Any) -> list[Call]:
+        """Send a message; return what the bot sent to this chat in response."""
+        mark = self.tg.mark()
+        message: dict[str, Any] = {
+            "message_id": next(self.tg._message_ids),
+            "date": 1_700_000_000,
+            "chat": self._chat(),
+            "from": self.tg_user,
+            **extra,
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                length = len(text.split()[0])
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        self.tg.queue({"message": message})
+        return await self._replies(mark)
+
+    async def press(self, call: Call, label: str) -> list[Call]:
+        """Press the button labelled ``label`` on the message ``call`` sent or edited."""
+        button = call.button(label)
+        return await self.press_data(call, button["callback_data"])
+
+    async def press_data(self, call: Call, data: str) -> list[Call]:
+        mark = self.tg.mark()
+        query_id = f"cq{next(self.tg._update_ids)}"
+        self.tg.queue(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.tg_user,
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        "message_id": call.message_id or 1,
+                        "date": 1_700_000_000,
+                        "chat": self._chat(),
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "治理机器人"},
+                        "text": call.text,
+                    },
+                }
+            }
+        )
+        await self.tg.wait_for(
+            lambda c: (
+                c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id
+            ),
+            since=mark,
+        )
+        await self.tg.settle()
+        return [
+            c
+            for c in self.tg.calls[mark:]
+            if (c.method in MESSAGE_METHODS and c.chat_id == self.chat_id)
+            or (c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id)
+        ]
+
+    async def _replies(self, mark: int) -> list[Call]:
+        await self.tg.wait_for(
+            lambda c: c.method in MESSAGE_METHODS and c.chat_id == self.chat_id, since=mark
+        )
+        await self.tg.settle()
+        return self.tg.sent_to(self.chat_id or self.id, since=mark)
+
+    async def inbox(self, *, since: int = 0, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Wait until at least ``count`` messages reached this chat after ``since``."""
+
+        async def enough() -> list[Call]:
+            while len(self.tg.sent_to(self.chat_id or self.id, since=since)) < count:
+                await asyncio.sleep(0.02)
+            return self.tg.sent_to(self.chat_id or self.id, since=since)
+
+        try:
+            return await asyncio.wait_for(enough(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"{self.name} got fewer than {count} messages") from None
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        raw: dict[str, Any] = await request.json()
+    else:
+        form = await request.post()
+        raw = {k: v for k, v in form.items() if isinstance(v, str)}
+        raw.update({k: "<file>" for k, v in form.items() if not isinstance(v, str)})
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and value[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        params[key] = value
+    return params
