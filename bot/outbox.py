@@ -155,7 +155,8 @@ class OutboxSender:
                 await session.commit()
                 return False
             try:
-                with self.i18n.use_locale(await self._locale(session, row.chat_id)):
+                locale = await self._locale(session, row.chat_id)
+                with self.i18n.context(), self.i18n.use_locale(locale):
                     text, markup = renderer(row.params)
                 sent = await self.bot.send_message(row.chat_id, text, reply_markup=markup)
             except TelegramRetryAfter as exc:

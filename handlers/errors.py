@@ -25,7 +25,7 @@ router = Router(name=__name__)
 async def on_error(event: ErrorEvent, i18n: I18n, bot: Bot) -> bool:
     update: Update = event.update
     exc = event.exception
-    with i18n.use_locale(locale_of_update(update)):
+    with i18n.context(), i18n.use_locale(locale_of_update(update)):
         if isinstance(exc, UserFacingError):
             text = error_text(exc)
             logger.info("update {} refused: {}", update.update_id, exc)

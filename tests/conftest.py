@@ -19,6 +19,7 @@ from bot import db
 from bot.app import BotApp
 from bot.settings import Settings
 from governance.clock import ManualClock
+from tests.fakes.feeds import FeedServer
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 ADMIN_ID = 1001
@@ -142,3 +143,9 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[BotApp]:
         yield bot_app
     finally:
         await bot_app.stop()
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as server:
+        yield server
