@@ -37,6 +37,7 @@ _PARSER_HEADERS = ("content-type", "content-location", "content-language")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 _MAX_ERROR_TEXT = 300
+_MAX_URL_KEPT = 4096
 
 
 @dataclass(slots=True)
@@ -160,6 +161,7 @@ class _Fetch:
     async def run(self) -> FetchResult:
         target: str | URL = self.url
         while True:
+            self.current = str(target)[:_MAX_URL_KEPT]
             try:
                 hop = check_url(target, policy=self.policy)
             except URLRefused as refused:
