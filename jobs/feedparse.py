@@ -226,11 +226,12 @@ def _item_from_json(raw: dict[str, Any], *, first_seen: datetime) -> ParsedItem:
     title = _plain(raw.get("title"), MAX_TITLE)
     raw_date = _parse_iso(raw.get("date_published")) or _parse_iso(raw.get("date_modified"))
     html_value = _text(raw.get("content_html"))
-    body_text = (
-        html_to_text(html_value, limit=MAX_BODY_TEXT)
-        if html_value
-        else _plain(raw.get("content_text") or raw.get("summary"), MAX_BODY_TEXT)
-    )
+    if html_value:
+        body_text = html_to_text(html_value, limit=MAX_BODY_TEXT)
+    else:
+        plain = _text(raw.get("content_text") or raw.get("summary"))
+        body_text = _cap(normalise_whitespace(plain), MAX_BODY_TEXT)
+        html_value = html.escape(plain, quote=False)
     return ParsedItem(
         identity=_identity(guid, link, title, raw_date),
         guid=guid,
