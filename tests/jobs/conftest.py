@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from jobs.netguard import GuardPolicy, guarded_connector
+from jobs.fetch import make_feed_session
+from jobs.netguard import GuardPolicy
 from tests.fakes import FeedServer
 
 LOOPBACK_ONLY = GuardPolicy(allowed_hosts=frozenset({"127.0.0.1"}))
@@ -27,7 +28,5 @@ def policy() -> GuardPolicy:
 
 @pytest.fixture
 async def session(policy: GuardPolicy) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(
-        connector=guarded_connector(policy), trust_env=False
-    ) as client:
+    async with make_feed_session(policy) as client:
         yield client

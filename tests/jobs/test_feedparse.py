@@ -67,7 +67,7 @@ def test_rss_item_fields() -> None:
     assert item.author == "办公室"
     assert item.published == datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
     assert item.body_text == "第一段\n第二段 结束"
-    assert "script" not in item.body_html  # feedparser's sanitiser
+    assert "<script>x()</script>" in item.body_html  # kept as evidence, dropped from the text
 
 
 def test_identity_falls_back_to_link_then_hash() -> None:
