@@ -52,7 +52,10 @@ class ParsedItem:
     """Item published, else updated, as aware UTC; clamped to ``first_seen`` if in the future.
     Never the feed's lastBuildDate. ``None`` when the item carries no date."""
     body_text: str
+    """Visible text: tags, scripts and styles dropped, whitespace normalised."""
     body_html: str
+    """The item's HTML as published, unsanitised (plain-text bodies are escaped): evidence for
+    the quality checks. Never render it; escape it like any user text."""
 
 
 @dataclass(slots=True)
@@ -91,7 +94,10 @@ def parse_feed(
 def _parse_xml_feed(
     body: bytes, headers: dict[str, str], *, first_seen: datetime, max_items: int
 ) -> ParsedFeed:
-    result = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    # sanitize_html=False: body_html is evidence for the quality checks (a hacked page's injected
+    # <script>, hidden links), which sanitising would erase; it is never rendered. It also halves
+    # the parse time (8-12 ms instead of 17 ms for a 74 KB, 30-item feed).
+    result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
     entries = result.get("entries") or []
     version = result.get("version") or ""
     feed = result.get("feed") or {}
@@ -226,11 +232,12 @@ def _item_from_json(raw: dict[str, Any], *, first_seen: datetime) -> ParsedItem:
     title = _plain(raw.get("title"), MAX_TITLE)
     raw_date = _parse_iso(raw.get("date_published")) or _parse_iso(raw.get("date_modified"))
     html_value = _text(raw.get("content_html"))
-    body_text = (
-        html_to_text(html_value, limit=MAX_BODY_TEXT)
-        if html_value
-        else _plain(raw.get("content_text") or raw.get("summary"), MAX_BODY_TEXT)
-    )
+    if html_value:
+        body_text = html_to_text(html_value, limit=MAX_BODY_TEXT)
+    else:
+        plain = _text(raw.get("content_text") or raw.get("summary"))
+        body_text = _cap(normalise_whitespace(plain), MAX_BODY_TEXT)
+        html_value = html.escape(plain, quote=False)
     return ParsedItem(
         identity=_identity(guid, link, title, raw_date),
         guid=guid,

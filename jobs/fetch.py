@@ -22,12 +22,18 @@ from yarl import URL
 
 from governance.polling import cache_hint_seconds, parse_http_date, parse_retry_after
 from jobs.feedparse import parse_feed
-from jobs.netguard import ForbiddenAddressError, GuardPolicy, URLRefused, check_url
+from jobs.netguard import (
+    ForbiddenAddressError,
+    GuardPolicy,
+    URLRefused,
+    check_url,
+    guarded_connector,
+)
 from jobs.netguard import session_is_guarded as _session_is_guarded
 from jobs.outcome import PollOutcome, outcome_message_zh
 from jobs.upstream import SNIFF_BYTES, classify_page, looks_like_html_page
 
-__all__ = ["FetchResult", "ProbeResult", "fetch_feed", "probe_feed"]
+__all__ = ["FetchResult", "ProbeResult", "fetch_feed", "make_feed_session", "probe_feed"]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
@@ -37,11 +43,18 @@ _PARSER_HEADERS = ("content-type", "content-location", "content-language")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 _MAX_ERROR_TEXT = 300
+_MAX_URL_KEPT = 4096
 
 
 @dataclass(slots=True)
 class FetchResult:
-    """Everything one poll learned; ``body`` is set only for ``ok``."""
+    """Everything one poll learned; ``body`` is set only for ``ok``.
+
+    ``ok`` means feed-like bytes arrived; whether they are a feed is :func:`parse_feed`'s
+    verdict, so the caller records ``not_a_feed`` when ``ParsedFeed.is_feed`` is false.
+    ``headers`` holds only what feedparser needs (content-type, content-location,
+    content-language); content-location defaults to the final URL so relative links resolve.
+    """
 
     outcome: PollOutcome
     url: str
@@ -123,6 +136,19 @@ async def fetch_feed(
     return result
 
 
+def make_feed_session(
+    policy: GuardPolicy, *, limit: int = 50, limit_per_host: int = 2
+) -> aiohttp.ClientSession:
+    """The poller's one shared session: guarded resolver, no proxies from the environment, no
+    cookie jar (cookies from one account's feed must not ride along to the next). Call it
+    inside the running loop and close it on shutdown."""
+    return aiohttp.ClientSession(
+        connector=guarded_connector(policy, limit=limit, limit_per_host=limit_per_host),
+        trust_env=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
 def _timeout_from(seconds: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=seconds, connect=min(seconds, 10.0))
 
@@ -160,6 +186,7 @@ class _Fetch:
     async def run(self) -> FetchResult:
         target: str | URL = self.url
         while True:
+            self.current = str(target)[:_MAX_URL_KEPT]
             try:
                 hop = check_url(target, policy=self.policy)
             except URLRefused as refused:

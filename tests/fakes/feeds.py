@@ -200,7 +200,8 @@ class FeedServer:
         conditional: bool = True,
         headers: dict[str, str] | None = None,
     ) -> str:
-        """Create or replace feed ``name`` (served at :meth:`feed_url`); returns its URL."""
+        """Create or replace feed ``name`` (served at :meth:`feed_url`); returns its URL (its
+        path while the server is not started)."""
         self.feeds[name] = FakeFeed(
             title=title or name,
             items=list(items),
