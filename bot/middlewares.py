@@ -54,6 +54,9 @@ class ActorMiddleware(BaseMiddleware):
 
     Handlers receive ``user`` (our row) and ``actor`` (what the permission rules need). Group
     chatter does not create people: only private contact or a button press does.
+
+    On SQLite a handler must commit its writes before it changes dialog state (the FSM storage
+    writes through its own connection); every handler here does.
     """
 
     def __init__(self, *, admin_ids: list[int], clock: Clock) -> None:
@@ -79,6 +82,9 @@ class ActorMiddleware(BaseMiddleware):
                 )
                 if tg_user.id in self.admin_ids:
                     await people.bootstrap_admin(session, telegram_id=tg_user.id, now=now)
+                # Commit the bookkeeping now: the person's action gets a transaction of its own,
+                # and on SQLite an open write here would block the FSM storage's connection.
+                await session.commit()
                 data["user"] = user
                 data["actor"] = await people.actor_for(session, user)
         return await handler(event, data)
