@@ -119,14 +119,18 @@ class Checker:
         for s, e, entry in hits:
             if any(a <= s and e <= b for a, b in allowed):
                 continue
-            if entry.unless_after is not None and entry.unless_after.search(text, e, e + 20):
+            if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
                 continue
             if entry.kind == "enforce" and self._enforcement_context(text, s, e):
                 continue
             if entry.kind == "official" and not self._official_context(text, s, e):
                 continue
             out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
-        return _longest(out, text)
+        out = _longest(out, text)
+        wording = [(f.start, f.end) for f in out if f.category == "wording"]
+        if wording:  # a typo inside a wording error is the same defect, reported once
+            out = [f for f in out if f.category != "typo" or not _inside(f, wording)]
+        return out
 
     def _enforcement_context(self, text: str, s: int, e: int) -> bool:
         sentence = _sentence(text, s, e)
@@ -209,6 +213,10 @@ def _sentence(text: str, s: int, e: int) -> str:
     cut = max((m.end() for m in _SENTENCE_END.finditer(head)), default=0)
     tail = _SENTENCE_END.search(text, e, e + 120)
     return text[start + cut : tail.start() if tail else min(len(text), e + 120)]
+
+
+def _inside(f: Finding, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= f.start and f.end <= b for a, b in spans)
 
 
 def _ascii_bounded(low: str, s: int, e: int) -> bool:

@@ -107,9 +107,11 @@ def mask(s: str, head: int, tail: int) -> str:
 
 
 def _classify(text: str, digits: str, start: int) -> tuple[str, str] | None:
-    before = text[max(0, start - _CONTEXT_WINDOW) : start]
     if is_id18(digits):
         return "pii.id18", mask(digits, 2, 3)
+    if not digits.isdigit():
+        return None
+    before = text[max(0, start - _CONTEXT_WINDOW) : start]
     if is_id15(digits) and _ID_CONTEXT.search(before):
         return "pii.id15", mask(digits, 2, 3)
     if is_mobile(digits):
@@ -129,7 +131,7 @@ def find_pii(text: str) -> Iterator[Finding]:
     for m in _RUN.finditer(text):
         run = m.group()
         whole = run.replace(" ", "").replace("-", "")
-        hit = _classify(text, whole, m.start()) if whole[:-1].isdigit() else None
+        hit = _classify(text, whole, m.start())
         if hit:
             yield make_finding(text, "pii", m.start(), m.end(), hit[1], hit[0])
             continue

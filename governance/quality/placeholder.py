@@ -2,7 +2,7 @@
 
 Each pattern carries the guard that keeps real text quiet: an x-run must touch a CJK
 character or a digit (so XXL, www.xxx.gov.cn and words stay quiet); ○○ next to a Chinese
-numeral is a year (二○○八); 某某 after a surname is lawful anonymisation (张某某).
+numeral is a year (二○○八); 某某 right after a surname is lawful anonymisation (张某某).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ _BRACKET = re.compile(
 )
 _TEMPLATE = re.compile(r"\{\{[^{}\n]{1,40}\}\}|\$\{[^{}\n]{1,40}\}|%%[A-Za-z_]{1,30}%%")
 _NUMERAL = frozenset("〇○零一二三四五六七八九十")
-_CJK_OR_DIGIT = re.compile(rf"[{_CJK}0-9]")
+# Chinese context: CJK ideographs, digits, CJK and full-width punctuation.
+_CJK_OR_DIGIT = re.compile(rf"[{_CJK}0-9\u3000-\u303f\uff00-\uffef]")
 
 
 def find_placeholders(text: str, surnames: frozenset[str]) -> Iterator[Finding]:
@@ -45,8 +46,8 @@ def find_placeholders(text: str, surnames: frozenset[str]) -> Iterator[Finding]:
         s, e = m.span()
         prev = text[s - 1 : s]
         prev2 = text[s - 2 : s]
-        if prev and (prev in surnames or prev2 in surnames):
-            continue
+        if e - s == 2 and prev and (prev in surnames or prev2 in surnames):
+            continue  # 张某某 is lawful anonymisation; nobody is called 张某某某
         yield make_finding(text, "placeholder", s, e, "填写实际名称", "placeholder.mou")
     for rx, rule in ((_BRACKET, "placeholder.bracket"), (_TEMPLATE, "placeholder.template")):
         for m in rx.finditer(text):
