@@ -57,7 +57,7 @@ def main() -> None:
         findings = sum(len(checker.check_text(p)) for p in posts)
         best = min(best, time.perf_counter() - t)
     print(f"posts={len(posts)} chars={chars} cjk_chars={cjk} findings={findings}")
-    print(f"best of 3: {best:.3f} s  ->  {chars / best:,.0f} chars/s, {cjk / best:,.0f} CJK chars/s")
+    print(f"best of 3: {best:.3f} s -> {chars / best:,.0f} chars/s, {cjk / best:,.0f} CJK chars/s")
 
 
 if __name__ == "__main__":
