@@ -1,0 +1,64 @@
+"""Throughput of the whole pure pipeline (check_text), single thread, in characters/s.
+
+The corpus is realistic government text: the hand-written sentences of the evaluation
+corpus shuffled into ~1,500-character posts, one defect sentence in about 40, a few MB
+in all. Prints characters/s and CJK characters/s (the target is >= 2,000,000 per core).
+
+    python bench/checker_speed.py [megabytes]
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval_corpus import CLEAN, DEFECTS
+from make_quality_eval import unmark
+
+from governance.quality import build_checker
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def corpus(megabytes: float, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    defects = [unmark(s)[0] for group in DEFECTS.values() for s in group]
+    posts, size, target = [], 0, int(megabytes * 1_000_000 / 3)  # ~3 UTF-8 bytes a char
+    while size < target:
+        parts, n = [], 0
+        while n < 1500:
+            s = rng.choice(defects) if rng.random() < 0.025 else rng.choice(CLEAN)
+            parts.append(s)
+            n += len(s)
+        post = "".join(parts)
+        posts.append(post)
+        size += len(post)
+    return posts
+
+
+def main() -> None:
+    mb = float(sys.argv[1]) if len(sys.argv) > 1 else 6.0
+    posts = corpus(mb)
+    chars = sum(map(len, posts))
+    cjk = sum(len(CJK.findall(p)) for p in posts)
+    checker = build_checker()
+    for p in posts[:50]:  # warm up
+        checker.check_text(p)
+    best = float("inf")
+    findings = 0
+    for _ in range(3):
+        t = time.perf_counter()
+        findings = sum(len(checker.check_text(p)) for p in posts)
+        best = min(best, time.perf_counter() - t)
+    print(f"posts={len(posts)} chars={chars} cjk_chars={cjk} findings={findings}")
+    print(f"best of 3: {best:.3f} s -> {chars / best:,.0f} chars/s, {cjk / best:,.0f} CJK chars/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""The pure checker: one Aho-Corasick pass for every dictionary, a few regex passes for
+numbers and templates, then context rules. No I/O at check time.
+
+Rules that keep legitimate text quiet (precision matters as much as recall):
+- allow-list: a dictionary hit lying inside an allow-list match is dropped
+  (报消息 is not 报消, 堪察加 is a place, 平安建设 is a policy term);
+- longest match wins within a category (截止记者发稿 over 截止发稿);
+- typo entries may carry an "unless followed by" regex (既使…又… is 既 + 使);
+- gambling/porn vocabulary is quiet in a sentence that reports enforcement or regulation
+  (打击, 破获, 判处, 管理办法 …) unless the same sentence carries a URL or a contact
+  number, which is what injected spam needs and a police report does not;
+- a removed official's name is reported only within 8 characters of an official title
+  and outside a sentence reporting the downfall (落马, 被查, 开除党籍 …);
+- ASCII words match on word boundaries only, case-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import ahocorasick_rs
+
+from .adrules import find_ad_residue
+from .data import load_default_data
+from .extract import extract
+from .links import URL, domain_allowed, host_of
+from .model import Customization, Finding, Link, make_finding
+from .patterns import ALLOW, Entry, build_pairs
+from .pii import find_pii
+from .placeholder import find_placeholders
+
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_CONTACT = re.compile(
+    r"(?:https?://|www\.|\.com|\.net|\.vip|\.cc|\.top)|(?:微信|qq|QQ|vx|VX)[:：]?\s*[A-Za-z0-9_-]{5,}|1[3-9][0-9]{9}"
+)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_TITLE_WINDOW = 8
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
+class Checker:
+    """Immutable once built; share one instance between threads and swap it on rebuild."""
+
+    __slots__ = (
+        "_ac",
+        "_allowed_domains",
+        "_downfall",
+        "_enforce",
+        "_entries",
+        "_surnames",
+        "_titles",
+        "_url_ac",
+        "_url_entries",
+    )  # fmt: skip
+
+    def __init__(self, custom: Customization | None = None) -> None:
+        custom = custom or Customization()
+        data = load_default_data()
+        grouped: dict[str, list[Entry]] = {}
+        url_grouped: dict[str, list[Entry]] = {}
+        for category, rows in (("gambling", data.gambling), ("porn", data.porn)):
+            for word, kind in rows:
+                if kind == "url" and word not in custom.disabled:
+                    url_grouped.setdefault(word, []).append(Entry(category, f"{category}.url"))
+        for pattern, entry in build_pairs(custom):
+            grouped.setdefault(pattern, []).append(entry)
+        patterns = list(grouped)
+        self._entries: tuple[tuple[Entry, ...], ...] = tuple(tuple(grouped[p]) for p in patterns)
+        self._ac = ahocorasick_rs.AhoCorasick(patterns)
+        url_patterns = list(url_grouped)
+        self._url_entries = tuple(tuple(url_grouped[p]) for p in url_patterns)
+        self._url_ac = ahocorasick_rs.AhoCorasick(url_patterns)
+        self._enforce = re.compile("|".join(map(re.escape, sorted(data.context["enforcement"]))))
+        self._downfall = re.compile("|".join(map(re.escape, sorted(data.context["downfall"]))))
+        self._titles = re.compile("|".join(map(re.escape, sorted(data.context["title"]))))
+        self._surnames = data.surnames
+        self._allowed_domains = data.allowed_domains | {
+            d.lower().strip(".") for d in custom.allowed_domains
+        }
+
+    # ---- plain text -------------------------------------------------------------------
+
+    def check_text(self, text: str) -> list[Finding]:
+        """All findings in `text`, sorted by position; spans index into `text`."""
+        if not text:
+            return []
+        found = self._dictionary(text)
+        found += find_pii(text)
+        found += find_placeholders(text, self._surnames)
+        found += find_ad_residue(text)
+        found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
+        return _dedupe(found)
+
+    def _dictionary(self, text: str) -> list[Finding]:
+        low = text.lower()
+        if len(low) != len(text):  # a few code points change length when lowered
+            low = text
+        try:
+            matches = self._ac.find_matches_as_indexes(low, overlapping=True)
+        except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
+            matches = self._ac.find_matches_as_indexes(
+                _SURROGATE.sub("\ufffd", low), overlapping=True
+            )
+        if not matches:
+            return []
+        allowed: list[tuple[int, int]] = []
+        hits: list[tuple[int, int, Entry]] = []
+        for idx, s, e in matches:
+            for entry in self._entries[idx]:
+                if entry.kind == ALLOW:
+                    allowed.append((s, e))
+                elif _ascii_bounded(low, s, e):
+                    hits.append((s, e, entry))
+        out = []
+        for s, e, entry in hits:
+            if any(a <= s and e <= b for a, b in allowed):
+                continue
+            if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
+                continue
+            if entry.kind == "enforce" and self._enforcement_context(text, s, e):
+                continue
+            if entry.kind == "official" and not self._official_context(text, s, e):
+                continue
+            out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
+        out = _longest(out, text)
+        wording = [(f.start, f.end) for f in out if f.category == "wording"]
+        if wording:  # a typo inside a wording error is the same defect, reported once
+            out = [f for f in out if f.category != "typo" or not _inside(f, wording)]
+        return out
+
+    def _enforcement_context(self, text: str, s: int, e: int) -> bool:
+        sentence = _sentence(text, s, e)
+        return bool(self._enforce.search(sentence)) and not _CONTACT.search(sentence)
+
+    def _official_context(self, text: str, s: int, e: int) -> bool:
+        if self._downfall.search(_sentence(text, s, e)):
+            return False
+        return bool(
+            self._titles.search(text, max(0, s - _TITLE_WINDOW), min(len(text), e + _TITLE_WINDOW))
+        )
+
+    def _url_vice(
+        self, text: str, spans: Iterable[tuple[int, int]], target: Sequence[str] | None = None
+    ) -> list[Finding]:
+        """Gambling/porn words inside URLs (or inside `target` strings reported at spans)."""
+        out = []
+        for i, (s, e) in enumerate(spans):
+            url = (target[i] if target is not None else text[s:e]).lower()
+            for idx, ms, me in self._url_ac.find_matches_as_indexes(url, overlapping=True):
+                if (ms > 0 and url[ms - 1].isalpha()) or (me < len(url) and url[me].isalpha()):
+                    continue
+                entry = self._url_entries[idx][0]
+                out.append(make_finding(text, entry.category, s, e, "删除涉赌涉黄链接", entry.rule))
+                break
+        return out
+
+    # ---- HTML -------------------------------------------------------------------------
+
+    def check_html(
+        self, html: str, *, allowed_domains: frozenset[str] = frozenset()
+    ) -> list[Finding]:
+        """Findings in an HTML document; spans index into `html_to_text(html)`.
+
+        Adds link rules to the text checks: hidden links, off-list domains (only when the
+        caller passes the account's `allowed_domains`; government and central media
+        domains are always allowed), and links whose target is gambling/porn.
+        """
+        text, links = extract(html)
+        found = self.check_text(text)
+        allowed = self._allowed_domains | {d.lower().strip(".") for d in allowed_domains}
+        for link in links:
+            found += self._link_findings(text, link, allowed if allowed_domains else None)
+        return _dedupe(found)
+
+    def _link_findings(
+        self, text: str, link: Link, allowed: frozenset[str] | None
+    ) -> list[Finding]:
+        out = []
+        if link.hidden:
+            out.append(
+                make_finding(
+                    text,
+                    "hidden_link",
+                    link.start,
+                    link.end,
+                    f"删除隐藏链接 {link.url}",
+                    f"hidden_link.{link.hidden}",
+                )
+            )
+        host = host_of(link.url)
+        if allowed is not None and host and not domain_allowed(host, allowed):
+            out.append(
+                make_finding(
+                    text,
+                    "hidden_link",
+                    link.start,
+                    link.end,
+                    f"核实外部链接 {host}",
+                    "hidden_link.offsite",
+                )
+            )
+        out += self._url_vice(text, [(link.start, link.end)], [link.url])
+        return out
+
+
+def _sentence(text: str, s: int, e: int) -> str:
+    start = max(0, s - 120)
+    head = text[start:s]
+    cut = max((m.end() for m in _SENTENCE_END.finditer(head)), default=0)
+    tail = _SENTENCE_END.search(text, e, e + 120)
+    return text[start + cut : tail.start() if tail else min(len(text), e + 120)]
+
+
+def _inside(f: Finding, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= f.start and f.end <= b for a, b in spans)
+
+
+def _ascii_bounded(low: str, s: int, e: int) -> bool:
+    """ASCII patterns must not start or end inside a longer ASCII word (ag in bag)."""
+    if _is_word_char(low[s]) and s > 0 and _is_word_char(low[s - 1]):
+        return False
+    return not (_is_word_char(low[e - 1]) and e < len(low) and _is_word_char(low[e]))
+
+
+def _longest(found: list[Finding], text: str) -> list[Finding]:
+    """Within a category, drop a hit inside a longer one; chain overlapping ad residue."""
+    found.sort(key=lambda f: (f.start, -f.end))
+    out: list[Finding] = []
+    reach: dict[str, int] = {}
+    last_ad: int | None = None
+    for f in found:
+        if reach.get(f.category, -1) >= f.end:
+            continue
+        if f.category == "ad" and last_ad is not None and out[last_ad].end > f.start:
+            prev = out[last_ad]
+            out[last_ad] = make_finding(text, "ad", prev.start, f.end, prev.suggestion, prev.rule)
+        else:
+            out.append(f)
+            if f.category == "ad":
+                last_ad = len(out) - 1
+        reach[f.category] = max(reach.get(f.category, -1), f.end)
+    return out
+
+
+def _dedupe(found: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for f in sorted(found, key=lambda f: (f.start, f.end, f.category)):
+        key = (f.category, f.start, f.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out

@@ -1,0 +1,142 @@
+"""Personal data in text: ID numbers, mobile numbers, bank card numbers.
+
+A number is only reported when it validates (ID check digit ISO 7064 MOD 11-2 with a
+real region and birth date, Luhn for cards), because government text is full of long
+numbers that are not personal data: document numbers, credit codes, statistics.
+Old 15-digit IDs and bank cards carry no strong check, so they also need a context
+word (身份证 / 卡号, 银行, 账号 …) shortly before them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterator
+
+from .model import Finding, make_finding
+
+# Runs of ASCII digits that may be split by single spaces or hyphens (138 1234 5678).
+_RUN = re.compile(
+    r"(?<![0-9A-Za-z.])[0-9](?:[0-9]|[ \-](?=[0-9])){10,24}[Xx]?(?![0-9A-Za-z]|\.[0-9])"
+)
+_TOKEN = re.compile(r"[0-9]+[Xx]?")
+_PROVINCE_CODES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
+)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_CONTEXT = re.compile(r"身份证|身份号码|证件号|公民身份|身份证号")
+_CARD_CONTEXT = re.compile(r"卡号|银行|账号|帐号|账户|帐户|储蓄卡|信用卡|借记卡|开户行|户名|收款")
+_CONTEXT_WINDOW = 20
+
+
+def _valid_date(yyyymmdd: str) -> bool:
+    try:
+        day = _dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return 1900 <= day.year <= 2099
+
+
+def is_id18(s: str) -> bool:
+    """18-character resident ID: region, real birth date, MOD 11-2 check character."""
+    if len(s) != 18 or not s[:17].isdigit() or s[:2] not in _PROVINCE_CODES:
+        return False
+    if not _valid_date(s[6:14]):
+        return False
+    total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == s[17].upper()
+
+
+def is_id15(s: str) -> bool:
+    """Pre-1999 15-digit ID: region and a real 19yy birth date (no check digit exists)."""
+    return len(s) == 15 and s.isdigit() and s[:2] in _PROVINCE_CODES and _valid_date("19" + s[6:12])
+
+
+def luhn(s: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(s)):
+        d = int(c)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def is_mobile(s: str) -> bool:
+    return len(s) == 11 and s[0] == "1" and s[1] in "3456789"
+
+
+def mask(s: str, head: int, tail: int) -> str:
+    return s[:head] + "*" * (len(s) - head - tail) + s[-tail:]
+
+
+def _classify(text: str, digits: str, start: int) -> tuple[str, str] | None:
+    if is_id18(digits):
+        return "pii.id18", mask(digits, 2, 3)
+    if not digits.isdigit():
+        return None
+    before = text[max(0, start - _CONTEXT_WINDOW) : start]
+    if is_id15(digits) and _ID_CONTEXT.search(before):
+        return "pii.id15", mask(digits, 2, 3)
+    if is_mobile(digits):
+        return "pii.mobile", digits[:3] + "****" + digits[-4:]
+    if (
+        16 <= len(digits) <= 19
+        and digits[0] in "3456"
+        and luhn(digits)
+        and _CARD_CONTEXT.search(before)
+    ):
+        return "pii.bankcard", mask(digits, 4, 4)
+    return None
+
+
+def find_pii(text: str) -> Iterator[Finding]:
+    """Yield PII findings; a separated run is tried whole first, then token by token."""
+    for m in _RUN.finditer(text):
+        run = m.group()
+        whole = run.replace(" ", "").replace("-", "")
+        hit = _classify(text, whole, m.start())
+        if hit:
+            yield make_finding(text, "pii", m.start(), m.end(), hit[1], hit[0])
+            continue
+        for t in _TOKEN.finditer(run):
+            s = m.start() + t.start()
+            hit = _classify(text, t.group(), s)
+            if hit:
+                yield make_finding(text, "pii", s, m.start() + t.end(), hit[1], hit[0])

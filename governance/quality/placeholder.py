@@ -1,0 +1,54 @@
+"""Unfilled template text: xx年, 共xxx人, XX县, ○○, 某某, 【请填写】, {{name}}.
+
+Each pattern carries the guard that keeps real text quiet: an x-run must touch a CJK
+character or a digit (so XXL, www.xxx.gov.cn and words stay quiet); ○○ next to a Chinese
+numeral is a year (二○○八); 某某 right after a surname is lawful anonymisation (张某某).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .model import Finding, make_finding
+
+_CJK = r"\u3400-\u9fff"
+_X = re.compile(
+    r"(?<![A-Za-z])(?:[xXＸｘ]{2,}|×{2,})(?![A-Za-z])"
+    r"|(?<=[0-9])[xX]{1,3}(?=[年月日号])"
+    r"|(?<![A-Za-z0-9])[xXＸ](?=月)"
+    r"|(?<=月)[xXＸ](?=日)"
+)
+_CIRCLE = re.compile(r"○{2,}")
+_MOU = re.compile(r"某某+")
+_BRACKET = re.compile(
+    r"[【\[（(〔{]\s*[^【】\[\]（）()〔〕{}\n]{0,12}"
+    r"(?:请填写|请输入|填写|待填|待补充|待完善|待定|此处|插入|请补充|请替换)"
+    r"[^【】\[\]（）()〔〕{}\n]{0,12}[】\]）)〕}]"
+)
+_TEMPLATE = re.compile(r"\{\{[^{}\n]{1,40}\}\}|\$\{[^{}\n]{1,40}\}|%%[A-Za-z_]{1,30}%%")
+_NUMERAL = frozenset("〇○零一二三四五六七八九十")
+# Chinese context: CJK ideographs, digits, CJK and full-width punctuation.
+_CJK_OR_DIGIT = re.compile(rf"[{_CJK}0-9\u3000-\u303f\uff00-\uffef]")
+
+
+def find_placeholders(text: str, surnames: frozenset[str]) -> Iterator[Finding]:
+    for m in _X.finditer(text):
+        s, e = m.span()
+        around = text[s - 1 : s] + text[e : e + 1]
+        if _CJK_OR_DIGIT.search(around):
+            yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.x")
+    for m in _CIRCLE.finditer(text):
+        s, e = m.span()
+        if text[s - 1 : s] not in _NUMERAL and text[e : e + 1] not in _NUMERAL:
+            yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.circle")
+    for m in _MOU.finditer(text):
+        s, e = m.span()
+        prev = text[s - 1 : s]
+        prev2 = text[s - 2 : s]
+        if e - s == 2 and prev and (prev in surnames or prev2 in surnames):
+            continue  # 张某某 is lawful anonymisation; nobody is called 张某某某
+        yield make_finding(text, "placeholder", s, e, "填写实际名称", "placeholder.mou")
+    for rx, rule in ((_BRACKET, "placeholder.bracket"), (_TEMPLATE, "placeholder.template")):
+        for m in rx.finditer(text):
+            yield make_finding(text, "placeholder", m.start(), m.end(), "填写实际内容", rule)
