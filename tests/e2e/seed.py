@@ -36,7 +36,9 @@ async def seed_person(
     now: datetime,
 ) -> int:
     async with sm() as session:
-        user = User(telegram_id=telegram_id, name=name, unit_id=unit_id, created_at=now, updated_at=now)
+        user = User(
+            telegram_id=telegram_id, name=name, unit_id=unit_id, created_at=now, updated_at=now
+        )
         session.add(user)
         await session.flush()
         for role in roles:
@@ -73,6 +75,7 @@ async def seed_account(
                 posts_per_week=2,
                 necessity="发布政务信息，回应群众关切。",
                 operating_plan="每周两条政务动态，办公室编辑，分管领导审核。",
+                duplicate_reason="面向不同受众的专题账号",
             ),
             now=now,
         )

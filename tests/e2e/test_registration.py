@@ -17,7 +17,12 @@ from tests.fakes.telegram import FakeTelegram
 async def _office(app: BotApp, clock) -> tuple[int, int]:
     unit = await seed_unit(app.sessionmaker, "某区教育局", clock.now())
     teacher = await seed_person(
-        app.sessionmaker, telegram_id=2002, name="李老师", unit_id=unit, roles=(Role.EDITOR,), now=clock.now()
+        app.sessionmaker,
+        telegram_id=2002,
+        name="李老师",
+        unit_id=unit,
+        roles=(Role.EDITOR,),
+        now=clock.now(),
     )
     return unit, teacher
 
@@ -42,7 +47,9 @@ async def test_admin_registration_is_active_at_once_and_responsible_is_told(
     assert account.status == "active"
 
 
-async def test_invalid_inputs_are_explained_and_the_step_is_kept(app, tg: FakeTelegram, clock) -> None:
+async def test_invalid_inputs_are_explained_and_the_step_is_kept(
+    app, tg: FakeTelegram, clock
+) -> None:
     await _office(app, clock)
     admin = tg.user(ADMIN_ID, "王主任")
     replies = await admin.send("/register")
@@ -64,7 +71,9 @@ async def test_invalid_inputs_are_explained_and_the_step_is_kept(app, tg: FakeTe
     assert await _accounts(app) == []
 
 
-async def test_cancel_leaves_the_form_from_any_step_and_saves_nothing(app, tg: FakeTelegram, clock) -> None:
+async def test_cancel_leaves_the_form_from_any_step_and_saves_nothing(
+    app, tg: FakeTelegram, clock
+) -> None:
     await _office(app, clock)
     admin = tg.user(ADMIN_ID, "王主任")
     replies = await admin.send("/register")
@@ -98,7 +107,13 @@ async def test_feed_check_failure_says_why_and_offers_retry_or_skip(
     await admin.send(form.plan)
     replies = await admin.send(feeds.url("/status/404"))
     assert "订阅源检查未通过" in replies[-1].text and "404" in replies[-1].text
-    replies = await admin.send(feeds.url("/pages/not-a-feed") if False else feeds.set_response("/html", body="<html><body>hello</body></html>", headers={"Content-Type": "text/html"}))
+    replies = await admin.send(
+        feeds.url("/pages/not-a-feed")
+        if False
+        else feeds.set_response(
+            "/html", body="<html><body>hello</body></html>", headers={"Content-Type": "text/html"}
+        )
+    )
     assert "订阅源检查未通过" in replies[-1].text
     assert {"重新输入", "暂不填写"} <= {b["text"] for b in replies[-1].buttons}
     replies = await admin.send(feeds.feed_url("atom"))
@@ -124,7 +139,9 @@ async def test_feed_urls_on_private_addresses_are_refused_without_connecting(
         replies = await admin.press(tg.sent_to(ADMIN_ID)[-1], "订阅源")
         replies = await admin.send("http://127.0.0.1:9/feed.xml")
         assert "订阅源检查未通过" in replies[-1].text
-        assert "内网" in replies[-1].text or "不允许" in replies[-1].text or "禁止" in replies[-1].text
+        assert (
+            "内网" in replies[-1].text or "不允许" in replies[-1].text or "禁止" in replies[-1].text
+        )
     finally:
         await app.stop()
 
@@ -134,8 +151,14 @@ async def test_second_account_on_same_platform_needs_a_reason_and_same_id_is_ref
 ) -> None:
     unit, teacher = await _office(app, clock)
     await seed_account(
-        app.sessionmaker, admin_telegram_id=ADMIN_ID, unit_id=unit, responsible_id=teacher,
-        name="教育局微博", platform="weibo", ref="https://weibo.com/u/1001", now=clock.now(),
+        app.sessionmaker,
+        admin_telegram_id=ADMIN_ID,
+        unit_id=unit,
+        responsible_id=teacher,
+        name="教育局微博",
+        platform="weibo",
+        ref="https://weibo.com/u/1001",
+        now=clock.now(),
     )
     admin = tg.user(ADMIN_ID, "王主任")
     replies = await admin.send("/register")
@@ -158,7 +181,9 @@ async def test_second_account_on_same_platform_needs_a_reason_and_same_id_is_ref
     assert len(await _accounts(app)) == 2
 
 
-async def test_edit_from_summary_changes_one_field_and_returns_to_summary(app, tg: FakeTelegram, clock) -> None:
+async def test_edit_from_summary_changes_one_field_and_returns_to_summary(
+    app, tg: FakeTelegram, clock
+) -> None:
     await _office(app, clock)
     admin = tg.user(ADMIN_ID, "王主任")
     summary = await fill_registration(admin, AccountForm(unit="某区教育局"))
@@ -179,12 +204,29 @@ async def test_double_press_on_confirm_files_the_account_once(app, tg: FakeTeleg
     mark = tg.mark()
     # two presses queued back to back, handled concurrently by the dispatcher
     for _ in range(2):
-        tg.queue({"callback_query": {
-            "id": f"dbl{_}", "from": admin.tg_user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": summary.message_id, "date": 1, "chat": {"id": ADMIN_ID, "type": "private"}, "text": "x"},
-        }})
+        tg.queue(
+            {
+                "callback_query": {
+                    "id": f"dbl{_}",
+                    "from": admin.tg_user,
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        "message_id": summary.message_id,
+                        "date": 1,
+                        "chat": {"id": ADMIN_ID, "type": "private"},
+                        "text": "x",
+                    },
+                }
+            }
+        )
     for qid in ("dbl0", "dbl1"):
-        await tg.wait_for(lambda c, q=qid: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == q, since=mark)
+        await tg.wait_for(
+            lambda c, q=qid: (
+                c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == q
+            ),
+            since=mark,
+        )
     assert len(await _accounts(app)) == 1
 
 
