@@ -1,4 +1,4 @@
-"""The registration form (开设备案): validation, cancel, feed check, duplicates, restart, double press."""
+"""The registration form (开设备案): validation, cancel, feed check, duplicates, restarts."""
 
 from __future__ import annotations
 
