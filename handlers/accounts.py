@@ -35,7 +35,7 @@ from handlers.callbacks import (
 )
 from handlers.guards import member
 from handlers.notices import account_params
-from handlers.render import account_card, esc, platform_label, status_label, when
+from handlers.render import account_card, audit_label, esc, platform_label, status_label, when
 from models import accounts, audit, outbox, people
 from models.accounts import Account, AccountFilter
 from models.people import User
@@ -67,6 +67,9 @@ ACTION_LABELS = {
     "close": N_("⛔ 关停"),
     "cancel": N_("🗑 注销"),
 }
+
+
+REASONED = {"account.rejected", "account.suspended", "account.closed", "account.cancelled"}
 
 
 class AccountEdit(StatesGroup):
@@ -513,6 +516,10 @@ async def history(
     ]
     for entry in entries:
         who = esc(names.get(entry.actor_id, _("系统"))) if entry.actor_id else _("系统")
-        lines.append(f"{when(entry.at, settings.tz)} · {who} · {esc(entry.action)}")
+        line = f"{when(entry.at, settings.tz)} · {who} · {audit_label(entry.action)}"
+        reason = (entry.after or {}).get("status_reason") if entry.action in REASONED else None
+        if reason or entry.note:
+            line += f"（{esc(reason or entry.note)}）"
+        lines.append(line)
     await query.answer()
     await query.message.answer("\n".join(lines))  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
 from governance.errors import UserFacingError
+from governance.i18n import N_
 from governance.registry import PLATFORM_LABELS, STATUS_LABELS, AccountStatus, Platform
 from governance.roles import ROLE_LABELS, Role, sort_roles
 from models.accounts import Account
@@ -101,6 +102,32 @@ def account_card(
     if not draft:
         lines.append(_("登记时间：{at}").format(at=when(account.created_at, tz)))
     return "\n".join(lines)
+
+
+AUDIT_LABELS: dict[str, str] = {
+    "account.registered": N_("登记（立即生效）"),
+    "account.applied": N_("提交登记申请"),
+    "account.approved": N_("审核通过"),
+    "account.rejected": N_("驳回登记"),
+    "account.name_changed": N_("修改账号名称"),
+    "account.platform_ref_changed": N_("修改平台账号ID或主页"),
+    "account.posts_per_week_changed": N_("修改承诺更新频率"),
+    "account.necessity_changed": N_("修改开设理由"),
+    "account.operating_plan_changed": N_("修改运营计划"),
+    "account.feed_url_changed": N_("修改订阅源"),
+    "account.responsible_changed": N_("更换责任人"),
+    "account.active": N_("恢复在用"),
+    "account.rectifying": N_("进入整改"),
+    "account.suspended": N_("暂停"),
+    "account.closed": N_("关停"),
+    "account.cancelled": N_("注销"),
+}
+
+
+def audit_label(action: str) -> str:
+    """A readable name for an audit action; unknown ones are shown as recorded."""
+    label = AUDIT_LABELS.get(action)
+    return _(label) if label else esc(action)
 
 
 def locale_for(language_code: str | None) -> str:

@@ -24,6 +24,9 @@ router.message.filter(F.chat.type == "private")
 
 async def _intro(session: AsyncSession, user: User, actor: Actor) -> str:
     lines = [_("你好，{name}！这里是政务新媒体治理机器人。").format(name=esc(user.name))]
+    if not actor.active:
+        lines.append(_("你的账号已被停用，如有疑问请联系管理员。"))
+        return "\n".join(lines)
     if not actor.roles:
         lines.append(
             _("你还没有加入任何单位。请向本单位管理员或政务公开办索取邀请链接，点击后即可加入。")

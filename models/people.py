@@ -124,6 +124,16 @@ async def upsert_person(
         )
         session.add(user)
         await session.flush()
+        await audit.record(
+            session,
+            at=now,
+            actor_id=user.id,
+            action="user.created",
+            object_type="user",
+            object_id=user.id,
+            after=_snapshot(user, frozenset()),
+            note="first contact",
+        )
         return user, True
     if (user.name, user.username, user.locale) != (name, username, locale):
         user.name, user.username, user.locale, user.updated_at = name, username, locale, now
