@@ -16,6 +16,11 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="apply migrations, then run long polling and the scheduler (default)"
     )
     sub.add_parser("migrate", help="apply database migrations and exit")
+    check = sub.add_parser("check", help="check text for defects (no token, database or network)")
+    check.add_argument("source", nargs="?", default="-", help="a UTF-8 text file, or - for stdin")
+    check.add_argument(
+        "--jsonl", action="store_true", help='read {"id", "text"} lines, write findings'
+    )
     admin = sub.add_parser("admin", help="manage admins")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     add = admin_sub.add_parser("add", help="make a Telegram user an admin")
@@ -44,6 +49,14 @@ async def _admin_add(database_url: str, telegram_id: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "check":
+        from bot.checkcli import main as check_main
+
+        try:
+            return check_main(args.source, jsonl=args.jsonl)
+        except OSError as exc:
+            print(f"无法读取输入：{exc}", file=sys.stderr)
+            return 2
     from bot.logging import setup_logging
     from bot.settings import load_settings
 
