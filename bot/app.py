@@ -33,6 +33,7 @@ from bot.settings import Settings
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
+from jobs.checker import LiveChecker
 from jobs.fetch import probe_feed
 from jobs.netguard import GuardPolicy, guarded_connector
 from models import people
@@ -57,6 +58,7 @@ class BotApp:
         self.storage: BaseStorage | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.sender: OutboxSender | None = None
+        self.live_checker = LiveChecker(extra_file=settings.quality_extra_file)
         self._polling: asyncio.Task[None] | None = None
 
     def guard_policy(self) -> GuardPolicy:
@@ -109,6 +111,8 @@ class BotApp:
             renderers=RENDERERS,
             interval=settings.outbox_interval,
         )
+        async with self.sessionmaker() as session:
+            await self.live_checker.refresh(session, force=True)
         self.dp = build_dispatcher(
             settings=settings,
             sessionmaker=self.sessionmaker,
@@ -117,10 +121,14 @@ class BotApp:
             i18n=i18n,
             feed_probe=feed_probe,
             after_commit=self.sender.wake,
+            live_checker=self.live_checker,
         )
         await self._bootstrap(i18n)
         self.scheduler = build_scheduler(
-            settings=settings, sessionmaker=self.sessionmaker, clock=self.clock
+            settings=settings,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            live_checker=self.live_checker,
         )
         self.scheduler.start()
         self.sender.start()

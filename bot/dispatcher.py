@@ -25,7 +25,9 @@ from handlers import (
     start,
     units,
     users,
+    words,
 )
+from jobs.checker import LiveChecker
 
 
 def _detached(router: Router) -> Router:
@@ -50,10 +52,16 @@ def build_dispatcher(
     storage: BaseStorage,
     i18n: I18n,
     feed_probe: Callable[[str], Any],
+    live_checker: LiveChecker,
     after_commit: Callable[[], None] | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
-        storage=storage, settings=settings, clock=clock, i18n=i18n, feed_probe=feed_probe
+        storage=storage,
+        settings=settings,
+        clock=clock,
+        i18n=i18n,
+        feed_probe=feed_probe,
+        live_checker=live_checker,
     )
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
@@ -68,6 +76,7 @@ def build_dispatcher(
         registration.router,
         accounts.router,
         approvals.router,
+        words.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=30, ge=0, le=60)
     outbox_interval: float = Field(default=1.0, gt=0, le=60)
     heartbeat_minutes: int = Field(default=5, ge=1)
+    quality_extra_file: Path | None = None
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -82,7 +83,9 @@ class Settings(BaseSettings):
             return [part.lower() for part in re.split(r"[,\s]+", value.strip()) if part]
         return value
 
-    @field_validator("redis_url", "telegram_api_base", "alert_chat_id", mode="before")
+    @field_validator(
+        "redis_url", "telegram_api_base", "alert_chat_id", "quality_extra_file", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

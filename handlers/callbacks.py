@@ -112,3 +112,24 @@ class RegDecision(CallbackData, prefix="rd"):
 
 class DialogCancel(CallbackData, prefix="dc"):
     pass
+
+
+class WordsAdd(CallbackData, prefix="wa"):
+    kind: str
+
+
+class WordsCategory(CallbackData, prefix="wc"):
+    category: str
+
+
+class WordsList(CallbackData, prefix="wl"):
+    page: int = 0
+
+
+class WordsRemove(CallbackData, prefix="wr"):
+    rule_id: int
+    page: int = 0
+
+
+class WordsTry(CallbackData, prefix="wt"):
+    pass

@@ -32,6 +32,7 @@ MANAGER = [
 ADMIN = [
     ("pending", N_("待审批的账号登记")),
     ("units", N_("单位管理")),
+    ("words", N_("错敏词库")),
 ]
 GROUP = [("help", N_("帮助"))]
 

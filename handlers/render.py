@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram.types import Update
@@ -15,6 +17,16 @@ from governance.registry import PLATFORM_LABELS, STATUS_LABELS, AccountStatus, P
 from governance.roles import ROLE_LABELS, Role, sort_roles
 from models.accounts import Account
 from models.people import Unit, User
+
+
+class Finding(Protocol):
+    """What rendering needs of a finding (governance.quality.Finding or a stored one)."""
+
+    category: str
+    severity: str
+    start: int
+    end: int
+    suggestion: str | None
 
 
 def esc(value: object) -> str:
@@ -141,3 +153,47 @@ def locale_of_update(update: Update) -> str:
     """The reader's locale, for code that runs outside the i18n middleware (errors)."""
     user = getattr(update.event, "from_user", None)
     return locale_for(user.language_code if user is not None else None)
+
+
+SEVERITY_LABELS = {"veto": N_("单项否决"), "serious": N_("严重"), "general": N_("一般")}
+CATEGORY_LABELS = {
+    "typo": N_("错别字"),
+    "wording": N_("严重表述错误"),
+    "gambling": N_("涉赌"),
+    "porn": N_("涉黄"),
+    "hidden_link": N_("隐藏链接"),
+    "pii": N_("个人信息泄露"),
+    "placeholder": N_("模板未填写"),
+    "ad": N_("广告/残留"),
+    "dead_link": N_("失效链接"),
+}
+
+
+def category_label(category: str) -> str:
+    label = CATEGORY_LABELS.get(category)
+    return _(label) if label else esc(category)
+
+
+def findings_text(
+    text: str, findings: Sequence[Finding], *, limit: int = 10, context: int = 12
+) -> str:
+    """Each finding with its span highlighted in a short excerpt; severest first."""
+    order = {"veto": 0, "serious": 1, "general": 2}
+    lines = []
+    for f in sorted(findings, key=lambda f: (order.get(f.severity, 3), f.start))[:limit]:
+        before = text[max(0, f.start - context) : f.start]
+        after = text[f.end : f.end + context]
+        excerpt = (
+            ("…" if f.start > context else "")
+            + esc(before)
+            + f"<b><u>{esc(text[f.start : f.end])}</u></b>"
+            + esc(after)
+            + ("…" if f.end + context < len(text) else "")
+        )
+        label = SEVERITY_LABELS.get(f.severity)
+        head = f"[{_(label) if label else esc(f.severity)}] {category_label(f.category)}"
+        hint = _("，建议：{s}").format(s=esc(f.suggestion)) if f.suggestion else ""
+        lines.append(f"• {head}：{excerpt}{hint}")
+    if len(findings) > limit:
+        lines.append(_("……另有 {n} 处").format(n=len(findings) - limit))
+    return "\n".join(lines)

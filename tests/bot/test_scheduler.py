@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from bot.scheduler import build_scheduler
+from jobs.checker import LiveChecker
 from jobs.heartbeat import heartbeat
 
 
 async def test_scheduler_registers_the_heartbeat_once_with_coalescing(
     settings, sessionmaker, clock
 ) -> None:
-    scheduler = build_scheduler(settings=settings, sessionmaker=sessionmaker, clock=clock)
+    scheduler = build_scheduler(
+        settings=settings, sessionmaker=sessionmaker, clock=clock, live_checker=LiveChecker()
+    )
     scheduler.start(paused=True)
     try:
         job = scheduler.get_job("heartbeat")
