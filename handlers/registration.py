@@ -8,6 +8,7 @@ step. Each input is validated by the same rules the final registration re-checks
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import Bot, F, Router
@@ -346,6 +347,20 @@ async def got_platform(
     await advance(query, state, session, checked, settings)
 
 
+def _duplicate_reason(text: str | None) -> str:
+    return validate_reason(text, label=N_("再开设同平台账号的理由"))
+
+
+#: The steps that take one line of text: the field it fills and the rule that checks it.
+TEXT_STEPS: dict[str | None, tuple[str, Callable[[str | None], object]]] = {
+    RegisterForm.name.state: ("name", validate_account_name),
+    RegisterForm.duplicate_reason.state: ("duplicate_reason", _duplicate_reason),
+    RegisterForm.posts_per_week.state: ("posts_per_week", validate_posts_per_week),
+    RegisterForm.necessity.state: ("necessity", validate_necessity),
+    RegisterForm.operating_plan.state: ("operating_plan", validate_plan),
+}
+
+
 async def _store(
     message: Message,
     state: FSMContext,
@@ -359,15 +374,17 @@ async def _store(
     await advance(message, state, session, checked, settings)
 
 
-@router.message(RegisterForm.name, TEXT)
-async def got_name(
+@router.message(StateFilter(*(s for s in TEXT_STEPS if s)), TEXT)
+async def got_text(
     message: Message,
     state: FSMContext,
+    raw_state: str | None,
     session: AsyncSession,
     actor: Actor | None,
     settings: Settings,
 ) -> None:
-    await _store(message, state, session, actor, settings, name=validate_account_name(message.text))
+    field, validate = TEXT_STEPS[raw_state]
+    await _store(message, state, session, actor, settings, **{field: validate(message.text)})
 
 
 @router.message(RegisterForm.platform_ref, TEXT)
@@ -402,18 +419,6 @@ async def got_unit(
     await advance(query, state, session, checked, settings)
 
 
-@router.message(RegisterForm.duplicate_reason, TEXT)
-async def got_duplicate_reason(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-    settings: Settings,
-) -> None:
-    reason = validate_reason(message.text, label=N_("再开设同平台账号的理由"))
-    await _store(message, state, session, actor, settings, duplicate_reason=reason)
-
-
 @router.callback_query(RegisterForm.responsible, RegPerson.filter())
 async def got_responsible(
     query: CallbackQuery,
@@ -431,50 +436,6 @@ async def got_responsible(
         )
         await state.update_data(responsible_id=callback_data.user_id)
     await advance(query, state, session, checked, settings)
-
-
-@router.message(RegisterForm.posts_per_week, TEXT)
-async def got_frequency(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-    settings: Settings,
-) -> None:
-    await _store(
-        message,
-        state,
-        session,
-        actor,
-        settings,
-        posts_per_week=validate_posts_per_week(message.text),
-    )
-
-
-@router.message(RegisterForm.necessity, TEXT)
-async def got_necessity(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-    settings: Settings,
-) -> None:
-    await _store(
-        message, state, session, actor, settings, necessity=validate_necessity(message.text)
-    )
-
-
-@router.message(RegisterForm.operating_plan, TEXT)
-async def got_plan(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-    settings: Settings,
-) -> None:
-    await _store(
-        message, state, session, actor, settings, operating_plan=validate_plan(message.text)
-    )
 
 
 @router.message(RegisterForm.feed, TEXT)
