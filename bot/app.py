@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 from functools import partial
 
@@ -33,11 +34,11 @@ from bot.settings import Settings
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
-from jobs.fetch import probe_feed
-from jobs.netguard import GuardPolicy, guarded_connector
+from jobs.fetch import make_feed_session, probe_feed
+from jobs.netguard import GuardPolicy
+from jobs.parsing import FeedParser
+from jobs.poll import USER_AGENT, check_account, guard_policy
 from models import people
-
-USER_AGENT = "gov-media-bot/0.1 (+government new-media governance; feed monitor)"
 
 
 class BotApp:
@@ -57,13 +58,12 @@ class BotApp:
         self.storage: BaseStorage | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.sender: OutboxSender | None = None
+        self.parser: FeedParser | None = None
+        self.rng = random.Random()
         self._polling: asyncio.Task[None] | None = None
 
     def guard_policy(self) -> GuardPolicy:
-        return GuardPolicy(
-            allow_private=self.settings.allow_private_feeds,
-            allowed_hosts=frozenset(self.settings.feed_allowed_hosts),
-        )
+        return guard_policy(self.settings)
 
     def _storage(self, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
         if self.settings.redis_url:
@@ -92,7 +92,19 @@ class BotApp:
         self.bot = self._bot()
         i18n = build_i18n()
         policy = self.guard_policy()
-        self.http = aiohttp.ClientSession(connector=guarded_connector(policy), trust_env=False)
+        self.http = make_feed_session(
+            policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
+        )
+        self.parser = FeedParser(workers=settings.feed_parse_workers)
+        feed_check = partial(
+            check_account,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            settings=settings,
+            http=self.http,
+            parser=self.parser,
+            rng=self.rng,
+        )
         feed_probe = partial(
             probe_feed,
             self.http,
@@ -116,11 +128,17 @@ class BotApp:
             storage=self.storage,
             i18n=i18n,
             feed_probe=feed_probe,
+            feed_check=feed_check,
             after_commit=self.sender.wake,
         )
         await self._bootstrap(i18n)
         self.scheduler = build_scheduler(
-            settings=settings, sessionmaker=self.sessionmaker, clock=self.clock
+            settings=settings,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            http=self.http,
+            parser=self.parser,
+            rng=self.rng,
         )
         self.scheduler.start()
         self.sender.start()
@@ -177,6 +195,8 @@ class BotApp:
             await self.dp.storage.close()
         if self.http is not None:
             await self.http.close()
+        if self.parser is not None:
+            await asyncio.to_thread(self.parser.close)
         if self.bot is not None:
             await self.bot.session.close()
         if self.engine is not None:

@@ -112,3 +112,16 @@ class RegDecision(CallbackData, prefix="rd"):
 
 class DialogCancel(CallbackData, prefix="dc"):
     pass
+
+
+class DormantList(CallbackData, prefix="dl"):
+    unit_id: int = 0  # 0: every unit the reader may see
+    page: int = 0
+
+
+class DormantUnits(CallbackData, prefix="du"):
+    pass
+
+
+class CheckAccount(CallbackData, prefix="ck"):
+    account_id: int

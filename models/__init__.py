@@ -5,7 +5,7 @@ Query functions take the session first and everything else by keyword; they flus
 commit: the caller owns the transaction (one per user action).
 """
 
-from models import accounts, audit, fsm, outbox, people  # noqa: F401  (register tables)
+from models import accounts, activity, alerts, audit, feeds, fsm, outbox, people, posts  # noqa: F401
 from models.base import metadata
 
 __all__ = ["metadata"]

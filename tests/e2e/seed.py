@@ -36,7 +36,9 @@ async def seed_person(
     now: datetime,
 ) -> int:
     async with sm() as session:
-        user = User(telegram_id=telegram_id, name=name, unit_id=unit_id, created_at=now, updated_at=now)
+        user = User(
+            telegram_id=telegram_id, name=name, unit_id=unit_id, created_at=now, updated_at=now
+        )
         session.add(user)
         await session.flush()
         for role in roles:

@@ -14,12 +14,28 @@ from tests.fakes.telegram import FakeTelegram
 
 async def _office(app, clock) -> int:
     unit = await seed_unit(app.sessionmaker, "某街道办", clock.now())
-    await seed_person(app.sessionmaker, telegram_id=3001, name="赵科长", unit_id=unit, roles=(Role.UNIT_MANAGER,), now=clock.now())
-    await seed_person(app.sessionmaker, telegram_id=3002, name="钱编辑", unit_id=unit, roles=(Role.EDITOR,), now=clock.now())
+    await seed_person(
+        app.sessionmaker,
+        telegram_id=3001,
+        name="赵科长",
+        unit_id=unit,
+        roles=(Role.UNIT_MANAGER,),
+        now=clock.now(),
+    )
+    await seed_person(
+        app.sessionmaker,
+        telegram_id=3002,
+        name="钱编辑",
+        unit_id=unit,
+        roles=(Role.EDITOR,),
+        now=clock.now(),
+    )
     return unit
 
 
-async def test_stranger_cannot_register_and_is_told_how_to_join(app, tg: FakeTelegram, clock) -> None:
+async def test_stranger_cannot_register_and_is_told_how_to_join(
+    app, tg: FakeTelegram, clock
+) -> None:
     stranger = tg.user(9999, "路人")
     replies = await stranger.send("/register")
     assert "邀请链接" in replies[-1].text
@@ -35,7 +51,9 @@ async def test_editor_cannot_register_invite_or_list_pending(app, tg: FakeTelegr
     assert "只有管理员可以审批账号登记" in (await editor.send("/pending"))[-1].text
 
 
-async def test_approval_button_pressed_by_non_admin_changes_nothing(app, tg: FakeTelegram, clock) -> None:
+async def test_approval_button_pressed_by_non_admin_changes_nothing(
+    app, tg: FakeTelegram, clock
+) -> None:
     await _office(app, clock)
     manager = tg.user(3001, "赵科长")
     admin = tg.user(ADMIN_ID, "王主任")
@@ -63,10 +81,24 @@ async def test_approval_button_pressed_by_non_admin_changes_nothing(app, tg: Fak
 async def test_manager_sees_only_own_unit_accounts(app, tg: FakeTelegram, clock) -> None:
     unit = await _office(app, clock)
     other = await seed_unit(app.sessionmaker, "另一个局", clock.now())
-    other_person = await seed_person(app.sessionmaker, telegram_id=3100, name="孙某", unit_id=other, roles=(Role.EDITOR,), now=clock.now())
+    other_person = await seed_person(
+        app.sessionmaker,
+        telegram_id=3100,
+        name="孙某",
+        unit_id=other,
+        roles=(Role.EDITOR,),
+        now=clock.now(),
+    )
     from tests.e2e.seed import seed_account
 
-    theirs = await seed_account(app.sessionmaker, admin_telegram_id=ADMIN_ID, unit_id=other, responsible_id=other_person, name="别人的号", now=clock.now())
+    theirs = await seed_account(
+        app.sessionmaker,
+        admin_telegram_id=ADMIN_ID,
+        unit_id=other,
+        responsible_id=other_person,
+        name="别人的号",
+        now=clock.now(),
+    )
     manager = tg.user(3001, "赵科长")
     replies = await manager.send("/accounts")
     assert "别人的号" not in replies[-1].text
