@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -96,15 +97,24 @@ async def ensure_states(session: AsyncSession, *, now: datetime) -> int:
         .where(sa.or_(col(FeedState.account_id).is_(None), FeedState.feed_url != Account.feed_url))
     )
     changed = 0
+    fresh = []
     for account_id, feed_url, state in rows.all():
         if state is None:
-            session.add(FeedState(account_id=account_id, feed_url=feed_url, next_poll_at=now))
+            fresh.append({"account_id": account_id, "feed_url": feed_url, "next_poll_at": now})
         else:
             state.feed_url, state.etag, state.last_modified = feed_url, None, None
             state.next_poll_at, state.consecutive_failures = now, 0
             state.last_success_at, state.ttl_seconds = None, None
             session.add(state)
         changed += 1
+    if fresh:  # a concurrent tick may create the same rows: the first one wins
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        defaults = {"consecutive_failures": 0, "no_posts": False}
+        await session.exec(  # type: ignore[call-overload]
+            insert(FeedState).on_conflict_do_nothing(index_elements=["account_id"]),
+            params=[{**defaults, **row} for row in fresh],
+        )
     if changed:
         await session.flush()
     return changed

@@ -78,6 +78,7 @@ async def seed_account(
                 necessity="发布政务信息，回应群众关切。",
                 operating_plan="每周两条政务动态，办公室编辑，分管领导审核。",
                 feed_url=feed_url,
+                duplicate_reason="不同栏目分别运营（测试数据）",
             ),
             now=now,
         )
