@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 import random
 import time
 from collections.abc import AsyncIterator
