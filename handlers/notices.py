@@ -147,9 +147,12 @@ def _open_button(p: dict[str, Any]) -> InlineKeyboardMarkup:
 
 
 def _who(p: dict[str, Any]) -> str:
-    unit = f"{esc(p['unit'])}的" if p.get("unit") else ""
-    return _("{unit}“{name}”（{platform}）").format(
-        unit=unit, name=esc(p["name"]), platform=platform_label(p["platform"])
+    if p.get("unit"):
+        return _("{unit}的“{name}”（{platform}）").format(
+            unit=esc(p["unit"]), name=esc(p["name"]), platform=platform_label(p["platform"])
+        )
+    return _("“{name}”（{platform}）").format(
+        name=esc(p["name"]), platform=platform_label(p["platform"])
     )
 
 
