@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 from functools import partial
 
@@ -36,9 +37,11 @@ from handlers.notices import RENDERERS
 from jobs.checker import LiveChecker
 from jobs.fetch import probe_feed
 from jobs.netguard import GuardPolicy, guarded_connector
+from jobs.fetch import make_feed_session, probe_feed
+from jobs.netguard import GuardPolicy
+from jobs.parsing import FeedParser
+from jobs.poll import USER_AGENT, check_account, guard_policy
 from models import people
-
-USER_AGENT = "gov-media-bot/0.1 (+government new-media governance; feed monitor)"
 
 
 class BotApp:
@@ -59,13 +62,12 @@ class BotApp:
         self.scheduler: AsyncIOScheduler | None = None
         self.sender: OutboxSender | None = None
         self.live_checker = LiveChecker(extra_file=settings.quality_extra_file)
+        self.parser: FeedParser | None = None
+        self.rng = random.Random()
         self._polling: asyncio.Task[None] | None = None
 
     def guard_policy(self) -> GuardPolicy:
-        return GuardPolicy(
-            allow_private=self.settings.allow_private_feeds,
-            allowed_hosts=frozenset(self.settings.feed_allowed_hosts),
-        )
+        return guard_policy(self.settings)
 
     def _storage(self, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
         if self.settings.redis_url:
@@ -94,7 +96,19 @@ class BotApp:
         self.bot = self._bot()
         i18n = build_i18n()
         policy = self.guard_policy()
-        self.http = aiohttp.ClientSession(connector=guarded_connector(policy), trust_env=False)
+        self.http = make_feed_session(
+            policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
+        )
+        self.parser = FeedParser(workers=settings.feed_parse_workers)
+        feed_check = partial(
+            check_account,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            settings=settings,
+            http=self.http,
+            parser=self.parser,
+            rng=self.rng,
+        )
         feed_probe = partial(
             probe_feed,
             self.http,
@@ -120,6 +134,7 @@ class BotApp:
             storage=self.storage,
             i18n=i18n,
             feed_probe=feed_probe,
+            feed_check=feed_check,
             after_commit=self.sender.wake,
             live_checker=self.live_checker,
         )
@@ -129,6 +144,9 @@ class BotApp:
             sessionmaker=self.sessionmaker,
             clock=self.clock,
             live_checker=self.live_checker,
+            http=self.http,
+            parser=self.parser,
+            rng=self.rng,
         )
         self.scheduler.start()
         self.sender.start()
@@ -185,6 +203,8 @@ class BotApp:
             await self.dp.storage.close()
         if self.http is not None:
             await self.http.close()
+        if self.parser is not None:
+            await asyncio.to_thread(self.parser.close)
         if self.bot is not None:
             await self.bot.session.close()
         if self.engine is not None:

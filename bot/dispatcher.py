@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Dispatcher, Router
@@ -21,6 +21,7 @@ from handlers import (
     errors,
     fallback,
     invitations,
+    monitoring,
     registration,
     start,
     units,
@@ -53,6 +54,7 @@ def build_dispatcher(
     i18n: I18n,
     feed_probe: Callable[[str], Any],
     live_checker: LiveChecker,
+    feed_check: Callable[[int], Awaitable[Any]] | None = None,
     after_commit: Callable[[], None] | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
@@ -62,6 +64,7 @@ def build_dispatcher(
         i18n=i18n,
         feed_probe=feed_probe,
         live_checker=live_checker,
+        feed_check=feed_check,
     )
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
@@ -77,6 +80,7 @@ def build_dispatcher(
         accounts.router,
         approvals.router,
         words.router,
+        monitoring.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC
 
+import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings
 from governance.clock import Clock
 from jobs.checker import LiveChecker, refresh_checker
+from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
+from jobs.parsing import FeedParser
+from jobs.poll import poll_feeds, prune_poll_history
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
@@ -22,23 +27,63 @@ def build_scheduler(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     live_checker: LiveChecker,
+    http: aiohttp.ClientSession | None = None,
+    parser: FeedParser | None = None,
+    rng: random.Random | None = None,
 ) -> AsyncIOScheduler:
-    """Every scheduled job, registered once; production and tests share this factory."""
+    """Every scheduled job, registered once; production and tests share this factory.
+
+    The feed poller needs the shared feed session and parser; without them (tools that only
+    want the housekeeping jobs) it is left out.
+    """
     scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+    common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     scheduler.add_job(
         heartbeat,
         "interval",
         minutes=settings.heartbeat_minutes,
         id="heartbeat",
-        replace_existing=True,
         kwargs={"sessionmaker": sessionmaker, "clock": clock},
+        **common,
+    )
+    if http is not None and parser is not None:
+        scheduler.add_job(
+            poll_feeds,
+            "interval",
+            seconds=settings.poll_tick_seconds,
+            id="poll_feeds",
+            kwargs={
+                "sessionmaker": sessionmaker,
+                "clock": clock,
+                "settings": settings,
+                "http": http,
+                "parser": parser,
+                "rng": rng or random.Random(),
+            },
+            **common,
+        )
+    scheduler.add_job(
+        evaluate_accounts,
+        "interval",
+        minutes=settings.evaluate_minutes,
+        id="evaluate_accounts",
+        kwargs={"sessionmaker": sessionmaker, "clock": clock, "settings": settings},
+        **common,
+    )
+    scheduler.add_job(
+        prune_poll_history,
+        "interval",
+        hours=1,
+        id="prune_poll_history",
+        kwargs={"sessionmaker": sessionmaker, "settings": settings},
+        **common,
     )
     scheduler.add_job(
         refresh_checker,
         "interval",
         minutes=1,
         id="refresh_checker",
-        replace_existing=True,
         kwargs={"live": live_checker, "sessionmaker": sessionmaker},
+        **common,
     )
     return scheduler

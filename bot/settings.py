@@ -7,14 +7,17 @@ it (see :func:`load_settings`); nothing else in the code reads the environment.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from governance.activity import ActivityThresholds
 from governance.errors import ConfigurationError
+from governance.polling import PollSchedule
 
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 
@@ -58,6 +61,28 @@ class Settings(BaseSettings):
     outbox_interval: float = Field(default=1.0, gt=0, le=60)
     heartbeat_minutes: int = Field(default=5, ge=1)
     quality_extra_file: Path | None = None
+
+    # feed polling (issue 3)
+    poll_tick_seconds: int = Field(default=30, ge=1, le=3600)
+    poll_concurrency: int = Field(default=50, ge=1, le=1000)
+    poll_per_host: int = Field(default=2, ge=1, le=100)
+    poll_host_spacing_ms: int = Field(default=500, ge=0, le=60_000)
+    poll_timeout: float = Field(default=20.0, gt=0, le=300)
+    poll_min_interval_minutes: int = Field(default=15, ge=1)
+    poll_max_interval_hours: float = Field(default=6.0, gt=0, le=24)
+    poll_max_per_tick: int = Field(default=20_000, ge=1)
+    poll_lease_seconds: int = Field(default=900, ge=30)
+    poll_history: int = Field(default=50, ge=1, le=10_000)
+    feed_parse_workers: int = Field(default=1, ge=0, le=32)
+    check_cooldown_seconds: int = Field(default=60, ge=0)
+    # activity and alerts (national defaults)
+    evaluate_minutes: int = Field(default=10, ge=1)
+    warning_days: int = Field(default=7, ge=1)
+    dormant_days: int = Field(default=14, ge=1)
+    closure_candidate_days: int = Field(default=60, ge=1)
+    feed_broken_hours: int = Field(default=24, ge=1)
+    feed_broken_failures: int = Field(default=5, ge=1)
+    alert_repeat_days: float = Field(default=3, gt=0)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -120,6 +145,29 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("unsupported database driver")
         return value
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Settings:
+        if not self.warning_days <= self.dormant_days <= self.closure_candidate_days:
+            raise ValueError("need WARNING_DAYS <= DORMANT_DAYS <= CLOSURE_CANDIDATE_DAYS")
+        if self.poll_min_interval_minutes > self.poll_max_interval_hours * 60:
+            raise ValueError("POLL_MIN_INTERVAL_MINUTES exceeds POLL_MAX_INTERVAL_HOURS")
+        return self
+
+    def activity_thresholds(self) -> ActivityThresholds:
+        return ActivityThresholds(
+            warning_days=self.warning_days,
+            dormant_days=self.dormant_days,
+            closure_candidate_days=self.closure_candidate_days,
+            feed_broken_after=timedelta(hours=self.feed_broken_hours),
+            feed_broken_failures=self.feed_broken_failures,
+        )
+
+    def poll_schedule(self) -> PollSchedule:
+        return PollSchedule(
+            min_interval=timedelta(minutes=self.poll_min_interval_minutes),
+            max_interval=timedelta(hours=self.poll_max_interval_hours),
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -31,13 +31,17 @@ from handlers.callbacks import (
     AccList,
     AccOpen,
     AccPerson,
+    CheckAccount,
     DialogCancel,
 )
 from handlers.guards import member
+from handlers.monitoring import activity_section
 from handlers.notices import account_params
 from handlers.render import account_card, audit_label, esc, platform_label, status_label, when
 from models import accounts, audit, outbox, people
 from models.accounts import Account, AccountFilter
+from models.activity import account_activity
+from models.feeds import POLLED_STATUSES
 from models.people import User
 
 if TYPE_CHECKING:
@@ -190,11 +194,21 @@ async def filter_menu(
 
 
 async def _card(
-    session: AsyncSession, actor: Actor, account: Account, settings: Settings
+    session: AsyncSession, actor: Actor, account: Account, settings: Settings, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup]:
     unit = await session.get(people.Unit, account.unit_id)
     responsible = await session.get(User, account.responsible_id)
     text = account_card(account, unit=unit, responsible=responsible, tz=settings.tz)
+    if AccountStatus(account.status) not in (AccountStatus.PENDING, AccountStatus.REJECTED):
+        activity = None
+        if account.feed_url:
+            activity = await account_activity(
+                session,
+                account=account,
+                now=clock.now(),
+                thresholds=settings.activity_thresholds(),
+            )
+        text += "\n" + activity_section(account, activity, settings.tz)
     kb = InlineKeyboardBuilder()
     status = AccountStatus(account.status)
     v, aid = account.version, account.id or 0
@@ -218,6 +232,8 @@ async def _card(
                     text=_(ACTION_LABELS[action]),
                     callback_data=AccAction(account_id=aid, action=action, version=v),
                 )
+    if account.feed_url and account.status in POLLED_STATUSES:
+        kb.button(text=_("🔎 立即检查"), callback_data=CheckAccount(account_id=aid))
     if actor.manages(account.unit_id):
         kb.button(
             text=_("📜 变更记录"),
@@ -235,12 +251,13 @@ async def open_account(
     session: AsyncSession,
     actor: Actor | None,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     checked = member(actor)
     account = await accounts.get_visible_account(
         session, account_id=callback_data.account_id, actor=checked
     )
-    text, markup = await _card(session, checked, account, settings)
+    text, markup = await _card(session, checked, account, settings, clock)
     await query.answer()
     await query.message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
 
@@ -325,7 +342,7 @@ async def got_value(
     )
     await session.commit()
     await state.clear()
-    text, markup = await _card(session, checked, account, settings)
+    text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 已保存。") + "\n\n" + text, reply_markup=markup)
 
 
@@ -391,7 +408,7 @@ async def change_person(
                 dedup_key=f"responsible:{account.id}:{responsible.id}:{account.version}",
             )
     await session.commit()
-    text, markup = await _card(session, checked, account, settings)
+    text, markup = await _card(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
     await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
 
@@ -420,7 +437,7 @@ async def status_action(
         )
         await _status_notice(session, account, user, clock)
         await session.commit()
-        text, markup = await _card(session, checked, account, settings)
+        text, markup = await _card(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
         await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
         return
@@ -468,7 +485,7 @@ async def got_reason(
     await _status_notice(session, account, user, clock)
     await session.commit()
     await state.clear()
-    text, markup = await _card(session, checked, account, settings)
+    text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 状态已变更。") + "\n\n" + text, reply_markup=markup)
 
 

@@ -133,3 +133,16 @@ class WordsRemove(CallbackData, prefix="wr"):
 
 class WordsTry(CallbackData, prefix="wt"):
     pass
+
+
+class DormantList(CallbackData, prefix="dl"):
+    unit_id: int = 0  # 0: every unit the reader may see
+    page: int = 0
+
+
+class DormantUnits(CallbackData, prefix="du"):
+    pass
+
+
+class CheckAccount(CallbackData, prefix="ck"):
+    account_id: int

@@ -22,7 +22,11 @@ BASIC = [
     ("help", N_("帮助：可用命令")),
     ("cancel", N_("取消当前操作")),
 ]
-MEMBER = [("accounts", N_("账号台账"))]
+MEMBER = [
+    ("accounts", N_("账号台账")),
+    ("dormant", N_("不更新账号排行")),
+    ("check", N_("立即检查账号订阅源")),
+]
 MANAGER = [
     ("register", N_("登记新账号（开设备案）")),
     ("invite", N_("邀请同事加入")),
@@ -33,6 +37,7 @@ ADMIN = [
     ("pending", N_("待审批的账号登记")),
     ("units", N_("单位管理")),
     ("words", N_("错敏词库")),
+    ("monitor", N_("监测运行状况")),
 ]
 GROUP = [("help", N_("帮助"))]
 

@@ -13,9 +13,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.i18n import N_
 from governance.roles import Role
 from handlers.callbacks import AccOpen, RegDecision
-from handlers.render import esc, platform_label, role_label
+from handlers.render import esc, outcome_text, platform_label, post_line, role_label
 from models import outbox, people
 from models.accounts import Account
 from models.people import Unit, User
@@ -139,7 +140,84 @@ def account_disabled(p: dict[str, Any]) -> Rendered:
     return _("ℹ️ 你的账号已由 {who} 停用，如有疑问请联系管理员。").format(who=esc(p["who"])), None
 
 
+def _open_button(p: dict[str, Any]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("查看账号"), callback_data=AccOpen(account_id=p["account_id"]))
+    return kb.as_markup()
+
+
+def _who(p: dict[str, Any]) -> str:
+    if p.get("unit"):
+        return _("{unit}的“{name}”（{platform}）").format(
+            unit=esc(p["unit"]), name=esc(p["name"]), platform=platform_label(p["platform"])
+        )
+    return _("“{name}”（{platform}）").format(
+        name=esc(p["name"]), platform=platform_label(p["platform"])
+    )
+
+
+def _last_post(p: dict[str, Any]) -> str:
+    if not p.get("last_title") and not p.get("last_date"):
+        return _("最近一条：尚未发现任何发布内容")
+    return _("最近一条：{line}").format(
+        line=post_line(p.get("last_title", ""), p.get("last_link"), p.get("last_date", ""))
+    )
+
+
+def alert_dormancy(p: dict[str, Any]) -> Rendered:
+    state = p["state"]
+    head = {
+        "warning": N_("🟡 更新预警：{who}已 {days} 天未更新。"),
+        "dormant": N_(
+            "🔴 不更新（僵尸号）预警：{who}已 {days} 天未更新，达到“两周未更新”单项否决标准。"
+        ),
+        "closure_candidate": N_("⛔ 建议关停：{who}已 {days} 天未更新。"),
+    }[state]
+    todo = {
+        "warning": N_("请尽快发布内容：满 {dormant} 天未更新将被认定为“不更新”（单项否决）。"),
+        "dormant": N_("请责任人立即更新；确实无力运营的，请单位提出清理整合或关停。"),
+        "closure_candidate": N_("请单位研究清理整合或关停注销；关停前应先发布停更公告。"),
+    }[state]
+    lines = [
+        _(head).format(who=_who(p), days=p["days"]),
+        _last_post(p),
+        _(todo).format(dormant=p.get("dormant_days", 14)),
+    ]
+    if p.get("repeat"):
+        lines[0] = _("（第 {n} 次提醒）").format(n=p["repeat"] + 1) + lines[0]
+    return "\n".join(lines), _open_button(p)
+
+
+def alert_recovered(p: dict[str, Any]) -> Rendered:
+    text = _("✅ 已恢复更新：{who}发布了新内容，预警解除。").format(who=_who(p))
+    return text + "\n" + _last_post(p), _open_button(p)
+
+
+def alert_feed_broken(p: dict[str, Any]) -> Rendered:
+    lines = [
+        _("⚠️ 监测源异常：{who}的订阅源已连续 {n} 次抓取失败。").format(
+            who=_who(p), n=p.get("failures", 0)
+        ),
+        _("原因：{why}").format(why=outcome_text(p.get("outcome"), p.get("status"))),
+        _("最后一次成功：{at}").format(at=esc(p.get("last_success") or _("从未成功"))),
+        _(
+            "这是监测故障，不计为不更新。请检查订阅源地址或 RSSHub 配置，可用 /check {id} 重试。"
+        ).format(id=p["account_id"]),
+    ]
+    if p.get("repeat"):
+        lines[0] = _("（第 {n} 次提醒）").format(n=p["repeat"] + 1) + lines[0]
+    return "\n".join(lines), _open_button(p)
+
+
+def alert_feed_recovered(p: dict[str, Any]) -> Rendered:
+    return _("✅ 监测源恢复：{who}的订阅源已恢复正常抓取。").format(who=_who(p)), _open_button(p)
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
+    "alert.dormancy": alert_dormancy,
+    "alert.recovered": alert_recovered,
+    "alert.feed_broken": alert_feed_broken,
+    "alert.feed_recovered": alert_feed_recovered,
     "registration.pending": registration_pending,
     "registration.decided": registration_decided,
     "invitation.accepted": invitation_accepted,

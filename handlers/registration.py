@@ -47,7 +47,7 @@ from handlers.callbacks import (
 )
 from handlers.guards import require
 from handlers.notices import account_params, notify_admins
-from handlers.render import account_card, esc, platform_label
+from handlers.render import account_card, esc, outcome_text, platform_label
 from models import accounts, outbox, people
 from models.accounts import AccountDraft
 from models.people import User
@@ -69,6 +69,8 @@ class ProbeReport(Protocol):
     def usable(self) -> bool: ...
 
     message: str
+    outcome: str
+    status: int | None
     title: str | None
     item_count: int
 
@@ -460,7 +462,7 @@ async def got_feed(
         kb.adjust(2, 1)
         await message.answer(
             _("订阅源检查未通过：{why}\n可以直接发送新的地址重试，或暂不填写。").format(
-                why=esc(report.message)
+                why=outcome_text(report.outcome, report.status)
             ),
             reply_markup=kb.as_markup(),
         )

@@ -11,8 +11,10 @@ from aiogram.types import Update
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
+from governance.activity import DormancyState
 from governance.errors import UserFacingError
 from governance.i18n import N_
+from governance.outcomes import OUTCOME_MESSAGES_ZH, PollOutcome
 from governance.registry import PLATFORM_LABELS, STATUS_LABELS, AccountStatus, Platform
 from governance.roles import ROLE_LABELS, Role, sort_roles
 from models.accounts import Account
@@ -197,3 +199,46 @@ def findings_text(
     if len(findings) > limit:
         lines.append(_("……另有 {n} 处").format(n=len(findings) - limit))
     return "\n".join(lines)
+
+
+def outcome_text(outcome: str | None, status: int | None = None) -> str:
+    """A poll outcome in the reader's language, with the HTTP status filled in."""
+    if not outcome:
+        return _("尚未抓取")
+    try:
+        template = _(OUTCOME_MESSAGES_ZH[PollOutcome(outcome)])
+    except ValueError:
+        return esc(outcome)
+    return template.format(status=status if status is not None else "?")
+
+
+ACTIVITY_LABELS: dict[DormancyState, str] = {
+    DormancyState.ACTIVE: N_("正常更新"),
+    DormancyState.WARNING: N_("更新预警"),
+    DormancyState.DORMANT: N_("不更新（僵尸号）"),
+    DormancyState.CLOSURE_CANDIDATE: N_("建议关停"),
+    DormancyState.UNKNOWN: N_("未知（监测源异常）"),
+}
+ACTIVITY_ICONS: dict[DormancyState, str] = {
+    DormancyState.ACTIVE: "🟢",
+    DormancyState.WARNING: "🟡",
+    DormancyState.DORMANT: "🔴",
+    DormancyState.CLOSURE_CANDIDATE: "⛔",
+    DormancyState.UNKNOWN: "⚪",
+}
+
+
+def activity_label(state: str) -> str:
+    try:
+        value = DormancyState(state)
+    except ValueError:
+        return esc(state)
+    return f"{ACTIVITY_ICONS[value]} {_(ACTIVITY_LABELS[value])}"
+
+
+def post_line(title: str, link: str | None, published: str) -> str:
+    """One post as ``date · title`` with the title linked when the link is http(s)."""
+    shown = esc(title[:80] or _("（无标题）"))
+    if link and link.startswith(("http://", "https://")):
+        shown = f'<a href="{esc(link)}">{shown}</a>'
+    return f"{published} · {shown}"

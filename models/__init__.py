@@ -5,7 +5,18 @@ Query functions take the session first and everything else by keyword; they flus
 commit: the caller owns the transaction (one per user action).
 """
 
-from models import accounts, audit, fsm, outbox, people, wordlists  # noqa: F401  (tables)
+from models import (  # noqa: F401  (register tables)
+    accounts,
+    activity,
+    alerts,
+    audit,
+    feeds,
+    fsm,
+    outbox,
+    people,
+    posts,
+    wordlists,
+)
 from models.base import metadata
 
 __all__ = ["metadata"]

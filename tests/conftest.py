@@ -124,6 +124,12 @@ def make_settings(database_url: str, api_base: str, **extra: object) -> Settings
         "feed_check_timeout": 5,
         "redis_url": None,
         "alert_chat_id": None,
+        # Jobs are driven by the tests (with the manual clock), not by the scheduler's timers;
+        # feeds come from one local server, so per-host spacing would only slow tests down.
+        "poll_tick_seconds": 3600,
+        "evaluate_minutes": 600,
+        "poll_host_spacing_ms": 0,
+        "feed_parse_workers": 0,
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

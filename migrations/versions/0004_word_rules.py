@@ -1,7 +1,7 @@
 """word rules
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 15:25:42.330308
 """
 
@@ -15,7 +15,7 @@ import models.base
 
 
 revision: str = '0004'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -57,6 +57,8 @@ async def seed_account(
     name: str,
     platform: str = "weibo",
     ref: str | None = None,
+    feed_url: str | None = None,
+    posts_per_week: int = 2,
     now: datetime,
 ) -> int:
     async with sm() as session:
@@ -72,10 +74,11 @@ async def seed_account(
                 platform_ref=ref or f"ref-{name}",
                 unit_id=unit_id,
                 responsible_id=responsible_id,
-                posts_per_week=2,
+                posts_per_week=posts_per_week,
                 necessity="发布政务信息，回应群众关切。",
                 operating_plan="每周两条政务动态，办公室编辑，分管领导审核。",
-                duplicate_reason="面向不同受众的专题账号",
+                feed_url=feed_url,
+                duplicate_reason="不同栏目分别运营（测试数据）",
             ),
             now=now,
         )

@@ -1,0 +1,116 @@
+"""When an activity alert goes out, to whom, and when it is repeated or lifted.
+
+Pure: the caller passes what was last alerted and what the account's state is now. An alert is
+raised once when an account enters a worse state, repeated every ``repeat_every`` while it stays
+there, and followed by a recovery notice when the account posts again. A broken feed is a
+separate track (a monitoring fault, for the admins only) and freezes the dormancy track: while
+the feed is broken the dormancy state is unknown, so nothing is raised, repeated or lifted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from governance.activity import DormancyState
+
+
+class Audience(StrEnum):
+    RESPONSIBLE = "responsible"
+    UNIT_MANAGERS = "unit_managers"
+    ALERT_CHAT = "alert_chat"
+    ADMINS = "admins"
+
+
+#: Who hears about each dormancy state: warning stays with the responsible person; dormant
+#: (the inspection's single-item veto) and closure candidate reach the unit and the office.
+DORMANCY_AUDIENCE: dict[DormancyState, frozenset[Audience]] = {
+    DormancyState.WARNING: frozenset({Audience.RESPONSIBLE}),
+    DormancyState.DORMANT: frozenset(
+        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ALERT_CHAT}
+    ),
+    DormancyState.CLOSURE_CANDIDATE: frozenset(
+        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ALERT_CHAT}
+    ),
+}
+FEED_AUDIENCE = frozenset({Audience.ADMINS})
+
+
+class Action(StrEnum):
+    NONE = "none"
+    RAISE = "raise"
+    REPEAT = "repeat"
+    RECOVER = "recover"
+    SETTLE = "settle"
+    """The state eased without reaching active (e.g. a late-dated post): update silently."""
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """What was last alerted on one track (dormancy or feed health)."""
+
+    state: DormancyState = DormancyState.ACTIVE
+    since: datetime | None = None
+    last_alert_at: datetime | None = None
+    repeats: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    track: Track
+    """The track as it stands after this decision."""
+    previous: Track
+
+
+def decide_dormancy(
+    track: Track, current: DormancyState, *, now: datetime, repeat_every: timedelta
+) -> Decision:
+    """The dormancy track's next step, given the state computed now."""
+    if current is DormancyState.UNKNOWN:
+        return Decision(Action.NONE, track, track)
+    if current.severity > track.state.severity:
+        new = Track(state=current, since=now, last_alert_at=now, repeats=0)
+        return Decision(Action.RAISE, new, track)
+    if current.severity < track.state.severity:
+        action = Action.RECOVER if current is DormancyState.ACTIVE else Action.SETTLE
+        new = Track(state=current, since=now, last_alert_at=None, repeats=0)
+        return Decision(action, new, track)
+    if current.severity > 0 and _repeat_due(track, now, repeat_every):
+        new = Track(state=current, since=track.since, last_alert_at=now, repeats=track.repeats + 1)
+        return Decision(Action.REPEAT, new, track)
+    return Decision(Action.NONE, track, track)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedTrack:
+    broken: bool = False
+    since: datetime | None = None
+    last_alert_at: datetime | None = None
+    repeats: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDecision:
+    action: Action
+    track: FeedTrack
+    previous: FeedTrack
+
+
+def decide_feed(
+    track: FeedTrack, broken: bool, *, now: datetime, repeat_every: timedelta
+) -> FeedDecision:
+    """Raise when the feed breaks, repeat while it stays broken, notify when it works again."""
+    if broken and not track.broken:
+        return FeedDecision(Action.RAISE, FeedTrack(True, now, now, 0), track)
+    if not broken and track.broken:
+        return FeedDecision(Action.RECOVER, FeedTrack(), track)
+    if broken and track.last_alert_at is not None and now - track.last_alert_at >= repeat_every:
+        new = FeedTrack(True, track.since, now, track.repeats + 1)
+        return FeedDecision(Action.REPEAT, new, track)
+    return FeedDecision(Action.NONE, track, track)
+
+
+def _repeat_due(track: Track, now: datetime, repeat_every: timedelta) -> bool:
+    return track.last_alert_at is not None and now - track.last_alert_at >= repeat_every

@@ -1,0 +1,301 @@
+"""/dormant, /monitor and /check: monitoring in chat, plus the account card's activity section."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.activity import DormancyState
+from governance.clock import Clock
+from governance.errors import InvalidInput, NotFound
+from governance.i18n import N_
+from governance.registry import STATUS_LABELS, AccountStatus
+from governance.roles import Actor
+from handlers.callbacks import AccOpen, CheckAccount, DormantList, DormantUnits
+from handlers.guards import member, require
+from handlers.render import activity_label, esc, outcome_text, post_line, when
+from models import accounts, outbox, people
+from models.accounts import Account
+from models.activity import AccountActivity, dormancy_ranking, find_accounts
+from models.feeds import POLLED_STATUSES, polling_health
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from bot.settings import Settings
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+FeedCheck = Callable[[int], Awaitable[Any]]
+PAGE_SIZE = 15
+
+
+# --- the card's activity section ----------------------------------------------------------------
+
+
+def activity_section(account: Account, activity: AccountActivity | None, tz: ZoneInfo) -> str:
+    """What the account card says about updates, polling and the latest posts."""
+    lines = ["", _("<b>📈 更新监测</b>")]
+    if not account.feed_url or activity is None:
+        lines.append(_("未配置订阅源，无法监测更新。"))
+        return "\n".join(lines)
+    report, state = activity.report, activity.state
+    lines.append(_("状态：{state}").format(state=activity_label(report.state.value)))
+    if report.last_post is not None:
+        lines.append(
+            _("最近发布：{at}（{days} 天前）").format(
+                at=when(report.last_post, tz), days=report.days_since_last_post
+            )
+        )
+    else:
+        lines.append(
+            _("尚未发现发布内容（登记以来 {days} 天）").format(days=report.days_since_last_post)
+        )
+    gap = f"{report.longest_gap_days:.1f}" if report.longest_gap_days is not None else "—"
+    lines.append(
+        _("近 7/30/90 天发布：{a}/{b}/{c} 条；最长间隔 {gap} 天").format(
+            a=report.posts_7d, b=report.posts_30d, c=report.posts_90d, gap=gap
+        )
+    )
+    plan = _("承诺每周 {plan} 条，近四周平均每周 {actual:.1f} 条").format(
+        plan=account.posts_per_week, actual=report.posts_per_week
+    )
+    lines.append(plan + (_("（低于承诺）") if report.below_plan else ""))
+    if state is not None and state.last_poll_at is not None:
+        lines.append(
+            _("最近抓取：{at} · {outcome}").format(
+                at=when(state.last_poll_at, tz),
+                outcome=outcome_text(state.last_outcome, state.last_status),
+            )
+        )
+        if state.consecutive_failures:
+            lines.append(_("连续失败 {n} 次").format(n=state.consecutive_failures))
+        lines.append(_("下次抓取：{at}").format(at=when(state.next_poll_at, tz)))
+    else:
+        lines.append(_("最近抓取：尚未抓取"))
+    if activity.latest:
+        lines.append(_("最新发布："))
+        lines += [
+            "• " + post_line(p.title, p.link, when(p.published_at, tz)) for p in activity.latest
+        ]
+    return "\n".join(lines)
+
+
+# --- /dormant -----------------------------------------------------------------------------------
+
+
+async def _dormant_view(
+    session: AsyncSession, actor: Actor, query: DormantList, clock: Clock, settings: Settings
+) -> tuple[str, InlineKeyboardMarkup]:
+    unit_id = query.unit_id or None
+    rows = await dormancy_ranking(
+        session,
+        actor=actor,
+        unit_id=unit_id,
+        now=clock.now(),
+        thresholds=settings.activity_thresholds(),
+    )
+    units = {u.id: u.name for u in await people.list_units(session)}
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(query.page, 0), pages - 1)
+    head = _("不更新账号排行（按距最近发布的天数，最久在前）：共 {n} 个").format(n=len(rows))
+    if unit_id:
+        head += _("（单位：{unit}）").format(unit=esc(units.get(unit_id, "?")))
+    lines = [head + _("，第 {p}/{pages} 页").format(p=page + 1, pages=pages)]
+    kb = InlineKeyboardBuilder()
+    for row in rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        last = when(row.last_post, settings.tz)[:10] if row.last_post else _("无")
+        days = _("{n} 天").format(n=row.days) if row.polled else _("尚未抓取")
+        lines.append(
+            f"{activity_label(row.state.value)} · #{row.account_id} {esc(row.name)} · "
+            f"{esc(units.get(row.unit_id, '?'))} · {days} · " + _("最近 {date}").format(date=last)
+        )
+        if row.state not in (DormancyState.ACTIVE,):
+            kb.button(
+                text=f"#{row.account_id} {row.name[:20]}",
+                callback_data=AccOpen(account_id=row.account_id),
+            )
+    if not rows:
+        lines.append(_("没有正在监测的账号（账号需在用且已填写订阅源）。"))
+    kb.adjust(2)
+    nav = InlineKeyboardBuilder()
+    if page > 0:
+        nav.button(
+            text=_("◀ 上一页"), callback_data=DormantList(unit_id=query.unit_id, page=page - 1)
+        )
+    if page + 1 < pages:
+        nav.button(
+            text=_("下一页 ▶"), callback_data=DormantList(unit_id=query.unit_id, page=page + 1)
+        )
+    if actor.is_admin:
+        nav.button(text=_("按单位"), callback_data=DormantUnits())
+        if unit_id:
+            nav.button(text=_("全部单位"), callback_data=DormantList())
+    nav.adjust(2)
+    kb.attach(nav)
+    return "\n".join(lines), kb.as_markup()
+
+
+@router.message(Command("dormant"))
+async def dormant(
+    message: Message, session: AsyncSession, actor: Actor | None, clock: Clock, settings: Settings
+) -> None:
+    checked = member(actor)
+    text, markup = await _dormant_view(session, checked, DormantList(), clock, settings)
+    await message.answer(text, reply_markup=markup, disable_web_page_preview=True)
+
+
+@router.callback_query(DormantList.filter())
+async def dormant_page(
+    query: CallbackQuery,
+    callback_data: DormantList,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    if callback_data.unit_id and not checked.is_admin and callback_data.unit_id != checked.unit_id:
+        raise InvalidInput(N_("你只能查看本单位的账号。"))
+    text, markup = await _dormant_view(session, checked, callback_data, clock, settings)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup, disable_web_page_preview=True)  # type: ignore[union-attr]
+
+
+@router.callback_query(DormantUnits.filter())
+async def dormant_units(query: CallbackQuery, session: AsyncSession, actor: Actor | None) -> None:
+    require(actor, lambda a: a.is_admin, N_("只有管理员可以按单位筛选。"))
+    kb = InlineKeyboardBuilder()
+    for unit in await people.list_units(session):
+        kb.button(text=unit.name[:30], callback_data=DormantList(unit_id=unit.id or 0))
+    kb.button(text=_("全部单位"), callback_data=DormantList())
+    kb.adjust(2)
+    await query.answer()
+    await query.message.edit_text(_("请选择单位："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+
+
+# --- /monitor -----------------------------------------------------------------------------------
+
+
+@router.message(Command("monitor"))
+async def monitor(
+    message: Message, session: AsyncSession, actor: Actor | None, clock: Clock
+) -> None:
+    require(actor, lambda a: a.is_admin, N_("只有管理员可以查看监测运行状况。"))
+    health = await polling_health(session, now=clock.now())
+    backlog = await outbox.backlog(session)
+    lines = [
+        _("<b>🛰 监测运行状况</b>"),
+        _("监测中的账号：{n}").format(n=health.monitored),
+        _("待抓取（已到期）：{n}；抓取中：{busy}").format(n=health.due, busy=health.claimed),
+        _("近 1 小时抓取：{n} 次").format(n=health.polled_last_hour),
+        _("当前连续失败的订阅源：{n}；从未成功：{never}").format(
+            n=health.failing_feeds, never=health.never_succeeded
+        ),
+        _("待发送通知（outbox 积压）：{n}").format(n=backlog),
+    ]
+    if health.failures_by_outcome:
+        lines.append(_("近 24 小时失败（按原因）："))
+        for outcome, count in health.failures_by_outcome.items():
+            lines.append(f"• {outcome_text(outcome, None)} — {count}")
+    else:
+        lines.append(_("近 24 小时没有抓取失败。"))
+    await message.answer("\n".join(lines))
+
+
+# --- /check -------------------------------------------------------------------------------------
+
+
+@router.message(Command("check"))
+async def check(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+    feed_check: FeedCheck,
+) -> None:
+    checked = member(actor)
+    if not command.args or not command.args.strip():
+        raise InvalidInput(N_("用法：/check 账号编号或名称，例如 /check 12"))
+    matches = await find_accounts(session, actor=checked, query=command.args)
+    if not matches:
+        raise NotFound(N_("没有找到“{query}”对应的账号。"), query=command.args.strip()[:60])
+    if len(matches) > 1:
+        kb = InlineKeyboardBuilder()
+        for account in matches:
+            kb.button(
+                text=f"#{account.id} {account.name[:24]}",
+                callback_data=CheckAccount(account_id=account.id or 0),
+            )
+        kb.adjust(1)
+        await message.answer(_("找到多个账号，请选择要检查的一个："), reply_markup=kb.as_markup())
+        return
+    text = await _run_check(session, checked, matches[0].id or 0, feed_check, settings)
+    await message.answer(text, disable_web_page_preview=True)
+
+
+@router.callback_query(CheckAccount.filter())
+async def check_button(
+    query: CallbackQuery,
+    callback_data: CheckAccount,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+    feed_check: FeedCheck,
+) -> None:
+    checked = member(actor)
+    text = await _run_check(session, checked, callback_data.account_id, feed_check, settings)
+    await query.answer()
+    await query.message.answer(text, disable_web_page_preview=True)  # type: ignore[union-attr]
+
+
+async def _run_check(
+    session: AsyncSession, actor: Actor, account_id: int, feed_check: FeedCheck, settings: Settings
+) -> str:
+    account = await accounts.get_visible_account(session, account_id=account_id, actor=actor)
+    if not account.feed_url:
+        raise InvalidInput(N_("账号“{name}”未填写订阅源，无法检查。"), name=account.name)
+    if account.status not in POLLED_STATUSES:
+        raise InvalidInput(
+            N_("账号“{name}”当前状态为“{status}”，不在监测范围内。"),
+            name=account.name,
+            status=_status_msgid(account.status),
+        )
+    await session.commit()  # the check writes in its own transaction; hold no locks meanwhile
+    report = await feed_check(account_id)
+    name = esc(account.name)
+    if report.status == "cooldown":
+        seconds = max(1, int(report.retry_in.total_seconds()))
+        return _("账号“{name}”刚检查过，请 {n} 秒后再试。").format(name=name, n=seconds)
+    if report.status == "busy":
+        return _("账号“{name}”正在抓取中，请稍后再试。").format(name=name)
+    if report.status == "no_feed":
+        return _("账号“{name}”不在监测范围内。").format(name=name)
+    lines = [
+        _("🔎 “{name}”检查结果：{outcome}").format(
+            name=name, outcome=outcome_text(report.outcome, report.http_status)
+        ),
+        _("订阅源条目 {seen} 条，新发现 {new} 条").format(
+            seen=report.items_seen, new=report.items_new
+        ),
+    ]
+    if report.error:
+        lines.append(_("详情：{error}").format(error=esc(report.error)))
+    lines.append(_("下次自动抓取：{at}").format(at=when(report.next_poll_at, settings.tz)))
+    return "\n".join(lines)
+
+
+def _status_msgid(status: str) -> str:
+    try:
+        return STATUS_LABELS[AccountStatus(status)]
+    except ValueError:
+        return status

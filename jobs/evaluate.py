@@ -1,0 +1,299 @@
+"""Evaluate every monitored account's activity and drive its alerts through the outbox.
+
+For each account polled at least once: compute the activity report from stored post times and
+the poll health (:func:`governance.activity.compute_activity`), decide what to say
+(:mod:`governance.alerts`), and write the new alert state, the audit row and the outbox rows in
+one transaction, each outbox row with a dedup key, so a crash or a second run sends nothing
+twice. Messages are stored as kinds plus parameters and rendered in the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.activity import ActivityReport, ActivityThresholds, DormancyState
+from governance.alerts import (
+    DORMANCY_AUDIENCE,
+    FEED_AUDIENCE,
+    Action,
+    Audience,
+    Decision,
+    decide_dormancy,
+    decide_feed,
+)
+from governance.clock import Clock
+from governance.roles import Role
+from models import alerts, audit, outbox, people, posts
+from models.accounts import Account
+from models.activity import account_report
+from models.feeds import POLLED_STATUSES, FeedState
+from models.people import Unit, User
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from bot.settings import Settings
+
+BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    thresholds: ActivityThresholds
+    repeat_every: timedelta
+    alert_chat_id: int | None
+    tz: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AlertPolicy:
+        return cls(
+            thresholds=settings.activity_thresholds(),
+            repeat_every=timedelta(days=settings.alert_repeat_days),
+            alert_chat_id=settings.alert_chat_id,
+            tz=settings.tz,
+        )
+
+
+@dataclass(slots=True)
+class EvaluationSummary:
+    evaluated: int = 0
+    queued: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str) -> None:
+        self.actions[name] = self.actions.get(name, 0) + 1
+
+
+async def evaluate_accounts(
+    *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
+) -> EvaluationSummary:
+    """Scheduled job: every polled account, in batches of one transaction each."""
+    policy = AlertPolicy.from_settings(settings)
+    now = clock.now()
+    async with sessionmaker() as session:
+        ids = list(
+            await session.exec(
+                select(Account.id)
+                .join(FeedState, col(FeedState.account_id) == Account.id)
+                .where(
+                    col(Account.status).in_(POLLED_STATUSES),
+                    col(Account.feed_url).is_not(None),
+                    col(FeedState.last_poll_at).is_not(None),
+                )
+                .order_by(col(Account.id))
+            )
+        )
+    summary = EvaluationSummary()
+    for start in range(0, len(ids), BATCH):
+        async with sessionmaker() as session:
+            for account_id in ids[start : start + BATCH]:
+                await evaluate_account(
+                    session, account_id=account_id or 0, now=now, policy=policy, summary=summary
+                )
+            await session.commit()
+    if summary.queued:
+        logger.info("evaluation: {} accounts, {} queued", summary.evaluated, summary.queued)
+    return summary
+
+
+async def evaluate_account(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    now: datetime,
+    policy: AlertPolicy,
+    summary: EvaluationSummary | None = None,
+) -> None:
+    summary = summary if summary is not None else EvaluationSummary()
+    account = await session.get(Account, account_id)
+    feed = await session.get(FeedState, account_id)
+    if account is None or feed is None:
+        return
+    report = await account_report(
+        session, account=account, state=feed, now=now, thresholds=policy.thresholds
+    )
+    memory = await alerts.get_or_new(session, account_id)
+    dormancy = decide_dormancy(
+        memory.dormancy_track(), report.state, now=now, repeat_every=policy.repeat_every
+    )
+    health = decide_feed(
+        memory.feed_track(), report.feed_broken, now=now, repeat_every=policy.repeat_every
+    )
+    summary.evaluated += 1
+    context = _Context(session=session, account=account, report=report, now=now, policy=policy)
+    if dormancy.action is not Action.NONE:
+        summary.count(f"dormancy.{dormancy.action.value}")
+        await _audit_dormancy(context, dormancy.previous.state, dormancy.track.state, dormancy)
+        if dormancy.action in (Action.RAISE, Action.REPEAT):
+            state = dormancy.track.state
+            key = f"dormancy:{account_id}:{state.value}:{_stamp(dormancy.track.since)}"
+            summary.queued += await context.send(
+                DORMANCY_AUDIENCE[state],
+                kind="alert.dormancy",
+                params={"state": state.value, "repeat": dormancy.track.repeats},
+                dedup=f"{key}:{dormancy.track.repeats}",
+            )
+        elif dormancy.action is Action.RECOVER:
+            previous = dormancy.previous.state
+            summary.queued += await context.send(
+                DORMANCY_AUDIENCE[previous],
+                kind="alert.recovered",
+                params={"previous": previous.value},
+                dedup=f"recovered:{account_id}:{previous.value}:{_stamp(dormancy.previous.since)}",
+            )
+    if health.action is not Action.NONE:
+        summary.count(f"feed.{health.action.value}")
+        since = health.track.since if health.track.broken else health.previous.since
+        if health.action is not Action.REPEAT:
+            await audit.record(
+                session,
+                at=now,
+                actor_id=None,
+                action="account.feed_broken" if health.track.broken else "account.feed_recovered",
+                object_type="account",
+                object_id=account_id,
+                before={"feed_broken": health.previous.broken},
+                after={"feed_broken": health.track.broken, "outcome": feed.last_outcome},
+            )
+        params = {
+            "outcome": feed.last_outcome or "",
+            "status": feed.last_status,
+            "error": feed.last_error or "",
+            "failures": feed.consecutive_failures,
+            "last_success": _datetime(feed.last_success_at, policy.tz),
+            "repeat": health.track.repeats if health.track.broken else 0,
+        }
+        kind = "alert.feed_broken" if health.track.broken else "alert.feed_recovered"
+        suffix = f"{health.track.repeats}" if health.track.broken else "ok"
+        summary.queued += await context.send(
+            FEED_AUDIENCE,
+            kind=kind,
+            params=params,
+            dedup=f"feed:{account_id}:{_stamp(since)}:{suffix}",
+        )
+    memory.apply(dormancy=dormancy.track, feed=health.track)
+    memory.below_plan = report.below_plan
+    memory.evaluated_at = now
+    memory.days_since_last_post = report.days_since_last_post
+    session.add(memory)
+    await session.flush()
+
+
+@dataclass(slots=True)
+class _Context:
+    session: AsyncSession
+    account: Account
+    report: ActivityReport
+    now: datetime
+    policy: AlertPolicy
+
+    async def send(
+        self, audience: frozenset[Audience], *, kind: str, params: dict[str, Any], dedup: str
+    ) -> int:
+        """Queue one message per distinct chat in ``audience``; return how many were new."""
+        base = await self._params()
+        queued = 0
+        for chat_id in await self._chats(audience):
+            row = await outbox.enqueue(
+                self.session,
+                chat_id=chat_id,
+                kind=kind,
+                params={**base, **params},
+                now=self.now,
+                dedup_key=f"{dedup}:{chat_id}"[:200],
+            )
+            queued += row is not None
+        return queued
+
+    async def _params(self) -> dict[str, Any]:
+        account, report = self.account, self.report
+        unit = await self.session.get(Unit, account.unit_id)
+        last = await posts.last_activity_post(self.session, account_id=account.id or 0)
+        return {
+            "account_id": account.id,
+            "name": account.name,
+            "platform": account.platform,
+            "unit": unit.name if unit else "",
+            "days": report.days_since_last_post,
+            "last_title": last.title if last else "",
+            "last_link": last.link if last and last.link else "",
+            "last_date": _date(last.published_at if last else None, self.policy.tz),
+            "posts_30d": report.posts_30d,
+            "planned": account.posts_per_week,
+            "dormant_days": self.policy.thresholds.dormant_days,
+        }
+
+    async def _chats(self, audience: frozenset[Audience]) -> list[int]:
+        chats: list[int] = []
+        account = self.account
+        if Audience.RESPONSIBLE in audience:
+            person = await self.session.get(User, account.responsible_id)
+            if person is not None and person.active:
+                chats.append(person.telegram_id)
+        if Audience.UNIT_MANAGERS in audience:
+            managers = await people.users_with_role(
+                self.session, role=Role.UNIT_MANAGER, unit_id=account.unit_id
+            )
+            chats += [m.telegram_id for m in managers]
+        if Audience.ALERT_CHAT in audience and self.policy.alert_chat_id is not None:
+            chats.append(self.policy.alert_chat_id)
+        if Audience.ADMINS in audience:
+            # The admins' alert chat when there is one; otherwise each admin in private.
+            if self.policy.alert_chat_id is not None:
+                chats.append(self.policy.alert_chat_id)
+            else:
+                admins = await people.users_with_role(self.session, role=Role.ADMIN)
+                chats += [a.telegram_id for a in admins]
+        return list(dict.fromkeys(chats))
+
+
+async def _audit_dormancy(
+    context: _Context, before: DormancyState, after: DormancyState, decision: Decision
+) -> None:
+    if decision.action is Action.REPEAT:
+        return
+    await audit.record(
+        context.session,
+        at=context.now,
+        actor_id=None,
+        action="account.activity_changed",
+        object_type="account",
+        object_id=context.account.id,
+        before={"activity": before.value},
+        after={
+            "activity": after.value,
+            "days_since_last_post": context.report.days_since_last_post,
+        },
+    )
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.strftime("%Y%m%d%H%M%S") if moment else "-"
+
+
+def _datetime(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _date(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d") if moment else ""
+
+
+async def evaluate_some(
+    session: AsyncSession, *, account_ids: Sequence[int], now: datetime, policy: AlertPolicy
+) -> EvaluationSummary:
+    """Evaluate the given accounts in the caller's transaction (tests, /check)."""
+    summary = EvaluationSummary()
+    for account_id in account_ids:
+        await evaluate_account(
+            session, account_id=account_id, now=now, policy=policy, summary=summary
+        )
+    return summary

@@ -1,0 +1,510 @@
+"""The feed poller: claim due feeds, fetch them politely, parse off the loop, store idempotently.
+
+One tick (:func:`poll_feeds`, every ``POLL_TICK_SECONDS``) claims the due feeds of polled
+accounts with a lease (so two ticks, or a tick and a /check, never poll one feed twice), fetches
+them concurrently through the one shared guarded session (total and per-host concurrency,
+per-host spacing), parses changed bodies in worker processes, and hands each result to a writer
+that stores posts once per (account, identity), records the poll and schedules the next one
+with :func:`governance.polling.next_poll_delay`. Writes are batched: one transaction per batch
+of results keeps SQLite's single writer busy with useful work, not with commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import aiohttp
+from loguru import logger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.activity import ActivityThresholds, counts_as_activity
+from governance.clock import Clock
+from governance.polling import PollSchedule, ServerHints, next_poll_delay
+from jobs.feedparse import ParsedFeed, ParsedItem
+from jobs.fetch import FetchResult, fetch_feed
+from jobs.netguard import GuardPolicy
+from jobs.outcome import PollOutcome
+from jobs.parsing import FeedParser
+from jobs.politeness import HostPacer, host_key, interleave_by_host
+from models import feeds, posts
+from models.feeds import Claimed, PollRecord
+from models.posts import NewPost
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+USER_AGENT = "gov-media-bot/0.1 (+government new-media governance; feed monitor)"
+WRITE_BATCH = 200
+_MAX_ERROR = 300
+
+
+@dataclass(frozen=True, slots=True)
+class PollerConfig:
+    """The poller's knobs, from settings."""
+
+    concurrency: int = 50
+    per_host: int = 2
+    spacing: float = 0.5
+    timeout: float = 20.0
+    max_bytes: int = 5_000_000
+    lease: timedelta = timedelta(minutes=15)
+    max_per_tick: int = 20_000
+    cooldown: timedelta = timedelta(seconds=60)
+    schedule: PollSchedule = field(default_factory=PollSchedule)
+    thresholds: ActivityThresholds = field(default_factory=ActivityThresholds)
+    policy: GuardPolicy = field(default_factory=GuardPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PollerConfig:
+        return cls(
+            concurrency=settings.poll_concurrency,
+            per_host=settings.poll_per_host,
+            spacing=settings.poll_host_spacing_ms / 1000,
+            timeout=settings.poll_timeout,
+            max_bytes=settings.feed_max_bytes,
+            lease=timedelta(seconds=settings.poll_lease_seconds),
+            max_per_tick=settings.poll_max_per_tick,
+            cooldown=timedelta(seconds=settings.check_cooldown_seconds),
+            schedule=settings.poll_schedule(),
+            thresholds=settings.activity_thresholds(),
+            policy=guard_policy(settings),
+        )
+
+
+def guard_policy(settings: Settings) -> GuardPolicy:
+    return GuardPolicy(
+        allow_private=settings.allow_private_feeds,
+        allowed_hosts=frozenset(settings.feed_allowed_hosts),
+    )
+
+
+@dataclass(slots=True)
+class FeedResult:
+    """One fetched (and maybe parsed) feed on its way to the writer."""
+
+    claimed: Claimed
+    started_at: datetime
+    fetched: FetchResult
+    parsed: ParsedFeed | None
+    outcome: PollOutcome
+    duration_ms: int
+    error: str | None
+
+
+@dataclass(slots=True)
+class TickSummary:
+    claimed: int = 0
+    polled: int = 0
+    new_posts: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    durations_ms: list[int] = field(default_factory=list)
+    changed: int = 0
+    unchanged: int = 0
+
+    def add(self, result: FeedResult, new: int) -> None:
+        self.polled += 1
+        self.new_posts += new
+        self.outcomes[result.outcome.value] = self.outcomes.get(result.outcome.value, 0) + 1
+        self.durations_ms.append(result.duration_ms)
+        if result.outcome is PollOutcome.OK:
+            self.changed += 1
+        elif result.outcome is PollOutcome.NOT_MODIFIED:
+            self.unchanged += 1
+
+
+async def poll_feeds(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    parser: FeedParser,
+    rng: random.Random | None = None,
+    config: PollerConfig | None = None,
+) -> TickSummary:
+    """One scheduler tick: poll every due feed, at most ``POLL_MAX_PER_TICK`` of them."""
+    poller = Poller(
+        sessionmaker=sessionmaker,
+        clock=clock,
+        http=http,
+        parser=parser,
+        config=config or PollerConfig.from_settings(settings),
+        rng=rng or random.Random(),
+    )
+    return await poller.tick()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What /check tells the person: the poll's outcome, or why nothing was polled."""
+
+    status: str  # polled | cooldown | busy | no_feed
+    outcome: PollOutcome | None = None
+    http_status: int | None = None
+    items_seen: int = 0
+    items_new: int = 0
+    error: str | None = None
+    next_poll_at: datetime | None = None
+    retry_in: timedelta | None = None
+
+
+async def check_account(
+    account_id: int,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    parser: FeedParser,
+    rng: random.Random | None = None,
+) -> CheckReport:
+    """Poll one account now (for /check), honouring its cooldown and any running tick."""
+    poller = Poller(
+        sessionmaker=sessionmaker,
+        clock=clock,
+        http=http,
+        parser=parser,
+        config=PollerConfig.from_settings(settings),
+        rng=rng or random.Random(),
+    )
+    return await poller.check(account_id)
+
+
+class Poller:
+    """The machinery of one tick or one check; holds no state beyond its run."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        http: aiohttp.ClientSession,
+        parser: FeedParser,
+        config: PollerConfig,
+        rng: random.Random,
+    ) -> None:
+        self.sessionmaker, self.clock, self.http = sessionmaker, clock, http
+        self.parser, self.config, self.rng = parser, config, rng
+        self.pacer = HostPacer(per_host=config.per_host, spacing=config.spacing)
+        self.token = secrets.token_hex(8)
+
+    async def tick(self) -> TickSummary:
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            await feeds.ensure_states(session, now=now)
+            claimed = await feeds.claim_due(
+                session,
+                now=now,
+                lease=self.config.lease,
+                limit=self.config.max_per_tick,
+                token=self.token,
+            )
+            await session.commit()
+        summary = TickSummary(claimed=len(claimed))
+        if not claimed:
+            return summary
+        queue = interleave_by_host(claimed, [host_key(c.feed_url) for c in claimed])
+        results: asyncio.Queue[FeedResult | None] = asyncio.Queue(maxsize=WRITE_BATCH * 2)
+        writer = asyncio.create_task(self._write_all(results, summary), name="poll-writer")
+        try:
+            workers = [
+                asyncio.create_task(self._work(queue, results))
+                for _ in range(min(self.config.concurrency, len(queue)))
+            ]
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                for worker in workers:
+                    worker.cancel()
+                await results.put(None)
+                await writer
+        finally:
+            if not writer.done():
+                writer.cancel()
+            async with self.sessionmaker() as session:
+                await feeds.release(session, token=self.token)
+                await session.commit()
+        logger.info(
+            "poll tick: {} claimed, {} polled, {} new posts, outcomes {}",
+            summary.claimed,
+            summary.polled,
+            summary.new_posts,
+            summary.outcomes,
+        )
+        return summary
+
+    async def check(self, account_id: int) -> CheckReport:
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            await feeds.ensure_states(session, now=now)
+            claimed = await feeds.claim_one(
+                session,
+                account_id=account_id,
+                now=now,
+                lease=self.config.lease,
+                token=self.token,
+                cooldown=self.config.cooldown,
+            )
+            await session.commit()
+            if claimed is None:
+                state = await feeds.get_state(session, account_id)
+                if state is None:
+                    return CheckReport(status="no_feed")
+                left = await feeds.cooldown_left(
+                    session, account_id=account_id, now=now, cooldown=self.config.cooldown
+                )
+                if left is not None:
+                    return CheckReport(status="cooldown", retry_in=left)
+                return CheckReport(status="busy")
+        try:
+            result = await self._poll(claimed)
+            async with self.sessionmaker() as session:
+                records = await self._write(session, [result], manual=True)
+                await session.commit()
+        finally:
+            async with self.sessionmaker() as session:
+                await feeds.release(session, token=self.token)
+                await session.commit()
+        record = records[0]
+        return CheckReport(
+            status="polled",
+            outcome=result.outcome,
+            http_status=record.http_status,
+            items_seen=record.items_seen,
+            items_new=record.items_new,
+            error=record.error,
+            next_poll_at=record.next_poll_at,
+        )
+
+    # --- fetching -----------------------------------------------------------------------------
+
+    async def _work(self, queue: list[Claimed], results: asyncio.Queue[FeedResult | None]) -> None:
+        while queue:
+            claimed = queue.pop()
+            try:
+                result = await self._poll(claimed)
+            except Exception as exc:  # a bug must cost one feed, never the tick
+                logger.exception("poll of account {} failed", claimed.account_id)
+                result = self._crashed(claimed, exc)
+            await results.put(result)
+
+    async def _poll(self, claimed: Claimed) -> FeedResult:
+        started_at = self.clock.now()
+        began = time.monotonic()
+        async with self.pacer.slot(host_key(claimed.feed_url)):
+            fetched = await fetch_feed(
+                self.http,
+                claimed.feed_url,
+                policy=self.config.policy,
+                timeout=self.config.timeout,
+                user_agent=USER_AGENT,
+                etag=claimed.etag,
+                last_modified=claimed.last_modified,
+                max_bytes=self.config.max_bytes,
+                clock=self.clock.now,
+            )
+        outcome, error, parsed = fetched.outcome, fetched.error, None
+        if outcome is PollOutcome.OK and fetched.body is not None:
+            parsed = await self.parser.parse(fetched.body, fetched.headers, first_seen=started_at)
+            fetched.body = None  # the writer needs the items, not 40 KB of bytes
+            if not parsed.is_feed:
+                outcome, error = PollOutcome.NOT_A_FEED, parsed.bozo_error or "not a feed"
+            elif parsed.bozo:  # readable despite defects: use it, record the problem
+                error = parsed.bozo_error
+        return FeedResult(
+            claimed=claimed,
+            started_at=started_at,
+            fetched=fetched,
+            parsed=parsed,
+            outcome=outcome,
+            duration_ms=int((time.monotonic() - began) * 1000),
+            error=error[:_MAX_ERROR] if error else None,
+        )
+
+    def _crashed(self, claimed: Claimed, exc: Exception) -> FeedResult:
+        fetched = FetchResult(
+            outcome=PollOutcome.NETWORK, url=claimed.feed_url, final_url=claimed.feed_url
+        )
+        return FeedResult(
+            claimed=claimed,
+            started_at=self.clock.now(),
+            fetched=fetched,
+            parsed=None,
+            outcome=PollOutcome.NETWORK,
+            duration_ms=0,
+            error=f"internal error: {type(exc).__name__}"[:_MAX_ERROR],
+        )
+
+    # --- writing ------------------------------------------------------------------------------
+
+    async def _write_all(
+        self, results: asyncio.Queue[FeedResult | None], summary: TickSummary
+    ) -> None:
+        done = False
+        while not done:
+            batch: list[FeedResult] = []
+            item = await results.get()
+            if item is None:
+                break
+            batch.append(item)
+            while len(batch) < WRITE_BATCH:
+                try:
+                    item = results.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if item is None:
+                    done = True
+                    break
+                batch.append(item)
+            try:
+                async with self.sessionmaker() as session:
+                    records = await self._write(session, batch)
+                    await session.commit()
+            except Exception:
+                logger.exception("storing {} poll results failed; leases will expire", len(batch))
+                continue
+            for result, record in zip(batch, records, strict=True):
+                summary.add(result, record.items_new)
+
+    async def _write(
+        self, session: AsyncSession, batch: list[FeedResult], *, manual: bool = False
+    ) -> list[PollRecord]:
+        """Store posts, then record every poll of the batch with its next poll time."""
+        now = self.clock.now()
+        new_counts: dict[int, int] = {}
+        newest: dict[int, datetime | None] = {}
+        for result in batch:
+            aid = result.claimed.account_id
+            new_counts[aid], newest[aid] = await self._store_posts(session, result, now)
+        recent = await posts.recent_counts(
+            session, account_ids=list(new_counts), since=now - timedelta(days=7)
+        )
+        records = []
+        for result in batch:
+            aid = result.claimed.account_id
+            record = self._record(
+                result, recent.get(aid, 0), new_counts[aid], newest[aid], now, manual=manual
+            )
+            await feeds.record_poll(session, record=record, token=self.token)
+            records.append(record)
+        await session.flush()
+        return records
+
+    async def _store_posts(
+        self, session: AsyncSession, result: FeedResult, now: datetime
+    ) -> tuple[int, datetime | None]:
+        claimed = result.claimed
+        newest_known = claimed.newest_post_at
+        if result.outcome is not PollOutcome.OK or result.parsed is None:
+            return 0, newest_known
+        items = _unique(result.parsed)
+        if not items:
+            return 0, newest_known
+        known = await posts.known_identities(
+            session, account_id=claimed.account_id, identities=[i.identity for i in items]
+        )
+        fresh: list[NewPost] = []
+        newest = newest_known
+        for item in items:
+            if item.identity in known:
+                continue
+            published = item.published or result.started_at
+            counts = counts_as_activity(
+                published, newest_known=newest_known, thresholds=self.config.thresholds
+            )
+            fresh.append(
+                NewPost(
+                    identity=item.identity,
+                    title=item.title,
+                    link=item.link,
+                    author=item.author,
+                    published_at=published,
+                    dated=item.published is not None,
+                    body_text=item.body_text,
+                    counts_as_activity=counts,
+                )
+            )
+            if counts and (newest is None or published > newest):
+                newest = published
+        inserted = await posts.insert_new(
+            session, account_id=claimed.account_id, posts=fresh, now=now
+        )
+        return inserted, newest
+
+    def _record(
+        self,
+        result: FeedResult,
+        posts_last_week: int,
+        items_new: int,
+        newest: datetime | None,
+        now: datetime,
+        *,
+        manual: bool = False,
+    ) -> PollRecord:
+        fetched, claimed = result.fetched, result.claimed
+        success = result.outcome.is_success
+        failures = 0 if success else claimed.consecutive_failures + 1
+        ttl = result.parsed.ttl_seconds if result.parsed is not None else None
+        hints = ServerHints(
+            ttl_seconds=ttl if ttl is not None else claimed.ttl_seconds,
+            cache_seconds=fetched.cache_seconds,
+            retry_after_seconds=fetched.retry_after_seconds,
+        )
+        delay = next_poll_delay(
+            posts_last_week=posts_last_week,
+            consecutive_failures=failures,
+            hints=hints,
+            jitter=self.rng.random(),
+            schedule=self.config.schedule,
+        )
+        items_seen = len(result.parsed.items) if result.parsed is not None else 0
+        no_posts = result.outcome is PollOutcome.NO_POSTS or (
+            result.outcome is PollOutcome.OK and items_seen == 0
+        )
+        return PollRecord(
+            account_id=claimed.account_id,
+            started_at=result.started_at,
+            outcome=result.outcome.value,
+            success=success,
+            http_status=fetched.status,
+            duration_ms=result.duration_ms,
+            items_seen=items_seen,
+            items_new=items_new,
+            error=result.error,
+            etag=(fetched.etag or None) if success else claimed.etag,
+            last_modified=(fetched.last_modified or None) if success else claimed.last_modified,
+            ttl_seconds=ttl,
+            next_poll_at=now + delay,
+            consecutive_failures=failures,
+            no_posts=no_posts,
+            newest_post_at=newest,
+            manual=manual,
+        )
+
+
+def _unique(parsed: ParsedFeed) -> list[ParsedItem]:
+    """Items with distinct identities (a feed may repeat a guid); first occurrence wins."""
+    seen: set[str] = set()
+    out: list[ParsedItem] = []
+    for item in parsed.items:
+        if item.identity not in seen:
+            seen.add(item.identity)
+            out.append(item)
+    return out
+
+
+async def prune_poll_history(
+    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
+    """Scheduled job: keep the latest ``POLL_HISTORY`` polls per account."""
+    async with sessionmaker() as session:
+        removed = await feeds.prune_history(session, keep=settings.poll_history)
+        await session.commit()
+    return removed

@@ -1,0 +1,379 @@
+"""Per-feed poll state, the claim that keeps two ticks off one feed, and the poll history.
+
+``feed_state`` holds one row per polled account: the conditional-request validators, when to
+poll next, the failure streak, and a lease. A tick claims due rows with one conditional UPDATE
+(the WHERE re-checks the lease, so on PostgreSQL a concurrent claimer re-evaluates it and loses,
+and SQLite serialises writers), so two ticks never poll one feed twice. ``polls`` is the
+bounded history: :func:`prune_history` keeps the latest rows per account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.activity import PollHealth
+from governance.registry import AccountStatus
+from models.accounts import Account
+from models.base import UTCDateTime, enum_column
+
+#: Accounts whose feeds are polled: 在用 and 整改中 (a suspended or closed account is not).
+POLLED_STATUSES = (AccountStatus.ACTIVE.value, AccountStatus.RECTIFYING.value)
+
+
+class FeedState(SQLModel, table=True):
+    __tablename__ = "feed_state"
+
+    account_id: int = Field(foreign_key="accounts.id", primary_key=True)
+    feed_url: str = Field(max_length=2048)
+    """The URL the validators below belong to; a changed account URL resets them."""
+    etag: str | None = Field(default=None, max_length=512)
+    last_modified: str | None = Field(default=None, max_length=128)
+    ttl_seconds: int | None = None
+    next_poll_at: datetime = Field(sa_type=UTCDateTime(), index=True)
+    last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    consecutive_failures: int = 0
+    last_outcome: str | None = Field(default=None, sa_type=enum_column())
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=300)
+    no_posts: bool = False
+    """The upstream said the account has published nothing (RSSHub "route is empty")."""
+    newest_post_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    """Newest counting post known; re-surfaced items are judged against it."""
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    claim_token: str | None = Field(default=None, max_length=32, index=True)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    """Last on-demand /check, for its cooldown."""
+
+    def health(self) -> PollHealth:
+        return PollHealth(
+            last_success=self.last_success_at, consecutive_failures=self.consecutive_failures
+        )
+
+
+class Poll(SQLModel, table=True):
+    __tablename__ = "polls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id")
+    started_at: datetime = Field(sa_type=UTCDateTime(), index=True)
+    outcome: str = Field(sa_type=enum_column())
+    http_status: int | None = None
+    duration_ms: int = 0
+    items_seen: int = 0
+    items_new: int = 0
+    error: str | None = Field(default=None, max_length=300)
+    manual: bool = False
+
+    __table_args__ = (sa.Index("ix_polls_account_id_id", "account_id", "id"),)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """One claimed feed, as the poller needs it (plain data, no session attached)."""
+
+    account_id: int
+    feed_url: str
+    etag: str | None
+    last_modified: str | None
+    ttl_seconds: int | None
+    consecutive_failures: int
+    newest_post_at: datetime | None
+
+
+async def ensure_states(session: AsyncSession, *, now: datetime) -> int:
+    """Create poll state for newly polled accounts (due at once) and follow changed URLs."""
+    rows = await session.exec(
+        select(Account.id, Account.feed_url, FeedState)
+        .join(FeedState, col(FeedState.account_id) == Account.id, isouter=True)
+        .where(col(Account.feed_url).is_not(None), col(Account.status).in_(POLLED_STATUSES))
+        .where(sa.or_(col(FeedState.account_id).is_(None), FeedState.feed_url != Account.feed_url))
+    )
+    changed = 0
+    fresh = []
+    for account_id, feed_url, state in rows.all():
+        if state is None:
+            fresh.append({"account_id": account_id, "feed_url": feed_url, "next_poll_at": now})
+        else:
+            state.feed_url, state.etag, state.last_modified = feed_url, None, None
+            state.next_poll_at, state.consecutive_failures = now, 0
+            state.last_success_at, state.ttl_seconds = None, None
+            session.add(state)
+        changed += 1
+    if fresh:  # a concurrent tick may create the same rows: the first one wins
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        defaults = {"consecutive_failures": 0, "no_posts": False}
+        await session.exec(  # type: ignore[call-overload]
+            insert(FeedState).on_conflict_do_nothing(index_elements=["account_id"]),
+            params=[{**defaults, **row} for row in fresh],
+        )
+    if changed:
+        await session.flush()
+    return changed
+
+
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(col(FeedState.claimed_until).is_(None), col(FeedState.claimed_until) < now)
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int, token: str
+) -> list[Claimed]:
+    """Claim up to ``limit`` due feeds of polled accounts, oldest due first."""
+    due = (
+        select(FeedState.account_id)
+        .join(Account, col(Account.id) == FeedState.account_id)
+        .where(
+            FeedState.next_poll_at <= now,
+            _claimable(now),
+            col(Account.status).in_(POLLED_STATUSES),
+            col(Account.feed_url).is_not(None),
+        )
+        .order_by(col(FeedState.next_poll_at))
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=FeedState.__table__)  # type: ignore[attr-defined]
+    return await _claim(session, ids=due.scalar_subquery(), now=now, lease=lease, token=token)
+
+
+async def claim_one(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    now: datetime,
+    lease: timedelta,
+    token: str,
+    cooldown: timedelta,
+) -> Claimed | None:
+    """Claim one feed for an on-demand check, unless it is being polled or in cooldown."""
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.update(FeedState)
+        .where(
+            col(FeedState.account_id) == account_id,
+            _claimable(now),
+            sa.or_(
+                col(FeedState.checked_at).is_(None), col(FeedState.checked_at) <= now - cooldown
+            ),
+        )
+        .values(claimed_until=now + lease, claim_token=token, checked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    claimed = await _claimed_rows(session, token)
+    return claimed[0] if claimed else None
+
+
+async def _claim(
+    session: AsyncSession,
+    *,
+    ids: sa.ScalarSelect[int],
+    now: datetime,
+    lease: timedelta,
+    token: str,
+) -> list[Claimed]:
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(FeedState)
+        .where(col(FeedState.account_id).in_(ids), _claimable(now))
+        .values(claimed_until=now + lease, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    return await _claimed_rows(session, token)
+
+
+async def _claimed_rows(session: AsyncSession, token: str) -> list[Claimed]:
+    rows = await session.exec(
+        select(
+            FeedState.account_id,
+            FeedState.feed_url,
+            FeedState.etag,
+            FeedState.last_modified,
+            FeedState.ttl_seconds,
+            FeedState.consecutive_failures,
+            FeedState.newest_post_at,
+        )
+        .where(FeedState.claim_token == token)
+        .order_by(col(FeedState.next_poll_at))
+    )
+    return [Claimed(*row) for row in rows.all()]
+
+
+async def cooldown_left(
+    session: AsyncSession, *, account_id: int, now: datetime, cooldown: timedelta
+) -> timedelta | None:
+    """How long until /check may poll this account again (``None``: now)."""
+    state = await session.get(FeedState, account_id)
+    if state is None or state.checked_at is None:
+        return None
+    left = state.checked_at + cooldown - now
+    return left if left > timedelta(0) else None
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """What one poll learned, ready to be written."""
+
+    account_id: int
+    started_at: datetime
+    outcome: str
+    success: bool
+    http_status: int | None
+    duration_ms: int
+    items_seen: int
+    items_new: int
+    error: str | None
+    etag: str | None
+    last_modified: str | None
+    ttl_seconds: int | None
+    next_poll_at: datetime
+    consecutive_failures: int
+    no_posts: bool
+    newest_post_at: datetime | None
+    manual: bool = False
+
+
+async def record_poll(session: AsyncSession, *, record: PollRecord, token: str) -> None:
+    """Store the poll, update the feed's state and release the claim (only our own claim)."""
+    values: dict[str, object] = {
+        "last_poll_at": record.started_at,
+        "last_outcome": record.outcome,
+        "last_status": record.http_status,
+        "last_error": record.error,
+        "next_poll_at": record.next_poll_at,
+        "consecutive_failures": record.consecutive_failures,
+        "claimed_until": None,
+        "claim_token": None,
+        "newest_post_at": record.newest_post_at,
+    }
+    if record.success:
+        values |= {
+            "last_success_at": record.started_at,
+            "etag": record.etag,
+            "last_modified": record.last_modified,
+            "no_posts": record.no_posts,
+        }
+        if record.ttl_seconds is not None:
+            values["ttl_seconds"] = record.ttl_seconds
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(FeedState)
+        .where(col(FeedState.account_id) == record.account_id, FeedState.claim_token == token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        Poll(
+            account_id=record.account_id,
+            started_at=record.started_at,
+            outcome=record.outcome,
+            http_status=record.http_status,
+            duration_ms=record.duration_ms,
+            items_seen=record.items_seen,
+            items_new=record.items_new,
+            error=record.error,
+            manual=record.manual,
+        )
+    )
+
+
+async def release(session: AsyncSession, *, token: str) -> None:
+    """Drop whatever ``token`` still holds (a tick that failed half-way)."""
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(FeedState)
+        .where(FeedState.claim_token == token)
+        .values(claimed_until=None, claim_token=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def prune_history(session: AsyncSession, *, keep: int) -> int:
+    """Keep the latest ``keep`` polls of every account; return how many rows went."""
+    ranked = select(
+        col(Poll.id).label("id"),
+        func.row_number()
+        .over(partition_by=col(Poll.account_id), order_by=col(Poll.id).desc())
+        .label("rn"),
+    ).subquery()
+    doomed = select(ranked.c.id).where(ranked.c.rn > keep)
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.delete(Poll).where(col(Poll.id).in_(doomed)).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+async def get_state(session: AsyncSession, account_id: int) -> FeedState | None:
+    return await session.get(FeedState, account_id)
+
+
+async def states_for(session: AsyncSession, *, account_ids: Sequence[int]) -> dict[int, FeedState]:
+    if not account_ids:
+        return {}
+    rows = await session.exec(select(FeedState).where(col(FeedState.account_id).in_(account_ids)))
+    return {s.account_id: s for s in rows}
+
+
+async def recent_polls(session: AsyncSession, *, account_id: int, limit: int = 5) -> list[Poll]:
+    rows = await session.exec(
+        select(Poll).where(Poll.account_id == account_id).order_by(col(Poll.id).desc()).limit(limit)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class PollingHealth:
+    """The figures /monitor shows."""
+
+    monitored: int
+    due: int
+    claimed: int
+    polled_last_hour: int
+    failures_by_outcome: dict[str, int]
+    failing_feeds: int
+    never_succeeded: int
+
+
+async def polling_health(session: AsyncSession, *, now: datetime) -> PollingHealth:
+    live = (
+        select(FeedState.account_id)
+        .join(Account, col(Account.id) == FeedState.account_id)
+        .where(col(Account.status).in_(POLLED_STATUSES), col(Account.feed_url).is_not(None))
+    ).subquery()
+    in_live = col(FeedState.account_id).in_(select(live.c.account_id))
+
+    async def count(*where: sa.ColumnElement[bool]) -> int:
+        stmt = select(func.count()).select_from(FeedState).where(in_live, *where)
+        return int((await session.exec(stmt)).one())
+
+    monitored = await count()
+    due = await count(FeedState.next_poll_at <= now)
+    claimed = await count(col(FeedState.claimed_until) > now)
+    failing = await count(FeedState.consecutive_failures > 0)
+    never = await count(col(FeedState.last_success_at).is_(None))
+    polled = await session.exec(
+        select(func.count()).select_from(Poll).where(Poll.started_at >= now - timedelta(hours=1))
+    )
+    failures = await session.exec(
+        select(Poll.outcome, func.count())
+        .where(
+            Poll.started_at >= now - timedelta(hours=24),
+            col(Poll.outcome).not_in(("ok", "not_modified", "no_posts")),
+        )
+        .group_by(col(Poll.outcome))
+    )
+    return PollingHealth(
+        monitored=monitored,
+        due=due,
+        claimed=claimed,
+        polled_last_hour=int(polled.one()),
+        failures_by_outcome=dict(sorted(failures.all(), key=lambda kv: -kv[1])),
+        failing_feeds=failing,
+        never_succeeded=never,
+    )

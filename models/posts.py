@@ -1,0 +1,161 @@
+"""Posts seen in an account's feed: stored once per account and item identity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.base import UTCDateTime
+
+
+class Post(SQLModel, table=True):
+    __tablename__ = "posts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id")
+    identity: str = Field(max_length=512)
+    title: str = Field(default="", max_length=1000)
+    link: str | None = Field(default=None, max_length=2048)
+    author: str | None = Field(default=None, max_length=200)
+    published_at: datetime = Field(sa_type=UTCDateTime())
+    """The item's own date, clamped to ``first_seen_at``; ``first_seen_at`` when undated."""
+    dated: bool = True
+    body_text: str = Field(default="", sa_type=sa.Text())
+    first_seen_at: datetime = Field(sa_type=UTCDateTime())
+    counts_as_activity: bool = True
+    """False for re-surfaced old items (see governance.activity.counts_as_activity)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "identity", name="uq_posts_account_identity"),
+        sa.Index("ix_posts_account_published", "account_id", "published_at"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """One item to store; plain data so the poller can build it off the database."""
+
+    identity: str
+    title: str
+    link: str | None
+    author: str | None
+    published_at: datetime
+    dated: bool
+    body_text: str
+    counts_as_activity: bool
+
+
+async def known_identities(
+    session: AsyncSession, *, account_id: int, identities: Sequence[str]
+) -> set[str]:
+    """Which of ``identities`` are already stored for the account."""
+    found: set[str] = set()
+    for start in range(0, len(identities), 500):  # stay under bind-parameter limits
+        chunk = identities[start : start + 500]
+        rows = await session.exec(
+            select(Post.identity).where(
+                Post.account_id == account_id, col(Post.identity).in_(chunk)
+            )
+        )
+        found.update(rows)
+    return found
+
+
+async def insert_new(
+    session: AsyncSession, *, account_id: int, posts: Iterable[NewPost], now: datetime
+) -> int:
+    """Insert posts, skipping any identity already stored (a concurrent writer included).
+
+    ``ON CONFLICT DO NOTHING`` on the unique (account, identity) key makes this idempotent
+    without a read-modify-write race; returns how many rows were new.
+    """
+    rows = [
+        {
+            "account_id": account_id,
+            "identity": p.identity,
+            "title": p.title,
+            "link": p.link,
+            "author": p.author,
+            "published_at": p.published_at,
+            "dated": p.dated,
+            "body_text": p.body_text,
+            "first_seen_at": now,
+            "counts_as_activity": p.counts_as_activity,
+        }
+        for p in posts
+    ]
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Post).on_conflict_do_nothing(index_elements=["account_id", "identity"])
+    result = await session.exec(stmt.returning(col(Post.id)), params=rows)  # type: ignore[call-overload]
+    return len(result.all())
+
+
+async def activity_times(session: AsyncSession, *, account_id: int) -> list[datetime]:
+    """Publication times of the posts that count as activity, oldest first."""
+    rows = await session.exec(
+        select(Post.published_at)
+        .where(Post.account_id == account_id, col(Post.counts_as_activity).is_(True))
+        .order_by(col(Post.published_at))
+    )
+    return list(rows)
+
+
+async def latest(session: AsyncSession, *, account_id: int, limit: int = 5) -> list[Post]:
+    rows = await session.exec(
+        select(Post)
+        .where(Post.account_id == account_id)
+        .order_by(col(Post.published_at).desc(), col(Post.id).desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def last_activity_post(session: AsyncSession, *, account_id: int) -> Post | None:
+    rows = await session.exec(
+        select(Post)
+        .where(Post.account_id == account_id, col(Post.counts_as_activity).is_(True))
+        .order_by(col(Post.published_at).desc(), col(Post.id).desc())
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def newest_activity(
+    session: AsyncSession, *, account_ids: Sequence[int]
+) -> dict[int, datetime]:
+    """Newest counting post per account (accounts without posts are absent)."""
+    if not account_ids:
+        return {}
+    rows = await session.exec(
+        select(Post.account_id, func.max(Post.published_at))
+        .where(col(Post.account_id).in_(account_ids), col(Post.counts_as_activity).is_(True))
+        .group_by(col(Post.account_id))
+    )
+    return {account_id: when for account_id, when in rows if when is not None}
+
+
+async def recent_counts(
+    session: AsyncSession, *, account_ids: Sequence[int], since: datetime
+) -> dict[int, int]:
+    """Counting posts published at or after ``since``, per account (the poll rhythm)."""
+    if not account_ids:
+        return {}
+    rows = await session.exec(
+        select(Post.account_id, func.count())
+        .where(
+            col(Post.account_id).in_(account_ids),
+            col(Post.counts_as_activity).is_(True),
+            Post.published_at >= since,
+        )
+        .group_by(col(Post.account_id))
+    )
+    return dict(rows.all())

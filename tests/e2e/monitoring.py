@@ -1,0 +1,35 @@
+"""Driving the monitoring jobs from tests: move the manual clock, run a tick, evaluate."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from bot.app import BotApp
+from governance.clock import ManualClock
+from jobs.evaluate import EvaluationSummary, evaluate_accounts
+from jobs.poll import TickSummary, poll_feeds
+
+
+async def run_jobs(app: BotApp, clock: ManualClock) -> tuple[TickSummary, EvaluationSummary]:
+    """One poll tick and one evaluation at the clock's current time, as the scheduler would."""
+    assert app.sessionmaker is not None and app.http is not None and app.parser is not None
+    tick = await poll_feeds(
+        sessionmaker=app.sessionmaker,
+        clock=clock,
+        settings=app.settings,
+        http=app.http,
+        parser=app.parser,
+        rng=random.Random(7),
+    )
+    evaluation = await evaluate_accounts(
+        sessionmaker=app.sessionmaker, clock=clock, settings=app.settings
+    )
+    assert app.sender is not None
+    app.sender.wake()
+    return tick, evaluation
+
+
+async def next_day(app: BotApp, clock: ManualClock, days: float = 1) -> EvaluationSummary:
+    clock.advance(timedelta(days=days))
+    return (await run_jobs(app, clock))[1]
