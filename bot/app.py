@@ -35,8 +35,6 @@ from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
 from jobs.checker import LiveChecker
-from jobs.fetch import probe_feed
-from jobs.netguard import GuardPolicy, guarded_connector
 from jobs.fetch import make_feed_session, probe_feed
 from jobs.netguard import GuardPolicy
 from jobs.parsing import FeedParser

@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 from bot.scheduler import build_scheduler
 from governance.clock import ManualClock
 from governance.roles import Role
+from jobs.checker import LiveChecker
 from jobs.fetch import make_feed_session
 from jobs.netguard import GuardPolicy
 from jobs.parsing import FeedParser
@@ -300,10 +301,21 @@ async def test_scheduler_registers_every_monitoring_job(
 ) -> None:
     parser = FeedParser(workers=0)
     scheduler = build_scheduler(
-        settings=settings, sessionmaker=sessionmaker, clock=clock, http=http, parser=parser
+        settings=settings,
+        sessionmaker=sessionmaker,
+        clock=clock,
+        http=http,
+        parser=parser,
+        live_checker=LiveChecker(),
     )
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert {"heartbeat", "poll_feeds", "evaluate_accounts", "prune_poll_history"} <= set(jobs)
+    assert {
+        "heartbeat",
+        "poll_feeds",
+        "evaluate_accounts",
+        "prune_poll_history",
+        "refresh_checker",
+    } <= set(jobs)
     poll = jobs["poll_feeds"]
     assert poll.func is poll_feeds and poll.max_instances == 1 and poll.coalesce
     assert poll.trigger.interval == timedelta(seconds=settings.poll_tick_seconds)
