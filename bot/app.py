@@ -38,7 +38,8 @@ from jobs.checker import LiveChecker
 from jobs.fetch import make_feed_session, probe_feed
 from jobs.netguard import GuardPolicy
 from jobs.parsing import FeedParser
-from jobs.poll import USER_AGENT, check_account, guard_policy
+from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
+from jobs.quality_scan import QualityScan
 from models import people
 
 
@@ -63,6 +64,10 @@ class BotApp:
         self.parser: FeedParser | None = None
         self.rng = random.Random()
         self._polling: asyncio.Task[None] | None = None
+
+    def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
+        """What happens to every new post the poller stores, in its transaction."""
+        return (QualityScan(live=self.live_checker, alert_chat_id=self.settings.alert_chat_id),)
 
     def guard_policy(self) -> GuardPolicy:
         return guard_policy(self.settings)
@@ -98,6 +103,7 @@ class BotApp:
             policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
         )
         self.parser = FeedParser(workers=settings.feed_parse_workers)
+        self.post_hooks = self.new_post_hooks()
         feed_check = partial(
             check_account,
             sessionmaker=self.sessionmaker,
@@ -106,6 +112,7 @@ class BotApp:
             http=self.http,
             parser=self.parser,
             rng=self.rng,
+            hooks=self.post_hooks,
         )
         feed_probe = partial(
             probe_feed,
@@ -145,6 +152,7 @@ class BotApp:
             http=self.http,
             parser=self.parser,
             rng=self.rng,
+            hooks=self.post_hooks,
         )
         self.scheduler.start()
         self.sender.start()

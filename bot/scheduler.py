@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC
 
 import aiohttp
@@ -16,7 +17,7 @@ from jobs.checker import LiveChecker, refresh_checker
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
 from jobs.parsing import FeedParser
-from jobs.poll import poll_feeds, prune_poll_history
+from jobs.poll import NewPostsHook, poll_feeds, prune_poll_history
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
@@ -30,6 +31,7 @@ def build_scheduler(
     http: aiohttp.ClientSession | None = None,
     parser: FeedParser | None = None,
     rng: random.Random | None = None,
+    hooks: Sequence[NewPostsHook] = (),
 ) -> AsyncIOScheduler:
     """Every scheduled job, registered once; production and tests share this factory.
 
@@ -59,6 +61,7 @@ def build_scheduler(
                 "http": http,
                 "parser": parser,
                 "rng": rng or random.Random(),
+                "hooks": tuple(hooks),
             },
             **common,
         )

@@ -37,8 +37,16 @@ from handlers.callbacks import (
 from handlers.guards import member
 from handlers.monitoring import activity_section
 from handlers.notices import account_params
-from handlers.render import account_card, audit_label, esc, platform_label, status_label, when
-from models import accounts, audit, outbox, people
+from handlers.render import (
+    account_card,
+    audit_label,
+    esc,
+    findings_section,
+    platform_label,
+    status_label,
+    when,
+)
+from models import accounts, audit, findings, outbox, people
 from models.accounts import Account, AccountFilter
 from models.activity import account_activity
 from models.feeds import POLLED_STATUSES
@@ -209,6 +217,9 @@ async def _card(
                 thresholds=settings.activity_thresholds(),
             )
         text += "\n" + activity_section(account, activity, settings.tz)
+        summary = await findings.open_summary(session, account_id=account.id or 0)
+        latest = await findings.open_findings(session, account_id=account.id or 0, limit=3)
+        text += "\n\n" + findings_section(summary, latest)
     kb = InlineKeyboardBuilder()
     status = AccountStatus(account.status)
     v, aid = account.version, account.id or 0

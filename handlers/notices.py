@@ -213,21 +213,6 @@ def alert_feed_recovered(p: dict[str, Any]) -> Rendered:
     return _("✅ 监测源恢复：{who}的订阅源已恢复正常抓取。").format(who=_who(p)), _open_button(p)
 
 
-RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
-    "alert.dormancy": alert_dormancy,
-    "alert.recovered": alert_recovered,
-    "alert.feed_broken": alert_feed_broken,
-    "alert.feed_recovered": alert_feed_recovered,
-    "registration.pending": registration_pending,
-    "registration.decided": registration_decided,
-    "invitation.accepted": invitation_accepted,
-    "account.responsible_assigned": responsible_assigned,
-    "account.status_changed": account_status_changed,
-    "user.roles_changed": roles_changed,
-    "user.active_changed": account_disabled,
-}
-
-
 async def notify_admins(
     session: AsyncSession,
     *,
@@ -252,3 +237,42 @@ async def notify_admins(
         )
         count += queued is not None
     return count
+
+
+def finding_veto(p: dict[str, Any]) -> Rendered:
+    """A veto-level defect (单项否决) in a published post: act now."""
+    from handlers.render import category_label
+
+    lines = [
+        _("🚨 单项否决问题：{name}（{unit}，{platform}）发布的内容含{category}。").format(
+            name=esc(p["name"]),
+            unit=esc(p["unit"]),
+            platform=platform_label(p["platform"]),
+            category=category_label(p["category"]),
+        ),
+        _("问题内容：{text}").format(text=esc(p["text"])),
+    ]
+    if p.get("post_title"):
+        lines.append(_("所在文章：{title}").format(title=esc(p["post_title"])))
+    if p.get("post_link"):
+        lines.append(esc(p["post_link"]))
+    lines.append(_("请立即核查，删除或更正该内容，并向政务公开办报告整改情况。"))
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("查看账号"), callback_data=AccOpen(account_id=p["account_id"]))
+    return "\n".join(lines), kb.as_markup()
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
+    "alert.dormancy": alert_dormancy,
+    "alert.recovered": alert_recovered,
+    "alert.feed_broken": alert_feed_broken,
+    "alert.feed_recovered": alert_feed_recovered,
+    "registration.pending": registration_pending,
+    "registration.decided": registration_decided,
+    "invitation.accepted": invitation_accepted,
+    "account.responsible_assigned": responsible_assigned,
+    "account.status_changed": account_status_changed,
+    "user.roles_changed": roles_changed,
+    "user.active_changed": account_disabled,
+    "finding.veto": finding_veto,
+}

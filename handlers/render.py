@@ -242,3 +242,42 @@ def post_line(title: str, link: str | None, published: str) -> str:
     if link and link.startswith(("http://", "https://")):
         shown = f'<a href="{esc(link)}">{shown}</a>'
     return f"{published} · {shown}"
+
+
+class StoredProblem(Protocol):
+    """What the card shows of a stored finding."""
+
+    category: str
+    severity: str
+    text: str
+    suggestion: str | None
+    excerpt: str
+
+
+def findings_section(
+    summary: Sequence[tuple[str, str, int]], latest: Sequence[StoredProblem]
+) -> str:
+    """The card's open problems: counts by severity and category, then the latest few."""
+    if not summary:
+        return _("内容问题：未发现。")
+    parts = []
+    for severity in ("veto", "serious", "general"):
+        cats = [(c, n) for c, s, n in summary if s == severity]
+        if cats:
+            detail = "、".join(f"{category_label(c)} {n}" for c, n in cats)
+            parts.append(
+                _("{severity} {n} 项（{detail}）").format(
+                    severity=_(SEVERITY_LABELS[severity]), n=sum(n for _c, n in cats), detail=detail
+                )
+            )
+    lines = [_("内容问题：") + "；".join(parts)]
+    for problem in latest:
+        shown = problem.suggestion if problem.category == "pii" else problem.text
+        excerpt = (
+            problem.excerpt.replace(problem.text, shown or "")
+            if problem.category == "pii"
+            else problem.excerpt
+        )
+        marked = esc(excerpt).replace(esc(shown or ""), f"<b><u>{esc(shown or '')}</u></b>", 1)
+        lines.append(f"• {category_label(problem.category)}：…{marked}…")
+    return "\n".join(lines)

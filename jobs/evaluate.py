@@ -30,12 +30,11 @@ from governance.alerts import (
     decide_feed,
 )
 from governance.clock import Clock
-from governance.roles import Role
-from models import alerts, audit, outbox, people, posts
+from models import alerts, audit, outbox, posts, recipients
 from models.accounts import Account
 from models.activity import account_report
 from models.feeds import POLLED_STATUSES, FeedState
-from models.people import Unit, User
+from models.people import Unit
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -232,27 +231,12 @@ class _Context:
         }
 
     async def _chats(self, audience: frozenset[Audience]) -> list[int]:
-        chats: list[int] = []
-        account = self.account
-        if Audience.RESPONSIBLE in audience:
-            person = await self.session.get(User, account.responsible_id)
-            if person is not None and person.active:
-                chats.append(person.telegram_id)
-        if Audience.UNIT_MANAGERS in audience:
-            managers = await people.users_with_role(
-                self.session, role=Role.UNIT_MANAGER, unit_id=account.unit_id
-            )
-            chats += [m.telegram_id for m in managers]
-        if Audience.ALERT_CHAT in audience and self.policy.alert_chat_id is not None:
-            chats.append(self.policy.alert_chat_id)
-        if Audience.ADMINS in audience:
-            # The admins' alert chat when there is one; otherwise each admin in private.
-            if self.policy.alert_chat_id is not None:
-                chats.append(self.policy.alert_chat_id)
-            else:
-                admins = await people.users_with_role(self.session, role=Role.ADMIN)
-                chats += [a.telegram_id for a in admins]
-        return list(dict.fromkeys(chats))
+        return await recipients.audience_chats(
+            self.session,
+            account=self.account,
+            audience=audience,
+            alert_chat_id=self.policy.alert_chat_id,
+        )
 
 
 async def _audit_dormancy(

@@ -15,9 +15,10 @@ import asyncio
 import random
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 from loguru import logger
@@ -43,6 +44,27 @@ if TYPE_CHECKING:
 USER_AGENT = "gov-media-bot/0.1 (+government new-media governance; feed monitor)"
 WRITE_BATCH = 200
 _MAX_ERROR = 300
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A post just stored, with the parsed item it came from (its HTML included)."""
+
+    post_id: int
+    item: ParsedItem
+
+
+class NewPostsHook(Protocol):
+    """Work on new posts in the poller's transaction (content checks, review matching)."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        account_id: int,
+        stored: Sequence[StoredItem],
+        now: datetime,
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +150,7 @@ async def poll_feeds(
     parser: FeedParser,
     rng: random.Random | None = None,
     config: PollerConfig | None = None,
+    hooks: Sequence[NewPostsHook] = (),
 ) -> TickSummary:
     """One scheduler tick: poll every due feed, at most ``POLL_MAX_PER_TICK`` of them."""
     poller = Poller(
@@ -137,6 +160,7 @@ async def poll_feeds(
         parser=parser,
         config=config or PollerConfig.from_settings(settings),
         rng=rng or random.Random(),
+        hooks=hooks,
     )
     return await poller.tick()
 
@@ -164,6 +188,7 @@ async def check_account(
     http: aiohttp.ClientSession,
     parser: FeedParser,
     rng: random.Random | None = None,
+    hooks: Sequence[NewPostsHook] = (),
 ) -> CheckReport:
     """Poll one account now (for /check), honouring its cooldown and any running tick."""
     poller = Poller(
@@ -173,6 +198,7 @@ async def check_account(
         parser=parser,
         config=PollerConfig.from_settings(settings),
         rng=rng or random.Random(),
+        hooks=hooks,
     )
     return await poller.check(account_id)
 
@@ -189,9 +215,11 @@ class Poller:
         parser: FeedParser,
         config: PollerConfig,
         rng: random.Random,
+        hooks: Sequence[NewPostsHook] = (),
     ) -> None:
         self.sessionmaker, self.clock, self.http = sessionmaker, clock, http
         self.parser, self.config, self.rng = parser, config, rng
+        self.hooks = tuple(hooks)
         self.pacer = HostPacer(per_host=config.per_host, spacing=config.spacing)
         self.token = secrets.token_hex(8)
 
@@ -436,7 +464,21 @@ class Poller:
         inserted = await posts.insert_new(
             session, account_id=claimed.account_id, posts=fresh, now=now
         )
-        return inserted, newest
+        if inserted and self.hooks:
+            stored = [StoredItem(inserted[i.identity], i) for i in items if i.identity in inserted]
+            await self._run_hooks(session, claimed.account_id, stored, now)
+        return len(inserted), newest
+
+    async def _run_hooks(
+        self, session: AsyncSession, account_id: int, stored: list[StoredItem], now: datetime
+    ) -> None:
+        """Each hook in a savepoint: a failing check costs its own work, never the posts."""
+        for hook in self.hooks:
+            try:
+                async with session.begin_nested():
+                    await hook(session, account_id=account_id, stored=stored, now=now)
+            except Exception:
+                logger.exception("new-post hook {!r} failed for account {}", hook, account_id)
 
     def _record(
         self,

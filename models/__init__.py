@@ -11,6 +11,7 @@ from models import (  # noqa: F401  (register tables)
     alerts,
     audit,
     feeds,
+    findings,
     fsm,
     outbox,
     people,

@@ -69,11 +69,11 @@ async def known_identities(
 
 async def insert_new(
     session: AsyncSession, *, account_id: int, posts: Iterable[NewPost], now: datetime
-) -> int:
+) -> dict[str, int]:
     """Insert posts, skipping any identity already stored (a concurrent writer included).
 
     ``ON CONFLICT DO NOTHING`` on the unique (account, identity) key makes this idempotent
-    without a read-modify-write race; returns how many rows were new.
+    without a read-modify-write race; returns the new rows' ids by identity.
     """
     rows = [
         {
@@ -91,12 +91,14 @@ async def insert_new(
         for p in posts
     ]
     if not rows:
-        return 0
+        return {}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Post).on_conflict_do_nothing(index_elements=["account_id", "identity"])
-    result = await session.exec(stmt.returning(col(Post.id)), params=rows)  # type: ignore[call-overload]
-    return len(result.all())
+    result = await session.exec(  # type: ignore[call-overload]
+        stmt.returning(col(Post.id), col(Post.identity)), params=rows
+    )
+    return {identity: post_id for post_id, identity in result.all()}
 
 
 async def activity_times(session: AsyncSession, *, account_id: int) -> list[datetime]:

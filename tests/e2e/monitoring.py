@@ -21,6 +21,7 @@ async def run_jobs(app: BotApp, clock: ManualClock) -> tuple[TickSummary, Evalua
         http=app.http,
         parser=app.parser,
         rng=random.Random(7),
+        hooks=app.post_hooks,
     )
     evaluation = await evaluate_accounts(
         sessionmaker=app.sessionmaker, clock=clock, settings=app.settings

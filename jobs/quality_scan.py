@@ -1,0 +1,143 @@
+"""Check every new post for defects; store findings; alert at once on new veto problems.
+
+Runs as a poller hook in the same transaction that stores the posts. The title and the HTML
+body are checked together as one document (title, blank line, body text) so every finding's
+span and excerpt point into text a person can read; HTML is checked as HTML so hidden and
+off-list links are found. Checking is CPU work (a few MB/s), so it runs in a worker thread.
+Non-veto findings wait for the digest; veto findings (单项否决) reach the responsible person,
+the unit managers and the office the moment they are first seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.alerts import Audience
+from governance.quality import Checker, Finding, html_to_text
+from jobs.checker import LiveChecker
+from jobs.poll import StoredItem
+from models import findings, outbox, recipients
+from models.accounts import Account
+from models.people import Unit
+from models.posts import Post
+
+VETO_AUDIENCE = frozenset({Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ADMINS})
+
+
+def check_document(
+    checker: Checker, *, title: str, html: str, text: str, allowed_domains: frozenset[str]
+) -> tuple[str, list[Finding]]:
+    """The readable document (title + body) and every finding, spans into that document."""
+    head = title.strip()
+    if html.strip():
+        body = html_to_text(html)
+        body_findings = checker.check_html(html, allowed_domains=allowed_domains)
+    else:
+        body = text
+        body_findings = checker.check_text(text)
+    offset = len(head) + 2 if head else 0
+    document = f"{head}\n\n{body}" if head else body
+    shifted = [
+        dataclasses.replace(f, start=f.start + offset, end=f.end + offset) for f in body_findings
+    ]
+    result = (checker.check_text(head) if head else []) + shifted
+    return document, [f for f in result if document[f.start : f.end] == f.text]
+
+
+def own_domains(account: Account) -> frozenset[str]:
+    """Links to the account's own site are never off-list."""
+    host = urlsplit(account.platform_ref).hostname if "://" in account.platform_ref else None
+    return frozenset({host.removeprefix("www.")}) if host else frozenset()
+
+
+class QualityScan:
+    """The poller hook; ``alert_chat_id`` is the office's alert chat (or None: each admin)."""
+
+    def __init__(self, *, live: LiveChecker, alert_chat_id: int | None) -> None:
+        self.live = live
+        self.alert_chat_id = alert_chat_id
+
+    def __repr__(self) -> str:
+        return "QualityScan()"
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        account_id: int,
+        stored: Sequence[StoredItem],
+        now: datetime,
+    ) -> None:
+        account = await session.get(Account, account_id)
+        if account is None or not stored:
+            return
+        checker, allowed = self.live.holder.current, own_domains(account)
+
+        def run() -> list[tuple[int, str, list[Finding]]]:
+            return [
+                (
+                    s.post_id,
+                    *check_document(
+                        checker,
+                        title=s.item.title,
+                        html=s.item.body_html,
+                        text=s.item.body_text,
+                        allowed_domains=allowed,
+                    ),
+                )
+                for s in stored
+            ]
+
+        new_vetoes: list[tuple[int, findings.StoredFinding]] = []
+        for post_id, document, found in await asyncio.to_thread(run):
+            fresh = await findings.record_post_findings(
+                session,
+                account_id=account_id,
+                post_id=post_id,
+                checked_text=document,
+                findings=found,
+                now=now,
+            )
+            new_vetoes += [(post_id, f) for f in fresh if f.severity == "veto"]
+        if new_vetoes:
+            await self._alert(session, account, new_vetoes, now)
+
+    async def _alert(
+        self,
+        session: AsyncSession,
+        account: Account,
+        vetoes: list[tuple[int, findings.StoredFinding]],
+        now: datetime,
+    ) -> None:
+        unit = await session.get(Unit, account.unit_id)
+        chats = await recipients.audience_chats(
+            session, account=account, audience=VETO_AUDIENCE, alert_chat_id=self.alert_chat_id
+        )
+        for post_id, finding in vetoes:
+            post = await session.get(Post, post_id)
+            params = {
+                "account_id": account.id,
+                "name": account.name,
+                "platform": account.platform,
+                "unit": unit.name if unit else "",
+                "category": finding.category,
+                # personal data is never repeated in an alert: its masked form stands in
+                "text": finding.suggestion if finding.category == "pii" else finding.text,
+                "post_title": post.title if post else "",
+                "post_link": post.link if post and post.link else "",
+            }
+            for chat_id in chats:
+                await outbox.enqueue(
+                    session,
+                    chat_id=chat_id,
+                    kind="finding.veto",
+                    params=params,
+                    now=now,
+                    dedup_key=f"finding:{finding.id}:{chat_id}",
+                )

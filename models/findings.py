@@ -1,0 +1,210 @@
+"""Stored findings (问题 / 错敏信息): defects found in posts, per post and per account.
+
+A finding row belongs to one post (the evidence); ``account_key`` groups the same defect
+(category and matched text) across an account's posts, so the same injected spam on ten pages
+raises one alert, and the account card counts distinct problems rather than occurrences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.errors import NotFound, PermissionDenied, StaleAction
+from governance.i18n import N_
+from governance.quality import Finding
+from governance.registry import validate_reason
+from governance.roles import Actor
+from models import audit
+from models.base import UTCDateTime, enum_column
+
+TEXT_MAX = 200
+EXCERPT_MAX = 300
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    WAIVED = "waived"  # an admin decided it is not a defect, with a reason
+    RESOLVED = "resolved"  # the post is gone or fixed
+
+
+class StoredFinding(SQLModel, table=True):
+    __tablename__ = "findings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    post_id: int | None = Field(default=None, foreign_key="posts.id", index=True)
+    category: str = Field(sa_type=enum_column(16))
+    severity: str = Field(sa_type=enum_column(8))
+    rule: str = Field(max_length=64)
+    start: int
+    end: int
+    text: str = Field(max_length=TEXT_MAX)
+    suggestion: str | None = Field(default=None, max_length=TEXT_MAX)
+    excerpt: str = Field(default="", max_length=EXCERPT_MAX)
+    account_key: str = Field(max_length=260, index=True)
+    status: str = Field(default=FindingStatus.OPEN.value, sa_type=enum_column(10), index=True)
+    found_at: datetime = Field(sa_type=UTCDateTime())
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    closed_by: int | None = Field(default=None, foreign_key="users.id")
+    close_reason: str | None = Field(default=None, max_length=500)
+
+    __table_args__ = (
+        sa.UniqueConstraint("post_id", "rule", "start", name="uq_findings_post_rule_start"),
+    )
+
+
+def account_key(account_id: int, finding: Finding) -> str:
+    return f"{account_id}:{finding.category}:{finding.text[:TEXT_MAX]}"
+
+
+def excerpt(text: str, finding: Finding, *, masks: dict[str, str], context: int = 40) -> str:
+    """The finding in its surroundings, with every piece of personal data masked."""
+    window = text[max(0, finding.start - context) : finding.end + context][:EXCERPT_MAX]
+    for raw, masked in masks.items():
+        window = window.replace(raw, masked)
+    return window
+
+
+async def record_post_findings(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    post_id: int,
+    checked_text: str,
+    findings: Sequence[Finding],
+    now: datetime,
+) -> list[StoredFinding]:
+    """Store a post's findings once; return those whose defect is new to the account.
+
+    "New to the account" means no open finding with the same category and text existed before:
+    that is what deserves an alert, not every repetition.
+    """
+    if not findings:
+        return []
+    keys = {account_key(account_id, f) for f in findings}
+    masks = {f.text: f.suggestion or "***" for f in findings if f.category == "pii"}
+    known = set(
+        await session.exec(
+            select(StoredFinding.account_key).where(
+                StoredFinding.account_id == account_id,
+                col(StoredFinding.account_key).in_(keys),
+                StoredFinding.status == FindingStatus.OPEN.value,
+            )
+        )
+    )
+    rows = [
+        {
+            "account_id": account_id,
+            "post_id": post_id,
+            "category": f.category,
+            "severity": f.severity,
+            "rule": f.rule[:64],
+            "start": f.start,
+            "end": f.end,
+            "text": f.text[:TEXT_MAX],
+            "suggestion": f.suggestion[:TEXT_MAX] if f.suggestion else None,
+            "excerpt": excerpt(checked_text, f, masks=masks),
+            "account_key": account_key(account_id, f),
+            "status": FindingStatus.OPEN.value,
+            "found_at": now,
+        }
+        for f in findings
+    ]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(StoredFinding).on_conflict_do_nothing(index_elements=["post_id", "rule", "start"])
+    result = await session.exec(stmt.returning(col(StoredFinding.id)), params=rows)  # type: ignore[call-overload]
+    ids = [row[0] for row in result.all()]
+    if not ids:
+        return []
+    stored = list(await session.exec(select(StoredFinding).where(col(StoredFinding.id).in_(ids))))
+    fresh: dict[str, StoredFinding] = {}
+    for row in stored:
+        if row.account_key not in known:
+            fresh.setdefault(row.account_key, row)
+    return list(fresh.values())
+
+
+async def open_summary(session: AsyncSession, *, account_id: int) -> list[tuple[str, str, int]]:
+    """(category, severity, distinct problems) of an account's open findings, severest first."""
+    rows = await session.exec(
+        select(
+            StoredFinding.category,
+            StoredFinding.severity,
+            func.count(func.distinct(StoredFinding.account_key)),
+        )
+        .where(
+            StoredFinding.account_id == account_id,
+            StoredFinding.status == FindingStatus.OPEN.value,
+        )
+        .group_by(StoredFinding.category, StoredFinding.severity)
+    )
+    order = {"veto": 0, "serious": 1, "general": 2}
+    return sorted(((c, s, int(n)) for c, s, n in rows), key=lambda r: (order.get(r[1], 3), r[0]))
+
+
+async def open_findings(
+    session: AsyncSession, *, account_id: int, limit: int = 5
+) -> list[StoredFinding]:
+    """The latest open finding of each distinct problem, severest first."""
+    rows = await session.exec(
+        select(StoredFinding)
+        .where(
+            StoredFinding.account_id == account_id,
+            StoredFinding.status == FindingStatus.OPEN.value,
+        )
+        .order_by(col(StoredFinding.id).desc())
+        .limit(200)
+    )
+    seen: dict[str, StoredFinding] = {}
+    for row in rows:
+        seen.setdefault(row.account_key, row)
+    order = {"veto": 0, "serious": 1, "general": 2}
+    return sorted(seen.values(), key=lambda r: (order.get(r.severity, 3), -(r.id or 0)))[:limit]
+
+
+async def waive(
+    session: AsyncSession, *, finding_id: int, actor: Actor, reason: str, now: datetime
+) -> int:
+    """An admin waives a problem (all its occurrences on the account); returns rows closed."""
+    if not actor.is_admin:
+        raise PermissionDenied(N_("只有管理员可以豁免问题。"))
+    finding = await session.get(StoredFinding, finding_id)
+    if finding is None:
+        raise NotFound(N_("找不到该问题。"))
+    if finding.status != FindingStatus.OPEN.value:
+        raise StaleAction(N_("该问题已处理。"))
+    why = validate_reason(reason, label=N_("豁免理由"))
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.update(StoredFinding)
+        .where(
+            col(StoredFinding.account_id) == finding.account_id,
+            col(StoredFinding.account_key) == finding.account_key,
+            col(StoredFinding.status) == FindingStatus.OPEN.value,
+        )
+        .values(
+            status=FindingStatus.WAIVED.value,
+            closed_at=now,
+            closed_by=actor.user_id,
+            close_reason=why,
+        )
+    )
+    await audit.record(
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action="finding.waived",
+        object_type="account",
+        object_id=finding.account_id,
+        before={"finding": finding.account_key, "status": "open"},
+        after={"status": "waived", "reason": why},
+        note=f"finding {finding_id}",
+    )
+    return int(result.rowcount or 0)
