@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings
 from governance.clock import Clock
 from jobs.checker import LiveChecker, refresh_checker
+from jobs.dead_links import check_dead_links
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
 from jobs.parsing import FeedParser
@@ -62,6 +63,20 @@ def build_scheduler(
                 "parser": parser,
                 "rng": rng or random.Random(),
                 "hooks": tuple(hooks),
+            },
+            **common,
+        )
+    if http is not None:
+        scheduler.add_job(
+            check_dead_links,
+            "interval",
+            minutes=settings.dead_link_minutes,
+            id="check_dead_links",
+            kwargs={
+                "sessionmaker": sessionmaker,
+                "clock": clock,
+                "settings": settings,
+                "http": http,
             },
             **common,
         )

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     outbox_interval: float = Field(default=1.0, gt=0, le=60)
     heartbeat_minutes: int = Field(default=5, ge=1)
     quality_extra_file: Path | None = None
+    dead_link_minutes: int = Field(default=60, ge=1)
+    dead_link_window_days: int = Field(default=30, ge=1)
+    dead_link_ttl_days: int = Field(default=7, ge=1)
+    dead_link_batch: int = Field(default=200, ge=1, le=10_000)
+    dead_link_concurrency: int = Field(default=8, ge=1, le=100)
+    dead_link_timeout: float = Field(default=10.0, gt=0, le=120)
 
     # feed polling (issue 3)
     poll_tick_seconds: int = Field(default=30, ge=1, le=3600)

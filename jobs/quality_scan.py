@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.alerts import Audience
-from governance.quality import Checker, Finding, html_to_text
+from governance.quality import Checker, Finding, extract_links, html_to_text
 from jobs.checker import LiveChecker
 from jobs.poll import StoredItem
-from models import findings, outbox, recipients
+from models import findings, links, outbox, recipients
 from models.accounts import Account
 from models.people import Unit
 from models.posts import Post
@@ -30,24 +30,38 @@ from models.posts import Post
 VETO_AUDIENCE = frozenset({Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ADMINS})
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checked:
+    """A post as a person reads it (title, blank line, body), its findings and its links."""
+
+    document: str
+    findings: list[Finding]
+    links: list[tuple[str, str, int, int]]  # url, visible text, start, end in ``document``
+
+
 def check_document(
     checker: Checker, *, title: str, html: str, text: str, allowed_domains: frozenset[str]
-) -> tuple[str, list[Finding]]:
-    """The readable document (title + body) and every finding, spans into that document."""
+) -> Checked:
     head = title.strip()
     if html.strip():
         body = html_to_text(html)
         body_findings = checker.check_html(html, allowed_domains=allowed_domains)
+        body_links = extract_links(html, html=True)
     else:
         body = text
         body_findings = checker.check_text(text)
+        body_links = extract_links(text)
     offset = len(head) + 2 if head else 0
     document = f"{head}\n\n{body}" if head else body
     shifted = [
         dataclasses.replace(f, start=f.start + offset, end=f.end + offset) for f in body_findings
     ]
-    result = (checker.check_text(head) if head else []) + shifted
-    return document, [f for f in result if document[f.start : f.end] == f.text]
+    found = (checker.check_text(head) if head else []) + shifted
+    return Checked(
+        document=document,
+        findings=[f for f in found if document[f.start : f.end] == f.text],
+        links=[(k.url, k.text, k.start + offset, k.end + offset) for k in body_links],
+    )
 
 
 def own_domains(account: Account) -> frozenset[str]:
@@ -79,11 +93,11 @@ class QualityScan:
             return
         checker, allowed = self.live.holder.current, own_domains(account)
 
-        def run() -> list[tuple[int, str, list[Finding]]]:
+        def run() -> list[tuple[int, Checked]]:
             return [
                 (
                     s.post_id,
-                    *check_document(
+                    check_document(
                         checker,
                         title=s.item.title,
                         html=s.item.body_html,
@@ -95,13 +109,16 @@ class QualityScan:
             ]
 
         new_vetoes: list[tuple[int, findings.StoredFinding]] = []
-        for post_id, document, found in await asyncio.to_thread(run):
+        for post_id, checked in await asyncio.to_thread(run):
+            await links.record_links(
+                session, post_id=post_id, account_id=account_id, links=checked.links
+            )
             fresh = await findings.record_post_findings(
                 session,
                 account_id=account_id,
                 post_id=post_id,
-                checked_text=document,
-                findings=found,
+                checked_text=checked.document,
+                findings=checked.findings,
                 now=now,
             )
             new_vetoes += [(post_id, f) for f in fresh if f.severity == "veto"]

@@ -13,6 +13,7 @@ from models import (  # noqa: F401  (register tables)
     feeds,
     findings,
     fsm,
+    links,
     outbox,
     people,
     posts,

@@ -80,6 +80,7 @@ async def record_post_findings(
     checked_text: str,
     findings: Sequence[Finding],
     now: datetime,
+    excerpts: Sequence[str] | None = None,
 ) -> list[StoredFinding]:
     """Store a post's findings once; return those whose defect is new to the account.
 
@@ -110,12 +111,14 @@ async def record_post_findings(
             "end": f.end,
             "text": f.text[:TEXT_MAX],
             "suggestion": f.suggestion[:TEXT_MAX] if f.suggestion else None,
-            "excerpt": excerpt(checked_text, f, masks=masks),
+            "excerpt": excerpts[i][:EXCERPT_MAX]
+            if excerpts
+            else excerpt(checked_text, f, masks=masks),
             "account_key": account_key(account_id, f),
             "status": FindingStatus.OPEN.value,
             "found_at": now,
         }
-        for f in findings
+        for i, f in enumerate(findings)
     ]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

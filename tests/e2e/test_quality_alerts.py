@@ -124,3 +124,57 @@ async def test_clean_posts_raise_no_findings(
     replies = await tg.user(ADMIN_ID, "王主任").send("/accounts")
     card = (await tg.user(ADMIN_ID, "王主任").press(replies[-1], "某区教育发布"))[-1]
     assert "内容问题：未发现" in card.text
+
+
+async def test_dead_links_in_posts_become_findings_once_per_url(
+    app, tg: FakeTelegram, feeds: FeedServer, clock
+) -> None:
+    from jobs.dead_links import check_dead_links
+    from models.links import LinkCheck
+
+    gone = feeds.url("/status/404")
+    alive = feeds.feed_url("rss")
+    body = f'<p>详见<a href="{gone}">办事指南</a>和<a href="{alive}">订阅</a>。</p>'
+    feeds.set_feed(
+        "acct",
+        [
+            FakeItem("通知一", "https://example.gov.cn/a/1", "a1", clock.now(), body=body),
+            FakeItem("通知二", "https://example.gov.cn/a/2", "a2", clock.now(), body=body),
+        ],
+    )
+    await office(app, clock, feeds)
+    await run_jobs(app, clock)
+    job = app.scheduler.get_job("check_dead_links")
+    assert job is not None and job.func is check_dead_links
+
+    summary = await check_dead_links(
+        sessionmaker=app.sessionmaker, clock=clock, settings=app.settings, http=app.http
+    )
+    assert (summary.checked, summary.dead, summary.findings) == (2, 1, 1)  # one new problem
+    assert len(feeds.requests_to("/status/404")) == 1, "one check per URL, not per post"
+    async with app.sessionmaker() as session:
+        dead = list(
+            await session.exec(select(StoredFinding).where(StoredFinding.category == "dead_link"))
+        )
+        checks = {c.url: c.state for c in await session.exec(select(LinkCheck))}
+    assert {f.text for f in dead} == {"办事指南"} and len(dead) == 2
+    assert checks == {gone: "dead", alive: "alive"}
+
+    # within the TTL nothing is fetched again
+    again = await check_dead_links(
+        sessionmaker=app.sessionmaker, clock=clock, settings=app.settings, http=app.http
+    )
+    assert again.checked == 0
+
+
+def test_unreachable_link_counts_as_dead_only_on_the_second_failure() -> None:
+    from jobs.dead_links import judge
+    from jobs.fetch import FetchResult
+    from jobs.outcome import PollOutcome
+    from models.links import LinkState
+
+    down = FetchResult(outcome=PollOutcome.NETWORK, url="http://x", final_url="http://x")
+    assert judge(down, failures=0) == (LinkState.UNKNOWN, 1)
+    assert judge(down, failures=1) == (LinkState.DEAD, 2)
+    slow = FetchResult(outcome=PollOutcome.TIMEOUT, url="http://x", final_url="http://x")
+    assert judge(slow, failures=1)[0] is LinkState.UNKNOWN
