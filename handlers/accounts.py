@@ -193,8 +193,10 @@ async def _card(
     session: AsyncSession, actor: Actor, account: Account, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup]:
     unit = await session.get(people.Unit, account.unit_id)
-    responsible = await session.get(User, account.responsible_id)
-    text = account_card(account, unit=unit, responsible=responsible, tz=settings.tz)
+    responsible, pending = await accounts.responsible_of(session, account)
+    text = account_card(
+        account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
+    )
     kb = InlineKeyboardBuilder()
     status = AccountStatus(account.status)
     v, aid = account.version, account.id or 0
@@ -380,7 +382,7 @@ async def change_person(
     )
     if account.responsible_id != previous:
         unit = await session.get(people.Unit, account.unit_id)
-        responsible = await session.get(User, account.responsible_id)
+        responsible, _pending = await accounts.responsible_of(session, account)
         if responsible is not None:
             await outbox.enqueue(
                 session,
@@ -473,7 +475,7 @@ async def got_reason(
 
 
 async def _status_notice(session: AsyncSession, account: Account, user: User, clock: Clock) -> None:
-    responsible = await session.get(User, account.responsible_id)
+    responsible, _pending = await accounts.responsible_of(session, account)
     if responsible is None or responsible.id == user.id:
         return
     await outbox.enqueue(
