@@ -21,6 +21,7 @@ from handlers import (
     errors,
     fallback,
     invitations,
+    ledger,
     registration,
     start,
     units,
@@ -77,6 +78,7 @@ def build_dispatcher(
         accounts.router,
         approvals.router,
         words.router,
+        ledger.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

@@ -35,7 +35,9 @@ MAX_PHYSICAL_ROWS = 100_000
 MAX_COLUMNS = 60
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BROKEN_XLSX = N_("无法读取该 Excel 文件，文件可能已损坏，请重新保存为 .xlsx 后再发送。")
+UNSUPPORTED = N_("无法识别的文件格式：台账请用 .xlsx 或 .csv 文件。")
 BAD_CSV = N_("CSV 文件格式有误（如引号不配对），请用 Excel 重新保存后再发送。")
+_SUFFIXES = frozenset({"xlsx", "xlsm", "xls", "csv", "txt", "tsv"})
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 _WIDTHS = {"unit": 18, "platform": 12, "name": 20, "platform_ref": 26, "responsible": 10}
@@ -59,6 +61,9 @@ def read_table(data: bytes, filename: str = "") -> list[list[object]]:
             size=f"{len(data) / 1024 / 1024:.1f}",
             max=MAX_FILE_BYTES // 1024 // 1024,
         )
+    suffix = filename.lower().rpartition(".")[2] if "." in filename else ""
+    if suffix and suffix not in _SUFFIXES:
+        raise InvalidInput(UNSUPPORTED)
     if data.startswith(_ZIP_MAGIC):
         return _read_xlsx(data)
     if data.startswith(_OLE_MAGIC) or filename.lower().endswith(".xls"):

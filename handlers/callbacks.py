@@ -133,3 +133,11 @@ class WordsRemove(CallbackData, prefix="wr"):
 
 class WordsTry(CallbackData, prefix="wt"):
     pass
+
+
+class LedgerMenu(CallbackData, prefix="lm"):
+    action: str  # export | template | help
+
+
+class LedgerImportValid(CallbackData, prefix="lv"):
+    digest: str  # the uploaded file's, so a button never imports a different file
