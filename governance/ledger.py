@@ -48,6 +48,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 HEADER_SCAN_ROWS = 10
 SHEET_TITLE = "台账"
+REQUIRED = N_("必填项，不能为空。")
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +323,10 @@ def _validate_row(row: int, cells: Mapping[str, str]) -> tuple[LedgerRow | None,
 
     def check(key: str, rule: object) -> None:
         raw = cells.get(key, "")
+        column = COLUMN_BY_KEY[key]
+        if column.required and not raw.strip():
+            problems.append(RowProblem(row, column.header, "", InvalidInput(REQUIRED)))
+            return
         try:
             values[key] = rule(raw)  # type: ignore[operator]
         except UserFacingError as exc:
