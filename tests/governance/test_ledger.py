@@ -263,3 +263,8 @@ def test_table_workbook() -> None:
         ["行号", "问题"],
         [3, "=不能为空"],
     ]
+
+
+def test_cells_become_text_the_way_people_typed_them() -> None:
+    assert cell_text(None) == "" and cell_text(3.0) == "3" and cell_text(2.5) == "2.5"
+    assert cell_text(" 甲\r\n乙\x07 ") == "甲\n乙"
