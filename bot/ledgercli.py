@@ -43,9 +43,10 @@ def import_file(
     as_telegram_id: int | None = None,
     bot_username: str | None = None,
     clock: Clock | None = None,
-    out: IO[str] = sys.stdout,
+    out: IO[str] | None = None,
 ) -> int:
     """Validate and import a ledger file; print the problems, new units and invitation links."""
+    out = out or sys.stdout
     try:
         table = read_table(path.read_bytes(), path.name)
     except OSError as exc:
@@ -141,9 +142,10 @@ async def _import(
 
 
 def export_file(
-    settings: Settings, path: Path, *, unit: str | None = None, out: IO[str] = sys.stdout
+    settings: Settings, path: Path, *, unit: str | None = None, out: IO[str] | None = None
 ) -> int:
     """Write the registry (or one unit's accounts) as a ledger workbook."""
+    out = out or sys.stdout
     rows = asyncio.run(_export_rows(settings, unit))
     if rows is None:
         print(f"找不到单位“{unit}”。", file=out)
@@ -169,7 +171,8 @@ async def _export_rows(settings: Settings, unit: str | None) -> list[tuple[str |
         await engine.dispose()
 
 
-def template_file(path: Path, *, out: IO[str] = sys.stdout) -> int:
+def template_file(path: Path, *, out: IO[str] | None = None) -> int:
+    out = out or sys.stdout
     path.write_bytes(ledger_workbook([]))
     print(f"已写入台账模板 {path}。", file=out)
     return 0

@@ -455,4 +455,9 @@ async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, tuple
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         params[key] = value
+    for key, value in list(params.items()):  # "document": "attach://<field>" as the API resolves
+        if isinstance(value, str) and value.startswith("attach://"):
+            field_name = value.removeprefix("attach://")
+            if field_name in files:
+                files[key] = files[field_name]
     return params, files
