@@ -288,10 +288,11 @@ def _problems_text(result: ImportResult) -> str:
     for problem in validation.problems[:SHOWN_PROBLEMS]:
         value = problem.value.replace("\n", " ")
         shown = f"（{esc(value[:20])}{'…' if len(value) > 20 else ''}）" if value else ""
+        column = esc(problem.column) if problem.column else _("整行")
         lines.append(
             "• "
             + _("第 {row} 行").format(row=problem.row)
-            + f" · {esc(problem.column) or _('整行')}{shown}：{error_text(problem.error)}"
+            + f" · {column}{shown}：{error_text(problem.error)}"
         )
     if len(validation.problems) > SHOWN_PROBLEMS:
         lines.append(
