@@ -17,7 +17,7 @@ recognised and skipped, so importing an exported ledger again changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -49,6 +49,8 @@ MAX_ROWS = 5000
 HEADER_SCAN_ROWS = 10
 SHEET_TITLE = "台账"
 REQUIRED = N_("必填项，不能为空。")
+
+Rule = Callable[[str], object]  # a field's check: the cell's text in, the value or InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,19 +323,19 @@ def _validate_row(row: int, cells: Mapping[str, str]) -> tuple[LedgerRow | None,
     problems: list[RowProblem] = []
     values: dict[str, object] = {}
 
-    def check(key: str, rule: object) -> None:
+    def check(key: str, rule: Rule) -> None:
         raw = cells.get(key, "")
         column = COLUMN_BY_KEY[key]
         if column.required and not raw.strip():
             problems.append(RowProblem(row, column.header, "", InvalidInput(REQUIRED)))
             return
         try:
-            values[key] = rule(raw)  # type: ignore[operator]
+            values[key] = rule(raw)
         except UserFacingError as exc:
             problems.append(RowProblem(row, COLUMN_BY_KEY[key].header, raw, exc))
 
-    def optional(rule: object) -> object:
-        return lambda raw: rule(raw) if clean_line(raw) else None  # type: ignore[operator]
+    def optional(rule: Rule) -> Rule:
+        return lambda raw: rule(raw) if clean_line(raw) else None
 
     check("unit", validate_unit_name)
     check("platform", parse_platform)
