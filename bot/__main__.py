@@ -1,12 +1,17 @@
-"""``python -m bot``: run (default), migrate, admin add <telegram id>."""
+"""``python -m bot``: run (default), migrate, check, admin add, accounts import|export|template."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from governance.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +26,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--jsonl", action="store_true", help='read {"id", "text"} lines, write findings'
     )
+    accounts = sub.add_parser("accounts", help="the ledger (台账): import, export, template")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True)
+    imp = accounts_sub.add_parser("import", help="validate and import an .xlsx or .csv ledger")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--valid-only", action="store_true", help="import the valid rows only")
+    imp.add_argument("--as", dest="as_id", type=int, help="acting admin's Telegram id")
+    imp.add_argument("--bot-username", help="print invitation links for this bot")
+    exp = accounts_sub.add_parser("export", help="write the registry as an .xlsx ledger")
+    exp.add_argument("file", type=Path)
+    exp.add_argument("--unit", help="only this unit's accounts")
+    tpl = accounts_sub.add_parser("template", help="write the empty ledger template")
+    tpl.add_argument("file", type=Path)
     admin = sub.add_parser("admin", help="manage admins")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     add = admin_sub.add_parser("add", help="make a Telegram user an admin")
@@ -46,6 +63,20 @@ async def _admin_add(database_url: str, telegram_id: int) -> bool:
         await engine.dispose()
 
 
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import ledgercli
+
+    if args.accounts_command == "import":
+        return ledgercli.import_file(
+            settings,
+            args.file,
+            valid_only=args.valid_only,
+            as_telegram_id=args.as_id,
+            bot_username=args.bot_username,
+        )
+    return ledgercli.export_file(settings, args.file, unit=args.unit)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -57,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"无法读取输入：{exc}", file=sys.stderr)
             return 2
+    if command == "accounts" and args.accounts_command == "template":
+        from bot.ledgercli import template_file
+
+        return template_file(args.file)
     from bot.logging import setup_logging
     from bot.settings import load_settings
 
@@ -76,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                 if granted
                 else f"{args.telegram_id} 已是管理员。"
             )
+        elif command == "accounts":
+            return _accounts(settings, args)
         else:
             settings.require_token()
             from bot.app import run

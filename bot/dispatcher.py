@@ -21,6 +21,7 @@ from handlers import (
     errors,
     fallback,
     invitations,
+    ledger,
     monitoring,
     registration,
     start,
@@ -81,6 +82,7 @@ def build_dispatcher(
         approvals.router,
         words.router,
         monitoring.router,
+        ledger.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

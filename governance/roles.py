@@ -112,3 +112,12 @@ def can_list_users(actor: Actor, unit_id: int | None) -> bool:
 
 def can_change_roles(actor: Actor) -> bool:
     return actor.is_admin
+
+
+def can_import_ledger(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_export_ledger(actor: Actor, unit_id: int | None) -> bool:
+    """Admins export the whole registry (or one unit); unit managers their own unit."""
+    return actor.is_admin or (unit_id is not None and actor.manages(unit_id))

@@ -205,8 +205,10 @@ async def _card(
     session: AsyncSession, actor: Actor, account: Account, settings: Settings, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup]:
     unit = await session.get(people.Unit, account.unit_id)
-    responsible = await session.get(User, account.responsible_id)
-    text = account_card(account, unit=unit, responsible=responsible, tz=settings.tz)
+    responsible, pending = await accounts.responsible_of(session, account)
+    text = account_card(
+        account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
+    )
     if AccountStatus(account.status) not in (AccountStatus.PENDING, AccountStatus.REJECTED):
         activity = None
         if account.feed_url:
@@ -408,7 +410,7 @@ async def change_person(
     )
     if account.responsible_id != previous:
         unit = await session.get(people.Unit, account.unit_id)
-        responsible = await session.get(User, account.responsible_id)
+        responsible, _pending = await accounts.responsible_of(session, account)
         if responsible is not None:
             await outbox.enqueue(
                 session,
@@ -501,7 +503,7 @@ async def got_reason(
 
 
 async def _status_notice(session: AsyncSession, account: Account, user: User, clock: Clock) -> None:
-    responsible = await session.get(User, account.responsible_id)
+    responsible, _pending = await accounts.responsible_of(session, account)
     if responsible is None or responsible.id == user.id:
         return
     await outbox.enqueue(

@@ -48,7 +48,7 @@ async def pending(
     await message.answer(_("待审批的账号登记：{n} 个").format(n=len(rows)))
     for account in rows[:20]:
         unit = await session.get(people.Unit, account.unit_id)
-        responsible = await session.get(User, account.responsible_id)
+        responsible, waiting = await accounts.responsible_of(session, account)
         applicant = await session.get(User, account.created_by)
         kb = InlineKeyboardBuilder()
         kb.button(
@@ -67,7 +67,9 @@ async def pending(
         await message.answer(
             _("申请人：{who}").format(who=person(applicant))
             + "\n"
-            + account_card(account, unit=unit, responsible=responsible, tz=settings.tz),
+            + account_card(
+                account, unit=unit, responsible=responsible, tz=settings.tz, pending=waiting
+            ),
             reply_markup=kb.as_markup(),
         )
 
@@ -76,7 +78,7 @@ async def _announce(session: AsyncSession, account: Account, decider: User, now:
     """Tell the applicant the outcome; on approval tell the responsible person too."""
     applicant = await session.get(User, account.created_by)
     unit = await session.get(people.Unit, account.unit_id)
-    responsible = await session.get(User, account.responsible_id)
+    responsible, _pending = await accounts.responsible_of(session, account)
     approved = account.status != "rejected"
     if applicant is not None and applicant.id != decider.id:
         await outbox.enqueue(

@@ -146,3 +146,11 @@ class DormantUnits(CallbackData, prefix="du"):
 
 class CheckAccount(CallbackData, prefix="ck"):
     account_id: int
+
+
+class LedgerMenu(CallbackData, prefix="lm"):
+    action: str  # export | template | help
+
+
+class LedgerImportValid(CallbackData, prefix="lv"):
+    digest: str  # the uploaded file's, so a button never imports a different file

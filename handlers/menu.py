@@ -32,6 +32,7 @@ MANAGER = [
     ("invite", N_("邀请同事加入")),
     ("invites", N_("查看和撤销邀请")),
     ("users", N_("单位人员")),
+    ("ledger", N_("台账导入导出")),
 ]
 ADMIN = [
     ("pending", N_("待审批的账号登记")),

@@ -89,6 +89,7 @@ def account_card(
     responsible: User | None,
     tz: ZoneInfo,
     draft: bool = False,
+    pending: str | None = None,
 ) -> str:
     """The account's fields; ``draft`` leaves out what a not-yet-filed form does not have."""
     if draft:
@@ -105,7 +106,11 @@ def account_card(
     lines += [
         _("平台账号/主页：{ref}").format(ref=esc(account.platform_ref)),
         _("所属单位：{unit}").format(unit=esc(unit.name) if unit else "—"),
-        _("责任人：{person}").format(person=person(responsible)),
+        _("责任人：{person}").format(
+            person=person(responsible)
+            if responsible is not None or not pending
+            else _("{name}（待通过邀请加入）").format(name=esc(pending))
+        ),
         _("承诺更新：每周 {n} 条").format(n=account.posts_per_week),
         _("开设理由：{text}").format(text=esc(account.necessity)),
         _("运营计划：{text}").format(text=esc(account.operating_plan)),
@@ -130,6 +135,8 @@ AUDIT_LABELS: dict[str, str] = {
     "account.operating_plan_changed": N_("修改运营计划"),
     "account.feed_url_changed": N_("修改订阅源"),
     "account.responsible_changed": N_("更换责任人"),
+    "account.responsible_joined": N_("责任人通过邀请加入"),
+    "account.imported": N_("台账导入"),
     "account.active": N_("恢复在用"),
     "account.rectifying": N_("进入整改"),
     "account.suspended": N_("暂停"),

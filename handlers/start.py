@@ -14,8 +14,8 @@ from governance.clock import Clock
 from governance.roles import Actor, Role
 from handlers.callbacks import DialogCancel
 from handlers.menu import commands_for, set_person_menu
-from handlers.render import esc, roles_text
-from models import outbox, people
+from handlers.render import esc, platform_label, roles_text
+from models import accounts, outbox, people
 from models.people import User
 
 router = Router(name=__name__)
@@ -58,6 +58,9 @@ async def start_with_token(
     invitation = await people.accept_invitation(
         session, token=command.args or "", user=user, now=clock.now()
     )
+    claimed = await accounts.claim_pending_accounts(
+        session, invitation=invitation, user=user, now=clock.now()
+    )
     await state.clear()
     actor = await people.actor_for(session, user)
     unit = await session.get(people.Unit, invitation.unit_id) if invitation.unit_id else None
@@ -77,6 +80,10 @@ async def start_with_token(
         unit=f"“{esc(unit.name)}”" if unit else "",
         role=roles_text(frozenset({Role(invitation.role)})),
     )
+    if claimed:
+        joined += "\n" + _("你已是以下账号的责任人：{names}").format(
+            names="、".join(f"{esc(a.name)}（{platform_label(a.platform)}）" for a in claimed)
+        )
     await message.answer(joined + "\n\n" + await _intro(session, user, actor))
 
 

@@ -38,7 +38,7 @@ from governance.roles import (
 )
 from models import audit
 from models.base import UTCDateTime, enum_column
-from models.people import User, get_unit
+from models.people import Invitation, User, actor_for, get_unit
 
 
 class Account(SQLModel, table=True):
@@ -50,7 +50,10 @@ class Account(SQLModel, table=True):
     platform_ref: str = Field(max_length=200)
     platform_ref_norm: str = Field(max_length=200, index=True)
     unit_id: int = Field(foreign_key="units.id", index=True)
-    responsible_id: int = Field(foreign_key="users.id")
+    # Imported accounts may name a person who has not joined yet: their invitation stands in
+    # until they accept it (then responsible_id is set). One of the two is always present.
+    responsible_id: int | None = Field(default=None, foreign_key="users.id")
+    responsible_invitation_id: int | None = Field(default=None, foreign_key="invitations.id")
     posts_per_week: int
     necessity: str = Field(max_length=1000)
     operating_plan: str = Field(max_length=2000)
@@ -66,6 +69,13 @@ class Account(SQLModel, table=True):
     version: int = 1
     submission_key: str | None = Field(default=None, max_length=32, unique=True)
 
+    __table_args__ = (
+        sa.CheckConstraint(
+            "responsible_id IS NOT NULL OR responsible_invitation_id IS NOT NULL",
+            name="responsible_named",
+        ),
+    )
+
 
 def snapshot(account: Account) -> dict[str, Any]:
     """The audited view of an account: every field a person can change."""
@@ -75,6 +85,7 @@ def snapshot(account: Account) -> dict[str, Any]:
         "platform_ref": account.platform_ref,
         "unit_id": account.unit_id,
         "responsible_id": account.responsible_id,
+        "responsible_invitation_id": account.responsible_invitation_id,
         "posts_per_week": account.posts_per_week,
         "necessity": account.necessity,
         "operating_plan": account.operating_plan,
@@ -223,6 +234,49 @@ async def register_account(
         after=snapshot(account),
     )
     return account
+
+
+async def responsible_of(session: AsyncSession, account: Account) -> tuple[User | None, str | None]:
+    """The responsible person, or (None, name) while the named person has yet to join."""
+    if account.responsible_id is not None:
+        return await session.get(User, account.responsible_id), None
+    invitation = (
+        await session.get(Invitation, account.responsible_invitation_id)
+        if account.responsible_invitation_id is not None
+        else None
+    )
+    return None, invitation.person_name if invitation is not None else None
+
+
+async def claim_pending_accounts(
+    session: AsyncSession, *, invitation: Invitation, user: User, now: datetime
+) -> list[Account]:
+    """The person invited by a ledger import joined: they become responsible for its accounts."""
+    rows = await session.exec(
+        select(Account)
+        .where(
+            Account.responsible_invitation_id == invitation.id,
+            col(Account.responsible_id).is_(None),
+        )
+        .order_by(col(Account.id))
+    )
+    claimed = []
+    actor = await actor_for(session, user)
+    for account in list(rows):
+        before = snapshot(account)
+        account.responsible_id, account.responsible_invitation_id = user.id, None
+        claimed.append(
+            await _save(
+                session,
+                account=account,
+                before=before,
+                actor=actor,
+                now=now,
+                action="account.responsible_joined",
+                note=f"invitation {invitation.id}",
+            )
+        )
+    return claimed
 
 
 async def get_account(session: AsyncSession, account_id: int) -> Account:
@@ -403,7 +457,7 @@ async def change_responsible(
     if account.responsible_id == user_id:
         return account
     before = snapshot(account)
-    account.responsible_id = user_id
+    account.responsible_id, account.responsible_invitation_id = user_id, None
     return await _save(
         session,
         account=account,

@@ -60,6 +60,7 @@ class Invitation(SQLModel, table=True):
     used_by: int | None = Field(default=None, foreign_key="users.id")
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    person_name: str | None = Field(default=None, max_length=64)  # whom it is for, if known
 
 
 # --- people -------------------------------------------------------------------------------
@@ -351,7 +352,9 @@ async def create_invitation(
     role: Role,
     ttl: timedelta,
     now: datetime,
+    person_name: str | None = None,
 ) -> Invitation:
+    """A one-time link into ``unit_id`` with ``role``; ``person_name`` says whom it is for."""
     if role not in invitable_roles(actor, unit_id):
         raise PermissionDenied(N_("你不能邀请该角色加入这个单位。"))
     if unit_id is not None:
@@ -363,6 +366,7 @@ async def create_invitation(
         created_by=actor.user_id,
         created_at=now,
         expires_at=now + ttl,
+        person_name=person_name,
     )
     session.add(invitation)
     await session.flush()
@@ -377,6 +381,7 @@ async def create_invitation(
             "unit_id": unit_id,
             "role": role.value,
             "expires_at": invitation.expires_at.isoformat(),
+            "person_name": person_name,
         },
     )
     return invitation

@@ -23,7 +23,7 @@ async def audience_chats(
     """Distinct chat ids, in order: responsible person, unit managers, the office."""
     wanted = frozenset(audience)
     chats: list[int] = []
-    if Audience.RESPONSIBLE in wanted:
+    if Audience.RESPONSIBLE in wanted and account.responsible_id is not None:
         person = await session.get(User, account.responsible_id)
         if person is not None and person.active:
             chats.append(person.telegram_id)

@@ -4,6 +4,11 @@ The real bot talks to it through ``TELEGRAM_API_BASE`` exactly as it would to Te
 queue updates (messages, commands, button presses) from :class:`FakeUser` objects and read back
 every request the bot made (sendMessage, editMessageText, answerCallbackQuery, ...), so they
 assert on what people would see.
+
+Files work as in the Bot API: a user's upload (:meth:`FakeUser.send_document`) is stored under a
+``file_id``; ``getFile`` answers its ``file_path``, and ``/file/bot<token>/<file_path>`` serves
+the bytes, so the bot's own ``bot.download(...)`` runs unchanged. Files the bot sends
+(``sendDocument``) are recorded with their bytes in :attr:`Call.files`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class Call:
     method: str
     params: dict[str, Any]
     result: Any = None
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field → (name, bytes)
 
     @property
     def chat_id(self) -> int | None:
@@ -54,6 +60,15 @@ class Call:
         raise AssertionError(f"no button {label!r} in {[b['text'] for b in self.buttons]}")
 
     @property
+    def document(self) -> bytes:
+        """The bytes of the document the bot sent with this call."""
+        return self.files["document"][1]
+
+    @property
+    def filename(self) -> str:
+        return self.files["document"][0]
+
+    @property
     def message_id(self) -> int | None:
         if isinstance(self.result, dict):
             return self.result.get("message_id")
@@ -70,6 +85,8 @@ class FakeTelegram:
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id → (path, bytes)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     base: str = ""
@@ -77,6 +94,7 @@ class FakeTelegram:
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -97,16 +115,70 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
-        params = await _params(request)
+        params, files = await _params(request)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         failure = self._next_failure(method, params)
         if failure is not None:
             self._record(Call(method, params, failure))
             return web.json_response(failure, status=failure["error_code"])
+        if method == "getFile":
+            found = self._get_file(params)
+            if found is None:
+                failure = {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: invalid file_id",
+                }
+                self._record(Call(method, params, failure))
+                return web.json_response(failure, status=400)
+            self._record(Call(method, params, found))
+            return web.json_response({"ok": True, "result": found})
         result = self._result(method, params)
-        self._record(Call(method, params, result))
+        self._record(Call(method, params, result, files))
         return web.json_response({"ok": True, "result": result})
+
+    def _get_file(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.uploads:
+            return None
+        path, content = self.uploads[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        for stored_path, content in self.uploads.values():
+            if stored_path == path:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.Response(status=404)
+
+    def upload(
+        self,
+        content: bytes,
+        file_name: str,
+        *,
+        mime_type: str = "application/octet-stream",
+        file_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Store a user's file as Telegram would; return the message's ``document`` object."""
+        number = next(self._file_ids)
+        file_id = f"DOC{number:04d}"
+        suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+        self.uploads[file_id] = (f"documents/file_{number}.{suffix}", content)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content) if file_size is None else file_size,
+        }
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -290,6 +362,21 @@ class FakeUser:
         self.tg.queue({"message": message})
         return await self._replies(mark)
 
+    async def send_document(
+        self,
+        content: bytes,
+        file_name: str,
+        *,
+        caption: str | None = None,
+        file_size: int | None = None,
+    ) -> list[Call]:
+        """Upload a file (a document message); return what the bot sent in response."""
+        document = self.tg.upload(content, file_name, file_size=file_size)
+        extra: dict[str, Any] = {"document": document}
+        if caption is not None:
+            extra["caption"] = caption
+        return await self.send(None, **extra)
+
     async def press(self, call: Call, label: str) -> list[Call]:
         """Press the button labelled ``label`` on the message ``call`` sent or edited."""
         button = call.button(label)
@@ -350,17 +437,27 @@ class FakeUser:
             raise AssertionError(f"{self.name} got fewer than {count} messages") from None
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
+async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+    """The request's parameters, and the files it uploaded (field → (file name, bytes))."""
+    files: dict[str, tuple[str, bytes]] = {}
     if request.content_type == "application/json":
         raw: dict[str, Any] = await request.json()
     else:
         form = await request.post()
         raw = {k: v for k, v in form.items() if isinstance(v, str)}
-        raw.update({k: "<file>" for k, v in form.items() if not isinstance(v, str)})
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                files[key] = (value.filename, value.file.read())
+                raw[key] = "<file>"
     params: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, str) and value[:1] in "[{":
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         params[key] = value
-    return params
+    for key, value in list(params.items()):  # "document": "attach://<field>" as the API resolves
+        if isinstance(value, str) and value.startswith("attach://"):
+            field_name = value.removeprefix("attach://")
+            if field_name in files:
+                files[key] = files[field_name]
+    return params, files

@@ -1,0 +1,178 @@
+"""``python -m bot accounts import|export|template``: the ledger (台账) without the chat.
+
+Same rules and the same transaction as a file sent to the bot. The import acts as an admin
+(``--as`` a Telegram id, default the first of ``ADMIN_IDS``) so that every created row is
+audited under a person. Exit status: 0 done, 1 the file has problems (nothing imported unless
+``--valid-only``), 2 the file or the settings cannot be used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+from bot import db
+from bot.settings import Settings
+from governance.clock import Clock, SystemClock
+from governance.errors import ConfigurationError, UserFacingError
+from governance.ledger import RowProblem
+from governance.ledgerbook import ledger_workbook, read_table
+from models import ledger, people
+
+
+def problem_line(problem: RowProblem) -> str:
+    value = problem.value.replace("\n", " ")
+    shown = f"（{value[:30]}）" if value else ""
+    return f"  第 {problem.row} 行 [{problem.column or '整行'}]{shown}：{problem.error}"
+
+
+def invite_link(token: str, bot_username: str | None) -> str:
+    if bot_username:
+        return f"https://t.me/{bot_username.lstrip('@')}?start={token}"
+    return f"/start {token}"
+
+
+def import_file(
+    settings: Settings,
+    path: Path,
+    *,
+    valid_only: bool = False,
+    as_telegram_id: int | None = None,
+    bot_username: str | None = None,
+    clock: Clock | None = None,
+    out: IO[str] | None = None,
+) -> int:
+    """Validate and import a ledger file; print the problems, new units and invitation links."""
+    out = out or sys.stdout
+    try:
+        table = read_table(path.read_bytes(), path.name)
+    except OSError as exc:
+        print(f"无法读取文件：{exc}", file=out)
+        return 2
+    except UserFacingError as exc:
+        print(str(exc), file=out)
+        return 2
+    return asyncio.run(
+        _import(
+            settings,
+            table,
+            source=path.name,
+            valid_only=valid_only,
+            as_telegram_id=as_telegram_id,
+            bot_username=bot_username,
+            clock=clock or SystemClock(),
+            out=out,
+        )
+    )
+
+
+async def _import(
+    settings: Settings,
+    table: list[list[object]],
+    *,
+    source: str,
+    valid_only: bool,
+    as_telegram_id: int | None,
+    bot_username: str | None,
+    clock: Clock,
+    out: IO[str],
+) -> int:
+    telegram_id = as_telegram_id or (settings.admin_ids[0] if settings.admin_ids else None)
+    if telegram_id is None:
+        raise ConfigurationError("请用 --as 指定执行导入的管理员 Telegram ID，或配置 ADMIN_IDS。")
+    now = clock.now()
+    await db.upgrade(settings.database_url)
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            if telegram_id in settings.admin_ids:
+                await people.bootstrap_admin(session, telegram_id=telegram_id, now=now)
+            user = await people.get_user_by_telegram_id(session, telegram_id)
+            if user is None:
+                print(f"找不到 Telegram ID 为 {telegram_id} 的人员。", file=out)
+                return 2
+            try:
+                result = await ledger.import_ledger(
+                    session,
+                    actor=await people.actor_for(session, user),
+                    table=table,
+                    now=now,
+                    invite_ttl=timedelta(days=settings.invite_ttl_days),
+                    valid_only=valid_only,
+                    source=source,
+                )
+            except UserFacingError as exc:
+                print(str(exc), file=out)
+                return 2
+            await session.commit()
+    finally:
+        await engine.dispose()
+    validation = result.validation
+    if validation.problems:
+        print(
+            f"共 {validation.total} 行，其中 {validation.bad_rows} 行有问题"
+            f"（{len(validation.problems)} 处）：",
+            file=out,
+        )
+        for problem in validation.problems:
+            print(problem_line(problem), file=out)
+    if validation.unchanged:
+        print(f"与已有记录相同、已跳过：{len(validation.unchanged)} 行。", file=out)
+    if not result.imported:
+        if validation.problems:
+            hint = "；可用 --valid-only 只导入有效行" if validation.rows else ""
+            print(f"未导入，未作任何修改{hint}。", file=out)
+            return 1
+        print("没有需要导入的新账号。", file=out)
+        return 0
+    print(f"已导入账号 {len(result.accounts)} 个。", file=out)
+    if result.units:
+        print(
+            f"新增单位 {len(result.units)} 个：{'、'.join(u.name for u in result.units)}", file=out
+        )
+    if result.pending:
+        print("尚未加入的责任人（请把邀请链接转发给本人）：", file=out)
+        for person in result.pending:
+            link = invite_link(person.invitation.token, bot_username)
+            print(f"  {person.name}（{person.unit}，{person.accounts} 个账号）：{link}", file=out)
+    return 0
+
+
+def export_file(
+    settings: Settings, path: Path, *, unit: str | None = None, out: IO[str] | None = None
+) -> int:
+    """Write the registry (or one unit's accounts) as a ledger workbook."""
+    out = out or sys.stdout
+    rows = asyncio.run(_export_rows(settings, unit))
+    if rows is None:
+        print(f"找不到单位“{unit}”。", file=out)
+        return 2
+    path.write_bytes(ledger_workbook(rows))
+    print(f"已导出 {len(rows)} 个账号到 {path}。", file=out)
+    return 0
+
+
+async def _export_rows(settings: Settings, unit: str | None) -> list[tuple[str | int, ...]] | None:
+    await db.upgrade(settings.database_url)
+    engine = db.create_engine(settings.database_url)
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            unit_id = None
+            if unit is not None:
+                match = [u for u in await people.list_units(session) if u.name == unit.strip()]
+                if not match:
+                    return None
+                unit_id = match[0].id
+            return [r.cells() for r in await ledger.ledger_rows(session, unit_id=unit_id)]
+    finally:
+        await engine.dispose()
+
+
+def template_file(path: Path, *, out: IO[str] | None = None) -> int:
+    out = out or sys.stdout
+    path.write_bytes(ledger_workbook([]))
+    print(f"已写入台账模板 {path}。", file=out)
+    return 0

@@ -1,0 +1,375 @@
+"""/ledger (台账): export the registry, download the template, import a ledger file.
+
+An admin imports by sending the bot an .xlsx or .csv file. Every row is checked first; a clean
+file is filed at once, in one transaction. A file with problems changes nothing: the admin gets
+each problem (row, column, what is wrong; as a workbook when the list is long) and may choose to
+file only the valid rows. That button carries the file's digest; pressing it downloads the same
+file again and validates it against the registry as it is then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
+from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from governance.errors import InvalidInput, StaleAction, UserFacingError
+from governance.i18n import N_
+from governance.ledger import MAX_FILE_BYTES, RowProblem
+from governance.ledgerbook import ledger_workbook, read_table, table_workbook
+from governance.roles import Actor, can_import_ledger
+from handlers.callbacks import DialogCancel, LedgerImportValid, LedgerMenu
+from handlers.guards import require
+from handlers.render import error_text, esc, when
+from models import ledger
+from models.ledger import ImportResult
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+NOT_ALLOWED = N_("只有管理员和单位管理员可以使用台账。")
+IMPORT_NOT_ALLOWED = N_("只有管理员可以导入台账。")
+SHOWN_PROBLEMS = 15
+SHOWN_LINKS = 20
+SHOWN_UNITS = 20
+LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt")
+
+
+class LedgerImport(StatesGroup):
+    valid_only = State()  # a report was shown; the admin may file only the valid rows
+
+
+def _ledger_user(actor: Actor) -> bool:
+    return actor.is_admin or actor.is_unit_manager
+
+
+def _is_ledger_file(message: Message) -> bool:
+    document = message.document
+    return document is not None and (document.file_name or "").lower().endswith(LEDGER_SUFFIXES)
+
+
+def _plain(exc: UserFacingError) -> str:
+    """A refusal as plain text (for a workbook cell): translated, not HTML-escaped."""
+    params = {k: _(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+    try:
+        return _(exc.message).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return _(exc.message)
+
+
+# --- the menu, export and template ----------------------------------------------------------
+
+
+@router.message(Command("ledger"))
+async def menu(message: Message, actor: Actor | None) -> None:
+    checked = require(actor, _ledger_user, NOT_ALLOWED)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📤 导出台账"), callback_data=LedgerMenu(action="export"))
+    kb.button(text=_("📄 下载模板"), callback_data=LedgerMenu(action="template"))
+    if can_import_ledger(checked):
+        kb.button(text=_("📥 导入说明"), callback_data=LedgerMenu(action="help"))
+        text = _(
+            "台账（账号登记表）：可导出全部账号、下载空白模板；"
+            "把填好的 .xlsx 或 .csv 文件直接发给我即可导入。"
+        )
+    else:
+        text = _("台账（账号登记表）：可导出本单位的账号，或下载空白模板。")
+    kb.adjust(2)
+    await message.answer(text, reply_markup=kb.as_markup())
+
+
+@router.callback_query(LedgerMenu.filter(F.action == "export"))
+async def export(
+    query: CallbackQuery,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = require(actor, _ledger_user, NOT_ALLOWED)
+    rows = await ledger.export_rows(session, actor=checked)
+    data = await asyncio.to_thread(ledger_workbook, rows, tr=_)
+    stamp = clock.now().astimezone(settings.tz).strftime("%Y%m%d")
+    await query.answer()
+    await query.message.answer_document(  # type: ignore[union-attr]
+        BufferedInputFile(data, filename=f"政务新媒体台账-{stamp}.xlsx"),
+        caption=_("台账：共 {n} 个账号。修改后可直接发回导入（与已有记录相同的行会跳过）。").format(
+            n=len(rows)
+        ),
+    )
+
+
+@router.callback_query(LedgerMenu.filter(F.action == "template"))
+async def template(query: CallbackQuery, actor: Actor | None) -> None:
+    require(actor, _ledger_user, NOT_ALLOWED)
+    data = await asyncio.to_thread(ledger_workbook, [], tr=_)
+    await query.answer()
+    await query.message.answer_document(  # type: ignore[union-attr]
+        BufferedInputFile(data, filename="台账模板.xlsx"),
+        caption=_("台账模板：第二个工作表“填写说明”解释了每一列和可填的值。"),
+    )
+
+
+@router.callback_query(LedgerMenu.filter(F.action == "help"))
+async def import_help(query: CallbackQuery, actor: Actor | None) -> None:
+    require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
+    await query.answer()
+    await query.message.answer(  # type: ignore[union-attr]
+        _(
+            "导入台账：\n"
+            "1. 下载模板，按“填写说明”逐行填写（也可用导出的台账修改）；\n"
+            "2. 保存为 .xlsx，或 CSV（UTF-8 或 GBK 编码），不超过 {mb} MB、{rows} 行；\n"
+            "3. 把文件直接发给我。\n\n"
+            "我会先逐行校验：全部无误才导入；有问题时列出每一处（行号、列、问题），"
+            "你可以修改后重发，或选择只导入无误的行。单位按名称匹配，没有的自动新增；"
+            "责任人按姓名在本单位匹配，尚未加入的会生成邀请链接，请转发给本人。"
+        ).format(mb=MAX_FILE_BYTES // 1024 // 1024, rows=5000)
+    )
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+async def _download(bot: Bot, document: Document) -> bytes:
+    if document.file_size and document.file_size > MAX_FILE_BYTES:
+        raise InvalidInput(
+            N_("文件过大（{size} MB），台账文件不能超过 {max} MB。"),
+            size=f"{document.file_size / 1024 / 1024:.1f}",
+            max=MAX_FILE_BYTES // 1024 // 1024,
+        )
+    buffer = await bot.download(document.file_id)
+    assert buffer is not None
+    return buffer.read()
+
+
+async def _import(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    data: bytes,
+    name: str,
+    valid_only: bool,
+    clock: Clock,
+    settings: Settings,
+) -> ImportResult:
+    table = await asyncio.to_thread(read_table, data, name)
+    return await ledger.import_ledger(
+        session,
+        actor=actor,
+        table=table,
+        now=clock.now(),
+        invite_ttl=timedelta(days=settings.invite_ttl_days),
+        valid_only=valid_only,
+        source=name,
+    )
+
+
+@router.message(StateFilter(None, LedgerImport.valid_only), F.document, _is_ledger_file)
+async def upload(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor | None,
+    state: FSMContext,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
+    document = message.document
+    assert document is not None
+    name = document.file_name or "ledger"
+    data = await _download(bot, document)
+    result = await _import(
+        session,
+        actor=checked,
+        data=data,
+        name=name,
+        valid_only=False,
+        clock=clock,
+        settings=settings,
+    )
+    await session.commit()  # the import's writes, if any, before the dialog state changes
+    await state.clear()
+    if result.imported:
+        await _report_success(message, result, bot=bot, settings=settings)
+        return
+    validation = result.validation
+    if validation.clean:
+        await message.answer(
+            _("没有需要导入的新账号：{n} 行与系统中已有记录相同，未作修改。").format(
+                n=len(validation.unchanged)
+            )
+        )
+        return
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    kb = InlineKeyboardBuilder()
+    if validation.rows:
+        await state.set_state(LedgerImport.valid_only)
+        await state.set_data({"file_id": document.file_id, "name": name, "digest": digest})
+        kb.button(
+            text=_("仅导入 {n} 行有效数据").format(n=len(validation.rows)),
+            callback_data=LedgerImportValid(digest=digest),
+        )
+        kb.button(text=_("取消"), callback_data=DialogCancel())
+        kb.adjust(1)
+    await message.answer(_problems_text(result), reply_markup=kb.as_markup())
+    if len(validation.problems) > SHOWN_PROBLEMS:
+        await message.answer_document(
+            BufferedInputFile(
+                _problems_workbook(validation.problems), filename="台账错误清单.xlsx"
+            ),
+            caption=_("完整的错误清单：共 {n} 处。").format(n=len(validation.problems)),
+        )
+
+
+@router.callback_query(LedgerImport.valid_only, LedgerImportValid.filter())
+async def import_valid_rows(
+    query: CallbackQuery,
+    callback_data: LedgerImportValid,
+    session: AsyncSession,
+    actor: Actor | None,
+    state: FSMContext,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
+    saved = await state.get_data()
+    if saved.get("digest") != callback_data.digest:
+        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    buffer = await bot.download(saved["file_id"])
+    assert buffer is not None
+    data = buffer.read()
+    if hashlib.sha256(data).hexdigest()[:16] != callback_data.digest:
+        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    result = await _import(
+        session,
+        actor=checked,
+        data=data,
+        name=saved.get("name", "ledger"),
+        valid_only=True,
+        clock=clock,
+        settings=settings,
+    )
+    await session.commit()
+    await state.clear()
+    await query.answer()
+    if not result.imported:
+        await query.message.answer(_("没有可导入的有效行，未作修改。"))  # type: ignore[union-attr]
+        return
+    await _report_success(query.message, result, bot=bot, settings=settings)  # type: ignore[arg-type]
+
+
+# --- replies --------------------------------------------------------------------------------
+
+
+def _problems_text(result: ImportResult) -> str:
+    validation = result.validation
+    lines = [
+        _("❌ 台账未导入，未作任何修改：共 {total} 行，其中 {bad} 行有问题（{n} 处）。").format(
+            total=validation.total, bad=validation.bad_rows, n=len(validation.problems)
+        )
+    ]
+    for problem in validation.problems[:SHOWN_PROBLEMS]:
+        value = problem.value.replace("\n", " ")
+        shown = f"（{esc(value[:20])}{'…' if len(value) > 20 else ''}）" if value else ""
+        column = esc(problem.column) if problem.column else _("整行")
+        lines.append(
+            "• "
+            + _("第 {row} 行").format(row=problem.row)
+            + f" · {column}{shown}：{error_text(problem.error)}"
+        )
+    if len(validation.problems) > SHOWN_PROBLEMS:
+        lines.append(
+            _("……另有 {n} 处，见附件“台账错误清单.xlsx”。").format(
+                n=len(validation.problems) - SHOWN_PROBLEMS
+            )
+        )
+    if validation.unchanged:
+        lines.append(
+            _("另有 {n} 行与系统中已有记录相同，导入时会跳过。").format(n=len(validation.unchanged))
+        )
+    lines.append("")
+    if validation.rows:
+        lines.append(
+            _("请修改后重新发送文件；也可以只导入其余 {n} 行有效数据。").format(
+                n=len(validation.rows)
+            )
+        )
+    else:
+        lines.append(_("请修改后重新发送文件。"))
+    return "\n".join(lines)
+
+
+def _problems_workbook(problems: list[RowProblem]) -> bytes:
+    return table_workbook(
+        _("错误清单"),
+        [_("行号"), _("列"), _("填写内容"), _("问题")],
+        [(p.row, p.column, p.value, _plain(p.error)) for p in problems],
+        widths=(8, 18, 30, 80),
+    )
+
+
+async def _report_success(
+    message: Message, result: ImportResult, *, bot: Bot, settings: Settings
+) -> None:
+    validation = result.validation
+    lines = [_("✅ 台账已导入：新增账号 {n} 个。").format(n=len(result.accounts))]
+    if validation.unchanged:
+        lines.append(_("跳过与已有记录相同的 {n} 行。").format(n=len(validation.unchanged)))
+    if validation.problems:
+        lines.append(_("未导入有问题的 {n} 行。").format(n=validation.bad_rows))
+    if result.units:
+        names = "、".join(esc(u.name) for u in result.units[:SHOWN_UNITS])
+        more = _("等") if len(result.units) > SHOWN_UNITS else ""
+        lines.append(
+            _("新增单位 {n} 个：{names}{more}").format(n=len(result.units), names=names, more=more)
+        )
+    links = [(p, await create_start_link(bot, p.invitation.token)) for p in result.pending]
+    if links:
+        lines += [
+            "",
+            _(
+                "以下 {n} 位责任人尚未加入，请把各自的邀请链接转发给本人，"
+                "本人通过链接加入后即成为相应账号的责任人（链接只能使用一次）："
+            ).format(n=len(links)),
+        ]
+        for person, link in links[:SHOWN_LINKS]:
+            lines.append(
+                _("{name}（{unit}，{n} 个账号，{expires} 前有效）：{link}").format(
+                    name=esc(person.name),
+                    unit=esc(person.unit),
+                    n=person.accounts,
+                    expires=when(person.invitation.expires_at, settings.tz),
+                    link=esc(link),
+                )
+            )
+        if len(links) > SHOWN_LINKS:
+            lines.append(_("全部邀请链接见附件。"))
+    await message.answer("\n".join(lines))
+    if len(links) > SHOWN_LINKS:
+        data = table_workbook(
+            _("邀请链接"),
+            [_("单位"), _("姓名"), _("账号数"), _("邀请链接"), _("有效期至")],
+            [
+                (p.unit, p.name, p.accounts, link, when(p.invitation.expires_at, settings.tz))
+                for p, link in links
+            ],
+            widths=(20, 12, 8, 60, 18),
+        )
+        await message.answer_document(BufferedInputFile(data, filename="责任人邀请链接.xlsx"))
