@@ -10,6 +10,7 @@ from models import (  # noqa: F401  (register tables)
     activity,
     alerts,
     audit,
+    cases,
     feeds,
     findings,
     fsm,
