@@ -67,7 +67,13 @@ class BotApp:
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
         """What happens to every new post the poller stores, in its transaction."""
-        return (QualityScan(live=self.live_checker, alert_chat_id=self.settings.alert_chat_id),)
+        return (
+            QualityScan(
+                live=self.live_checker,
+                alert_chat_id=self.settings.alert_chat_id,
+                cases=self.settings.case_policy(),
+            ),
+        )
 
     def guard_policy(self) -> GuardPolicy:
         return guard_policy(self.settings)

@@ -16,9 +16,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from governance.activity import ActivityThresholds
+from governance.cases import CasePolicy, WorkCalendar, parse_dates
 from governance.errors import ConfigurationError
 from governance.polling import PollSchedule
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 
 #: How to fix each setting, shown when it is missing or malformed.
@@ -32,6 +34,11 @@ HINTS: dict[str, str] = {
     "ALERT_CHAT_ID": "管理员预警群的数字 ID（群组为负数），如 -1001234567890",
     "LOG_LEVEL": "DEBUG、INFO、WARNING 或 ERROR",
     "LOG_JSON": "true 或 false",
+    "HOLIDAYS": "法定节假日，YYYY-MM-DD，逗号分隔，如 2026-10-01,2026-10-02",
+    "EXTRA_WORKDAYS": "调休上班日，YYYY-MM-DD，逗号分隔",
+    "WEEKEND_DAYS": "休息日的 ISO 星期数，逗号分隔，默认 6,7（周六、周日）",
+    "DIGEST_TIME": "每日通报时间，HH:MM，如 09:00",
+    "WEEKLY_DIGEST_DAY": "周报发送日：mon、tue、wed、thu、fri、sat 或 sun",
 }
 
 
@@ -89,6 +96,17 @@ class Settings(BaseSettings):
     feed_broken_hours: int = Field(default=24, ge=1)
     feed_broken_failures: int = Field(default=5, ge=1)
     alert_repeat_days: float = Field(default=3, gt=0)
+    # rectification cases (issue 6): deadlines in working days of the calendar below
+    case_deadline_days: int = Field(default=5, ge=1, le=60)
+    case_interview_days: int = Field(default=5, ge=1, le=60)
+    case_extension_days: int = Field(default=5, ge=1, le=60)
+    case_check_minutes: int = Field(default=30, ge=1)
+    weekend_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [6, 7])
+    holidays: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    extra_workdays: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # digests: daily to the admins' chat, weekly to each unit's managers
+    digest_time: str = "09:00"
+    weekly_digest_day: str = "mon"
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -105,6 +123,42 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+        return value
+
+    @field_validator("weekend_days", "holidays", "extra_workdays", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in re.split(r"[,\s]+", value.strip()) if part]
+        return value
+
+    @field_validator("weekend_days")
+    @classmethod
+    def _weekend(cls, value: list[int]) -> list[int]:
+        if not set(value) <= set(range(1, 8)) or len(set(value)) >= 7:
+            raise ValueError("ISO weekdays 1-7 (6,7 = Saturday, Sunday), not all seven")
+        return value
+
+    @field_validator("holidays", "extra_workdays")
+    @classmethod
+    def _dates(cls, value: list[str]) -> list[str]:
+        parse_dates(value)
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if not match:
+            raise ValueError("use HH:MM, e.g. 09:00")
+        return f"{int(match[1]):02d}:{match[2]}"
+
+    @field_validator("weekly_digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        value = value.strip().lower()[:3]
+        if value not in WEEKDAYS:
+            raise ValueError("one of mon, tue, wed, thu, fri, sat, sun")
         return value
 
     @field_validator("feed_allowed_hosts", mode="before")
@@ -168,6 +222,25 @@ class Settings(BaseSettings):
             feed_broken_after=timedelta(hours=self.feed_broken_hours),
             feed_broken_failures=self.feed_broken_failures,
         )
+
+    def case_policy(self) -> CasePolicy:
+        return CasePolicy(
+            calendar=WorkCalendar(
+                weekend=frozenset(self.weekend_days),
+                holidays=parse_dates(self.holidays),
+                workdays=parse_dates(self.extra_workdays),
+            ),
+            tz=self.tz,
+            deadline_days=self.case_deadline_days,
+            interview_days=self.case_interview_days,
+            extension_days=self.case_extension_days,
+            alert_chat_id=self.alert_chat_id,
+        )
+
+    @property
+    def digest_hour_minute(self) -> tuple[int, int]:
+        hour, minute = self.digest_time.split(":")
+        return int(hour), int(minute)
 
     def poll_schedule(self) -> PollSchedule:
         return PollSchedule(

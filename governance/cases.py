@@ -182,9 +182,7 @@ class WorkCalendar:
         raise ValueError("no working day found; check the holiday list")
 
 
-def deadline_after(
-    start: datetime, days: int, *, calendar: WorkCalendar, tz: ZoneInfo
-) -> datetime:
+def deadline_after(start: datetime, days: int, *, calendar: WorkCalendar, tz: ZoneInfo) -> datetime:
     """The end (24:00 local) of the ``days``-th working day after ``start``, as aware UTC."""
     local = start.astimezone(tz).date()
     due = calendar.add_working_days(local, days)
@@ -215,6 +213,4 @@ class CasePolicy:
     alert_chat_id: int | None = None
 
     def deadline(self, start: datetime, days: int | None = None) -> datetime:
-        return deadline_after(
-            start, days or self.deadline_days, calendar=self.calendar, tz=self.tz
-        )
+        return deadline_after(start, days or self.deadline_days, calendar=self.calendar, tz=self.tz)

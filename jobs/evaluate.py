@@ -29,8 +29,9 @@ from governance.alerts import (
     decide_dormancy,
     decide_feed,
 )
+from governance.cases import CaseKind, CasePolicy
 from governance.clock import Clock
-from models import alerts, audit, outbox, posts, recipients
+from models import alerts, audit, cases, outbox, posts, recipients
 from models.accounts import Account
 from models.activity import account_report
 from models.feeds import POLLED_STATUSES, FeedState
@@ -50,6 +51,7 @@ class AlertPolicy:
     repeat_every: timedelta
     alert_chat_id: int | None
     tz: ZoneInfo
+    cases: CasePolicy = field(default_factory=CasePolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AlertPolicy:
@@ -58,6 +60,7 @@ class AlertPolicy:
             repeat_every=timedelta(days=settings.alert_repeat_days),
             alert_chat_id=settings.alert_chat_id,
             tz=settings.tz,
+            cases=settings.case_policy(),
         )
 
 
@@ -178,6 +181,7 @@ async def evaluate_account(
             params=params,
             dedup=f"feed:{account_id}:{_stamp(since)}:{suffix}",
         )
+    await _rectification(context)
     memory.apply(dormancy=dormancy.track, feed=health.track)
     memory.below_plan = report.below_plan
     memory.evaluated_at = now
@@ -236,6 +240,27 @@ class _Context:
             account=self.account,
             audience=audience,
             alert_chat_id=self.policy.alert_chat_id,
+        )
+
+
+async def _rectification(context: _Context) -> None:
+    """A dormant account has a case (opened once); one that posts again has it resolved."""
+    state, account = context.report.state, context.account
+    if state.severity >= DormancyState.DORMANT.severity:
+        await cases.ensure_case(
+            context.session,
+            account=account,
+            kind=CaseKind.DORMANT,
+            problems=[{"kind": "dormant", "days": context.report.days_since_last_post}],
+            now=context.now,
+            policy=context.policy.cases,
+        )
+    elif state is DormancyState.ACTIVE:
+        await cases.resolve_dormant(
+            context.session,
+            account_id=account.id or 0,
+            now=context.now,
+            policy=context.policy.cases,
         )
 
 

@@ -5,7 +5,7 @@ body are checked together as one document (title, blank line, body text) so ever
 span and excerpt point into text a person can read; HTML is checked as HTML so hidden and
 off-list links are found. Checking is CPU work (a few MB/s), so it runs in a worker thread.
 Non-veto findings wait for the digest; veto findings (单项否决) reach the responsible person,
-the unit managers and the office the moment they are first seen.
+the unit managers and the office the moment they are first seen, and open a rectification case.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.alerts import Audience
+from governance.cases import CaseKind, CasePolicy
 from governance.quality import Checker, Finding, extract_links, html_to_text
 from jobs.checker import LiveChecker
 from jobs.poll import StoredItem
-from models import findings, links, outbox, recipients
+from models import cases, findings, links, outbox, recipients
 from models.accounts import Account
 from models.people import Unit
 from models.posts import Post
@@ -73,9 +74,12 @@ def own_domains(account: Account) -> frozenset[str]:
 class QualityScan:
     """The poller hook; ``alert_chat_id`` is the office's alert chat (or None: each admin)."""
 
-    def __init__(self, *, live: LiveChecker, alert_chat_id: int | None) -> None:
+    def __init__(
+        self, *, live: LiveChecker, alert_chat_id: int | None, cases: CasePolicy | None = None
+    ) -> None:
         self.live = live
         self.alert_chat_id = alert_chat_id
+        self.cases = cases or CasePolicy(alert_chat_id=alert_chat_id)
 
     def __repr__(self) -> str:
         return "QualityScan()"
@@ -124,6 +128,16 @@ class QualityScan:
             new_vetoes += [(post_id, f) for f in fresh if f.severity == "veto"]
         if new_vetoes:
             await self._alert(session, account, new_vetoes, now)
+            if account.status in cases.CASE_ACCOUNT_STATUSES:
+                # one content case per account takes in every veto problem (idempotent)
+                await cases.ensure_case(
+                    session,
+                    account=account,
+                    kind=CaseKind.CONTENT,
+                    problems=[cases.finding_problem(f) for _post, f in new_vetoes],
+                    now=now,
+                    policy=self.cases,
+                )
 
     async def _alert(
         self,
