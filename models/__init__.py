@@ -5,7 +5,16 @@ Query functions take the session first and everything else by keyword; they flus
 commit: the caller owns the transaction (one per user action).
 """
 
-from models import accounts, audit, fsm, outbox, people  # noqa: F401  (register tables)
+from models import (  # noqa: F401  (register tables)
+    accounts,
+    audit,
+    fsm,
+    outbox,
+    people,
+    review_match,
+    reviews,
+    routes,
+)
 from models.base import metadata
 
 __all__ = ["metadata"]
