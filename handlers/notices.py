@@ -10,17 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.roles import Role
 from handlers.callbacks import AccOpen, RegDecision
+from handlers.delivery import Action, Copy, Edit, Rendered, Send, actions_of
 from handlers.render import esc, platform_label, role_label
+from handlers.review_notices import REVIEW_RENDERERS
 from models import outbox, people
 from models.accounts import Account
 from models.people import Unit, User
-
-Rendered = tuple[str, InlineKeyboardMarkup | None]
 
 
 def account_params(
@@ -139,7 +139,7 @@ def account_disabled(p: dict[str, Any]) -> Rendered:
     return _("ℹ️ 你的账号已由 {who} 停用，如有疑问请联系管理员。").format(who=esc(p["who"])), None
 
 
-RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
+RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered | list[Action]]] = {
     "registration.pending": registration_pending,
     "registration.decided": registration_decided,
     "invitation.accepted": invitation_accepted,
@@ -147,7 +147,10 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
     "account.status_changed": account_status_changed,
     "user.roles_changed": roles_changed,
     "user.active_changed": account_disabled,
+    **REVIEW_RENDERERS,
 }
+
+__all__ = ["RENDERERS", "Action", "Copy", "Edit", "Rendered", "Send", "actions_of"]
 
 
 async def notify_admins(

@@ -466,12 +466,14 @@ async def _close_cards(
 ) -> None:
     """Tell the others of this round their card is done with (any: "已由 X 通过")."""
     done = {d.user_id for d in await decisions(session, review.id or 0) if d.round == review.round}
-    for row in await assignments(session, review_id=review.id or 0, round=review.round):
+    rows = await assignments(session, review_id=review.id or 0, round=review.round)
+    who = await _users(session, {r.user_id for r in rows})
+    for row in rows:
         if row.user_id in skip_user_ids or row.user_id in done or row.card_outbox_id is None:
             continue
         await outbox.enqueue(
             session,
-            chat_id=0,  # resolved from the card's own row when sent
+            chat_id=who[row.user_id].telegram_id,
             kind="review.card_closed",
             params={
                 "ref": row.card_outbox_id,
