@@ -15,6 +15,7 @@ from bot.i18n import LocaleMiddleware
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware
 from bot.settings import Settings
 from governance.clock import Clock
+from governance.quality import CheckerHolder
 from handlers import (
     accounts,
     approvals,
@@ -22,6 +23,12 @@ from handlers import (
     fallback,
     invitations,
     registration,
+    review_decide,
+    review_delegate,
+    review_queue,
+    review_record,
+    review_routes,
+    review_submit,
     start,
     units,
     users,
@@ -51,9 +58,15 @@ def build_dispatcher(
     i18n: I18n,
     feed_probe: Callable[[str], Any],
     after_commit: Callable[[], None] | None = None,
+    checker: CheckerHolder | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
-        storage=storage, settings=settings, clock=clock, i18n=i18n, feed_probe=feed_probe
+        storage=storage,
+        settings=settings,
+        clock=clock,
+        i18n=i18n,
+        feed_probe=feed_probe,
+        checker=checker or CheckerHolder(),
     )
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
@@ -68,6 +81,12 @@ def build_dispatcher(
         registration.router,
         accounts.router,
         approvals.router,
+        review_routes.router,
+        review_submit.router,
+        review_decide.router,
+        review_queue.router,
+        review_record.router,
+        review_delegate.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings
 from governance.clock import Clock
 from jobs.heartbeat import heartbeat
+from jobs.reviews import review_expiry, review_reminders, review_route_check
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
@@ -28,4 +29,18 @@ def build_scheduler(
         replace_existing=True,
         kwargs={"sessionmaker": sessionmaker, "clock": clock},
     )
+    review_kwargs = {"sessionmaker": sessionmaker, "clock": clock, "settings": settings}
+    for job_id, func, minutes in (
+        ("review_reminders", review_reminders, settings.review_check_minutes),
+        ("review_expiry", review_expiry, settings.review_check_minutes),
+        ("review_route_check", review_route_check, 60),
+    ):
+        scheduler.add_job(
+            func,
+            "interval",
+            minutes=minutes,
+            id=job_id,
+            replace_existing=True,
+            kwargs=review_kwargs,
+        )
     return scheduler

@@ -7,6 +7,7 @@ it (see :func:`load_settings`); nothing else in the code reads the environment.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from governance.errors import ConfigurationError
+from governance.matching import MatchWindow
 
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 
@@ -57,6 +59,14 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=30, ge=0, le=60)
     outbox_interval: float = Field(default=1.0, gt=0, le=60)
     heartbeat_minutes: int = Field(default=5, ge=1)
+
+    review_number_prefix: str = Field(default="SH", pattern=r"^[A-Z]{1,6}$")
+    review_check_minutes: int = Field(default=5, ge=1, le=60)
+    review_escalate_after_hours: float = Field(default=1.0, ge=0, le=168)
+    review_draft_max_chars: int = Field(default=20_000, ge=500, le=200_000)
+    review_match_before_hours: float = Field(default=2.0, ge=0, le=72)
+    review_match_after_days: float = Field(default=14.0, gt=0, le=180)
+    review_match_threshold: float = Field(default=0.6, gt=0, le=1)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -121,6 +131,14 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def match_window(self) -> MatchWindow:
+        """How the poller matches posts to approved drafts (``models.review_match``)."""
+        return MatchWindow(
+            before=timedelta(hours=self.review_match_before_hours),
+            after=timedelta(days=self.review_match_after_days),
+            threshold=self.review_match_threshold,
+        )
 
     def require_token(self) -> str:
         if self.bot_token is None:

@@ -288,3 +288,23 @@ def parse_review_number(text: str) -> str:
     if not value or len(value) > 32 or " " in value:
         raise InvalidInput(N_("请给出审核编号，例如 /review SH-2026-0042。"))
     return value
+
+
+PLANNED_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%m-%d %H:%M")
+
+
+def parse_planned(text: str | None, *, tz: Any, now: datetime) -> datetime:
+    """A planned publish time typed in the office's zone (2026-01-06 09:00), in the future."""
+    raw = " ".join((text or "").split())
+    for fmt in PLANNED_FORMATS:
+        try:
+            parsed = datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+        if fmt.startswith("%m"):
+            parsed = parsed.replace(year=now.astimezone(tz).year)
+        moment = parsed.replace(tzinfo=tz)
+        if moment <= now:
+            raise InvalidInput(N_("计划发布时间必须晚于现在，请重新输入。"))
+        return moment
+    raise InvalidInput(N_("时间格式不对，请按“2026-01-06 09:00”的格式输入。"))

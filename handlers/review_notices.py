@@ -4,11 +4,14 @@ reader's language, and reused by the decision handlers to redraw a card."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
 
-from governance.precheck import CATEGORY_LABELS
+from governance.i18n import N_
+from governance.precheck import CATEGORY_LABELS, snippets
+from governance.quality import Finding
 from governance.review import (
     DECISION_LABELS,
     RULE_LABELS,
@@ -19,7 +22,8 @@ from governance.review import (
 )
 from handlers.callbacks import RvAct, RvMine
 from handlers.delivery import Action, Copy, Edit, Rendered, Send
-from handlers.render import esc, platform_label
+from handlers.render import esc, platform_label, when
+from models.reviews import ReviewRecord
 
 
 def review_status(value: str) -> str:
@@ -43,6 +47,20 @@ def rule_label(value: str) -> str:
 def category_label(value: str) -> str:
     label = CATEGORY_LABELS.get(value)
     return _(label) if label else esc(value)
+
+
+def snippet_dicts(text: str, findings: list[Finding], limit: int = 8) -> list[dict[str, Any]]:
+    return [
+        {
+            "category": s.category,
+            "severity": s.severity,
+            "before": s.before,
+            "hit": s.hit,
+            "after": s.after,
+            "suggestion": s.suggestion,
+        }
+        for s in snippets(text, findings[:limit])
+    ]
 
 
 def findings_text(findings: list[dict[str, Any]], total: int) -> str:
@@ -266,9 +284,17 @@ def stuck(p: dict[str, Any]) -> Rendered:
 
 
 def route_broken(p: dict[str, Any]) -> Rendered:
+    params = {
+        k: esc(_(v)) if isinstance(v, str) else esc(v)
+        for k, v in (p.get("why_params") or {}).items()
+    }
+    try:
+        why = _(p["why"]).format(**params)
+    except (KeyError, IndexError, ValueError):
+        why = _(p["why"])
     return (
         _("⚠️ “{scope}”的审核流程已无法满足：{why}\n请用 /routes 调整。").format(
-            scope=esc(p["scope"]), why=esc(p["why"])
+            scope=esc(p["scope"]), why=why
         ),
         None,
     )
@@ -315,3 +341,70 @@ REVIEW_RENDERERS = {
     "review.delegated": delegated,
     "review.unreviewed": unreviewed,
 }
+
+
+EVENT_LABELS = {
+    "review.submitted": N_("提交送审"),
+    "review.resubmitted": N_("提交修改稿"),
+    "review.withdrawn": N_("提交人撤回"),
+    "review.expired": N_("超过计划发布时间，已过期"),
+    "review.escalated": N_("超过审核期限，已督办"),
+    "review.stuck": N_("环节无可用审核人，已报告"),
+    "review.published": N_("已发布（与发布内容匹配）"),
+}
+
+
+def record_text(record: ReviewRecord, tz: ZoneInfo) -> str:
+    """The full history of one review, as shown by /review and 查看记录."""
+    review = record.review
+    status = review_status(review.status)
+    if review.status == ReviewStatus.IN_REVIEW.value:
+        status += _("（{stage}）").format(stage=esc(review.stage.name))
+    lines = [
+        _("📜 审核记录 {number}").format(number=esc(review.number)),
+        _("标题：{title}").format(title=esc(review.title)),
+        _("账号：{account}（{platform}）").format(
+            account=esc(record.account_name), platform=platform_label(record.account_platform)
+        ),
+        _("单位：{unit}").format(unit=esc(record.unit_name)),
+        _("提交人：{who}").format(who=esc(record.submitter)),
+        _("状态：{status}").format(status=status),
+    ]
+    if review.planned_at:
+        lines.append(_("计划发布：{at}").format(at=when(review.planned_at, tz)))
+    if review.published_at:
+        link = esc(review.published_link) if review.published_link else "—"
+        lines.append(_("已发布：{at} {link}").format(at=when(review.published_at, tz), link=link))
+    lines += ["", _("版本：")]
+    for v in record.versions:
+        lines.append(
+            _("第 {n} 版 · {at} · 预检 {count} 处问题").format(
+                n=v.number, at=when(v.created_at, tz), count=len(v.findings)
+            )
+        )
+    lines += ["", _("审核经过：")]
+    if not record.decisions:
+        lines.append(_("（尚无审核意见）"))
+    for line in record.decisions:
+        d = line.decision
+        who = esc(line.name)
+        if line.on_behalf_of:
+            who += _("（代 {who}）").format(who=esc(line.on_behalf_of))
+        item = _("{stage} · 第 {v} 版 · {who} · {decision} · {at}").format(
+            stage=esc(d.stage_name),
+            v=d.draft_version,
+            who=who,
+            decision=decision_label(d.decision),
+            at=when(d.at, tz),
+        )
+        if d.comment:
+            item += "\n   " + _("意见：{text}").format(text=esc(d.comment))
+        lines.append("• " + item)
+    if record.events:
+        lines += ["", _("其他记录：")]
+        for at, action, who_name in record.events:
+            label = EVENT_LABELS.get(action)
+            text = _(label) if label else esc(action)
+            suffix = f" · {esc(who_name)}" if who_name else ""
+            lines.append(f"• {when(at, tz)} · {text}{suffix}")
+    return "\n".join(lines)[:4000]

@@ -393,3 +393,79 @@ async def clear_parts(session: AsyncSession, *, owner_id: int, draft_key: str) -
 def body_of(parts: list[ReviewPart]) -> str:
     """The draft's text: every message's text or caption, in order."""
     return "\n\n".join(p.text.strip() for p in parts if p.text and p.text.strip())
+
+
+# --- the record (谁审核谁负责) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionLine:
+    decision: ReviewDecision
+    name: str
+    on_behalf_of: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    review: Review
+    account_name: str
+    account_platform: str
+    unit_name: str
+    submitter: str
+    versions: list[ReviewVersion]
+    decisions: list[DecisionLine]
+    events: list[tuple[datetime, str, str | None]]  # (when, audit action, who)
+
+
+EVENT_ACTIONS = (
+    "review.submitted",
+    "review.resubmitted",
+    "review.withdrawn",
+    "review.expired",
+    "review.escalated",
+    "review.stuck",
+    "review.published",
+)
+
+
+async def load_record(session: AsyncSession, review: Review) -> ReviewRecord:
+    from models.accounts import Account
+    from models.audit import AuditEntry
+    from models.people import Unit
+
+    account = await session.get(Account, review.account_id)
+    unit = await session.get(Unit, review.unit_id)
+    rows = await decisions(session, review.id or 0)
+    events = list(
+        await session.exec(
+            select(AuditEntry)
+            .where(
+                AuditEntry.object_type == "review",
+                AuditEntry.object_id == str(review.id),
+                col(AuditEntry.action).in_(EVENT_ACTIONS),
+            )
+            .order_by(col(AuditEntry.id))
+        )
+    )
+    who = await names(
+        session,
+        {review.submitter_id}
+        | {d.user_id for d in rows}
+        | {d.on_behalf_of for d in rows}
+        | {e.actor_id for e in events},
+    )
+    return ReviewRecord(
+        review=review,
+        account_name=account.name if account else "",
+        account_platform=account.platform if account else "",
+        unit_name=unit.name if unit else "",
+        submitter=who.get(review.submitter_id, ""),
+        versions=await versions(session, review.id or 0),
+        decisions=[
+            DecisionLine(
+                d, who.get(d.user_id, ""), who.get(d.on_behalf_of) if d.on_behalf_of else None
+            )
+            for d in rows
+        ],
+        events=[(e.at, e.action, who.get(e.actor_id) if e.actor_id else None) for e in events],
+    )

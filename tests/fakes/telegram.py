@@ -31,6 +31,7 @@ class Call:
     method: str
     params: dict[str, Any]
     result: Any = None
+    files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def chat_id(self) -> int | None:
@@ -97,7 +98,7 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
-        params = await _params(request)
+        params, files = await _params(request)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         failure = self._next_failure(method, params)
@@ -105,7 +106,7 @@ class FakeTelegram:
             self._record(Call(method, params, failure))
             return web.json_response(failure, status=failure["error_code"])
         result = self._result(method, params)
-        self._record(Call(method, params, result))
+        self._record(Call(method, params, result, files))
         return web.json_response({"ok": True, "result": result})
 
     def _record(self, call: Call) -> None:
@@ -290,6 +291,20 @@ class FakeUser:
         self.tg.queue({"message": message})
         return await self._replies(mark)
 
+    async def send_many(self, messages: list[dict[str, Any]]) -> list[Call]:
+        """Send several messages at once (an album arrives like this); return the replies."""
+        mark = self.tg.mark()
+        for extra in messages:
+            message: dict[str, Any] = {
+                "message_id": next(self.tg._message_ids),
+                "date": 1_700_000_000,
+                "chat": self._chat(),
+                "from": self.tg_user,
+                **extra,
+            }
+            self.tg.queue({"message": message})
+        return await self._replies(mark)
+
     async def press(self, call: Call, label: str) -> list[Call]:
         """Press the button labelled ``label`` on the message ``call`` sent or edited."""
         button = call.button(label)
@@ -350,17 +365,21 @@ class FakeUser:
             raise AssertionError(f"{self.name} got fewer than {count} messages") from None
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
+async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    files: dict[str, bytes] = {}
     if request.content_type == "application/json":
         raw: dict[str, Any] = await request.json()
     else:
         form = await request.post()
         raw = {k: v for k, v in form.items() if isinstance(v, str)}
-        raw.update({k: "<file>" for k, v in form.items() if not isinstance(v, str)})
+        for key, value in form.items():
+            if not isinstance(value, str):
+                files[key] = value.file.read()  # type: ignore[union-attr]
+                raw[key] = "<file>"
     params: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, str) and value[:1] in "[{":
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         params[key] = value
-    return params
+    return params, files
