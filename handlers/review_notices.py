@@ -288,10 +288,11 @@ def route_broken(p: dict[str, Any]) -> Rendered:
         k: esc(_(v)) if isinstance(v, str) else esc(v)
         for k, v in (p.get("why_params") or {}).items()
     }
+    message_id = str(p["why"])
     try:
-        why = _(p["why"]).format(**params)
+        why = _(message_id).format(**params)
     except (KeyError, IndexError, ValueError):
-        why = _(p["why"])
+        why = _(message_id)
     return (
         _("⚠️ “{scope}”的审核流程已无法满足：{why}\n请用 /routes 调整。").format(
             scope=esc(p["scope"]), why=why

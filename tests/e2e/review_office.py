@@ -165,7 +165,7 @@ async def card(user: FakeUser, *, since: int, number: str | None = None) -> Call
         return (
             c.method == "sendMessage"
             and c.chat_id == user.id
-            and any("通过" == b["text"].strip("✅ ") for b in c.buttons)
+            and any(b["text"].strip("✅ ") == "通过" for b in c.buttons)
             and (number is None or number in c.text)
         )
 
