@@ -340,7 +340,17 @@ async def add_part(
     media_group_id: str | None,
     now: datetime,
 ) -> bool:
-    """Store one message; False for the second and later parts of an album (ack it once)."""
+    """Store one message; False for the second and later parts of an album (ack it once).
+
+    Album parts arrive as concurrent updates: a no-op write on the owner's row first takes the
+    row lock (PostgreSQL) or the write lock (SQLite), so they are stored one after another.
+    """
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(User)
+        .where(col(User.id) == owner_id)
+        .values(updated_at=User.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     first_of_group = True
     if media_group_id:
         seen = await session.exec(
