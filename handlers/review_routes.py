@@ -32,7 +32,7 @@ from governance.review import (
 from governance.roles import Actor, Role, can_edit_routes
 from handlers.callbacks import RouteEdit, RouteOpen
 from handlers.guards import member
-from handlers.render import esc, platform_label, role_label
+from handlers.render import error_text, esc, platform_label, role_label
 from handlers.review_notices import rule_label
 from models import people, routes
 from models.accounts import Account, AccountFilter, list_accounts
@@ -87,7 +87,7 @@ async def _overview(target: Message, session: AsyncSession, actor: Actor, unit_i
         lines.append(await _describe(session, route.specs, unit_id))
         problem = await routes.route_problem(session, route)
         if problem is not None:
-            lines.append(_("⚠️ 当前无法满足：") + _(problem.message).format(**problem.params))
+            lines.append(_("⚠️ 当前无法满足：") + error_text(problem))
     overrides = {r.account_id: r for r in await routes.account_overrides(session, unit_id=unit_id)}
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✏️ 编辑单位流程"), callback_data=RouteOpen(unit_id=unit_id, account_id=0))
