@@ -18,6 +18,9 @@ from models import (  # noqa: F401  (register tables)
     outbox,
     people,
     posts,
+    review_match,
+    reviews,
+    routes,
     wordlists,
 )
 from models.base import metadata

@@ -5,7 +5,7 @@ when it ends, so its unique constraint keeps one active case per account and pro
 SQLite and PostgreSQL alike.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0003
 Create Date: 2026-11-23 15:56:19.006627
 """
 
@@ -19,7 +19,7 @@ import models.base
 
 
 revision: str = '0008'
-down_revision: str | None = '0005'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
