@@ -8,13 +8,16 @@ from datetime import UTC
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 from governance.clock import Clock
+from jobs.cases import check_cases
 from jobs.checker import LiveChecker, refresh_checker
 from jobs.dead_links import check_dead_links
+from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
 from jobs.parsing import FeedParser
@@ -87,6 +90,34 @@ def build_scheduler(
         minutes=settings.evaluate_minutes,
         id="evaluate_accounts",
         kwargs={"sessionmaker": sessionmaker, "clock": clock, "settings": settings},
+        **common,
+    )
+    scheduler.add_job(
+        check_cases,
+        "interval",
+        minutes=settings.case_check_minutes,
+        id="check_cases",
+        kwargs={"sessionmaker": sessionmaker, "clock": clock, "settings": settings},
+        **common,
+    )
+    hour, minute = settings.digest_hour_minute
+    digest = {"sessionmaker": sessionmaker, "clock": clock, "settings": settings}
+    scheduler.add_job(
+        daily_digest,
+        CronTrigger(hour=hour, minute=minute, timezone=settings.tz),
+        id="daily_digest",
+        kwargs=digest,
+        misfire_grace_time=3600,
+        **common,
+    )
+    scheduler.add_job(
+        weekly_digest,
+        CronTrigger(
+            day_of_week=settings.weekly_digest_day, hour=hour, minute=minute, timezone=settings.tz
+        ),
+        id="weekly_digest",
+        kwargs=digest,
+        misfire_grace_time=3600,
         **common,
     )
     scheduler.add_job(

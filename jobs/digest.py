@@ -1,0 +1,235 @@
+"""Daily and weekly digests (每日通报 / 周报): one short message summarising a period.
+
+The daily one goes to the admins' chat (``ALERT_CHAT_ID``, else each admin); the weekly one to
+each unit's managers, about their unit. Figures are gathered here and stored as parameters; the
+text is rendered in the reader's language when sent. One dedup key per period and chat makes a
+re-run (or a restart at 09:00) send nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.activity import DormancyState
+from governance.clock import Clock
+from governance.review import ReviewStatus, deadline
+from governance.roles import Role
+from models import cases, outbox, people
+from models.accounts import Account
+from models.alerts import AlertState
+from models.audit import AuditEntry
+from models.feeds import POLLED_STATUSES
+from models.findings import StoredFinding
+from models.reviews import Review
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+DORMANT_STATES = {DormancyState.DORMANT.value, DormancyState.CLOSURE_CANDIDATE.value}
+NAMES_SHOWN = 5
+
+
+@dataclass(slots=True)
+class DigestFigures:
+    """What one digest says; every list is short (the message is read on a phone)."""
+
+    period: str  # daily | weekly
+    label: str  # the local date, or the ISO week
+    unit_id: int = 0
+    unit: str = ""
+    days: int = 1
+    new_problems: dict[str, int] = field(default_factory=dict)
+    veto_problems: int = 0
+    newly_dormant: list[list[Any]] = field(default_factory=list)  # [account id, name]
+    newly_dormant_total: int = 0
+    cases_opened: int = 0
+    cases_resolved: int = 0
+    cases_overdue: int = 0
+    cases_overdue_now: int = 0
+    cases_active: int = 0
+    feeds_broken: int = 0
+    below_plan: int = 0
+    reviews_late: int = 0
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def gather(
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    unit_id: int | None = None,
+    period: str,
+    label: str,
+) -> DigestFigures:
+    """The figures of [start, end), for one unit or (None) the whole region."""
+    unit = await session.get(people.Unit, unit_id) if unit_id else None
+    figures = DigestFigures(
+        period=period,
+        label=label,
+        unit_id=unit_id or 0,
+        unit=unit.name if unit else "",
+        days=max(1, round((end - start) / timedelta(days=1))),
+    )
+    in_unit = select(Account.id).where(Account.unit_id == unit_id) if unit_id else None
+
+    problems = select(
+        StoredFinding.category,
+        StoredFinding.severity,
+        func.count(func.distinct(StoredFinding.account_key)),
+    ).where(StoredFinding.found_at >= start, StoredFinding.found_at < end)
+    if in_unit is not None:
+        problems = problems.where(col(StoredFinding.account_id).in_(in_unit))
+    for category, severity, count in await session.exec(
+        problems.group_by(StoredFinding.category, StoredFinding.severity)
+    ):
+        figures.new_problems[category] = figures.new_problems.get(category, 0) + int(count)
+        figures.veto_problems += int(count) if severity == "veto" else 0
+
+    changes = await session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == "account.activity_changed",
+            AuditEntry.at >= start,
+            AuditEntry.at < end,
+        )
+        .order_by(col(AuditEntry.id))
+    )
+    dormant_ids = list(
+        dict.fromkeys(
+            int(e.object_id) for e in changes if (e.after or {}).get("activity") in DORMANT_STATES
+        )
+    )
+    if dormant_ids:
+        stmt = select(Account).where(col(Account.id).in_(dormant_ids))
+        if unit_id:
+            stmt = stmt.where(Account.unit_id == unit_id)
+        found = {a.id: a for a in await session.exec(stmt)}
+        shown = [found[i] for i in dormant_ids if i in found]
+        figures.newly_dormant_total = len(shown)
+        figures.newly_dormant = [[a.id, a.name] for a in shown[:NAMES_SHOWN]]
+
+    figures.cases_opened = await cases.count_between(
+        session, column="opened_at", start=start, end=end, unit_id=unit_id
+    )
+    figures.cases_resolved = await cases.count_between(
+        session, column="resolved_at", start=start, end=end, unit_id=unit_id
+    )
+    figures.cases_overdue = await cases.count_between(
+        session, column="overdue_at", start=start, end=end, unit_id=unit_id
+    )
+    figures.cases_overdue_now = await cases.count_overdue(session, unit_id=unit_id)
+    figures.cases_active = len(await cases.active_cases(session, unit_id=unit_id))
+
+    monitored = (
+        select(func.count())
+        .select_from(AlertState)
+        .join(Account, col(Account.id) == AlertState.account_id)
+        .where(col(Account.status).in_(POLLED_STATUSES), col(Account.feed_url).is_not(None))
+    )
+    if unit_id:
+        monitored = monitored.where(Account.unit_id == unit_id)
+    figures.feeds_broken = int(
+        (await session.exec(monitored.where(col(AlertState.feed_broken).is_(True)))).one()
+    )
+    figures.below_plan = int(
+        (await session.exec(monitored.where(col(AlertState.below_plan).is_(True)))).one()
+    )
+    figures.reviews_late = await late_reviews(session, now=end, unit_id=unit_id)
+    return figures
+
+
+async def late_reviews(session: AsyncSession, *, now: datetime, unit_id: int | None) -> int:
+    """Drafts whose current review stage is past its time limit."""
+    stmt = select(Review).where(Review.status == ReviewStatus.IN_REVIEW.value)
+    if unit_id:
+        stmt = stmt.where(Review.unit_id == unit_id)
+    return sum(
+        1
+        for review in await session.exec(stmt)
+        if now >= deadline(review.stage_started_at, review.stage.sla_hours)
+    )
+
+
+async def daily_digest(
+    *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
+) -> int:
+    """The admins' morning digest of the last 24 hours; returns messages queued."""
+    now = clock.now()
+    label = now.astimezone(settings.tz).date().isoformat()
+    async with sessionmaker() as session:
+        figures = await gather(
+            session, start=now - timedelta(days=1), end=now, period="daily", label=label
+        )
+        chats = await admin_chats(session, alert_chat_id=settings.alert_chat_id)
+        queued = 0
+        for chat_id in chats:
+            row = await outbox.enqueue(
+                session,
+                chat_id=chat_id,
+                kind="digest",
+                params=figures.params,
+                now=now,
+                dedup_key=f"digest:daily:{label}:{chat_id}",
+            )
+            queued += row is not None
+        await session.commit()
+    logger.info("daily digest {}: {} queued", label, queued)
+    return queued
+
+
+async def weekly_digest(
+    *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
+) -> int:
+    """Each unit manager's weekly digest of their unit; returns messages queued."""
+    now = clock.now()
+    year, week, _day = now.astimezone(settings.tz).isocalendar()
+    label = f"{year}-W{week:02d}"
+    queued = 0
+    async with sessionmaker() as session:
+        managers = await people.users_with_role(session, role=Role.UNIT_MANAGER)
+        by_unit: dict[int, list[int]] = {}
+        for manager in managers:
+            if manager.unit_id is not None:
+                by_unit.setdefault(manager.unit_id, []).append(manager.telegram_id)
+        for unit_id, chats in sorted(by_unit.items()):
+            figures = await gather(
+                session,
+                start=now - timedelta(days=7),
+                end=now,
+                unit_id=unit_id,
+                period="weekly",
+                label=label,
+            )
+            for chat_id in chats:
+                row = await outbox.enqueue(
+                    session,
+                    chat_id=chat_id,
+                    kind="digest",
+                    params=figures.params,
+                    now=now,
+                    dedup_key=f"digest:weekly:{label}:{unit_id}:{chat_id}",
+                )
+                queued += row is not None
+        await session.commit()
+    logger.info("weekly digest {}: {} queued", label, queued)
+    return queued
+
+
+async def admin_chats(session: AsyncSession, *, alert_chat_id: int | None) -> list[int]:
+    """The admins' alert chat when there is one; otherwise each admin in private."""
+    if alert_chat_id is not None:
+        return [alert_chat_id]
+    return [a.telegram_id for a in await people.users_with_role(session, role=Role.ADMIN)]
+
+
