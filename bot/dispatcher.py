@@ -18,6 +18,8 @@ from governance.clock import Clock
 from handlers import (
     accounts,
     approvals,
+    cases,
+    digest,
     errors,
     fallback,
     invitations,
@@ -90,6 +92,8 @@ def build_dispatcher(
         words.router,
         monitoring.router,
         ledger.router,
+        cases.router,
+        digest.router,
         review_routes.router,
         review_submit.router,
         review_decide.router,

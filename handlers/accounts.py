@@ -31,9 +31,12 @@ from handlers.callbacks import (
     AccList,
     AccOpen,
     AccPerson,
+    CaseNew,
+    CaseOpen,
     CheckAccount,
     DialogCancel,
 )
+from handlers.cases import case_line
 from handlers.guards import member
 from handlers.monitoring import activity_section
 from handlers.notices import account_params
@@ -46,13 +49,16 @@ from handlers.render import (
     status_label,
     when,
 )
-from models import accounts, audit, findings, outbox, people
+from models import accounts, audit, cases, findings, outbox, people
 from models.accounts import Account, AccountFilter
 from models.activity import account_activity
+from models.cases import ACTIVE_VALUES, CASE_ACCOUNT_STATUSES
 from models.feeds import POLLED_STATUSES
 from models.people import User
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from bot.settings import Settings
 
 router = Router(name=__name__)
@@ -222,6 +228,7 @@ async def _card(
         summary = await findings.open_summary(session, account_id=account.id or 0)
         latest = await findings.open_findings(session, account_id=account.id or 0, limit=3)
         text += "\n\n" + findings_section(summary, latest)
+        text += "\n\n" + await cases_section(session, account, settings.tz)
     kb = InlineKeyboardBuilder()
     status = AccountStatus(account.status)
     v, aid = account.version, account.id or 0
@@ -247,6 +254,14 @@ async def _card(
                 )
     if account.feed_url and account.status in POLLED_STATUSES:
         kb.button(text=_("🔎 立即检查"), callback_data=CheckAccount(account_id=aid))
+    if actor.manages(account.unit_id) and account.status in CASE_ACCOUNT_STATUSES:
+        kb.button(text=_("📋 发起整改"), callback_data=CaseNew(account_id=aid))
+    for case in await cases.account_cases(session, account_id=aid, limit=3):
+        if case.status in ACTIVE_VALUES:
+            kb.button(
+                text=_("整改 #{id}").format(id=case.id),
+                callback_data=CaseOpen(case_id=case.id or 0),
+            )
     if actor.manages(account.unit_id):
         kb.button(
             text=_("📜 变更记录"),
@@ -255,6 +270,14 @@ async def _card(
     kb.button(text=_("« 返回列表"), callback_data=AccList())
     kb.adjust(2)
     return text, kb.as_markup()
+
+
+async def cases_section(session: AsyncSession, account: Account, tz: ZoneInfo) -> str:
+    """The card's rectification cases: active ones first, then the latest ended."""
+    rows = await cases.account_cases(session, account_id=account.id or 0, limit=5)
+    if not rows:
+        return _("整改：无。")
+    return "\n".join([_("整改："), *("• " + case_line(c, account.name, tz) for c in rows)])
 
 
 @router.callback_query(AccOpen.filter())

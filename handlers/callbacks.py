@@ -202,3 +202,28 @@ class DelegPick(CallbackData, prefix="dg"):
 
 class ExportPick(CallbackData, prefix="ex"):
     days: int
+
+
+class CaseList(CallbackData, prefix="cl"):
+    unit_id: int = 0  # 0: every unit the reader may see
+
+
+class CaseOpen(CallbackData, prefix="co"):
+    case_id: int
+
+
+class CaseAct(CallbackData, prefix="cx"):
+    case_id: int
+    action: str  # explain | interview | close | extend | resolve | waive
+    version: int = 0  # 0: no version check (the action re-checks the state anyway)
+    item: int = 0  # waive: which problem of the case
+
+
+class CaseNew(CallbackData, prefix="cn"):
+    account_id: int
+
+
+class DigestList(CallbackData, prefix="dd"):
+    kind: str  # problems | feeds | below_plan | dormant
+    unit_id: int = 0
+    days: int = 1

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.i18n import N_
 from governance.roles import Role
 from handlers.callbacks import AccOpen, RegDecision
+from handlers.case_notices import CASE_RENDERERS
 from handlers.delivery import Action, Copy, Edit, Rendered, Send, actions_of
 from handlers.render import esc, outcome_text, platform_label, post_line, role_label
 from handlers.review_notices import REVIEW_RENDERERS
@@ -276,6 +277,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered | list[Action]]] = {
     "user.active_changed": account_disabled,
     "finding.veto": finding_veto,
     **REVIEW_RENDERERS,
+    **CASE_RENDERERS,
 }
 
 __all__ = ["RENDERERS", "Action", "Copy", "Edit", "Rendered", "Send", "actions_of"]

@@ -234,6 +234,7 @@ async def ensure_case(
         audience=_responsible_or_managers,
         now=now,
         policy=policy,
+        extra={"days": policy.deadline_days},
     )
     return case
 

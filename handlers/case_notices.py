@@ -1,0 +1,228 @@
+"""Rectification and digest messages queued in the outbox, rendered in the reader's language.
+
+Each renderer is a pure function of the stored parameters; buttons carry case ids only, and the
+handler pressed checks who may act.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
+
+from governance.cases import CASE_KIND_LABELS, CaseKind
+from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen, DigestList, DormantList
+from handlers.render import category_label, esc, platform_label
+
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+def case_kind_label(kind: str) -> str:
+    try:
+        return _(CASE_KIND_LABELS[CaseKind(kind)])
+    except ValueError:
+        return esc(kind)
+
+
+def problem_line(problem: dict[str, Any]) -> str:
+    """One problem a case covers, as a person reads it; stored text is escaped."""
+    kind = problem.get("kind")
+    if kind == "dormant":
+        return _("不更新：已 {days} 天未发布内容").format(days=problem.get("days", "?"))
+    if kind == "finding":
+        return f"{category_label(str(problem.get('category', '')))}：{esc(problem.get('text', ''))}"
+    return esc(problem.get("text", ""))
+
+
+def problems_text(p: dict[str, Any]) -> str:
+    lines = ["• " + problem_line(x) for x in p.get("problems", [])]
+    if p.get("more"):
+        lines.append(_("……另有 {n} 项").format(n=p["more"]))
+    return "\n".join(lines)
+
+
+def _who(p: dict[str, Any]) -> str:
+    return _("{unit}的“{name}”（{platform}）").format(
+        unit=esc(p["unit"]), name=esc(p["name"]), platform=platform_label(p["platform"])
+    )
+
+
+def _buttons(p: dict[str, Any], *actions: tuple[str, str]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for action, label in actions:
+        kb.button(text=label, callback_data=CaseAct(case_id=p["case_id"], action=action))
+    kb.button(text=_("查看整改"), callback_data=CaseOpen(case_id=p["case_id"]))
+    kb.button(text=_("查看账号"), callback_data=AccOpen(account_id=p["account_id"]))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def case_opened(p: dict[str, Any]) -> Rendered:
+    text = "\n".join(
+        [
+            _("📋 整改通知（编号 {id}）：{who}").format(id=p["case_id"], who=_who(p)),
+            _("问题类型：{kind}").format(kind=case_kind_label(p["kind"])),
+            problems_text(p),
+            _("整改期限：{deadline}（{days}个工作日内）").format(
+                deadline=esc(p["deadline"]), days=p.get("days", 5)
+            )
+            if p.get("days")
+            else _("整改期限：{deadline}").format(deadline=esc(p["deadline"])),
+            _("请按期整改，并点击下方按钮提交整改说明。账号恢复更新或问题消除后，整改自动办结。"),
+        ]
+    )
+    return text, _buttons(p, ("explain", _("✍️ 提交整改说明")))
+
+
+def case_explained(p: dict[str, Any]) -> Rendered:
+    text = _("✍️ {who}的责任人已提交整改说明（整改编号 {id}）：\n{text}").format(
+        who=_who(p), id=p["case_id"], text=esc(p.get("explanation", ""))
+    )
+    return text, _buttons(p)
+
+
+def case_overdue(p: dict[str, Any]) -> Rendered:
+    text = "\n".join(
+        [
+            _("⏰ 整改逾期：{who}的整改（编号 {id}）已超过期限 {missed}，仍未整改到位。").format(
+                who=_who(p), id=p["case_id"], missed=esc(p.get("missed", ""))
+            ),
+            problems_text(p),
+            _("已报告单位管理员。请尽快整改，新的期限：{deadline}。").format(
+                deadline=esc(p["deadline"])
+            ),
+        ]
+    )
+    return text, _buttons(p, ("explain", _("✍️ 提交整改说明")))
+
+
+def case_interview_suggested(p: dict[str, Any]) -> Rendered:
+    text = "\n".join(
+        [
+            _("⏰ 整改逾期：{who}的整改（编号 {id}）已超过期限 {missed}。").format(
+                who=_who(p), id=p["case_id"], missed=esc(p.get("missed", ""))
+            ),
+            problems_text(p),
+            _(
+                "建议单位对责任人进行约谈，约谈后请点击下方按钮记录。"
+                "若到 {deadline} 仍未整改，将建议管理员关停该账号。"
+            ).format(deadline=esc(p["deadline"])),
+        ]
+    )
+    return text, _buttons(p, ("interview", _("🗣 记录约谈")))
+
+
+def case_interviewed(p: dict[str, Any]) -> Rendered:
+    text = _("🗣 {who}的整改（编号 {id}）：单位已约谈责任人。\n约谈情况：{note}").format(
+        who=_who(p), id=p["case_id"], note=esc(p.get("note", ""))
+    )
+    return text, _buttons(p)
+
+
+def case_closure_recommended(p: dict[str, Any]) -> Rendered:
+    text = "\n".join(
+        [
+            _("⛔ 建议关停：{who}的整改（编号 {id}）第二次逾期（期限 {missed}）。").format(
+                who=_who(p), id=p["case_id"], missed=esc(p.get("missed", ""))
+            ),
+            problems_text(p),
+            _("请确认关停（需提供停更公告链接）或延期整改。"),
+        ]
+    )
+    return text, _buttons(p, ("close", _("⛔ 确认关停")), ("extend", _("⏳ 延期整改")))
+
+
+def case_extended(p: dict[str, Any]) -> Rendered:
+    text = _("⏳ {who}的整改（编号 {id}）已由管理员延期，新的期限：{deadline}。").format(
+        who=_who(p), id=p["case_id"], deadline=esc(p["deadline"])
+    )
+    return text, _buttons(p, ("explain", _("✍️ 提交整改说明")))
+
+
+def case_resolved(p: dict[str, Any]) -> Rendered:
+    text = _("✅ 整改办结：{who}的整改（编号 {id}）已完成。\n{resolution}").format(
+        who=_who(p), id=p["case_id"], resolution=esc(_(p.get("resolution", "")))
+    )
+    return text, _buttons(p)
+
+
+def case_closed(p: dict[str, Any]) -> Rendered:
+    text = _("⛔ {who}因整改逾期已关停（整改编号 {id}）。\n停更公告：{url}").format(
+        who=_who(p), id=p["case_id"], url=esc(p.get("notice_url", ""))
+    )
+    return text, None
+
+
+def digest(p: dict[str, Any]) -> Rendered:
+    """The daily (admins) or weekly (a unit's managers) digest: short, with list buttons."""
+    unit_id, days = int(p.get("unit_id") or 0), int(p.get("days") or 1)
+    if p["period"] == "weekly":
+        head = _("📊 {unit}周报（{label}）").format(unit=esc(p["unit"]), label=esc(p["label"]))
+        since = _("近 7 天")
+    else:
+        head = _("📊 每日通报（{label}）").format(label=esc(p["label"]))
+        since = _("昨日以来")
+    problems = p.get("new_problems") or {}
+    if problems:
+        detail = "、".join(
+            f"{category_label(c)} {n}" for c, n in sorted(problems.items(), key=lambda x: -x[1])
+        )
+        problem_line = _("{since}新发现问题 {n} 项（{detail}），其中单项否决 {veto} 项").format(
+            since=since, n=sum(problems.values()), detail=detail, veto=p.get("veto_problems", 0)
+        )
+    else:
+        problem_line = _("{since}未发现新问题").format(since=since)
+    lines = [head, "• " + problem_line]
+    dormant_n = int(p.get("newly_dormant_total") or 0)
+    if dormant_n:
+        names = "、".join(esc(name) for _id, name in p.get("newly_dormant", []))
+        more = _("等") if dormant_n > len(p.get("newly_dormant", [])) else ""
+        lines.append(
+            "• "
+            + _("新增不更新账号 {n} 个：{names}{more}").format(n=dormant_n, names=names, more=more)
+        )
+    else:
+        lines.append("• " + _("新增不更新账号：无"))
+    lines.append(
+        "• "
+        + _(
+            "整改：新开 {opened}，办结 {resolved}，新逾期 {overdue}；在办 {active}（逾期 {now}）"
+        ).format(
+            opened=p.get("cases_opened", 0),
+            resolved=p.get("cases_resolved", 0),
+            overdue=p.get("cases_overdue", 0),
+            active=p.get("cases_active", 0),
+            now=p.get("cases_overdue_now", 0),
+        )
+    )
+    lines.append(
+        "• " + _("监测源异常 {n} 个（监测故障，不计为不更新）").format(n=p.get("feeds_broken", 0))
+    )
+    lines.append("• " + _("低于承诺更新频率 {n} 个").format(n=p.get("below_plan", 0)))
+    if "reviews_late" in p:
+        lines.append("• " + _("超时未审的送审稿 {n} 件").format(n=p.get("reviews_late", 0)))
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("整改清单"), callback_data=CaseList(unit_id=unit_id))
+    kb.button(text=_("不更新账号"), callback_data=DormantList(unit_id=unit_id))
+    kb.button(
+        text=_("新问题"), callback_data=DigestList(kind="problems", unit_id=unit_id, days=days)
+    )
+    kb.button(text=_("监测源异常"), callback_data=DigestList(kind="feeds", unit_id=unit_id))
+    kb.button(text=_("低于承诺"), callback_data=DigestList(kind="below_plan", unit_id=unit_id))
+    kb.adjust(2)
+    return "\n".join(lines), kb.as_markup()
+
+
+CASE_RENDERERS = {
+    "case.opened": case_opened,
+    "case.explained": case_explained,
+    "case.overdue": case_overdue,
+    "case.interview_suggested": case_interview_suggested,
+    "case.interviewed": case_interviewed,
+    "case.closure_recommended": case_closure_recommended,
+    "case.extended": case_extended,
+    "case.resolved": case_resolved,
+    "case.closed": case_closed,
+    "digest": digest,
+}

@@ -1,0 +1,539 @@
+"""/cases and the case card: explain, record a 约谈, close or extend, open a case by hand.
+
+Thin: each button names a case id; who may act is decided by :mod:`models.cases` against the
+database. Dialogs commit their write before leaving the FSM state (SQLite rule).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.cases import (
+    ACTIVE_STATUSES,
+    CASE_STATUS_LABELS,
+    CaseKind,
+    CaseStatus,
+    Level,
+    can_extend,
+)
+from governance.clock import Clock
+from governance.errors import NotFound, PermissionDenied, StaleAction
+from governance.i18n import N_
+from governance.roles import Actor
+from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseNew, CaseOpen, DialogCancel
+from handlers.case_notices import case_kind_label, problem_line
+from handlers.guards import member
+from handlers.render import esc, when
+from models import accounts, cases, findings, people
+from models.cases import Case, deadline_text
+from models.findings import FindingStatus, StoredFinding
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from bot.settings import Settings
+
+router = Router(name=__name__)
+
+LIST_LIMIT = 40
+
+
+class CaseDialog(StatesGroup):
+    explanation = State()
+    interview = State()
+    notice_url = State()
+    resolve_reason = State()
+    waive_reason = State()
+    new_case = State()
+
+
+def status_text(case: Case) -> str:
+    try:
+        label = _(CASE_STATUS_LABELS[CaseStatus(case.status)])
+    except ValueError:
+        label = esc(case.status)
+    icon = {"open": "🟠", "explained": "🔵", "overdue": "🔴", "resolved": "✅", "closed": "⛔"}
+    return f"{icon.get(case.status, '')}{label}"
+
+
+def case_line(case: Case, name: str, tz: ZoneInfo) -> str:
+    """One case in a list or on the account card."""
+    level = _("（已约谈）") if case.interviewed_at else ""
+    if case.status in {s.value for s in ACTIVE_STATUSES}:
+        tail = _("期限 {deadline}").format(deadline=deadline_text(case.deadline, tz))
+    else:
+        tail = when(case.resolved_at or case.closed_at or case.updated_at, tz)[:10]
+    return (
+        f"#{case.id} {esc(name)} · {case_kind_label(case.kind)} · {status_text(case)}{level} · "
+        + tail
+    )
+
+
+# --- /cases -----------------------------------------------------------------------------------
+
+
+async def _list_view(
+    session: AsyncSession, actor: Actor, unit_id: int, tz: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    if unit_id and not (actor.is_admin or actor.belongs_to(unit_id)):
+        raise PermissionDenied(N_("你只能查看本单位的整改。"))
+    rows = await cases.active_cases(session, actor=actor, unit_id=unit_id or None)
+    units = {u.id: u.name for u in await people.list_units(session)}
+    names = {
+        a.id: a.name
+        for a in await session.exec(
+            select(accounts.Account).where(
+                col(accounts.Account.id).in_({c.account_id for c in rows})
+            )
+        )
+    }
+    overdue = sum(1 for c in rows if c.status == CaseStatus.OVERDUE.value)
+    lines = [
+        _("<b>📋 在办整改</b>：共 {n} 件，其中逾期 {overdue} 件").format(
+            n=len(rows), overdue=overdue
+        )
+    ]
+    kb = InlineKeyboardBuilder()
+    current = None
+    for case in rows[:LIST_LIMIT]:
+        if case.unit_id != current:
+            current = case.unit_id
+            lines.append(f"\n<b>{esc(units.get(case.unit_id, '?'))}</b>")
+        lines.append(case_line(case, names.get(case.account_id, "?"), tz))
+        kb.button(
+            text=f"#{case.id} {names.get(case.account_id, '?')[:18]}",
+            callback_data=CaseOpen(case_id=case.id or 0),
+        )
+    if len(rows) > LIST_LIMIT:
+        lines.append(_("……另有 {n} 件").format(n=len(rows) - LIST_LIMIT))
+    if not rows:
+        lines.append(_("没有在办的整改。"))
+    kb.adjust(2)
+    return "\n".join(lines), kb.as_markup()
+
+
+@router.message(Command("cases"))
+async def list_cases(
+    message: Message, session: AsyncSession, actor: Actor | None, settings: Settings
+) -> None:
+    checked = member(actor)
+    text, markup = await _list_view(session, checked, 0, settings.tz)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(CaseList.filter())
+async def list_button(
+    query: CallbackQuery,
+    callback_data: CaseList,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    text, markup = await _list_view(session, checked, callback_data.unit_id, settings.tz)
+    await query.answer()
+    await query.message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
+
+
+# --- the case card ----------------------------------------------------------------------------
+
+
+async def _card(
+    session: AsyncSession, actor: Actor, case: Case, tz: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    account = await accounts.get_account(session, case.account_id)
+    unit = await session.get(people.Unit, case.unit_id)
+    responsible, pending = await accounts.responsible_of(session, account)
+    lines = [
+        _("<b>整改 #{id}</b>：{name}（{unit}）").format(
+            id=case.id, name=esc(account.name), unit=esc(unit.name if unit else "?")
+        ),
+        _("类型：{kind}；状态：{status}").format(
+            kind=case_kind_label(case.kind), status=status_text(case)
+        ),
+        _("责任人：{person}").format(
+            person=esc(responsible.name) if responsible else esc(pending or "—")
+        ),
+        _("发起：{at}；整改期限：{deadline}").format(
+            at=when(case.opened_at, tz), deadline=deadline_text(case.deadline, tz)
+        ),
+        _("问题："),
+        *("• " + problem_line(p) for p in case.problems[:10]),
+    ]
+    if case.explanation:
+        lines.append(
+            _("整改说明（{at}）：{text}").format(
+                at=when(case.explained_at, tz), text=esc(case.explanation)
+            )
+        )
+    if case.level >= Level.MANAGER:
+        lines.append(
+            _("约谈：{note}").format(
+                note=esc(case.interview_note) if case.interview_note else _("尚未记录")
+            )
+        )
+    if case.resolution:
+        lines.append(
+            _("办结（{at}）：{text}").format(
+                at=when(case.resolved_at, tz), text=esc(_(case.resolution))
+            )
+        )
+    if case.notice_url:
+        lines.append(_("停更公告：{url}").format(url=esc(case.notice_url)))
+    kb = InlineKeyboardBuilder()
+    status, cid, v = CaseStatus(case.status), case.id or 0, case.version
+    if status in ACTIVE_STATUSES:
+        mine = account.responsible_id == actor.user_id or (
+            account.responsible_id is None and actor.manages(case.unit_id)
+        )
+        if mine:
+            kb.button(
+                text=_("✍️ 提交整改说明"), callback_data=CaseAct(case_id=cid, action="explain")
+            )
+        if case.level >= Level.MANAGER and not case.interviewed_at and actor.manages(case.unit_id):
+            kb.button(text=_("🗣 记录约谈"), callback_data=CaseAct(case_id=cid, action="interview"))
+        if actor.is_admin:
+            if can_extend(status, Level(min(case.level, Level.ADMINS))):
+                kb.button(
+                    text=_("⛔ 确认关停"),
+                    callback_data=CaseAct(case_id=cid, action="close", version=v),
+                )
+                kb.button(
+                    text=_("⏳ 延期整改"),
+                    callback_data=CaseAct(case_id=cid, action="extend", version=v),
+                )
+            if case.kind == CaseKind.MANUAL.value:
+                kb.button(
+                    text=_("✅ 确认已整改"), callback_data=CaseAct(case_id=cid, action="resolve")
+                )
+            for index, problem in enumerate(case.problems[:10]):
+                if problem.get("kind") == "finding":
+                    kb.button(
+                        text=_("豁免：{what}").format(what=str(problem.get("text", ""))[:16]),
+                        callback_data=CaseAct(case_id=cid, action="waive", item=index),
+                    )
+    kb.button(text=_("查看账号"), callback_data=AccOpen(account_id=case.account_id))
+    kb.adjust(1)
+    return "\n".join(lines), kb.as_markup()
+
+
+@router.callback_query(CaseOpen.filter())
+async def open_case(
+    query: CallbackQuery,
+    callback_data: CaseOpen,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    case = await cases.get_visible_case(session, case_id=callback_data.case_id, actor=checked)
+    text, markup = await _card(session, checked, case, settings.tz)
+    await query.answer()
+    await query.message.answer(text, reply_markup=markup, disable_web_page_preview=True)  # type: ignore[union-attr]
+
+
+# --- actions that ask for a text first -----------------------------------------------------------
+
+PROMPTS = {
+    "explain": (
+        CaseDialog.explanation,
+        N_("请发送整改说明：已采取的措施、目前进展（{min}-{max} 字）。"),
+    ),
+    "interview": (CaseDialog.interview, N_("请简要记录约谈情况：时间、约谈对象、整改要求。")),
+    "close": (
+        CaseDialog.notice_url,
+        N_("请发送该账号停更公告的链接（http:// 或 https:// 开头）。"),
+    ),
+    "resolve": (CaseDialog.resolve_reason, N_("请说明整改完成情况（将记入整改记录）。")),
+    "waive": (CaseDialog.waive_reason, N_("请说明豁免该问题的理由（将记入审计记录）。")),
+}
+
+
+@router.callback_query(CaseAct.filter(F.action.in_(set(PROMPTS))))
+async def ask_text(
+    query: CallbackQuery,
+    callback_data: CaseAct,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+) -> None:
+    checked = member(actor)
+    case = await cases.get_visible_case(session, case_id=callback_data.case_id, actor=checked)
+    if CaseStatus(case.status) not in ACTIVE_STATUSES:
+        raise StaleAction(N_("该整改已办结。"))
+    account = await accounts.get_account(session, case.account_id)
+    action = callback_data.action
+    allowed = {
+        "explain": account.responsible_id == checked.user_id
+        or (account.responsible_id is None and checked.manages(case.unit_id)),
+        "interview": checked.manages(case.unit_id),
+        "close": checked.is_admin,
+        "resolve": checked.is_admin,
+        "waive": checked.is_admin,
+    }[action]
+    if not allowed:
+        raise PermissionDenied(
+            {
+                "explain": N_("只有该账号的责任人可以提交整改说明。"),
+                "interview": N_("只有本单位管理员或管理员可以记录约谈。"),
+            }.get(action, N_("只有管理员可以执行此操作。"))
+        )
+    if action == "waive" and not (
+        0 <= callback_data.item < len(case.problems)
+        and case.problems[callback_data.item].get("kind") == "finding"
+    ):
+        raise NotFound(N_("找不到该问题。"))
+    target, prompt = PROMPTS[action]
+    await state.set_state(target)
+    await state.set_data(
+        {"case_id": case.id, "version": callback_data.version, "item": callback_data.item}
+    )
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("取消"), callback_data=DialogCancel())
+    await query.answer()
+    await query.message.answer(  # type: ignore[union-attr]
+        _(prompt).format(min=5, max=1000) + "\n" + _("发送 /cancel 取消。"),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def _done(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor,
+    case: Case,
+    settings: Settings,
+    note: str,
+) -> None:
+    await session.commit()
+    await state.clear()
+    text, markup = await _card(session, actor, case, settings.tz)
+    await message.answer(note + "\n\n" + text, reply_markup=markup, disable_web_page_preview=True)
+
+
+@router.message(CaseDialog.explanation, F.text & ~F.text.startswith("/"))
+async def got_explanation(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    data = await state.get_data()
+    case = await cases.explain(
+        session,
+        case_id=data["case_id"],
+        actor=checked,
+        text=message.text,
+        now=clock.now(),
+        policy=settings.case_policy(),
+    )
+    await _done(message, state, session, checked, case, settings, _("✅ 整改说明已提交。"))
+
+
+@router.message(CaseDialog.interview, F.text & ~F.text.startswith("/"))
+async def got_interview(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    data = await state.get_data()
+    case = await cases.record_interview(
+        session,
+        case_id=data["case_id"],
+        actor=checked,
+        note=message.text,
+        now=clock.now(),
+        policy=settings.case_policy(),
+    )
+    await _done(message, state, session, checked, case, settings, _("✅ 约谈情况已记录。"))
+
+
+@router.message(CaseDialog.notice_url, F.text & ~F.text.startswith("/"))
+async def got_notice_url(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    data = await state.get_data()
+    case = await cases.close_account(
+        session,
+        case_id=data["case_id"],
+        actor=checked,
+        notice_url=message.text,
+        now=clock.now(),
+        policy=settings.case_policy(),
+        version=data.get("version") or None,
+    )
+    await _done(
+        message,
+        state,
+        session,
+        checked,
+        case,
+        settings,
+        _("✅ 已确认关停，账号状态已变更为“关停”。"),
+    )
+
+
+@router.message(CaseDialog.resolve_reason, F.text & ~F.text.startswith("/"))
+async def got_resolution(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    data = await state.get_data()
+    case = await cases.resolve_by_hand(
+        session,
+        case_id=data["case_id"],
+        actor=checked,
+        reason=message.text,
+        now=clock.now(),
+        policy=settings.case_policy(),
+    )
+    await _done(message, state, session, checked, case, settings, _("✅ 整改已办结。"))
+
+
+@router.message(CaseDialog.waive_reason, F.text & ~F.text.startswith("/"))
+async def got_waiver(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    data = await state.get_data()
+    case = await cases.get_visible_case(session, case_id=data["case_id"], actor=checked)
+    problem = case.problems[data["item"]] if data["item"] < len(case.problems) else {}
+    finding = (
+        await session.exec(
+            select(StoredFinding)
+            .where(
+                StoredFinding.account_id == case.account_id,
+                StoredFinding.account_key == problem.get("key", ""),
+                StoredFinding.status == FindingStatus.OPEN.value,
+            )
+            .order_by(col(StoredFinding.id).desc())
+        )
+    ).first()
+    if finding is None:
+        raise StaleAction(N_("该问题已处理。"))
+    now = clock.now()
+    await findings.waive(
+        session, finding_id=finding.id or 0, actor=checked, reason=message.text or "", now=now
+    )
+    await cases.resolve_fixed_findings(
+        session, account_id=case.account_id, now=now, policy=settings.case_policy()
+    )
+    await session.refresh(case)
+    await _done(message, state, session, checked, case, settings, _("✅ 问题已豁免。"))
+
+
+@router.callback_query(CaseAct.filter(F.action == "extend"))
+async def extend(
+    query: CallbackQuery,
+    callback_data: CaseAct,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    case = await cases.extend(
+        session,
+        case_id=callback_data.case_id,
+        actor=checked,
+        now=clock.now(),
+        policy=settings.case_policy(),
+        version=callback_data.version or None,
+    )
+    await session.commit()
+    text, markup = await _card(session, checked, case, settings.tz)
+    await query.answer(_("已延期"))
+    await query.message.answer(  # type: ignore[union-attr]
+        _("✅ 已延期，新的期限：{deadline}。").format(
+            deadline=deadline_text(case.deadline, settings.tz)
+        )
+        + "\n\n"
+        + text,
+        reply_markup=markup,
+    )
+
+
+# --- a case opened by hand from the account card -------------------------------------------------
+
+
+@router.callback_query(CaseNew.filter())
+async def new_case(
+    query: CallbackQuery,
+    callback_data: CaseNew,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+) -> None:
+    checked = member(actor)
+    account = await accounts.get_visible_account(
+        session, account_id=callback_data.account_id, actor=checked
+    )
+    if not checked.manages(account.unit_id):
+        raise PermissionDenied(N_("只有管理员和本单位管理员可以发起整改。"))
+    await state.set_state(CaseDialog.new_case)
+    await state.set_data({"account_id": account.id})
+    await query.answer()
+    await query.message.answer(  # type: ignore[union-attr]
+        _(
+            "对“{name}”发起整改：请发送需要整改的事项（4-500 字）。"
+            "该账号当前未处理的内容问题将一并纳入。发送 /cancel 取消。"
+        ).format(name=esc(account.name))
+    )
+
+
+@router.message(CaseDialog.new_case, F.text & ~F.text.startswith("/"))
+async def got_new_case(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    data = await state.get_data()
+    case = await cases.open_by_hand(
+        session,
+        account_id=data["account_id"],
+        actor=checked,
+        description=message.text,
+        now=clock.now(),
+        policy=settings.case_policy(),
+    )
+    await _done(
+        message, state, session, checked, case, settings, _("✅ 已发起整改，已通知责任人。")
+    )

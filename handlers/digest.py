@@ -1,0 +1,96 @@
+"""The lists a digest's buttons open: new problems, broken feeds, accounts below plan."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from governance.errors import InvalidInput, PermissionDenied
+from governance.i18n import N_
+from governance.roles import Actor
+from handlers.callbacks import AccOpen, DigestList
+from handlers.guards import member
+from handlers.render import category_label, esc
+from models.accounts import Account
+from models.alerts import AlertState
+from models.feeds import POLLED_STATUSES
+from models.findings import StoredFinding
+
+router = Router(name=__name__)
+
+LIMIT = 20
+TITLES = {
+    "problems": N_("近 {days} 天新发现的问题"),
+    "feeds": N_("监测源异常的账号"),
+    "below_plan": N_("低于承诺更新频率的账号"),
+}
+
+
+@router.callback_query(DigestList.filter())
+async def digest_list(
+    query: CallbackQuery,
+    callback_data: DigestList,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+) -> None:
+    checked = member(actor)
+    unit_id = callback_data.unit_id
+    if not checked.is_admin and (not unit_id or not checked.belongs_to(unit_id)):
+        raise PermissionDenied(N_("你只能查看本单位的账号。"))
+    if callback_data.kind not in TITLES or not 1 <= callback_data.days <= 31:
+        raise InvalidInput(N_("该清单不存在。"))
+    lines = ["<b>" + _(TITLES[callback_data.kind]).format(days=callback_data.days) + "</b>"]
+    shown: list[tuple[int, str]] = []
+    if callback_data.kind == "problems":
+        stmt = (
+            select(StoredFinding, Account)
+            .join(Account, col(Account.id) == StoredFinding.account_id)
+            .where(StoredFinding.found_at >= clock.now() - timedelta(days=callback_data.days))
+            .order_by(col(StoredFinding.id).desc())
+        )
+        if unit_id:
+            stmt = stmt.where(Account.unit_id == unit_id)
+        seen: set[str] = set()
+        for finding, account in await session.exec(stmt.limit(500)):
+            if finding.account_key in seen:
+                continue
+            seen.add(finding.account_key)
+            text = finding.suggestion if finding.category == "pii" else finding.text
+            lines.append(
+                f"• #{account.id} {esc(account.name)} · {category_label(finding.category)}："
+                f"{esc(text)}"
+            )
+            shown.append((account.id or 0, account.name))
+    else:
+        flag = AlertState.feed_broken if callback_data.kind == "feeds" else AlertState.below_plan
+        stmt = (
+            select(Account)
+            .join(AlertState, col(AlertState.account_id) == Account.id)
+            .where(col(flag).is_(True), col(Account.status).in_(POLLED_STATUSES))
+            .order_by(col(Account.id))
+        )
+        if unit_id:
+            stmt = stmt.where(Account.unit_id == unit_id)
+        for account in await session.exec(stmt.limit(200)):
+            lines.append(f"• #{account.id} {esc(account.name)}")
+            shown.append((account.id or 0, account.name))
+    if len(lines) > LIMIT + 1:
+        lines = [*lines[: LIMIT + 1], _("……另有 {n} 项").format(n=len(lines) - LIMIT - 1)]
+    if len(lines) == 1:
+        lines.append(_("无。"))
+    kb = InlineKeyboardBuilder()
+    for account_id, name in list(dict.fromkeys(shown))[:10]:
+        kb.button(text=f"#{account_id} {name[:20]}", callback_data=AccOpen(account_id=account_id))
+    kb.adjust(2)
+    await query.answer()
+    await query.message.answer(  # type: ignore[union-attr]
+        "\n".join(lines), reply_markup=kb.as_markup(), disable_web_page_preview=True
+    )
