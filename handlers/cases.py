@@ -432,17 +432,11 @@ async def got_waiver(
     data = await state.get_data()
     case = await cases.get_visible_case(session, case_id=data["case_id"], actor=checked)
     problem = case.problems[data["item"]] if data["item"] < len(case.problems) else {}
-    finding = (
-        await session.exec(
-            select(StoredFinding)
-            .where(
-                StoredFinding.account_id == case.account_id,
-                StoredFinding.account_key == problem.get("key", ""),
-                StoredFinding.status == FindingStatus.OPEN.value,
-            )
-            .order_by(col(StoredFinding.id).desc())
-        )
-    ).first()
+    finding = await session.get(StoredFinding, int(problem.get("finding_id") or 0))
+    if finding is not None and (
+        finding.account_id != case.account_id or finding.status != FindingStatus.OPEN.value
+    ):
+        finding = None
     if finding is None:
         raise StaleAction(N_("该问题已处理。"))
     now = clock.now()

@@ -295,12 +295,15 @@ async def open_finding_problems(
 
 def finding_problem(row: StoredFinding) -> dict[str, Any]:
     # personal data is never repeated: its masked form stands in
+    # the finding's id, not its key: the key holds the matched text, personal data included
     text = row.suggestion if row.category == "pii" else row.text
-    return {"kind": "finding", "key": row.account_key, "category": row.category, "text": text}
+    return {"kind": "finding", "finding_id": row.id, "category": row.category, "text": text}
 
 
 def _problem_id(problem: dict[str, Any]) -> str:
-    return str(problem.get("key") or f"{problem.get('kind')}:{problem.get('text', '')}")
+    if problem.get("kind") == "finding":
+        return f"finding:{problem.get('finding_id')}"
+    return f"{problem.get('kind')}:{problem.get('text', '')}"
 
 
 # --- the responsible person's explanation -------------------------------------------------------
@@ -685,9 +688,14 @@ async def resolve_fixed_findings(
     )
     done = 0
     for case in rows:
-        keys = [p["key"] for p in case.problems if p.get("kind") == "finding"]
-        if not keys or any(p.get("kind") != "finding" for p in case.problems):
+        ids = [p["finding_id"] for p in case.problems if p.get("kind") == "finding"]
+        if not ids or any(p.get("kind") != "finding" for p in case.problems):
             continue  # a written problem needs an admin's confirmation
+        keys = list(
+            await session.exec(
+                select(StoredFinding.account_key).where(col(StoredFinding.id).in_(ids))
+            )
+        )
         still = await session.exec(
             select(func.count())
             .select_from(StoredFinding)
