@@ -22,6 +22,7 @@ from tests.fakes.telegram import FakeTelegram
 
 ALERT_CHAT = -1009000
 RESPONSIBLE, MANAGER, STAFF = 3001, 3002, 3003
+CASE_NOTICES = ("📋 整改通知", "✅ 整改办结")
 
 
 @pytest.fixture
@@ -73,6 +74,8 @@ def texts_by_chat(tg: FakeTelegram, since: int) -> dict[int, list[str]]:
     out: dict[int, list[str]] = defaultdict(list)
     for call in tg.calls[since:]:
         if call.method == "sendMessage" and call.chat_id is not None:
+            if call.text.startswith(CASE_NOTICES):
+                continue  # rectification cases have their own tests (test_cases.py)
             out[call.chat_id].append(call.text)
     return dict(out)
 
@@ -81,7 +84,14 @@ async def deliveries(tg: FakeTelegram, since: int, expected: int) -> dict[int, l
     """Wait until ``expected`` messages went out after ``since`` and nothing more follows."""
     if expected:
         await tg.wait_for(
-            lambda c: sum(1 for x in tg.calls[since:] if x.method == "sendMessage") >= expected,
+            lambda c: (
+                sum(
+                    1
+                    for x in tg.calls[since:]
+                    if x.method == "sendMessage" and not x.text.startswith(CASE_NOTICES)
+                )
+                >= expected
+            ),
             since=since,
         )
     await tg.settle(0.3)
