@@ -25,3 +25,46 @@ async def test_scheduler_registers_the_heartbeat_once_with_coalescing(
 async def test_heartbeat_reports_backlog_and_pending_registrations(sessionmaker, clock) -> None:
     figures = await heartbeat(sessionmaker=sessionmaker, clock=clock)
     assert figures == {"outbox_backlog": 0, "pending_registrations": 0}
+
+
+async def test_cases_and_digests_are_scheduled_in_the_configured_zone(
+    database_url, tg, sessionmaker, clock
+) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    from jobs.cases import check_cases
+    from jobs.digest import daily_digest, weekly_digest
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        database_url,
+        tg.base,
+        digest_time="7:30",
+        weekly_digest_day="Friday",
+        timezone="Asia/Shanghai",
+    )
+    scheduler = build_scheduler(
+        settings=settings, sessionmaker=sessionmaker, clock=clock, live_checker=LiveChecker()
+    )
+    scheduler.start(paused=True)
+    try:
+        shanghai = ZoneInfo("Asia/Shanghai")
+        monday_8am = datetime(2026, 1, 5, 8, 0, tzinfo=shanghai)
+        daily, weekly = scheduler.get_job("daily_digest"), scheduler.get_job("weekly_digest")
+        assert daily.func is daily_digest and weekly.func is weekly_digest
+        assert isinstance(daily.trigger, CronTrigger) and daily.trigger.timezone == shanghai
+        assert daily.trigger.get_next_fire_time(None, monday_8am) == datetime(
+            2026, 1, 6, 7, 30, tzinfo=shanghai
+        )
+        assert weekly.trigger.get_next_fire_time(None, monday_8am) == datetime(
+            2026, 1, 9, 7, 30, tzinfo=shanghai
+        )
+        assert daily.coalesce is True and daily.max_instances == 1
+        sweep = scheduler.get_job("check_cases")
+        assert sweep.func is check_cases and sweep.kwargs["settings"] is settings
+        assert monday_8am.astimezone(UTC).hour == 0
+    finally:
+        scheduler.shutdown(wait=False)
