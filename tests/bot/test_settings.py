@@ -102,3 +102,37 @@ def test_migrate_and_admin_add_work_from_the_command_line(tmp_path: Path) -> Non
         timeout=60,
     )
     assert "已将 4242 设为管理员" in first.stdout and "已是管理员" in again.stdout
+
+
+def test_case_calendar_and_digest_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    monkeypatch.setenv("HOLIDAYS", "2026-10-01, 2026-10-02")
+    monkeypatch.setenv("EXTRA_WORKDAYS", "2026-10-10")
+    monkeypatch.setenv("WEEKEND_DAYS", "7")
+    monkeypatch.setenv("DIGEST_TIME", "8:05")
+    monkeypatch.setenv("WEEKLY_DIGEST_DAY", "Friday")
+    settings = load_settings(_env_file=None)
+    policy = settings.case_policy()
+    assert policy.calendar.holidays == {date(2026, 10, 1), date(2026, 10, 2)}
+    assert policy.calendar.workdays == {date(2026, 10, 10)}
+    assert policy.calendar.weekend == {7} and policy.deadline_days == 5
+    assert settings.digest_hour_minute == (8, 5) and settings.weekly_digest_day == "fri"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HOLIDAYS", "2026-02-30"),
+        ("WEEKEND_DAYS", "1,2,3,4,5,6,7"),
+        ("DIGEST_TIME", "25:00"),
+        ("WEEKLY_DIGEST_DAY", "someday"),
+        ("CASE_DEADLINE_DAYS", "0"),
+    ],
+)
+def test_bad_case_and_digest_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings(_env_file=None)
