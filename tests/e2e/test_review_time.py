@@ -8,6 +8,7 @@ from sqlmodel import select
 from bot.app import BotApp
 from bot.scheduler import build_scheduler
 from governance.review import StageRule
+from jobs.checker import LiveChecker
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from models.audit import AuditEntry
 from models.reviews import Review, ReviewDecision
@@ -60,7 +61,9 @@ async def test_reminders_at_half_and_deadline_then_escalation(app, tg: FakeTeleg
 
 
 async def test_scheduler_registers_the_review_jobs(settings, sessionmaker, clock) -> None:
-    scheduler = build_scheduler(settings=settings, sessionmaker=sessionmaker, clock=clock)
+    scheduler = build_scheduler(
+        settings=settings, sessionmaker=sessionmaker, clock=clock, live_checker=LiveChecker()
+    )
     scheduler.start(paused=True)
     try:
         for job_id, func in (
