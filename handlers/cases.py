@@ -33,8 +33,8 @@ from governance.roles import Actor
 from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseNew, CaseOpen, DialogCancel
 from handlers.case_notices import case_kind_label, problem_line
 from handlers.guards import member
-from handlers.render import esc, when
-from models import accounts, cases, findings, people
+from handlers.render import audit_label, esc, when
+from models import accounts, audit, cases, findings, people
 from models.cases import Case, deadline_text
 from models.findings import FindingStatus, StoredFinding
 
@@ -222,6 +222,7 @@ async def _card(
                         text=_("豁免：{what}").format(what=str(problem.get("text", ""))[:16]),
                         callback_data=CaseAct(case_id=cid, action="waive", item=index),
                     )
+    kb.button(text=_("📜 整改记录"), callback_data=CaseAct(case_id=cid, action="history"))
     kb.button(text=_("查看账号"), callback_data=AccOpen(account_id=case.account_id))
     kb.adjust(1)
     return "\n".join(lines), kb.as_markup()
@@ -479,6 +480,31 @@ async def extend(
         + text,
         reply_markup=markup,
     )
+
+
+@router.callback_query(CaseAct.filter(F.action == "history"))
+async def history(
+    query: CallbackQuery,
+    callback_data: CaseAct,
+    session: AsyncSession,
+    actor: Actor | None,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    case = await cases.get_visible_case(session, case_id=callback_data.case_id, actor=checked)
+    entries = await audit.history(session, object_type="case", object_id=case.id, limit=20)
+    lines = [_("整改 #{id} 的记录：").format(id=case.id)]
+    for entry in reversed(entries):
+        who = _("系统")
+        if entry.actor_id:
+            person = await session.get(people.User, entry.actor_id)
+            who = esc(person.name) if person else "?"
+        line = f"{when(entry.at, settings.tz)} · {who} · {audit_label(entry.action)}"
+        if entry.note and entry.action != "case.closed":
+            line += f"（{esc(entry.note[:80])}）"
+        lines.append(line)
+    await query.answer()
+    await query.message.answer("\n".join(lines))  # type: ignore[union-attr]
 
 
 # --- a case opened by hand from the account card -------------------------------------------------

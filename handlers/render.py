@@ -142,6 +142,13 @@ AUDIT_LABELS: dict[str, str] = {
     "account.suspended": N_("暂停"),
     "account.closed": N_("关停"),
     "account.cancelled": N_("注销"),
+    "case.opened": N_("发起整改"),
+    "case.explained": N_("提交整改说明"),
+    "case.overdue": N_("整改逾期"),
+    "case.interviewed": N_("记录约谈"),
+    "case.extended": N_("延期整改"),
+    "case.resolved": N_("整改办结"),
+    "case.closed": N_("关停（整改终结）"),
 }
 
 

@@ -726,12 +726,45 @@ async def sweep(session: AsyncSession, *, now: datetime, policy: CasePolicy) -> 
             )
         )
     )
+    await end_with_closed_accounts(session, now=now)
     resolved = 0
     for account_id in sorted(ids):
         resolved += await resolve_fixed_findings(
             session, account_id=account_id, now=now, policy=policy
         )
     return resolved, await escalate_due(session, now=now, policy=policy)
+
+
+async def end_with_closed_accounts(session: AsyncSession, *, now: datetime) -> int:
+    """An account closed or cancelled another way (the card's 关停/注销) ends its cases."""
+    rows = list(
+        await session.exec(
+            select(Case)
+            .join(Account, col(Account.id) == Case.account_id)
+            .where(
+                col(Case.status).in_(ACTIVE_VALUES),
+                col(Account.status).in_(
+                    [AccountStatus.CLOSED.value, AccountStatus.CANCELLED.value]
+                ),
+            )
+        )
+    )
+    for case in rows:
+        before = case_snapshot(case)
+        case.status, case.active_key, case.closed_at = CaseStatus.CLOSED.value, None, now
+        await _save(session, case, now=now)
+        await audit.record(
+            session,
+            at=now,
+            actor_id=None,
+            action="case.closed",
+            object_type="case",
+            object_id=case.id,
+            before=before,
+            after=case_snapshot(case),
+            note="account closed",
+        )
+    return len(rows)
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -161,6 +161,12 @@ async def test_dormant_account_case_is_explained_escalates_to_interview_and_clos
     assert case.status == "closed" and case.notice_url == "https://example.gov.cn/notice/stop-1"
     assert case.closed_at == clock.now()
 
+    record = await admin.press(done[-1], "📜 整改记录")
+    assert all(
+        phrase in record[-1].text
+        for phrase in ("发起整改", "提交整改说明", "整改逾期", "记录约谈", "王主任", "张科长")
+    )
+
     async with app.sessionmaker() as session:
         actions = [
             a
@@ -292,3 +298,19 @@ async def test_manual_case_from_the_account_card_and_permissions(
             m.kind for m in await session.exec(select(OutboxMessage)) if m.kind.startswith("case.")
         }
     assert kinds == {"case.opened", "case.resolved"}
+
+
+async def test_closing_the_account_from_its_card_ends_its_cases(
+    app, tg: FakeTelegram, feeds: FeedServer, clock
+) -> None:
+    _unit, account_id, _mark = await go_dormant(app, tg, feeds, clock)
+    await drained(app, tg)
+    admin = tg.user(ADMIN_ID, "王主任")
+    card = (await admin.press_data((await admin.send("/accounts"))[-1], f"ao:{account_id}"))[-1]
+    assert "整改：" in card.text and "🟠待整改" in card.text
+    await admin.press(card, "⛔ 关停")
+    await admin.send("单位撤并，账号停止运营。")
+    assert await account_status(app, account_id) == "closed"
+    assert await sweep(app) == (0, 0)
+    case = await the_case(app)
+    assert case.status == "closed" and case.active_key is None
