@@ -72,7 +72,5 @@ async def test_poller_flags_posts_published_without_review_but_not_the_archive(
     async with sm() as session:
         [flag] = list(await session.exec(select(ReviewFlag)))
     assert flag.title == "辖区道路施工公告"
-    told = await tg.wait_for(
-        lambda c: c.chat_id == 4001 and "未经审核发布" in c.text, since=mark
-    )
+    told = await tg.wait_for(lambda c: c.chat_id == 4001 and "未经审核发布" in c.text, since=mark)
     assert "辖区道路施工公告" in told.text
