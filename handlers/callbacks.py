@@ -224,6 +224,6 @@ class CaseNew(CallbackData, prefix="cn"):
 
 
 class DigestList(CallbackData, prefix="dd"):
-    kind: str  # problems | feeds | below_plan | dormant
+    kind: str  # problems | dormant | feeds | below_plan
     unit_id: int = 0
     days: int = 1

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
 
 from governance.cases import CASE_KIND_LABELS, CaseKind
-from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen, DigestList, DormantList
+from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen, DigestList
 from handlers.render import category_label, esc, platform_label
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
@@ -204,7 +204,7 @@ def digest(p: dict[str, Any]) -> Rendered:
         lines.append("• " + _("超时未审的送审稿 {n} 件").format(n=p.get("reviews_late", 0)))
     kb = InlineKeyboardBuilder()
     kb.button(text=_("整改清单"), callback_data=CaseList(unit_id=unit_id))
-    kb.button(text=_("不更新账号"), callback_data=DormantList(unit_id=unit_id))
+    kb.button(text=_("不更新账号"), callback_data=DigestList(kind="dormant", unit_id=unit_id))
     kb.button(
         text=_("新问题"), callback_data=DigestList(kind="problems", unit_id=unit_id, days=days)
     )

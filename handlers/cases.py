@@ -34,6 +34,7 @@ from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseNew, CaseOpen, Di
 from handlers.case_notices import case_kind_label, problem_line
 from handlers.guards import member
 from handlers.render import audit_label, esc, when
+from handlers.replies import reply_to
 from models import accounts, audit, cases, findings, people
 from models.cases import Case, deadline_text
 from models.findings import FindingStatus, StoredFinding
@@ -142,7 +143,7 @@ async def list_button(
     checked = member(actor)
     text, markup = await _list_view(session, checked, callback_data.unit_id, settings.tz)
     await query.answer()
-    await query.message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
+    await reply_to(query, text, reply_markup=markup)
 
 
 # --- the case card ----------------------------------------------------------------------------
@@ -240,7 +241,7 @@ async def open_case(
     case = await cases.get_visible_case(session, case_id=callback_data.case_id, actor=checked)
     text, markup = await _card(session, checked, case, settings.tz)
     await query.answer()
-    await query.message.answer(text, reply_markup=markup, disable_web_page_preview=True)  # type: ignore[union-attr]
+    await reply_to(query, text, reply_markup=markup)
 
 
 # --- actions that ask for a text first -----------------------------------------------------------
@@ -302,7 +303,8 @@ async def ask_text(
     kb = InlineKeyboardBuilder()
     kb.button(text=_("取消"), callback_data=DialogCancel())
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,
         _(prompt).format(min=5, max=1000) + "\n" + _("发送 /cancel 取消。"),
         reply_markup=kb.as_markup(),
     )
@@ -472,7 +474,8 @@ async def extend(
     await session.commit()
     text, markup = await _card(session, checked, case, settings.tz)
     await query.answer(_("已延期"))
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,
         _("✅ 已延期，新的期限：{deadline}。").format(
             deadline=deadline_text(case.deadline, settings.tz)
         )
@@ -504,7 +507,7 @@ async def history(
             line += f"（{esc(entry.note[:80])}）"
         lines.append(line)
     await query.answer()
-    await query.message.answer("\n".join(lines))  # type: ignore[union-attr]
+    await reply_to(query, "\n".join(lines))
 
 
 # --- a case opened by hand from the account card -------------------------------------------------
@@ -527,11 +530,12 @@ async def new_case(
     await state.set_state(CaseDialog.new_case)
     await state.set_data({"account_id": account.id})
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,
         _(
             "对“{name}”发起整改：请发送需要整改的事项（4-500 字）。"
             "该账号当前未处理的内容问题将一并纳入。发送 /cancel 取消。"
-        ).format(name=esc(account.name))
+        ).format(name=esc(account.name)),
     )
 
 

@@ -1,4 +1,5 @@
-"""The lists a digest's buttons open: new problems, broken feeds, accounts below plan."""
+"""The lists a digest's buttons open (new problems, dormant accounts, broken feeds, accounts
+below plan), sent to the reader in private so the digest itself stays as it was."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.activity import DormancyState
 from governance.clock import Clock
 from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
@@ -18,6 +20,7 @@ from governance.roles import Actor
 from handlers.callbacks import AccOpen, DigestList
 from handlers.guards import member
 from handlers.render import category_label, esc
+from handlers.replies import reply_to
 from models.accounts import Account
 from models.alerts import AlertState
 from models.feeds import POLLED_STATUSES
@@ -30,7 +33,9 @@ TITLES = {
     "problems": N_("近 {days} 天新发现的问题"),
     "feeds": N_("监测源异常的账号"),
     "below_plan": N_("低于承诺更新频率的账号"),
+    "dormant": N_("不更新（僵尸号）的账号"),
 }
+DORMANT = (DormancyState.DORMANT.value, DormancyState.CLOSURE_CANDIDATE.value)
 
 
 @router.callback_query(DigestList.filter())
@@ -70,11 +75,15 @@ async def digest_list(
             )
             shown.append((account.id or 0, account.name))
     else:
-        flag = AlertState.feed_broken if callback_data.kind == "feeds" else AlertState.below_plan
+        flag = {
+            "feeds": col(AlertState.feed_broken).is_(True),
+            "below_plan": col(AlertState.below_plan).is_(True),
+            "dormant": col(AlertState.state).in_(DORMANT),
+        }[callback_data.kind]
         stmt = (
             select(Account)
             .join(AlertState, col(AlertState.account_id) == Account.id)
-            .where(col(flag).is_(True), col(Account.status).in_(POLLED_STATUSES))
+            .where(flag, col(Account.status).in_(POLLED_STATUSES))
             .order_by(col(Account.id))
         )
         if unit_id:
@@ -91,6 +100,4 @@ async def digest_list(
         kb.button(text=f"#{account_id} {name[:20]}", callback_data=AccOpen(account_id=account_id))
     kb.adjust(2)
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
-        "\n".join(lines), reply_markup=kb.as_markup(), disable_web_page_preview=True
-    )
+    await reply_to(query, "\n".join(lines), reply_markup=kb.as_markup())

@@ -12,7 +12,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 
 async def edit_or_send(
-    query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    query: CallbackQuery,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    disable_web_page_preview: bool | None = None,
 ) -> None:
     """Replace the pressed message's text; send a new private message when it cannot be edited."""
     bot, message = query.bot, query.message
@@ -24,17 +28,32 @@ async def edit_or_send(
                 chat_id=message.chat.id,
                 message_id=message.message_id,
                 reply_markup=reply_markup,
+                disable_web_page_preview=disable_web_page_preview,
             )
             return
         except TelegramBadRequest as exc:
             if "message is not modified" in str(exc).lower():
                 return
-    await bot.send_message(query.from_user.id, text, reply_markup=reply_markup)
+    await bot.send_message(
+        query.from_user.id,
+        text,
+        reply_markup=reply_markup,
+        disable_web_page_preview=disable_web_page_preview,
+    )
 
 
 async def reply_to(
-    query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    query: CallbackQuery,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    disable_web_page_preview: bool | None = None,
 ) -> None:
     """Send the person who pressed a new message, in private."""
     assert query.bot is not None
-    await query.bot.send_message(query.from_user.id, text, reply_markup=reply_markup)
+    await query.bot.send_message(
+        query.from_user.id,
+        text,
+        reply_markup=reply_markup,
+        disable_web_page_preview=disable_web_page_preview,
+    )

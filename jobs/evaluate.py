@@ -34,6 +34,7 @@ from governance.clock import Clock
 from models import alerts, audit, cases, outbox, posts, recipients
 from models.accounts import Account
 from models.activity import account_report
+from models.base import begin_writing
 from models.feeds import POLLED_STATUSES, FeedState
 from models.people import Unit
 
@@ -96,6 +97,7 @@ async def evaluate_accounts(
     summary = EvaluationSummary()
     for start in range(0, len(ids), BATCH):
         async with sessionmaker() as session:
+            await begin_writing(session)  # savepoints below must not start a stale snapshot
             for account_id in ids[start : start + BATCH]:
                 try:  # one account's bad data must not silence every account after it
                     async with session.begin_nested():

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 metadata = SQLModel.metadata
 metadata.naming_convention = {
@@ -45,3 +46,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 def enum_column(length: int = 32) -> sa.String:
     """Enums are stored as short strings: no native enum types to migrate on PostgreSQL."""
     return sa.String(length)
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """Open the session's transaction holding SQLite's write lock (``BEGIN IMMEDIATE``).
+
+    A job that opens a savepoint, reads, then writes would otherwise start a deferred
+    transaction at the savepoint; if another connection (the outbox sender) commits before the
+    first write, SQLite cannot upgrade the stale snapshot and fails at once with "database is
+    locked" (the busy timeout does not apply). Taking the lock first makes the writer wait its
+    turn instead. A no-op on PostgreSQL.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")

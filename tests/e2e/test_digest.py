@@ -91,16 +91,23 @@ async def test_daily_and_weekly_digests_summarise_the_period_once(
         await daily_digest(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings) == 0
     )
 
-    # the buttons open the lists they summarise (pressed in the alert group by an admin)
+    # the buttons open the lists they summarise; pressed in the alert group by an admin, the
+    # lists come to the admin in private
     admin = tg.user(ADMIN_ID, "王主任").in_group(ALERT_CHAT)
-    problems = await admin.press(digest, "新问题")
-    assert any("涉赌" in c.text and "某区教育局网站" in c.text for c in problems)
-    broken = await admin.press(digest, "监测源异常")
-    assert any("某区教育头条" in c.text for c in broken)
-    below = await admin.press(digest, "低于承诺")
-    assert any("某区教育发布" in c.text for c in below)
-    listing = await admin.press(digest, "整改清单")
-    assert any("在办整改" in c.text and "某区教育发布" in c.text for c in listing)
+
+    async def pressed(label: str) -> str:
+        mark = tg.mark()
+        await admin.press(digest, label)
+        return "\n".join(c.text for c in tg.sent_to(ADMIN_ID, since=mark))
+
+    problems = await pressed("新问题")
+    assert "涉赌" in problems and "某区教育局网站" in problems
+    assert "某区教育头条" in await pressed("监测源异常")
+    assert "某区教育发布" in await pressed("低于承诺")
+    assert "某区教育发布" in await pressed("不更新账号")
+    listing = await pressed("整改清单")
+    assert "在办整改" in listing and "某区教育发布" in listing
+    assert not [c for c in tg.sent_to(ALERT_CHAT, since=mark) if "在办整改" in c.text]
 
     # the weekly one goes to the unit's managers, about their unit
     mark = tg.mark()

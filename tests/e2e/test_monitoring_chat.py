@@ -63,6 +63,7 @@ async def seeded(app, clock, feeds: FeedServer) -> dict[str, int]:
 
 async def test_card_shows_activity_and_latest_posts(app, tg: FakeTelegram, feeds, clock) -> None:
     ids = await seeded(app, clock, feeds)
+    await drained(app, tg)  # alerts and case notices first, then the admin's own requests
     admin = tg.user(ADMIN_ID, "王主任")
     replies = await admin.send("/accounts")
     card = (await admin.press(replies[-1], f"#{ids['stale']}"))[-1].text
