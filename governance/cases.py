@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from governance.errors import InvalidInput, StaleAction
 from governance.i18n import N_
+from governance.roles import Actor
 
 
 class CaseStatus(StrEnum):
@@ -106,6 +107,29 @@ def validate_explanation(text: str | None) -> str:
             length=len(value),
         )
     return value
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def can_explain(actor: Actor, *, responsible_id: int | None, unit_id: int) -> bool:
+    """The responsible person; while the named person has not joined, the unit's managers."""
+    if responsible_id is not None:
+        return actor.active and actor.user_id == responsible_id
+    return actor.manages(unit_id)
+
+
+def can_open_case(actor: Actor, unit_id: int) -> bool:
+    return actor.manages(unit_id)
+
+
+def can_record_interview(actor: Actor, unit_id: int) -> bool:
+    return actor.manages(unit_id)
+
+
+def can_decide_case(actor: Actor) -> bool:
+    """Closing, extending, confirming a by-hand case and waiving findings are the office's."""
+    return actor.is_admin
 
 
 # --- escalation ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ database. Dialogs commit their write before leaving the FSM state (SQLite rule).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
@@ -21,10 +22,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.cases import (
     ACTIVE_STATUSES,
     CASE_STATUS_LABELS,
+    EXPLANATION_MAX,
+    EXPLANATION_MIN,
     CaseKind,
     CaseStatus,
     Level,
+    can_decide_case,
+    can_explain,
     can_extend,
+    can_open_case,
+    can_record_interview,
 )
 from governance.clock import Clock
 from governance.errors import NotFound, PermissionDenied, StaleAction
@@ -56,6 +63,16 @@ class CaseDialog(StatesGroup):
     resolve_reason = State()
     waive_reason = State()
     new_case = State()
+
+
+def private_dialog(state: FSMContext, query: CallbackQuery) -> FSMContext:
+    """The presser's dialog in their private chat, where :func:`reply_to` asks the question
+    (a button pressed in the admins' group is answered in private)."""
+    uid = query.from_user.id
+    if state.key.chat_id == uid:
+        return state
+    key = dataclasses.replace(state.key, chat_id=uid, user_id=uid, thread_id=None)
+    return FSMContext(storage=state.storage, key=key)
 
 
 def status_text(case: Case) -> str:
@@ -194,16 +211,17 @@ async def _card(
     kb = InlineKeyboardBuilder()
     status, cid, v = CaseStatus(case.status), case.id or 0, case.version
     if status in ACTIVE_STATUSES:
-        mine = account.responsible_id == actor.user_id or (
-            account.responsible_id is None and actor.manages(case.unit_id)
-        )
-        if mine:
+        if can_explain(actor, responsible_id=account.responsible_id, unit_id=case.unit_id):
             kb.button(
                 text=_("✍️ 提交整改说明"), callback_data=CaseAct(case_id=cid, action="explain")
             )
-        if case.level >= Level.MANAGER and not case.interviewed_at and actor.manages(case.unit_id):
+        if (
+            case.level >= Level.MANAGER
+            and not case.interviewed_at
+            and can_record_interview(actor, case.unit_id)
+        ):
             kb.button(text=_("🗣 记录约谈"), callback_data=CaseAct(case_id=cid, action="interview"))
-        if actor.is_admin:
+        if can_decide_case(actor):
             if can_extend(status, Level(min(case.level, Level.ADMINS))):
                 kb.button(
                     text=_("⛔ 确认关停"),
@@ -276,13 +294,11 @@ async def ask_text(
     account = await accounts.get_account(session, case.account_id)
     action = callback_data.action
     allowed = {
-        "explain": account.responsible_id == checked.user_id
-        or (account.responsible_id is None and checked.manages(case.unit_id)),
-        "interview": checked.manages(case.unit_id),
-        "close": checked.is_admin,
-        "resolve": checked.is_admin,
-        "waive": checked.is_admin,
-    }[action]
+        "explain": can_explain(
+            checked, responsible_id=account.responsible_id, unit_id=case.unit_id
+        ),
+        "interview": can_record_interview(checked, case.unit_id),
+    }.get(action, can_decide_case(checked))
     if not allowed:
         raise PermissionDenied(
             {
@@ -296,6 +312,7 @@ async def ask_text(
     ):
         raise NotFound(N_("找不到该问题。"))
     target, prompt = PROMPTS[action]
+    state = private_dialog(state, query)  # the question is asked in private: so is the answer
     await state.set_state(target)
     await state.set_data(
         {"case_id": case.id, "version": callback_data.version, "item": callback_data.item}
@@ -305,7 +322,9 @@ async def ask_text(
     await query.answer()
     await reply_to(
         query,
-        _(prompt).format(min=5, max=1000) + "\n" + _("发送 /cancel 取消。"),
+        _(prompt).format(min=EXPLANATION_MIN, max=EXPLANATION_MAX)
+        + "\n"
+        + _("发送 /cancel 取消。"),
         reply_markup=kb.as_markup(),
     )
 
@@ -525,8 +544,9 @@ async def new_case(
     account = await accounts.get_visible_account(
         session, account_id=callback_data.account_id, actor=checked
     )
-    if not checked.manages(account.unit_id):
+    if not can_open_case(checked, account.unit_id):
         raise PermissionDenied(N_("只有管理员和本单位管理员可以发起整改。"))
+    state = private_dialog(state, query)
     await state.set_state(CaseDialog.new_case)
     await state.set_data({"account_id": account.id})
     await query.answer()

@@ -28,7 +28,11 @@ from governance.cases import (
     CaseStatus,
     Level,
     after_explanation,
+    can_decide_case,
+    can_explain,
     can_extend,
+    can_open_case,
+    can_record_interview,
     check_case_transition,
     decide_escalation,
     validate_explanation,
@@ -254,7 +258,7 @@ async def open_by_hand(
     still show the fix; a case about something monitoring cannot see is resolved by an admin.
     """
     account = await get_account(session, account_id)
-    if not actor.manages(account.unit_id):
+    if not can_open_case(actor, account.unit_id):
         raise PermissionDenied(N_("只有管理员和本单位管理员可以发起整改。"))
     if account.status not in CASE_ACCOUNT_STATUSES:
         raise StaleAction(N_("只能对在用或整改中的账号发起整改。"))
@@ -321,12 +325,7 @@ async def explain(
     """The responsible person (or, while there is none, a unit manager) files a 整改说明."""
     case = await get_case(session, case_id)
     account = await get_account(session, case.account_id)
-    allowed = (
-        account.responsible_id == actor.user_id
-        if account.responsible_id is not None
-        else actor.manages(case.unit_id)
-    )
-    if not (actor.active and allowed):
+    if not can_explain(actor, responsible_id=account.responsible_id, unit_id=case.unit_id):
         raise PermissionDenied(N_("只有该账号的责任人可以提交整改说明。"))
     target = after_explanation(CaseStatus(case.status))
     body = validate_explanation(text)
@@ -447,7 +446,7 @@ async def record_interview(
 ) -> Case:
     """The unit manager records that the 约谈 was held (when, with whom, what was agreed)."""
     case = await get_case(session, case_id)
-    if not actor.manages(case.unit_id):
+    if not can_record_interview(actor, case.unit_id):
         raise PermissionDenied(N_("只有本单位管理员或管理员可以记录约谈。"))
     if CaseStatus(case.status) not in ACTIVE_STATUSES or case.level < Level.MANAGER:
         raise StaleAction(N_("该整改尚未逾期，无需约谈。"))
@@ -492,7 +491,7 @@ async def extend(
     version: int | None = None,
 ) -> Case:
     """Admins give an account overdue twice one more deadline instead of closing it."""
-    if not actor.is_admin:
+    if not can_decide_case(actor):
         raise PermissionDenied(N_("只有管理员可以延期整改。"))
     case = await get_case(session, case_id)
     _check_version(case, version)
@@ -540,7 +539,7 @@ async def close_account(
 
     Every other active case of the account ends with it.
     """
-    if not actor.is_admin:
+    if not can_decide_case(actor):
         raise PermissionDenied(N_("只有管理员可以确认关停账号。"))
     case = await get_case(session, case_id)
     _check_version(case, version)
@@ -640,7 +639,7 @@ async def resolve_by_hand(
     policy: CasePolicy,
 ) -> Case:
     """An admin confirms a by-hand case fixed; monitored problems resolve themselves."""
-    if not actor.is_admin:
+    if not can_decide_case(actor):
         raise PermissionDenied(N_("只有管理员可以确认整改完成。"))
     case = await get_case(session, case_id)
     if case.kind != CaseKind.MANUAL.value:

@@ -314,3 +314,31 @@ async def test_closing_the_account_from_its_card_ends_its_cases(
     assert await sweep(app) == (0, 0)
     case = await the_case(app)
     assert case.status == "closed" and case.active_key is None
+
+
+async def test_closure_pressed_in_the_admins_group_is_asked_and_answered_in_private(
+    database_url: str, tg: FakeTelegram, feeds: FeedServer, clock
+) -> None:
+    from bot.app import BotApp
+    from tests.e2e.test_monitoring import ALERT_CHAT
+
+    app = BotApp(make_settings(database_url, tg.base, alert_chat_id=ALERT_CHAT), clock=clock)
+    app.migrate = False
+    await app.start()
+    try:
+        _unit, account_id, _mark = await go_dormant(app, tg, feeds, clock)
+        for _miss in range(2):
+            clock.set((await the_case(app)).deadline + timedelta(minutes=1))
+            mark = tg.mark()
+            await sweep(app)
+        recommendation = await received(tg, ALERT_CHAT, "建议关停", since=mark)
+        await drained(app, tg)
+        admin = tg.user(ADMIN_ID, "王主任")
+        mark = tg.mark()
+        await admin.in_group(ALERT_CHAT).press(recommendation, "⛔ 确认关停")
+        await received(tg, ADMIN_ID, "停更公告的链接", since=mark)
+        done = await admin.send("https://example.gov.cn/notice/stop-2")
+        assert "已确认关停" in done[-1].text
+        assert await account_status(app, account_id) == "closed"
+    finally:
+        await app.stop()

@@ -123,3 +123,22 @@ def test_explanation_length() -> None:
     with pytest.raises(InvalidInput):
         validate_explanation("长" * 1001)
     assert validate_explanation("  已恢复更新并安排专人值守  ") == "已恢复更新并安排专人值守"
+
+
+def test_who_may_act_on_a_case() -> None:
+    from governance.cases import can_decide_case, can_explain, can_open_case, can_record_interview
+    from governance.roles import Actor, Role
+
+    admin = Actor(user_id=1, unit_id=None, roles=frozenset({Role.ADMIN}))
+    manager = Actor(user_id=2, unit_id=10, roles=frozenset({Role.UNIT_MANAGER}))
+    editor = Actor(user_id=3, unit_id=10, roles=frozenset({Role.EDITOR}))
+    gone = Actor(user_id=3, unit_id=10, roles=frozenset({Role.EDITOR}), active=False)
+    assert can_explain(editor, responsible_id=3, unit_id=10)
+    assert not can_explain(gone, responsible_id=3, unit_id=10)
+    assert not can_explain(manager, responsible_id=3, unit_id=10)
+    assert can_explain(manager, responsible_id=None, unit_id=10)  # while the invitee is away
+    assert not can_explain(editor, responsible_id=None, unit_id=10)
+    assert can_open_case(manager, 10) and not can_open_case(manager, 11)
+    assert can_open_case(admin, 11) and not can_open_case(editor, 10)
+    assert can_record_interview(manager, 10) and not can_record_interview(editor, 10)
+    assert can_decide_case(admin) and not can_decide_case(manager)
