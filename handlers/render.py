@@ -158,6 +158,7 @@ AUDIT_LABELS: dict[str, str] = {
     "account.closed": N_("关停"),
     "account.cancelled": N_("注销"),
     "case.opened": N_("发起整改"),
+    "case.problems_added": N_("新增整改问题"),
     "case.explained": N_("提交整改说明"),
     "case.overdue": N_("整改逾期"),
     "case.interviewed": N_("记录约谈"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -147,7 +147,7 @@ async def account_cases(session: AsyncSession, *, account_id: int, limit: int = 
 async def count_between(
     session: AsyncSession,
     *,
-    column: str,
+    column: Literal["opened_at", "resolved_at", "overdue_at"],
     start: datetime,
     end: datetime,
     unit_id: int | None = None,
@@ -192,10 +192,19 @@ async def ensure_case(
         known = {_problem_id(p) for p in existing.problems}
         added = [dict(p) for p in problems if _problem_id(p) not in known]
         if added:
+            before = case_snapshot(existing)
             existing.problems = [*existing.problems, *added]
-            existing.updated_at = now
-            session.add(existing)
-            await session.flush()
+            await _save(session, existing, now=now)
+            await audit.record(
+                session,
+                at=now,
+                actor_id=actor.user_id if actor else None,
+                action="case.problems_added",
+                object_type="case",
+                object_id=existing.id,
+                before=before,
+                after=case_snapshot(existing),
+            )
         return None
     case = Case(
         account_id=account.id or 0,
@@ -235,7 +244,8 @@ async def ensure_case(
         case,
         account=account,
         kind="case.opened",
-        audience=_responsible_or_managers,
+        audience=_responsible,
+        fallback=_managers,  # while the named person has not joined, the unit hears
         now=now,
         policy=policy,
         extra={"days": policy.deadline_days},
@@ -833,7 +843,6 @@ _responsible = frozenset({Audience.RESPONSIBLE})
 _managers = frozenset({Audience.UNIT_MANAGERS})
 _office = frozenset({Audience.ADMINS})
 _responsible_and_managers = frozenset({Audience.RESPONSIBLE, Audience.UNIT_MANAGERS})
-_responsible_or_managers = frozenset({Audience.RESPONSIBLE})  # falls back to the managers
 
 
 async def _notify(
@@ -847,14 +856,15 @@ async def _notify(
     policy: CasePolicy,
     extra: dict[str, Any] | None = None,
     stamp: datetime | None = None,
+    fallback: frozenset[Audience] | None = None,
 ) -> int:
     """Queue ``kind`` for the audience, once per case, level and ``stamp`` (dedup keys)."""
     chats = await recipients.audience_chats(
         session, account=account, audience=audience, alert_chat_id=policy.alert_chat_id
     )
-    if not chats and audience == _responsible_or_managers:
+    if not chats and fallback:
         chats = await recipients.audience_chats(
-            session, account=account, audience=_managers, alert_chat_id=policy.alert_chat_id
+            session, account=account, audience=fallback, alert_chat_id=policy.alert_chat_id
         )
     unit = await session.get(Unit, account.unit_id)
     params = {
