@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 router = Router(name=__name__)
 
-LIST_LIMIT = 40
+LIST_LIMIT = 30  # a list stays well within Telegram's 4096 characters
 
 
 class CaseDialog(StatesGroup):
@@ -137,6 +137,17 @@ async def _list_view(
     if not rows:
         lines.append(_("没有在办的整改。"))
     kb.adjust(2)
+    by_unit: dict[int, int] = {}
+    for case in rows:
+        by_unit[case.unit_id] = by_unit.get(case.unit_id, 0) + 1
+    if actor.is_admin and not unit_id and len(by_unit) > 1:
+        units_kb = InlineKeyboardBuilder()
+        for uid, count in sorted(by_unit.items(), key=lambda x: -x[1])[:12]:
+            units_kb.button(
+                text=f"{units.get(uid, '?')[:16]} ({count})", callback_data=CaseList(unit_id=uid)
+            )
+        units_kb.adjust(2)
+        kb.attach(units_kb)
     return "\n".join(lines), kb.as_markup()
 
 
