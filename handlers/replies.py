@@ -7,6 +7,8 @@ details go to them in private, never to the group.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
@@ -15,8 +17,7 @@ async def edit_or_send(
     query: CallbackQuery,
     text: str,
     reply_markup: InlineKeyboardMarkup | None = None,
-    *,
-    disable_web_page_preview: bool | None = None,
+    **options: Any,
 ) -> None:
     """Replace the pressed message's text; send a new private message when it cannot be edited."""
     bot, message = query.bot, query.message
@@ -28,32 +29,21 @@ async def edit_or_send(
                 chat_id=message.chat.id,
                 message_id=message.message_id,
                 reply_markup=reply_markup,
-                disable_web_page_preview=disable_web_page_preview,
+                **options,
             )
             return
         except TelegramBadRequest as exc:
             if "message is not modified" in str(exc).lower():
                 return
-    await bot.send_message(
-        query.from_user.id,
-        text,
-        reply_markup=reply_markup,
-        disable_web_page_preview=disable_web_page_preview,
-    )
+    await bot.send_message(query.from_user.id, text, reply_markup=reply_markup, **options)
 
 
 async def reply_to(
     query: CallbackQuery,
     text: str,
     reply_markup: InlineKeyboardMarkup | None = None,
-    *,
-    disable_web_page_preview: bool | None = None,
+    **options: Any,
 ) -> None:
     """Send the person who pressed a new message, in private."""
     assert query.bot is not None
-    await query.bot.send_message(
-        query.from_user.id,
-        text,
-        reply_markup=reply_markup,
-        disable_web_page_preview=disable_web_page_preview,
-    )
+    await query.bot.send_message(query.from_user.id, text, reply_markup=reply_markup, **options)

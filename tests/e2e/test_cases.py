@@ -3,7 +3,6 @@ manual clock moved across deadlines (explained, overdue, 约谈, closure; resolv
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,13 +10,12 @@ from sqlmodel import col, select
 
 from bot.settings import Settings
 from jobs.cases import check_cases
-from models import outbox
 from models.accounts import Account
 from models.audit import AuditEntry
 from models.cases import Case
 from models.outbox import OutboxMessage
 from tests.conftest import ADMIN_ID, make_settings
-from tests.e2e.monitoring import next_day, run_jobs
+from tests.e2e.monitoring import drain_outbox, next_day, run_jobs
 from tests.e2e.test_monitoring import MANAGER, RESPONSIBLE, STAFF, office
 from tests.e2e.test_quality_alerts import HACKED
 from tests.fakes.feeds import FakeItem, FeedServer
@@ -38,13 +36,8 @@ async def sweep(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 
 
 async def drained(app, tg: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the outbox is empty, so queued notices do not interleave with replies."""
-    for _attempt in range(200):
-        async with app.sessionmaker() as session:
-            if await outbox.backlog(session) == 0:
-                break
-        app.sender.wake()
-        await asyncio.sleep(0.05)
+    """Everything queued went out and arrived: replies that follow are not mixed with it."""
+    await drain_outbox(app)
     await tg.settle(0.2)
 
 

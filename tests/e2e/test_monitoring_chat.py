@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from governance.roles import Role
 from tests.conftest import ADMIN_ID
-from tests.e2e.monitoring import run_jobs
+from tests.e2e.monitoring import drain_outbox, run_jobs
 from tests.e2e.seed import seed_account, seed_person, seed_unit
-from tests.e2e.test_cases import drained
 from tests.fakes.feeds import FakeItem, FeedServer
 from tests.fakes.telegram import FakeTelegram
 
@@ -58,12 +58,13 @@ async def seeded(app, clock, feeds: FeedServer) -> dict[str, int]:
             now=now,
         )
     await run_jobs(app, clock)
+    await drain_outbox(app)
+    await asyncio.sleep(0.2)  # let the last deliveries' requests settle at the fake server
     return ids
 
 
 async def test_card_shows_activity_and_latest_posts(app, tg: FakeTelegram, feeds, clock) -> None:
     ids = await seeded(app, clock, feeds)
-    await drained(app, tg)  # alerts and case notices first, then the admin's own requests
     admin = tg.user(ADMIN_ID, "王主任")
     replies = await admin.send("/accounts")
     card = (await admin.press(replies[-1], f"#{ids['stale']}"))[-1].text
@@ -100,7 +101,6 @@ async def test_monitor_is_for_admins_only(app, tg, feeds, clock) -> None:
 
 async def test_check_polls_now_with_a_cooldown_and_clear_refusals(app, tg, feeds, clock) -> None:
     ids = await seeded(app, clock, feeds)
-    await drained(app, tg)  # the dormant account's case notice comes first
     teacher = tg.user(4001, "李老师")
     feeds.add_items("fresh", FakeItem("刚发布", "https://example.gov.cn/new", "new", clock.now()))
     result = (await teacher.send("/check fresh号"))[-1].text
