@@ -338,3 +338,54 @@ def _inspection(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -
         for c, value in enumerate(values, start=1):
             _put(sheet, first + i, c, value)
     _widths(sheet, (14, 20, 20, 12, 12, 12, 50, 22))
+
+
+def summary_lines(report: Report, tr: Translate = _identity, *, top: int = 3) -> list[str]:
+    """The short summary for the chat and the console: plain text, the caller escapes it."""
+    n = len(report.accounts)
+    vetoes = sum(1 for _a, f in report.findings if f.severity == "veto")
+    lines = [
+        tr(N_("时段：{period}")).format(period=report.period.label),
+        tr(N_("范围：{scope}")).format(scope=report.scope),
+        tr(N_("账号 {n} 个，期内发布 {posts} 条；合格 {passed} 个，不合格 {failed} 个。")).format(
+            n=n,
+            posts=sum(line.posts for line in report.accounts),
+            passed=report.passed,
+            failed=n - report.passed,
+        ),
+        tr(N_("不更新 {dormant} 个，更新预警 {warning} 个，监测源异常 {unknown} 个。")).format(
+            dormant=report.states.get(DormancyState.DORMANT, 0)
+            + report.states.get(DormancyState.CLOSURE_CANDIDATE, 0),
+            warning=report.states.get(DormancyState.WARNING, 0),
+            unknown=report.states.get(DormancyState.UNKNOWN, 0),
+        ),
+        tr(N_("发现问题 {n} 处，其中单项否决 {veto} 处。")).format(
+            n=len(report.findings), veto=vetoes
+        ),
+    ]
+    if len(report.units) > 1:
+        ranking = "；".join(
+            tr(N_("{rank}. {unit} {score} 分")).format(
+                rank=u.rank.rank, unit=u.unit, score=u.rank.average
+            )
+            for u in report.units[:top]
+        )
+        lines.append(tr(N_("单位排名：{ranking}")).format(ranking=ranking))
+    if report.inspection is not None:
+        verdicts = report.inspection.verdicts
+        lines.append(
+            tr(
+                N_(
+                    "抽查 {k}/{n} 个账号（随机种子 {seed}）：合格 {ok} 个，不合格 {bad} 个，"
+                    "需人工核查 {check} 个。"
+                )
+            ).format(
+                k=len(verdicts),
+                n=len(report.inspection.candidates),
+                seed=report.inspection.seed,
+                ok=sum(1 for v in verdicts if v.outcome == "pass"),
+                bad=sum(1 for v in verdicts if v.outcome == "fail"),
+                check=sum(1 for v in verdicts if v.outcome == "unverified"),
+            )
+        )
+    return lines
