@@ -24,6 +24,7 @@ from handlers import (
     ledger,
     monitoring,
     registration,
+    reports,
     start,
     units,
     users,
@@ -83,6 +84,7 @@ def build_dispatcher(
         words.router,
         monitoring.router,
         ledger.router,
+        reports.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

@@ -154,3 +154,14 @@ class LedgerMenu(CallbackData, prefix="lm"):
 
 class LedgerImportValid(CallbackData, prefix="lv"):
     digest: str  # the uploaded file's, so a button never imports a different file
+
+
+class ReportPeriod(CallbackData, prefix="rpp"):
+    kind: str  # week | month | last_month | quarter | last_quarter | year | dates | inspect
+
+
+class ReportScope(CallbackData, prefix="rps"):
+    kind: str
+    start: int  # YYYYMMDD, the period's first day
+    end: int  # YYYYMMDD, its last day
+    unit_id: int = 0  # 0: every unit (admins only)

@@ -33,6 +33,7 @@ MANAGER = [
     ("invites", N_("查看和撤销邀请")),
     ("users", N_("单位人员")),
     ("ledger", N_("台账导入导出")),
+    ("report", N_("监测报告与季度抽查")),
 ]
 ADMIN = [
     ("pending", N_("待审批的账号登记")),
