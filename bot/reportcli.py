@@ -74,8 +74,8 @@ def audit_file(
     options = options or AuditOptions()
     clock = clock or SystemClock()
     try:
-        table = read_table(path.read_bytes(), path.name)
         period = resolve_period(options.period, clock.now().astimezone(settings.tz).date())
+        table = read_table(path.read_bytes(), path.name)
     except OSError as exc:
         print(f"无法读取文件：{exc}", file=out)
         return 2
