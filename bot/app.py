@@ -40,6 +40,7 @@ from jobs.netguard import GuardPolicy
 from jobs.parsing import FeedParser
 from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
 from jobs.quality_scan import QualityScan
+from jobs.review_hook import ReviewMatch
 from models import people
 
 
@@ -67,7 +68,13 @@ class BotApp:
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
         """What happens to every new post the poller stores, in its transaction."""
-        return (QualityScan(live=self.live_checker, alert_chat_id=self.settings.alert_chat_id),)
+        settings = self.settings
+        return (
+            QualityScan(live=self.live_checker, alert_chat_id=settings.alert_chat_id),
+            ReviewMatch(
+                window=settings.match_window(), alert_chat_id=settings.alert_chat_id, tz=settings.tz
+            ),
+        )
 
     def guard_policy(self) -> GuardPolicy:
         return guard_policy(self.settings)

@@ -25,6 +25,12 @@ from handlers import (
     monitoring,
     registration,
     reports,
+    review_decide,
+    review_delegate,
+    review_queue,
+    review_record,
+    review_routes,
+    review_submit,
     start,
     units,
     users,
@@ -67,6 +73,7 @@ def build_dispatcher(
         feed_probe=feed_probe,
         live_checker=live_checker,
         feed_check=feed_check,
+        checker=live_checker.holder,  # the live content checker: /words changes apply at once
     )
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
@@ -84,6 +91,12 @@ def build_dispatcher(
         words.router,
         monitoring.router,
         ledger.router,
+        review_routes.router,
+        review_submit.router,
+        review_decide.router,
+        review_queue.router,
+        review_record.router,
+        review_delegate.router,
         reports.router,
         fallback.router,
     )

@@ -4,6 +4,11 @@ Limits honoured: about 30 messages per second overall, one per second per privat
 20 per minute per group; a 429 postpones that chat by ``retry_after``; server and network
 errors retry with exponential backoff; a chat that blocked the bot is given up (recorded).
 Delivery is at-least-once: a row is marked sent right after Telegram accepts it.
+
+A row renders either to one text message or to a list of actions (:mod:`handlers.notices`):
+copies of someone's messages followed by a card, or an edit of a message another row sent.
+One action goes per pass, within the same limits, and the row's ``progress`` is saved after
+each, so a 429 or a restart resumes where it stopped instead of sending copies twice.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -32,12 +37,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import DEFAULT_LOCALE
 from governance.clock import Clock
+from handlers.delivery import Action, Copy, Edit, Send, actions_of
 from models import outbox, people
 from models.outbox import OutboxMessage, OutboxStatus
 
-Renderer = Callable[[dict[str, Any]], tuple[str, InlineKeyboardMarkup | None]]
+Renderer = Callable[[dict[str, Any]], tuple[str, InlineKeyboardMarkup | None] | list[Action]]
+
+#: How long an edit waits for the message it edits to be sent first.
+EDIT_WAIT = timedelta(seconds=1)
 
 MAX_ATTEMPTS = 8
+_WAIT = -1
 
 
 @dataclass
@@ -157,8 +167,16 @@ class OutboxSender:
             try:
                 locale = await self._locale(session, row.chat_id)
                 with self.i18n.context(), self.i18n.use_locale(locale):
-                    text, markup = renderer(row.params)
-                sent = await self.bot.send_message(row.chat_id, text, reply_markup=markup)
+                    steps = actions_of(renderer(row.params))
+                if row.progress >= len(steps):
+                    await outbox.mark_sent(session, message=row, now=now, message_id=None)
+                    await session.commit()
+                    return False
+                step = steps[row.progress]
+                message_id = await self._perform(session, row, step, now)
+                if message_id == _WAIT:
+                    await session.commit()
+                    return False
             except TelegramRetryAfter as exc:
                 until = now + timedelta(seconds=exc.retry_after)
                 await outbox.postpone_chat(session, chat_id=row.chat_id, until=until)
@@ -190,8 +208,50 @@ class OutboxSender:
                     )
                 logger.warning("message {} not sent yet: {}", row.id, exc)
             else:
-                await outbox.mark_sent(session, message=row, now=now, message_id=sent.message_id)
+                row.progress += 1
+                if isinstance(step, Send):
+                    row.message_id = message_id
+                if row.progress >= len(steps):
+                    await outbox.mark_sent(session, message=row, now=now, message_id=row.message_id)
+                else:
+                    session.add(row)  # the next action goes on a later pass, paced like any
                 await session.commit()
                 return True
             await session.commit()
             return False
+
+    async def _perform(
+        self, session: AsyncSession, row: OutboxMessage, step: Action, now: datetime
+    ) -> int | None:
+        """Do one action; returns the new message's id (sends), or ``_WAIT``."""
+        if isinstance(step, Send):
+            sent = await self.bot.send_message(row.chat_id, step.text, reply_markup=step.markup)
+            return sent.message_id
+        if isinstance(step, Copy):
+            copied = await self.bot.copy_message(
+                row.chat_id, from_chat_id=step.from_chat_id, message_id=step.message_id
+            )
+            return copied.message_id
+        assert isinstance(step, Edit)
+        target = await session.get(OutboxMessage, step.ref)
+        if target is None or target.status in (OutboxStatus.FAILED, OutboxStatus.GAVE_UP):
+            # the message to edit never arrived: nothing to change, give this up quietly
+            await outbox.mark_final(
+                session, message=row, status=OutboxStatus.GAVE_UP, now=now, error="no message"
+            )
+            return _WAIT
+        if target.status != OutboxStatus.SENT.value or target.message_id is None:
+            row.next_attempt_at = now + EDIT_WAIT
+            session.add(row)
+            return _WAIT
+        try:
+            await self.bot.edit_message_text(
+                step.text,
+                chat_id=target.chat_id,
+                message_id=target.message_id,
+                reply_markup=step.markup,
+            )
+        except TelegramBadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        return None

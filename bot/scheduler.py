@@ -19,6 +19,7 @@ from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
 from jobs.parsing import FeedParser
 from jobs.poll import NewPostsHook, poll_feeds, prune_poll_history
+from jobs.reviews import review_expiry, review_reminders, review_route_check
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
@@ -104,4 +105,18 @@ def build_scheduler(
         kwargs={"live": live_checker, "sessionmaker": sessionmaker},
         **common,
     )
+    review_kwargs = {"sessionmaker": sessionmaker, "clock": clock, "settings": settings}
+    for job_id, func, minutes in (
+        ("review_reminders", review_reminders, settings.review_check_minutes),
+        ("review_expiry", review_expiry, settings.review_check_minutes),
+        ("review_route_check", review_route_check, 60),
+    ):
+        scheduler.add_job(
+            func,
+            "interval",
+            minutes=minutes,
+            id=job_id,
+            replace_existing=True,
+            kwargs=review_kwargs,
+        )
     return scheduler

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from governance.activity import ActivityThresholds
 from governance.errors import ConfigurationError
+from governance.matching import MatchWindow
 from governance.polling import PollSchedule
 from governance.scoring import ScoringRules, load_rules
 
@@ -93,6 +94,14 @@ class Settings(BaseSettings):
     feed_broken_hours: int = Field(default=24, ge=1)
     feed_broken_failures: int = Field(default=5, ge=1)
     alert_repeat_days: float = Field(default=3, gt=0)
+
+    review_number_prefix: str = Field(default="SH", pattern=r"^[A-Z]{1,6}$")
+    review_check_minutes: int = Field(default=5, ge=1, le=60)
+    review_escalate_after_hours: float = Field(default=1.0, ge=0, le=168)
+    review_draft_max_chars: int = Field(default=20_000, ge=500, le=200_000)
+    review_match_before_hours: float = Field(default=2.0, ge=0, le=72)
+    review_match_after_days: float = Field(default=14.0, gt=0, le=180)
+    review_match_threshold: float = Field(default=0.6, gt=0, le=1)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -196,6 +205,14 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def match_window(self) -> MatchWindow:
+        """How the poller matches posts to approved drafts (``models.review_match``)."""
+        return MatchWindow(
+            before=timedelta(hours=self.review_match_before_hours),
+            after=timedelta(days=self.review_match_after_days),
+            threshold=self.review_match_threshold,
+        )
 
     def require_token(self) -> str:
         if self.bot_token is None:

@@ -189,7 +189,7 @@ def account_headers(report: Report, tr: Translate = _identity) -> list[str]:
     if report.show_cases:
         headers.append(tr(N_("整改")))
     if report.show_reviews:
-        headers.append(tr(N_("送审稿")))
+        headers += [tr(N_("送审稿")), tr(N_("审核通过")), tr(N_("未经审核发布"))]
     return [*headers, tr(N_("得分")), tr(N_("结论")), tr(N_("扣分及否决原因"))]
 
 
@@ -216,7 +216,7 @@ def _accounts(sheet: Worksheet, report: Report, tr: Translate) -> None:
         if report.show_cases:
             row.append(a.cases or 0)
         if report.show_reviews:
-            row.append(a.reviews or 0)
+            row += [a.reviews or 0, a.approved, a.unreviewed]
         row += [
             line.score.points,
             tr(PASSED) if line.score.passed else tr(FAILED),

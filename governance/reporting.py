@@ -144,6 +144,10 @@ class AccountInput:
     polled: bool = True
     cases: int | None = None
     reviews: int | None = None
+    """Drafts submitted for pre-publication review in the period (None: not known)."""
+    approved: int = 0
+    unreviewed: int = 0
+    """Posts of the period published without an approved draft."""
 
 
 @dataclass(frozen=True, slots=True)

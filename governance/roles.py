@@ -121,3 +121,25 @@ def can_import_ledger(actor: Actor) -> bool:
 def can_export_ledger(actor: Actor, unit_id: int | None) -> bool:
     """Admins export the whole registry (or one unit); unit managers their own unit."""
     return actor.is_admin or (unit_id is not None and actor.manages(unit_id))
+
+
+# --- pre-publication review ---------------------------------------------------------------------
+
+
+def can_edit_routes(actor: Actor, unit_id: int | None) -> bool:
+    """Admins for every unit, unit managers for their own."""
+    return unit_id is not None and actor.manages(unit_id)
+
+
+def can_submit_draft(actor: Actor) -> bool:
+    """Anyone active who belongs to a unit may submit drafts for that unit's accounts."""
+    return actor.active and actor.unit_id is not None and bool(actor.roles)
+
+
+def can_view_review(actor: Actor, unit_id: int, *, participant: bool = False) -> bool:
+    """Admins, the unit's members and whoever was asked to review it."""
+    return actor.is_admin or actor.belongs_to(unit_id) or (actor.active and participant)
+
+
+def can_export_reviews(actor: Actor) -> bool:
+    return actor.is_admin

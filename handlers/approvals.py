@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -36,11 +35,8 @@ class RejectForm(StatesGroup):
     reason = State()
 
 
-@router.message(Command("pending"), F.chat.type == "private")
-async def pending(
-    message: Message, session: AsyncSession, actor: Actor | None, settings: Settings
-) -> None:
-    require(actor, can_approve_registration, NOT_ALLOWED)
+async def show_registrations(message: Message, session: AsyncSession, settings: Settings) -> None:
+    """Admins' part of /pending (see handlers.review_queue): registrations to approve."""
     rows = await accounts.pending_registrations(session)
     if not rows:
         await message.answer(_("没有待审批的账号登记。"))

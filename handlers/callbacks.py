@@ -156,6 +156,57 @@ class LedgerImportValid(CallbackData, prefix="lv"):
     digest: str  # the uploaded file's, so a button never imports a different file
 
 
+# --- pre-publication review ------------------------------------------------------------------
+
+
+class RvAct(CallbackData, prefix="rv"):
+    """A button on an approver's card; ``round`` makes cards of earlier rounds stale."""
+
+    review_id: int
+    round: int
+    action: str  # approve | comment | return | reject | history | open
+
+
+class RvMine(CallbackData, prefix="rm"):
+    review_id: int
+    action: str  # open | withdraw | resubmit | history | export
+
+
+class RvBulk(CallbackData, prefix="rb"):
+    pass
+
+
+class SubAccount(CallbackData, prefix="sa"):
+    account_id: int
+
+
+class SubStep(CallbackData, prefix="ss"):
+    action: str  # done | notime | submit | resend | cancel
+
+
+class RouteOpen(CallbackData, prefix="ro"):
+    unit_id: int
+    account_id: int = 0  # 0: the unit's route
+
+
+class RouteEdit(CallbackData, prefix="rt"):
+    action: str
+    stage: int = -1
+    value: int = 0
+
+
+class DelegPick(CallbackData, prefix="dg"):
+    user_id: int
+    days: int = 0
+
+
+class ExportPick(CallbackData, prefix="ex"):
+    days: int
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
 class ReportPeriod(CallbackData, prefix="rpp"):
     kind: str  # week | month | last_month | quarter | last_quarter | year | dates | inspect
 

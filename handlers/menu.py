@@ -26,8 +26,14 @@ MEMBER = [
     ("accounts", N_("账号台账")),
     ("dormant", N_("不更新账号排行")),
     ("check", N_("立即检查账号订阅源")),
+    ("submit", N_("提交送审稿（先审后发）")),
+    ("mine", N_("我的送审稿")),
+    ("pending", N_("待我审核/审批")),
+    ("review", N_("审核记录（/review 编号）")),
+    ("delegate", N_("外出时委托代审")),
 ]
 MANAGER = [
+    ("routes", N_("审核流程设置")),
     ("register", N_("登记新账号（开设备案）")),
     ("invite", N_("邀请同事加入")),
     ("invites", N_("查看和撤销邀请")),
@@ -36,10 +42,10 @@ MANAGER = [
     ("report", N_("监测报告与季度抽查")),
 ]
 ADMIN = [
-    ("pending", N_("待审批的账号登记")),
     ("units", N_("单位管理")),
     ("words", N_("错敏词库")),
     ("monitor", N_("监测运行状况")),
+    ("export", N_("导出审核单和审核记录")),
 ]
 GROUP = [("help", N_("帮助"))]
 

@@ -16,12 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.i18n import N_
 from governance.roles import Role
 from handlers.callbacks import AccOpen, RegDecision
+from handlers.delivery import Action, Copy, Edit, Rendered, Send, actions_of
 from handlers.render import esc, outcome_text, platform_label, post_line, role_label
+from handlers.review_notices import REVIEW_RENDERERS
 from models import outbox, people
 from models.accounts import Account
 from models.people import Unit, User
-
-Rendered = tuple[str, InlineKeyboardMarkup | None]
 
 
 def account_params(
@@ -262,7 +262,7 @@ def finding_veto(p: dict[str, Any]) -> Rendered:
     return "\n".join(lines), kb.as_markup()
 
 
-RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
+RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered | list[Action]]] = {
     "alert.dormancy": alert_dormancy,
     "alert.recovered": alert_recovered,
     "alert.feed_broken": alert_feed_broken,
@@ -275,4 +275,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], Rendered]] = {
     "user.roles_changed": roles_changed,
     "user.active_changed": account_disabled,
     "finding.veto": finding_veto,
+    **REVIEW_RENDERERS,
 }
+
+__all__ = ["RENDERERS", "Action", "Copy", "Edit", "Rendered", "Send", "actions_of"]

@@ -17,6 +17,9 @@ from models import (  # noqa: F401  (register tables)
     outbox,
     people,
     posts,
+    review_match,
+    reviews,
+    routes,
     wordlists,
 )
 from models.base import metadata

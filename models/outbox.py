@@ -36,6 +36,7 @@ class OutboxMessage(SQLModel, table=True):
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
     status: str = Field(default=OutboxStatus.PENDING.value, sa_type=enum_column(16))
     attempts: int = 0
+    progress: int = 0  # actions of a multi-step message already delivered (copies, then card)
     created_at: datetime = Field(sa_type=UTCDateTime())
     next_attempt_at: datetime = Field(sa_type=UTCDateTime())
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

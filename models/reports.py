@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, func, select
@@ -14,12 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.activity import ActivityThresholds, PollHealth
 from governance.registry import AccountStatus
 from governance.reporting import AccountInput, FindingInput, Period, Report, build_report, inspect
+from governance.review import ReviewStatus
 from governance.scoring import ScoringRules
 from models import feeds
 from models.accounts import Account
 from models.findings import FindingStatus, StoredFinding
 from models.people import Unit
 from models.posts import Post
+from models.review_match import ReviewFlag
+from models.reviews import Review
 
 #: Accounts a report covers: registered and not withdrawn (closed ones show as closed).
 REPORTED_STATUSES = (
@@ -35,8 +39,52 @@ def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
     return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
+async def _counts(
+    session: AsyncSession, stmt: Any, ids: Sequence[int], account_column: Any
+) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        rows = await session.exec(stmt.where(account_column.in_(chunk)).group_by(account_column))
+        found.update({account_id: int(n) for account_id, n in rows})
+    return found
+
+
+async def review_counts(
+    session: AsyncSession, *, account_ids: Sequence[int], start: datetime, end: datetime
+) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """Per account in ``[start, end)``: drafts submitted for review (送审), drafts approved,
+    and posts published without an approved draft (先审后发 broken)."""
+    submitted = await _counts(
+        session,
+        select(Review.account_id, func.count()).where(
+            Review.created_at >= start, Review.created_at < end
+        ),
+        account_ids,
+        col(Review.account_id),
+    )
+    approved = await _counts(
+        session,
+        select(Review.account_id, func.count()).where(
+            Review.status == ReviewStatus.APPROVED.value,
+            col(Review.decided_at) >= start,
+            col(Review.decided_at) < end,
+        ),
+        account_ids,
+        col(Review.account_id),
+    )
+    unreviewed = await _counts(
+        session,
+        select(ReviewFlag.account_id, func.count()).where(
+            ReviewFlag.published_at >= start, ReviewFlag.published_at < end
+        ),
+        account_ids,
+        col(ReviewFlag.account_id),
+    )
+    return submitted, approved, unreviewed
+
+
 async def account_inputs(
-    session: AsyncSession, *, unit_id: int | None, before: datetime
+    session: AsyncSession, *, unit_id: int | None, start: datetime, before: datetime
 ) -> list[AccountInput]:
     """Accounts registered before ``before`` (in one unit, or all), with all they need."""
     stmt = (
@@ -61,6 +109,9 @@ async def account_inputs(
         for account_id, when in found:
             times[account_id].append(when)
     states = await feeds.states_for(session, account_ids=ids)
+    submitted, approved, unreviewed = await review_counts(
+        session, account_ids=ids, start=start, end=before
+    )
     inputs = []
     for account, unit in rows:
         aid = account.id or 0
@@ -77,6 +128,9 @@ async def account_inputs(
                 post_times=sorted(times.get(aid, [])),
                 poll_health=state.health() if state is not None else PollHealth(None),
                 polled=state is not None and state.last_poll_at is not None,
+                reviews=submitted.get(aid, 0),
+                approved=approved.get(aid, 0),
+                unreviewed=unreviewed.get(aid, 0),
             )
         )
     return inputs
@@ -159,7 +213,7 @@ async def make_report(
 ) -> Report:
     """The report of a period and scope; with a seed, also the inspection of a sample."""
     start, end = period.bounds(tz)
-    accounts = await account_inputs(session, unit_id=unit_id, before=min(end, now))
+    accounts = await account_inputs(session, unit_id=unit_id, start=start, before=min(end, now))
     ids = [a.id for a in accounts]
     findings = await finding_inputs(session, account_ids=ids, start=start, end=end)
     report = build_report(

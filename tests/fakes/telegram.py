@@ -377,6 +377,20 @@ class FakeUser:
             extra["caption"] = caption
         return await self.send(None, **extra)
 
+    async def send_many(self, messages: list[dict[str, Any]]) -> list[Call]:
+        """Send several messages at once (an album arrives like this); return the replies."""
+        mark = self.tg.mark()
+        for extra in messages:
+            message: dict[str, Any] = {
+                "message_id": next(self.tg._message_ids),
+                "date": 1_700_000_000,
+                "chat": self._chat(),
+                "from": self.tg_user,
+                **extra,
+            }
+            self.tg.queue({"message": message})
+        return await self._replies(mark)
+
     async def press(self, call: Call, label: str) -> list[Call]:
         """Press the button labelled ``label`` on the message ``call`` sent or edited."""
         button = call.button(label)

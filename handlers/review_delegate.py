@@ -1,0 +1,124 @@
+"""/delegate: an approver who is away names a colleague to review in their place for a period.
+
+Cards of stages entered during the period go to the delegate; the record names both people.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from governance.i18n import N_
+from governance.roles import Actor, can_submit_draft
+from handlers.callbacks import DelegPick
+from handlers.guards import require
+from handlers.render import esc, when
+from models import outbox, people, routes
+from models.people import User
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+NOT_ALLOWED = N_("只有单位人员可以设置代审。")
+DAYS = (1, 3, 7, 14, 30)
+
+
+@router.message(Command("delegate"))
+async def delegate_cmd(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = require(actor, can_submit_draft, NOT_ALLOWED)
+    current = await routes.current_delegation(session, user_id=checked.user_id, now=clock.now())
+    kb = InlineKeyboardBuilder()
+    if current is not None:
+        other = await session.get(User, current.delegate_id)
+        kb.button(text=_("结束代审"), callback_data=DelegPick(user_id=0))
+        await message.answer(
+            _("你已委托 {who} 代审至 {until}。").format(
+                who=esc(other.name if other else ""), until=when(current.ends_at, settings.tz)
+            ),
+            reply_markup=kb.as_markup(),
+        )
+        return
+    staff = await people.list_unit_users(session, unit_id=checked.unit_id, include_inactive=False)
+    for colleague, _roles in staff[:40]:
+        if colleague.id != user.id:
+            kb.button(text=colleague.name[:30], callback_data=DelegPick(user_id=colleague.id or 0))
+    kb.adjust(2)
+    await message.answer(
+        _("外出期间，请选择代你审核稿件的同事（须为本单位人员）："), reply_markup=kb.as_markup()
+    )
+
+
+@router.callback_query(DelegPick.filter((F.user_id > 0) & (F.days == 0)))
+async def pick_days(query: CallbackQuery, callback_data: DelegPick, actor: Actor | None) -> None:
+    require(actor, can_submit_draft, NOT_ALLOWED)
+    kb = InlineKeyboardBuilder()
+    for days in DAYS:
+        kb.button(
+            text=_("{n} 天").format(n=days),
+            callback_data=DelegPick(user_id=callback_data.user_id, days=days),
+        )
+    kb.adjust(5)
+    await query.answer()
+    await query.message.edit_text(_("代审多长时间？"), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+
+
+@router.callback_query(DelegPick.filter((F.user_id > 0) & (F.days > 0)))
+async def set_delegate(
+    query: CallbackQuery,
+    callback_data: DelegPick,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = require(actor, can_submit_draft, NOT_ALLOWED)
+    now = clock.now()
+    row = await routes.delegate(
+        session, actor=checked, delegate_id=callback_data.user_id, days=callback_data.days, now=now
+    )
+    other = await people.get_user(session, callback_data.user_id)
+    until = when(row.ends_at, settings.tz)
+    await outbox.enqueue(
+        session,
+        chat_id=other.telegram_id,
+        kind="review.delegated",
+        params={"who": user.name, "until": until},
+        now=now,
+        dedup_key=f"review.delegated:{row.id}",
+    )
+    await session.commit()
+    await query.answer(_("已设置"))
+    await query.message.edit_text(  # type: ignore[union-attr]
+        _(
+            "✅ 已委托 {who} 代审至 {until}。期间新到的审核卡片将发给 {who}，记录中会写明代审。"
+        ).format(who=esc(other.name), until=until)
+    )
+
+
+@router.callback_query(DelegPick.filter(F.user_id == 0))
+async def end(
+    query: CallbackQuery, session: AsyncSession, actor: Actor | None, clock: Clock
+) -> None:
+    checked = require(actor, can_submit_draft, NOT_ALLOWED)
+    await routes.end_delegation(session, actor=checked, now=clock.now())
+    await session.commit()
+    await query.answer(_("已结束"))
+    await query.message.edit_text(_("代审已结束，审核卡片将重新发给你本人。"))  # type: ignore[union-attr]

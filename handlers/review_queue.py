@@ -1,0 +1,115 @@
+"""/pending: what waits for this person — drafts to review (oldest deadline first, with bulk
+approval of the ones they opened) and, for admins, account registrations to approve."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.clock import Clock
+from governance.roles import Actor
+from handlers import approvals
+from handlers.callbacks import RvAct, RvBulk
+from handlers.guards import member
+from handlers.render import esc, when
+from handlers.review_notices import card_keyboard, card_text
+from models import review_flow, reviews
+from models.people import User
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+router = Router(name=__name__)
+
+
+@router.message(Command("pending"), F.chat.type == "private")
+async def pending(
+    message: Message, session: AsyncSession, actor: Actor | None, settings: Settings
+) -> None:
+    checked = member(actor)
+    items = await reviews.queue(session, user_id=checked.user_id)
+    if items:
+        lines = [_("待你审核的稿件：{n} 件（按审核期限先后）").format(n=len(items))]
+        kb = InlineKeyboardBuilder()
+        opened = 0
+        for item in items[:30]:
+            review = item.review
+            seen = item.assignment.opened_at is not None
+            opened += seen
+            lines.append(
+                _("• {number}《{title}》{stage}，期限 {at}{seen}").format(
+                    number=esc(review.number),
+                    title=esc(review.title),
+                    stage=esc(review.stage.name),
+                    at=when(item.deadline, settings.tz),
+                    seen=_("（已查看）") if seen else "",
+                )
+            )
+            kb.button(
+                text=_("📄 查看 {number}").format(number=review.number),
+                callback_data=RvAct(review_id=review.id or 0, round=review.round, action="open"),
+            )
+        if opened:
+            kb.button(text=_("✅ 批量通过已查看的 {n} 件").format(n=opened), callback_data=RvBulk())
+        kb.adjust(1)
+        await message.answer("\n".join(lines), reply_markup=kb.as_markup())
+    elif not checked.is_admin:
+        await message.answer(_("没有待你审核的稿件。"))
+    if checked.is_admin:
+        if not items:
+            await message.answer(_("没有待你审核的稿件。"))
+        await approvals.show_registrations(message, session, settings)
+
+
+@router.callback_query(RvAct.filter(F.action == "open"))
+async def open_draft(
+    query: CallbackQuery,
+    callback_data: RvAct,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    """Show the draft again (copies of the originals, then the card) and note it was opened."""
+    checked = member(actor)
+    assignment = await review_flow.mark_opened(
+        session, actor=checked, review_id=callback_data.review_id, now=clock.now()
+    )
+    review = await reviews.get_review(session, callback_data.review_id)
+    params = await review_flow.card_params(session, review, tz=settings.tz)
+    if assignment.on_behalf_of:
+        behalf = await session.get(User, assignment.on_behalf_of)
+        params["on_behalf_of"] = behalf.name if behalf else ""
+    await session.commit()
+    await query.answer()
+    chat_id = query.message.chat.id if query.message else checked.user_id
+    for from_chat, message_id in params["copies"]:
+        await bot.copy_message(chat_id, from_chat_id=from_chat, message_id=message_id)
+    await bot.send_message(
+        chat_id, card_text(params), reply_markup=card_keyboard(review.id or 0, review.round)
+    )
+
+
+@router.callback_query(RvBulk.filter())
+async def bulk(
+    query: CallbackQuery,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    checked = member(actor)
+    done = await review_flow.bulk_approve(session, actor=checked, now=clock.now(), tz=settings.tz)
+    await session.commit()
+    await query.answer(_("已通过 {n} 件").format(n=len(done)))
+    numbers = "、".join(esc(d.review.number) for d in done) or "—"
+    await query.message.answer(  # type: ignore[union-attr]
+        _("✅ 已批量通过 {n} 件：{numbers}").format(n=len(done), numbers=numbers)
+    )
