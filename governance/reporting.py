@@ -47,6 +47,7 @@ PERIOD_LABELS: dict[str, str] = {
 }
 MAX_PERIOD_DAYS = 3 * 366
 _DORMANT = DormancyState.DORMANT.severity
+_RANK = {"veto": 0, "serious": 1, "general": 2}
 _DATES = re.compile(
     r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*[~～至到—-]+\s*"
     r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*$"
@@ -337,7 +338,9 @@ def build_report(
     by_id = {a.id: a for a in accounts}
     listed = tuple(
         (by_id[f.account_id], f)
-        for f in sorted(findings, key=lambda f: (f.found_at, f.account_id))
+        for f in sorted(
+            findings, key=lambda f: (f.found_at, f.account_id, _RANK.get(f.severity, 3))
+        )
         if f.account_id in by_id
     )
     return Report(
