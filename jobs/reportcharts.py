@@ -3,7 +3,8 @@
 Rendered with matplotlib's Agg canvas on plain ``Figure`` objects (no pyplot: no global figure
 registry, safe to run in a worker thread). Chinese labels need a CJK font, and servers rarely
 have one, so the project ships its own: WenQuanYi Micro Hei cut down to GB 2312 plus ASCII and
-CJK punctuation (``jobs/fonts/``, Apache-2.0). Rarer characters fall back to DejaVu Sans.
+CJK punctuation (``jobs/fonts/``, Apache-2.0), renamed so matplotlib always finds this file and
+not a system copy. Rarer characters fall back to DejaVu Sans.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from governance.reporting import Report
 
 Translate = Callable[[str], str]
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-gb2312.ttf"
-FONT_NAME = "WenQuanYi Micro Hei"
+FONT_NAME = "WenQuanYi Micro Hei GB2312"  # renamed: a system copy of the full font never wins
 MAX_UNITS = 8
 STATE_COLOURS = {
     DormancyState.ACTIVE: "#4caf50",
