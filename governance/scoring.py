@@ -31,7 +31,6 @@ REASON_FEED_BROKEN = N_("监测源异常")
 REASON_FINDINGS = N_("{category} {n} 处")
 REASON_VETO_DORMANT = N_("单项否决：检查前2周内未更新")
 REASON_VETO_FINDING = N_("单项否决：{category}")
-REASON_BELOW_PASS = N_("得分低于合格线 {mark} 分")
 
 
 @dataclass(frozen=True, slots=True)
