@@ -23,10 +23,16 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
-from governance.errors import PermissionDenied
+from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
 from governance.reportbook import summary_lines
-from governance.reporting import PERIOD_LABELS, Period, parse_dates, period_for
+from governance.reporting import (
+    MAX_PERIOD_DAYS,
+    PERIOD_LABELS,
+    Period,
+    parse_dates,
+    period_for,
+)
 from governance.roles import Actor
 from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
 from handlers.guards import require
@@ -43,6 +49,8 @@ router.message.filter(F.chat.type == "private")
 NOT_ALLOWED = N_("只有管理员和单位管理员可以生成报告。")
 OTHER_UNIT = N_("单位管理员只能生成本单位的报告。")
 NO_UNIT = N_("你还没有所属单位，无法生成报告。")
+BAD_BUTTON = N_("这个按钮已失效，请重新发送 /report。")
+MAX_UNIT_BUTTONS = 60  # Telegram shows up to 100 buttons; more units: unit managers report
 MENU_KINDS = ("week", "month", "last_month", "quarter", "last_quarter", "year", "dates")
 INSPECT = "inspect"
 
@@ -61,6 +69,17 @@ def _day(value: date) -> int:
 
 def _from_day(value: int) -> date:
     return date(value // 10000, value // 100 % 100, value % 100)
+
+
+def _period(data: ReportScope) -> Period:
+    """The period a button carries, checked again: callback data can be forged."""
+    try:
+        start, end = _from_day(data.start), _from_day(data.end)
+    except ValueError:
+        raise InvalidInput(BAD_BUTTON) from None
+    if end < start or (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise InvalidInput(BAD_BUTTON)
+    return Period(start, end, data.kind)
 
 
 @router.message(Command("report"))
@@ -134,7 +153,7 @@ async def _choose_scope(
     kb = InlineKeyboardBuilder()
     if actor.is_admin:
         kb.button(text=_("全部单位"), callback_data=ReportScope(kind=kind, start=start, end=end))
-        for unit in await people.list_units(session):
+        for unit in (await people.list_units(session))[:MAX_UNIT_BUTTONS]:
             kb.button(
                 text=unit.name,
                 callback_data=ReportScope(kind=kind, start=start, end=end, unit_id=unit.id or 0),
@@ -169,7 +188,7 @@ async def build(
         raise PermissionDenied(OTHER_UNIT)
     scope = _("全部单位") if unit_id is None else (await people.get_unit(session, unit_id)).name
     kind = callback_data.kind
-    period = Period(_from_day(callback_data.start), _from_day(callback_data.end), kind)
+    period = _period(callback_data)
     now = clock.now()
     seed = secrets.randbelow(1_000_000) if kind == INSPECT else None
     await query.answer(_("正在生成报告…"))

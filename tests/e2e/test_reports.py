@@ -220,6 +220,11 @@ async def test_unit_manager_reports_on_their_unit_only(
     forged = scope.buttons[0]["callback_data"].rsplit(":", 1)[0] + ":0"  # "every unit"
     refused = await manager.press_data(scope, forged)
     assert any("单位管理员只能生成本单位的报告" in (c.params.get("text") or "") for c in refused)
+    start = scope.buttons[0]["callback_data"].split(":")[2]
+    stale = await manager.press_data(
+        scope, scope.buttons[0]["callback_data"].replace(start, "20261399")
+    )
+    assert any("这个按钮已失效" in (c.params.get("text") or "") for c in stale)
     mark = tg.mark()
     await manager.press(scope, "某区教育局")
     summary, document, _charts = await _delivered(manager, mark)
