@@ -38,7 +38,7 @@ from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
 from handlers.guards import require
 from handlers.render import esc
 from jobs.reports import file_name, render
-from models import audit, people, reports
+from models import people, reports
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -204,19 +204,8 @@ async def build(
         inspection_seed=seed,
     )
     if report.inspection is not None:
-        await audit.record(
-            session,
-            at=now,
-            actor_id=checked.user_id,
-            action="report.inspection",
-            object_type="unit",
-            object_id=unit_id or 0,
-            after={
-                "period": period.label,
-                "seed": report.inspection.seed,
-                "ratio": report.inspection.ratio,
-                "sampled": [v.account.account.id for v in report.inspection.verdicts],
-            },
+        await reports.record_inspection(
+            session, report=report, actor_id=checked.user_id, unit_id=unit_id, now=now
         )
         await session.commit()
     files = await asyncio.to_thread(render, report, tz=settings.tz, tr=_)

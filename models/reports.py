@@ -17,7 +17,7 @@ from governance.registry import AccountStatus
 from governance.reporting import AccountInput, FindingInput, Period, Report, build_report, inspect
 from governance.review import ReviewStatus
 from governance.scoring import ScoringRules
-from models import feeds
+from models import audit, feeds
 from models.accounts import Account
 from models.findings import FindingStatus, StoredFinding
 from models.people import Unit
@@ -235,4 +235,25 @@ async def make_report(
         rules=rules,
         tz=tz,
         ratio=inspection_ratio,
+    )
+
+
+async def record_inspection(
+    session: AsyncSession, *, report: Report, actor_id: int, unit_id: int | None, now: datetime
+) -> None:
+    """Audit the draw (seed, ratio, accounts drawn), so anyone can repeat and check it."""
+    assert report.inspection is not None
+    await audit.record(
+        session,
+        at=now,
+        actor_id=actor_id,
+        action="report.inspection",
+        object_type="unit",
+        object_id=unit_id or 0,
+        after={
+            "period": report.period.label,
+            "seed": report.inspection.seed,
+            "ratio": report.inspection.ratio,
+            "sampled": [v.account.account.id for v in report.inspection.verdicts],
+        },
     )
