@@ -128,6 +128,7 @@ class BotApp:
             timeout=settings.feed_check_timeout,
             user_agent=USER_AGENT,
             max_bytes=settings.feed_max_bytes,
+            clock=self.clock.now,
         )
         self.sender = OutboxSender(
             bot=self.bot,

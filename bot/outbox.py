@@ -207,6 +207,16 @@ class OutboxSender:
                         session, message=row, after=delay, now=now, error=str(exc)
                     )
                 logger.warning("message {} not sent yet: {}", row.id, exc)
+            except Exception as exc:  # a bug in a renderer, or an error Telegram gives rarely:
+                # record it on this row so the rows behind it are not held up forever
+                await outbox.mark_final(
+                    session,
+                    message=row,
+                    status=OutboxStatus.FAILED,
+                    now=now,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                logger.exception("message {} ({}) failed for good", row.id, row.kind)
             else:
                 row.progress += 1
                 if isinstance(step, Send):

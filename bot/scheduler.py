@@ -29,7 +29,7 @@ def build_scheduler(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
-    live_checker: LiveChecker,
+    live_checker: LiveChecker | None = None,
     http: aiohttp.ClientSession | None = None,
     parser: FeedParser | None = None,
     rng: random.Random | None = None,
@@ -97,14 +97,15 @@ def build_scheduler(
         kwargs={"sessionmaker": sessionmaker, "settings": settings},
         **common,
     )
-    scheduler.add_job(
-        refresh_checker,
-        "interval",
-        minutes=1,
-        id="refresh_checker",
-        kwargs={"live": live_checker, "sessionmaker": sessionmaker},
-        **common,
-    )
+    if live_checker is not None:
+        scheduler.add_job(
+            refresh_checker,
+            "interval",
+            minutes=1,
+            id="refresh_checker",
+            kwargs={"live": live_checker, "sessionmaker": sessionmaker},
+            **common,
+        )
     review_kwargs = {"sessionmaker": sessionmaker, "clock": clock, "settings": settings}
     for job_id, func, minutes in (
         ("review_reminders", review_reminders, settings.review_check_minutes),

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     report_scoring_file: Path | None = None
     report_sample_ratio: float | None = Field(default=None, gt=0, le=1)
     dead_link_minutes: int = Field(default=60, ge=1)
+    allow_private_links: bool = False
     dead_link_window_days: int = Field(default=30, ge=1)
     dead_link_ttl_days: int = Field(default=7, ge=1)
     dead_link_batch: int = Field(default=200, ge=1, le=10_000)

@@ -27,11 +27,13 @@ class Audience(StrEnum):
 #: (the inspection's single-item veto) and closure candidate reach the unit and the office.
 DORMANCY_AUDIENCE: dict[DormancyState, frozenset[Audience]] = {
     DormancyState.WARNING: frozenset({Audience.RESPONSIBLE}),
+    # ADMINS is the alert chat when there is one, otherwise each admin in private: the office
+    # must hear of a 僵尸号 even before anyone set up the group.
     DormancyState.DORMANT: frozenset(
-        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ALERT_CHAT}
+        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ADMINS}
     ),
     DormancyState.CLOSURE_CANDIDATE: frozenset(
-        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ALERT_CHAT}
+        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ADMINS}
     ),
 }
 FEED_AUDIENCE = frozenset({Audience.ADMINS})

@@ -46,6 +46,7 @@ from handlers.render import (
     status_label,
     when,
 )
+from handlers.replies import edit_or_send, reply_to
 from models import accounts, audit, findings, outbox, people
 from models.accounts import Account, AccountFilter
 from models.activity import account_activity
@@ -163,7 +164,7 @@ async def page(
     checked = member(actor)
     text, markup = await _list_view(session, checked, callback_data)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 @router.callback_query(AccFilterMenu.filter())
@@ -195,7 +196,7 @@ async def filter_menu(
             )
     kb.adjust(2)
     await query.answer()
-    await query.message.edit_text(_("请选择筛选条件："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await edit_or_send(query, _("请选择筛选条件："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
 
 
 # --- card -------------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ async def open_account(
     )
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer()
-    await query.message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
+    await reply_to(query, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 @router.callback_query(AccAction.filter(F.action == "edit"))
@@ -296,8 +297,10 @@ async def edit_menu(
     kb.button(text=_("取消"), callback_data=DialogCancel())
     kb.adjust(2)
     await query.answer()
-    await query.message.answer(
-        _("修改“{name}”的哪一项？").format(name=esc(account.name)), reply_markup=kb.as_markup()
+    await reply_to(
+        query,
+        _("修改“{name}”的哪一项？").format(name=esc(account.name)),
+        reply_markup=kb.as_markup(),
     )  # type: ignore[union-attr]
 
 
@@ -323,10 +326,11 @@ async def ask_value(
     )
     hint = _("发送“-”可清空。") if callback_data.field == "feed_url" else ""
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,  # type: ignore[union-attr]
         _("请发送新的“{label}”。{hint}发送 /cancel 取消。").format(
             label=_(FIELD_LABELS[callback_data.field]), hint=hint
-        )
+        ),
     )
 
 
@@ -381,8 +385,10 @@ async def person_menu(
         )
     kb.adjust(2)
     await query.answer()
-    await query.message.answer(
-        _("请选择“{name}”的新责任人：").format(name=esc(account.name)), reply_markup=kb.as_markup()
+    await reply_to(
+        query,
+        _("请选择“{name}”的新责任人：").format(name=esc(account.name)),
+        reply_markup=kb.as_markup(),
     )  # type: ignore[union-attr]
 
 
@@ -423,7 +429,7 @@ async def change_person(
     await session.commit()
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
-    await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 @router.callback_query(AccAction.filter(F.action.in_(set(STATUS_ACTIONS))))
@@ -452,7 +458,7 @@ async def status_action(
         await session.commit()
         text, markup = await _card(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
-        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+        await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
         return
     account = await accounts.get_visible_account(
         session, account_id=callback_data.account_id, actor=checked
@@ -469,8 +475,8 @@ async def status_action(
         AccountStatus.CANCELLED: N_("请说明注销“{name}”的原因："),
     }[target]
     await query.answer()
-    await query.message.answer(
-        _(prompt).format(name=esc(account.name)) + "\n" + _("发送 /cancel 取消。")
+    await reply_to(
+        query, _(prompt).format(name=esc(account.name)) + "\n" + _("发送 /cancel 取消。")
     )  # type: ignore[union-attr]
 
 
@@ -552,4 +558,4 @@ async def history(
             line += f"（{esc(reason or entry.note)}）"
         lines.append(line)
     await query.answer()
-    await query.message.answer("\n".join(lines))  # type: ignore[union-attr]
+    await reply_to(query, "\n".join(lines))  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from handlers.callbacks import RegDecision
 from handlers.guards import require
 from handlers.notices import account_params
 from handlers.render import account_card, esc, person
+from handlers.replies import edit_or_send, reply_to
 from models import accounts, outbox, people
 from models.accounts import Account
 from models.people import User
@@ -124,10 +125,11 @@ async def approve(
     await _announce(session, account, user, now)
     await session.commit()
     await query.answer(_("已通过"))
-    await query.message.edit_text(  # type: ignore[union-attr]
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
         _("✅ 账号“{name}”（编号 {id}）已由你审核通过，状态：在用。").format(
             name=esc(account.name), id=account.id
-        )
+        ),
     )
 
 
@@ -147,10 +149,11 @@ async def reject(
     await state.set_state(RejectForm.reason)
     await state.set_data({"account_id": account.id, "version": callback_data.version})
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,  # type: ignore[union-attr]
         _("请填写驳回“{name}”的理由（申请人会看到）。发送 /cancel 取消。").format(
             name=esc(account.name)
-        )
+        ),
     )
 
 

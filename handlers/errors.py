@@ -7,9 +7,12 @@ that number instead of silence. The session was already rolled back by the middl
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -43,8 +46,12 @@ async def on_error(event: ErrorEvent, i18n: I18n, bot: Bot) -> bool:
                 "抱歉，处理时出现了意外错误。参考编号：{ref}。请稍后重试，或把编号告诉管理员。"
             ).format(ref=ref)
         try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(text[:200], show_alert=True)
+            if update.callback_query is not None:  # an alert is plain text, not HTML
+                plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+                try:
+                    await update.callback_query.answer(plain[:200], show_alert=True)
+                except TelegramBadRequest:  # the handler had answered already: say it in chat
+                    await bot.send_message(update.callback_query.from_user.id, text)
             elif update.message is not None:
                 await update.message.answer(text)
         except Exception:  # the apology itself failed: nothing more to do than log

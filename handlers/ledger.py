@@ -33,6 +33,7 @@ from governance.roles import Actor, can_import_ledger
 from handlers.callbacks import DialogCancel, LedgerImportValid, LedgerMenu
 from handlers.guards import require
 from handlers.render import error_text, esc, when
+from handlers.replies import reply_to
 from models import ledger
 from models.ledger import ImportResult
 
@@ -129,7 +130,8 @@ async def template(query: CallbackQuery, actor: Actor | None) -> None:
 async def import_help(query: CallbackQuery, actor: Actor | None) -> None:
     require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,  # type: ignore[union-attr]
         _(
             "导入台账：\n"
             "1. 下载模板，按“填写说明”逐行填写（也可用导出的台账修改）；\n"
@@ -138,7 +140,7 @@ async def import_help(query: CallbackQuery, actor: Actor | None) -> None:
             "我会先逐行校验：全部无误才导入；有问题时列出每一处（行号、列、问题），"
             "你可以修改后重发，或选择只导入无误的行。单位按名称匹配，没有的自动新增；"
             "责任人按姓名在本单位匹配，尚未加入的会生成邀请链接，请转发给本人。"
-        ).format(mb=MAX_FILE_BYTES // 1024 // 1024, rows=5000)
+        ).format(mb=MAX_FILE_BYTES // 1024 // 1024, rows=5000),
     )
 
 
@@ -270,7 +272,7 @@ async def import_valid_rows(
     await state.clear()
     await query.answer()
     if not result.imported:
-        await query.message.answer(_("没有可导入的有效行，未作修改。"))  # type: ignore[union-attr]
+        await reply_to(query, _("没有可导入的有效行，未作修改。"))  # type: ignore[union-attr]
         return
     await _report_success(query.message, result, bot=bot, settings=settings)  # type: ignore[arg-type]
 

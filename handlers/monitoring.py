@@ -21,6 +21,7 @@ from governance.roles import Actor
 from handlers.callbacks import AccOpen, CheckAccount, DormantList, DormantUnits
 from handlers.guards import member, require
 from handlers.render import activity_label, esc, outcome_text, post_line, when
+from handlers.replies import edit_or_send, reply_to
 from models import accounts, outbox, people
 from models.accounts import Account
 from models.activity import AccountActivity, dormancy_ranking, find_accounts
@@ -167,7 +168,7 @@ async def dormant_page(
         raise InvalidInput(N_("你只能查看本单位的账号。"))
     text, markup = await _dormant_view(session, checked, callback_data, clock, settings)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=markup, disable_web_page_preview=True)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup, disable_web_page_preview=True)  # type: ignore[union-attr]
 
 
 @router.callback_query(DormantUnits.filter())
@@ -179,7 +180,7 @@ async def dormant_units(query: CallbackQuery, session: AsyncSession, actor: Acto
     kb.button(text=_("全部单位"), callback_data=DormantList())
     kb.adjust(2)
     await query.answer()
-    await query.message.edit_text(_("请选择单位："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await edit_or_send(query, _("请选择单位："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
 
 
 # --- /monitor -----------------------------------------------------------------------------------
@@ -255,7 +256,7 @@ async def check_button(
     checked = member(actor)
     text = await _run_check(session, checked, callback_data.account_id, feed_check, settings)
     await query.answer()
-    await query.message.answer(text, disable_web_page_preview=True)  # type: ignore[union-attr]
+    await reply_to(query, text, disable_web_page_preview=True)  # type: ignore[union-attr]
 
 
 async def _run_check(

@@ -48,6 +48,7 @@ from handlers.callbacks import (
 from handlers.guards import require
 from handlers.notices import account_params, notify_admins
 from handlers.render import account_card, esc, outcome_text, platform_label
+from handlers.replies import edit_or_send
 from models import accounts, outbox, people
 from models.accounts import AccountDraft
 from models.people import User
@@ -525,7 +526,7 @@ async def edit_field(
 async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("已取消"))
-    await query.message.edit_text(_("登记已取消，未保存任何内容。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("登记已取消，未保存任何内容。"))  # type: ignore[union-attr]
 
 
 @router.callback_query(RegisterForm.confirm, RegConfirm.filter(F.action == "confirm"))
@@ -579,8 +580,9 @@ async def confirm(
     await session.commit()
     await state.clear()
     await query.answer(_("已提交"))
-    await query.message.edit_text(  # type: ignore[union-attr]
-        reply + "\n\n" + account_card(account, unit=unit, responsible=responsible, tz=settings.tz)
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
+        reply + "\n\n" + account_card(account, unit=unit, responsible=responsible, tz=settings.tz),
     )
 
 

@@ -31,6 +31,17 @@ class Finding(Protocol):
     suggestion: str | None
 
 
+def short(text: str, limit: int = 300) -> str:
+    """Long free text cut for a card (Telegram messages stop at 4096 characters)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def display_url(url: str, limit: int = 120) -> str:
+    """A URL without its query string, which may carry access keys (RSSHub ``?key=``)."""
+    head, _sep, query = url.partition("?")
+    return short(head, limit) + ("?…" if query else "")
+
+
 def esc(value: object) -> str:
     return hd.quote(str(value))
 
@@ -112,12 +123,16 @@ def account_card(
             else _("{name}（待通过邀请加入）").format(name=esc(pending))
         ),
         _("承诺更新：每周 {n} 条").format(n=account.posts_per_week),
-        _("开设理由：{text}").format(text=esc(account.necessity)),
-        _("运营计划：{text}").format(text=esc(account.operating_plan)),
-        _("订阅源：{url}").format(url=esc(account.feed_url) if account.feed_url else _("未填写")),
+        _("开设理由：{text}").format(text=esc(short(account.necessity))),
+        _("运营计划：{text}").format(text=esc(short(account.operating_plan))),
+        _("订阅源：{url}").format(
+            url=esc(display_url(account.feed_url)) if account.feed_url else _("未填写")
+        ),
     ]
     if account.duplicate_reason:
-        lines.append(_("同平台多账号理由：{text}").format(text=esc(account.duplicate_reason)))
+        lines.append(
+            _("同平台多账号理由：{text}").format(text=esc(short(account.duplicate_reason, 200)))
+        )
     if not draft:
         lines.append(_("登记时间：{at}").format(at=when(account.created_at, tz)))
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from governance.roles import Actor
 from handlers.callbacks import RvAct
 from handlers.guards import member
 from handlers.render import error_text, esc
+from handlers.replies import edit_or_send, reply_to
 from handlers.review_notices import history_keyboard, record_text, review_status
 from models import review_flow, reviews
 from models.review_flow import Decided
@@ -73,7 +74,8 @@ async def _refresh_stale(
     state = review_status(review.status)
     if review.status == ReviewStatus.IN_REVIEW.value:
         state += _("（{stage}）").format(stage=esc(review.stage.name))
-    await query.message.edit_text(  # type: ignore[union-attr]
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
         _("{number}《{title}》已处理，当前状态：{state}。").format(
             number=esc(review.number), title=esc(review.title), state=state
         ),
@@ -107,8 +109,10 @@ async def approve(
         await _refresh_stale(query, session, callback_data.review_id, exc)
         return
     await query.answer(_("已通过"))
-    await query.message.edit_text(  # type: ignore[union-attr]
-        decided_text(result), reply_markup=history_keyboard(result.review.id or 0, 0)
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
+        decided_text(result),
+        reply_markup=history_keyboard(result.review.id or 0, 0),
     )
 
 
@@ -144,10 +148,11 @@ async def ask_reason(
         "reject": _("请填写驳回理由（必填，提交人会看到）。发送 /cancel 取消。"),
     }[callback_data.action]
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,  # type: ignore[union-attr]
         _("{number}《{title}》").format(number=esc(review.number), title=esc(review.title))
         + "\n"
-        + prompt
+        + prompt,
     )
 
 
@@ -205,4 +210,4 @@ async def history(
     await reviews.visible_review(session, review=review, actor=checked)
     record = await reviews.load_record(session, review)
     await query.answer()
-    await query.message.answer(record_text(record, settings.tz))  # type: ignore[union-attr]
+    await reply_to(query, record_text(record, settings.tz))  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import DelegPick
 from handlers.guards import require
 from handlers.render import esc, when
+from handlers.replies import edit_or_send
 from models import outbox, people, routes
 from models.people import User
 
@@ -76,7 +77,7 @@ async def pick_days(query: CallbackQuery, callback_data: DelegPick, actor: Actor
         )
     kb.adjust(5)
     await query.answer()
-    await query.message.edit_text(_("代审多长时间？"), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await edit_or_send(query, _("代审多长时间？"), reply_markup=kb.as_markup())  # type: ignore[union-attr]
 
 
 @router.callback_query(DelegPick.filter((F.user_id > 0) & (F.days > 0)))
@@ -106,10 +107,11 @@ async def set_delegate(
     )
     await session.commit()
     await query.answer(_("已设置"))
-    await query.message.edit_text(  # type: ignore[union-attr]
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
         _(
             "✅ 已委托 {who} 代审至 {until}。期间新到的审核卡片将发给 {who}，记录中会写明代审。"
-        ).format(who=esc(other.name), until=until)
+        ).format(who=esc(other.name), until=until),
     )
 
 
@@ -121,4 +123,4 @@ async def end(
     await routes.end_delegation(session, actor=checked, now=clock.now())
     await session.commit()
     await query.answer(_("已结束"))
-    await query.message.edit_text(_("代审已结束，审核卡片将重新发给你本人。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("代审已结束，审核卡片将重新发给你本人。"))  # type: ignore[union-attr]

@@ -136,6 +136,10 @@ def reviews_xlsx(records: list[ReviewRecord], tz: ZoneInfo) -> bytes:
                 _link(record, tz),
             ]
         )
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:  # people's text stays text: "=..." must never become a formula
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     for column, width in zip(
         "ABCDEFGHIJK", (16, 30, 20, 16, 10, 17, 8, 10, 17, 60, 30), strict=True
     ):

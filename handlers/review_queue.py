@@ -18,6 +18,7 @@ from handlers import approvals
 from handlers.callbacks import RvAct, RvBulk
 from handlers.guards import member
 from handlers.render import esc, when
+from handlers.replies import reply_to
 from handlers.review_notices import card_keyboard, card_text
 from models import review_flow, reviews
 from models.people import User
@@ -89,7 +90,7 @@ async def open_draft(
         params["on_behalf_of"] = behalf.name if behalf else ""
     await session.commit()
     await query.answer()
-    chat_id = query.message.chat.id if query.message else checked.user_id
+    chat_id = query.message.chat.id if query.message else query.from_user.id
     for from_chat, message_id in params["copies"]:
         await bot.copy_message(chat_id, from_chat_id=from_chat, message_id=message_id)
     await bot.send_message(
@@ -110,6 +111,7 @@ async def bulk(
     await session.commit()
     await query.answer(_("已通过 {n} 件").format(n=len(done)))
     numbers = "、".join(esc(d.review.number) for d in done) or "—"
-    await query.message.answer(  # type: ignore[union-attr]
-        _("✅ 已批量通过 {n} 件：{numbers}").format(n=len(done), numbers=numbers)
+    await reply_to(
+        query,  # type: ignore[union-attr]
+        _("✅ 已批量通过 {n} 件：{numbers}").format(n=len(done), numbers=numbers),
     )

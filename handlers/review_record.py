@@ -20,6 +20,7 @@ from governance.roles import Actor, can_export_reviews, can_submit_draft
 from handlers.callbacks import ExportPick, RvMine
 from handlers.guards import member, require
 from handlers.render import esc, when
+from handlers.replies import edit_or_send, reply_to
 from handlers.review_forms import review_form_docx, reviews_xlsx
 from handlers.review_notices import record_text, review_status
 from models import review_flow, reviews
@@ -85,8 +86,10 @@ async def open_review(
         )
     kb.adjust(2)
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
-        record_text(record, settings.tz), reply_markup=kb.as_markup()
+    await reply_to(
+        query,  # type: ignore[union-attr]
+        record_text(record, settings.tz),
+        reply_markup=kb.as_markup(),
     )
 
 
@@ -104,10 +107,11 @@ async def withdraw(
     )
     await session.commit()
     await query.answer(_("已撤回"))
-    await query.message.edit_text(  # type: ignore[union-attr]
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
         _("🗂 已撤回送审稿 {number}《{title}》，审核人的卡片已作废。").format(
             number=esc(review.number), title=esc(review.title)
-        )
+        ),
     )
 
 

@@ -33,6 +33,7 @@ from governance.roles import Actor, Role, can_edit_routes
 from handlers.callbacks import RouteEdit, RouteOpen
 from handlers.guards import member
 from handlers.render import error_text, esc, platform_label, role_label
+from handlers.replies import edit_or_send, reply_to
 from handlers.review_notices import rule_label
 from models import people, routes
 from models.accounts import Account, AccountFilter, list_accounts
@@ -306,7 +307,7 @@ async def ask_text(
         await state.set_state(RouteForm.sla)
         prompt = _("请输入第 {n} 环节的审核时限（小时，1–720）。").format(n=callback_data.stage + 1)
     await query.answer()
-    await query.message.answer(prompt)  # type: ignore[union-attr]
+    await reply_to(query, prompt)  # type: ignore[union-attr]
 
 
 @router.message(RouteForm.name, TEXT)
@@ -427,10 +428,11 @@ async def save(
     await session.commit()
     await state.clear()
     await query.answer(_("已保存"))
-    await query.message.edit_text(  # type: ignore[union-attr]
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
         _("✅ 审核流程已保存。")
         + "\n"
-        + await _describe(session, stages_from(data["stages"]), data["unit_id"])
+        + await _describe(session, stages_from(data["stages"]), data["unit_id"]),
     )
 
 
@@ -452,11 +454,11 @@ async def drop(
         await session.commit()
     await state.clear()
     await query.answer(_("已删除"))
-    await query.message.edit_text(_("已删除该账号的专用审核流程，今后沿用单位流程。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("已删除该账号的专用审核流程，今后沿用单位流程。"))  # type: ignore[union-attr]
 
 
 @router.callback_query(RouteEdit.filter(F.action == "cancel"))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("已取消"))
-    await query.message.edit_text(_("未保存，审核流程没有改变。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("未保存，审核流程没有改变。"))  # type: ignore[union-attr]

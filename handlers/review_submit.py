@@ -33,6 +33,7 @@ from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.guards import require
 from handlers.render import esc, platform_label, when
+from handlers.replies import edit_or_send, reply_to
 from handlers.review_notices import findings_text, snippet_dicts
 from models import review_flow, reviews
 from models.accounts import Account
@@ -115,8 +116,10 @@ async def got_account(
     await state.set_state(SubmitForm.collect)
     text, kb = _collect_prompt()
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
-        _("账号：{name}").format(name=esc(account.name)) + "\n" + text, reply_markup=kb
+    await reply_to(
+        query,  # type: ignore[union-attr]
+        _("账号：{name}").format(name=esc(account.name)) + "\n" + text,
+        reply_markup=kb,
     )
 
 
@@ -324,10 +327,11 @@ async def confirm(
     await state.clear()
     await query.answer(_("已送审"))
     version = _("（第 {n} 版）").format(n=review.draft_version) if review.draft_version > 1 else ""
-    await query.message.edit_text(  # type: ignore[union-attr]
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
         _("✅ 已送审{version}，审核编号 {number}。进度会通知你，也可发送 /mine 查看。").format(
             version=version, number=esc(review.number)
-        )
+        ),
     )
 
 
@@ -341,7 +345,7 @@ async def resend(
     await state.set_state(SubmitForm.collect)
     text, kb = _collect_prompt()
     await query.answer()
-    await query.message.answer(_("请重新发送修改后的完整稿件。") + "\n" + text, reply_markup=kb)  # type: ignore[union-attr]
+    await reply_to(query, _("请重新发送修改后的完整稿件。") + "\n" + text, reply_markup=kb)  # type: ignore[union-attr]
 
 
 @router.callback_query(SubStep.filter(F.action == "cancel"))
@@ -354,7 +358,7 @@ async def cancel(
         await session.commit()
     await state.clear()
     await query.answer(_("已取消"))
-    await query.message.edit_text(_("送审已取消，未提交任何内容。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("送审已取消，未提交任何内容。"))  # type: ignore[union-attr]
 
 
 @router.callback_query(RvMine.filter(F.action == "resubmit"))
@@ -383,7 +387,8 @@ async def start_resubmission(
     await state.set_state(SubmitForm.collect)
     text, kb = _collect_prompt()
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await reply_to(
+        query,  # type: ignore[union-attr]
         _(
             "提交 {number} 的修改稿：请发送修改后的完整稿件（将作为新版本，审核人可看到修改之处）。"
         ).format(number=esc(review.number))

@@ -15,6 +15,7 @@ from governance.roles import Actor, Role
 from handlers.callbacks import DialogCancel
 from handlers.menu import commands_for, set_person_menu
 from handlers.render import esc, platform_label, roles_text
+from handlers.replies import edit_or_send
 from models import accounts, outbox, people
 from models.people import User
 
@@ -61,7 +62,6 @@ async def start_with_token(
     claimed = await accounts.claim_pending_accounts(
         session, invitation=invitation, user=user, now=clock.now()
     )
-    await state.clear()
     actor = await people.actor_for(session, user)
     unit = await session.get(people.Unit, invitation.unit_id) if invitation.unit_id else None
     inviter = await session.get(User, invitation.created_by)
@@ -75,6 +75,7 @@ async def start_with_token(
             dedup_key=f"invitation.accepted:{invitation.id}",
         )
     await session.commit()
+    await state.clear()  # after the commit: on SQLite the dialog store writes separately
     await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
     joined = _("✅ 你已加入{unit}，角色：{role}。").format(
         unit=f"“{esc(unit.name)}”" if unit else "",
@@ -117,4 +118,4 @@ async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("已取消"))
     if query.message is not None and isinstance(query.message, Message):
-        await query.message.edit_text(_("已取消，未保存任何内容。"))
+        await edit_or_send(query, _("已取消，未保存任何内容。"))

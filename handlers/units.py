@@ -18,6 +18,7 @@ from governance.roles import Actor, can_manage_units
 from handlers.callbacks import DialogCancel, UnitAddParent
 from handlers.guards import require
 from handlers.render import esc
+from handlers.replies import edit_or_send, reply_to
 from models import people
 from models.people import Unit
 
@@ -64,10 +65,10 @@ async def add_unit(query: CallbackQuery, state: FSMContext, actor: Actor | None)
     require(actor, can_manage_units, N_("只有管理员可以管理单位。"))
     await state.set_state(UnitForm.name)
     await query.answer()
-    await query.message.answer(_("请输入新单位的全称（如：某区教育局）。发送 /cancel 取消。"))  # type: ignore[union-attr]
+    await reply_to(query, _("请输入新单位的全称（如：某区教育局）。发送 /cancel 取消。"))  # type: ignore[union-attr]
 
 
-@router.message(UnitForm.name, F.text)
+@router.message(UnitForm.name, F.text & ~F.text.startswith("/"))
 async def unit_name(
     message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None
 ) -> None:
@@ -115,8 +116,9 @@ async def unit_parent(
     await session.commit()
     await state.clear()
     await query.answer(_("已新增"))
-    await query.message.edit_text(  # type: ignore[union-attr]
-        _("✅ 已新增单位“{name}”。可以发送 /invite 邀请该单位的人员。").format(name=esc(unit.name))
+    await edit_or_send(
+        query,  # type: ignore[union-attr]
+        _("✅ 已新增单位“{name}”。可以发送 /invite 邀请该单位的人员。").format(name=esc(unit.name)),
     )
 
 

@@ -18,6 +18,7 @@ from handlers.callbacks import UserActive, UserOpen, UserRoleToggle, UsersUnit
 from handlers.guards import member, require
 from handlers.menu import set_person_menu
 from handlers.render import esc, person, role_label, roles_text
+from handlers.replies import edit_or_send
 from models import outbox, people
 from models.people import User
 
@@ -71,7 +72,7 @@ async def users_of_unit(
     checked = member(actor)
     text, markup = await _unit_list(session, checked, callback_data.unit_id or None)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 async def _card(
@@ -116,7 +117,7 @@ async def open_user(
         raise PermissionDenied(NO_SCOPE)
     text, markup = await _card(session, checked, target)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 @router.callback_query(UserRoleToggle.filter())
@@ -155,7 +156,7 @@ async def toggle_role(
     await set_person_menu(bot, i18n, chat_id=target.telegram_id, roles=roles, locale=target.locale)
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
-    await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
 @router.callback_query(UserActive.filter())
@@ -183,4 +184,4 @@ async def set_active(
     await session.commit()
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
-    await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]

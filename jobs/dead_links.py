@@ -21,8 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.clock import Clock
 from governance.quality import SEVERITY, Finding
 from jobs.fetch import FetchResult, fetch_feed
+from jobs.netguard import GuardPolicy
 from jobs.outcome import PollOutcome
-from jobs.poll import USER_AGENT, guard_policy
+from jobs.poll import USER_AGENT
 from models import findings, links
 from models.links import LinkState
 
@@ -75,7 +76,9 @@ async def check_dead_links(
     summary = DeadLinkSummary()
     if not due:
         return summary
-    policy = guard_policy(settings)
+    # Links come from post HTML, which strangers can write (hacked pages, spam): the feeds'
+    # intranet exemptions do not apply; only an explicit setting (tests) lifts the guard.
+    policy = GuardPolicy(allow_private=settings.allow_private_links)
     gate = asyncio.Semaphore(settings.dead_link_concurrency)
 
     async def check(url: str) -> FetchResult:

@@ -94,9 +94,17 @@ async def evaluate_accounts(
     for start in range(0, len(ids), BATCH):
         async with sessionmaker() as session:
             for account_id in ids[start : start + BATCH]:
-                await evaluate_account(
-                    session, account_id=account_id or 0, now=now, policy=policy, summary=summary
-                )
+                try:  # one account's bad data must not silence every account after it
+                    async with session.begin_nested():
+                        await evaluate_account(
+                            session,
+                            account_id=account_id or 0,
+                            now=now,
+                            policy=policy,
+                            summary=summary,
+                        )
+                except Exception:
+                    logger.exception("evaluating account {} failed", account_id)
             await session.commit()
     if summary.queued:
         logger.info("evaluation: {} accounts, {} queued", summary.evaluated, summary.queued)

@@ -444,7 +444,10 @@ class Poller:
             if item.identity in known:
                 continue
             published = item.published or result.started_at
-            counts = counts_as_activity(
+            # An undated item is dated by when we first saw it; on the first successful poll
+            # that would make a whole silent archive look fresh, so it does not count then.
+            first_poll = claimed.last_success_at is None and newest_known is None
+            counts = (item.published is not None or not first_poll) and counts_as_activity(
                 published, newest_known=newest_known, thresholds=self.config.thresholds
             )
             fresh.append(

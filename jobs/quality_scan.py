@@ -109,7 +109,9 @@ class QualityScan:
             ]
 
         new_vetoes: list[tuple[int, findings.StoredFinding]] = []
+        masks: dict[int, dict[str, str]] = {}
         for post_id, checked in await asyncio.to_thread(run):
+            masks[post_id] = findings.pii_masks(checked.findings)
             await links.record_links(
                 session, post_id=post_id, account_id=account_id, links=checked.links
             )
@@ -123,13 +125,14 @@ class QualityScan:
             )
             new_vetoes += [(post_id, f) for f in fresh if f.severity == "veto"]
         if new_vetoes:
-            await self._alert(session, account, new_vetoes, now)
+            await self._alert(session, account, new_vetoes, masks, now)
 
     async def _alert(
         self,
         session: AsyncSession,
         account: Account,
         vetoes: list[tuple[int, findings.StoredFinding]],
+        masks: dict[int, dict[str, str]],
         now: datetime,
     ) -> None:
         unit = await session.get(Unit, account.unit_id)
@@ -146,7 +149,7 @@ class QualityScan:
                 "category": finding.category,
                 # personal data is never repeated in an alert: its masked form stands in
                 "text": finding.suggestion if finding.category == "pii" else finding.text,
-                "post_title": post.title if post else "",
+                "post_title": findings.mask(post.title, masks.get(post_id, {})) if post else "",
                 "post_link": post.link if post and post.link else "",
             }
             for chat_id in chats:

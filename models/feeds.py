@@ -86,6 +86,7 @@ class Claimed:
     ttl_seconds: int | None
     consecutive_failures: int
     newest_post_at: datetime | None
+    last_success_at: datetime | None = None
 
 
 async def ensure_states(session: AsyncSession, *, now: datetime) -> int:
@@ -200,6 +201,7 @@ async def _claimed_rows(session: AsyncSession, token: str) -> list[Claimed]:
             FeedState.ttl_seconds,
             FeedState.consecutive_failures,
             FeedState.newest_post_at,
+            FeedState.last_success_at,
         )
         .where(FeedState.claim_token == token)
         .order_by(col(FeedState.next_poll_at))

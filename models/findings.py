@@ -64,12 +64,21 @@ def account_key(account_id: int, finding: Finding) -> str:
     return f"{account_id}:{finding.category}:{finding.text[:TEXT_MAX]}"
 
 
+def pii_masks(findings: Sequence[Finding]) -> dict[str, str]:
+    """Each piece of personal data found, and the masked form to show instead."""
+    return {f.text: f.suggestion or "***" for f in findings if f.category == "pii"}
+
+
+def mask(text: str, masks: dict[str, str]) -> str:
+    for raw, masked in masks.items():
+        text = text.replace(raw, masked)
+    return text
+
+
 def excerpt(text: str, finding: Finding, *, masks: dict[str, str], context: int = 40) -> str:
     """The finding in its surroundings, with every piece of personal data masked."""
     window = text[max(0, finding.start - context) : finding.end + context][:EXCERPT_MAX]
-    for raw, masked in masks.items():
-        window = window.replace(raw, masked)
-    return window
+    return mask(window, masks)
 
 
 async def record_post_findings(
@@ -90,7 +99,7 @@ async def record_post_findings(
     if not findings:
         return []
     keys = {account_key(account_id, f) for f in findings}
-    masks = {f.text: f.suggestion or "***" for f in findings if f.category == "pii"}
+    masks = pii_masks(findings)
     known = set(
         await session.exec(
             select(StoredFinding.account_key).where(

@@ -460,6 +460,11 @@ async def accept_invitation(
         raise PermissionDenied(N_("你的账号已被停用，请联系管理员。"))
     if invitation.unit_id is not None and user.unit_id not in (None, invitation.unit_id):
         raise Conflict(N_("你已属于其他单位，如需调整请联系管理员。"))
+    inviter = await session.get(User, invitation.created_by)
+    if inviter is None or Role(invitation.role) not in invitable_roles(
+        await actor_for(session, inviter), invitation.unit_id
+    ):  # the inviter lost the right since: the link dies with it
+        raise StaleAction(N_("邀请人已无权发出该邀请，请向单位管理员索取新的链接。"))
     result = await session.exec(  # type: ignore[call-overload]
         sa.update(Invitation)
         .where(

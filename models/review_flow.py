@@ -584,6 +584,10 @@ async def check_assignee(
     ).first()
     if row is None:
         raise PermissionDenied(N_("你不是该稿件当前环节的审核人。"))
+    # The card went out earlier; the role may have been taken away since: check it again now.
+    pool = await stage_people(session, spec=review.stage, unit_id=review.unit_id)
+    if (row.on_behalf_of or actor.user_id) not in pool:
+        raise PermissionDenied(N_("你已不再担任该环节的审核人，如有疑问请联系单位管理员。"))
     handled = await _handled_stages(session, review.id or 0)
     if not may_approve_stage(
         actor.user_id,

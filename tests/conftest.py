@@ -121,6 +121,7 @@ def make_settings(database_url: str, api_base: str, **extra: object) -> Settings
         "polling_timeout": 1,
         "outbox_interval": 0.05,
         "allow_private_feeds": True,
+        "allow_private_links": True,
         "feed_check_timeout": 5,
         "redis_url": None,
         "alert_chat_id": None,

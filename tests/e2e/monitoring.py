@@ -34,3 +34,22 @@ async def run_jobs(app: BotApp, clock: ManualClock) -> tuple[TickSummary, Evalua
 async def next_day(app: BotApp, clock: ManualClock, days: float = 1) -> EvaluationSummary:
     clock.advance(timedelta(days=days))
     return (await run_jobs(app, clock))[1]
+
+
+async def drain_outbox(app: BotApp, *, timeout: float = 20.0) -> None:
+    """Wait until every queued message went out, so later replies are not mixed with alerts."""
+    import asyncio
+
+    from models import outbox
+
+    assert app.sessionmaker is not None and app.sender is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with app.sessionmaker() as session:
+            if await outbox.backlog(session) == 0:
+                return
+        if loop.time() > deadline:
+            raise AssertionError("outbox did not drain")
+        app.sender.wake()
+        await asyncio.sleep(0.05)

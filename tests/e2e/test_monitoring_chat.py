@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from governance.roles import Role
 from tests.conftest import ADMIN_ID
-from tests.e2e.monitoring import run_jobs
+from tests.e2e.monitoring import drain_outbox, run_jobs
 from tests.e2e.seed import seed_account, seed_person, seed_unit
 from tests.fakes.feeds import FakeItem, FeedServer
 from tests.fakes.telegram import FakeTelegram
@@ -57,6 +58,8 @@ async def seeded(app, clock, feeds: FeedServer) -> dict[str, int]:
             now=now,
         )
     await run_jobs(app, clock)
+    await drain_outbox(app)
+    await asyncio.sleep(0.2)  # let the last deliveries' requests settle at the fake server
     return ids
 
 

@@ -195,3 +195,27 @@ async def test_invitation_expiry_follows_the_setting(app, tg: FakeTelegram, cloc
     async with app.sessionmaker() as session:
         invitation = (await session.exec(select(Invitation))).one()
         assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+
+
+async def test_invitation_dies_when_its_inviter_loses_the_right(
+    app, tg: FakeTelegram, clock
+) -> None:
+    unit = await seed_unit(app.sessionmaker, "某街道办", clock.now())
+    await seed_person(
+        app.sessionmaker,
+        telegram_id=4300,
+        name="郑科长",
+        unit_id=unit,
+        roles=(Role.UNIT_MANAGER,),
+        now=clock.now(),
+    )
+    link = await invite_link(tg.user(4300, "郑科长"), None, "编辑")
+    admin = tg.user(ADMIN_ID, "王主任")
+    replies = await admin.send("/users")
+    replies = await admin.press(replies[-1], "某街道办")
+    replies = await admin.press(replies[-1], "郑科长")
+    await admin.press(replies[-1], "单位管理员")  # the manager is demoted
+    assert "无权发出该邀请" in (await join(tg.user(4301, "新人"), link))[-1].text
+    async with app.sessionmaker() as session:
+        newcomer = (await session.exec(select(User).where(User.telegram_id == 4301))).one()
+        assert newcomer.unit_id is None

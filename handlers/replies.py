@@ -1,0 +1,49 @@
+"""Answering a button press in a way that survives old, deleted and group messages.
+
+A card may be too old to edit (Telegram then hands us an inaccessible message) or may sit in
+a group chat; the person who pressed should still see the result, and cards with account
+details go to them in private, never to the group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+
+
+async def edit_or_send(
+    query: CallbackQuery,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    **options: Any,
+) -> None:
+    """Replace the pressed message's text; send a new private message when it cannot be edited."""
+    bot, message = query.bot, query.message
+    assert bot is not None
+    if message is not None:
+        try:
+            await bot.edit_message_text(
+                text=text,
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                reply_markup=reply_markup,
+                **options,
+            )
+            return
+        except TelegramBadRequest as exc:
+            if "message is not modified" in str(exc).lower():
+                return
+    await bot.send_message(query.from_user.id, text, reply_markup=reply_markup, **options)
+
+
+async def reply_to(
+    query: CallbackQuery,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    **options: Any,
+) -> None:
+    """Send the person who pressed a new message, in private."""
+    assert query.bot is not None
+    await query.bot.send_message(query.from_user.id, text, reply_markup=reply_markup, **options)
