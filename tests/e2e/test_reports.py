@@ -14,6 +14,8 @@ from governance.reporting import draw_sample
 from governance.roles import Role
 from models.audit import AuditEntry
 from models.outbox import OutboxMessage, OutboxStatus
+from models.posts import Post
+from models.review_match import ReviewFlag
 from tests.conftest import ADMIN_ID
 from tests.e2e.monitoring import run_jobs
 from tests.e2e.seed import seed_account, seed_person, seed_unit
@@ -117,6 +119,19 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:
     edu, street = await _two_units(app, clock, feeds)
+    async with app.sessionmaker() as session:  # the poller found a post nobody approved
+        post = (await session.exec(select(Post).where(Post.account_id == street))).one()
+        session.add(
+            ReviewFlag(
+                account_id=street,
+                post_id=post.id or 0,
+                title=post.title,
+                link=post.link,
+                published_at=post.published_at,
+                created_at=NOW,
+            )
+        )
+        await session.commit()
     admin = tg.user(ADMIN_ID, "王主任")
     menu = (await admin.send("/report"))[-1]
     assert "请选择时段" in menu.text
@@ -179,6 +194,8 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
         "是",
         "否",
     ]
+    assert second[head.index("未经审核发布")] == 1 and first[head.index("未经审核发布")] == 0
+    assert second[head.index("送审稿")] == 0
     assert second[head.index("涉赌")] == 1 and second[head.index("个人信息泄露")] == 0
     assert second[head.index("结论")] == "不合格"
     assert second[head.index("隐藏链接")] == 1 and second[head.index("问题合计")] == 2
