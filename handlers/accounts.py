@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
-from governance.errors import InvalidInput
+from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
 from governance.registry import (
     PLATFORM_LABELS,
@@ -276,16 +276,20 @@ async def open_account(
     await reply_to(query, text, reply_markup=markup)  # type: ignore[union-attr]
 
 
+async def _editable(session: AsyncSession, actor: Actor | None, account_id: int) -> Account:
+    """The account, if the person may change it (checked at press time, not from the button)."""
+    checked = member(actor)
+    account = await accounts.get_visible_account(session, account_id=account_id, actor=checked)
+    if not can_edit_account(checked, account.unit_id):
+        raise PermissionDenied(N_("你无权修改该账号。"))
+    return account
+
+
 @router.callback_query(AccAction.filter(F.action == "edit"))
 async def edit_menu(
     query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None
 ) -> None:
-    checked = member(actor)
-    account = await accounts.get_visible_account(
-        session, account_id=callback_data.account_id, actor=checked
-    )
-    if not can_edit_account(checked, account.unit_id):
-        raise InvalidInput(N_("你无权修改该账号。"))
+    account = await _editable(session, actor, callback_data.account_id)
     kb = InlineKeyboardBuilder()
     for field, label in FIELD_LABELS.items():
         kb.button(
@@ -312,12 +316,7 @@ async def ask_value(
     session: AsyncSession,
     actor: Actor | None,
 ) -> None:
-    checked = member(actor)
-    account = await accounts.get_visible_account(
-        session, account_id=callback_data.account_id, actor=checked
-    )
-    if not can_edit_account(checked, account.unit_id):
-        raise InvalidInput(N_("你无权修改该账号。"))
+    account = await _editable(session, actor, callback_data.account_id)
     if callback_data.field not in FIELD_LABELS:
         raise InvalidInput(N_("该字段不能修改。"))
     await state.set_state(AccountEdit.value)
@@ -367,12 +366,7 @@ async def got_value(
 async def person_menu(
     query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None
 ) -> None:
-    checked = member(actor)
-    account = await accounts.get_visible_account(
-        session, account_id=callback_data.account_id, actor=checked
-    )
-    if not can_edit_account(checked, account.unit_id):
-        raise InvalidInput(N_("你无权修改该账号。"))
+    account = await _editable(session, actor, callback_data.account_id)
     staff = await people.list_unit_users(session, unit_id=account.unit_id, include_inactive=False)
     kb = InlineKeyboardBuilder()
     for user, _roles in staff[:60]:
