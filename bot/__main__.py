@@ -1,4 +1,5 @@
-"""``python -m bot``: run (default), migrate, check, admin add, accounts import|export|template."""
+"""``python -m bot``: run (default), migrate, check, admin add, accounts import|export|template,
+audit."""
 
 from __future__ import annotations
 
@@ -38,6 +39,20 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--unit", help="only this unit's accounts")
     tpl = accounts_sub.add_parser("template", help="write the empty ledger template")
     tpl.add_argument("file", type=Path)
+    audit = sub.add_parser(
+        "audit", help="poll every account of a ledger once and write the report (no token/DB)"
+    )
+    audit.add_argument("file", type=Path, help="the ledger (.xlsx or .csv)")
+    audit.add_argument("--out", type=Path, required=True, help="the report workbook to write")
+    audit.add_argument(
+        "--period",
+        default="quarter",
+        help="week, month, quarter, year, last_month, last_quarter or 2026-01-01~2026-03-31",
+    )
+    audit.add_argument("--inspect", action="store_true", help="add the sample inspection sheet")
+    audit.add_argument("--seed", type=int, help="the inspection's random seed (to repeat a draw)")
+    audit.add_argument("--ratio", type=float, help="the inspection's sample ratio (0-1]")
+    audit.add_argument("--charts", type=Path, help="also write the charts as PNG files here")
     admin = sub.add_parser("admin", help="manage admins")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     add = admin_sub.add_parser("add", help="make a Telegram user an admin")
@@ -77,6 +92,22 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
     return ledgercli.export_file(settings, args.file, unit=args.unit)
 
 
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.reportcli import AuditOptions, audit_file
+
+    if args.ratio is not None and not 0 < args.ratio <= 1:
+        print("抽样比例应在 0 到 1 之间（如 0.3）。", file=sys.stderr)
+        return 2
+    options = AuditOptions(
+        period=args.period,
+        inspect=args.inspect or args.seed is not None,
+        seed=args.seed,
+        ratio=args.ratio,
+        charts=args.charts,
+    )
+    return audit_file(settings, args.file, args.out, options=options)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -113,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif command == "accounts":
             return _accounts(settings, args)
+        elif command == "audit":
+            return _audit(settings, args)
         else:
             settings.require_token()
             from bot.app import run

@@ -26,6 +26,7 @@ from handlers import (
     ledger,
     monitoring,
     registration,
+    reports,
     review_decide,
     review_delegate,
     review_queue,
@@ -100,6 +101,7 @@ def build_dispatcher(
         review_queue.router,
         review_record.router,
         review_delegate.router,
+        reports.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

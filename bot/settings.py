@@ -7,6 +7,7 @@ it (see :func:`load_settings`); nothing else in the code reads the environment.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from governance.cases import CasePolicy, WorkCalendar, parse_dates
 from governance.errors import ConfigurationError
 from governance.matching import MatchWindow
 from governance.polling import PollSchedule
+from governance.scoring import ScoringRules, load_rules
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
     outbox_interval: float = Field(default=1.0, gt=0, le=60)
     heartbeat_minutes: int = Field(default=5, ge=1)
     quality_extra_file: Path | None = None
+    report_scoring_file: Path | None = None
+    report_sample_ratio: float | None = Field(default=None, gt=0, le=1)
     dead_link_minutes: int = Field(default=60, ge=1)
     allow_private_links: bool = False
     dead_link_window_days: int = Field(default=30, ge=1)
@@ -179,7 +183,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "redis_url", "telegram_api_base", "alert_chat_id", "quality_extra_file", mode="before"
+        "redis_url",
+        "telegram_api_base",
+        "alert_chat_id",
+        "quality_extra_file",
+        "report_scoring_file",
+        "report_sample_ratio",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
@@ -251,6 +261,14 @@ class Settings(BaseSettings):
     def digest_hour_minute(self) -> tuple[int, int]:
         hour, minute = self.digest_time.split(":")
         return int(hour), int(minute)
+
+    def scoring_rules(self) -> ScoringRules:
+        """The report's rule file (the shipped one unless REPORT_SCORING_FILE names a copy);
+        REPORT_SAMPLE_RATIO overrides the file's inspection ratio."""
+        rules = load_rules(self.report_scoring_file)
+        if self.report_sample_ratio is not None:
+            rules = replace(rules, sample_ratio=self.report_sample_ratio)
+        return rules
 
     def poll_schedule(self) -> PollSchedule:
         return PollSchedule(

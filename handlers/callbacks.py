@@ -204,6 +204,20 @@ class ExportPick(CallbackData, prefix="ex"):
     days: int
 
 
+# --- reports -----------------------------------------------------------------------------------
+
+
+class ReportPeriod(CallbackData, prefix="rpp"):
+    kind: str  # week | month | last_month | quarter | last_quarter | year | dates | inspect
+
+
+class ReportScope(CallbackData, prefix="rps"):
+    kind: str
+    start: int  # YYYYMMDD, the period's first day
+    end: int  # YYYYMMDD, its last day
+    unit_id: int = 0  # 0: every unit (admins only)
+
+
 class CaseList(CallbackData, prefix="cl"):
     unit_id: int = 0  # 0: every unit the reader may see
 

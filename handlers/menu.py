@@ -40,6 +40,7 @@ MANAGER = [
     ("invites", N_("查看和撤销邀请")),
     ("users", N_("单位人员")),
     ("ledger", N_("台账导入导出")),
+    ("report", N_("监测报告与季度抽查")),
 ]
 ADMIN = [
     ("units", N_("单位管理")),

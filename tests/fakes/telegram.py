@@ -69,6 +69,11 @@ class Call:
         return self.files["document"][0]
 
     @property
+    def photo(self) -> bytes:
+        """The bytes of the photo the bot sent with this call (``sendPhoto``)."""
+        return self.files["photo"][1]
+
+    @property
     def message_id(self) -> int | None:
         if isinstance(self.result, dict):
             return self.result.get("message_id")

@@ -1,0 +1,221 @@
+"""``python -m bot audit LEDGER --out report.xlsx``: the report for an inspector with a ledger only.
+
+No bot token and no database: the ledger is imported into a throwaway SQLite database (same
+validation as the bot; rows with problems are listed and left out), every feed is polled once
+with the real poller (SSRF guard on: only http(s), no private addresses unless
+``ALLOW_PRIVATE_FEEDS``), every new post goes through the content checks, and the report is
+computed by the same code as /report. The ledger does not say when an account was opened, so
+each one counts as opened before the period: silence all period long is silence, not youth.
+
+Exit status: 0 written, 1 no usable row in the ledger, 2 the file or the settings cannot be used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import db
+from bot.ledgercli import problem_line
+from bot.settings import Settings
+from governance.clock import Clock, SystemClock
+from governance.errors import UserFacingError
+from governance.ledgerbook import read_table
+from governance.reportbook import summary_lines
+from governance.reporting import Period, Report, parse_dates, period_for
+from jobs.checker import LiveChecker
+from jobs.fetch import make_feed_session
+from jobs.parsing import FeedParser
+from jobs.poll import PollerConfig, poll_feeds
+from jobs.quality_scan import QualityScan
+from jobs.reports import render
+from models import ledger, people, reports
+from models.accounts import Account
+
+AUDITOR_ID = 1  # the throwaway database's only person, who "imports" the ledger
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    period: str = "quarter"
+    """A period kind (week, month, quarter, year, last_month, last_quarter) or dates."""
+    inspect: bool = False
+    seed: int | None = None
+    ratio: float | None = None
+    charts: Path | None = None
+
+
+def resolve_period(text: str, today: date) -> Period:
+    if text in {"week", "month", "quarter", "year", "last_month", "last_quarter"}:
+        return period_for(text, today)
+    return parse_dates(text, today)
+
+
+def audit_file(
+    settings: Settings,
+    path: Path,
+    out_path: Path,
+    *,
+    options: AuditOptions | None = None,
+    clock: Clock | None = None,
+    out: IO[str] | None = None,
+) -> int:
+    out = out or sys.stdout
+    options = options or AuditOptions()
+    clock = clock or SystemClock()
+    try:
+        period = resolve_period(options.period, clock.now().astimezone(settings.tz).date())
+        table = read_table(path.read_bytes(), path.name)
+    except OSError as exc:
+        print(f"无法读取文件：{exc}", file=out)
+        return 2
+    except UserFacingError as exc:
+        print(str(exc), file=out)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="gov-audit-") as tmp:
+        local = settings.model_copy(
+            update={"database_url": f"sqlite+aiosqlite:///{Path(tmp) / 'audit.db'}"}
+        )
+        report = asyncio.run(
+            _audit(
+                local, table, source=path.name, period=period, options=options, clock=clock, out=out
+            )
+        )
+    if report is None:
+        return 1
+    files = render(report, tz=settings.tz)
+    out_path.write_bytes(files.workbook)
+    if options.charts is not None:
+        options.charts.mkdir(parents=True, exist_ok=True)
+        for name, _title, png in files.charts:
+            (options.charts / name).write_bytes(png)
+    for line in summary_lines(report):
+        print(line, file=out)
+    print(f"报告已写入 {out_path}。", file=out)
+    return 0
+
+
+async def _audit(
+    settings: Settings,
+    table: list[list[object]],
+    *,
+    source: str,
+    period: Period,
+    options: AuditOptions,
+    clock: Clock,
+    out: IO[str],
+) -> Report | None:
+    await db.upgrade(settings.database_url)
+    engine = db.create_engine(settings.database_url)
+    sessionmaker = db.make_sessionmaker(engine)
+    live = LiveChecker(extra_file=settings.quality_extra_file)
+    try:
+        if not await _import(
+            sessionmaker,
+            table,
+            source=source,
+            period=period,
+            settings=settings,
+            clock=clock,
+            out=out,
+        ):
+            return None
+        async with sessionmaker() as session:
+            await live.refresh(session, force=True)
+        config = PollerConfig.from_settings(settings)
+        http = make_feed_session(
+            config.policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
+        )
+        parser = FeedParser(workers=0)
+        try:
+            tick = await poll_feeds(
+                sessionmaker=sessionmaker,
+                clock=clock,
+                settings=settings,
+                http=http,
+                parser=parser,
+                rng=random.Random(0),
+                config=config,
+                hooks=(QualityScan(live=live, alert_chat_id=None),),
+            )
+        finally:
+            await http.close()
+            parser.close()
+        failed = tick.polled - tick.outcomes.get("ok", 0) - tick.outcomes.get("not_modified", 0)
+        print(
+            f"已抓取 {tick.polled} 个订阅源，新内容 {tick.new_posts} 条，失败 {failed} 个。",
+            file=out,
+        )
+        async with sessionmaker() as session:
+            seed = options.seed
+            if options.inspect and seed is None:
+                seed = random.SystemRandom().randrange(1_000_000)
+            return await reports.make_report(
+                session,
+                period=period,
+                unit_id=None,
+                scope=f"台账：{source}",
+                now=clock.now(),
+                tz=settings.tz,
+                rules=settings.scoring_rules(),
+                thresholds=settings.activity_thresholds(),
+                inspection_seed=seed if options.inspect else None,
+                inspection_ratio=options.ratio,
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    table: list[list[object]],
+    *,
+    source: str,
+    period: Period,
+    settings: Settings,
+    clock: Clock,
+    out: IO[str],
+) -> bool:
+    """File the ledger's valid rows; print the others. False when nothing could be filed."""
+    now = clock.now()
+    async with sessionmaker() as session:
+        user, _granted = await people.bootstrap_admin(
+            session, telegram_id=AUDITOR_ID, now=now, name="audit"
+        )
+        result = await ledger.import_ledger(
+            session,
+            actor=await people.actor_for(session, user),
+            table=table,
+            now=now,
+            invite_ttl=timedelta(days=1),
+            valid_only=True,
+            source=source,
+        )
+        validation = result.validation
+        if validation.problems:
+            print(
+                f"台账共 {validation.total} 行，其中 {validation.bad_rows} 行有问题，未纳入：",
+                file=out,
+            )
+            for problem in validation.problems:
+                print(problem_line(problem), file=out)
+        if not result.accounts:
+            print("台账中没有可用的账号行。", file=out)
+            return False
+        opened = period.bounds(settings.tz)[0] - timedelta(days=365)
+        await session.exec(  # type: ignore[call-overload]
+            sa.update(Account).values(created_at=opened, decided_at=opened)
+        )
+        await session.commit()
+    print(f"已读入账号 {len(result.accounts)} 个，开始抓取……", file=out)
+    return True

@@ -1,0 +1,259 @@
+"""What a report reads from the database: accounts in scope, their post times, poll health and
+the findings of the period; the figures themselves are computed in governance.reporting."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from governance.activity import ActivityThresholds, PollHealth
+from governance.registry import AccountStatus
+from governance.reporting import AccountInput, FindingInput, Period, Report, build_report, inspect
+from governance.review import ReviewStatus
+from governance.scoring import ScoringRules
+from models import audit, feeds
+from models.accounts import Account
+from models.findings import FindingStatus, StoredFinding
+from models.people import Unit
+from models.posts import Post
+from models.review_match import ReviewFlag
+from models.reviews import Review
+
+#: Accounts a report covers: registered and not withdrawn (closed ones show as closed).
+REPORTED_STATUSES = (
+    AccountStatus.ACTIVE.value,
+    AccountStatus.RECTIFYING.value,
+    AccountStatus.SUSPENDED.value,
+    AccountStatus.CLOSED.value,
+)
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+async def _counts(
+    session: AsyncSession, stmt: Any, ids: Sequence[int], account_column: Any
+) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        rows = await session.exec(stmt.where(account_column.in_(chunk)).group_by(account_column))
+        found.update({account_id: int(n) for account_id, n in rows})
+    return found
+
+
+async def review_counts(
+    session: AsyncSession, *, account_ids: Sequence[int], start: datetime, end: datetime
+) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """Per account in ``[start, end)``: drafts submitted for review (送审), drafts approved,
+    and posts published without an approved draft (先审后发 broken)."""
+    submitted = await _counts(
+        session,
+        select(Review.account_id, func.count()).where(
+            Review.created_at >= start, Review.created_at < end
+        ),
+        account_ids,
+        col(Review.account_id),
+    )
+    approved = await _counts(
+        session,
+        select(Review.account_id, func.count()).where(
+            Review.status == ReviewStatus.APPROVED.value,
+            col(Review.decided_at) >= start,
+            col(Review.decided_at) < end,
+        ),
+        account_ids,
+        col(Review.account_id),
+    )
+    unreviewed = await _counts(
+        session,
+        select(ReviewFlag.account_id, func.count()).where(
+            ReviewFlag.published_at >= start, ReviewFlag.published_at < end
+        ),
+        account_ids,
+        col(ReviewFlag.account_id),
+    )
+    return submitted, approved, unreviewed
+
+
+async def account_inputs(
+    session: AsyncSession, *, unit_id: int | None, start: datetime, before: datetime
+) -> list[AccountInput]:
+    """Accounts registered before ``before`` (in one unit, or all), with all they need."""
+    stmt = (
+        select(Account, Unit.name)
+        .join(Unit, col(Unit.id) == col(Account.unit_id))
+        .where(col(Account.status).in_(REPORTED_STATUSES), Account.created_at < before)
+        .order_by(col(Account.id))
+    )
+    if unit_id is not None:
+        stmt = stmt.where(Account.unit_id == unit_id)
+    rows = list(await session.exec(stmt))
+    ids = [a.id or 0 for a, _unit in rows]
+    times: dict[int, list[datetime]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        found = await session.exec(
+            select(Post.account_id, Post.published_at).where(
+                col(Post.account_id).in_(chunk),
+                col(Post.counts_as_activity).is_(True),
+                Post.published_at < before,
+            )
+        )
+        for account_id, when in found:
+            times[account_id].append(when)
+    states = await feeds.states_for(session, account_ids=ids)
+    submitted, approved, unreviewed = await review_counts(
+        session, account_ids=ids, start=start, end=before
+    )
+    inputs = []
+    for account, unit in rows:
+        aid = account.id or 0
+        state = states.get(aid)
+        inputs.append(
+            AccountInput(
+                id=aid,
+                name=account.name,
+                unit=unit,
+                platform=account.platform,
+                status=account.status,
+                registered_at=account.decided_at or account.created_at,
+                planned_per_week=account.posts_per_week,
+                post_times=sorted(times.get(aid, [])),
+                poll_health=state.health() if state is not None else PollHealth(None),
+                polled=state is not None and state.last_poll_at is not None,
+                reviews=submitted.get(aid, 0),
+                approved=approved.get(aid, 0),
+                unreviewed=unreviewed.get(aid, 0),
+            )
+        )
+    return inputs
+
+
+async def finding_inputs(
+    session: AsyncSession, *, account_ids: Sequence[int], start: datetime, end: datetime
+) -> list[FindingInput]:
+    """Findings in posts published in ``[start, end)`` (or found then, for a finding without a
+    post), with the title and link of their post: a report on a past quarter shows that
+    quarter's problems even when they were found later."""
+    result: list[FindingInput] = []
+    moment = func.coalesce(col(Post.published_at), col(StoredFinding.found_at))
+    for chunk in _chunks(account_ids):
+        rows = await session.exec(
+            select(StoredFinding, Post.title, Post.link)
+            .outerjoin(Post, col(Post.id) == col(StoredFinding.post_id))
+            .where(
+                col(StoredFinding.account_id).in_(chunk),
+                moment >= start,
+                moment < end,
+            )
+            .order_by(col(StoredFinding.found_at), col(StoredFinding.id))
+        )
+        result += [
+            FindingInput(
+                account_id=f.account_id,
+                category=f.category,
+                severity=f.severity,
+                problem=f.account_key,
+                text=f.text,
+                excerpt=f.excerpt,
+                title=title or "",
+                link=link,
+                found_at=f.found_at,
+                status=f.status,
+            )
+            for f, title, link in rows
+        ]
+    return result
+
+
+async def open_vetoes(
+    session: AsyncSession, *, account_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Distinct open veto problems per account and category, whenever found (the inspection
+    asks whether they are still there, not when they appeared)."""
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for chunk in _chunks(account_ids):
+        rows = await session.exec(
+            select(
+                StoredFinding.account_id,
+                StoredFinding.category,
+                func.count(func.distinct(StoredFinding.account_key)),
+            )
+            .where(
+                col(StoredFinding.account_id).in_(chunk),
+                StoredFinding.severity == "veto",
+                StoredFinding.status == FindingStatus.OPEN.value,
+            )
+            .group_by(col(StoredFinding.account_id), col(StoredFinding.category))
+        )
+        for account_id, category, n in rows:
+            found[account_id][category] = int(n)
+    return dict(found)
+
+
+async def make_report(
+    session: AsyncSession,
+    *,
+    period: Period,
+    unit_id: int | None,
+    scope: str,
+    now: datetime,
+    tz: ZoneInfo,
+    rules: ScoringRules,
+    thresholds: ActivityThresholds,
+    inspection_seed: int | None = None,
+    inspection_ratio: float | None = None,
+) -> Report:
+    """The report of a period and scope; with a seed, also the inspection of a sample."""
+    start, end = period.bounds(tz)
+    accounts = await account_inputs(session, unit_id=unit_id, start=start, before=min(end, now))
+    ids = [a.id for a in accounts]
+    findings = await finding_inputs(session, account_ids=ids, start=start, end=end)
+    report = build_report(
+        accounts,
+        findings,
+        period=period,
+        scope=scope,
+        now=now,
+        tz=tz,
+        rules=rules,
+        thresholds=thresholds,
+    )
+    if inspection_seed is None:
+        return report
+    return inspect(
+        report,
+        open_vetoes=await open_vetoes(session, account_ids=ids),
+        seed=inspection_seed,
+        rules=rules,
+        tz=tz,
+        ratio=inspection_ratio,
+    )
+
+
+async def record_inspection(
+    session: AsyncSession, *, report: Report, actor_id: int, unit_id: int | None, now: datetime
+) -> None:
+    """Audit the draw (seed, ratio, accounts drawn), so anyone can repeat and check it."""
+    assert report.inspection is not None
+    await audit.record(
+        session,
+        at=now,
+        actor_id=actor_id,
+        action="report.inspection",
+        object_type="unit",
+        object_id=unit_id or 0,
+        after={
+            "period": report.period.label,
+            "seed": report.inspection.seed,
+            "ratio": report.inspection.ratio,
+            "sampled": [v.account.account.id for v in report.inspection.verdicts],
+        },
+    )
