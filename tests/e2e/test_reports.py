@@ -186,7 +186,7 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
         "某街道办",
         "街道微博",
         "微博",
-        "在用",
+        "整改中",  # dormant with a veto problem: its rectification cases are open
         1,
         40.4,
         20,
