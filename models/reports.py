@@ -19,6 +19,7 @@ from governance.review import ReviewStatus
 from governance.scoring import ScoringRules
 from models import audit, feeds
 from models.accounts import Account
+from models.cases import Case
 from models.findings import FindingStatus, StoredFinding
 from models.people import Unit
 from models.posts import Post
@@ -83,6 +84,18 @@ async def review_counts(
     return submitted, approved, unreviewed
 
 
+async def case_counts(
+    session: AsyncSession, *, account_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, int]:
+    """Per account: rectification cases (整改) opened in ``[start, end)``."""
+    return await _counts(
+        session,
+        select(Case.account_id, func.count()).where(Case.opened_at >= start, Case.opened_at < end),
+        account_ids,
+        col(Case.account_id),
+    )
+
+
 async def account_inputs(
     session: AsyncSession, *, unit_id: int | None, start: datetime, before: datetime
 ) -> list[AccountInput]:
@@ -112,6 +125,7 @@ async def account_inputs(
     submitted, approved, unreviewed = await review_counts(
         session, account_ids=ids, start=start, end=before
     )
+    cases = await case_counts(session, account_ids=ids, start=start, end=before)
     inputs = []
     for account, unit in rows:
         aid = account.id or 0
@@ -128,6 +142,7 @@ async def account_inputs(
                 post_times=sorted(times.get(aid, [])),
                 poll_health=state.health() if state is not None else PollHealth(None),
                 polled=state is not None and state.last_poll_at is not None,
+                cases=cases.get(aid, 0),
                 reviews=submitted.get(aid, 0),
                 approved=approved.get(aid, 0),
                 unreviewed=unreviewed.get(aid, 0),

@@ -196,6 +196,8 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
     ]
     assert second[head.index("未经审核发布")] == 1 and first[head.index("未经审核发布")] == 0
     assert second[head.index("送审稿")] == 0
+    # cases opened in the period (this one's opened on the day after it): the column is there
+    assert head.index("整改") < head.index("送审稿") and second[head.index("整改")] == 0
     assert second[head.index("涉赌")] == 1 and second[head.index("个人信息泄露")] == 0
     assert second[head.index("结论")] == "不合格"
     assert second[head.index("隐藏链接")] == 1 and second[head.index("问题合计")] == 2
