@@ -7,10 +7,11 @@ database. Dialogs commit their write before leaving the FSM state (SQLite rule).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -355,10 +356,25 @@ async def _done(
     await message.answer(note + "\n\n" + text, reply_markup=markup, disable_web_page_preview=True)
 
 
-@router.message(CaseDialog.explanation, F.text & ~F.text.startswith("/"))
-async def got_explanation(
+#: The one-line answers of the case dialog: the service that takes it, the name it takes the
+#: text under, and what the person is told when it worked.
+TEXT_STEPS: dict[str | None, tuple[Callable[..., Awaitable[Case]], str, str]] = {
+    CaseDialog.explanation.state: (cases.explain, "text", N_("✅ 整改说明已提交。")),
+    CaseDialog.interview.state: (cases.record_interview, "note", N_("✅ 约谈情况已记录。")),
+    CaseDialog.notice_url.state: (
+        cases.close_account,
+        "notice_url",
+        N_("✅ 已确认关停，账号状态已变更为“关停”。"),
+    ),
+    CaseDialog.resolve_reason.state: (cases.resolve_by_hand, "reason", N_("✅ 整改已办结。")),
+}
+
+
+@router.message(StateFilter(*(s for s in TEXT_STEPS if s)), F.text & ~F.text.startswith("/"))
+async def got_text(
     message: Message,
     state: FSMContext,
+    raw_state: str | None,
     session: AsyncSession,
     actor: Actor | None,
     clock: Clock,
@@ -366,90 +382,18 @@ async def got_explanation(
 ) -> None:
     checked = member(actor)
     data = await state.get_data()
-    case = await cases.explain(
+    service, field, done = TEXT_STEPS[raw_state]
+    extra = {"version": data.get("version") or None} if service is cases.close_account else {}
+    case = await service(
         session,
         case_id=data["case_id"],
         actor=checked,
-        text=message.text,
         now=clock.now(),
         policy=settings.case_policy(),
+        **{field: message.text},
+        **extra,
     )
-    await _done(message, state, session, checked, case, settings, _("✅ 整改说明已提交。"))
-
-
-@router.message(CaseDialog.interview, F.text & ~F.text.startswith("/"))
-async def got_interview(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    checked = member(actor)
-    data = await state.get_data()
-    case = await cases.record_interview(
-        session,
-        case_id=data["case_id"],
-        actor=checked,
-        note=message.text,
-        now=clock.now(),
-        policy=settings.case_policy(),
-    )
-    await _done(message, state, session, checked, case, settings, _("✅ 约谈情况已记录。"))
-
-
-@router.message(CaseDialog.notice_url, F.text & ~F.text.startswith("/"))
-async def got_notice_url(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    checked = member(actor)
-    data = await state.get_data()
-    case = await cases.close_account(
-        session,
-        case_id=data["case_id"],
-        actor=checked,
-        notice_url=message.text,
-        now=clock.now(),
-        policy=settings.case_policy(),
-        version=data.get("version") or None,
-    )
-    await _done(
-        message,
-        state,
-        session,
-        checked,
-        case,
-        settings,
-        _("✅ 已确认关停，账号状态已变更为“关停”。"),
-    )
-
-
-@router.message(CaseDialog.resolve_reason, F.text & ~F.text.startswith("/"))
-async def got_resolution(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    checked = member(actor)
-    data = await state.get_data()
-    case = await cases.resolve_by_hand(
-        session,
-        case_id=data["case_id"],
-        actor=checked,
-        reason=message.text,
-        now=clock.now(),
-        policy=settings.case_policy(),
-    )
-    await _done(message, state, session, checked, case, settings, _("✅ 整改已办结。"))
+    await _done(message, state, session, checked, case, settings, _(done))
 
 
 @router.message(CaseDialog.waive_reason, F.text & ~F.text.startswith("/"))
