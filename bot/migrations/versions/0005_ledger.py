@@ -5,8 +5,8 @@ points at the invitation sent to them (``responsible_invitation_id``) until they
 the invitation records whom it is for (``person_name``). A check keeps the national rule
 that no account is without a named responsible person.
 
-Revision ID: 0005
-Revises: 0006
+Revision ID: 0005_ledger (formerly 0005)
+Revises: 0004_findings_and_links
 Create Date: 2026-11-23 16:10:00
 """
 
@@ -17,8 +17,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0005'
-down_revision: str | None = '0006'
+revision: str = '0005_ledger'
+down_revision: str | None = '0004_findings_and_links'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

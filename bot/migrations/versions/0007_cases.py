@@ -4,8 +4,8 @@ One row per case. ``active_key`` ("account:kind") is set while the case is activ
 when it ends, so its unique constraint keeps one active case per account and problem on
 SQLite and PostgreSQL alike.
 
-Revision ID: 0008
-Revises: 0003
+Revision ID: 0007_cases (formerly 0008)
+Revises: 0006_review
 Create Date: 2026-11-23 15:56:19.006627
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0008'
-down_revision: str | None = '0003'
+revision: str = '0007_cases'
+down_revision: str | None = '0006_review'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """people, units, audit, accounts, outbox, dialog state
 
-Revision ID: 0001
+Revision ID: 0001_initial (formerly 0001)
 Revises: 
 Create Date: 2026-11-23 15:05:41.214168
 """
@@ -14,7 +14,7 @@ from alembic import op
 import models.base
 
 
-revision: str = '0001'
+revision: str = '0001_initial'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

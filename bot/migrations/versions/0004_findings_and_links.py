@@ -1,7 +1,7 @@
 """findings and links
 
-Revision ID: 0006
-Revises: 0004
+Revision ID: 0004_findings_and_links (formerly 0006)
+Revises: 0003_word_rules
 Create Date: 2026-11-23 15:40:21.066885
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0006'
-down_revision: str | None = '0004'
+revision: str = '0004_findings_and_links'
+down_revision: str | None = '0003_word_rules'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

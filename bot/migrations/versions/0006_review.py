@@ -1,8 +1,8 @@
 """pre-publication review: routes, delegations, reviews, versions, parts, decisions, flags;
 outbox.progress for multi-step messages
 
-Revision ID: 0003
-Revises: 0005
+Revision ID: 0006_review (formerly 0003)
+Revises: 0005_ledger
 Create Date: 2026-11-23 15:32:30.618638
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0003'
-down_revision: str | None = '0005'
+revision: str = '0006_review'
+down_revision: str | None = '0005_ledger'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

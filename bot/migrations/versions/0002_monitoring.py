@@ -1,7 +1,7 @@
 """feed monitoring: feed_state (poll state + lease), posts, polls (bounded history), alert_state
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0002_monitoring (formerly 0002)
+Revises: 0001_initial
 Create Date: 2026-11-23 15:14:38.921387
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0002'
-down_revision: str | None = '0001'
+revision: str = '0002_monitoring'
+down_revision: str | None = '0001_initial'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

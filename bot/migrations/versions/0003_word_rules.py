@@ -1,7 +1,7 @@
 """word rules
 
-Revision ID: 0004
-Revises: 0002
+Revision ID: 0003_word_rules (formerly 0004)
+Revises: 0002_monitoring
 Create Date: 2026-11-23 15:25:42.330308
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0004'
-down_revision: str | None = '0002'
+revision: str = '0003_word_rules'
+down_revision: str | None = '0002_monitoring'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
