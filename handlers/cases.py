@@ -367,7 +367,11 @@ TEXT_STEPS: dict[str | None, tuple[Callable[..., Awaitable[Case]], str, str]] = 
         "notice_url",
         N_("✅ 已确认关停，账号状态已变更为“关停”。"),
     ),
-    CaseDialog.resolve_reason.state: (rectification.resolve_by_hand, "reason", N_("✅ 整改已办结。")),
+    CaseDialog.resolve_reason.state: (
+        rectification.resolve_by_hand,
+        "reason",
+        N_("✅ 整改已办结。"),
+    ),
 }
 
 
@@ -384,7 +388,9 @@ async def got_text(
     checked = member(actor)
     data = await state.get_data()
     service, field, done = TEXT_STEPS[raw_state]
-    extra = {"version": data.get("version") or None} if service is rectification.close_account else {}
+    extra = (
+        {"version": data.get("version") or None} if service is rectification.close_account else {}
+    )
     case = await service(
         session,
         case_id=data["case_id"],
