@@ -39,7 +39,6 @@ from handlers.callbacks import (
 from handlers.cases import case_line
 from handlers.guards import member
 from handlers.monitoring import activity_section
-from handlers.notices import account_params
 from handlers.render import (
     account_card,
     audit_label,
@@ -50,12 +49,13 @@ from handlers.render import (
     when,
 )
 from handlers.replies import edit_or_send, reply_to
-from models import accounts, audit, cases, findings, outbox, people
+from models import accounts, audit, cases, findings, people
 from models.accounts import Account, AccountFilter
 from models.activity import account_activity
 from models.cases import ACTIVE_VALUES, CASE_ACCOUNT_STATUSES
 from models.feeds import POLLED_STATUSES
 from models.people import User
+from workflows import registry
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -422,27 +422,14 @@ async def change_person(
     before = await accounts.get_visible_account(
         session, account_id=callback_data.account_id, actor=checked
     )
-    previous = before.responsible_id
-    account = await accounts.change_responsible(
+    account = await registry.change_responsible(
         session,
-        account_id=callback_data.account_id,
+        account_id=before.id or 0,
         user_id=callback_data.user_id,
         actor=checked,
         now=clock.now(),
         version=callback_data.version,
     )
-    if account.responsible_id != previous:
-        unit = await session.get(people.Unit, account.unit_id)
-        responsible, _pending = await accounts.responsible_of(session, account)
-        if responsible is not None:
-            await outbox.enqueue(
-                session,
-                chat_id=responsible.telegram_id,
-                kind="account.responsible_assigned",
-                params=account_params(account, unit=unit, responsible=responsible),
-                now=clock.now(),
-                dedup_key=f"responsible:{account.id}:{responsible.id}:{account.version}",
-            )
     await session.commit()
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
@@ -463,15 +450,15 @@ async def status_action(
     checked = member(actor)
     target = STATUS_ACTIONS[callback_data.action]
     if target is AccountStatus.ACTIVE:
-        account = await accounts.change_status(
+        account = await registry.change_status(
             session,
             account_id=callback_data.account_id,
             target=target,
             actor=checked,
+            who=user,
             now=clock.now(),
             version=callback_data.version,
         )
-        await _status_notice(session, account, user, clock)
         await session.commit()
         text, markup = await _card(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
@@ -509,39 +496,20 @@ async def got_reason(
 ) -> None:
     checked = member(actor)
     data = await state.get_data()
-    account = await accounts.change_status(
+    account = await registry.change_status(
         session,
         account_id=data["account_id"],
         target=AccountStatus(data["target"]),
         actor=checked,
+        who=user,
         now=clock.now(),
         reason=message.text,
         version=data.get("version"),
     )
-    await _status_notice(session, account, user, clock)
     await session.commit()
     await state.clear()
     text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 状态已变更。") + "\n\n" + text, reply_markup=markup)
-
-
-async def _status_notice(session: AsyncSession, account: Account, user: User, clock: Clock) -> None:
-    responsible, _pending = await accounts.responsible_of(session, account)
-    if responsible is None or responsible.id == user.id:
-        return
-    await outbox.enqueue(
-        session,
-        chat_id=responsible.telegram_id,
-        kind="account.status_changed",
-        params={
-            "name": account.name,
-            "status": account.status,
-            "reason": account.status_reason or "",
-            "who": user.name,
-        },
-        now=clock.now(),
-        dedup_key=f"status:{account.id}:{account.version}",
-    )
 
 
 @router.callback_query(AccAction.filter(F.action == "history"))

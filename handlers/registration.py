@@ -26,6 +26,7 @@ from governance.errors import InvalidInput, StaleAction
 from governance.i18n import N_
 from governance.registry import (
     PLATFORM_LABELS,
+    AccountStatus,
     Platform,
     validate_account_name,
     validate_http_url,
@@ -46,12 +47,12 @@ from handlers.callbacks import (
     RegUnit,
 )
 from handlers.guards import require
-from handlers.notices import account_params, notify_admins
 from handlers.render import account_card, esc, outcome_text, platform_label
 from handlers.replies import edit_or_send
-from models import accounts, outbox, people
+from models import accounts, people
 from models.accounts import AccountDraft
 from models.people import User
+from workflows import registry
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -543,9 +544,10 @@ async def confirm(
     data = await state.get_data()
     now = clock.now()
     try:
-        account = await accounts.register_account(
+        account = await registry.register(
             session,
             actor=checked,
+            applicant=user,
             draft=_draft(data),
             now=now,
             submission_key=data.get("submission"),
@@ -554,29 +556,12 @@ async def confirm(
         raise StaleAction(N_("该登记已提交，请勿重复点击。")) from None
     unit = await session.get(people.Unit, account.unit_id)
     responsible = await session.get(User, account.responsible_id)
-    params = account_params(account, unit=unit, responsible=responsible)
-    if account.status == "pending":
-        await notify_admins(
-            session,
-            kind="registration.pending",
-            params={**params, "applicant": user.name},
-            now=now,
-            dedup_prefix=f"registration.pending:{account.id}",
-        )
+    if account.status == AccountStatus.PENDING.value:
         reply = _("✅ 已提交登记申请（编号 {id}），等待管理员审核，结果会通知你。").format(
             id=account.id
         )
     else:
         reply = _("✅ 账号已登记（编号 {id}），状态：在用。").format(id=account.id)
-        if responsible is not None and responsible.id != checked.user_id:
-            await outbox.enqueue(
-                session,
-                chat_id=responsible.telegram_id,
-                kind="account.responsible_assigned",
-                params=params,
-                now=now,
-                dedup_key=f"responsible:{account.id}:{responsible.id}",
-            )
     await session.commit()
     await state.clear()
     await query.answer(_("已提交"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -15,6 +16,7 @@ from governance.activity import DormancyState
 from governance.errors import UserFacingError
 from governance.i18n import N_
 from governance.outcomes import OUTCOME_MESSAGES_ZH, PollOutcome
+from governance.quality.pii import mask_pii
 from governance.registry import PLATFORM_LABELS, STATUS_LABELS, AccountStatus, Platform
 from governance.roles import ROLE_LABELS, Role, sort_roles
 from models.accounts import Account
@@ -266,17 +268,23 @@ def activity_label(state: str) -> str:
     return f"{ACTIVITY_ICONS[value]} {_(ACTIVITY_LABELS[value])}"
 
 
+def shown(text: str) -> str:
+    """Text that came from a post or a draft, as a person may see it: PII masked, escaped."""
+    return esc(mask_pii(text))
+
+
 def post_line(title: str, link: str | None, published: str) -> str:
     """One post as ``date · title`` with the title linked when the link is http(s)."""
-    shown = esc(title[:80] or _("（无标题）"))
-    if link and link.startswith(("http://", "https://")):
-        shown = f'<a href="{esc(link)}">{shown}</a>'
-    return f"{published} · {shown}"
+    line = esc(mask_pii(title)[:80] or _("（无标题）"))
+    if link and link.lower().startswith(("http://", "https://")):
+        line = f'<a href="{html.escape(link, quote=True)}">{line}</a>'
+    return f"{published} · {line}"
 
 
 class StoredProblem(Protocol):
     """What the card shows of a stored finding."""
 
+    post_id: int | None
     category: str
     severity: str
     text: str
@@ -301,13 +309,16 @@ def findings_section(
                 )
             )
     lines = [_("内容问题：") + "；".join(parts)]
-    for problem in latest:
-        shown = problem.suggestion if problem.category == "pii" else problem.text
-        excerpt = (
-            problem.excerpt.replace(problem.text, shown or "")
-            if problem.category == "pii"
-            else problem.excerpt
-        )
-        marked = esc(excerpt).replace(esc(shown or ""), f"<b><u>{esc(shown or '')}</u></b>", 1)
-        lines.append(f"• {category_label(problem.category)}：…{marked}…")
+    by_post: dict[object, list[StoredProblem]] = {}
+    for problem in latest:  # one entry per post, listing each of its problems
+        by_post.setdefault(problem.post_id or id(problem), []).append(problem)
+    for problems in by_post.values():
+        excerpt = mask_pii(problems[0].excerpt)
+        marked = esc(excerpt)
+        for problem in problems:
+            hit = esc(mask_pii(problem.text))
+            if hit:
+                marked = marked.replace(hit, f"<b><u>{hit}</u></b>", 1)
+        labels = "、".join(dict.fromkeys(category_label(p.category) for p in problems))
+        lines.append(f"• {labels}：…{marked}…")
     return "\n".join(lines)

@@ -24,8 +24,9 @@ from handlers.guards import member
 from handlers.render import error_text, esc
 from handlers.replies import edit_or_send, reply_to
 from handlers.review_notices import history_keyboard, record_text, review_status
-from models import review_flow, reviews
-from models.review_flow import Decided
+from models import reviews
+from workflows import reviews as review_flow
+from workflows.reviews import Decided
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -23,7 +23,8 @@ from handlers.render import esc, when
 from handlers.replies import edit_or_send, reply_to
 from handlers.review_forms import review_form_docx, reviews_xlsx
 from handlers.review_notices import record_text, review_status
-from models import review_flow, reviews
+from models import reviews
+from workflows import reviews as review_flow
 
 if TYPE_CHECKING:
     from bot.settings import Settings

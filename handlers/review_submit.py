@@ -34,10 +34,11 @@ from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.guards import require
 from handlers.render import esc, platform_label, when
 from handlers.replies import edit_or_send, reply_to
-from handlers.review_notices import findings_text, snippet_dicts
-from models import review_flow, reviews
+from handlers.review_notices import card_findings, findings_text
+from models import reviews
 from models.accounts import Account
 from models.people import User
+from workflows import reviews as review_flow
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -206,7 +207,7 @@ async def _show_precheck(
     if files:
         lines.append(_("文件：{names}").format(names="、".join(files)))
     found = checked.findings
-    lines += ["", findings_text(snippet_dicts(checked.text, found), len(found))]
+    lines += ["", findings_text(card_findings(checked.text, found), len(found))]
     await state.set_state(SubmitForm.confirm)
     if blocking(found):
         kb = _step_kb(("resend", _("✏️ 重新发送稿件")), ("cancel", _("取消")))

@@ -42,6 +42,7 @@ def test_catalogs_contain_every_string_in_the_code(tmp_path: Path) -> None:
             "governance",
             "jobs",
             "models",
+            "workflows",
         ],
         cwd=ROOT,
         check=True,

@@ -140,3 +140,15 @@ def find_pii(text: str) -> Iterator[Finding]:
             hit = _classify(text, t.group(), s)
             if hit:
                 yield make_finding(text, "pii", s, m.start() + t.end(), hit[1], hit[0])
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with every piece of personal data replaced by its masked form.
+
+    The one display rule: anything that came from a post or a draft passes through this before
+    a person sees it (alerts, cards, reports, exports).
+    """
+    found = list(find_pii(text))
+    for f in sorted(found, key=lambda f: f.start, reverse=True):
+        text = text[: f.start] + (f.suggestion or "***") + text[f.end :]
+    return text
