@@ -31,17 +31,17 @@ from bot.i18n import build_i18n
 from bot.outbox import OutboxSender
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from feeds.fetch import make_feed_session, probe_feed
+from feeds.netguard import GuardPolicy
+from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
-from jobs.checker import LiveChecker
-from jobs.fetch import make_feed_session, probe_feed
-from jobs.netguard import GuardPolicy
-from jobs.parsing import FeedParser
 from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
 from jobs.quality_scan import QualityScan
 from jobs.review_hook import ReviewMatch
 from models import people
+from workflows.checker import LiveChecker
 
 
 class BotApp:

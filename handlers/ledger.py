@@ -24,11 +24,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from documents.ledgerbook import ledger_workbook, read_table, table_workbook
 from governance.clock import Clock
 from governance.errors import InvalidInput, StaleAction, UserFacingError
 from governance.i18n import N_
 from governance.ledger import MAX_FILE_BYTES, RowProblem
-from governance.ledgerbook import ledger_workbook, read_table, table_workbook
 from governance.roles import Actor, can_import_ledger
 from handlers.callbacks import DialogCancel, LedgerImportValid, LedgerMenu
 from handlers.guards import require

@@ -65,7 +65,7 @@ TEXT = F.text & ~F.text.startswith("/")
 
 
 class ProbeReport(Protocol):
-    """What the feed check tells the form (``jobs.fetch.ProbeResult`` fits)."""
+    """What the feed check tells the form (``feeds.fetch.ProbeResult`` fits)."""
 
     @property
     def usable(self) -> bool: ...

@@ -26,9 +26,9 @@ from handlers.callbacks import (
 from handlers.guards import require
 from handlers.render import category_label, error_text, esc, findings_text
 from handlers.replies import edit_or_send, reply_to
-from jobs.checker import LiveChecker
 from models import wordlists
 from models.wordlists import WORD_CATEGORIES, RuleKind
+from workflows.checker import LiveChecker
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")

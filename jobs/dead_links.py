@@ -18,11 +18,11 @@ import aiohttp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from feeds.fetch import FetchResult, fetch_feed
+from feeds.netguard import GuardPolicy
+from feeds.outcome import PollOutcome
 from governance.clock import Clock
 from governance.quality import SEVERITY, Finding
-from jobs.fetch import FetchResult, fetch_feed
-from jobs.netguard import GuardPolicy
-from jobs.outcome import PollOutcome
 from jobs.poll import USER_AGENT
 from models import findings, links
 from models.links import LinkState

@@ -21,7 +21,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.alerts import VETO_AUDIENCE
 from governance.cases import CaseKind, CasePolicy
 from governance.quality import Checker, Finding, extract_links, html_to_text
-from jobs.checker import LiveChecker
 from jobs.poll import StoredItem
 from models import cases, findings, links
 from models.accounts import Account
@@ -29,6 +28,7 @@ from models.people import Unit
 from models.posts import Post
 from workflows import cases as rectification
 from workflows.audience import To
+from workflows.checker import LiveChecker
 from workflows.notices import VetoFinding, VetoProblem
 from workflows.notify import notify
 

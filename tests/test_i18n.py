@@ -43,6 +43,8 @@ def test_catalogs_contain_every_string_in_the_code(tmp_path: Path) -> None:
             "jobs",
             "models",
             "workflows",
+            "feeds",
+            "documents",
         ],
         cwd=ROOT,
         check=True,

@@ -168,9 +168,9 @@ async def test_dead_links_in_posts_become_findings_once_per_url(
 
 
 def test_unreachable_link_counts_as_dead_only_on_the_second_failure() -> None:
+    from feeds.fetch import FetchResult
+    from feeds.outcome import PollOutcome
     from jobs.dead_links import judge
-    from jobs.fetch import FetchResult
-    from jobs.outcome import PollOutcome
     from models.links import LinkState
 
     down = FetchResult(outcome=PollOutcome.NETWORK, url="http://x", final_url="http://x")

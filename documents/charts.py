@@ -3,7 +3,7 @@
 Rendered with matplotlib's Agg canvas on plain ``Figure`` objects (no pyplot: no global figure
 registry, safe to run in a worker thread). Chinese labels need a CJK font, and servers rarely
 have one, so the project ships its own: WenQuanYi Micro Hei cut down to GB 2312 plus ASCII and
-CJK punctuation (``jobs/fonts/``, Apache-2.0), renamed so matplotlib always finds this file and
+CJK punctuation (``documents/fonts/``, Apache-2.0), renamed so matplotlib always finds this file and
 not a system copy. Rarer characters fall back to DejaVu Sans.
 """
 
@@ -19,10 +19,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from documents.reportbook import STATE_LABELS, category_label
 from governance.activity import DormancyState
 from governance.i18n import N_
 from governance.quality import CATEGORIES
-from governance.reportbook import STATE_LABELS, category_label
 from governance.reporting import Report
 
 Translate = Callable[[str], str]

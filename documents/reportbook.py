@@ -17,9 +17,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from documents.ledgerbook import Cell, Translate, _header, _identity, _put, _to_bytes
 from governance.activity import DormancyState
 from governance.i18n import N_
-from governance.ledgerbook import Cell, Translate, _header, _identity, _put, _to_bytes
 from governance.quality import CATEGORIES
 from governance.registry import PLATFORM_LABELS, STATUS_LABELS, AccountStatus, Platform
 from governance.reporting import VERDICT_LABELS, Report
