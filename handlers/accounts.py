@@ -24,6 +24,7 @@ from governance.registry import (
     Platform,
 )
 from governance.roles import Actor, can_change_account_status, can_edit_account
+from governance.vocabulary import ACCOUNT_FIELD_LABELS
 from handlers.callbacks import (
     AccAction,
     AccField,
@@ -66,14 +67,8 @@ router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 PAGE_SIZE = 8
-FIELD_LABELS = {
-    "name": N_("账号名称"),
-    "platform_ref": N_("平台账号ID或主页"),
-    "posts_per_week": N_("承诺更新频率（每周条数）"),
-    "necessity": N_("开设理由"),
-    "operating_plan": N_("运营计划"),
-    "feed_url": N_("订阅源地址"),
-}
+EDITABLE = ("name", "platform_ref", "posts_per_week", "necessity", "operating_plan", "feed_url")
+FIELD_LABELS = {field: ACCOUNT_FIELD_LABELS[field] for field in EDITABLE}
 STATUS_ACTIONS = {
     "suspend": AccountStatus.SUSPENDED,
     "resume": AccountStatus.ACTIVE,

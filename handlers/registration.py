@@ -36,6 +36,7 @@ from governance.registry import (
     validate_reason,
 )
 from governance.roles import Actor, can_register_account
+from governance.vocabulary import ACCOUNT_FIELD_LABELS
 from handlers.callbacks import (
     DialogCancel,
     RegConfirm,
@@ -111,17 +112,7 @@ DEPENDENTS = {
     "platform": ("platform_ref", "duplicate_reason"),
     "unit_id": ("duplicate_reason", "responsible_id"),
 }
-EDIT_LABELS = {
-    "platform": N_("平台"),
-    "name": N_("账号名称"),
-    "platform_ref": N_("平台账号ID或主页"),
-    "unit_id": N_("所属单位"),
-    "responsible_id": N_("责任人"),
-    "posts_per_week": N_("承诺更新频率"),
-    "necessity": N_("开设理由"),
-    "operating_plan": N_("运营计划"),
-    "feed_url": N_("订阅源"),
-}
+EDIT_LABELS = ACCOUNT_FIELD_LABELS
 
 
 def _cancel_row(kb: InlineKeyboardBuilder) -> None:

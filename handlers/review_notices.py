@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
 
 from governance.i18n import N_
-from governance.precheck import CATEGORY_LABELS, snippets
+from governance.precheck import snippets
 from governance.quality import Finding
 from governance.review import (
     DECISION_LABELS,
@@ -22,7 +22,7 @@ from governance.review import (
 )
 from handlers.callbacks import RvAct, RvMine
 from handlers.delivery import Action, Copy, Edit, Rendered, Send
-from handlers.render import esc, platform_label, when
+from handlers.render import category_label, esc, platform_label, when
 from models.reviews import ReviewRecord
 
 
@@ -42,11 +42,6 @@ def decision_label(value: str) -> str:
 
 def rule_label(value: str) -> str:
     return _(RULE_LABELS[StageRule(value)])
-
-
-def category_label(value: str) -> str:
-    label = CATEGORY_LABELS.get(value)
-    return _(label) if label else esc(value)
 
 
 def snippet_dicts(text: str, findings: list[Finding], limit: int = 8) -> list[dict[str, Any]]:

@@ -161,8 +161,7 @@ class QualityScan:
                 "platform": account.platform,
                 "unit": unit.name if unit else "",
                 "category": finding.category,
-                # personal data is never repeated in an alert: its masked form stands in
-                "text": finding.suggestion if finding.category == "pii" else finding.text,
+                "text": finding.text,  # stored masked when it is personal data
                 "post_title": findings.mask(post.title, masks.get(post_id, {})) if post else "",
                 "post_link": post.link if post and post.link else "",
             }

@@ -308,10 +308,8 @@ async def open_finding_problems(
 
 
 def finding_problem(row: StoredFinding) -> dict[str, Any]:
-    # personal data is never repeated: its masked form stands in
-    # the finding's id, not its key: the key holds the matched text, personal data included
-    text = row.suggestion if row.category == "pii" else row.text
-    return {"kind": "finding", "finding_id": row.id, "category": row.category, "text": text}
+    # the finding's id, not its key; the text is stored masked when it is personal data
+    return {"kind": "finding", "finding_id": row.id, "category": row.category, "text": row.text}
 
 
 def _problem_id(problem: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ from governance.review import (
     validate_title,
 )
 from governance.roles import Actor, Role, can_submit_draft
+from governance.vocabulary import Category, Severity
 from models import audit, outbox, people
 from models.accounts import Account
 from models.people import User
@@ -443,10 +444,10 @@ async def card_params(session: AsyncSession, review: Review, *, tz: ZoneInfo) ->
 
 
 def _finding(raw: dict[str, Any]) -> Finding:
-    # Stored findings already hold the masked text; shown() then keeps it as it is.
+    # Stored findings already hold the masked text; Finding.shown then keeps it as it is.
     return Finding(
-        raw["category"],
-        raw["severity"],
+        Category(raw["category"]),
+        Severity(raw["severity"]),
         int(raw["start"]),
         int(raw["end"]),
         raw.get("text") or "",
