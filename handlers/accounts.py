@@ -374,7 +374,6 @@ async def got_value(
         now=clock.now(),
         version=data.get("version"),
     )
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 已保存。") + "\n\n" + text, reply_markup=markup)
@@ -438,7 +437,6 @@ async def change_person(
                 now=clock.now(),
                 dedup_key=f"responsible:{account.id}:{responsible.id}:{account.version}",
             )
-    await session.commit()
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
     await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
@@ -467,7 +465,6 @@ async def status_action(
             version=callback_data.version,
         )
         await _status_notice(session, account, user, clock)
-        await session.commit()
         text, markup = await _card(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
         await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
@@ -514,7 +511,6 @@ async def got_reason(
         version=data.get("version"),
     )
     await _status_notice(session, account, user, clock)
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 状态已变更。") + "\n\n" + text, reply_markup=markup)

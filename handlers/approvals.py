@@ -123,7 +123,6 @@ async def approve(
         version=callback_data.version,
     )
     await _announce(session, account, user, now)
-    await session.commit()
     await query.answer(_("已通过"))
     await edit_or_send(
         query,  # type: ignore[union-attr]
@@ -179,7 +178,6 @@ async def got_reject_reason(
         version=data.get("version"),
     )
     await _announce(session, account, user, now)
-    await session.commit()
     await state.clear()
     await message.answer(
         _("已驳回“{name}”的登记申请，已通知申请人。").format(name=esc(account.name))

@@ -568,7 +568,6 @@ async def confirm(
                 now=now,
                 dedup_key=f"responsible:{account.id}:{responsible.id}",
             )
-    await session.commit()
     await state.clear()
     await query.answer(_("已提交"))
     await edit_or_send(

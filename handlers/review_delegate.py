@@ -105,7 +105,6 @@ async def set_delegate(
         now=now,
         dedup_key=f"review.delegated:{row.id}",
     )
-    await session.commit()
     await query.answer(_("已设置"))
     await edit_or_send(
         query,  # type: ignore[union-attr]
@@ -121,6 +120,5 @@ async def end(
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
     await routes.end_delegation(session, actor=checked, now=clock.now())
-    await session.commit()
     await query.answer(_("已结束"))
     await edit_or_send(query, _("代审已结束，审核卡片将重新发给你本人。"))  # type: ignore[union-attr]

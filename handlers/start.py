@@ -74,8 +74,7 @@ async def start_with_token(
             now=clock.now(),
             dedup_key=f"invitation.accepted:{invitation.id}",
         )
-    await session.commit()
-    await state.clear()  # after the commit: on SQLite the dialog store writes separately
+    await state.clear()
     await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
     joined = _("✅ 你已加入{unit}，角色：{role}。").format(
         unit=f"“{esc(unit.name)}”" if unit else "",

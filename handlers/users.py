@@ -152,7 +152,6 @@ async def toggle_role(
         params={"who": user.name, "roles": [r.value for r in roles]},
         now=now,
     )
-    await session.commit()
     await set_person_menu(bot, i18n, chat_id=target.telegram_id, roles=roles, locale=target.locale)
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
@@ -181,7 +180,6 @@ async def set_active(
         params={"who": user.name, "active": callback_data.active},
         now=now,
     )
-    await session.commit()
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
     await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
