@@ -211,7 +211,7 @@ async def _card(
     text = account_card(
         account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
     )
-    if AccountStatus(account.status) not in (AccountStatus.PENDING, AccountStatus.REJECTED):
+    if account.status not in (AccountStatus.PENDING, AccountStatus.REJECTED):
         activity = None
         if account.feed_url:
             activity = await account_activity(
@@ -226,7 +226,7 @@ async def _card(
         text += "\n\n" + findings_section(summary, latest)
         text += "\n\n" + await cases_section(session, account, settings.tz)
     kb = InlineKeyboardBuilder()
-    status = AccountStatus(account.status)
+    status = account.status
     v, aid = account.version, account.id or 0
     if (
         can_edit_account(actor, account.unit_id)

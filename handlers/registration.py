@@ -36,7 +36,7 @@ from governance.registry import (
     validate_reason,
 )
 from governance.roles import Actor, can_register_account
-from governance.vocabulary import ACCOUNT_FIELD_LABELS
+from governance.vocabulary import ACCOUNT_FIELD_LABELS, AccountStatus
 from handlers.callbacks import (
     DialogCancel,
     RegConfirm,
@@ -265,7 +265,7 @@ async def _summary(
         operating_plan=draft.operating_plan,
         feed_url=draft.feed_url,
         duplicate_reason=draft.duplicate_reason,
-        status="pending",
+        status=AccountStatus.PENDING,
         created_by=0,
         created_at=None,
         updated_at=None,  # type: ignore[arg-type]
@@ -546,7 +546,7 @@ async def confirm(
     unit = await session.get(people.Unit, account.unit_id)
     responsible = await session.get(User, account.responsible_id)
     params = account_params(account, unit=unit, responsible=responsible)
-    if account.status == "pending":
+    if account.status is AccountStatus.PENDING:
         await notify_admins(
             session,
             kind="registration.pending",

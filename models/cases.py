@@ -57,7 +57,7 @@ ACTIVE_VALUES = [s.value for s in ACTIVE_STATUSES]
 RESOLVED_POSTED = N_("监测显示账号已恢复更新")
 RESOLVED_FINDINGS = N_("监测显示问题已消除或经管理员豁免")
 #: Accounts a case may be opened for: live and monitored.
-CASE_ACCOUNT_STATUSES = (AccountStatus.ACTIVE.value, AccountStatus.RECTIFYING.value)
+CASE_ACCOUNT_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RECTIFYING)
 
 
 class Case(SQLModel, table=True):
@@ -751,7 +751,7 @@ async def end_with_closed_accounts(session: AsyncSession, *, now: datetime) -> i
             .where(
                 col(Case.status).in_(ACTIVE_VALUES),
                 col(Account.status).in_(
-                    [AccountStatus.CLOSED.value, AccountStatus.CANCELLED.value]
+                    [AccountStatus.CLOSED, AccountStatus.CANCELLED]
                 ),
             )
         )
@@ -800,7 +800,7 @@ async def _sync_account_status(session: AsyncSession, *, account: Account, now: 
             )
         ).one()
     )
-    current = AccountStatus(account.status)
+    current = account.status
     if active and current is AccountStatus.ACTIVE:
         target = AccountStatus.RECTIFYING
     elif not active and current is AccountStatus.RECTIFYING:

@@ -155,7 +155,7 @@ async def _submit_account(session: AsyncSession, *, actor: Actor, account_id: in
     account = await session.get(Account, account_id)
     if account is None or account.unit_id != actor.unit_id:
         raise PermissionDenied(N_("只能为本单位的账号提交送审稿。"))
-    if AccountStatus(account.status) not in LIVE_STATUSES - {AccountStatus.PENDING}:
+    if account.status not in LIVE_STATUSES - {AccountStatus.PENDING}:
         raise InvalidInput(N_("该账号当前不在用，不能提交送审稿。"))
     return account
 
