@@ -31,6 +31,7 @@ from bot.i18n import build_i18n
 from bot.outbox import OutboxSender
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.transaction import CommitBeforeReply
 from feeds.fetch import make_feed_session, probe_feed
 from feeds.netguard import GuardPolicy
 from feeds.parsing import FeedParser
@@ -97,7 +98,9 @@ class BotApp:
             session = AiohttpSession(
                 api=TelegramAPIServer.from_base(self.settings.telegram_api_base)
             )
-        return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot.session.middleware(CommitBeforeReply())  # nothing confirms what is not committed
+        return bot
 
     async def start(self) -> None:
         """Bring everything up and start long polling in the background."""

@@ -24,6 +24,7 @@ from governance.registry import (
     Platform,
 )
 from governance.roles import Actor, can_change_account_status, can_edit_account
+from governance.vocabulary import ACCOUNT_FIELD_LABELS
 from handlers.callbacks import (
     AccAction,
     AccField,
@@ -66,14 +67,8 @@ router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 PAGE_SIZE = 8
-FIELD_LABELS = {
-    "name": N_("账号名称"),
-    "platform_ref": N_("平台账号ID或主页"),
-    "posts_per_week": N_("承诺更新频率（每周条数）"),
-    "necessity": N_("开设理由"),
-    "operating_plan": N_("运营计划"),
-    "feed_url": N_("订阅源地址"),
-}
+EDITABLE = ("name", "platform_ref", "posts_per_week", "necessity", "operating_plan", "feed_url")
+FIELD_LABELS = {field: ACCOUNT_FIELD_LABELS[field] for field in EDITABLE}
 STATUS_ACTIONS = {
     "suspend": AccountStatus.SUSPENDED,
     "resume": AccountStatus.ACTIVE,
@@ -216,7 +211,7 @@ async def _card(
     text = account_card(
         account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
     )
-    if AccountStatus(account.status) not in (AccountStatus.PENDING, AccountStatus.REJECTED):
+    if account.status not in (AccountStatus.PENDING, AccountStatus.REJECTED):
         activity = None
         if account.feed_url:
             activity = await account_activity(
@@ -231,7 +226,7 @@ async def _card(
         text += "\n\n" + findings_section(summary, latest)
         text += "\n\n" + await cases_section(session, account, settings.tz)
     kb = InlineKeyboardBuilder()
-    status = AccountStatus(account.status)
+    status = account.status
     v, aid = account.version, account.id or 0
     if (
         can_edit_account(actor, account.unit_id)
@@ -379,7 +374,6 @@ async def got_value(
         now=clock.now(),
         version=data.get("version"),
     )
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 已保存。") + "\n\n" + text, reply_markup=markup)
@@ -430,7 +424,6 @@ async def change_person(
         now=clock.now(),
         version=callback_data.version,
     )
-    await session.commit()
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
     await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
@@ -459,7 +452,6 @@ async def status_action(
             now=clock.now(),
             version=callback_data.version,
         )
-        await session.commit()
         text, markup = await _card(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
         await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
@@ -506,7 +498,6 @@ async def got_reason(
         reason=message.text,
         version=data.get("version"),
     )
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 状态已变更。") + "\n\n" + text, reply_markup=markup)

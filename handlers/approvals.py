@@ -90,7 +90,6 @@ async def approve(
         now=now,
         version=callback_data.version,
     )
-    await session.commit()
     await query.answer(_("已通过"))
     await edit_or_send(
         query,  # type: ignore[union-attr]
@@ -146,7 +145,6 @@ async def got_reject_reason(
         reason=message.text,
         version=data.get("version"),
     )
-    await session.commit()
     await state.clear()
     await message.answer(
         _("已驳回“{name}”的登记申请，已通知申请人。").format(name=esc(account.name))

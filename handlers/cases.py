@@ -1,7 +1,7 @@
 """/cases and the case card: explain, record a 约谈, close or extend, open a case by hand.
 
 Thin: each button names a case id; who may act is decided by :mod:`models.cases` against the
-database. Dialogs commit their write before leaving the FSM state (SQLite rule).
+database. Dialog state commits with the update's data (bot/transaction.py).
 """
 
 from __future__ import annotations
@@ -351,7 +351,6 @@ async def _done(
     settings: Settings,
     note: str,
 ) -> None:
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, actor, case, settings.tz)
     await message.answer(note + "\n\n" + text, reply_markup=markup, disable_web_page_preview=True)
@@ -452,7 +451,6 @@ async def extend(
         policy=settings.case_policy(),
         version=callback_data.version or None,
     )
-    await session.commit()
     text, markup = await _card(session, checked, case, settings.tz)
     await query.answer(_("已延期"))
     await reply_to(

@@ -205,7 +205,6 @@ async def upload(
         clock=clock,
         settings=settings,
     )
-    await session.commit()  # the import's writes, if any, before the dialog state changes
     await state.clear()
     if result.imported:
         await _report_success(message, result, bot=bot, settings=settings)
@@ -268,7 +267,6 @@ async def import_valid_rows(
         clock=clock,
         settings=settings,
     )
-    await session.commit()
     await state.clear()
     await query.answer()
     if not result.imported:

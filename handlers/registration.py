@@ -26,7 +26,6 @@ from governance.errors import InvalidInput, StaleAction
 from governance.i18n import N_
 from governance.registry import (
     PLATFORM_LABELS,
-    AccountStatus,
     Platform,
     validate_account_name,
     validate_http_url,
@@ -37,6 +36,7 @@ from governance.registry import (
     validate_reason,
 )
 from governance.roles import Actor, can_register_account
+from governance.vocabulary import ACCOUNT_FIELD_LABELS, AccountStatus
 from handlers.callbacks import (
     DialogCancel,
     RegConfirm,
@@ -112,17 +112,7 @@ DEPENDENTS = {
     "platform": ("platform_ref", "duplicate_reason"),
     "unit_id": ("duplicate_reason", "responsible_id"),
 }
-EDIT_LABELS = {
-    "platform": N_("平台"),
-    "name": N_("账号名称"),
-    "platform_ref": N_("平台账号ID或主页"),
-    "unit_id": N_("所属单位"),
-    "responsible_id": N_("责任人"),
-    "posts_per_week": N_("承诺更新频率"),
-    "necessity": N_("开设理由"),
-    "operating_plan": N_("运营计划"),
-    "feed_url": N_("订阅源"),
-}
+EDIT_LABELS = ACCOUNT_FIELD_LABELS
 
 
 def _cancel_row(kb: InlineKeyboardBuilder) -> None:
@@ -275,7 +265,7 @@ async def _summary(
         operating_plan=draft.operating_plan,
         feed_url=draft.feed_url,
         duplicate_reason=draft.duplicate_reason,
-        status="pending",
+        status=AccountStatus.PENDING,
         created_by=0,
         created_at=None,
         updated_at=None,  # type: ignore[arg-type]
@@ -556,13 +546,12 @@ async def confirm(
         raise StaleAction(N_("该登记已提交，请勿重复点击。")) from None
     unit = await session.get(people.Unit, account.unit_id)
     responsible = await session.get(User, account.responsible_id)
-    if account.status == AccountStatus.PENDING.value:
+    if account.status is AccountStatus.PENDING:
         reply = _("✅ 已提交登记申请（编号 {id}），等待管理员审核，结果会通知你。").format(
             id=account.id
         )
     else:
         reply = _("✅ 账号已登记（编号 {id}），状态：在用。").format(id=account.id)
-    await session.commit()
     await state.clear()
     await query.answer(_("已提交"))
     await edit_or_send(

@@ -207,7 +207,7 @@ async def build(
         await reports.record_inspection(
             session, report=report, actor_id=checked.user_id, unit_id=unit_id, now=now
         )
-        await session.commit()
+        await session.commit()  # release the write before the slow render below
     files = await asyncio.to_thread(render, report, tz=settings.tz, tr=_)
     title = _("📋 季度抽查") if report.inspection is not None else _("📊 政务新媒体报告")
     text = "\n".join([f"<b>{title}</b>", *(esc(line) for line in summary_lines(report, _))])

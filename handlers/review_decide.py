@@ -105,7 +105,6 @@ async def approve(
             now=clock.now(),
             tz=settings.tz,
         )
-        await session.commit()
     except StaleAction as exc:
         await _refresh_stale(query, session, callback_data.review_id, exc)
         return
@@ -180,7 +179,6 @@ async def got_reason(
             now=clock.now(),
             tz=settings.tz,
         )
-        await session.commit()
     except StaleAction as exc:
         await session.rollback()
         await state.clear()

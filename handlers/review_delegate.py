@@ -103,7 +103,6 @@ async def set_delegate(
         tz=settings.tz,
     )
     until = when(row.ends_at, settings.tz)
-    await session.commit()
     await query.answer(_("已设置"))
     await edit_or_send(
         query,  # type: ignore[union-attr]
@@ -119,6 +118,5 @@ async def end(
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
     await routes.end_delegation(session, actor=checked, now=clock.now())
-    await session.commit()
     await query.answer(_("已结束"))
     await edit_or_send(query, _("代审已结束，审核卡片将重新发给你本人。"))  # type: ignore[union-attr]

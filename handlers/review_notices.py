@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
 
 from governance.i18n import N_
-from governance.precheck import CATEGORY_LABELS, snippets
+from governance.precheck import snippets
 from governance.quality import Finding
 from governance.quality.pii import mask_pii
 from governance.review import (
@@ -22,7 +22,7 @@ from governance.review import (
 )
 from handlers.callbacks import RvAct, RvMine
 from handlers.delivery import Action, Copy, Edit, Rendered, Send
-from handlers.render import esc, platform_label, shown, when
+from handlers.render import category_label, esc, platform_label, shown, when
 from models.reviews import ReviewRecord
 from workflows.notices import (
     Approved,
@@ -58,11 +58,6 @@ def decision_label(value: str) -> str:
 
 def rule_label(value: str) -> str:
     return _(RULE_LABELS[StageRule(value)])
-
-
-def category_label(value: str) -> str:
-    label = CATEGORY_LABELS.get(value)
-    return _(label) if label else esc(value)
 
 
 def card_findings(text: str, findings: list[Finding], limit: int = 8) -> list[CardFinding]:

@@ -89,7 +89,6 @@ async def open_draft(
     card = await review_flow.card_notice(
         session, review, tz=settings.tz, on_behalf_of=behalf.name if behalf else ""
     )
-    await session.commit()
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
     for from_chat, message_id in card.copies:
@@ -109,7 +108,6 @@ async def bulk(
 ) -> None:
     checked = member(actor)
     done = await review_flow.bulk_approve(session, actor=checked, now=clock.now(), tz=settings.tz)
-    await session.commit()
     await query.answer(_("已通过 {n} 件").format(n=len(done)))
     numbers = "、".join(esc(d.review.number) for d in done) or "—"
     await reply_to(

@@ -106,7 +106,6 @@ async def withdraw(
     review = await review_flow.withdraw(
         session, actor=checked, review_id=callback_data.review_id, now=clock.now()
     )
-    await session.commit()
     await query.answer(_("已撤回"))
     await edit_or_send(
         query,  # type: ignore[union-attr]

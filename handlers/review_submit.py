@@ -322,7 +322,7 @@ async def confirm(
                 now=now,
                 tz=settings.tz,
             )
-        await session.commit()
+        await session.flush()  # a second click's duplicate shows here, not at the reply
     except IntegrityError:
         raise StaleAction(N_("该稿件已提交，请勿重复点击。")) from None
     await state.clear()
@@ -342,7 +342,6 @@ async def resend(
 ) -> None:
     data = await state.get_data()
     await reviews.clear_parts(session, owner_id=user.id or 0, draft_key=data["draft_key"])
-    await session.commit()
     await state.set_state(SubmitForm.collect)
     text, kb = _collect_prompt()
     await query.answer()
@@ -356,7 +355,6 @@ async def cancel(
     data = await state.get_data()
     if data.get("draft_key"):
         await reviews.clear_parts(session, owner_id=user.id or 0, draft_key=data["draft_key"])
-        await session.commit()
     await state.clear()
     await query.answer(_("已取消"))
     await edit_or_send(query, _("送审已取消，未提交任何内容。"))  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
-from governance.roles import Actor, Role
+from governance.roles import Actor
 from handlers.callbacks import DialogCancel
 from handlers.menu import commands_for, set_person_menu
 from handlers.render import esc, platform_label, roles_text
@@ -66,12 +66,11 @@ async def start_with_token(
         joined_as.claimed,
         joined_as.actor,
     )
-    await session.commit()
-    await state.clear()  # after the commit: on SQLite the dialog store writes separately
+    await state.clear()
     await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
     joined = _("✅ 你已加入{unit}，角色：{role}。").format(
         unit=f"“{esc(unit.name)}”" if unit else "",
-        role=roles_text(frozenset({Role(invitation.role)})),
+        role=roles_text(frozenset({invitation.role})),
     )
     if claimed:
         joined += "\n" + _("你已是以下账号的责任人：{names}").format(

@@ -141,7 +141,6 @@ async def toggle_role(
     roles = await membership.toggle_role(
         session, target=target, role=role, actor=checked, who=user, now=clock.now()
     )
-    await session.commit()
     await set_person_menu(bot, i18n, chat_id=target.telegram_id, roles=roles, locale=target.locale)
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
@@ -167,7 +166,6 @@ async def set_active(
         who=user,
         now=clock.now(),
     )
-    await session.commit()
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
     await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]

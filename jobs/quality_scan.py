@@ -166,10 +166,9 @@ class QualityScan:
                 finding_id=min(f.id or 0 for f in found),
                 post_id=post_id,
                 problems=[
-                    # personal data is never repeated in an alert: its masked form stands in
                     VetoProblem(
                         category=f.category,
-                        text=(f.suggestion or "***") if f.category == "pii" else f.text,
+                        text=f.text,  # stored masked when it is personal data
                     )
                     for f in found
                 ],

@@ -37,7 +37,7 @@ ACTIVE_VALUES = [s.value for s in ACTIVE_STATUSES]
 RESOLVED_POSTED = N_("监测显示账号已恢复更新")
 RESOLVED_FINDINGS = N_("监测显示问题已消除或经管理员豁免")
 #: Accounts a case may be opened for: live and monitored.
-CASE_ACCOUNT_STATUSES = (AccountStatus.ACTIVE.value, AccountStatus.RECTIFYING.value)
+CASE_ACCOUNT_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RECTIFYING)
 
 
 class Case(SQLModel, table=True):
@@ -148,10 +148,8 @@ async def count_overdue(session: AsyncSession, *, unit_id: int | None = None) ->
 
 
 def finding_problem(row: StoredFinding) -> dict[str, Any]:
-    # personal data is never repeated: its masked form stands in
-    # the finding's id, not its key: the key holds the matched text, personal data included
-    text = row.suggestion if row.category == "pii" else row.text
-    return {"kind": "finding", "finding_id": row.id, "category": row.category, "text": text}
+    # the finding's id, not its key; the text is stored masked when it is personal data
+    return {"kind": "finding", "finding_id": row.id, "category": row.category, "text": row.text}
 
 
 def problem_id(problem: dict[str, Any]) -> str:

@@ -76,7 +76,7 @@ async def register(
     account = await accounts.register_account(
         session, actor=actor, draft=draft, now=now, submission_key=submission_key
     )
-    if account.status == AccountStatus.PENDING.value:
+    if account.status == AccountStatus.PENDING:
         fields = await summary_fields(session, account)
         await notify(
             session,
@@ -110,7 +110,7 @@ async def decide_registration(
         reason=reason,
         version=version,
     )
-    approved = account.status != AccountStatus.REJECTED.value
+    approved = account.status != AccountStatus.REJECTED
     applicant = await session.get(User, account.created_by)
     if applicant is not None and applicant.id != decider.id:
         await enqueue(

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,9 @@ class FakeTelegram:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     base: str = ""
+    #: Awaited with each request (method, params) before it is answered: lets a test look at
+    #: the bot's database at the moment a reply arrives.
+    on_request: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -123,6 +126,8 @@ class FakeTelegram:
         params, files = await _params(request)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if self.on_request is not None:
+            await self.on_request(method, params)
         failure = self._next_failure(method, params)
         if failure is not None:
             self._record(Call(method, params, failure))

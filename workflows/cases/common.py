@@ -58,7 +58,7 @@ async def sync_account_status(session: AsyncSession, *, account: Account, now: d
             )
         ).one()
     )
-    current = AccountStatus(account.status)
+    current = account.status
     if active and current is AccountStatus.ACTIVE:
         target = AccountStatus.RECTIFYING
     elif not active and current is AccountStatus.RECTIFYING:

@@ -203,7 +203,7 @@ async def end_with_closed_accounts(session: AsyncSession, *, now: datetime) -> i
             .where(
                 col(Case.status).in_(ACTIVE_VALUES),
                 col(Account.status).in_(
-                    [AccountStatus.CLOSED.value, AccountStatus.CANCELLED.value]
+                    [AccountStatus.CLOSED, AccountStatus.CANCELLED]
                 ),
             )
         )

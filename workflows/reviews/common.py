@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.quality import Finding
+from governance.vocabulary import Category, Severity
 from models import audit
 from models.people import User
 from models.reviews import (
@@ -63,10 +64,10 @@ async def users_by_id(session: AsyncSession, ids: set[int | None]) -> dict[int, 
 
 
 def stored_finding(raw: dict[str, Any]) -> Finding:
-    # Stored findings already hold the masked text; shown() then keeps it as it is.
+    # Stored findings already hold the masked text; Finding.shown then keeps it as it is.
     return Finding(
-        raw["category"],
-        raw["severity"],
+        Category(raw["category"]),
+        Severity(raw["severity"]),
         int(raw["start"]),
         int(raw["end"]),
         raw.get("text") or "",
