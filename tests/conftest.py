@@ -120,6 +120,11 @@ def make_settings(database_url: str, api_base: str, **extra: object) -> Settings
         "telegram_api_base": api_base,
         "polling_timeout": 1,
         "outbox_interval": 0.05,
+        # The manual clock stands still, so Telegram's pacing would hold every second message
+        # to a chat for good; tests/bot/test_outbox_sender.py checks the pacing itself.
+        "outbox_per_second": 1_000_000,
+        "outbox_private_interval": 0,
+        "outbox_group_per_minute": 1_000_000,
         "allow_private_feeds": True,
         "allow_private_links": True,
         "feed_check_timeout": 5,
@@ -141,11 +146,18 @@ def settings(database_url: str, tg: FakeTelegram) -> Settings:
     return make_settings(database_url, tg.base)
 
 
-@pytest.fixture
-async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[BotApp]:
-    """The real bot, polling the fake Telegram server."""
+async def start_bot(tg: FakeTelegram, settings: Settings, clock: ManualClock) -> BotApp:
+    """Start the real bot against ``tg``; the fake's ``settle()`` then waits on its idle signal."""
     bot_app = BotApp(settings, clock=clock, migrate=False)
     await bot_app.start()
+    tg.bot_idle = bot_app.idle
+    return bot_app
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock, tg: FakeTelegram) -> AsyncIterator[BotApp]:
+    """The real bot, polling the fake Telegram server."""
+    bot_app = await start_bot(tg, settings, clock)
     try:
         yield bot_app
     finally:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from governance.roles import Role
@@ -59,7 +58,6 @@ async def seeded(app, clock, feeds: FeedServer) -> dict[str, int]:
         )
     await run_jobs(app, clock)
     await drain_outbox(app)
-    await asyncio.sleep(0.2)  # let the last deliveries' requests settle at the fake server
     return ids
 
 

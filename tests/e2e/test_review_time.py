@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.app import BotApp
 from bot.scheduler import build_scheduler
 from governance.review import StageRule
 from jobs.checker import LiveChecker
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from models.audit import AuditEntry
 from models.reviews import Review, ReviewDecision
-from tests.conftest import ADMIN_ID, make_settings
+from tests.conftest import ADMIN_ID, make_settings, start_bot
 from tests.e2e.review_office import card, office, submit
 from tests.fakes.telegram import FakeTelegram
 
@@ -111,8 +110,7 @@ async def test_cards_still_work_after_a_restart(app, tg: FakeTelegram, clock, se
     await o.approvers[0].press(first, "通过")
     second = await card(o.approvers[1], since=mark)
     await app.stop()
-    fresh = BotApp(make_settings(settings.database_url, tg.base), clock=clock, migrate=False)
-    await fresh.start()
+    fresh = await start_bot(tg, make_settings(settings.database_url, tg.base), clock)
     try:
         mark = tg.mark()
         replies = await o.approvers[1].press(second, "通过")
