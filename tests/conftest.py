@@ -70,7 +70,35 @@ def pg_migrated() -> str:
     return PG_URL
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--every-backend",
+        action="store_true",
+        help="run every database test on PostgreSQL too, not only the both_backends ones",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_backends: the test depends on the SQL dialect (migrations, locking, concurrency, "
+        "upserts, JSON, date arithmetic, transactions): run it on SQLite and PostgreSQL",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Database tests run on SQLite; those marked ``both_backends`` on PostgreSQL as well."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    every = metafunc.config.getoption("--every-backend")
+    both = every or metafunc.definition.get_closest_marker("both_backends") is not None
+    metafunc.parametrize("database_url", BACKENDS if both else BACKENDS[:1], indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         template = request.getfixturevalue("sqlite_template")

@@ -53,6 +53,7 @@ async def _rows(app: BotApp) -> list[OutboxMessage]:
         return list(await session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
+@pytest.mark.both_backends
 async def test_429_postpones_the_chat_by_retry_after_and_then_delivers(
     app, tg: FakeTelegram, clock
 ) -> None:
@@ -132,6 +133,7 @@ async def test_at_most_30_messages_per_second_overall(app, tg: FakeTelegram, clo
     assert sorted(c.chat_id for c in sent) == list(range(7001, 7032))
 
 
+@pytest.mark.both_backends
 async def test_dedup_key_queues_a_message_once(app, clock) -> None:
     async with app.sessionmaker() as session:
         first = await outbox.enqueue(

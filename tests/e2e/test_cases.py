@@ -78,6 +78,7 @@ async def go_dormant(app, tg: FakeTelegram, feeds: FeedServer, clock):  # type: 
     return unit, account_id, mark
 
 
+@pytest.mark.both_backends
 async def test_dormant_account_case_is_explained_escalates_to_interview_and_closure(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:

@@ -98,6 +98,7 @@ async def deliveries(tg: FakeTelegram, since: int, expected: int) -> dict[int, l
     return texts_by_chat(tg, since)
 
 
+@pytest.mark.both_backends
 async def test_silent_account_warns_at_day_7_escalates_at_day_14_repeats_and_recovers(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.app import BotApp
@@ -145,6 +146,7 @@ async def test_feed_urls_on_private_addresses_are_refused_without_connecting(
         await app.stop()
 
 
+@pytest.mark.both_backends
 async def test_second_account_on_same_platform_needs_a_reason_and_same_id_is_refused(
     app, tg: FakeTelegram, clock
 ) -> None:
@@ -195,6 +197,7 @@ async def test_edit_from_summary_changes_one_field_and_returns_to_summary(
     assert account.posts_per_week == 5
 
 
+@pytest.mark.both_backends
 async def test_double_press_on_confirm_files_the_account_once(app, tg: FakeTelegram, clock) -> None:
     await _office(app, clock)
     admin = tg.user(ADMIN_ID, "王主任")

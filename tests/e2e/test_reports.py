@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -120,6 +121,7 @@ def _rows(book, title: str) -> list[list[object]]:  # type: ignore[no-untyped-de
     return [[c.value for c in row] for row in book[title].iter_rows()]
 
 
+@pytest.mark.both_backends
 async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:
@@ -277,6 +279,7 @@ async def test_custom_dates_are_checked(app, tg: FakeTelegram, feeds: FeedServer
     assert document.filename == "政务新媒体报告-20260201-20260228.xlsx"
 
 
+@pytest.mark.both_backends
 async def test_inspection_draws_a_recorded_reproducible_sample(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:

@@ -3,6 +3,7 @@ in chat, and the approver's queue."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.scheduler import build_scheduler
@@ -24,6 +25,7 @@ async def _review(app) -> Review:  # type: ignore[no-untyped-def]
         return (await session.exec(select(Review))).one()
 
 
+@pytest.mark.both_backends
 async def test_reminders_at_half_and_deadline_then_escalation(app, tg: FakeTelegram, clock) -> None:
     app.settings.alert_chat_id = ALERT_CHAT
     o = await office(app, tg, clock, sla_hours=4)
@@ -78,6 +80,7 @@ async def test_scheduler_registers_the_review_jobs(settings, sessionmaker, clock
         scheduler.shutdown(wait=False)
 
 
+@pytest.mark.both_backends
 async def test_planned_time_passing_undecided_expires_the_draft(
     app, tg: FakeTelegram, clock
 ) -> None:

@@ -29,6 +29,8 @@ from tests.e2e.seed import seed_account, seed_person, seed_unit
 from tests.fakes import FakeItem, FeedServer
 from tests.jobs.conftest import LOOPBACK_ONLY
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def settings(database_url: str):

@@ -8,6 +8,8 @@ from aiogram.fsm.storage.base import StorageKey
 from bot.fsm_storage import DatabaseStorage
 from models import audit
 
+pytestmark = pytest.mark.both_backends
+
 
 async def test_audit_rows_cannot_be_changed_or_deleted(sessionmaker, clock) -> None:
     async with sessionmaker() as session:
