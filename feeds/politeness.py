@@ -36,8 +36,10 @@ class HostPacer:
                 # re-checked after each sleep: a waiter that wakes late (a busy loop) must not
                 # let the next one start less than ``spacing`` after it really started
                 loop = asyncio.get_running_loop()
-                while (wait := self._next_start.get(host, 0.0) - loop.time()) > 0:
+                wait = self._next_start.get(host, 0.0) - loop.time()
+                while wait > 0:  # a timed wait, not a poll: the loop ends when the time comes
                     await asyncio.sleep(wait)
+                    wait = self._next_start.get(host, 0.0) - loop.time()
                 self._next_start[host] = loop.time() + self.spacing
             yield
 
