@@ -151,7 +151,7 @@ async def gather(
 
 async def late_reviews(session: AsyncSession, *, now: datetime, unit_id: int | None) -> int:
     """Drafts whose current review stage is past its time limit."""
-    stmt = select(Review).where(Review.status == ReviewStatus.IN_REVIEW.value)
+    stmt = select(Review).where(Review.status == ReviewStatus.IN_REVIEW)
     if unit_id:
         stmt = stmt.where(Review.unit_id == unit_id)
     return sum(

@@ -48,7 +48,7 @@ from governance.registry import (
 from governance.roles import Actor
 from models import audit, outbox, recipients
 from models.accounts import Account, change_status, get_account, snapshot
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 from models.findings import FindingStatus, StoredFinding
 from models.people import Unit
 
@@ -66,13 +66,15 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="accounts.id", index=True)
     unit_id: int = Field(foreign_key="units.id", index=True)
-    kind: str = Field(sa_type=enum_column(16))
+    kind: CaseKind = Field(sa_type=EnumString(CaseKind, 16))
     # "account:kind" while the case is active, NULL once it ends: one active case per problem
     active_key: str | None = Field(default=None, max_length=80, unique=True)
     problems: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     description: str | None = Field(default=None, max_length=500)
     responsible_id: int | None = Field(default=None, foreign_key="users.id")
-    status: str = Field(default=CaseStatus.OPEN.value, sa_type=enum_column(16), index=True)
+    status: CaseStatus = Field(
+        default=CaseStatus.OPEN, sa_type=EnumString(CaseStatus, 16), index=True
+    )
     level: int = 0
     deadline: datetime = Field(sa_type=UTCDateTime())
     opened_at: datetime = Field(sa_type=UTCDateTime(), index=True)
@@ -132,7 +134,7 @@ async def active_cases(
     if unit_id is not None:
         stmt = stmt.where(Case.unit_id == unit_id)
     rows = list(await session.exec(stmt.order_by(col(Case.unit_id), col(Case.deadline))))
-    return sorted(rows, key=lambda c: (c.unit_id, c.status != CaseStatus.OVERDUE.value))
+    return sorted(rows, key=lambda c: (c.unit_id, c.status != CaseStatus.OVERDUE))
 
 
 async def account_cases(session: AsyncSession, *, account_id: int, limit: int = 5) -> list[Case]:
@@ -161,7 +163,7 @@ async def count_between(
 
 
 async def count_overdue(session: AsyncSession, *, unit_id: int | None = None) -> int:
-    stmt = select(func.count()).select_from(Case).where(Case.status == CaseStatus.OVERDUE.value)
+    stmt = select(func.count()).select_from(Case).where(Case.status == CaseStatus.OVERDUE)
     if unit_id is not None:
         stmt = stmt.where(Case.unit_id == unit_id)
     return int((await session.exec(stmt)).one())
@@ -214,7 +216,7 @@ async def ensure_case(
         problems=[dict(p) for p in problems],
         description=description,
         responsible_id=account.responsible_id,
-        status=CaseStatus.OPEN.value,
+        status=CaseStatus.OPEN,
         level=Level.RESPONSIBLE,
         deadline=policy.deadline(now),
         opened_at=now,
@@ -297,7 +299,7 @@ async def open_finding_problems(
     """One problem per distinct open finding of the account (optionally of some severities)."""
     stmt = select(StoredFinding).where(
         StoredFinding.account_id == account_id,
-        StoredFinding.status == FindingStatus.OPEN.value,
+        StoredFinding.status == FindingStatus.OPEN,
     )
     if severities is not None:
         stmt = stmt.where(col(StoredFinding.severity).in_(list(severities)))
@@ -335,7 +337,7 @@ async def explain(
     account = await get_account(session, case.account_id)
     if not can_explain(actor, responsible_id=account.responsible_id, unit_id=case.unit_id):
         raise PermissionDenied(N_("只有该账号的责任人可以提交整改说明。"))
-    target = after_explanation(CaseStatus(case.status))
+    target = after_explanation(case.status)
     body = validate_explanation(text)
     before = case_snapshot(case)
     case.status, case.explanation, case.explained_at = target.value, body, now
@@ -378,7 +380,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, policy: CasePoli
     moved = 0
     for case in rows:
         step = decide_escalation(
-            CaseStatus(case.status),
+            case.status,
             Level(min(case.level, Level.ADMINS)),
             case.deadline,
             now=now,
@@ -386,7 +388,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, policy: CasePoli
         )
         if step is None:
             continue
-        check_case_transition(CaseStatus(case.status), step.status)
+        check_case_transition(case.status, step.status)
         before = case_snapshot(case)
         missed = case.deadline
         case.status, case.level, case.deadline = step.status.value, int(step.level), step.deadline
@@ -456,7 +458,7 @@ async def record_interview(
     case = await get_case(session, case_id)
     if not can_record_interview(actor, case.unit_id):
         raise PermissionDenied(N_("只有本单位管理员或管理员可以记录约谈。"))
-    if CaseStatus(case.status) not in ACTIVE_STATUSES or case.level < Level.MANAGER:
+    if case.status not in ACTIVE_STATUSES or case.level < Level.MANAGER:
         raise StaleAction(N_("该整改尚未逾期，无需约谈。"))
     if case.interviewed_at is not None:
         raise StaleAction(N_("该整改的约谈已记录。"))
@@ -503,11 +505,11 @@ async def extend(
         raise PermissionDenied(N_("只有管理员可以延期整改。"))
     case = await get_case(session, case_id)
     _check_version(case, version)
-    if not can_extend(CaseStatus(case.status), Level(min(case.level, Level.ADMINS))):
+    if not can_extend(case.status, Level(min(case.level, Level.ADMINS))):
         raise StaleAction(N_("该整改当前不需要延期。"))
-    check_case_transition(CaseStatus(case.status), CaseStatus.OPEN)
+    check_case_transition(case.status, CaseStatus.OPEN)
     before = case_snapshot(case)
-    case.status, case.deadline = CaseStatus.OPEN.value, policy.deadline(now, policy.extension_days)
+    case.status, case.deadline = CaseStatus.OPEN, policy.deadline(now, policy.extension_days)
     await _save(session, case, now=now)
     await audit.record(
         session,
@@ -551,7 +553,7 @@ async def close_account(
         raise PermissionDenied(N_("只有管理员可以确认关停账号。"))
     case = await get_case(session, case_id)
     _check_version(case, version)
-    check_case_transition(CaseStatus(case.status), CaseStatus.CLOSED)
+    check_case_transition(case.status, CaseStatus.CLOSED)
     url = validate_http_url(notice_url, label=N_("停更公告链接"))
     reason = f"整改逾期，确认关停；停更公告：{url}"
     account = await change_status(
@@ -567,7 +569,7 @@ async def close_account(
     )
     for row in list(siblings):
         before = case_snapshot(row)
-        row.status, row.active_key, row.closed_at = CaseStatus.CLOSED.value, None, now
+        row.status, row.active_key, row.closed_at = CaseStatus.CLOSED, None, now
         row.notice_url = url
         await _save(session, row, now=now)
         await audit.record(
@@ -607,9 +609,9 @@ async def resolve(
     actor: Actor | None = None,
 ) -> None:
     """End a case as rectified (by monitoring, or by an admin for what monitoring cannot see)."""
-    check_case_transition(CaseStatus(case.status), CaseStatus.RESOLVED)
+    check_case_transition(case.status, CaseStatus.RESOLVED)
     before = case_snapshot(case)
-    case.status, case.active_key = CaseStatus.RESOLVED.value, None
+    case.status, case.active_key = CaseStatus.RESOLVED, None
     case.resolved_at, case.resolution = now, resolution[:500]
     await _save(session, case, now=now)
     await audit.record(
@@ -650,9 +652,9 @@ async def resolve_by_hand(
     if not can_decide_case(actor):
         raise PermissionDenied(N_("只有管理员可以确认整改完成。"))
     case = await get_case(session, case_id)
-    if case.kind != CaseKind.MANUAL.value:
+    if case.kind != CaseKind.MANUAL:
         raise StaleAction(N_("该整改由监测自动确认，账号恢复更新或问题消除后自动办结。"))
-    if CaseStatus(case.status) not in ACTIVE_STATUSES:
+    if case.status not in ACTIVE_STATUSES:
         raise StaleAction(N_("该整改已办结。"))
     why = validate_reason(reason, label=N_("整改完成情况"))
     await resolve(session, case=case, resolution=why, now=now, policy=policy, actor=actor)
@@ -689,7 +691,7 @@ async def resolve_fixed_findings(
             select(Case).where(
                 Case.account_id == account_id,
                 col(Case.status).in_(ACTIVE_VALUES),
-                col(Case.kind).in_([CaseKind.CONTENT.value, CaseKind.MANUAL.value]),
+                col(Case.kind).in_([CaseKind.CONTENT, CaseKind.MANUAL]),
             )
         )
     )
@@ -709,7 +711,7 @@ async def resolve_fixed_findings(
             .where(
                 StoredFinding.account_id == account_id,
                 col(StoredFinding.account_key).in_(keys),
-                StoredFinding.status == FindingStatus.OPEN.value,
+                StoredFinding.status == FindingStatus.OPEN,
             )
         )
         if int(still.one()) == 0:
@@ -729,7 +731,7 @@ async def sweep(session: AsyncSession, *, now: datetime, policy: CasePolicy) -> 
     ids = set(
         await session.exec(
             select(Case.account_id).where(
-                col(Case.status).in_(ACTIVE_VALUES), Case.kind != CaseKind.DORMANT.value
+                col(Case.status).in_(ACTIVE_VALUES), Case.kind != CaseKind.DORMANT
             )
         )
     )
@@ -758,7 +760,7 @@ async def end_with_closed_accounts(session: AsyncSession, *, now: datetime) -> i
     )
     for case in rows:
         before = case_snapshot(case)
-        case.status, case.active_key, case.closed_at = CaseStatus.CLOSED.value, None, now
+        case.status, case.active_key, case.closed_at = CaseStatus.CLOSED, None, now
         await _save(session, case, now=now)
         await audit.record(
             session,

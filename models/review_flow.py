@@ -216,7 +216,7 @@ async def submit(
         unit_id=account.unit_id,
         submitter_id=actor.user_id,
         title=title,
-        status=ReviewStatus.IN_REVIEW.value,
+        status=ReviewStatus.IN_REVIEW,
         route=[s.to_dict() for s in route.specs],
         restart_from_first=route.restart_from_first,
         stage_started_at=now,
@@ -277,7 +277,7 @@ async def resubmit(
     review = await lock(session, review_id)
     if review.submitter_id != actor.user_id:
         raise PermissionDenied(N_("只有提交人可以提交修改稿。"))
-    if review.status != ReviewStatus.RETURNED.value:
+    if review.status != ReviewStatus.RETURNED:
         raise StaleAction(N_("该稿件当前不是“已退回修改”状态，不能提交修改稿。"))
     checked = await precheck_draft(
         session,
@@ -295,7 +295,7 @@ async def resubmit(
         returned_at=review.stage_index, restart_from_first=review.restart_from_first
     )
     review.round += 1
-    review.status = ReviewStatus.IN_REVIEW.value
+    review.status = ReviewStatus.IN_REVIEW
     review.updated_at = now
     session.add(review)
     await _add_version(session, review, checked=checked, title=review.title, now=now)
@@ -569,7 +569,7 @@ async def check_assignee(
     session: AsyncSession, *, actor: Actor, review: Review, round: int
 ) -> ReviewAssignment:
     """Who may decide is read from the database at press time, never from the button."""
-    check_open(ReviewStatus(review.status), round_now=review.round, round_pressed=round)
+    check_open(review.status, round_now=review.round, round_pressed=round)
     if not actor.active:
         raise PermissionDenied(N_("你的账号已被停用，如有疑问请联系管理员。"))
     if actor.user_id == review.submitter_id:
@@ -647,7 +647,7 @@ async def decide(
     approved = {
         d.user_id
         for d in await decisions(session, review.id or 0)
-        if d.round == review.round and d.decision == Decision.APPROVE.value
+        if d.round == review.round and d.decision == Decision.APPROVE
     }
     approved.discard(actor.user_id)
     state = StageState(
@@ -727,7 +727,7 @@ async def _apply(
         Step.RETURNED: ReviewStatus.RETURNED,
         Step.REJECTED: ReviewStatus.REJECTED,
     }[step.step]
-    review.status = status.value
+    review.status = status
     if status is not ReviewStatus.RETURNED:
         review.decided_at = now
     session.add(review)
@@ -753,7 +753,7 @@ async def withdraw(session: AsyncSession, *, actor: Actor, review_id: int, now: 
     review = await lock(session, review_id)
     if review.submitter_id != actor.user_id:
         raise PermissionDenied(N_("只有提交人可以撤回送审稿。"))
-    if ReviewStatus(review.status) not in OPEN_STATUSES:
+    if review.status not in OPEN_STATUSES:
         raise StaleAction(N_("该稿件已有结论，不能撤回。"))
     await _close(session, review, status=ReviewStatus.WITHDRAWN, actor_id=actor.user_id, now=now)
     return review
@@ -768,11 +768,11 @@ async def _close(
     now: datetime,
 ) -> None:
     before = _snapshot(review)
-    if review.status == ReviewStatus.IN_REVIEW.value:
+    if review.status == ReviewStatus.IN_REVIEW:
         await _close_cards(
             session, review, outcome=status.value, by="", now=now, skip_user_ids=set()
         )
-    review.status = status.value
+    review.status = status
     review.decided_at = review.updated_at = now
     session.add(review)
     await session.flush()
@@ -793,7 +793,7 @@ async def expire_due(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> l
     expired = []
     for review_id in list(rows):
         review = await lock(session, review_id or 0)
-        if ReviewStatus(review.status) not in OPEN_STATUSES:
+        if review.status not in OPEN_STATUSES:
             continue
         await _close(session, review, status=ReviewStatus.EXPIRED, actor_id=None, now=now)
         await _tell_submitter(
@@ -820,7 +820,7 @@ async def remind_due(
 ) -> int:
     """Half the time limit: a reminder; the deadline: another; past it: the unit manager and the
     admins' alert chat are told. Each is queued once (dedup keys); stuck stages are retried."""
-    rows = await session.exec(select(Review).where(Review.status == ReviewStatus.IN_REVIEW.value))
+    rows = await session.exec(select(Review).where(Review.status == ReviewStatus.IN_REVIEW))
     queued = 0
     for review in list(rows):
         current = await assignments(session, review_id=review.id or 0, round=review.round)
