@@ -32,7 +32,7 @@ from models.reviews import Review
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-DORMANT_STATES = {DormancyState.DORMANT.value, DormancyState.CLOSURE_CANDIDATE.value}
+DORMANT_STATES = {DormancyState.DORMANT, DormancyState.CLOSURE_CANDIDATE}
 NAMES_SHOWN = 5
 
 

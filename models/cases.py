@@ -211,7 +211,7 @@ async def ensure_case(
     case = Case(
         account_id=account.id or 0,
         unit_id=account.unit_id,
-        kind=kind.value,
+        kind=kind,
         active_key=key,
         problems=[dict(p) for p in problems],
         description=description,
@@ -752,9 +752,7 @@ async def end_with_closed_accounts(session: AsyncSession, *, now: datetime) -> i
             .join(Account, col(Account.id) == Case.account_id)
             .where(
                 col(Case.status).in_(ACTIVE_VALUES),
-                col(Account.status).in_(
-                    [AccountStatus.CLOSED, AccountStatus.CANCELLED]
-                ),
+                col(Account.status).in_([AccountStatus.CLOSED, AccountStatus.CANCELLED]),
             )
         )
     )
