@@ -167,7 +167,7 @@ class OutboxSender:
     async def _deliver(self, message: OutboxMessage) -> bool:
         async with self.sessionmaker() as session:
             row = await session.get(OutboxMessage, message.id)
-            if row is None or row.status != OutboxStatus.PENDING.value:
+            if row is None or row.status != OutboxStatus.PENDING:
                 return False
             now = self.clock.now()
             try:
@@ -264,7 +264,7 @@ class OutboxSender:
                 session, message=row, status=OutboxStatus.GAVE_UP, now=now, error="no message"
             )
             return _WAIT
-        if target.status != OutboxStatus.SENT.value or target.message_id is None:
+        if target.status != OutboxStatus.SENT or target.message_id is None:
             row.next_attempt_at = now + EDIT_WAIT
             session.add(row)
             return _WAIT

@@ -79,7 +79,7 @@ def private_dialog(state: FSMContext, query: CallbackQuery) -> FSMContext:
 
 def status_text(case: Case) -> str:
     try:
-        label = _(CASE_STATUS_LABELS[CaseStatus(case.status)])
+        label = _(CASE_STATUS_LABELS[case.status])
     except ValueError:
         label = esc(case.status)
     icon = {"open": "🟠", "explained": "🔵", "overdue": "🔴", "resolved": "✅", "closed": "⛔"}
@@ -117,7 +117,7 @@ async def _list_view(
             )
         )
     }
-    overdue = sum(1 for c in rows if c.status == CaseStatus.OVERDUE.value)
+    overdue = sum(1 for c in rows if c.status == CaseStatus.OVERDUE)
     lines = [
         _("<b>📋 在办整改</b>：共 {n} 件，其中逾期 {overdue} 件").format(
             n=len(rows), overdue=overdue
@@ -222,7 +222,7 @@ async def _card(
     if case.notice_url:
         lines.append(_("停更公告：{url}").format(url=esc(case.notice_url)))
     kb = InlineKeyboardBuilder()
-    status, cid, v = CaseStatus(case.status), case.id or 0, case.version
+    status, cid, v = case.status, case.id or 0, case.version
     if status in ACTIVE_STATUSES:
         if can_explain(actor, responsible_id=account.responsible_id, unit_id=case.unit_id):
             kb.button(
@@ -244,7 +244,7 @@ async def _card(
                     text=_("⏳ 延期整改"),
                     callback_data=CaseAct(case_id=cid, action="extend", version=v),
                 )
-            if case.kind == CaseKind.MANUAL.value:
+            if case.kind == CaseKind.MANUAL:
                 kb.button(
                     text=_("✅ 确认已整改"), callback_data=CaseAct(case_id=cid, action="resolve")
                 )
@@ -302,7 +302,7 @@ async def ask_text(
 ) -> None:
     checked = member(actor)
     case = await cases.get_visible_case(session, case_id=callback_data.case_id, actor=checked)
-    if CaseStatus(case.status) not in ACTIVE_STATUSES:
+    if case.status not in ACTIVE_STATUSES:
         raise StaleAction(N_("该整改已办结。"))
     account = await accounts.get_account(session, case.account_id)
     action = callback_data.action
@@ -417,7 +417,7 @@ async def got_waiver(
     problem = case.problems[data["item"]] if data["item"] < len(case.problems) else {}
     finding = await session.get(StoredFinding, int(problem.get("finding_id") or 0))
     if finding is not None and (
-        finding.account_id != case.account_id or finding.status != FindingStatus.OPEN.value
+        finding.account_id != case.account_id or finding.status != FindingStatus.OPEN
     ):
         finding = None
     if finding is None:

@@ -35,7 +35,7 @@ TITLES = {
     "below_plan": N_("低于承诺更新频率的账号"),
     "dormant": N_("不更新（僵尸号）的账号"),
 }
-DORMANT = (DormancyState.DORMANT.value, DormancyState.CLOSURE_CANDIDATE.value)
+DORMANT = (DormancyState.DORMANT, DormancyState.CLOSURE_CANDIDATE)
 
 
 @router.callback_query(DigestList.filter())

@@ -73,7 +73,7 @@ async def _refresh_stale(
     review = await reviews.get_review(session, review_id)
     await query.answer(error_text(exc)[:200], show_alert=True)
     state = review_status(review.status)
-    if review.status == ReviewStatus.IN_REVIEW.value:
+    if review.status == ReviewStatus.IN_REVIEW:
         state += _("（{stage}）").format(stage=esc(review.stage.name))
     await edit_or_send(
         query,  # type: ignore[union-attr]

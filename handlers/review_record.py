@@ -49,7 +49,7 @@ async def mine(
     kb = InlineKeyboardBuilder()
     for review in rows:
         state = review_status(review.status)
-        if review.status == ReviewStatus.IN_REVIEW.value:
+        if review.status == ReviewStatus.IN_REVIEW:
             state += _("（{stage}）").format(stage=esc(review.stage.name))
         at = when(review.created_at, settings.tz)
         lines.append(f"• {esc(review.number)}《{esc(review.title)}》{state} · {at}")
@@ -72,11 +72,11 @@ async def open_review(
     record = await reviews.load_record(session, review)
     kb = InlineKeyboardBuilder()
     mine_ = review.submitter_id == checked.user_id
-    if mine_ and ReviewStatus(review.status) in OPEN_STATUSES:
+    if mine_ and review.status in OPEN_STATUSES:
         kb.button(
             text=_("🗂 撤回"), callback_data=RvMine(review_id=review.id or 0, action="withdraw")
         )
-    if mine_ and review.status == ReviewStatus.RETURNED.value:
+    if mine_ and review.status == ReviewStatus.RETURNED:
         kb.button(
             text=_("✏️ 提交修改稿"),
             callback_data=RvMine(review_id=review.id or 0, action="resubmit"),

@@ -372,7 +372,7 @@ async def start_resubmission(
     review = await reviews.get_review(session, callback_data.review_id)
     if review.submitter_id != checked.user_id:
         raise PermissionDenied(N_("只有提交人可以提交修改稿。"))
-    if review.status != ReviewStatus.RETURNED.value:
+    if review.status != ReviewStatus.RETURNED:
         raise StaleAction(N_("该稿件当前不是“已退回修改”状态，不能提交修改稿。"))
     data: dict[str, Any] = {
         "draft_key": secrets.token_hex(8),

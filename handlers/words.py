@@ -178,7 +178,7 @@ async def _page(session: AsyncSession, page: int) -> tuple[str, InlineKeyboardMa
     lines = [_("词库条目（共 {n} 条）：").format(n=total)]
     kb = InlineKeyboardBuilder()
     for rule in rows:
-        kind = RuleKind(rule.kind)
+        kind = rule.kind
         detail = category_label(rule.category) if rule.category else _(KIND_LABELS[kind])
         hint = f" → {esc(rule.suggestion)}" if rule.suggestion else ""
         lines.append(f"#{rule.id} {esc(rule.word)}{hint}（{detail}）")

@@ -35,7 +35,7 @@ from workflows.notify import notify
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-DORMANT_STATES = {DormancyState.DORMANT.value, DormancyState.CLOSURE_CANDIDATE.value}
+DORMANT_STATES = {DormancyState.DORMANT, DormancyState.CLOSURE_CANDIDATE}
 NAMES_SHOWN = 5
 
 
@@ -132,7 +132,7 @@ async def gather(
 
 async def late_reviews(session: AsyncSession, *, now: datetime, unit_id: int | None) -> int:
     """Drafts whose current review stage is past its time limit."""
-    stmt = select(Review).where(Review.status == ReviewStatus.IN_REVIEW.value)
+    stmt = select(Review).where(Review.status == ReviewStatus.IN_REVIEW)
     if unit_id:
         stmt = stmt.where(Review.unit_id == unit_id)
     return sum(

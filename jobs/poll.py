@@ -516,7 +516,7 @@ class Poller:
         return PollRecord(
             account_id=claimed.account_id,
             started_at=result.started_at,
-            outcome=result.outcome.value,
+            outcome=result.outcome,
             success=success,
             http_status=fetched.status,
             duration_ms=result.duration_ms,

@@ -9,14 +9,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.activity import DormancyState
 from governance.alerts import FeedTrack, Track
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 
 
 class AlertState(SQLModel, table=True):
     __tablename__ = "alert_state"
 
     account_id: int = Field(foreign_key="accounts.id", primary_key=True)
-    state: str = Field(default=DormancyState.ACTIVE.value, sa_type=enum_column())
+    state: DormancyState = Field(default=DormancyState.ACTIVE, sa_type=EnumString(DormancyState))
     state_since: datetime | None = Field(default=None, sa_type=UTCDateTime())
     last_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     repeats: int = 0
@@ -30,7 +30,7 @@ class AlertState(SQLModel, table=True):
 
     def dormancy_track(self) -> Track:
         return Track(
-            state=DormancyState(self.state),
+            state=self.state,
             since=self.state_since,
             last_alert_at=self.last_alert_at,
             repeats=self.repeats,
@@ -45,7 +45,7 @@ class AlertState(SQLModel, table=True):
         )
 
     def apply(self, *, dormancy: Track, feed: FeedTrack) -> None:
-        self.state = dormancy.state.value
+        self.state = dormancy.state
         self.state_since, self.last_alert_at = dormancy.since, dormancy.last_alert_at
         self.repeats = dormancy.repeats
         self.feed_broken, self.feed_broken_since = feed.broken, feed.since

@@ -29,7 +29,7 @@ from governance.registry import (
     AccountStatus,
 )
 from governance.roles import Actor
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 from models.findings import StoredFinding
 
 ACTIVE_VALUES = [s.value for s in ACTIVE_STATUSES]
@@ -46,13 +46,15 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="accounts.id", index=True)
     unit_id: int = Field(foreign_key="units.id", index=True)
-    kind: str = Field(sa_type=enum_column(16))
+    kind: CaseKind = Field(sa_type=EnumString(CaseKind, 16))
     # "account:kind" while the case is active, NULL once it ends: one active case per problem
     active_key: str | None = Field(default=None, max_length=80, unique=True)
     problems: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     description: str | None = Field(default=None, max_length=500)
     responsible_id: int | None = Field(default=None, foreign_key="users.id")
-    status: str = Field(default=CaseStatus.OPEN.value, sa_type=enum_column(16), index=True)
+    status: CaseStatus = Field(
+        default=CaseStatus.OPEN, sa_type=EnumString(CaseStatus, 16), index=True
+    )
     level: int = 0
     deadline: datetime = Field(sa_type=UTCDateTime())
     opened_at: datetime = Field(sa_type=UTCDateTime(), index=True)
@@ -112,7 +114,7 @@ async def active_cases(
     if unit_id is not None:
         stmt = stmt.where(Case.unit_id == unit_id)
     rows = list(await session.exec(stmt.order_by(col(Case.unit_id), col(Case.deadline))))
-    return sorted(rows, key=lambda c: (c.unit_id, c.status != CaseStatus.OVERDUE.value))
+    return sorted(rows, key=lambda c: (c.unit_id, c.status != CaseStatus.OVERDUE))
 
 
 async def account_cases(session: AsyncSession, *, account_id: int, limit: int = 5) -> list[Case]:
@@ -141,7 +143,7 @@ async def count_between(
 
 
 async def count_overdue(session: AsyncSession, *, unit_id: int | None = None) -> int:
-    stmt = select(func.count()).select_from(Case).where(Case.status == CaseStatus.OVERDUE.value)
+    stmt = select(func.count()).select_from(Case).where(Case.status == CaseStatus.OVERDUE)
     if unit_id is not None:
         stmt = stmt.where(Case.unit_id == unit_id)
     return int((await session.exec(stmt)).one())

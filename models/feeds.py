@@ -19,9 +19,10 @@ from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.activity import PollHealth
+from governance.outcomes import PollOutcome
 from governance.registry import AccountStatus
 from models.accounts import Account
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 
 #: Accounts whose feeds are polled: 在用 and 整改中 (a suspended or closed account is not).
 POLLED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RECTIFYING)
@@ -40,7 +41,7 @@ class FeedState(SQLModel, table=True):
     last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     consecutive_failures: int = 0
-    last_outcome: str | None = Field(default=None, sa_type=enum_column())
+    last_outcome: PollOutcome | None = Field(default=None, sa_type=EnumString(PollOutcome))
     last_status: int | None = None
     last_error: str | None = Field(default=None, max_length=300)
     no_posts: bool = False
@@ -64,7 +65,7 @@ class Poll(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="accounts.id")
     started_at: datetime = Field(sa_type=UTCDateTime(), index=True)
-    outcome: str = Field(sa_type=enum_column())
+    outcome: PollOutcome = Field(sa_type=EnumString(PollOutcome))
     http_status: int | None = None
     duration_ms: int = 0
     items_seen: int = 0
@@ -226,7 +227,7 @@ class PollRecord:
 
     account_id: int
     started_at: datetime
-    outcome: str
+    outcome: PollOutcome
     success: bool
     http_status: int | None
     duration_ms: int

@@ -24,9 +24,9 @@ from governance.i18n import N_
 from governance.quality import Finding
 from governance.registry import validate_reason
 from governance.roles import Actor
-from governance.vocabulary import Category, severity_rank
+from governance.vocabulary import Category, Severity, severity_rank
 from models import audit
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 
 TEXT_MAX = 200
 EXCERPT_MAX = 300
@@ -44,8 +44,8 @@ class StoredFinding(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="accounts.id", index=True)
     post_id: int | None = Field(default=None, foreign_key="posts.id", index=True)
-    category: str = Field(sa_type=enum_column(16))
-    severity: str = Field(sa_type=enum_column(8))
+    category: Category = Field(sa_type=EnumString(Category, 16))
+    severity: Severity = Field(sa_type=EnumString(Severity, 8))
     rule: str = Field(max_length=64)
     start: int
     end: int
@@ -53,7 +53,9 @@ class StoredFinding(SQLModel, table=True):
     suggestion: str | None = Field(default=None, max_length=TEXT_MAX)
     excerpt: str = Field(default="", max_length=EXCERPT_MAX)
     account_key: str = Field(max_length=260, index=True)
-    status: str = Field(default=FindingStatus.OPEN.value, sa_type=enum_column(10), index=True)
+    status: FindingStatus = Field(
+        default=FindingStatus.OPEN, sa_type=EnumString(FindingStatus, 10), index=True
+    )
     found_at: datetime = Field(sa_type=UTCDateTime())
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     closed_by: int | None = Field(default=None, foreign_key="users.id")
@@ -110,7 +112,7 @@ async def record_post_findings(
             select(StoredFinding.account_key).where(
                 StoredFinding.account_id == account_id,
                 col(StoredFinding.account_key).in_(keys),
-                StoredFinding.status == FindingStatus.OPEN.value,
+                StoredFinding.status == FindingStatus.OPEN,
             )
         )
     )
@@ -129,7 +131,7 @@ async def record_post_findings(
             if excerpts
             else excerpt(checked_text, f, masks=masks),
             "account_key": account_key(account_id, f),
-            "status": FindingStatus.OPEN.value,
+            "status": FindingStatus.OPEN,
             "found_at": now,
         }
         for i, f in enumerate(findings)
@@ -159,7 +161,7 @@ async def open_summary(session: AsyncSession, *, account_id: int) -> list[tuple[
         )
         .where(
             StoredFinding.account_id == account_id,
-            StoredFinding.status == FindingStatus.OPEN.value,
+            StoredFinding.status == FindingStatus.OPEN,
         )
         .group_by(StoredFinding.category, StoredFinding.severity)
     )
@@ -174,7 +176,7 @@ async def open_findings(
         select(StoredFinding)
         .where(
             StoredFinding.account_id == account_id,
-            StoredFinding.status == FindingStatus.OPEN.value,
+            StoredFinding.status == FindingStatus.OPEN,
         )
         .order_by(col(StoredFinding.id).desc())
         .limit(200)
@@ -194,7 +196,7 @@ async def waive(
     finding = await session.get(StoredFinding, finding_id)
     if finding is None:
         raise NotFound(N_("找不到该问题。"))
-    if finding.status != FindingStatus.OPEN.value:
+    if finding.status != FindingStatus.OPEN:
         raise StaleAction(N_("该问题已处理。"))
     why = validate_reason(reason, label=N_("豁免理由"))
     result = await session.exec(  # type: ignore[call-overload]
@@ -202,10 +204,10 @@ async def waive(
         .where(
             col(StoredFinding.account_id) == finding.account_id,
             col(StoredFinding.account_key) == finding.account_key,
-            col(StoredFinding.status) == FindingStatus.OPEN.value,
+            col(StoredFinding.status) == FindingStatus.OPEN,
         )
         .values(
-            status=FindingStatus.WAIVED.value,
+            status=FindingStatus.WAIVED,
             closed_at=now,
             closed_by=actor.user_id,
             close_reason=why,

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 from models.posts import Post
 
 URL_MAX = 2048
@@ -49,7 +49,7 @@ class LinkCheck(SQLModel, table=True):
 
     url_hash: str = Field(primary_key=True, max_length=40)
     url: str = Field(max_length=URL_MAX)
-    state: str = Field(sa_type=enum_column(8))
+    state: LinkState = Field(sa_type=EnumString(LinkState, 8))
     http_status: int | None = None
     failures: int = 0
     checked_at: datetime = Field(sa_type=UTCDateTime(), index=True)
@@ -117,11 +117,11 @@ async def due_urls(
             sa.or_(
                 col(LinkCheck.url_hash).is_(None),
                 sa.and_(
-                    col(LinkCheck.state) == LinkState.ALIVE.value,
+                    col(LinkCheck.state) == LinkState.ALIVE,
                     col(LinkCheck.checked_at) < now - alive_ttl,
                 ),
                 sa.and_(
-                    col(LinkCheck.state) != LinkState.ALIVE.value,
+                    col(LinkCheck.state) != LinkState.ALIVE,
                     col(LinkCheck.checked_at) < now - retry_ttl,
                 ),
             )
@@ -145,7 +145,7 @@ async def save_check(
     values = {
         "url_hash": url_hash(url),
         "url": url[:URL_MAX],
-        "state": state.value,
+        "state": state,
         "http_status": http_status,
         "failures": failures,
         "checked_at": now,

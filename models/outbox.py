@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 
 
 class OutboxStatus(StrEnum):
@@ -34,7 +34,7 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(max_length=64)
     params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
-    status: str = Field(default=OutboxStatus.PENDING.value, sa_type=enum_column(16))
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=EnumString(OutboxStatus, 16))
     attempts: int = 0
     progress: int = 0  # actions of a multi-step message already delivered (copies, then card)
     created_at: datetime = Field(sa_type=UTCDateTime())
@@ -78,9 +78,7 @@ async def enqueue(
 async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
     rows = await session.exec(
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.next_attempt_at <= now
-        )
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(limit)
     )
@@ -91,7 +89,7 @@ async def backlog(session: AsyncSession) -> int:
     result = await session.exec(
         select(func.count())
         .select_from(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
     )
     return int(result.one())
 
@@ -99,7 +97,7 @@ async def backlog(session: AsyncSession) -> int:
 async def mark_sent(
     session: AsyncSession, *, message: OutboxMessage, now: datetime, message_id: int | None
 ) -> None:
-    message.status, message.sent_at, message.message_id = OutboxStatus.SENT.value, now, message_id
+    message.status, message.sent_at, message.message_id = OutboxStatus.SENT, now, message_id
     message.attempts += 1
     message.error = None
     session.add(message)
@@ -123,7 +121,7 @@ async def mark_final(
     error: str,
 ) -> None:
     message.attempts += 1
-    message.status = status.value
+    message.status = status
     message.error = error[:500]
     message.next_attempt_at = now
     session.add(message)
@@ -135,7 +133,7 @@ async def postpone_chat(session: AsyncSession, *, chat_id: int, until: datetime)
         sa.update(OutboxMessage)
         .where(
             col(OutboxMessage.chat_id) == chat_id,
-            col(OutboxMessage.status) == OutboxStatus.PENDING.value,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.next_attempt_at) < until,
         )
         .values(next_attempt_at=until)

@@ -17,6 +17,7 @@ from governance.registry import AccountStatus
 from governance.reporting import AccountInput, FindingInput, Period, Report, build_report, inspect
 from governance.review import ReviewStatus
 from governance.scoring import ScoringRules
+from governance.vocabulary import Severity
 from models import audit, feeds
 from models.accounts import Account
 from models.cases import Case
@@ -66,7 +67,7 @@ async def review_counts(
     approved = await _counts(
         session,
         select(Review.account_id, func.count()).where(
-            Review.status == ReviewStatus.APPROVED.value,
+            Review.status == ReviewStatus.APPROVED,
             col(Review.decided_at) >= start,
             col(Review.decided_at) < end,
         ),
@@ -203,8 +204,8 @@ async def open_vetoes(
             )
             .where(
                 col(StoredFinding.account_id).in_(chunk),
-                StoredFinding.severity == "veto",
-                StoredFinding.status == FindingStatus.OPEN.value,
+                StoredFinding.severity == Severity.VETO,
+                StoredFinding.status == FindingStatus.OPEN,
             )
             .group_by(col(StoredFinding.account_id), col(StoredFinding.category))
         )

@@ -18,9 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.errors import NotFound, PermissionDenied
 from governance.i18n import N_
-from governance.review import ReviewStatus, StageSpec, stages_from
+from governance.review import Decision, ReviewStatus, StageSpec, stages_from
 from governance.roles import Actor, can_view_review
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime, enum_column
 from models.people import User
 
 
@@ -35,7 +35,7 @@ class Review(SQLModel, table=True):
     unit_id: int = Field(foreign_key="units.id", index=True)
     submitter_id: int = Field(foreign_key="users.id", index=True)
     title: str = Field(max_length=100)
-    status: str = Field(sa_type=enum_column(16), index=True)
+    status: ReviewStatus = Field(sa_type=EnumString(ReviewStatus, 16), index=True)
     stage_index: int = 0
     round: int = 1
     lock: int = 0
@@ -132,7 +132,7 @@ class ReviewDecision(SQLModel, table=True):
     draft_version: int
     user_id: int = Field(foreign_key="users.id")
     on_behalf_of: int | None = Field(default=None, foreign_key="users.id")
-    decision: str = Field(sa_type=enum_column(16))
+    decision: Decision = Field(sa_type=EnumString(Decision, 16))
     comment: str | None = Field(default=None, max_length=500)
     at: datetime = Field(sa_type=UTCDateTime())
 
@@ -283,7 +283,7 @@ async def queue(session: AsyncSession, *, user_id: int) -> list[QueueItem]:
         )
         .where(
             ReviewAssignment.user_id == user_id,
-            Review.status == ReviewStatus.IN_REVIEW.value,
+            Review.status == ReviewStatus.IN_REVIEW,
         )
     )
     items = []

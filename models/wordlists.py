@@ -17,8 +17,9 @@ from governance.i18n import N_
 from governance.quality import Customization, WordEntry
 from governance.registry import clean_line
 from governance.roles import Actor
+from governance.vocabulary import Category
 from models import audit
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 
 WORD_MAX = 60
 
@@ -39,8 +40,8 @@ class WordRule(SQLModel, table=True):
     __tablename__ = "word_rules"
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(sa_type=enum_column(20), index=True)
-    category: str | None = Field(default=None, sa_type=enum_column(16))
+    kind: RuleKind = Field(sa_type=EnumString(RuleKind, 20), index=True)
+    category: Category | None = Field(default=None, sa_type=EnumString(Category, 16))
     word: str = Field(max_length=WORD_MAX)
     suggestion: str | None = Field(default=None, max_length=WORD_MAX)
     active: bool = True
@@ -89,7 +90,7 @@ async def add_rule(
     hint = clean_line(suggestion)[:WORD_MAX] or None if suggestion else None
     existing = await session.exec(
         select(WordRule).where(
-            WordRule.kind == kind.value,
+            WordRule.kind == kind,
             WordRule.word == value,
             WordRule.category == category if category else col(WordRule.category).is_(None),
             col(WordRule.active).is_(True),
@@ -98,7 +99,7 @@ async def add_rule(
     if existing.first() is not None:
         raise Conflict(N_("“{word}”已在词库中。"), word=value)
     rule = WordRule(
-        kind=kind.value,
+        kind=kind,
         category=category,
         word=value,
         suggestion=hint,
@@ -148,7 +149,7 @@ async def list_rules(
 ) -> tuple[list[WordRule], int]:
     stmt = select(WordRule).where(col(WordRule.active).is_(True))
     if kind is not None:
-        stmt = stmt.where(WordRule.kind == kind.value)
+        stmt = stmt.where(WordRule.kind == kind)
     total = int((await session.exec(select(func.count()).select_from(stmt.subquery()))).one())
     rows = await session.exec(stmt.order_by(col(WordRule.id).desc()).offset(offset).limit(limit))
     return list(rows), total

@@ -77,7 +77,7 @@ async def explain(
     account = await get_account(session, case.account_id)
     if not can_explain(actor, responsible_id=account.responsible_id, unit_id=case.unit_id):
         raise PermissionDenied(N_("只有该账号的责任人可以提交整改说明。"))
-    target = after_explanation(CaseStatus(case.status))
+    target = after_explanation(case.status)
     body = validate_explanation(text)
     before = case_snapshot(case)
     case.status, case.explanation, case.explained_at = target.value, body, now
@@ -120,7 +120,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, policy: CasePoli
     moved = 0
     for case in rows:
         step = decide_escalation(
-            CaseStatus(case.status),
+            case.status,
             Level(min(case.level, Level.ADMINS)),
             case.deadline,
             now=now,
@@ -128,7 +128,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, policy: CasePoli
         )
         if step is None:
             continue
-        check_case_transition(CaseStatus(case.status), step.status)
+        check_case_transition(case.status, step.status)
         before = case_snapshot(case)
         missed = case.deadline
         case.status, case.level, case.deadline = step.status.value, int(step.level), step.deadline
@@ -198,7 +198,7 @@ async def record_interview(
     case = await get_case(session, case_id)
     if not can_record_interview(actor, case.unit_id):
         raise PermissionDenied(N_("只有本单位管理员或管理员可以记录约谈。"))
-    if CaseStatus(case.status) not in ACTIVE_STATUSES or case.level < Level.MANAGER:
+    if case.status not in ACTIVE_STATUSES or case.level < Level.MANAGER:
         raise StaleAction(N_("该整改尚未逾期，无需约谈。"))
     if case.interviewed_at is not None:
         raise StaleAction(N_("该整改的约谈已记录。"))
@@ -245,11 +245,11 @@ async def extend(
         raise PermissionDenied(N_("只有管理员可以延期整改。"))
     case = await get_case(session, case_id)
     check_version(case, version)
-    if not can_extend(CaseStatus(case.status), Level(min(case.level, Level.ADMINS))):
+    if not can_extend(case.status, Level(min(case.level, Level.ADMINS))):
         raise StaleAction(N_("该整改当前不需要延期。"))
-    check_case_transition(CaseStatus(case.status), CaseStatus.OPEN)
+    check_case_transition(case.status, CaseStatus.OPEN)
     before = case_snapshot(case)
-    case.status, case.deadline = CaseStatus.OPEN.value, policy.deadline(now, policy.extension_days)
+    case.status, case.deadline = CaseStatus.OPEN, policy.deadline(now, policy.extension_days)
     await save_case(session, case, now=now)
     await audit.record(
         session,
@@ -293,7 +293,7 @@ async def close_account(
         raise PermissionDenied(N_("只有管理员可以确认关停账号。"))
     case = await get_case(session, case_id)
     check_version(case, version)
-    check_case_transition(CaseStatus(case.status), CaseStatus.CLOSED)
+    check_case_transition(case.status, CaseStatus.CLOSED)
     url = validate_http_url(notice_url, label=N_("停更公告链接"))
     reason = f"整改逾期，确认关停；停更公告：{url}"
     account = await change_status(
@@ -309,7 +309,7 @@ async def close_account(
     )
     for row in list(siblings):
         before = case_snapshot(row)
-        row.status, row.active_key, row.closed_at = CaseStatus.CLOSED.value, None, now
+        row.status, row.active_key, row.closed_at = CaseStatus.CLOSED, None, now
         row.notice_url = url
         await save_case(session, row, now=now)
         await audit.record(

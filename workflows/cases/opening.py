@@ -87,12 +87,12 @@ async def ensure_case(
     case = Case(
         account_id=account.id or 0,
         unit_id=account.unit_id,
-        kind=kind.value,
+        kind=kind,
         active_key=key,
         problems=[dict(p) for p in problems],
         description=description,
         responsible_id=account.responsible_id,
-        status=CaseStatus.OPEN.value,
+        status=CaseStatus.OPEN,
         level=Level.RESPONSIBLE,
         deadline=policy.deadline(now),
         opened_at=now,
@@ -175,7 +175,7 @@ async def open_finding_problems(
     """One problem per distinct open finding of the account (optionally of some severities)."""
     stmt = select(StoredFinding).where(
         StoredFinding.account_id == account_id,
-        StoredFinding.status == FindingStatus.OPEN.value,
+        StoredFinding.status == FindingStatus.OPEN,
     )
     if severities is not None:
         stmt = stmt.where(col(StoredFinding.severity).in_(list(severities)))

@@ -59,9 +59,9 @@ async def resolve(
     actor: Actor | None = None,
 ) -> None:
     """End a case as rectified (by monitoring, or by an admin for what monitoring cannot see)."""
-    check_case_transition(CaseStatus(case.status), CaseStatus.RESOLVED)
+    check_case_transition(case.status, CaseStatus.RESOLVED)
     before = case_snapshot(case)
-    case.status, case.active_key = CaseStatus.RESOLVED.value, None
+    case.status, case.active_key = CaseStatus.RESOLVED, None
     case.resolved_at, case.resolution = now, resolution[:500]
     await save_case(session, case, now=now)
     await audit.record(
@@ -102,9 +102,9 @@ async def resolve_by_hand(
     if not can_decide_case(actor):
         raise PermissionDenied(N_("只有管理员可以确认整改完成。"))
     case = await get_case(session, case_id)
-    if case.kind != CaseKind.MANUAL.value:
+    if case.kind != CaseKind.MANUAL:
         raise StaleAction(N_("该整改由监测自动确认，账号恢复更新或问题消除后自动办结。"))
-    if CaseStatus(case.status) not in ACTIVE_STATUSES:
+    if case.status not in ACTIVE_STATUSES:
         raise StaleAction(N_("该整改已办结。"))
     why = validate_reason(reason, label=N_("整改完成情况"))
     await resolve(session, case=case, resolution=why, now=now, policy=policy, actor=actor)
@@ -141,7 +141,7 @@ async def resolve_fixed_findings(
             select(Case).where(
                 Case.account_id == account_id,
                 col(Case.status).in_(ACTIVE_VALUES),
-                col(Case.kind).in_([CaseKind.CONTENT.value, CaseKind.MANUAL.value]),
+                col(Case.kind).in_([CaseKind.CONTENT, CaseKind.MANUAL]),
             )
         )
     )
@@ -161,7 +161,7 @@ async def resolve_fixed_findings(
             .where(
                 StoredFinding.account_id == account_id,
                 col(StoredFinding.account_key).in_(keys),
-                StoredFinding.status == FindingStatus.OPEN.value,
+                StoredFinding.status == FindingStatus.OPEN,
             )
         )
         if int(still.one()) == 0:
@@ -181,7 +181,7 @@ async def sweep(session: AsyncSession, *, now: datetime, policy: CasePolicy) -> 
     ids = set(
         await session.exec(
             select(Case.account_id).where(
-                col(Case.status).in_(ACTIVE_VALUES), Case.kind != CaseKind.DORMANT.value
+                col(Case.status).in_(ACTIVE_VALUES), Case.kind != CaseKind.DORMANT
             )
         )
     )
@@ -210,7 +210,7 @@ async def end_with_closed_accounts(session: AsyncSession, *, now: datetime) -> i
     )
     for case in rows:
         before = case_snapshot(case)
-        case.status, case.active_key, case.closed_at = CaseStatus.CLOSED.value, None, now
+        case.status, case.active_key, case.closed_at = CaseStatus.CLOSED, None, now
         await save_case(session, case, now=now)
         await audit.record(
             session,

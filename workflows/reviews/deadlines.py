@@ -50,7 +50,7 @@ async def expire_due(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> l
     expired = []
     for review_id in list(rows):
         review = await lock(session, review_id or 0)
-        if ReviewStatus(review.status) not in OPEN_STATUSES:
+        if review.status not in OPEN_STATUSES:
             continue
         await close_review(session, review, status=ReviewStatus.EXPIRED, actor_id=None, now=now)
         await tell_submitter(
@@ -76,7 +76,7 @@ async def remind_due(
 ) -> int:
     """Half the time limit: a reminder; the deadline: another; past it: the unit manager and the
     admins' alert chat are told. Each is queued once (dedup keys); stuck stages are retried."""
-    rows = await session.exec(select(Review).where(Review.status == ReviewStatus.IN_REVIEW.value))
+    rows = await session.exec(select(Review).where(Review.status == ReviewStatus.IN_REVIEW))
     queued = 0
     for review in list(rows):
         current = await assignments(session, review_id=review.id or 0, round=review.round)

@@ -72,7 +72,7 @@ async def check_assignee(
     session: AsyncSession, *, actor: Actor, review: Review, round: int
 ) -> ReviewAssignment:
     """Who may decide is read from the database at press time, never from the button."""
-    check_open(ReviewStatus(review.status), round_now=review.round, round_pressed=round)
+    check_open(review.status, round_now=review.round, round_pressed=round)
     if not actor.active:
         raise PermissionDenied(N_("你的账号已被停用，如有疑问请联系管理员。"))
     if actor.user_id == review.submitter_id:
@@ -150,7 +150,7 @@ async def decide(
     approved = {
         d.user_id
         for d in await decisions(session, review.id or 0)
-        if d.round == review.round and d.decision == Decision.APPROVE.value
+        if d.round == review.round and d.decision == Decision.APPROVE
     }
     approved.discard(actor.user_id)
     state = StageState(
@@ -229,7 +229,7 @@ async def _apply(
         Step.RETURNED: ReviewStatus.RETURNED,
         Step.REJECTED: ReviewStatus.REJECTED,
     }[step.step]
-    review.status = status.value
+    review.status = status
     if status is not ReviewStatus.RETURNED:
         review.decided_at = now
     session.add(review)
@@ -254,7 +254,7 @@ async def withdraw(session: AsyncSession, *, actor: Actor, review_id: int, now: 
     review = await lock(session, review_id)
     if review.submitter_id != actor.user_id:
         raise PermissionDenied(N_("只有提交人可以撤回送审稿。"))
-    if ReviewStatus(review.status) not in OPEN_STATUSES:
+    if review.status not in OPEN_STATUSES:
         raise StaleAction(N_("该稿件已有结论，不能撤回。"))
     await close_review(
         session, review, status=ReviewStatus.WITHDRAWN, actor_id=actor.user_id, now=now
@@ -271,11 +271,11 @@ async def close_review(
     now: datetime,
 ) -> None:
     before = snapshot(review)
-    if review.status == ReviewStatus.IN_REVIEW.value:
+    if review.status == ReviewStatus.IN_REVIEW:
         await close_cards(
             session, review, outcome=status.value, by="", now=now, skip_user_ids=set()
         )
-    review.status = status.value
+    review.status = status
     review.decided_at = review.updated_at = now
     session.add(review)
     await session.flush()

@@ -66,7 +66,7 @@ async def match_published_post(
     rows = await session.exec(
         select(Review).where(
             Review.account_id == account_id,
-            Review.status == ReviewStatus.APPROVED.value,
+            Review.status == ReviewStatus.APPROVED,
             col(Review.published_post_id).is_(None),
             col(Review.decided_at) >= published_at - window.after,
             col(Review.decided_at) <= published_at + window.before,

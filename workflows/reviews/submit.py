@@ -153,7 +153,7 @@ async def submit(
         unit_id=account.unit_id,
         submitter_id=actor.user_id,
         title=title,
-        status=ReviewStatus.IN_REVIEW.value,
+        status=ReviewStatus.IN_REVIEW,
         route=[s.to_dict() for s in route.specs],
         restart_from_first=route.restart_from_first,
         stage_started_at=now,
@@ -214,7 +214,7 @@ async def resubmit(
     review = await lock(session, review_id)
     if review.submitter_id != actor.user_id:
         raise PermissionDenied(N_("只有提交人可以提交修改稿。"))
-    if review.status != ReviewStatus.RETURNED.value:
+    if review.status != ReviewStatus.RETURNED:
         raise StaleAction(N_("该稿件当前不是“已退回修改”状态，不能提交修改稿。"))
     checked = await precheck_draft(
         session,
@@ -232,7 +232,7 @@ async def resubmit(
         returned_at=review.stage_index, restart_from_first=review.restart_from_first
     )
     review.round += 1
-    review.status = ReviewStatus.IN_REVIEW.value
+    review.status = ReviewStatus.IN_REVIEW
     review.updated_at = now
     session.add(review)
     await _add_version(session, review, checked=checked, title=review.title, now=now)
