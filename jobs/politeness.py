@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from yarl import URL
@@ -20,11 +21,19 @@ T = TypeVar("T")
 class HostPacer:
     """Hands out request slots per host; one instance per poll run, shared by its workers."""
 
-    def __init__(self, *, per_host: int, spacing: float) -> None:
+    def __init__(
+        self,
+        *,
+        per_host: int,
+        spacing: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         if per_host < 1 or spacing < 0:
             raise ValueError("per_host must be >= 1 and spacing >= 0")
         self.per_host = per_host
         self.spacing = spacing
+        self.monotonic, self.sleep = monotonic, sleep  # a test may simulate time
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
 
@@ -33,12 +42,11 @@ class HostPacer:
         gate = self._gates.setdefault(host, asyncio.Semaphore(self.per_host))
         async with gate:
             if self.spacing:
-                loop = asyncio.get_running_loop()
-                now = loop.time()
+                now = self.monotonic()
                 start = max(now, self._next_start.get(host, now))
                 self._next_start[host] = start + self.spacing
                 if start > now:
-                    await asyncio.sleep(start - now)
+                    await self.sleep(start - now)
             yield
 
 
