@@ -137,6 +137,7 @@ class OutboxSender:
                 raise
             except Exception:
                 logger.exception("outbox pass failed")
+                self._attempts = 0  # e.g. the database is away: wait the interval, not spin
             if self._attempts:
                 continue  # what this pass did may have made more due (the next action, a row)
             if not self._wake.is_set():

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from yarl import URL
@@ -20,11 +21,19 @@ T = TypeVar("T")
 class HostPacer:
     """Hands out request slots per host; one instance per poll run, shared by its workers."""
 
-    def __init__(self, *, per_host: int, spacing: float) -> None:
+    def __init__(
+        self,
+        *,
+        per_host: int,
+        spacing: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         if per_host < 1 or spacing < 0:
             raise ValueError("per_host must be >= 1 and spacing >= 0")
         self.per_host = per_host
         self.spacing = spacing
+        self.monotonic, self.sleep = monotonic, sleep  # a test may simulate time
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
 
@@ -35,12 +44,11 @@ class HostPacer:
             if self.spacing:
                 # re-checked after each sleep: a waiter that wakes late (a busy loop) must not
                 # let the next one start less than ``spacing`` after it really started
-                loop = asyncio.get_running_loop()
-                wait = self._next_start.get(host, 0.0) - loop.time()
+                wait = self._next_start.get(host, 0.0) - self.monotonic()
                 while wait > 0:  # a timed wait, not a poll: the loop ends when the time comes
-                    await asyncio.sleep(wait)
-                    wait = self._next_start.get(host, 0.0) - loop.time()
-                self._next_start[host] = loop.time() + self.spacing
+                    await self.sleep(wait)
+                    wait = self._next_start.get(host, 0.0) - self.monotonic()
+                self._next_start[host] = self.monotonic() + self.spacing
             yield
 
 

@@ -23,7 +23,24 @@ from tests.fakes.feeds import FeedServer
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 ADMIN_ID = 1001
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+#: pytest-xdist runs workers side by side: each gets a database of its own, named after the
+#: configured one (``test`` → ``test_gw0``, ``test_gw1``, …), created on first use.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_url(url: str) -> str:
+    if not (WORKER and url.startswith("postgresql")):
+        return url
+    parsed = sa.engine.make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(BASE_PG_URL)
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg", "postgresql")
 
 
 def _pg_available() -> bool:
@@ -33,12 +50,17 @@ def _pg_available() -> bool:
 
     async def probe() -> bool:
         try:
-            conn = await asyncpg.connect(
-                PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3
-            )
+            conn = await asyncpg.connect(_dsn(BASE_PG_URL), timeout=3)
         except (OSError, asyncpg.PostgresError):
             return False
-        await conn.close()
+        try:
+            if PG_URL != BASE_PG_URL:
+                name = sa.engine.make_url(PG_URL).database
+                exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+                if not exists:
+                    await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
         return True
 
     return asyncio.run(probe())
@@ -59,7 +81,7 @@ def pg_migrated() -> str:
     import asyncpg
 
     async def reset() -> None:
-        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+        conn = await asyncpg.connect(_dsn(PG_URL))
         try:
             await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         finally:

@@ -202,9 +202,7 @@ async def end_with_closed_accounts(session: AsyncSession, *, now: datetime) -> i
             .join(Account, col(Account.id) == Case.account_id)
             .where(
                 col(Case.status).in_(ACTIVE_VALUES),
-                col(Account.status).in_(
-                    [AccountStatus.CLOSED, AccountStatus.CANCELLED]
-                ),
+                col(Account.status).in_([AccountStatus.CLOSED, AccountStatus.CANCELLED]),
             )
         )
     )
