@@ -29,6 +29,7 @@ from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
 from bot.outbox import OutboxSender
+from bot.pacing import Pacer, ReplyPacing
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from governance.clock import Clock, SystemClock
@@ -64,6 +65,7 @@ class BotApp:
         self.live_checker = LiveChecker(extra_file=settings.quality_extra_file)
         self.parser: FeedParser | None = None
         self.rng = random.Random()
+        self.pacer = Pacer()
         self._polling: asyncio.Task[None] | None = None
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
@@ -97,7 +99,10 @@ class BotApp:
             session = AiohttpSession(
                 api=TelegramAPIServer.from_base(self.settings.telegram_api_base)
             )
-        return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        # direct replies share the outbox's pacer and get their 429s retried
+        bot.session.middleware(ReplyPacing(self.pacer))
+        return bot
 
     async def start(self) -> None:
         """Bring everything up and start long polling in the background."""
@@ -141,6 +146,7 @@ class BotApp:
             i18n=i18n,
             renderers=RENDERERS,
             interval=settings.outbox_interval,
+            pacer=self.pacer,
         )
         async with self.sessionmaker() as session:
             await self.live_checker.refresh(session, force=True)
