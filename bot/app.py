@@ -118,7 +118,9 @@ class BotApp:
         self.http = make_feed_session(
             policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
         )
-        self.parser = FeedParser(workers=settings.feed_parse_workers)
+        self.parser = FeedParser(
+            workers=settings.feed_parse_workers, timeout=settings.feed_parse_timeout
+        )
         self.post_hooks = self.new_post_hooks()
         feed_check = partial(
             check_account,

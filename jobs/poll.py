@@ -32,7 +32,7 @@ from jobs.feedparse import ParsedFeed, ParsedItem
 from jobs.fetch import FetchResult, fetch_feed
 from jobs.netguard import GuardPolicy
 from jobs.outcome import PollOutcome
-from jobs.parsing import FeedParser
+from jobs.parsing import FeedParser, ParseTimeout
 from jobs.politeness import HostPacer, host_key, interleave_by_host
 from models import feeds, posts
 from models.feeds import Claimed, PollRecord
@@ -340,9 +340,16 @@ class Poller:
             )
         outcome, error, parsed = fetched.outcome, fetched.error, None
         if outcome is PollOutcome.OK and fetched.body is not None:
-            parsed = await self.parser.parse(fetched.body, fetched.headers, first_seen=started_at)
+            try:
+                parsed = await self.parser.parse(
+                    fetched.body, fetched.headers, first_seen=started_at
+                )
+            except ParseTimeout as exc:  # a hostile or monstrous document: back off like a failure
+                outcome, error = PollOutcome.TOO_LARGE, str(exc)
             fetched.body = None  # the writer needs the items, not 40 KB of bytes
-            if not parsed.is_feed:
+            if parsed is None:
+                pass
+            elif not parsed.is_feed:
                 outcome, error = PollOutcome.NOT_A_FEED, parsed.bozo_error or "not a feed"
             elif parsed.bozo:  # readable despite defects: use it, record the problem
                 error = parsed.bozo_error
