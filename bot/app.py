@@ -37,7 +37,7 @@ from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
 from jobs.checker import LiveChecker
 from jobs.fetch import make_feed_session, probe_feed
-from jobs.netguard import GuardPolicy
+from jobs.netguard import GuardPolicy, feed_url_refusal
 from jobs.parsing import FeedParser
 from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
 from jobs.quality_scan import QualityScan
@@ -160,6 +160,7 @@ class BotApp:
             i18n=i18n,
             feed_probe=feed_probe,
             feed_check=feed_check,
+            feed_guard=partial(feed_url_refusal, policy=policy),
             after_commit=self.sender.wake,
             live_checker=self.live_checker,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -20,6 +21,8 @@ from governance.clock import Clock, SystemClock
 from governance.errors import ConfigurationError, UserFacingError
 from governance.ledger import RowProblem
 from governance.ledgerbook import ledger_workbook, read_ledger_file
+from jobs.netguard import feed_url_refusal
+from jobs.poll import guard_policy
 from models import ledger, people
 
 
@@ -107,6 +110,7 @@ async def _import(
                     invite_ttl=timedelta(days=settings.invite_ttl_days),
                     valid_only=valid_only,
                     source=source,
+                    feed_guard=partial(feed_url_refusal, policy=guard_policy(settings)),
                 )
             except UserFacingError as exc:
                 print(str(exc), file=out)

@@ -35,7 +35,7 @@ from handlers.guards import require
 from handlers.render import error_text, esc, when
 from handlers.replies import reply_to
 from models import ledger
-from models.ledger import ImportResult
+from models.ledger import FeedGuard, ImportResult
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -168,12 +168,14 @@ async def _import(
     valid_only: bool,
     clock: Clock,
     settings: Settings,
+    feed_guard: FeedGuard,
 ) -> tuple[ImportResult, LedgerFile]:
     file = await asyncio.to_thread(read_ledger_file, data, name)
     result = await ledger.import_ledger(
         session,
         actor=actor,
         table=file.rows,
+        feed_guard=feed_guard,
         now=clock.now(),
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         valid_only=valid_only,
@@ -205,6 +207,7 @@ async def upload(
     clock: Clock,
     settings: Settings,
     bot: Bot,
+    feed_guard: FeedGuard,
 ) -> None:
     checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
     document = message.document
@@ -219,6 +222,7 @@ async def upload(
         valid_only=False,
         clock=clock,
         settings=settings,
+        feed_guard=feed_guard,
     )
     await session.commit()  # the import's writes, if any, before the dialog state changes
     await state.clear()
@@ -267,6 +271,7 @@ async def import_valid_rows(
     clock: Clock,
     settings: Settings,
     bot: Bot,
+    feed_guard: FeedGuard,
 ) -> None:
     checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
     saved = await state.get_data()
@@ -285,6 +290,7 @@ async def import_valid_rows(
         valid_only=True,
         clock=clock,
         settings=settings,
+        feed_guard=feed_guard,
     )
     await session.commit()
     await state.clear()

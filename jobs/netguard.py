@@ -32,6 +32,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from governance.outcomes import PollOutcome
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -279,6 +281,19 @@ def check_url(url: str | URL, *, policy: GuardPolicy) -> URL:
     if reason is not None:
         raise URLRefused("forbidden", f"address refused: {reason}")
     return parsed
+
+
+def feed_url_refusal(url: str, *, policy: GuardPolicy) -> PollOutcome | None:
+    """The outcome the poller would record for ``url`` before connecting, or ``None``.
+
+    For every path that stores a feed URL without fetching it (ledger imports): the address
+    rules of registration, decided on the URL itself.
+    """
+    try:
+        check_url(url, policy=policy)
+    except URLRefused as exc:
+        return PollOutcome.FORBIDDEN_ADDRESS if exc.kind == "forbidden" else PollOutcome.BAD_URL
+    return None
 
 
 class GuardedResolver(AbstractResolver):
