@@ -75,7 +75,7 @@ class RateLimits:
     private_interval: float = 1.0
     group_per_minute: int = 20
     #: Messages a direct reply may send to one private chat within ``private_interval``.
-    reply_burst: int = 5
+    reply_burst: int = 8
 
 
 @dataclass
