@@ -29,12 +29,13 @@ from bot.activity import UpdateActivity
 from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
-from bot.outbox import OutboxSender, RateLimits
+from bot.outbox import OutboxSender
+from bot.pacing import Pacer, RateLimits, ReplyPacing
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.transaction import CommitBeforeReply
 from feeds.fetch import make_feed_session, probe_feed
-from feeds.netguard import GuardPolicy
+from feeds.netguard import GuardPolicy, feed_url_refusal
 from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
@@ -66,6 +67,14 @@ class BotApp:
         self.live_checker = LiveChecker(extra_file=settings.quality_extra_file)
         self.parser: FeedParser | None = None
         self.rng = random.Random()
+        #: One pacer for the outbox and the direct replies: Telegram's limits are per bot.
+        self.pacer = Pacer(
+            RateLimits(
+                global_per_second=settings.outbox_per_second,
+                private_interval=settings.outbox_private_interval,
+                group_per_minute=settings.outbox_group_per_minute,
+            )
+        )
         self._polling: asyncio.Task[None] | None = None
         self.activity = UpdateActivity()
 
@@ -103,6 +112,8 @@ class BotApp:
             session = PlainHttpSession(api=server) if plain else AiohttpSession(api=server)
         bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
         bot.session.middleware(CommitBeforeReply())  # nothing confirms what is not committed
+        # direct replies share the outbox's pacer and get their 429s retried
+        bot.session.middleware(ReplyPacing(self.pacer, monotonic=self.clock.monotonic))
         return bot
 
     async def start(self) -> None:
@@ -119,7 +130,9 @@ class BotApp:
         self.http = make_feed_session(
             policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
         )
-        self.parser = FeedParser(workers=settings.feed_parse_workers)
+        self.parser = FeedParser(
+            workers=settings.feed_parse_workers, timeout=settings.feed_parse_timeout
+        )
         self.post_hooks = self.new_post_hooks()
         feed_check = partial(
             check_account,
@@ -147,11 +160,7 @@ class BotApp:
             i18n=i18n,
             renderers=RENDERERS,
             interval=settings.outbox_interval,
-            limits=RateLimits(
-                global_per_second=settings.outbox_per_second,
-                private_interval=settings.outbox_private_interval,
-                group_per_minute=settings.outbox_group_per_minute,
-            ),
+            pacer=self.pacer,
         )
         async with self.sessionmaker() as session:
             await self.live_checker.refresh(session, force=True)
@@ -163,6 +172,7 @@ class BotApp:
             i18n=i18n,
             feed_probe=feed_probe,
             feed_check=feed_check,
+            feed_guard=partial(feed_url_refusal, policy=policy),
             after_commit=self.sender.wake,
             live_checker=self.live_checker,
             activity=self.activity,

@@ -64,6 +64,7 @@ def build_dispatcher(
     i18n: I18n,
     feed_probe: Callable[[str], Any],
     live_checker: LiveChecker,
+    feed_guard: Callable[[str], Any],
     feed_check: Callable[[int], Awaitable[Any]] | None = None,
     after_commit: Callable[[], None] | None = None,
     activity: BaseMiddleware | None = None,
@@ -76,6 +77,7 @@ def build_dispatcher(
         feed_probe=feed_probe,
         live_checker=live_checker,
         feed_check=feed_check,
+        feed_guard=feed_guard,  # the SSRF guard's address rules, for feed URLs stored unfetched
         checker=live_checker.holder,  # the live content checker: /words changes apply at once
     )
     if activity is not None:  # outermost: an update counts until its commit is done

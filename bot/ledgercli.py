@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 from bot import db
 from bot.settings import Settings
-from documents.ledgerbook import ledger_workbook, read_table
+from documents.ledgerbook import ledger_workbook, read_ledger_file
+from feeds.netguard import feed_url_refusal
 from governance.clock import Clock, SystemClock
 from governance.errors import ConfigurationError, UserFacingError
 from governance.ledger import RowProblem
+from jobs.poll import guard_policy
 from models import ledger, people
 
 
@@ -48,17 +51,21 @@ def import_file(
     """Validate and import a ledger file; print the problems, new units and invitation links."""
     out = out or sys.stdout
     try:
-        table = read_table(path.read_bytes(), path.name)
+        file = read_ledger_file(path.read_bytes(), path.name)
     except OSError as exc:
         print(f"无法读取文件：{exc}", file=out)
         return 2
     except UserFacingError as exc:
         print(str(exc), file=out)
         return 2
+    where = f"工作表“{file.sheet}”" if file.sheet is not None else path.name
+    print(f"已读取{where}：{file.rows_read} 行（含表头）。", file=out)
+    if file.sheets_skipped:
+        print(f"隐藏的工作表未读取：{'、'.join(file.sheets_skipped)}。", file=out)
     return asyncio.run(
         _import(
             settings,
-            table,
+            file.rows,
             source=path.name,
             valid_only=valid_only,
             as_telegram_id=as_telegram_id,
@@ -103,6 +110,7 @@ async def _import(
                     invite_ttl=timedelta(days=settings.invite_ttl_days),
                     valid_only=valid_only,
                     source=source,
+                    feed_guard=partial(feed_url_refusal, policy=guard_policy(settings)),
                 )
             except UserFacingError as exc:
                 print(str(exc), file=out)

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from loguru import logger
 
@@ -35,6 +36,18 @@ class InterceptHandler(logging.Handler):
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret (and its URL-encoded form) blanked out."""
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "***")
+        encoded = quote(secret, safe="")
+        if encoded != secret:
+            text = text.replace(encoded, "***")
+    return text
+
+
 def redacting_sink(
     secrets: list[str], write: Callable[[str], Any] = sys.stderr.write
 ) -> Callable[[Any], None]:
@@ -42,10 +55,7 @@ def redacting_sink(
     needles = [s for s in secrets if s]
 
     def sink(message: Any) -> None:
-        text = str(message)
-        for needle in needles:
-            text = text.replace(needle, "***")
-        write(text)
+        write(redact(str(message), needles))
 
     return sink
 

@@ -1,31 +1,53 @@
-"""The one sender of queued messages, within Telegram's limits.
+"""The one sender of queued messages, within Telegram's limits, through any outage.
 
 Limits honoured: about 30 messages per second overall, one per second per private chat,
-20 per minute per group; a 429 postpones that chat by ``retry_after``; server and network
-errors retry with exponential backoff; a chat that blocked the bot is given up (recorded).
-Delivery is at-least-once: a row is marked sent right after Telegram accepts it.
+20 per minute per group (the :class:`~bot.pacing.Pacer` is shared with the handlers' direct
+replies); a 429 postpones that chat by ``retry_after``.
+
+What a failure means decides what happens to the row:
+
+- **transient** — a network error, a timeout, a 5xx, an answer that is not JSON (a proxy's 502
+  HTML page: aiogram's ``ClientDecodeError``): the row stays pending and is retried without a
+  lifetime limit, its backoff doubling up to :data:`MAX_BACKOFF`. The sender also opens its
+  *circuit*: while the Bot API is down, one probe goes out per backoff period instead of one
+  attempt per chat, and when a probe gets through every row held back by the outage is due again.
+  One log line per failed attempt, no traceback.
+- **permanent** — the chat does not exist or blocked the bot (``gave_up``), or Telegram refused
+  the request itself (bad request, too large: ``failed``). Failed rows are listed in /monitor,
+  where an admin can queue them again.
+
+Delivery is **at-least-once**: a row is marked sent in its own transaction right after Telegram
+accepts the message, so a crash (kill -9) between the two sends that one message again after the
+restart; nothing is lost. The window is one request long: at most one duplicate per crash.
 
 A row renders either to one text message or to a list of actions (:mod:`handlers.notices`):
 copies of someone's messages followed by a card, or an edit of a message another row sent.
 One action goes per pass, within the same limits, and the row's ``progress`` is saved after
-each, so a 429 or a restart resumes where it stopped instead of sending copies twice.
+each, so a 429 or a restart resumes where it stopped instead of sending all copies again.
+``outbox.error`` never holds the bot token: errors are redacted before they are stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 
+import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.utils.i18n import I18n
 from loguru import logger
@@ -33,6 +55,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import DEFAULT_LOCALE
+from bot.logging import redact
+from bot.pacing import Pacer, RateLimits, outbox_send
 from governance.clock import Clock
 from handlers.delivery import Action, Copy, Edit, Renderers, Send
 from models import outbox, people
@@ -42,42 +66,54 @@ from workflows.notices import UnknownNotice, load
 #: How long an edit waits for the message it edits to be sent first.
 EDIT_WAIT = timedelta(seconds=1)
 
-MAX_ATTEMPTS = 8
+#: The longest wait between two attempts of a row, and between two probes of a downed API.
+MAX_BACKOFF = timedelta(minutes=10)
+
 _WAIT = -1
 
+#: Failures that say nothing about the message: the Bot API (or the way to it) is unwell.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TelegramServerError,
+    ClientDecodeError,
+    TelegramUnauthorizedError,  # a proxy answering for Telegram; a token rejected mid-run
+    TelegramConflictError,
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+)
 
-@dataclass
-class RateLimits:
-    """Telegram's limits; the settings may loosen them (tests) but production keeps these."""
 
-    global_per_second: int = 30
-    private_interval: float = 1.0
-    group_per_minute: int = 20
+class _Result(Enum):
+    SENT = "sent"
+    POSTPONED = "postponed"  # a 429
+    FAILED = "failed"  # a permanent answer
+    IDLE = "idle"  # Telegram not asked (waiting for an edit's target, already handled)
+    TRANSIENT = "transient"
 
 
-@dataclass
-class _Pacer:
-    """Remembers recent sends (monotonic seconds) to keep under the limits."""
+def backoff(failures: int) -> timedelta:
+    """2, 4, 8 … seconds after the 1st, 2nd, 3rd … failure in a row, at most :data:`MAX_BACKOFF`."""
+    if failures <= 0:
+        return timedelta(0)
+    seconds = 2 ** min(failures, 20)
+    return min(MAX_BACKOFF, timedelta(seconds=seconds))
 
-    limits: RateLimits
-    recent: deque[float] = field(default_factory=deque)
-    per_chat: dict[int, deque[float]] = field(default_factory=dict)
 
-    def allowed(self, chat_id: int, now: float) -> bool:
-        while self.recent and now - self.recent[0] >= 1.0:
-            self.recent.popleft()
-        if len(self.recent) >= self.limits.global_per_second:
-            return False
-        sent = self.per_chat.setdefault(chat_id, deque())
-        window = 60.0 if chat_id < 0 else self.limits.private_interval
-        while sent and now - sent[0] >= window:
-            sent.popleft()
-        cap = self.limits.group_per_minute if chat_id < 0 else 1
-        return len(sent) < cap
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TelegramEntityTooLarge):
+        return False  # a TelegramNetworkError by inheritance, but about this request
+    return isinstance(exc, (TelegramNetworkError, *TRANSIENT_ERRORS))
 
-    def note(self, chat_id: int, now: float) -> None:
-        self.recent.append(now)
-        self.per_chat.setdefault(chat_id, deque()).append(now)
+
+def short_error(exc: BaseException) -> str:
+    """One line about ``exc`` (a decode error's HTML page is left out)."""
+    if isinstance(exc, ClientDecodeError):
+        original = exc.original
+        return f"ClientDecodeError: {exc.message} ({type(original).__name__})"
+    if isinstance(exc, TelegramAPIError):
+        return f"{type(exc).__name__}: {exc.message}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class OutboxSender:
@@ -91,15 +127,23 @@ class OutboxSender:
         renderers: Renderers,
         interval: float = 1.0,
         limits: RateLimits | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.bot, self.sessionmaker, self.clock, self.i18n = bot, sessionmaker, clock, i18n
         self.renderers = renderers
         self.interval = interval
-        self.pacer = _Pacer(limits or RateLimits())
+        self.pacer = pacer or Pacer(limits or RateLimits())
+        #: Transient failures in a row; while > 0 the circuit is open until ``probe_at``.
+        self.outage_failures = 0
+        self.probe_at: datetime | None = None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set after a pass that found nothing it could do now
         self._attempts = 0  # messages the last pass tried (sent, failed, postponed, waited)
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def circuit_open(self) -> bool:
+        return self.outage_failures > 0
 
     def wake(self) -> None:
         """Ask for an immediate pass (after a commit that queued something)."""
@@ -109,8 +153,8 @@ class OutboxSender:
     async def idle(self) -> None:
         """Return after a fresh pass found nothing it may do at the clock's current time.
 
-        What is due later (a retry, a 429's wait, a paced chat) waits for the clock to move; the
-        end-to-end tests wait on this instead of a quiet period.
+        What is due later (a retry, a 429's wait, a paced chat, the circuit's next probe) waits
+        for the clock to move; the end-to-end tests wait on this instead of a quiet period.
         """
         if self._task is None or self._task.done():
             return
@@ -145,19 +189,46 @@ class OutboxSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
 
+    def _secrets(self) -> list[str]:
+        return [self.bot.token]
+
     async def send_due(self, limit: int = 100) -> int:
-        """Send what is due and allowed now; return how many were sent."""
+        """Send what is due and allowed now; return how many were sent.
+
+        While the circuit is open only one row (the probe) is tried, once per backoff period.
+        """
+        now = self.clock.now()
+        if self.circuit_open and self.probe_at is not None and now < self.probe_at:
+            return 0
         async with self.sessionmaker() as session:
-            due = await outbox.due_messages(session, now=self.clock.now(), limit=limit)
+            due = await outbox.due_messages(session, now=now, limit=limit)
         sent = 0
         for message in due:
             if not self.pacer.allowed(message.chat_id, self.clock.monotonic()):
                 continue
             self.pacer.note(message.chat_id, self.clock.monotonic())
             self._attempts += 1
-            if await self._deliver(message):
+            probing = self.circuit_open
+            result = await self._deliver(message)
+            if result is _Result.TRANSIENT:
+                break  # the API is unwell: the circuit is open, the rest waits for a probe
+            if probing and self.circuit_open and result is not _Result.IDLE:
+                await self._close_circuit()
+            if result is _Result.SENT:
                 sent += 1
         return sent
+
+    def _open_circuit(self, now: datetime) -> None:
+        self.outage_failures += 1
+        self.probe_at = now + backoff(self.outage_failures)
+
+    async def _close_circuit(self) -> None:
+        """A probe got through: everything the outage held back is due again."""
+        logger.info("Bot API reachable again after {} failed attempts", self.outage_failures)
+        self.outage_failures, self.probe_at = 0, None
+        async with self.sessionmaker() as session:
+            await outbox.release_retries(session, now=self.clock.now())
+            await session.commit()
 
     async def _locale(self, session: AsyncSession, chat_id: int) -> str:
         if chat_id < 0:
@@ -165,11 +236,11 @@ class OutboxSender:
         user = await people.get_user_by_telegram_id(session, chat_id)
         return user.locale if user else DEFAULT_LOCALE
 
-    async def _deliver(self, message: OutboxMessage) -> bool:
+    async def _deliver(self, message: OutboxMessage) -> _Result:
         async with self.sessionmaker() as session:
             row = await session.get(OutboxMessage, message.id)
             if row is None or row.status != OutboxStatus.PENDING:
-                return False
+                return _Result.IDLE
             now = self.clock.now()
             try:
                 notice = load(row.kind, row.params)
@@ -178,7 +249,8 @@ class OutboxSender:
                     session, message=row, status=OutboxStatus.FAILED, now=now, error=str(exc)
                 )
                 await session.commit()
-                return False
+                return _Result.IDLE
+            result = _Result.IDLE
             try:
                 locale = await self._locale(session, row.chat_id)
                 with self.i18n.context(), self.i18n.use_locale(locale):
@@ -186,52 +258,66 @@ class OutboxSender:
                 if row.progress >= len(steps):
                     await outbox.mark_sent(session, message=row, now=now, message_id=None)
                     await session.commit()
-                    return False
+                    return _Result.IDLE
                 step = steps[row.progress]
-                message_id = await self._perform(session, row, step, now)
+                with outbox_send():
+                    message_id = await self._perform(session, row, step, now)
                 if message_id == _WAIT:
                     await session.commit()
-                    return False
+                    return _Result.IDLE
             except TelegramRetryAfter as exc:
                 until = now + timedelta(seconds=exc.retry_after)
                 await outbox.postpone_chat(session, chat_id=row.chat_id, until=until)
                 logger.warning("429 for chat {}: retry after {} s", row.chat_id, exc.retry_after)
+                result = _Result.POSTPONED
             except TelegramForbiddenError as exc:
                 await outbox.mark_final(
-                    session, message=row, status=OutboxStatus.GAVE_UP, now=now, error=str(exc)
+                    session,
+                    message=row,
+                    status=OutboxStatus.GAVE_UP,
+                    now=now,
+                    error=self._error(exc),
                 )
                 logger.warning("chat {} blocked the bot; message {} given up", row.chat_id, row.id)
-            except TelegramBadRequest as exc:
+                result = _Result.FAILED
+            except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as exc:
                 gone = "chat not found" in str(exc).lower()
                 await outbox.mark_final(
                     session,
                     message=row,
                     status=OutboxStatus.GAVE_UP if gone else OutboxStatus.FAILED,
                     now=now,
-                    error=str(exc),
+                    error=self._error(exc),
                 )
-                logger.error("message {} refused by Telegram: {}", row.id, exc)
-            except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as exc:
-                if row.attempts + 1 >= MAX_ATTEMPTS:
-                    await outbox.mark_final(
-                        session, message=row, status=OutboxStatus.FAILED, now=now, error=str(exc)
-                    )
-                else:
-                    delay = timedelta(seconds=min(3600, 2 ** (row.attempts + 1)))
+                logger.error("message {} refused by Telegram: {}", row.id, self._error(exc))
+                result = _Result.FAILED
+            except Exception as exc:
+                error = self._error(exc)
+                if is_transient(exc):
                     await outbox.mark_retry(
-                        session, message=row, after=delay, now=now, error=str(exc)
+                        session, message=row, after=backoff(row.attempts + 1), now=now, error=error
                     )
-                logger.warning("message {} not sent yet: {}", row.id, exc)
-            except Exception as exc:  # a bug in a renderer, or an error Telegram gives rarely:
-                # record it on this row so the rows behind it are not held up forever
-                await outbox.mark_final(
-                    session,
-                    message=row,
-                    status=OutboxStatus.FAILED,
-                    now=now,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-                logger.exception("message {} ({}) failed for good", row.id, row.kind)
+                    self._open_circuit(now)
+                    logger.warning(
+                        "message {} not sent yet (attempt {}; next try in {:.0f} s): {}",
+                        row.id,
+                        row.attempts,
+                        backoff(self.outage_failures).total_seconds(),
+                        error,
+                    )
+                    result = _Result.TRANSIENT
+                else:  # a bug in a renderer, or a refusal Telegram gives rarely: record it on
+                    # this row so the rows behind it are not held up forever
+                    await outbox.mark_final(
+                        session, message=row, status=OutboxStatus.FAILED, now=now, error=error
+                    )
+                    if isinstance(exc, TelegramAPIError):
+                        logger.error("message {} refused by Telegram: {}", row.id, error)
+                    else:
+                        logger.opt(exception=exc).error(
+                            "message {} ({}) failed for good", row.id, row.kind
+                        )
+                    result = _Result.FAILED
             else:
                 row.progress += 1
                 if isinstance(step, Send):
@@ -241,9 +327,12 @@ class OutboxSender:
                 else:
                     session.add(row)  # the next action goes on a later pass, paced like any
                 await session.commit()
-                return True
+                return _Result.SENT
             await session.commit()
-            return False
+            return result
+
+    def _error(self, exc: BaseException) -> str:
+        return redact(short_error(exc), self._secrets())
 
     async def _perform(
         self, session: AsyncSession, row: OutboxMessage, step: Action, now: datetime

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     poll_lease_seconds: int = Field(default=900, ge=30)
     poll_history: int = Field(default=50, ge=1, le=10_000)
     feed_parse_workers: int = Field(default=1, ge=0, le=32)
+    feed_parse_timeout: float = Field(default=20.0, gt=0, le=600)
     check_cooldown_seconds: int = Field(default=60, ge=0)
     # activity and alerts (national defaults)
     evaluate_minutes: int = Field(default=10, ge=1)

@@ -14,6 +14,8 @@ import io
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -24,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from governance.errors import InvalidInput
 from governance.i18n import N_
-from governance.ledger import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, SHEET_TITLE
+from governance.ledger import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, SHEET_TITLE, cell_text
 from governance.registry import PLATFORM_LABELS, POSTS_PER_WEEK_MAX, STATUS_LABELS
 
 Translate = Callable[[str], str]
@@ -53,8 +55,29 @@ def _identity(text: str) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerFile:
+    """What was read from a ledger file, and from where: the reply names the sheet and the count."""
+
+    rows: list[list[object]]
+    sheet: str | None  # the worksheet read (None for CSV)
+    sheets_skipped: tuple[str, ...] = ()  # hidden sheets left unread
+
+    @property
+    def rows_read(self) -> int:
+        """Non-empty rows read, the header included."""
+        return sum(1 for row in self.rows if any(cell_text(v) for v in row))
+
+
 def read_table(data: bytes, filename: str = "") -> list[list[object]]:
-    """The rows of the first sheet (or the sheet named 台账) of an .xlsx, or of a .csv."""
+    """The rows of the ledger sheet of an .xlsx (see :func:`read_ledger_file`), or of a .csv."""
+    return read_ledger_file(data, filename).rows
+
+
+def read_ledger_file(data: bytes, filename: str = "") -> LedgerFile:
+    """Read a ledger: of an .xlsx the visible sheet named 台账, else the first visible sheet
+    (hidden and very hidden sheets are never read); every row, whatever the file's recorded
+    ``<dimension>`` says (a stale one would silently hide rows)."""
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput(
             N_("文件过大（{size} MB），台账文件不能超过 {max} MB。"),
@@ -70,10 +93,20 @@ def read_table(data: bytes, filename: str = "") -> list[list[object]]:
         raise InvalidInput(N_("不支持旧版 .xls 文件，请在 Excel 中“另存为” .xlsx 后再发送。"))
     if filename.lower().endswith(".xlsx"):
         raise InvalidInput(BROKEN_XLSX)
-    return _read_csv(data)
+    return LedgerFile(rows=_read_csv(data), sheet=None)
 
 
-def _read_xlsx(data: bytes) -> list[list[object]]:
+def _ledger_sheet(book: Any) -> tuple[Any, tuple[str, ...]]:
+    """The visible sheet named 台账, else the first visible sheet; and the hidden ones."""
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    hidden = tuple(ws.title for ws in book.worksheets if ws.sheet_state != "visible")
+    if not visible:
+        raise InvalidInput(N_("Excel 文件中没有可见的工作表，请取消隐藏台账工作表后再发送。"))
+    named = [ws for ws in visible if ws.title.strip() == SHEET_TITLE]
+    return (named or visible)[0], hidden
+
+
+def _read_xlsx(data: bytes) -> LedgerFile:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
@@ -82,7 +115,8 @@ def _read_xlsx(data: bytes) -> list[list[object]]:
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it cannot read
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
-                sheet = book[SHEET_TITLE] if SHEET_TITLE in book.sheetnames else book.worksheets[0]
+                sheet, hidden = _ledger_sheet(book)
+                sheet.reset_dimensions()  # read every row, not what <dimension> claims
                 rows: list[list[object]] = []
                 for physical, values in enumerate(
                     sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1
@@ -100,7 +134,7 @@ def _read_xlsx(data: bytes) -> list[list[object]]:
         raise
     except Exception:  # openpyxl raises many kinds of errors for a damaged file
         raise InvalidInput(BROKEN_XLSX) from None
-    return _trim(rows)
+    return LedgerFile(rows=_trim(rows), sheet=sheet.title, sheets_skipped=hidden)
 
 
 def _decode(data: bytes) -> str:

@@ -274,8 +274,8 @@ class _Fetch:
                 )
             chunks.append(chunk)
         body = b"".join(chunks)
-        if not body.strip():
-            return self.result(PollOutcome.NOT_MODIFIED, error="empty body", **common)
+        if not body.strip():  # answered, but with nothing: the feed is not working
+            return self.result(PollOutcome.EMPTY_BODY, error="empty body", **common)
         content_type = resp.headers.get("Content-Type", "")
         if looks_like_html_page(body, content_type):
             announced = classify_page(body)
@@ -371,7 +371,7 @@ async def probe_feed(
         clock=clock,
     )
     outcome = fetched.outcome
-    if outcome is PollOutcome.NOT_MODIFIED:  # no conditional headers were sent: an empty body
+    if outcome is PollOutcome.NOT_MODIFIED:  # no conditional headers were sent: not a feed
         outcome = PollOutcome.NOT_A_FEED
     title: str | None = None
     count = 0

@@ -12,6 +12,12 @@ Three layers, because each one alone leaks:
 * :class:`GuardPolicy` lifts the guard for the office's own intranet feeds (``ALLOW_PRIVATE_FEEDS``
   or an allow-list of hostnames, IPs and CIDRs), but never for cloud metadata, multicast or the
   unspecified address, which are not feed sources under any configuration.
+
+Every decision is taken on the IPv4 address an IPv6 address carries as well as on the IPv6 form
+(:func:`embedded_ipv4`: IPv4-mapped ``::ffff:a.b.c.d``, IPv4-translated ``::ffff:0:a.b.c.d``,
+IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``, Teredo), on URL literals
+and on DNS answers alike: ``[::ffff:169.254.169.254]`` is the metadata endpoint and
+``[::ffff:127.0.0.1]`` is 127.0.0.1, whatever the policy.
 """
 
 from __future__ import annotations
@@ -26,24 +32,29 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from governance.outcomes import PollOutcome
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_URL_LENGTH = 2048
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
-# Cloud metadata endpoints: AWS/GCP/Azure/OpenStack, AWS IPv6, Alibaba Cloud.
+# Cloud metadata endpoints: AWS/GCP/Azure/OpenStack, AWS IPv6, Alibaba Cloud, Azure WireServer.
 METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
 )
 
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
 _SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")  # "this host on this network": 0.x dials local
 
-# Reasons no policy lifts: these are never a feed server.
-_ALWAYS_FORBIDDEN_PREFIXES = ("metadata", "unspecified", "multicast")
+# Reasons no policy lifts: these are never a feed server. NAT64 local-use prefixes embed their
+# IPv4 address at a position only the operator knows, so nothing can be said about them.
+_ALWAYS_FORBIDDEN_PREFIXES = ("metadata", "unspecified", "multicast", "NAT64 local-use")
 
 
 class ForbiddenAddressError(OSError):
@@ -65,15 +76,41 @@ def is_forbidden_address(ip: IPAddress) -> str | None:
     Explicit checks come before ``is_global`` because Python 3.11 calls several dangerous ranges
     global (``::ffff:127.0.0.1``, ``64:ff9b:1::/48``, multicast, ``fec0::/10``).
     """
-    if ip in METADATA_ADDRESSES:
+    if ip in METADATA_ADDRESSES or any(v4 in METADATA_ADDRESSES for v4 in embedded_ipv4(ip)):
         return "metadata endpoint"
     if isinstance(ip, ipaddress.IPv4Address):
         return _forbidden_v4(ip)
     return _forbidden_v6(ip)
 
 
+def embedded_ipv4(ip: IPAddress) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address carries (empty for IPv4 and plain IPv6 addresses).
+
+    IPv4-mapped ``::ffff:a.b.c.d`` and IPv4-translated ``::ffff:0:a.b.c.d`` (the kernel dials the
+    IPv4 address), IPv4-compatible ``::a.b.c.d``, NAT64 well-known ``64:ff9b::/96``, 6to4
+    ``2002:AABB:CCDD::/48``, and Teredo's server and (de-obfuscated) client.
+    """
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ()
+    value = int(ip)
+    low = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if value >> 32 == 0xFFFF0000:  # ::ffff:0:a.b.c.d
+        return (low,)
+    if value >> 32 == 0 and value > 1:  # ::a.b.c.d (:: and ::1 are themselves)
+        return (low,)
+    if ip in _NAT64_WELL_KNOWN:
+        return (low,)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return ip.teredo
+    return ()
+
+
 def _forbidden_v4(ip: ipaddress.IPv4Address) -> str | None:
-    if ip.is_unspecified:
+    if ip.is_unspecified or ip in _THIS_NETWORK:
         return "unspecified"
     if ip.is_multicast:
         return "multicast"
@@ -137,7 +174,8 @@ class GuardPolicy:
     ``allow_private`` lifts loopback, private, link-local, CGNAT and similar ranges (an office that
     runs everything on its intranet). ``allowed_hosts`` lifts the guard for exactly these
     hostnames, IP addresses or CIDR blocks, e.g. ``{"rsshub.intra.gov.cn", "10.20.0.0/16"}``.
-    Metadata, multicast and unspecified addresses stay forbidden unless listed explicitly.
+    Metadata, multicast and unspecified addresses stay forbidden under every policy, in every
+    form (an IPv6 address is judged by the IPv4 addresses it embeds as well).
     """
 
     allow_private: bool = False
@@ -162,15 +200,27 @@ class GuardPolicy:
         return _normalise_host(host) in self._names
 
     def address_refusal(self, ip: IPAddress, *, host: str | None = None) -> str | None:
-        """Why this policy refuses ``ip`` (reached through ``host``), or ``None`` if allowed."""
+        """Why this policy refuses ``ip`` (reached through ``host``), or ``None`` if allowed.
+
+        Each embedded IPv4 address is judged first, as if it had been given itself.
+        """
+        for inner in embedded_ipv4(ip):
+            reason = self._refusal(inner, host)
+            if reason is not None:
+                return f"{reason} (embedded in {ip})"
+        return self._refusal(ip, host)
+
+    def _refusal(self, ip: IPAddress, host: str | None) -> str | None:
+        reason = is_forbidden_address(ip)
+        if reason is None:
+            return None
+        if reason.startswith(_ALWAYS_FORBIDDEN_PREFIXES):
+            return reason
         if host is not None and self.host_allowed(host):
             return None
         if any(ip.version == net.version and ip in net for net in self._networks):
             return None
-        reason = is_forbidden_address(ip)
-        if reason is None:
-            return None
-        if self.allow_private and not reason.startswith(_ALWAYS_FORBIDDEN_PREFIXES):
+        if self.allow_private:
             return None
         return reason
 
@@ -181,7 +231,7 @@ def _normalise_host(host: str) -> str:
 
 def parse_ip(host: str) -> IPAddress | None:
     """The IP address a URL host denotes, or ``None`` for a hostname (IPv6 scope ids dropped)."""
-    text = host.strip("[]").split("%", 1)[0]
+    text = host.strip("[]").split("%", 1)[0].rstrip(".")
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -231,6 +281,19 @@ def check_url(url: str | URL, *, policy: GuardPolicy) -> URL:
     if reason is not None:
         raise URLRefused("forbidden", f"address refused: {reason}")
     return parsed
+
+
+def feed_url_refusal(url: str, *, policy: GuardPolicy) -> PollOutcome | None:
+    """The outcome the poller would record for ``url`` before connecting, or ``None``.
+
+    For every path that stores a feed URL without fetching it (ledger imports): the address
+    rules of registration, decided on the URL itself.
+    """
+    try:
+        check_url(url, policy=policy)
+    except URLRefused as exc:
+        return PollOutcome.FORBIDDEN_ADDRESS if exc.kind == "forbidden" else PollOutcome.BAD_URL
+    return None
 
 
 class GuardedResolver(AbstractResolver):

@@ -4,6 +4,11 @@ feedparser is pure Python and holds the GIL, so threads keep the loop responsive
 parallelism; a small process pool uses the second core of the production machine. The pool is
 created lazily on first use (with ``spawn``: forking a process that runs an event loop and
 resolver threads is unsafe) and closed with the app.
+
+A parse has a time limit. A worker process that exceeds it is killed and the pool recycled (the
+next parse gets a fresh one); the caller gets :class:`ParseTimeout` and records the feed as
+``too_large``, so it backs off like any failing feed. A thread cannot be killed: in thread mode
+the caller still gets its answer on time, and the item cap bounds what the thread goes on doing.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+
+from loguru import logger
 
 from feeds.feedparse import ParsedFeed, parse_feed
 
@@ -22,24 +30,70 @@ def parse_for_storage(body: bytes, headers: dict[str, str], first_seen: datetime
     return parse_feed(body, headers, first_seen=first_seen)
 
 
+#: Seconds one parse may take before its worker is killed.
+PARSE_TIMEOUT = 20.0
+
+
+class ParseTimeout(Exception):
+    """A parse took longer than the parser's time limit (its worker was killed)."""
+
+
 class FeedParser:
     """``await parser.parse(body, headers, first_seen=...)`` in a worker; ``workers=0``: threads."""
 
-    def __init__(self, *, workers: int = 0) -> None:
+    def __init__(self, *, workers: int = 0, timeout: float = PARSE_TIMEOUT) -> None:
         self.workers = workers
+        self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     async def parse(
         self, body: bytes, headers: dict[str, str], *, first_seen: datetime
     ) -> ParsedFeed:
         if self.workers <= 0:
-            return await asyncio.to_thread(parse_for_storage, body, headers, first_seen)
+            try:
+                return await asyncio.wait_for(
+                    asyncio.to_thread(parse_for_storage, body, headers, first_seen), self.timeout
+                )
+            except TimeoutError:
+                raise ParseTimeout(f"parsing took longer than {self.timeout:g} s") from None
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
+        loop = asyncio.get_running_loop()
+        # one parse per worker at a time, so the time limit measures the parse, not a queue
+        async with self._slots:
+            for attempt in (1, 2):
+                pool = self._ensure_pool()
+                future = loop.run_in_executor(pool, parse_for_storage, body, headers, first_seen)
+                try:
+                    return await asyncio.wait_for(future, self.timeout)
+                except TimeoutError:
+                    self._recycle(pool)
+                    raise ParseTimeout(f"parsing took longer than {self.timeout:g} s") from None
+                except BrokenProcessPool:  # another parse's worker was killed under this one
+                    self._recycle(pool)
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
             )
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, parse_for_storage, body, headers, first_seen)
+        return self._pool
+
+    def _recycle(self, pool: ProcessPoolExecutor) -> None:
+        """Kill ``pool``'s workers (a parse that runs away) and start afresh on the next parse."""
+        if self._pool is not pool:
+            return
+        self._pool = None
+        processes = getattr(pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            if process.is_alive():
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        logger.warning("feed parser workers recycled (a parse ran over its time limit)")
 
     def worker_pids(self) -> list[int]:
         """Pids of live worker processes (for memory figures)."""

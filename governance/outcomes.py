@@ -23,7 +23,8 @@ class PollOutcome(StrEnum):
     SERVER_ERROR = "server_error"
     NO_POSTS = "no_posts"
     NOT_A_FEED = "not_a_feed"
-    TOO_LARGE = "too_large"
+    TOO_LARGE = "too_large"  # over the byte cap, or parsing ran over its time limit
+    EMPTY_BODY = "empty_body"  # a 200 with nothing in it: a failure, never "not modified"
     FORBIDDEN_ADDRESS = "forbidden_address"
     BAD_URL = "bad_url"
 
@@ -62,6 +63,7 @@ OUTCOME_MESSAGES_ZH: dict[PollOutcome, str] = {
     PollOutcome.NO_POSTS: N_("上游显示该账号暂未发布内容"),
     PollOutcome.NOT_A_FEED: N_("不是有效的订阅源（RSS/Atom/JSON Feed）"),
     PollOutcome.TOO_LARGE: N_("订阅源内容过大"),
+    PollOutcome.EMPTY_BODY: N_("订阅源返回了空内容"),
     PollOutcome.FORBIDDEN_ADDRESS: N_("出于安全原因，不允许访问内网或保留地址"),
     PollOutcome.BAD_URL: N_("地址格式无效（仅支持 http/https，且不能包含用户名密码）"),
 }

@@ -22,6 +22,7 @@ from governance.registry import (
     TRANSITIONS,
     AccountStatus,
     Platform,
+    validate_http_url,
 )
 from governance.roles import Actor, can_change_account_status, can_edit_account
 from governance.vocabulary import ACCOUNT_FIELD_LABELS
@@ -40,11 +41,13 @@ from handlers.callbacks import (
 from handlers.cases import case_line
 from handlers.guards import member
 from handlers.monitoring import activity_section
+from handlers.registration import FeedProbe
 from handlers.render import (
     account_card,
     audit_label,
     esc,
     findings_section,
+    outcome_text,
     platform_label,
     status_label,
     when,
@@ -359,12 +362,24 @@ async def got_value(
     actor: Actor | None,
     clock: Clock,
     settings: Settings,
+    feed_probe: FeedProbe,
 ) -> None:
     checked = member(actor)
     data = await state.get_data()
     value = message.text
     if data["field"] == "feed_url" and (value or "").strip() == "-":
         value = None
+    elif data["field"] == "feed_url":  # the same check as registration: address rules, a feed
+        url = validate_http_url(value, label=N_("订阅源地址"))
+        report = await feed_probe(url)
+        if not report.usable:
+            await message.answer(
+                _("订阅源检查未通过：{why}\n请发送新的地址，或发送 /cancel 取消。").format(
+                    why=outcome_text(report.outcome, report.status)
+                )
+            )
+            return
+        value = url
     account = await accounts.update_field(
         session,
         account_id=data["account_id"],

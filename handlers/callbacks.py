@@ -148,6 +148,10 @@ class CheckAccount(CallbackData, prefix="ck"):
     account_id: int
 
 
+class OutboxRetry(CallbackData, prefix="or"):
+    message_id: int = 0  # 0: every failed notice
+
+
 class LedgerMenu(CallbackData, prefix="lm"):
     action: str  # export | template | help
 

@@ -24,7 +24,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from documents.ledgerbook import ledger_workbook, read_table, table_workbook
+from documents.ledgerbook import (
+    LedgerFile,
+    ledger_workbook,
+    read_ledger_file,
+    table_workbook,
+)
 from governance.clock import Clock
 from governance.errors import InvalidInput, StaleAction, UserFacingError
 from governance.i18n import N_
@@ -35,7 +40,7 @@ from handlers.guards import require
 from handlers.render import error_text, esc, when
 from handlers.replies import reply_to
 from models import ledger
-from models.ledger import ImportResult
+from models.ledger import FeedGuard, ImportResult
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -168,17 +173,34 @@ async def _import(
     valid_only: bool,
     clock: Clock,
     settings: Settings,
-) -> ImportResult:
-    table = await asyncio.to_thread(read_table, data, name)
-    return await ledger.import_ledger(
+    feed_guard: FeedGuard,
+) -> tuple[ImportResult, LedgerFile]:
+    file = await asyncio.to_thread(read_ledger_file, data, name)
+    result = await ledger.import_ledger(
         session,
         actor=actor,
-        table=table,
+        table=file.rows,
+        feed_guard=feed_guard,
         now=clock.now(),
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         valid_only=valid_only,
         source=name,
     )
+    return result, file
+
+
+def _source_note(file: LedgerFile) -> str:
+    """Which sheet was read and how many rows, so a wrong sheet or lost rows show at once."""
+    if file.sheet is None:
+        return _("已读取 {n} 行（含表头）。").format(n=file.rows_read)
+    note = _("已读取工作表“{sheet}”：{n} 行（含表头）。").format(
+        sheet=esc(file.sheet), n=file.rows_read
+    )
+    if file.sheets_skipped:
+        note += _("隐藏的工作表未读取：{names}。").format(
+            names="、".join(esc(n) for n in file.sheets_skipped)
+        )
+    return note
 
 
 @router.message(StateFilter(None, LedgerImport.valid_only), F.document, _is_ledger_file)
@@ -190,13 +212,14 @@ async def upload(
     clock: Clock,
     settings: Settings,
     bot: Bot,
+    feed_guard: FeedGuard,
 ) -> None:
     checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
     document = message.document
     assert document is not None
     name = document.file_name or "ledger"
     data = await _download(bot, document)
-    result = await _import(
+    result, file = await _import(
         session,
         actor=checked,
         data=data,
@@ -204,15 +227,19 @@ async def upload(
         valid_only=False,
         clock=clock,
         settings=settings,
+        feed_guard=feed_guard,
     )
     await state.clear()
+    note = _source_note(file)
     if result.imported:
-        await _report_success(message, result, bot=bot, settings=settings)
+        await _report_success(message, result, bot=bot, settings=settings, note=note)
         return
     validation = result.validation
     if validation.clean:
         await message.answer(
-            _("没有需要导入的新账号：{n} 行与系统中已有记录相同，未作修改。").format(
+            note
+            + "\n"
+            + _("没有需要导入的新账号：{n} 行与系统中已有记录相同，未作修改。").format(
                 n=len(validation.unchanged)
             )
         )
@@ -228,7 +255,7 @@ async def upload(
         )
         kb.button(text=_("取消"), callback_data=DialogCancel())
         kb.adjust(1)
-    await message.answer(_problems_text(result), reply_markup=kb.as_markup())
+    await message.answer(note + "\n" + _problems_text(result), reply_markup=kb.as_markup())
     if len(validation.problems) > SHOWN_PROBLEMS:
         await message.answer_document(
             BufferedInputFile(
@@ -248,6 +275,7 @@ async def import_valid_rows(
     clock: Clock,
     settings: Settings,
     bot: Bot,
+    feed_guard: FeedGuard,
 ) -> None:
     checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
     saved = await state.get_data()
@@ -258,7 +286,7 @@ async def import_valid_rows(
     data = buffer.read()
     if hashlib.sha256(data).hexdigest()[:16] != callback_data.digest:
         raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
-    result = await _import(
+    result, file = await _import(
         session,
         actor=checked,
         data=data,
@@ -266,13 +294,20 @@ async def import_valid_rows(
         valid_only=True,
         clock=clock,
         settings=settings,
+        feed_guard=feed_guard,
     )
     await state.clear()
     await query.answer()
     if not result.imported:
         await reply_to(query, _("没有可导入的有效行，未作修改。"))  # type: ignore[union-attr]
         return
-    await _report_success(query.message, result, bot=bot, settings=settings)  # type: ignore[arg-type]
+    await _report_success(
+        query.message,  # type: ignore[arg-type]
+        result,
+        bot=bot,
+        settings=settings,
+        note=_source_note(file),
+    )
 
 
 # --- replies --------------------------------------------------------------------------------
@@ -326,10 +361,10 @@ def _problems_workbook(problems: list[RowProblem]) -> bytes:
 
 
 async def _report_success(
-    message: Message, result: ImportResult, *, bot: Bot, settings: Settings
+    message: Message, result: ImportResult, *, bot: Bot, settings: Settings, note: str
 ) -> None:
     validation = result.validation
-    lines = [_("✅ 台账已导入：新增账号 {n} 个。").format(n=len(result.accounts))]
+    lines = [_("✅ 台账已导入：新增账号 {n} 个。").format(n=len(result.accounts)), note]
     if validation.unchanged:
         lines.append(_("跳过与已有记录相同的 {n} 行。").format(n=len(validation.unchanged)))
     if validation.problems:

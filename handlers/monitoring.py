@@ -18,11 +18,11 @@ from governance.errors import InvalidInput, NotFound
 from governance.i18n import N_
 from governance.registry import STATUS_LABELS, AccountStatus
 from governance.roles import Actor
-from handlers.callbacks import AccOpen, CheckAccount, DormantList, DormantUnits
+from handlers.callbacks import AccOpen, CheckAccount, DormantList, DormantUnits, OutboxRetry
 from handlers.guards import member, require
 from handlers.render import activity_label, esc, outcome_text, post_line, when
 from handlers.replies import edit_or_send, reply_to
-from models import accounts, outbox, people
+from models import accounts, audit, outbox, people
 from models.accounts import Account
 from models.activity import AccountActivity, dormancy_ranking, find_accounts
 from models.feeds import POLLED_STATUSES, polling_health
@@ -186,11 +186,12 @@ async def dormant_units(query: CallbackQuery, session: AsyncSession, actor: Acto
 # --- /monitor -----------------------------------------------------------------------------------
 
 
-@router.message(Command("monitor"))
-async def monitor(
-    message: Message, session: AsyncSession, actor: Actor | None, clock: Clock
-) -> None:
-    require(actor, lambda a: a.is_admin, N_("只有管理员可以查看监测运行状况。"))
+FAILED_SHOWN = 5
+
+
+async def _monitor_view(
+    session: AsyncSession, clock: Clock
+) -> tuple[str, InlineKeyboardMarkup | None]:
     health = await polling_health(session, now=clock.now())
     backlog = await outbox.backlog(session)
     lines = [
@@ -209,7 +210,58 @@ async def monitor(
             lines.append(f"• {outcome_text(outcome, None)} — {count}")
     else:
         lines.append(_("近 24 小时没有抓取失败。"))
-    await message.answer("\n".join(lines))
+    failed_total, failed = await outbox.failed_messages(session, limit=FAILED_SHOWN)
+    if not failed_total:
+        return "\n".join(lines), None
+    lines.append(_("发送失败的通知（Telegram 拒收）：{n} 条").format(n=failed_total))
+    kb = InlineKeyboardBuilder()
+    for row in failed:
+        lines.append(
+            f"• #{row.id} → {row.chat_id} · {esc(row.kind)} · {esc((row.error or '')[:120])}"
+        )
+        kb.button(
+            text=_("重发 #{id}").format(id=row.id),
+            callback_data=OutboxRetry(message_id=row.id or 0),
+        )
+    kb.button(text=_("全部重发"), callback_data=OutboxRetry())
+    kb.adjust(2)
+    return "\n".join(lines), kb.as_markup()
+
+
+@router.message(Command("monitor"))
+async def monitor(
+    message: Message, session: AsyncSession, actor: Actor | None, clock: Clock
+) -> None:
+    require(actor, lambda a: a.is_admin, N_("只有管理员可以查看监测运行状况。"))
+    text, markup = await _monitor_view(session, clock)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(OutboxRetry.filter())
+async def retry_failed_notices(
+    query: CallbackQuery,
+    callback_data: OutboxRetry,
+    session: AsyncSession,
+    actor: Actor | None,
+    clock: Clock,
+) -> None:
+    """An admin queues failed notices again (one, or all of them)."""
+    checked = require(actor, lambda a: a.is_admin, N_("只有管理员可以重发通知。"))
+    target = callback_data.message_id or None
+    count = await outbox.requeue_failed(session, now=clock.now(), message_id=target)
+    if count:
+        await audit.record(
+            session,
+            at=clock.now(),
+            actor_id=checked.user_id,
+            action="outbox.requeue",
+            object_type="outbox",
+            object_id=target or "failed",
+            after={"requeued": count},
+        )
+    text, markup = await _monitor_view(session, clock)
+    await query.answer(_("已重新排队 {n} 条通知。").format(n=count))
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[arg-type]
 
 
 # --- /check -------------------------------------------------------------------------------------

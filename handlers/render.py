@@ -6,6 +6,7 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiogram.types import Update
@@ -47,6 +48,27 @@ def display_url(url: str, limit: int = 120) -> str:
 
 def esc(value: object) -> str:
     return hd.quote(str(value))
+
+
+def attr(value: object) -> str:
+    """A value for inside a double-quoted HTML attribute: quotes escaped too."""
+    return html.escape(str(value), quote=True)
+
+
+def safe_link(link: str | None) -> str | None:
+    """``link`` when it is an absolute http(s) URL fit for an ``href``; otherwise None."""
+    if not link:
+        return None
+    link = link.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in link):
+        return None
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return link
 
 
 def when(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -251,8 +273,9 @@ def shown(text: str) -> str:
 def post_line(title: str, link: str | None, published: str) -> str:
     """One post as ``date · title`` with the title linked when the link is http(s)."""
     line = esc(mask_pii(title)[:80] or _("（无标题）"))
-    if link and link.lower().startswith(("http://", "https://")):
-        line = f'<a href="{html.escape(link, quote=True)}">{line}</a>'
+    href = safe_link(link)
+    if href is not None:
+        line = f'<a href="{attr(href)}">{line}</a>'
     return f"{published} · {line}"
 
 

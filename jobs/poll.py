@@ -29,7 +29,7 @@ from feeds.feedparse import ParsedFeed, ParsedItem
 from feeds.fetch import FetchResult, fetch_feed
 from feeds.netguard import GuardPolicy
 from feeds.outcome import PollOutcome
-from feeds.parsing import FeedParser
+from feeds.parsing import FeedParser, ParseTimeout
 from feeds.politeness import HostPacer, host_key, interleave_by_host
 from governance.activity import ActivityThresholds, counts_as_activity
 from governance.clock import Clock
@@ -340,9 +340,16 @@ class Poller:
             )
         outcome, error, parsed = fetched.outcome, fetched.error, None
         if outcome is PollOutcome.OK and fetched.body is not None:
-            parsed = await self.parser.parse(fetched.body, fetched.headers, first_seen=started_at)
+            try:
+                parsed = await self.parser.parse(
+                    fetched.body, fetched.headers, first_seen=started_at
+                )
+            except ParseTimeout as exc:  # a hostile or monstrous document: back off like a failure
+                outcome, error = PollOutcome.TOO_LARGE, str(exc)
             fetched.body = None  # the writer needs the items, not 40 KB of bytes
-            if not parsed.is_feed:
+            if parsed is None:
+                pass
+            elif not parsed.is_feed:
                 outcome, error = PollOutcome.NOT_A_FEED, parsed.bozo_error or "not a feed"
             elif parsed.bozo:  # readable despite defects: use it, record the problem
                 error = parsed.bozo_error

@@ -9,16 +9,24 @@ files part of what it was asked to file.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from governance.errors import PermissionDenied
+from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
-from governance.ledger import Existing, LedgerRow, Validation, validate_table
+from governance.ledger import (
+    COLUMN_BY_KEY,
+    Existing,
+    LedgerRow,
+    RowProblem,
+    Validation,
+    validate_table,
+)
+from governance.outcomes import OUTCOME_MESSAGES_ZH, PollOutcome
 from governance.registry import LIVE_STATUSES, AccountStatus
 from governance.roles import Actor, Role, can_export_ledger, can_import_ledger
 from models import audit, people
@@ -132,6 +140,28 @@ async def validate(session: AsyncSession, table: Sequence[Sequence[object]]) -> 
     return validate_table(table, await load_existing(session))
 
 
+#: Why the SSRF guard refuses a feed URL (``None``: it does not).
+FeedGuard = Callable[[str], PollOutcome | None]
+
+
+def refuse_feeds(validation: Validation, feed_guard: FeedGuard) -> Validation:
+    """Move rows whose feed URL the guard refuses from the valid rows to the problems."""
+    header = COLUMN_BY_KEY["feed_url"].header
+    refused: list[RowProblem] = []
+    rows: list[LedgerRow] = []
+    for row in validation.rows:
+        outcome = feed_guard(row.feed_url) if row.feed_url else None
+        if outcome is None:
+            rows.append(row)
+        else:
+            message = InvalidInput(OUTCOME_MESSAGES_ZH[outcome])
+            refused.append(RowProblem(row.row, header, row.feed_url or "", message))
+    if not refused:
+        return validation
+    problems = sorted([*validation.problems, *refused], key=lambda p: p.row)
+    return replace(validation, rows=rows, problems=problems)
+
+
 # --- importing ------------------------------------------------------------------------------
 
 
@@ -144,15 +174,20 @@ async def import_ledger(
     invite_ttl: timedelta,
     valid_only: bool = False,
     source: str = "",
+    feed_guard: FeedGuard | None = None,
 ) -> ImportResult:
     """Validate ``table`` against the registry as it is now and file it, in the caller's
     transaction: all rows when every row is valid, the valid rows when ``valid_only``, else
     nothing. Units are matched by name or created; responsible people are matched by name
     within their unit or invited (one invitation per person, reused across imports).
+    ``feed_guard`` applies the SSRF guard's address rules to every feed URL, as registration does.
     """
     if not can_import_ledger(actor):
         raise PermissionDenied(N_("只有管理员可以导入台账。"))
-    result = ImportResult(validation=await validate(session, table))
+    validation = await validate(session, table)
+    if feed_guard is not None:
+        validation = refuse_feeds(validation, feed_guard)
+    result = ImportResult(validation=validation)
     if not result.validation.rows or (result.validation.problems and not valid_only):
         return result
     note = f"ledger import {source}"[:500] if source else "ledger import"

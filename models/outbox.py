@@ -1,9 +1,11 @@
 """The outbox: every message to another person is a row first, sent later by one sender.
 
 Writing the row in the same transaction as the state change means a crash between commit and
-send loses nothing; the sender marks each row sent (or given up) so a restart sends nothing
-twice. A message is stored as a *kind* plus parameters and rendered in the recipient's language
-when it is sent, so code that has no access to translations (jobs) can still enqueue.
+send loses nothing. Delivery is at-least-once: the sender marks a row sent in a transaction of its
+own right after Telegram accepts the message, so a crash in between sends that one message again
+after the restart (at most one duplicate per crash; see :mod:`bot.outbox`). A message is stored as a
+*kind* plus parameters and rendered in the recipient's language when it is sent, so code that
+has no access to translations (jobs) can still enqueue.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from models.base import EnumString, UTCDateTime
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
-    FAILED = "failed"  # a permanent error (bad request); kept for inspection
+    FAILED = "failed"  # a permanent error (bad request); shown in /monitor, can be queued again
     GAVE_UP = "gave_up"  # the chat blocked the bot or no longer exists
 
 
@@ -138,3 +140,41 @@ async def postpone_chat(session: AsyncSession, *, chat_id: int, until: datetime)
         )
         .values(next_attempt_at=until)
     )
+
+
+async def release_retries(session: AsyncSession, *, now: datetime) -> None:
+    """After an outage: rows waiting out a transient failure's backoff are due at once."""
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING.value,
+            col(OutboxMessage.error).is_not(None),
+            col(OutboxMessage.next_attempt_at) > now,
+        )
+        .values(next_attempt_at=now)
+    )
+
+
+async def failed_messages(
+    session: AsyncSession, *, limit: int = 10
+) -> tuple[int, list[OutboxMessage]]:
+    """How many rows failed for good, and the latest ``limit`` of them."""
+    where = OutboxMessage.status == OutboxStatus.FAILED.value
+    total = await session.exec(select(func.count()).select_from(OutboxMessage).where(where))
+    rows = await session.exec(
+        select(OutboxMessage).where(where).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    )
+    return int(total.one()), list(rows)
+
+
+async def requeue_failed(session: AsyncSession, *, now: datetime, message_id: int | None) -> int:
+    """Queue failed rows again (one, or all with ``message_id=None``); returns how many."""
+    where = [col(OutboxMessage.status) == OutboxStatus.FAILED.value]
+    if message_id is not None:
+        where.append(col(OutboxMessage.id) == message_id)
+    result = await session.exec(  # type: ignore[call-overload]
+        sa.update(OutboxMessage)
+        .where(*where)
+        .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, error=None)
+    )
+    return int(result.rowcount or 0)

@@ -105,6 +105,11 @@ class FakeTelegram:
     #: fixture sets it. Without it (a bot in another process) :meth:`settle` falls back to
     #: waiting for a quiet period.
     bot_idle: Callable[[], Awaitable[None]] | None = None
+    _site: web.TCPSite | None = None
+    port: int = 0
+    #: While set, every method but getUpdates fails this way: ``"502_html"`` (a proxy's HTML
+    #: page), ``"500"`` (a JSON server error); :meth:`go_down` refuses connections instead.
+    outage: str | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -114,9 +119,22 @@ class FakeTelegram:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
+        self._site = site
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{self.port}"
         return self
+
+    async def go_down(self) -> None:
+        """Stop listening: connections to :attr:`base` are refused until :meth:`come_up`."""
+        assert self._site is not None
+        await self._site.stop()
+        self._site = None
+
+    async def come_up(self) -> None:
+        assert self._runner is not None and self._site is None
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+        self._site = site
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing = True  # a long poll still open answers at once
@@ -137,6 +155,17 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         if self.on_request is not None:
             await self.on_request(method, params)
+        if self.outage == "502_html":
+            self._record(Call(method, params, {"ok": False, "error_code": 502}))
+            return web.Response(
+                status=502,
+                text="<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+                content_type="text/html",
+            )
+        if self.outage == "500":
+            failure = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+            self._record(Call(method, params, failure))
+            return web.json_response(failure, status=500)
         failure = self._next_failure(method, params)
         if failure is not None:
             self._record(Call(method, params, failure))

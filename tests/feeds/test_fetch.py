@@ -59,9 +59,10 @@ async def test_conditional_requests_and_new_posts(feed_server, session, policy) 
     assert "新文".encode() in again.body
 
 
-async def test_empty_200_counts_as_not_modified(feed_server, session, policy) -> None:
+async def test_empty_200_is_a_failure_not_not_modified(feed_server, session, policy) -> None:
     result = await fetch(session, feed_server.url("/empty"), policy)
-    assert result.outcome is Outcome.NOT_MODIFIED and result.status == 200
+    assert result.outcome is Outcome.EMPTY_BODY and result.status == 200
+    assert not result.outcome.is_success
 
 
 async def test_slow_server_times_out(feed_server, session, policy) -> None:
@@ -283,7 +284,7 @@ def test_every_outcome_has_a_chinese_message() -> None:
     [
         ("/feeds/atom", Outcome.OK, "订阅源可用"),
         ("/html", Outcome.NOT_A_FEED, "不是有效的订阅源（RSS/Atom/JSON Feed）"),
-        ("/empty", Outcome.NOT_A_FEED, "不是有效的订阅源（RSS/Atom/JSON Feed）"),
+        ("/empty", Outcome.EMPTY_BODY, "订阅源返回了空内容"),
         ("/status/404", Outcome.MISCONFIGURED, "HTTP 404：地址不存在或订阅源配置有误"),
         ("/rsshub-empty", Outcome.NO_POSTS, "上游显示该账号暂未发布内容"),
     ],

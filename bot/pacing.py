@@ -1,0 +1,175 @@
+"""One pacer for everything the bot sends, and the request middleware that applies it to replies.
+
+Telegram's limits are per bot, not per code path: about 30 messages a second overall, about
+one a second per private chat, 20 a minute per group. The outbox sender and the interactive
+replies of handlers share one :class:`Pacer`, so the group pacer counts the bot's own replies
+in that group and the outbox holds back when a handler has just spoken there.
+
+:class:`ReplyPacing` is an aiogram request middleware on the bot's session. For a sending
+method called outside the outbox (``message.answer``, ``answer_photo``, ``answer_document``…)
+it waits until the pacer allows the chat (private chats get a short burst, so a reply stays
+immediate), notes the send, and retries a 429 after ``retry_after`` (bounded), so a multi-part
+answer such as /report's five messages arrives whole instead of losing its tail to a flood
+limit. The outbox marks its own calls (:func:`outbox_send`) and paces and retries them itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods.base import TelegramType
+from loguru import logger
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.methods import Response, TelegramMethod
+
+#: Methods that put a new message into a chat (edits and callback answers are not paced).
+SENDING_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVideo",
+        "sendAudio",
+        "sendVoice",
+        "sendAnimation",
+        "sendMediaGroup",
+        "sendSticker",
+        "sendLocation",
+        "sendContact",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    }
+)
+
+_IN_OUTBOX: ContextVar[bool] = ContextVar("in_outbox", default=False)
+
+
+@contextlib.contextmanager
+def outbox_send() -> Iterator[None]:
+    """Mark the calls made inside as the outbox's own (paced and retried by the outbox)."""
+    token = _IN_OUTBOX.set(True)
+    try:
+        yield
+    finally:
+        _IN_OUTBOX.reset(token)
+
+
+@dataclass
+class RateLimits:
+    global_per_second: int = 30
+    private_interval: float = 1.0
+    group_per_minute: int = 20
+    #: Messages a direct reply may send to one private chat within ``private_interval``.
+    reply_burst: int = 8
+
+
+@dataclass
+class Pacer:
+    """Remembers recent sends (monotonic seconds) to keep under the limits."""
+
+    limits: RateLimits = field(default_factory=RateLimits)
+    recent: deque[float] = field(default_factory=deque)
+    per_chat: dict[int, deque[float]] = field(default_factory=dict)
+
+    def allowed(self, chat_id: int, now: float, *, burst: int = 1) -> bool:
+        while self.recent and now - self.recent[0] >= 1.0:
+            self.recent.popleft()
+        if len(self.recent) >= self.limits.global_per_second:
+            return False
+        sent = self.per_chat.setdefault(chat_id, deque())
+        window = 60.0 if chat_id < 0 else self.limits.private_interval
+        while sent and now - sent[0] >= window:
+            sent.popleft()
+        cap = self.limits.group_per_minute if chat_id < 0 else burst
+        return len(sent) < cap
+
+    def wait_time(self, chat_id: int, now: float, *, burst: int = 1) -> float:
+        """Seconds until :meth:`allowed` may turn true (0 when it already is)."""
+        if self.allowed(chat_id, now, burst=burst):
+            return 0.0
+        waits = []
+        if len(self.recent) >= self.limits.global_per_second:
+            waits.append(1.0 - (now - self.recent[0]))
+        sent = self.per_chat.get(chat_id)
+        if sent:
+            window = 60.0 if chat_id < 0 else self.limits.private_interval
+            waits.append(window - (now - sent[0]))
+        return max(0.01, min(waits) if waits else 0.01)
+
+    def note(self, chat_id: int, now: float) -> None:
+        self.recent.append(now)
+        self.per_chat.setdefault(chat_id, deque()).append(now)
+
+
+def _chat_of(method: Any) -> int | None:
+    chat = getattr(method, "chat_id", None)
+    if isinstance(chat, int):
+        return chat
+    if isinstance(chat, str) and chat.lstrip("-").isdigit():
+        return int(chat)
+    return None
+
+
+class ReplyPacing(BaseRequestMiddleware):
+    """Pace and 429-retry the sends that do not go through the outbox."""
+
+    def __init__(
+        self,
+        pacer: Pacer,
+        *,
+        max_wait: float = 60.0,
+        max_retries: int = 5,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pacer = pacer
+        self.max_wait = max_wait
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.monotonic = monotonic  # the outbox's clock: one time base for the shared pacer
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        chat_id = _chat_of(method)
+        if _IN_OUTBOX.get() or chat_id is None or method.__api_method__ not in SENDING_METHODS:
+            return await make_request(bot, method)
+        burst = self.pacer.limits.reply_burst
+        waited = 0.0
+        for attempt in range(self.max_retries + 1):
+            while (pause := self.pacer.wait_time(chat_id, self.monotonic(), burst=burst)) > 0:
+                if waited >= self.max_wait:
+                    break  # waited long enough: try anyway, a 429 is handled below
+                await self.sleep(pause)
+                waited += pause
+            self.pacer.note(chat_id, self.monotonic())
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt >= self.max_retries or exc.retry_after > self.max_wait:
+                    raise
+                logger.warning(
+                    "429 on a reply to chat {}: retrying after {} s", chat_id, exc.retry_after
+                )
+                await self.sleep(exc.retry_after)
+                waited += exc.retry_after
+        raise AssertionError("unreachable")  # pragma: no cover
