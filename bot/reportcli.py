@@ -4,8 +4,11 @@ No bot token and no database: the ledger is imported into a throwaway SQLite dat
 validation as the bot; rows with problems are listed and left out), every feed is polled once
 with the real poller (SSRF guard on: only http(s), no private addresses unless
 ``ALLOW_PRIVATE_FEEDS``), every new post goes through the content checks, and the report is
-computed by the same code as /report. The ledger does not say when an account was opened, so
-each one counts as opened before the period: silence all period long is silence, not youth.
+computed by the same code as /report. The ledger does not say when an account was registered:
+days without posts are counted only from what the feeds show (the last post seen), an account
+whose feed shows nothing it could count from is 无法评估, and a feed whose history does not
+reach back to a past period says 覆盖不足. Cases the audit itself opens are not reported (the
+ledger's statuses are), and a feed that cannot be read is 无法评估 with its fault.
 
 Exit status: 0 written, 1 no usable row in the ledger, 2 the file or the settings cannot be used.
 """
@@ -23,6 +26,7 @@ from typing import IO
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
@@ -132,6 +136,7 @@ async def _audit(
             return None
         async with sessionmaker() as session:
             await live.refresh(session, force=True)
+            statuses = {a.id: a.status for a in await session.exec(select(Account))}
         config = PollerConfig.from_settings(settings)
         http = make_feed_session(
             config.policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
@@ -157,6 +162,11 @@ async def _audit(
             file=out,
         )
         async with sessionmaker() as session:
+            for account_id, status in statuses.items():  # the ledger's, not the audit's cases
+                await session.exec(  # type: ignore[call-overload]
+                    sa.update(Account).where(Account.id == account_id).values(status=status)
+                )
+            await session.commit()
             seed = options.seed
             if options.inspect and seed is None:
                 seed = random.SystemRandom().randrange(1_000_000)
@@ -171,6 +181,8 @@ async def _audit(
                 thresholds=settings.activity_thresholds(),
                 inspection_seed=seed if options.inspect else None,
                 inspection_ratio=options.ratio,
+                registration_known=False,
+                count_cases=False,
             )
     finally:
         await engine.dispose()

@@ -28,7 +28,7 @@ from governance.reporting import Report
 Translate = Callable[[str], str]
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-gb2312.ttf"
 FONT_NAME = "WenQuanYi Micro Hei GB2312"  # renamed: a system copy of the full font never wins
-MAX_UNITS = 8
+MAX_UNITS = 5
 STATE_COLOURS = {
     DormancyState.ACTIVE: "#4caf50",
     DormancyState.WARNING: "#ffb300",
@@ -39,7 +39,8 @@ STATE_COLOURS = {
 TITLE_WEEKLY = N_("各单位每周发布数")
 TITLE_STATES = N_("账号更新状态")
 TITLE_CATEGORIES = N_("问题类别分布")
-OTHER_UNITS = N_("其他单位")
+OTHER_UNITS = N_("其他（{n} 个单位）")
+PARTIAL_WEEK = N_("* 末周不完整（时段在周中结束），虚线表示")
 
 
 def cjk_font() -> font_manager.FontProperties:
@@ -76,30 +77,62 @@ def _label_ticks(axes: object, font: font_manager.FontProperties) -> None:
 
 
 def weekly_chart(
-    weekly: Mapping[str, Sequence[tuple[date, int]]], *, tr: Translate = _identity
+    weekly: Mapping[str, Sequence[tuple[date, int]]],
+    *,
+    tr: Translate = _identity,
+    partial_week: date | None = None,
+    top: int = MAX_UNITS,
 ) -> bytes:
-    """One line per unit (the busiest few; the rest summed as "other units")."""
+    return _png(weekly_figure(weekly, tr=tr, partial_week=partial_week, top=top))
+
+
+def weekly_figure(
+    weekly: Mapping[str, Sequence[tuple[date, int]]],
+    *,
+    tr: Translate = _identity,
+    partial_week: date | None = None,
+    top: int = MAX_UNITS,
+) -> Figure:
+    """Posts per week: the ``top`` busiest units as lines, the rest summed as "其他", the y axis
+    from 0, and a last week the period cuts short drawn dashed and labelled as partial."""
     font = cjk_font()
     figure, axes = _figure(tr(TITLE_WEEKLY), font)
     ranked = sorted(weekly.items(), key=lambda kv: (-sum(n for _w, n in kv[1]), kv[0]))
-    shown, rest = ranked[:MAX_UNITS], ranked[MAX_UNITS:]
+    shown, rest = ranked[:top], ranked[top:]
     if rest:
         weeks = [w for w, _n in rest[0][1]]
         summed = [sum(series[i][1] for _u, series in rest) for i in range(len(weeks))]
-        shown.append((tr(OTHER_UNITS), list(zip(weeks, summed, strict=True))))
+        label = tr(OTHER_UNITS).format(n=len(rest))
+        shown.append((label, list(zip(weeks, summed, strict=True))))
+    partial_label = tr(PARTIAL_WEEK)
     for unit, series in shown:
-        axes.plot(  # type: ignore[attr-defined]
-            [w.strftime("%m-%d") for w, _n in series],
-            [n for _w, n in series],
-            marker="o",
-            label=unit,
+        labels = [w.strftime("%m-%d") + ("*" if w == partial_week else "") for w, _n in series]
+        values = [n for _w, n in series]
+        full = (
+            len(values) - 1
+            if partial_week is not None and series[-1][0] == partial_week
+            else len(values)
         )
+        (line,) = axes.plot(labels[:full], values[:full], marker="o", label=unit)  # type: ignore[attr-defined]
+        if full < len(values):
+            axes.plot(  # type: ignore[attr-defined]
+                labels[full - 1 :] if full else labels[full:],
+                values[full - 1 :] if full else values[full:],
+                marker="o",
+                linestyle="--",
+                color=line.get_color(),
+                markerfacecolor="white",
+            )
+    axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
     axes.set_ylabel(tr(N_("发布数")), fontproperties=font)  # type: ignore[attr-defined]
-    axes.set_xlabel(tr(N_("周（起始日）")), fontproperties=font)  # type: ignore[attr-defined]
+    xlabel = tr(N_("周（起始日）"))
+    if partial_week is not None:
+        xlabel += "    " + partial_label
+    axes.set_xlabel(xlabel, fontproperties=font)  # type: ignore[attr-defined]
     if shown:
         axes.legend(prop=font, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))  # type: ignore[attr-defined]
     _label_ticks(axes, font)
-    return _png(figure)
+    return figure
 
 
 def states_chart(states: Mapping[DormancyState, int], *, tr: Translate = _identity) -> bytes:
@@ -132,7 +165,11 @@ def categories_chart(categories: Mapping[str, int], *, tr: Translate = _identity
 def report_charts(report: Report, *, tr: Translate = _identity) -> list[tuple[str, str, bytes]]:
     """(file name, title, PNG) of every chart of a report."""
     return [
-        ("posts-per-week.png", tr(TITLE_WEEKLY), weekly_chart(report.weekly, tr=tr)),
+        (
+            "posts-per-week.png",
+            tr(TITLE_WEEKLY),
+            weekly_chart(report.weekly, tr=tr, partial_week=report.partial_week),
+        ),
         ("accounts-by-state.png", tr(TITLE_STATES), states_chart(report.states, tr=tr)),
         (
             "findings-by-category.png",

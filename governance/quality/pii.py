@@ -140,3 +140,18 @@ def find_pii(text: str) -> Iterator[Finding]:
             hit = _classify(text, t.group(), s)
             if hit:
                 yield make_finding(text, "pii", s, m.start() + t.end(), hit[1], hit[0])
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with every piece of personal data :func:`find_pii` recognises replaced by its
+    mask (138****1234, 11*************123): the one masking rule for everything shown."""
+    if not text:
+        return text
+    out: list[str] = []
+    at = 0
+    for f in find_pii(text):
+        if f.start < at:
+            continue
+        out += [text[at : f.start], f.suggestion or "*" * (f.end - f.start)]
+        at = f.end
+    return "".join([*out, text[at:]]) if out else text

@@ -125,24 +125,28 @@ async def test_audit_polls_a_ledger_and_writes_the_report(tmp_path: Path) -> Non
     edu, street, health = by_name["某区教育发布"], by_name["街道微博"], by_name["健康某区"]
     assert edu[col["单位"]] == "区教育局" and edu[col["平台"]] == "微信公众号"
     assert edu[col["状态"]] == "在用" and edu[col["更新状态"]] == "正常更新"
-    assert edu[col["未更新天数"]] == 0 and edu[col["监测源异常"]] == "否"
+    assert edu[col["未更新天数"]] == 0 and edu[col["监测源"]] == "正常"
+    assert "最近一条发布" in edu[col["天数依据"]]
     assert edu[col["问题合计"]] == 0 and edu[col["结论"]] == "合格"
     assert street[col["更新状态"]] == "不更新（僵尸号）" and street[col["未更新天数"]] == 20
     assert street[col["涉赌"]] == 1 and street[col["结论"]] == "不合格"
-    assert "单项否决：涉赌" in street[col["扣分及否决原因"]]
-    assert "单项否决：检查前2周内未更新" in street[col["扣分及否决原因"]]
-    assert health[col["监测源异常"]] == "是" and health[col["更新状态"]] == "未知（监测源异常）"
+    assert "单项否决：涉赌" in street[col["扣分、否决及说明"]]
+    assert "单项否决：检查前2周内未更新" in street[col["扣分、否决及说明"]]
+    assert health[col["监测源"]] == "HTTP 500 错误" and health[col["更新状态"]] == "无法判断"
     assert health[col["未更新天数"]] is None  # a broken feed is no evidence of silence
+    assert health[col["结论"]] == "无法评估" and health[col["得分"]] is None
     findings = _sheet(book, "问题明细")
-    assert any(r[3] == "涉赌" and r[8] == "https://example.gov.cn/s/1" for r in findings[1:])
-    link_row = next(i for i, r in enumerate(findings, start=1) if r[3] == "涉赌")
-    assert book["问题明细"].cell(row=link_row, column=9).hyperlink is not None
+    head = findings[0]
+    kind, link = head.index("类别"), head.index("链接")
+    assert any(r[kind] == "涉赌" and r[link] == "https://example.gov.cn/s/1" for r in findings[1:])
+    link_row = next(i for i, r in enumerate(findings, start=1) if r[kind] == "涉赌")
+    assert book["问题明细"].cell(row=link_row, column=link + 1).hyperlink is not None
     inspection = _sheet(book, "抽查")
     assert ["随机种子", 7] in [r[:2] for r in inspection]
     verdicts = {r[2]: r for r in inspection if r[0] and isinstance(r[0], int)}
     assert verdicts["某区教育发布"][5] == "合格"
     assert verdicts["街道微博"][5] == "不合格" and "涉赌" in verdicts["街道微博"][6]
-    assert verdicts["健康某区"][5] == "需人工核查"
+    assert verdicts["健康某区"][5] == "无法评估" and "HTTP 500" in verdicts["健康某区"][6]
     for name in ("posts-per-week.png", "accounts-by-state.png", "findings-by-category.png"):
         assert (tmp_path / "charts" / name).read_bytes().startswith(PNG_MAGIC)
     assert len(book["图表"]._images) == 3
@@ -159,8 +163,9 @@ async def test_audit_keeps_the_ssrf_guard_on(tmp_path: Path) -> None:
         assert feeds.requests_to("/feeds/edu") == []  # 127.0.0.1 refused before any request
     book = load_workbook(io.BytesIO((tmp_path / "r.xlsx").read_bytes()))
     accounts = _sheet(book, "账号")
-    state = accounts[0].index("监测源异常")
-    assert {r[state] for r in accounts[1:]} == {"是"}
+    feed, verdict = accounts[0].index("监测源"), accounts[0].index("结论")
+    assert {r[feed] for r in accounts[1:]} == {"地址被拒绝（内网、保留地址或格式无效）"}
+    assert {r[verdict] for r in accounts[1:]} == {"无法评估"}  # never 合格 100
 
 
 async def test_audit_refuses_unreadable_input(tmp_path: Path) -> None:
