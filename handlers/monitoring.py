@@ -74,10 +74,9 @@ def activity_section(account: Account, activity: AccountActivity | None, tz: Zon
         )
         lines.append(plan + (_("（低于承诺）") if report.below_plan else ""))
     else:
+        too_short = _("承诺每周 {plan} 条；发布记录仅覆盖 {days} 天，不足一周，暂不判断")
         lines.append(
-            _("承诺每周 {plan} 条；发布记录仅覆盖 {days} 天，不足一周，暂不判断是否低于承诺").format(
-                plan=account.posts_per_week, days=f"{report.plan_window_days:g}"
-            )
+            too_short.format(plan=account.posts_per_week, days=f"{report.plan_window_days:g}")
         )
     if state is not None and state.last_poll_at is not None:
         lines.append(

@@ -62,10 +62,13 @@ def test_one_read_in_the_period_is_enough_and_otherwise_the_latest_fault_counts(
 
 def test_days_without_posts_come_only_from_evidence() -> None:
     last = NOW - 10 * DAY
-    assert silence_as_of([last], as_of=NOW, oldest_seen=last, registered_at=None).basis is Basis.LAST_POST
+    seen = silence_as_of([last], as_of=NOW, oldest_seen=last, registered_at=None)
+    assert (seen.days, seen.basis) == (10, Basis.LAST_POST)
     registered = silence_as_of([], as_of=NOW, oldest_seen=None, registered_at=NOW - 20 * DAY)
     assert (registered.days, registered.basis) == (20, Basis.REGISTERED)
-    opened = silence_as_of([], as_of=NOW, oldest_seen=None, registered_at=None, opened_at=NOW - 3 * DAY)
+    opened = silence_as_of(
+        [], as_of=NOW, oldest_seen=None, registered_at=None, opened_at=NOW - 3 * DAY
+    )
     assert (opened.days, opened.basis) == (3, Basis.OPENED)
     nothing = silence_as_of([], as_of=NOW, oldest_seen=None, registered_at=None)
     assert (nothing.days, nothing.lack) == (None, Lack.NO_EVIDENCE)
