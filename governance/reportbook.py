@@ -169,7 +169,7 @@ def _fit(sheet: Worksheet, *, first: int = 1, minimum: int = 6) -> None:
 
 
 def _print_ready(
-    sheet: Worksheet, *, title: str, period: str, tr: Translate, header_rows: int = 1
+    sheet: Worksheet, *, title: str, period: str, tr: Translate, header_row: int = 1
 ) -> None:
     """A4 landscape, one page wide, header rows on every page, title and period on each."""
     sheet.page_setup.orientation = "landscape"
@@ -180,8 +180,8 @@ def _print_ready(
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
-    if header_rows:
-        sheet.print_title_rows = f"1:{header_rows}"
+    if header_row:
+        sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.oddHeader.center.text = f"{title}（{sheet.title}）"
     sheet.oddHeader.center.size = 11
     sheet.oddFooter.left.text = period
@@ -209,20 +209,20 @@ def report_workbook(
     title = tr(REPORT_TITLE)
     period = tr(N_("统计时段：{period}")).format(period=report.period.label)
     _summary(summary, report, tz, tr)
-    _print_ready(summary, title=title, period=period, tr=tr, header_rows=0)
+    _print_ready(summary, title=title, period=period, tr=tr, header_row=0)
     sheets = [
         (SHEET_ACCOUNTS, _accounts, 1),
         (SHEET_UNITS, _units, 1),
         (SHEET_FINDINGS, _findings, 1),
     ]
-    for name, fill, header_rows in sheets:
+    for name, fill, header_row in sheets:
         sheet = book.create_sheet(tr(name))
         fill(sheet, report, tz, tr)
-        _print_ready(sheet, title=title, period=period, tr=tr, header_rows=header_rows)
+        _print_ready(sheet, title=title, period=period, tr=tr, header_row=header_row)
     if report.inspection is not None:
         sheet = book.create_sheet(tr(SHEET_INSPECTION))
         head = _inspection(sheet, report, tz, tr)
-        _print_ready(sheet, title=title, period=period, tr=tr, header_rows=head)
+        _print_ready(sheet, title=title, period=period, tr=tr, header_row=head)
     if charts:
         sheet = book.create_sheet(tr(SHEET_CHARTS))
         row = 1
@@ -235,7 +235,7 @@ def report_workbook(
             image.anchor = f"A{row + 1}"
             sheet.add_image(image)
             row += int(image.height / 20) + 3
-        _print_ready(sheet, title=title, period=period, tr=tr, header_rows=0)
+        _print_ready(sheet, title=title, period=period, tr=tr, header_row=0)
     return _to_bytes(book)
 
 
