@@ -51,7 +51,7 @@ def to_pdf(data: bytes, *, suffix: str, timeout: float = 120) -> bytes | None:
             str(source),
         ]
         try:
-            subprocess.run(command, capture_output=True, timeout=timeout, check=True)  # noqa: S603
+            subprocess.run(command, capture_output=True, timeout=timeout, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
             logger.warning("PDF 转换失败（{}）：{}", program, exc)
             return None
