@@ -131,7 +131,7 @@ def compute_activity(
 
     evidence_start = min(registered_at, history_start or registered_at, *posts[:1])
     window = min(t.below_plan_window_days * DAY, max(now - evidence_start, timedelta(0)))
-    in_window = sum(1 for p in posts if now - p < window)
+    in_window = sum(1 for p in posts if now - p <= window)
     weeks = window / timedelta(weeks=1)
     posts_per_week = in_window / weeks if weeks > 0 else 0.0
     judged = window >= t.plan_min_window_days * DAY

@@ -23,6 +23,7 @@ Pure. Two questions come before any score:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,8 @@ FAULT_LABELS: dict[Fault, str] = {
     Fault.BROKEN: N_("监测源持续异常（期末连续抓取失败）"),
 }
 
+#: Parser messages of a document cut short: what was recovered from it is not the feed.
+_TRUNCATED = re.compile(r"no element found|unclosed token|unexpected end", re.IGNORECASE)
 _BY_OUTCOME = {
     "timeout": Fault.TIMEOUT,
     "network": Fault.NETWORK,
@@ -92,11 +95,14 @@ class PollFact:
 def poll_fault(poll: PollFact) -> Fault | None:
     """The poll's fault, or None when it read the feed.
 
-    An empty 200 answer and a document with parse errors and no item are faults even where the
-    fetch layer called them a success: they show nothing about the account.
+    An empty 200 answer, a document with parse errors and no item, and a document cut short
+    (whatever the lenient parser recovered from it) are faults even where the fetch layer
+    called them a success: they show nothing reliable about the account.
     """
     if poll.outcome == "ok":
-        return Fault.MALFORMED if poll.items_seen == 0 and poll.error else None
+        if poll.error and (poll.items_seen == 0 or _TRUNCATED.search(poll.error)):
+            return Fault.MALFORMED
+        return None
     if poll.outcome == "not_modified":
         return Fault.EMPTY if poll.error and "empty" in poll.error else None
     if poll.outcome == "no_posts":

@@ -45,6 +45,9 @@ class ImportResult:
     validation: Validation
     imported: bool = False
     accounts: list[Account] = field(default_factory=list)
+    updated: list[Account] = field(default_factory=list)
+    needs_confirmation: bool = False
+    """Rows change registered accounts: nothing was filed until the admin confirms the diff."""
     units: list[Unit] = field(default_factory=list)
     pending: list[PendingPerson] = field(default_factory=list)
 
@@ -111,20 +114,28 @@ async def load_existing(session: AsyncSession) -> Existing:
     live = {s.value for s in LIVE_STATUSES}
     refs: dict[tuple[str, str], tuple[str, int]] = {}
     slots: dict[tuple[str, str], str] = {}
+    accounts: dict[tuple[str, str], tuple[int, LedgerRow]] = {}
     registered = set()
     for account in await session.exec(select(Account).order_by(col(Account.id))):
         row = _row_of(account, units, users, invited)
         registered.add(row.cells())
+        key = (account.platform, account.platform_ref_norm)
         if account.status in live:
-            key = (account.platform, account.platform_ref_norm)
             refs.setdefault(key, (account.name, account.id or 0))
             slots.setdefault((row.unit, account.platform), account.name)
+            accounts[key] = (account.id or 0, row)  # a live account wins over a closed one
+        else:
+            accounts.setdefault(key, (account.id or 0, row))
     active = await session.exec(
         select(User).where(col(User.active).is_(True), col(User.unit_id).is_not(None))
     )
     counts = Counter((units.get(u.unit_id or 0, ""), u.name) for u in active)
     return Existing(
-        refs=refs, unit_platforms=slots, people=dict(counts), registered=frozenset(registered)
+        refs=refs,
+        unit_platforms=slots,
+        people=dict(counts),
+        registered=frozenset(registered),
+        accounts=accounts,
     )
 
 
@@ -144,20 +155,29 @@ async def import_ledger(
     invite_ttl: timedelta,
     valid_only: bool = False,
     source: str = "",
+    apply_updates: bool = False,
 ) -> ImportResult:
     """Validate ``table`` against the registry as it is now and file it, in the caller's
     transaction: all rows when every row is valid, the valid rows when ``valid_only``, else
     nothing. Units are matched by name or created; responsible people are matched by name
     within their unit or invited (one invitation per person, reused across imports).
+
+    Rows matching a registered account (platform + platform id) update it; they are applied
+    only with ``apply_updates`` (the admin saw the diff and confirmed), through the same rules
+    as the card's edit actions, with one audit row per account.
     """
     if not can_import_ledger(actor):
         raise PermissionDenied(N_("只有管理员可以导入台账。"))
     result = ImportResult(validation=await validate(session, table))
-    if not result.validation.rows or (result.validation.problems and not valid_only):
+    validation = result.validation
+    if not (validation.rows or validation.updates) or (validation.problems and not valid_only):
+        return result
+    if validation.updates and not apply_updates:
+        result.needs_confirmation = True
         return result
     note = f"ledger import {source}"[:500] if source else "ledger import"
     units = {u.name: u for u in await people.list_units(session)}
-    for row in result.validation.rows:
+    for row in [*validation.rows, *(u.row for u in validation.updates)]:
         if row.unit not in units:
             unit = await people.create_unit(
                 session, name=row.unit, parent_id=None, actor=actor, now=now
@@ -171,25 +191,30 @@ async def import_ledger(
     invitations = await _open_invitations(session, now)
     waiting: Counter[int] = Counter()
     accounts: list[Account] = []
+
+    async def responsible(unit_id: int, name: str) -> tuple[int | None, int | None]:
+        """(user id, invitation id): a member of the unit by that name, else their invitation."""
+        user_id = members.get((unit_id, name))
+        if user_id is not None:
+            return user_id, None
+        invitation = invitations.get((unit_id, name))
+        if invitation is None:
+            invitation = await people.create_invitation(
+                session,
+                actor=actor,
+                unit_id=unit_id,
+                role=IMPORT_ROLE,
+                ttl=invite_ttl,
+                now=now,
+                person_name=name,
+            )
+            invitations[(unit_id, name)] = invitation
+        waiting[invitation.id or 0] += 1
+        return None, invitation.id
+
     for row in result.validation.rows:
         unit_id = units[row.unit].id or 0
-        responsible_id = members.get((unit_id, row.responsible))
-        invitation_id = None
-        if responsible_id is None:
-            invitation = invitations.get((unit_id, row.responsible))
-            if invitation is None:
-                invitation = await people.create_invitation(
-                    session,
-                    actor=actor,
-                    unit_id=unit_id,
-                    role=IMPORT_ROLE,
-                    ttl=invite_ttl,
-                    now=now,
-                    person_name=row.responsible,
-                )
-                invitations[(unit_id, row.responsible)] = invitation
-            invitation_id = invitation.id
-            waiting[invitation.id or 0] += 1
+        responsible_id, invitation_id = await responsible(unit_id, row.responsible)
         pending = row.status is AccountStatus.PENDING
         accounts.append(
             Account(
@@ -227,6 +252,36 @@ async def import_ledger(
             after=snapshot(account),
             note=note,
         )
+    for update in validation.updates:
+        account = await session.get(Account, update.account_id)
+        assert account is not None
+        before = snapshot(account)
+        row = update.row
+        if update.changed("unit"):
+            account.unit_id = units[row.unit].id or 0
+        if update.changed("unit") or update.changed("responsible"):
+            account.responsible_id, account.responsible_invitation_id = await responsible(
+                account.unit_id, row.responsible
+            )
+        account.name, account.posts_per_week = row.name, row.posts_per_week
+        account.necessity, account.operating_plan = row.necessity, row.operating_plan
+        account.duplicate_reason, account.feed_url = row.duplicate_reason, row.feed_url
+        account.status, account.status_reason = row.status.value, row.status_reason
+        account.updated_at, account.version = now, account.version + 1
+        session.add(account)
+        await session.flush()
+        await audit.record(
+            session,
+            at=now,
+            actor_id=actor.user_id,
+            action="account.ledger_updated",
+            object_type="account",
+            object_id=account.id,
+            before=before,
+            after=snapshot(account),
+            note=note,
+        )
+        result.updated.append(account)
     unit_names = {u.id: u.name for u in units.values()}
     result.pending = [
         PendingPerson(

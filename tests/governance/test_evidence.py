@@ -34,6 +34,8 @@ DAY = timedelta(days=1)
     [
         (PollFact(NOW, "ok", 200, 3), None),
         (PollFact(NOW, "ok", 200, 0, "SAXParseException: unclosed token"), Fault.MALFORMED),
+        (PollFact(NOW, "ok", 200, 1, "SAXParseException: 1:80: no element found"), Fault.MALFORMED),
+        (PollFact(NOW, "ok", 200, 5, "CharacterEncodingOverride: declared gb2312"), None),
         (PollFact(NOW, "not_modified", 200, 0, "empty body"), Fault.EMPTY),
         (PollFact(NOW, "not_modified", 304), None),
         (PollFact(NOW, "no_posts", 200), None),
