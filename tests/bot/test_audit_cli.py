@@ -130,6 +130,7 @@ async def test_audit_polls_a_ledger_and_writes_the_report(tmp_path: Path) -> Non
     assert edu[col["问题合计"]] == 0 and edu[col["结论"]] == "合格"
     assert street[col["更新状态"]] == "不更新（僵尸号）" and street[col["未更新天数"]] == 20
     assert street[col["涉赌"]] == 1 and street[col["结论"]] == "不合格"
+    assert street[col["状态"]] == "在用" and "整改" not in col  # not the audit's own cases
     assert "单项否决：涉赌" in street[col["扣分、否决及说明"]]
     assert "单项否决：检查前2周内未更新" in street[col["扣分、否决及说明"]]
     assert health[col["监测源"]] == "HTTP 500 错误" and health[col["更新状态"]] == "无法判断"
@@ -174,3 +175,57 @@ async def test_audit_refuses_unreadable_input(tmp_path: Path) -> None:
     assert code == 2 and "无法读取该 Excel 文件" in out
     code, out = await _audit(tmp_path, "x.xlsx", "--out", "r.xlsx", "--period", "2026-13-01~x")
     assert code == 2 and "日期格式不对" in out
+
+
+RSS_HEAD = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+
+
+async def test_broken_feeds_are_unassessable_never_dormant(tmp_path: Path) -> None:
+    """A truncated document, an empty 200 answer, a feed with no item and a 404: no invented
+    silence, no score; and a past quarter the feeds do not reach says 覆盖不足."""
+    now = datetime.now(UTC)
+    async with FeedServer() as feeds:
+        feeds.set_feed(
+            "edu", [FakeItem("动态", "https://example.gov.cn/e/1", "e1", now - timedelta(days=2))]
+        )
+        xml = {"Content-Type": "application/rss+xml"}
+        truncated = feeds.set_response("/t.xml", body=RSS_HEAD + "<item><title>半截", headers=xml)
+        empty = feeds.set_response("/e.xml", body="", headers=xml)
+        no_items = feeds.set_response("/n.xml", body=RSS_HEAD + "</channel></rss>", headers=xml)
+        path = tmp_path / "台账.xlsx"
+        path.write_bytes(
+            ledger_workbook(
+                [
+                    row("区教育局", "微信公众号", "教育发布", "jy", feeds.feed_url("edu")),
+                    row("甲单位", "微博", "截断的源", "a1", truncated),
+                    row("乙单位", "微博", "空的源", "b1", empty),
+                    row("丙单位", "微博", "没有条目的源", "c1", no_items),
+                    row("丁单位", "微博", "不存在的源", "d1", feeds.url("/status/404")),
+                ]
+            )
+        )
+        code, out = await _audit(tmp_path, "台账.xlsx", "--out", "q.xlsx")
+        assert code == 0, out
+        code, out_past = await _audit(
+            tmp_path, "台账.xlsx", "--out", "past.xlsx", "--period", "last_quarter"
+        )
+        assert code == 0, out_past
+    book = load_workbook(io.BytesIO((tmp_path / "q.xlsx").read_bytes()))
+    accounts = _sheet(book, "账号")
+    head = accounts[0]
+    by_name = {r[head.index("账号名称")]: r for r in accounts[1:]}
+    for name in ("截断的源", "空的源", "没有条目的源", "不存在的源"):
+        line = by_name[name]
+        assert line[head.index("结论")] == "无法评估", name
+        assert line[head.index("未更新天数")] is None and line[head.index("得分")] is None
+        assert line[head.index("更新状态")] == "无法判断"
+    assert "格式错误" in by_name["截断的源"][head.index("监测源")]
+    assert by_name["空的源"][head.index("监测源")] == "空响应"
+    assert by_name["不存在的源"][head.index("监测源")] == "HTTP 404 错误"
+    assert "没有任何条目" in by_name["没有条目的源"][head.index("天数依据")]
+    assert "合格 1 个，不合格 0 个，无法评估 4 个" in out
+    past = load_workbook(io.BytesIO((tmp_path / "past.xlsx").read_bytes()))
+    rows = _sheet(past, "账号")
+    edu = next(r for r in rows[1:] if r[rows[0].index("账号名称")] == "教育发布")
+    assert edu[rows[0].index("结论")] == "无法评估"  # not 建议关停 for 457 days
+    assert "覆盖不足" in edu[rows[0].index("天数依据")]
