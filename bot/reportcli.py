@@ -26,7 +26,7 @@ from typing import IO
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
@@ -163,8 +163,8 @@ async def _audit(
         )
         async with sessionmaker() as session:
             for account_id, status in statuses.items():  # the ledger's, not the audit's cases
-                await session.exec(  # type: ignore[call-overload]
-                    sa.update(Account).where(Account.id == account_id).values(status=status)
+                await session.exec(
+                    sa.update(Account).where(col(Account.id) == account_id).values(status=status)
                 )
             await session.commit()
             seed = options.seed

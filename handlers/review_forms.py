@@ -186,9 +186,9 @@ def review_form_docx(record: ReviewRecord, tz: ZoneInfo) -> bytes:
     if record.events:
         _heading(doc, _("其他记录"))
         for at, action, who_name in record.events:
-            label = EVENT_LABELS.get(action)
-            text = _(label) if label else action
-            doc.add_paragraph(f"{when(at, tz)}  {text}" + (f"  {who_name}" if who_name else ""))
+            event_label = EVENT_LABELS.get(action)
+            event = _(event_label) if event_label else action
+            doc.add_paragraph(f"{when(at, tz)}  {event}" + (f"  {who_name}" if who_name else ""))
     _heading(doc, _("审核签字"))
     signatures = doc.add_table(rows=1, cols=3)
     signatures.style = "Table Grid"

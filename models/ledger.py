@@ -253,22 +253,22 @@ async def import_ledger(
             note=note,
         )
     for update in validation.updates:
-        account = await session.get(Account, update.account_id)
-        assert account is not None
-        before = snapshot(account)
+        changed = await session.get(Account, update.account_id)
+        assert changed is not None
+        before = snapshot(changed)
         row = update.row
         if update.changed("unit"):
-            account.unit_id = units[row.unit].id or 0
+            changed.unit_id = units[row.unit].id or 0
         if update.changed("unit") or update.changed("responsible"):
-            account.responsible_id, account.responsible_invitation_id = await responsible(
-                account.unit_id, row.responsible
+            changed.responsible_id, changed.responsible_invitation_id = await responsible(
+                changed.unit_id, row.responsible
             )
-        account.name, account.posts_per_week = row.name, row.posts_per_week
-        account.necessity, account.operating_plan = row.necessity, row.operating_plan
-        account.duplicate_reason, account.feed_url = row.duplicate_reason, row.feed_url
-        account.status, account.status_reason = row.status.value, row.status_reason
-        account.updated_at, account.version = now, account.version + 1
-        session.add(account)
+        changed.name, changed.posts_per_week = row.name, row.posts_per_week
+        changed.necessity, changed.operating_plan = row.necessity, row.operating_plan
+        changed.duplicate_reason, changed.feed_url = row.duplicate_reason, row.feed_url
+        changed.status, changed.status_reason = row.status.value, row.status_reason
+        changed.updated_at, changed.version = now, changed.version + 1
+        session.add(changed)
         await session.flush()
         await audit.record(
             session,
@@ -276,12 +276,12 @@ async def import_ledger(
             actor_id=actor.user_id,
             action="account.ledger_updated",
             object_type="account",
-            object_id=account.id,
+            object_id=changed.id,
             before=before,
-            after=snapshot(account),
+            after=snapshot(changed),
             note=note,
         )
-        result.updated.append(account)
+        result.updated.append(changed)
     unit_names = {u.id: u.name for u in units.values()}
     result.pending = [
         PendingPerson(
