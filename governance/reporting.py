@@ -260,7 +260,7 @@ class UnitLine:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     account: AccountLine
-    outcome: str  # pass | fail | unverified
+    outcome: str  # pass | fail | unassessable
     reasons: tuple[tuple[str, Mapping[str, object]], ...]
 
 
@@ -301,8 +301,8 @@ class Report:
     passed: int = field(default=0)
     failed: int = 0
     unassessable: int = 0
-    partial_week: date | None = None
-    """The last week's Monday when the period ends before that week does."""
+    partial_weeks: tuple[date, ...] = ()
+    """Mondays of the first and last weeks when the period starts or ends inside them."""
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -559,9 +559,10 @@ def build_report(
         )
     units.sort(key=lambda u: (u.rank.rank, u.unit))
     tally = Counter(line.outcome for line in lines)
-    last_week = weeks[-1] if weeks else None
-    partial = (
-        last_week if last_week is not None and period.end < last_week + timedelta(days=6) else None
+    partial = tuple(
+        w
+        for w in dict.fromkeys(weeks[:1] + weeks[-1:])
+        if w < period.start or period.end < w + timedelta(days=6)
     )
     return Report(
         period=period,
@@ -579,7 +580,7 @@ def build_report(
         passed=tally[PASS],
         failed=tally[FAIL],
         unassessable=tally[UNASSESSABLE],
-        partial_week=partial,
+        partial_weeks=partial,
     )
 
 

@@ -10,7 +10,7 @@ not a system copy. Rarer characters fall back to DejaVu Sans.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -40,7 +40,8 @@ TITLE_WEEKLY = N_("各单位每周发布数")
 TITLE_STATES = N_("账号更新状态")
 TITLE_CATEGORIES = N_("问题类别分布")
 OTHER_UNITS = N_("其他（{n} 个单位）")
-PARTIAL_WEEK = N_("* 末周不完整（时段在周中结束），虚线表示")
+PARTIAL_WEEK = N_("* 不完整的周（时段在周中开始或结束），虚线表示")
+THIN_COVERAGE = N_("注：{n} 个账号的订阅源历史从时段中间才开始，此前各周的 0 不代表未发布")
 
 
 def cjk_font() -> font_manager.FontProperties:
@@ -80,21 +81,25 @@ def weekly_chart(
     weekly: Mapping[str, Sequence[tuple[date, int]]],
     *,
     tr: Translate = _identity,
-    partial_week: date | None = None,
+    partial: Collection[date] = (),
     top: int = MAX_UNITS,
+    thin_coverage: int = 0,
 ) -> bytes:
-    return _png(weekly_figure(weekly, tr=tr, partial_week=partial_week, top=top))
+    return _png(weekly_figure(weekly, tr=tr, partial=partial, top=top, thin_coverage=thin_coverage))
 
 
 def weekly_figure(
     weekly: Mapping[str, Sequence[tuple[date, int]]],
     *,
     tr: Translate = _identity,
-    partial_week: date | None = None,
+    partial: Collection[date] = (),
     top: int = MAX_UNITS,
+    thin_coverage: int = 0,
 ) -> Figure:
     """Posts per week: the ``top`` busiest units as lines, the rest summed as "其他", the y axis
-    from 0, and a last week the period cuts short drawn dashed and labelled as partial."""
+    from 0; a first or last week the period cuts short is drawn dashed, marked ``*`` and
+    explained, and so is the number of accounts whose feed history starts inside the period
+    (their early weeks show what the feed reaches, not silence)."""
     font = cjk_font()
     figure, axes = _figure(tr(TITLE_WEEKLY), font)
     ranked = sorted(weekly.items(), key=lambda kv: (-sum(n for _w, n in kv[1]), kv[0]))
@@ -104,31 +109,29 @@ def weekly_figure(
         summed = [sum(series[i][1] for _u, series in rest) for i in range(len(weeks))]
         label = tr(OTHER_UNITS).format(n=len(rest))
         shown.append((label, list(zip(weeks, summed, strict=True))))
-    partial_label = tr(PARTIAL_WEEK)
+    marked = set(partial)
+    labels: list[str] = []
     for unit, series in shown:
-        labels = [w.strftime("%m-%d") + ("*" if w == partial_week else "") for w, _n in series]
+        labels = [w.strftime("%m-%d") + ("*" if w in marked else "") for w, _n in series]
+        x = list(range(len(series)))  # positions, so every line shares the weeks' order
         values = [n for _w, n in series]
-        full = (
-            len(values) - 1
-            if partial_week is not None and series[-1][0] == partial_week
-            else len(values)
-        )
-        (line,) = axes.plot(labels[:full], values[:full], marker="o", label=unit)  # type: ignore[attr-defined]
-        if full < len(values):
-            axes.plot(  # type: ignore[attr-defined]
-                labels[full - 1 :] if full else labels[full:],
-                values[full - 1 :] if full else values[full:],
-                marker="o",
-                linestyle="--",
-                color=line.get_color(),
-                markerfacecolor="white",
-            )
+        first = 1 if len(series) > 1 and series[0][0] in marked else 0
+        last = len(series) - 1 if len(series) > 1 and series[-1][0] in marked else len(series)
+        (line,) = axes.plot(x[first:last], values[first:last], marker="o", label=unit)  # type: ignore[attr-defined]
+        dashed = {"linestyle": "--", "color": line.get_color(), "markerfacecolor": "white"}
+        if first:
+            axes.plot(x[:2], values[:2], marker="o", markevery=[0], **dashed)  # type: ignore[attr-defined]
+        if last < len(series):
+            axes.plot(x[-2:], values[-2:], marker="o", markevery=[1], **dashed)  # type: ignore[attr-defined]
+    axes.set_xticks(range(len(labels)), labels)  # type: ignore[attr-defined]
     axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
     axes.set_ylabel(tr(N_("发布数")), fontproperties=font)  # type: ignore[attr-defined]
-    xlabel = tr(N_("周（起始日）"))
-    if partial_week is not None:
-        xlabel += "    " + partial_label
-    axes.set_xlabel(xlabel, fontproperties=font)  # type: ignore[attr-defined]
+    notes = [tr(N_("周（起始日）"))]
+    if marked:
+        notes.append(tr(PARTIAL_WEEK))
+    if thin_coverage:
+        notes.append(tr(THIN_COVERAGE).format(n=thin_coverage))
+    axes.set_xlabel("\n".join(notes), fontproperties=font)  # type: ignore[attr-defined]
     if shown:
         axes.legend(prop=font, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))  # type: ignore[attr-defined]
     _label_ticks(axes, font)
@@ -168,7 +171,12 @@ def report_charts(report: Report, *, tr: Translate = _identity) -> list[tuple[st
         (
             "posts-per-week.png",
             tr(TITLE_WEEKLY),
-            weekly_chart(report.weekly, tr=tr, partial_week=report.partial_week),
+            weekly_chart(
+                report.weekly,
+                tr=tr,
+                partial=report.partial_weeks,
+                thin_coverage=sum(1 for line in report.accounts if line.covered_from),
+            ),
         ),
         ("accounts-by-state.png", tr(TITLE_STATES), states_chart(report.states, tr=tr)),
         (
