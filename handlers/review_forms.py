@@ -122,7 +122,7 @@ def review_form_docx(record: ReviewRecord, tz: ZoneInfo) -> bytes:
     info.style = "Table Grid"
     for label, value in (
         (_("审核编号"), review.number),
-        (_("标题"), review.title),
+        (_("标题"), mask_pii(review.title)),
         (_("发布账号"), f"{record.account_name}（{platform_label(record.account_platform)}）"),
         (_("主办单位"), record.unit_name),
         (_("提交人"), record.submitter),
@@ -253,7 +253,7 @@ def reviews_xlsx(records: list[ReviewRecord], tz: ZoneInfo) -> bytes:
         sheet.append(
             [
                 review.number,
-                review.title,
+                mask_pii(review.title),
                 record.account_name,
                 record.unit_name,
                 record.submitter,
