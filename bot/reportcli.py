@@ -8,7 +8,9 @@ computed by the same code as /report. The ledger does not say when an account wa
 days without posts are counted only from what the feeds show (the last post seen), an account
 whose feed shows nothing it could count from is 无法评估, and a feed whose history does not
 reach back to a past period says 覆盖不足. Cases the audit itself opens are not reported (the
-ledger's statuses are), and a feed that cannot be read is 无法评估 with its fault.
+ledger's statuses are), and a feed that cannot be read is 无法评估 with its fault. A ledger may
+carry an extra 开设日期 column: an account whose feed shows no post then counts its silence
+from that date (and the report says so).
 
 Exit status: 0 written, 1 no usable row in the ledger, 2 the file or the settings cannot be used.
 """
@@ -20,7 +22,7 @@ import random
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -34,6 +36,7 @@ from bot.ledgercli import problem_line
 from bot.settings import Settings
 from governance.clock import Clock, SystemClock
 from governance.errors import UserFacingError
+from governance.ledger import opening_dates
 from governance.ledgerbook import read_table
 from governance.reportbook import summary_lines
 from governance.reporting import Period, Report, parse_dates, period_for
@@ -167,6 +170,7 @@ async def _audit(
                     sa.update(Account).where(col(Account.id) == account_id).values(status=status)
                 )
             await session.commit()
+            opened = await _opened(session, table, settings)
             seed = options.seed
             if options.inspect and seed is None:
                 seed = random.SystemRandom().randrange(1_000_000)
@@ -183,6 +187,7 @@ async def _audit(
                 inspection_ratio=options.ratio,
                 registration_known=False,
                 count_cases=False,
+                opened=opened,
             )
     finally:
         await engine.dispose()
@@ -231,3 +236,19 @@ async def _import(
         await session.commit()
     print(f"已读入账号 {len(result.accounts)} 个，开始抓取……", file=out)
     return True
+
+
+async def _opened(
+    session: AsyncSession, table: list[list[object]], settings: Settings
+) -> dict[int, datetime]:
+    """Accounts' opening dates from the ledger's optional 开设日期 column (local midnight)."""
+    try:
+        dates = opening_dates(table)
+    except UserFacingError:
+        return {}
+    found: dict[int, datetime] = {}
+    for account in await session.exec(select(Account)):
+        day = dates.get((account.platform, account.platform_ref_norm))
+        if day is not None and account.id is not None:
+            found[account.id] = datetime.combine(day, time(), tzinfo=settings.tz).astimezone(UTC)
+    return found

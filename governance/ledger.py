@@ -727,3 +727,34 @@ def change_table(updates: Sequence[RowUpdate]) -> list[tuple[int, str, str, str,
         for u in updates
         for c in u.changes
     ]
+
+
+# --- an inspector's extra column ------------------------------------------------------------
+
+#: Headers of an optional opening-date column an inspector's ledger may carry (not part of the
+#: bot's layout: the bot knows each account's registration date itself).
+OPENED_HEADERS = ("开设日期", "开通日期", "开设时间", "开通时间")
+_DAY = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+def opening_dates(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], date]:
+    """(platform, normalized ref) → opening date, from an 开设日期 column when the table has one;
+    unreadable or missing dates are left out (the account then has no opening date)."""
+    header_index, mapping = find_header(rows)
+    header = [_header_key(cell_text(c)) for c in rows[header_index]]
+    wanted = {_header_key(h) for h in OPENED_HEADERS}
+    column = next((i for i, h in enumerate(header) if h in wanted), None)
+    if column is None:
+        return {}
+    found: dict[tuple[str, str], date] = {}
+    for raw in rows[header_index + 1 :]:
+        cells = {k: cell_text(raw[i]) if i < len(raw) else "" for k, i in mapping.items()}
+        key = _match_key(cells)
+        match = _DAY.match(cell_text(raw[column]) if column < len(raw) else "")
+        if key is None or match is None:
+            continue
+        try:
+            found[key] = date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            continue
+    return found

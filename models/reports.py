@@ -4,7 +4,7 @@ the findings of the period; the figures themselves are computed in governance.re
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -139,6 +139,7 @@ async def account_inputs(
     thresholds: ActivityThresholds | None = None,
     registration_known: bool = True,
     count_cases: bool = True,
+    opened: Mapping[int, datetime] | None = None,
 ) -> list[AccountInput]:
     """Accounts registered before ``before`` (in one unit, or all), with all they need.
 
@@ -216,6 +217,7 @@ async def account_inputs(
                 ),
                 oldest_seen=oldest.get(aid),
                 registered_known=registration_known,
+                opened_at=(opened or {}).get(aid),
             )
         )
     return inputs
@@ -298,6 +300,7 @@ async def make_report(
     inspection_ratio: float | None = None,
     registration_known: bool = True,
     count_cases: bool = True,
+    opened: Mapping[int, datetime] | None = None,
 ) -> Report:
     """The report of a period and scope; with a seed, also the inspection of a sample."""
     start, end = period.bounds(tz)
@@ -310,6 +313,7 @@ async def make_report(
         thresholds=thresholds,
         registration_known=registration_known,
         count_cases=count_cases,
+        opened=opened,
     )
     ids = [a.id for a in accounts]
     findings = await finding_inputs(session, account_ids=ids, start=start, end=end)

@@ -10,8 +10,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
+from governance.ledger import HEADERS
 from governance.ledgerbook import ledger_workbook
 from tests.fakes.feeds import FakeItem, FeedServer
 
@@ -192,18 +193,20 @@ async def test_broken_feeds_are_unassessable_never_dormant(tmp_path: Path) -> No
         truncated = feeds.set_response("/t.xml", body=RSS_HEAD + "<item><title>半截", headers=xml)
         empty = feeds.set_response("/e.xml", body="", headers=xml)
         no_items = feeds.set_response("/n.xml", body=RSS_HEAD + "</channel></rss>", headers=xml)
-        path = tmp_path / "台账.xlsx"
-        path.write_bytes(
-            ledger_workbook(
-                [
-                    row("区教育局", "微信公众号", "教育发布", "jy", feeds.feed_url("edu")),
-                    row("甲单位", "微博", "截断的源", "a1", truncated),
-                    row("乙单位", "微博", "空的源", "b1", empty),
-                    row("丙单位", "微博", "没有条目的源", "c1", no_items),
-                    row("丁单位", "微博", "不存在的源", "d1", feeds.url("/status/404")),
-                ]
-            )
-        )
+        rows = [
+            row("区教育局", "微信公众号", "教育发布", "jy", feeds.feed_url("edu")),
+            row("甲单位", "微博", "截断的源", "a1", truncated),
+            row("乙单位", "微博", "空的源", "b1", empty),
+            row("丙单位", "微博", "没有条目的源", "c1", no_items),
+            row("丁单位", "微博", "不存在的源", "d1", feeds.url("/status/404")),
+            [*row("戊单位", "微博", "开设已久的空源", "e1", no_items), "2025-06-01"],
+        ]
+        book = Workbook()
+        sheet = book.active
+        sheet.append([*HEADERS, "开设日期"])  # an inspector's extra column
+        for values in rows:
+            sheet.append(values)
+        book.save(tmp_path / "台账.xlsx")
         code, out = await _audit(tmp_path, "台账.xlsx", "--out", "q.xlsx")
         assert code == 0, out
         code, out_past = await _audit(
@@ -223,7 +226,10 @@ async def test_broken_feeds_are_unassessable_never_dormant(tmp_path: Path) -> No
     assert by_name["空的源"][head.index("监测源")] == "空响应"
     assert by_name["不存在的源"][head.index("监测源")] == "HTTP 404 错误"
     assert "没有任何条目" in by_name["没有条目的源"][head.index("天数依据")]
-    assert "合格 1 个，不合格 0 个，无法评估 4 个" in out
+    opened = by_name["开设已久的空源"]  # no post, but the ledger says when it opened
+    assert "台账开设日期 2025-06-01" in opened[head.index("天数依据")]
+    assert opened[head.index("更新状态")] == "建议关停" and opened[head.index("结论")] == "不合格"
+    assert "合格 1 个，不合格 1 个，无法评估 4 个" in out
     past = load_workbook(io.BytesIO((tmp_path / "past.xlsx").read_bytes()))
     rows = _sheet(past, "账号")
     edu = next(r for r in rows[1:] if r[rows[0].index("账号名称")] == "教育发布")
