@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from governance.errors import ConfigurationError
 
@@ -15,48 +17,192 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+def english() -> bool:
+    """The console's language: English when the locale says so (LANG=en_US.UTF-8), else Chinese."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(name)
+        if value:
+            return value.lower().startswith("en")
+    return False
+
+
+def _h(zh: str, en: str) -> str:
+    return en if english() else zh
+
+
+_ERRORS = (
+    (re.compile(r"argument (\S+): invalid (int|float) value: '(.*)'"), "{0} 应为{1}，当前为“{2}”"),
+    (re.compile(r"the following arguments are required: (.*)"), "缺少参数：{0}"),
+    (re.compile(r"unrecognized arguments: (.*)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (\S+): invalid choice: '(.*?)'.*"), "{0} 不能是“{1}”"),
+    (re.compile(r"argument (\S+): expected one argument"), "{0} 后面需要一个值"),
+)
+_KINDS = {"int": "整数", "float": "数字"}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its own words in Chinese (help titles, usage, errors) unless LANG=en."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        if not english():
+            self._positionals.title = "位置参数"
+            self._optionals.title = "选项"
+        self.add_argument(
+            "-h", "--help", action="help", help=_h("显示本帮助并退出", "show this help and exit")
+        )
+
+    def format_usage(self) -> str:
+        return self._localised(super().format_usage())
+
+    def format_help(self) -> str:
+        return self._localised(super().format_help())
+
+    def _localised(self, text: str) -> str:
+        return text if english() else text.replace("usage:", "用法：", 1)
+
+    def error(self, message: str) -> NoReturn:
+        if not english():
+            for pattern, template in _ERRORS:
+                match = pattern.fullmatch(message)
+                if match:
+                    groups = [_KINDS.get(g, g) for g in match.groups()]
+                    message = template.format(*groups)
+                    break
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}：参数有误：{message}\n")
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="政务新媒体治理机器人")
-    sub = parser.add_subparsers(dest="command")
+    parser = Parser(
+        prog="python -m bot",
+        description=_h("政务新媒体治理机器人", "Government new-media governance bot"),
+    )
+    sub = parser.add_subparsers(dest="command", title=_h("命令", "commands"), parser_class=Parser)
     sub.add_parser(
-        "run", help="apply migrations, then run long polling and the scheduler (default)"
+        "run",
+        help=_h(
+            "应用数据库迁移，然后运行长轮询和定时任务（默认）",
+            "apply migrations, then run long polling and the scheduler (default)",
+        ),
     )
-    sub.add_parser("migrate", help="apply database migrations and exit")
-    check = sub.add_parser("check", help="check text for defects (no token, database or network)")
-    check.add_argument("source", nargs="?", default="-", help="a UTF-8 text file, or - for stdin")
+    sub.add_parser("migrate", help=_h("应用数据库迁移后退出", "apply database migrations and exit"))
+    check = sub.add_parser(
+        "check",
+        help=_h(
+            "检查文字中的错敏问题（不需要令牌、数据库或网络）",
+            "check text for defects (no token, database or network)",
+        ),
+    )
     check.add_argument(
-        "--jsonl", action="store_true", help='read {"id", "text"} lines, write findings'
+        "source",
+        nargs="?",
+        default="-",
+        help=_h("UTF-8 文本文件，- 表示标准输入", "a UTF-8 text file, or - for stdin"),
     )
-    accounts = sub.add_parser("accounts", help="the ledger (台账): import, export, template")
-    accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True)
-    imp = accounts_sub.add_parser("import", help="validate and import an .xlsx or .csv ledger")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--valid-only", action="store_true", help="import the valid rows only")
-    imp.add_argument("--as", dest="as_id", type=int, help="acting admin's Telegram id")
-    imp.add_argument("--bot-username", help="print invitation links for this bot")
-    exp = accounts_sub.add_parser("export", help="write the registry as an .xlsx ledger")
-    exp.add_argument("file", type=Path)
-    exp.add_argument("--unit", help="only this unit's accounts")
-    tpl = accounts_sub.add_parser("template", help="write the empty ledger template")
-    tpl.add_argument("file", type=Path)
+    check.add_argument(
+        "--jsonl",
+        action="store_true",
+        help=_h(
+            '逐行读入 {"id", "text"}，逐行输出问题', 'read {"id", "text"} lines, write findings'
+        ),
+    )
+    accounts = sub.add_parser(
+        "accounts",
+        help=_h("台账：导入、导出、模板", "the ledger (台账): import, export, template"),
+    )
+    accounts_sub = accounts.add_subparsers(
+        dest="accounts_command", required=True, title=_h("命令", "commands"), parser_class=Parser
+    )
+    imp = accounts_sub.add_parser(
+        "import",
+        help=_h(
+            "校验并导入 .xlsx 或 .csv 台账；与已登记账号匹配的行先试运行显示变更",
+            "validate and import an .xlsx or .csv ledger; rows matching registered accounts "
+            "are a dry run showing their changes",
+        ),
+    )
+    imp.add_argument("file", type=Path, help=_h("台账文件", "the ledger file"))
+    imp.add_argument(
+        "--valid-only", action="store_true", help=_h("只导入有效行", "import the valid rows only")
+    )
+    imp.add_argument(
+        "--apply",
+        action="store_true",
+        help=_h(
+            "确认并应用对已登记账号的修改（先不加此项试运行核对）",
+            "apply the changes to registered accounts (dry run without it first)",
+        ),
+    )
+    imp.add_argument(
+        "--as",
+        dest="as_id",
+        type=int,
+        help=_h("执行导入的管理员 Telegram ID", "acting admin's Telegram id"),
+    )
+    imp.add_argument(
+        "--bot-username",
+        help=_h("按此机器人用户名输出邀请链接", "print invitation links for this bot"),
+    )
+    exp = accounts_sub.add_parser(
+        "export", help=_h("把登记的账号导出为 .xlsx 台账", "write the registry as an .xlsx ledger")
+    )
+    exp.add_argument("file", type=Path, help=_h("要写入的文件", "the file to write"))
+    exp.add_argument("--unit", help=_h("只导出该单位的账号", "only this unit's accounts"))
+    tpl = accounts_sub.add_parser(
+        "template", help=_h("写出空白台账模板", "write the empty ledger template")
+    )
+    tpl.add_argument("file", type=Path, help=_h("要写入的文件", "the file to write"))
     audit = sub.add_parser(
-        "audit", help="poll every account of a ledger once and write the report (no token/DB)"
+        "audit",
+        help=_h(
+            "逐个抓取台账中的账号并写出报告（不需要令牌和数据库）",
+            "poll every account of a ledger once and write the report (no token/DB)",
+        ),
     )
-    audit.add_argument("file", type=Path, help="the ledger (.xlsx or .csv)")
-    audit.add_argument("--out", type=Path, required=True, help="the report workbook to write")
+    audit.add_argument(
+        "file", type=Path, help=_h("台账（.xlsx 或 .csv）", "the ledger (.xlsx or .csv)")
+    )
+    audit.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help=_h("要写入的报告工作簿", "the report workbook to write"),
+    )
     audit.add_argument(
         "--period",
         default="quarter",
-        help="week, month, quarter, year, last_month, last_quarter or 2026-01-01~2026-03-31",
+        help=_h(
+            "week、month、quarter、year、last_month、last_quarter 或 2026-01-01~2026-03-31",
+            "week, month, quarter, year, last_month, last_quarter or 2026-01-01~2026-03-31",
+        ),
     )
-    audit.add_argument("--inspect", action="store_true", help="add the sample inspection sheet")
-    audit.add_argument("--seed", type=int, help="the inspection's random seed (to repeat a draw)")
-    audit.add_argument("--ratio", type=float, help="the inspection's sample ratio (0-1]")
-    audit.add_argument("--charts", type=Path, help="also write the charts as PNG files here")
-    admin = sub.add_parser("admin", help="manage admins")
-    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
-    add = admin_sub.add_parser("add", help="make a Telegram user an admin")
-    add.add_argument("telegram_id", type=int)
+    audit.add_argument(
+        "--inspect", action="store_true", help=_h("加上抽查表", "add the sample inspection sheet")
+    )
+    audit.add_argument(
+        "--seed",
+        type=int,
+        help=_h("抽查的随机种子（用于复现）", "the inspection's random seed (to repeat a draw)"),
+    )
+    audit.add_argument(
+        "--ratio", type=float, help=_h("抽样比例，0 到 1", "the inspection's sample ratio (0-1]")
+    )
+    audit.add_argument(
+        "--charts",
+        type=Path,
+        help=_h("同时把图表写成 PNG 文件到此目录", "also write the charts as PNG files here"),
+    )
+    admin = sub.add_parser("admin", help=_h("管理员", "manage admins"))
+    admin_sub = admin.add_subparsers(
+        dest="admin_command", required=True, title=_h("命令", "commands"), parser_class=Parser
+    )
+    add = admin_sub.add_parser(
+        "add", help=_h("把某个 Telegram 用户设为管理员", "make a Telegram user an admin")
+    )
+    add.add_argument("telegram_id", type=int, help=_h("Telegram 数字 ID", "numeric Telegram id"))
     return parser
 
 
@@ -88,6 +234,7 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
             valid_only=args.valid_only,
             as_telegram_id=args.as_id,
             bot_username=args.bot_username,
+            apply=args.apply,
         )
     return ledgercli.export_file(settings, args.file, unit=args.unit)
 

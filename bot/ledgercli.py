@@ -2,8 +2,11 @@
 
 Same rules and the same transaction as a file sent to the bot. The import acts as an admin
 (``--as`` a Telegram id, default the first of ``ADMIN_IDS``) so that every created row is
-audited under a person. Exit status: 0 done, 1 the file has problems (nothing imported unless
-``--valid-only``), 2 the file or the settings cannot be used.
+audited under a person. Rows matching a registered account (platform + platform id) update it:
+without ``--apply`` the import is a dry run that prints each row's changes and files nothing;
+with it, everything is filed in one transaction with audit rows. Exit status: 0 done (or dry
+run), 1 the file has problems (nothing imported unless ``--valid-only``), 2 the file or the
+settings cannot be used.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from documents.ledgerbook import ledger_workbook, read_ledger_file
 from feeds.netguard import feed_url_refusal
 from governance.clock import Clock, SystemClock
 from governance.errors import ConfigurationError, UserFacingError
-from governance.ledger import RowProblem
+from governance.ledger import RowProblem, alias_line, update_line
 from jobs.poll import guard_policy
 from models import ledger, people
 
@@ -47,6 +50,7 @@ def import_file(
     bot_username: str | None = None,
     clock: Clock | None = None,
     out: IO[str] | None = None,
+    apply: bool = False,
 ) -> int:
     """Validate and import a ledger file; print the problems, new units and invitation links."""
     out = out or sys.stdout
@@ -72,6 +76,7 @@ def import_file(
             bot_username=bot_username,
             clock=clock or SystemClock(),
             out=out,
+            apply=apply,
         )
     )
 
@@ -86,6 +91,7 @@ async def _import(
     bot_username: str | None,
     clock: Clock,
     out: IO[str],
+    apply: bool = False,
 ) -> int:
     telegram_id = as_telegram_id or (settings.admin_ids[0] if settings.admin_ids else None)
     if telegram_id is None:
@@ -111,6 +117,7 @@ async def _import(
                     valid_only=valid_only,
                     source=source,
                     feed_guard=partial(feed_url_refusal, policy=guard_policy(settings)),
+                    apply_updates=apply,
                 )
             except UserFacingError as exc:
                 print(str(exc), file=out)
@@ -129,6 +136,21 @@ async def _import(
             print(problem_line(problem), file=out)
     if validation.unchanged:
         print(f"与已有记录相同、已跳过：{len(validation.unchanged)} 行。", file=out)
+    if validation.aliases:
+        print("以下平台名称已按标准名称读取：", file=out)
+        for alias in validation.aliases:
+            print(f"  {alias_line(alias)}", file=out)
+    if validation.updates:
+        verb = "已更新" if result.imported else "将更新"
+        print(
+            f"{verb}已登记的账号 {len(validation.updates)} 个（按平台和平台账号ID匹配）：", file=out
+        )
+        for update in validation.updates:
+            print(f"  {update_line(update)}", file=out)
+    if result.needs_confirmation:
+        new = f"，另有新账号 {len(validation.rows)} 个" if validation.rows else ""
+        print(f"以上为试运行{new}，未作任何修改；核对无误后加 --apply 重新执行。", file=out)
+        return 0
     if not result.imported:
         if validation.problems:
             hint = "；可用 --valid-only 只导入有效行" if validation.rows else ""
@@ -136,7 +158,7 @@ async def _import(
             return 1
         print("没有需要导入的新账号。", file=out)
         return 0
-    print(f"已导入账号 {len(result.accounts)} 个。", file=out)
+    print(f"已导入新账号 {len(result.accounts)} 个，更新账号 {len(result.updated)} 个。", file=out)
     if result.units:
         print(
             f"新增单位 {len(result.units)} 个：{'、'.join(u.name for u in result.units)}", file=out

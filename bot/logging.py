@@ -81,5 +81,7 @@ def setup_logging(
         "sqlalchemy.engine",
         "alembic",
         "apscheduler.executors.default",
+        "matplotlib",  # font_manager's INFO lines on every chart run
+        "PIL",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

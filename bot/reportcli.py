@@ -4,8 +4,13 @@ No bot token and no database: the ledger is imported into a throwaway SQLite dat
 validation as the bot; rows with problems are listed and left out), every feed is polled once
 with the real poller (SSRF guard on: only http(s), no private addresses unless
 ``ALLOW_PRIVATE_FEEDS``), every new post goes through the content checks, and the report is
-computed by the same code as /report. The ledger does not say when an account was opened, so
-each one counts as opened before the period: silence all period long is silence, not youth.
+computed by the same code as /report. The ledger does not say when an account was registered:
+days without posts are counted only from what the feeds show (the last post seen), an account
+whose feed shows nothing it could count from is 无法评估, and a feed whose history does not
+reach back to a past period says 覆盖不足. Cases the audit itself opens are not reported (the
+ledger's statuses are), and a feed that cannot be read is 无法评估 with its fault. A ledger may
+carry an extra 开设日期 column: an account whose feed shows no post then counts its silence
+from that date (and the report says so).
 
 Exit status: 0 written, 1 no usable row in the ledger, 2 the file or the settings cannot be used.
 """
@@ -17,12 +22,13 @@ import random
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
@@ -35,6 +41,7 @@ from feeds.fetch import make_feed_session
 from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from governance.errors import UserFacingError
+from governance.ledger import opening_dates
 from governance.reporting import Period, Report, parse_dates, period_for
 from jobs.poll import PollerConfig, poll_feeds
 from jobs.quality_scan import QualityScan
@@ -132,6 +139,7 @@ async def _audit(
             return None
         async with sessionmaker() as session:
             await live.refresh(session, force=True)
+            statuses = {a.id: a.status for a in await session.exec(select(Account))}
         config = PollerConfig.from_settings(settings)
         http = make_feed_session(
             config.policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
@@ -157,6 +165,12 @@ async def _audit(
             file=out,
         )
         async with sessionmaker() as session:
+            for account_id, status in statuses.items():  # the ledger's, not the audit's cases
+                await session.exec(
+                    sa.update(Account).where(col(Account.id) == account_id).values(status=status)
+                )
+            await session.commit()
+            opened = await _opened(session, table, settings)
             seed = options.seed
             if options.inspect and seed is None:
                 seed = random.SystemRandom().randrange(1_000_000)
@@ -171,6 +185,9 @@ async def _audit(
                 thresholds=settings.activity_thresholds(),
                 inspection_seed=seed if options.inspect else None,
                 inspection_ratio=options.ratio,
+                registration_known=False,
+                count_cases=False,
+                opened=opened,
             )
     finally:
         await engine.dispose()
@@ -219,3 +236,19 @@ async def _import(
         await session.commit()
     print(f"已读入账号 {len(result.accounts)} 个，开始抓取……", file=out)
     return True
+
+
+async def _opened(
+    session: AsyncSession, table: list[list[object]], settings: Settings
+) -> dict[int, datetime]:
+    """Accounts' opening dates from the ledger's optional 开设日期 column (local midnight)."""
+    try:
+        dates = opening_dates(table)
+    except UserFacingError:
+        return {}
+    found: dict[int, datetime] = {}
+    for account in await session.exec(select(Account)):
+        day = dates.get((account.platform, account.platform_ref_norm))
+        if day is not None and account.id is not None:
+            found[account.id] = datetime.combine(day, time(), tzinfo=settings.tz).astimezone(UTC)
+    return found

@@ -36,7 +36,7 @@ HINTS: dict[str, str] = {
     "TIMEZONE": "IANA 时区名，如 Asia/Shanghai",
     "ALERT_CHAT_ID": "管理员预警群的数字 ID（群组为负数），如 -1001234567890",
     "LOG_LEVEL": "DEBUG、INFO、WARNING 或 ERROR",
-    "LOG_JSON": "true 或 false",
+    "LOG_JSON": "输出 JSON 行日志时填 true",
     "HOLIDAYS": "法定节假日，YYYY-MM-DD，逗号分隔，如 2026-10-01,2026-10-02",
     "EXTRA_WORKDAYS": "调休上班日，YYYY-MM-DD，逗号分隔",
     "WEEKEND_DAYS": "休息日的 ISO 星期数，逗号分隔，默认 6,7（周六、周日）",
@@ -134,14 +134,18 @@ class Settings(BaseSettings):
             return None
         text = value.get_secret_value() if isinstance(value, SecretStr) else str(value).strip()
         if not _TOKEN.match(text):
-            raise ValueError("not a bot token")
+            raise ValueError("应为数字 ID、冒号和至少 20 位字母数字")
         return text
 
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+            parts = [part for part in re.split(r"[,\s]+", value.strip()) if part]
+            bad = [part for part in parts if not re.fullmatch(r"-?\d{1,20}", part)]
+            if bad:
+                raise ValueError(f"“{bad[0][:20]}”不是数字 ID")
+            return [int(part) for part in parts]
         return value
 
     @field_validator("weekend_days", "holidays", "extra_workdays", mode="before")
@@ -155,7 +159,7 @@ class Settings(BaseSettings):
     @classmethod
     def _weekend(cls, value: list[int]) -> list[int]:
         if not set(value) <= set(range(1, 8)) or len(set(value)) >= 7:
-            raise ValueError("ISO weekdays 1-7 (6,7 = Saturday, Sunday), not all seven")
+            raise ValueError("应为 1–7 的 ISO 星期数（6,7 为周六、周日），且不能七天都休息")
         return value
 
     @field_validator("holidays", "extra_workdays")
@@ -169,7 +173,7 @@ class Settings(BaseSettings):
     def _hhmm(cls, value: str) -> str:
         match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
         if not match:
-            raise ValueError("use HH:MM, e.g. 09:00")
+            raise ValueError("应为 HH:MM，如 09:00")
         return f"{int(match[1]):02d}:{match[2]}"
 
     @field_validator("weekly_digest_day")
@@ -177,7 +181,7 @@ class Settings(BaseSettings):
     def _weekday(cls, value: str) -> str:
         value = value.strip().lower()[:3]
         if value not in WEEKDAYS:
-            raise ValueError("one of mon, tue, wed, thu, fri, sat, sun")
+            raise ValueError("应为 mon、tue、wed、thu、fri、sat 或 sun")
         return value
 
     @field_validator("feed_allowed_hosts", mode="before")
@@ -204,7 +208,7 @@ class Settings(BaseSettings):
     @classmethod
     def _api_base(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL")
+            raise ValueError("应为 http:// 或 https:// 开头的地址")
         return value.rstrip("/") if value else value
 
     @field_validator("timezone")
@@ -213,7 +217,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("unknown time zone") from None
+            raise ValueError("不是已知的时区名") from None
         return value
 
     @field_validator("log_level")
@@ -221,22 +225,22 @@ class Settings(BaseSettings):
     def _level(cls, value: str) -> str:
         value = value.upper()
         if value not in {"TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("unknown log level")
+            raise ValueError("不是已知的日志级别")
         return value
 
     @field_validator("database_url")
     @classmethod
     def _db(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("unsupported database driver")
+            raise ValueError("只支持 sqlite+aiosqlite:// 或 postgresql+asyncpg://")
         return value
 
     @model_validator(mode="after")
     def _thresholds(self) -> Settings:
         if not self.warning_days <= self.dormant_days <= self.closure_candidate_days:
-            raise ValueError("need WARNING_DAYS <= DORMANT_DAYS <= CLOSURE_CANDIDATE_DAYS")
+            raise ValueError("WARNING_DAYS ≤ DORMANT_DAYS ≤ CLOSURE_CANDIDATE_DAYS 才成立")
         if self.poll_min_interval_minutes > self.poll_max_interval_hours * 60:
-            raise ValueError("POLL_MIN_INTERVAL_MINUTES exceeds POLL_MAX_INTERVAL_HOURS")
+            raise ValueError("POLL_MIN_INTERVAL_MINUTES 不能超过 POLL_MAX_INTERVAL_HOURS × 60")
         return self
 
     def activity_thresholds(self) -> ActivityThresholds:
@@ -317,7 +321,36 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "?"
-        detail = str(first["msg"]).removeprefix("Value error, ")
-        kind = "缺失" if first["type"] == "missing" else f"格式不正确（{detail}）"
+        name = str(first["loc"][0]).upper() if first["loc"] else "设置"
+        kind = "缺失" if first["type"] == "missing" else f"格式不正确（{explain(first)}）"
         raise ConfigurationError(_line(name, kind)) from None
+
+
+#: pydantic's error types in words a person fixing a .env file understands.
+_EXPECTED = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "path_type": "应为文件路径",
+    "list_type": "应为逗号分隔的列表",
+    "string_type": "应为文字",
+}
+_BOUNDS = {
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "不能大于 {le}",
+}
+
+
+def explain(error: Any) -> str:
+    """One pydantic error as the expected form and the value given, in Chinese."""
+    kind = str(error.get("type", ""))
+    given = error.get("input")
+    shown = f"，当前为“{str(given)[:30]}”" if isinstance(given, str | int | float) else ""
+    if kind == "value_error":
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    if kind in _BOUNDS:
+        return _BOUNDS[kind].format(**(error.get("ctx") or {})) + shown
+    return _EXPECTED.get(kind, "取值无效") + shown

@@ -10,7 +10,7 @@ not a system copy. Rarer characters fall back to DejaVu Sans.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from governance.vocabulary import ACTIVITY_LABELS, CONTENT_CATEGORIES, category_
 Translate = Callable[[str], str]
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-gb2312.ttf"
 FONT_NAME = "WenQuanYi Micro Hei GB2312"  # renamed: a system copy of the full font never wins
-MAX_UNITS = 8
+MAX_UNITS = 5
 STATE_COLOURS = {
     DormancyState.ACTIVE: "#4caf50",
     DormancyState.WARNING: "#ffb300",
@@ -38,7 +38,9 @@ STATE_COLOURS = {
 TITLE_WEEKLY = N_("各单位每周发布数")
 TITLE_STATES = N_("账号更新状态")
 TITLE_CATEGORIES = N_("问题类别分布")
-OTHER_UNITS = N_("其他单位")
+OTHER_UNITS = N_("其他（{n} 个单位）")
+PARTIAL_WEEK = N_("* 不完整的周（时段在周中开始或结束），虚线表示")
+THIN_COVERAGE = N_("注：{n} 个账号的订阅源历史从时段中间才开始，此前各周的 0 不代表未发布")
 
 
 def cjk_font() -> font_manager.FontProperties:
@@ -75,30 +77,64 @@ def _label_ticks(axes: object, font: font_manager.FontProperties) -> None:
 
 
 def weekly_chart(
-    weekly: Mapping[str, Sequence[tuple[date, int]]], *, tr: Translate = _identity
+    weekly: Mapping[str, Sequence[tuple[date, int]]],
+    *,
+    tr: Translate = _identity,
+    partial: Collection[date] = (),
+    top: int = MAX_UNITS,
+    thin_coverage: int = 0,
 ) -> bytes:
-    """One line per unit (the busiest few; the rest summed as "other units")."""
+    return _png(weekly_figure(weekly, tr=tr, partial=partial, top=top, thin_coverage=thin_coverage))
+
+
+def weekly_figure(
+    weekly: Mapping[str, Sequence[tuple[date, int]]],
+    *,
+    tr: Translate = _identity,
+    partial: Collection[date] = (),
+    top: int = MAX_UNITS,
+    thin_coverage: int = 0,
+) -> Figure:
+    """Posts per week: the ``top`` busiest units as lines, the rest summed as "其他", the y axis
+    from 0; a first or last week the period cuts short is drawn dashed, marked ``*`` and
+    explained, and so is the number of accounts whose feed history starts inside the period
+    (their early weeks show what the feed reaches, not silence)."""
     font = cjk_font()
     figure, axes = _figure(tr(TITLE_WEEKLY), font)
     ranked = sorted(weekly.items(), key=lambda kv: (-sum(n for _w, n in kv[1]), kv[0]))
-    shown, rest = ranked[:MAX_UNITS], ranked[MAX_UNITS:]
+    shown, rest = ranked[:top], ranked[top:]
     if rest:
         weeks = [w for w, _n in rest[0][1]]
         summed = [sum(series[i][1] for _u, series in rest) for i in range(len(weeks))]
-        shown.append((tr(OTHER_UNITS), list(zip(weeks, summed, strict=True))))
+        label = tr(OTHER_UNITS).format(n=len(rest))
+        shown.append((label, list(zip(weeks, summed, strict=True))))
+    marked = set(partial)
+    labels: list[str] = []
     for unit, series in shown:
-        axes.plot(  # type: ignore[attr-defined]
-            [w.strftime("%m-%d") for w, _n in series],
-            [n for _w, n in series],
-            marker="o",
-            label=unit,
-        )
+        labels = [w.strftime("%m-%d") + ("*" if w in marked else "") for w, _n in series]
+        x = list(range(len(series)))  # positions, so every line shares the weeks' order
+        values = [n for _w, n in series]
+        first = 1 if len(series) > 1 and series[0][0] in marked else 0
+        last = len(series) - 1 if len(series) > 1 and series[-1][0] in marked else len(series)
+        (line,) = axes.plot(x[first:last], values[first:last], marker="o", label=unit)  # type: ignore[attr-defined]
+        dashed = {"linestyle": "--", "color": line.get_color(), "markerfacecolor": "white"}
+        if first:
+            axes.plot(x[:2], values[:2], marker="o", markevery=[0], **dashed)  # type: ignore[attr-defined]
+        if last < len(series):
+            axes.plot(x[-2:], values[-2:], marker="o", markevery=[1], **dashed)  # type: ignore[attr-defined]
+    axes.set_xticks(range(len(labels)), labels)  # type: ignore[attr-defined]
+    axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
     axes.set_ylabel(tr(N_("发布数")), fontproperties=font)  # type: ignore[attr-defined]
-    axes.set_xlabel(tr(N_("周（起始日）")), fontproperties=font)  # type: ignore[attr-defined]
+    notes = [tr(N_("周（起始日）"))]
+    if marked:
+        notes.append(tr(PARTIAL_WEEK))
+    if thin_coverage:
+        notes.append(tr(THIN_COVERAGE).format(n=thin_coverage))
+    axes.set_xlabel("\n".join(notes), fontproperties=font)  # type: ignore[attr-defined]
     if shown:
         axes.legend(prop=font, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))  # type: ignore[attr-defined]
     _label_ticks(axes, font)
-    return _png(figure)
+    return figure
 
 
 def states_chart(states: Mapping[DormancyState, int], *, tr: Translate = _identity) -> bytes:
@@ -131,7 +167,16 @@ def categories_chart(categories: Mapping[str, int], *, tr: Translate = _identity
 def report_charts(report: Report, *, tr: Translate = _identity) -> list[tuple[str, str, bytes]]:
     """(file name, title, PNG) of every chart of a report."""
     return [
-        ("posts-per-week.png", tr(TITLE_WEEKLY), weekly_chart(report.weekly, tr=tr)),
+        (
+            "posts-per-week.png",
+            tr(TITLE_WEEKLY),
+            weekly_chart(
+                report.weekly,
+                tr=tr,
+                partial=report.partial_weeks,
+                thin_coverage=sum(1 for line in report.accounts if line.covered_from),
+            ),
+        ),
         ("accounts-by-state.png", tr(TITLE_STATES), states_chart(report.states, tr=tr)),
         (
             "findings-by-category.png",

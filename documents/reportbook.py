@@ -1,14 +1,22 @@
 """The report workbook: figures in, .xlsx bytes out, no I/O of its own.
 
 Sheets: 概况 (summary), 账号 (one row per account), 单位 (one row per unit, ranked), 问题明细
-(every finding, with its link), 抽查 (the inspection, when there is one, laid out to attach to a
-通报) and 图表 (the charts, when given). Text never becomes a formula (see ledgerbook._put).
+(every distinct problem, with its post's link), 抽查 (the inspection, when there is one, laid out
+to attach to a 通报) and 图表 (the charts, when given). Every figure comes from the one model of
+the period (:class:`governance.reporting.Report`): a total in 概况 is the sum of the detail rows.
+Text never becomes a formula (see ledgerbook._put) and personal data arrives masked.
+
+Every sheet prints on A4 landscape, fitted to the page width, with its header rows repeated on
+each page, frozen panes, column widths measured for Chinese text, and the report's title and
+period in the page header and footer.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -19,8 +27,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from documents.ledgerbook import Cell, Translate, _header, _identity, _put, _to_bytes
 from governance.activity import DormancyState
+from governance.evidence import BASIS_LABELS, FAULT_LABELS, LACK_LABELS, Fault, Lack
 from governance.i18n import N_
-from governance.reporting import VERDICT_LABELS, Report
+from governance.reporting import (
+    FAIL,
+    PASS,
+    UNASSESSABLE,
+    VERDICT_LABELS,
+    AccountLine,
+    Report,
+)
 from governance.scoring import Deduction
 from governance.vocabulary import (
     ACTIVITY_LABELS,
@@ -39,21 +55,48 @@ SHEET_UNITS = N_("单位")
 SHEET_FINDINGS = N_("问题明细")
 SHEET_INSPECTION = N_("抽查")
 SHEET_CHARTS = N_("图表")
+REPORT_TITLE = N_("政务新媒体监测报告")
 YES, NO = N_("是"), N_("否")
 PASSED, FAILED = N_("合格"), N_("不合格")
+PLAN_TOO_SHORT = N_("观察期不足")
+FEED_OK = N_("正常")
+PAGE_OF = N_("第 &P 页，共 &N 页")
+MAX_WIDTH = 48
+WRAP_FROM = 30
 
 
-def _label(labels: Mapping[str, str], value: str, tr: Translate) -> str:
-    label = labels.get(value)
-    return tr(label) if label else value
+def _day(value: object, tz: ZoneInfo | None = None) -> str:
+    if isinstance(value, datetime):
+        return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d")
+    return "—" if value is None else str(value)
+
+
+def fault_label(fault: str, status: object, tr: Translate = _identity) -> str:
+    try:
+        return tr(FAULT_LABELS[Fault(fault)]).format(status=status or "?")
+    except ValueError:
+        return fault
+
+
+def lack_label(lack: str, oldest: object, tr: Translate = _identity) -> str:
+    try:
+        return tr(LACK_LABELS[Lack(lack)]).format(date=_day(oldest))
+    except ValueError:
+        return lack
 
 
 def reason_text(message: str, params: Mapping[str, object], tr: Translate = _identity) -> str:
     """A deduction's or verdict's reason in the reader's language."""
-    shown = {
-        k: category_label(v, tr) if k == "category" and isinstance(v, str) else v
-        for k, v in params.items()
-    }
+    shown: dict[str, object] = {}
+    for key, value in params.items():
+        if key == "category" and isinstance(value, str):
+            shown[key] = category_label(value, tr)
+        elif key == "fault" and isinstance(value, str):
+            shown[key] = fault_label(value, params.get("status"), tr)
+        elif key == "lack" and isinstance(value, str):
+            shown[key] = lack_label(value, params.get("date"), tr)
+        else:
+            shown[key] = value
     return tr(message).format(**shown)
 
 
@@ -66,15 +109,53 @@ def _deductions(items: Sequence[Deduction], tr: Translate) -> str:
     )
 
 
+def text_width(value: object) -> int:
+    """Columns a value needs: East Asian wide characters take two."""
+    text = str(value) if value is not None else ""
+    longest = max(text.split("\n"), key=len, default="")
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in longest)
+
+
+def _fit(sheet: Worksheet, *, first: int = 1, minimum: int = 6) -> None:
+    """Column widths from the content (Chinese counted double), long text wrapped."""
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows(min_row=first):
+        for cell in row:
+            if cell.value is None:
+                continue
+            widths[cell.column] = max(widths.get(cell.column, minimum), text_width(cell.value))
+    for column, width in widths.items():
+        shown = min(width + 2, MAX_WIDTH)
+        sheet.column_dimensions[get_column_letter(column)].width = shown
+        if width + 2 > WRAP_FROM:
+            for (cell,) in sheet.iter_rows(min_row=first, min_col=column, max_col=column):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _print_ready(
+    sheet: Worksheet, *, title: str, period: str, tr: Translate, header_row: int = 1
+) -> None:
+    """A4 landscape, one page wide, header rows on every page, title and period on each."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    if header_row:
+        sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.oddHeader.center.text = f"{title}（{sheet.title}）"
+    sheet.oddHeader.center.size = 11
+    sheet.oddFooter.left.text = period
+    sheet.oddFooter.right.text = tr(PAGE_OF)
+
+
 def _rows(sheet: Worksheet, rows: Sequence[Sequence[Cell | float]], first: int = 2) -> None:
     for r, values in enumerate(rows, start=first):
         for c, value in enumerate(values, start=1):
             _put(sheet, r, c, value)  # type: ignore[arg-type]
-
-
-def _widths(sheet: Worksheet, widths: Sequence[int]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
 
 
 def report_workbook(
@@ -89,37 +170,53 @@ def report_workbook(
     summary = book.active
     assert summary is not None
     summary.title = tr(SHEET_SUMMARY)
+    title = tr(REPORT_TITLE)
+    period = tr(N_("统计时段：{period}")).format(period=report.period.label)
     _summary(summary, report, tz, tr)
-    _accounts(book.create_sheet(tr(SHEET_ACCOUNTS)), report, tr)
-    _units(book.create_sheet(tr(SHEET_UNITS)), report, tr)
-    _findings(book.create_sheet(tr(SHEET_FINDINGS)), report, tz, tr)
+    _print_ready(summary, title=title, period=period, tr=tr, header_row=0)
+    sheets = [
+        (SHEET_ACCOUNTS, _accounts, 1),
+        (SHEET_UNITS, _units, 1),
+        (SHEET_FINDINGS, _findings, 1),
+    ]
+    for name, fill, header_row in sheets:
+        sheet = book.create_sheet(tr(name))
+        fill(sheet, report, tz, tr)
+        _print_ready(sheet, title=title, period=period, tr=tr, header_row=header_row)
     if report.inspection is not None:
-        _inspection(book.create_sheet(tr(SHEET_INSPECTION)), report, tz, tr)
+        sheet = book.create_sheet(tr(SHEET_INSPECTION))
+        head = _inspection(sheet, report, tz, tr)
+        _print_ready(sheet, title=title, period=period, tr=tr, header_row=head)
     if charts:
         sheet = book.create_sheet(tr(SHEET_CHARTS))
         row = 1
-        for title, png in charts:
-            _put(sheet, row, 1, title)
+        for chart_title, png in charts:
+            _put(sheet, row, 1, chart_title)
             sheet.cell(row=row, column=1).font = Font(bold=True)
             image = Image(io.BytesIO(png))
+            scale = min(1.0, 900 / image.width)  # fits the landscape page's width
+            image.width, image.height = int(image.width * scale), int(image.height * scale)
             image.anchor = f"A{row + 1}"
             sheet.add_image(image)
             row += int(image.height / 20) + 3
+        _print_ready(sheet, title=title, period=period, tr=tr, header_row=0)
     return _to_bytes(book)
 
 
-def _summary(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> None:
-    lines = len(report.accounts)
+def summary_rows(report: Report, tz: ZoneInfo, tr: Translate = _identity) -> list[tuple[str, Cell]]:
+    """概况: every figure is a count over the detail sheets (the test holds them to it)."""
     rows: list[tuple[str, Cell]] = [
-        (tr(N_("政务新媒体监测报告")), None),
+        (tr(REPORT_TITLE), None),
         (tr(N_("统计时段")), report.period.label),
         (tr(N_("范围")), report.scope),
         (tr(N_("生成时间")), report.generated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
-        (tr(N_("账号数")), lines),
+        (tr(N_("账号数")), len(report.accounts)),
+        (tr(N_("合格账号")), report.passed),
+        (tr(N_("不合格账号")), report.failed),
+        (tr(N_("无法评估账号")), report.unassessable),
         (tr(N_("期内发布数")), sum(line.posts for line in report.accounts)),
         (tr(N_("问题数")), len(report.findings)),
-        (tr(N_("合格账号")), report.passed),
-        (tr(N_("不合格账号")), lines - report.passed),
+        (tr(N_("其中单项否决问题")), report.vetoes),
     ]
     rows += [(tr(STATE_LABELS[state]), report.states.get(state, 0)) for state in STATE_LABELS]
     rows.append(
@@ -127,16 +224,25 @@ def _summary(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> N
             tr(N_("说明")),
             tr(
                 N_(
-                    "得分按评分规则逐项扣分，任一单项否决即为不合格；"
-                    "评分不使用点赞、阅读、转发等数据。监测源异常属于监测故障，不作为不更新的依据。"
+                    "得分按评分规则逐项扣分，任一单项否决即为不合格；评分不使用点赞、阅读、转发等数据。"
+                    "订阅源读取失败的账号为“无法评估”，单独计数，不评分，也不作为不更新的依据；"
+                    "未更新天数只从证据起算（最近一条发布、登记日期或台账开设日期），"
+                    "订阅源历史够不到的时段注明“覆盖不足”。问题数按账号去重：同一问题出现在多篇文章中只计一次。"
                 )
             ),
         )
     )
+    return rows
+
+
+def _summary(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> None:
+    rows = summary_rows(report, tz, tr)
     _rows(sheet, rows, first=1)
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
-    _widths(sheet, (22, 60))
-    sheet.cell(row=len(rows), column=2).alignment = Alignment(wrap_text=True)
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["B"].width = 90
+    for r in range(1, len(rows) + 1):
+        sheet.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def account_headers(report: Report, tr: Translate = _identity) -> list[str]:
@@ -149,9 +255,10 @@ def account_headers(report: Report, tr: Translate = _identity) -> list[str]:
         tr(N_("期内发布数")),
         tr(N_("最长间隔（天）")),
         tr(N_("未更新天数")),
+        tr(N_("天数依据")),
         tr(N_("更新状态")),
         tr(N_("低于承诺频率")),
-        tr(N_("监测源异常")),
+        tr(N_("监测源")),
         *(category_label(c, tr) for c in CONTENT_CATEGORIES),
         tr(N_("问题合计")),
     ]
@@ -159,106 +266,179 @@ def account_headers(report: Report, tr: Translate = _identity) -> list[str]:
         headers.append(tr(N_("整改")))
     if report.show_reviews:
         headers += [tr(N_("送审稿")), tr(N_("审核通过")), tr(N_("未经审核发布"))]
-    return [*headers, tr(N_("得分")), tr(N_("结论")), tr(N_("扣分及否决原因"))]
+    return [*headers, tr(N_("得分")), tr(N_("结论")), tr(N_("扣分、否决及说明"))]
 
 
-def _accounts(sheet: Worksheet, report: Report, tr: Translate) -> None:
+def basis_text(line: AccountLine, tz: ZoneInfo, tr: Translate = _identity) -> str:
+    """Where the days without posts are counted from, or why they cannot be (覆盖不足)."""
+    silence = line.silence
+    if not line.reading.readable or silence is None:
+        return "—"
+    if silence.basis is not None:
+        text = tr(BASIS_LABELS[silence.basis]).format(date=_day(silence.since, tz))
+    else:
+        text = lack_label(silence.lack or "", _day(silence.oldest_seen, tz), tr)
+    if line.covered_from is not None:
+        text += tr(N_("；期内覆盖自 {date}")).format(date=_day(line.covered_from, tz))
+    return text
+
+
+def outcome_label(outcome: str, tr: Translate = _identity) -> str:
+    label = VERDICT_LABELS.get(outcome)
+    return tr(label) if label else outcome
+
+
+def explanation(line: AccountLine, tz: ZoneInfo, tr: Translate = _identity) -> str:
+    """Deductions and vetoes of a scored line; what could not be assessed, and why, otherwise."""
+    if not line.reading.readable:
+        fault = line.reading.fault.value if line.reading.fault else ""
+        return tr(N_("订阅源无法读取：{fault}；不评分")).format(
+            fault=fault_label(fault, line.reading.status, tr)
+        )
+    parts = []
+    if line.silence is not None and line.silence.days is None:
+        parts.append(tr(N_("更新情况无法判断：{why}")).format(why=basis_text(line, tz, tr)))
+    scored = _deductions([*line.score.vetoes, *line.score.deductions], tr)
+    if scored and line.scored:
+        parts.append(scored)
+    return "；".join(parts)
+
+
+def account_row(
+    line: AccountLine, report: Report, tz: ZoneInfo, tr: Translate
+) -> list[Cell | float]:
+    a = line.account
+    if not line.reading.readable:
+        feed = fault_label(line.reading.fault or "", line.reading.status, tr)
+    else:
+        feed = tr(FEED_OK)
+    if not line.reading.readable or line.silence is None or line.silence.days is None:
+        plan = "—"
+    elif not line.plan_judged:
+        plan = tr(PLAN_TOO_SHORT)
+    else:
+        plan = tr(YES) if line.below_plan else tr(NO)
+    row: list[Cell | float] = [
+        a.id,
+        a.unit,
+        a.name,
+        platform_label(a.platform, tr),
+        status_label(a.status, tr),
+        line.posts,
+        line.longest_gap_days,
+        line.days_dormant,
+        basis_text(line, tz, tr),
+        tr(STATE_LABELS[line.state]),
+        plan,
+        feed,
+        *(line.problems.get(c, 0) for c in CONTENT_CATEGORIES),
+        sum(line.problems.values()),
+    ]
+    if report.show_cases:
+        row.append(a.cases or 0)
+    if report.show_reviews:
+        row += [a.reviews or 0, a.approved, a.unreviewed]
+    row += [
+        line.score.points if line.scored else None,
+        outcome_label(line.outcome, tr),
+        explanation(line, tz, tr),
+    ]
+    return row
+
+
+def _accounts(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> None:
     _header(sheet, account_headers(report, tr))
-    rows = []
-    for line in report.accounts:
-        a = line.account
-        row: list[Cell | float] = [
-            a.id,
-            a.unit,
-            a.name,
-            platform_label(a.platform, tr),
-            status_label(a.status, tr),
-            line.posts,
-            line.longest_gap_days,
-            None if line.feed_broken else line.days_dormant,
-            tr(STATE_LABELS[line.state]),
-            tr(YES) if line.below_plan else tr(NO),
-            tr(YES) if line.feed_broken else tr(NO),
-            *(line.problems.get(c, 0) for c in CONTENT_CATEGORIES),
-            sum(line.problems.values()),
-        ]
-        if report.show_cases:
-            row.append(a.cases or 0)
-        if report.show_reviews:
-            row += [a.reviews or 0, a.approved, a.unreviewed]
-        row += [
-            line.score.points,
-            tr(PASSED) if line.score.passed else tr(FAILED),
-            _deductions([*line.score.vetoes, *line.score.deductions], tr),
-        ]
-        rows.append(row)
-    _rows(sheet, rows)
-    _widths(sheet, (6, 18, 20, 12, 8, 10, 12, 10, 14, 12, 10))
+    _rows(sheet, [account_row(line, report, tz, tr) for line in report.accounts])
+    _fit(sheet)
+    sheet.freeze_panes = "D2"  # unit and account name stay beside their deductions
 
 
-def _units(sheet: Worksheet, report: Report, tr: Translate) -> None:
-    _header(
-        sheet,
-        [
-            tr(N_("排名")),
-            tr(N_("单位")),
-            tr(N_("账号数")),
-            tr(N_("期内发布数")),
-            tr(N_("问题数")),
-            tr(N_("不更新账号数")),
-            tr(N_("平均分")),
-            tr(N_("不合格账号数")),
-        ],
-    )
+def unit_headers(tr: Translate = _identity) -> list[str]:
+    return [
+        tr(N_("排名")),
+        tr(N_("单位")),
+        tr(N_("账号数")),
+        tr(N_("合格")),
+        tr(N_("不合格")),
+        tr(N_("无法评估")),
+        tr(N_("期内发布数")),
+        tr(N_("问题数")),
+        tr(N_("不更新账号数")),
+        tr(N_("平均分（已评分账号）")),
+    ]
+
+
+def _units(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> None:
+    _header(sheet, unit_headers(tr))
     _rows(
         sheet,
         [
-            (u.rank.rank, u.unit, u.accounts, u.posts, u.problems, u.dormant, *u.average_failed)
+            (
+                u.rank.rank if u.rank.accounts else None,
+                u.unit,
+                u.accounts,
+                u.passed,
+                u.failed,
+                u.unassessable,
+                u.posts,
+                u.problems,
+                u.dormant,
+                u.rank.average if u.rank.accounts else None,
+            )
             for u in report.units
         ],
     )
-    _widths(sheet, (6, 22, 8, 12, 8, 14, 8, 14))
+    _fit(sheet)
+    sheet.freeze_panes = "C2"
+
+
+def finding_headers(tr: Translate = _identity) -> list[str]:
+    return [
+        tr(N_("发布时间")),
+        tr(N_("发现时间")),
+        tr(N_("单位")),
+        tr(N_("账号名称")),
+        tr(N_("类别")),
+        tr(N_("严重程度")),
+        tr(N_("问题文字")),
+        tr(N_("上下文")),
+        tr(N_("出现次数")),
+        tr(N_("文章标题")),
+        tr(N_("链接")),
+        tr(N_("处理状态")),
+    ]
 
 
 def _findings(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> None:
-    _header(
-        sheet,
-        [
-            tr(N_("发现时间")),
-            tr(N_("单位")),
-            tr(N_("账号名称")),
-            tr(N_("类别")),
-            tr(N_("严重程度")),
-            tr(N_("问题文字")),
-            tr(N_("上下文")),
-            tr(N_("文章标题")),
-            tr(N_("链接")),
-            tr(N_("处理状态")),
-        ],
-    )
-    for r, (account, f) in enumerate(report.findings, start=2):
+    _header(sheet, finding_headers(tr))
+    link_column = 11
+    for r, p in enumerate(report.findings, start=2):
         values: list[Cell] = [
-            f.found_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            account.unit,
-            account.name,
-            category_label(f.category, tr),
-            severity_label(f.severity, tr),
-            f.text,
-            f.excerpt,
-            f.title,
-            f.link,
-            finding_status_label(f.status, tr),
+            p.published_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if p.published_at else "—",
+            p.found_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            p.account.unit,
+            p.account.name,
+            category_label(p.category, tr),
+            severity_label(p.severity, tr),
+            p.text,
+            p.excerpt,
+            p.occurrences,
+            p.title,
+            p.link,
+            finding_status_label(p.status, tr),
         ]
         for c, value in enumerate(values, start=1):
             _put(sheet, r, c, value)
-        if f.link and f.link.startswith(("http://", "https://")):
-            cell = sheet.cell(row=r, column=9)
-            cell.hyperlink = f.link
+        if p.link and p.link.startswith(("http://", "https://")):
+            cell = sheet.cell(row=r, column=link_column)
+            cell.hyperlink = p.link
             cell.font = Font(color="0563C1", underline="single")
-    _widths(sheet, (17, 18, 20, 12, 10, 20, 50, 30, 40, 10))
+    _fit(sheet)
+    sheet.freeze_panes = "E2"
 
 
-def _inspection(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> None:
+def _inspection(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> int:
+    """The inspection sheet; returns the row of its table's header (repeated when printed)."""
     inspection = report.inspection
     assert inspection is not None
     verdicts = inspection.verdicts
@@ -270,9 +450,9 @@ def _inspection(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -
         (tr(N_("随机种子")), inspection.seed),
         (tr(N_("候选账号数")), len(inspection.candidates)),
         (tr(N_("抽查账号数")), len(verdicts)),
-        (tr(N_("合格")), sum(1 for v in verdicts if v.outcome == "pass")),
-        (tr(N_("不合格")), sum(1 for v in verdicts if v.outcome == "fail")),
-        (tr(N_("需人工核查")), sum(1 for v in verdicts if v.outcome == "unverified")),
+        (tr(VERDICT_LABELS[PASS]), sum(1 for v in verdicts if v.outcome == PASS)),
+        (tr(VERDICT_LABELS[FAIL]), sum(1 for v in verdicts if v.outcome == FAIL)),
+        (tr(VERDICT_LABELS[UNASSESSABLE]), sum(1 for v in verdicts if v.outcome == UNASSESSABLE)),
     ]
     _rows(sheet, head, first=1)
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
@@ -300,44 +480,64 @@ def _inspection(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -
             a.name,
             platform_label(a.platform, tr),
             last.astimezone(tz).strftime("%Y-%m-%d") if last else "—",
-            _label(VERDICT_LABELS, verdict.outcome, tr),
+            outcome_label(verdict.outcome, tr),
             "；".join(reason_text(m, p, tr) for m, p in verdict.reasons),
             note,
         ]
         for c, value in enumerate(values, start=1):
             _put(sheet, first + i, c, value)
-    _widths(sheet, (14, 20, 20, 12, 12, 12, 50, 22))
+    _fit(sheet, first=first)
+    sheet.column_dimensions["A"].width = max(sheet.column_dimensions["A"].width or 0, 14)
+    sheet.freeze_panes = f"A{first + 1}"
+    return first
 
 
 def summary_lines(report: Report, tr: Translate = _identity, *, top: int = 3) -> list[str]:
     """The short summary for the chat and the console: plain text, the caller escapes it."""
     n = len(report.accounts)
-    vetoes = sum(1 for _a, f in report.findings if f.severity == "veto")
     lines = [
         tr(N_("时段：{period}")).format(period=report.period.label),
         tr(N_("范围：{scope}")).format(scope=report.scope),
-        tr(N_("账号 {n} 个，期内发布 {posts} 条；合格 {passed} 个，不合格 {failed} 个。")).format(
+        tr(
+            N_(
+                "账号 {n} 个，期内发布 {posts} 条；合格 {passed} 个，不合格 {failed} 个，"
+                "无法评估 {unassessable} 个。"
+            )
+        ).format(
             n=n,
             posts=sum(line.posts for line in report.accounts),
             passed=report.passed,
-            failed=n - report.passed,
+            failed=report.failed,
+            unassessable=report.unassessable,
         ),
-        tr(N_("不更新 {dormant} 个，更新预警 {warning} 个，监测源异常 {unknown} 个。")).format(
+        tr(N_("不更新 {dormant} 个，更新预警 {warning} 个，无法判断 {unknown} 个。")).format(
             dormant=report.states.get(DormancyState.DORMANT, 0)
             + report.states.get(DormancyState.CLOSURE_CANDIDATE, 0),
             warning=report.states.get(DormancyState.WARNING, 0),
             unknown=report.states.get(DormancyState.UNKNOWN, 0),
         ),
-        tr(N_("发现问题 {n} 处，其中单项否决 {veto} 处。")).format(
-            n=len(report.findings), veto=vetoes
+        tr(N_("发现问题 {n} 个（按账号去重），其中单项否决 {veto} 个。")).format(
+            n=len(report.findings), veto=report.vetoes
         ),
     ]
-    if len(report.units) > 1:
+    faults: dict[str, int] = {}
+    for line in report.accounts:
+        if not line.reading.readable and line.reading.fault is not None:
+            label = fault_label(line.reading.fault, line.reading.status, tr)
+            faults[label] = faults.get(label, 0) + 1
+    if faults:
+        lines.append(
+            tr(N_("无法评估的原因：{faults}。")).format(
+                faults="；".join(f"{k} {v} 个" for k, v in sorted(faults.items()))
+            )
+        )
+    ranked = [u for u in report.units if u.rank.accounts]
+    if len(ranked) > 1:
         ranking = "；".join(
             tr(N_("{rank}. {unit} {score} 分")).format(
                 rank=u.rank.rank, unit=u.unit, score=u.rank.average
             )
-            for u in report.units[:top]
+            for u in ranked[:top]
         )
         lines.append(tr(N_("单位排名：{ranking}")).format(ranking=ranking))
     if report.inspection is not None:
@@ -346,15 +546,15 @@ def summary_lines(report: Report, tr: Translate = _identity, *, top: int = 3) ->
             tr(
                 N_(
                     "抽查 {k}/{n} 个账号（随机种子 {seed}）：合格 {ok} 个，不合格 {bad} 个，"
-                    "需人工核查 {check} 个。"
+                    "无法评估 {check} 个。"
                 )
             ).format(
                 k=len(verdicts),
                 n=len(report.inspection.candidates),
                 seed=report.inspection.seed,
-                ok=sum(1 for v in verdicts if v.outcome == "pass"),
-                bad=sum(1 for v in verdicts if v.outcome == "fail"),
-                check=sum(1 for v in verdicts if v.outcome == "unverified"),
+                ok=sum(1 for v in verdicts if v.outcome == PASS),
+                bad=sum(1 for v in verdicts if v.outcome == FAIL),
+                check=sum(1 for v in verdicts if v.outcome == UNASSESSABLE),
             )
         )
     return lines

@@ -53,6 +53,8 @@ class ActivityThresholds:
     feed_broken_failures: int = 5
     below_plan_window_days: int = 28
     resurfaced_after_days: int = 30
+    plan_min_window_days: int = 7
+    """Plan compliance is not judged on less evidence than this (a week of posts)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.warning_days <= self.dormant_days <= self.closure_candidate_days:
@@ -84,10 +86,14 @@ class ActivityReport:
     longest_gap_days: float | None
     """Longest silence, between posts or the current one since the last post."""
     posts_per_week: float
-    """Over the below-plan window (default 4 weeks), or since registration if shorter."""
+    """Over the below-plan window (default 4 weeks), or over the evidence if shorter."""
     planned_per_week: float | None
     below_plan: bool
     feed_broken: bool
+    plan_window_days: float = 0.0
+    """Days the plan was judged over: the window, cut to what the evidence covers."""
+    plan_judged: bool = True
+    """False when the evidence covers less than ``plan_min_window_days``: too short to judge."""
 
 
 def compute_activity(
@@ -98,12 +104,16 @@ def compute_activity(
     now: datetime,
     poll_health: PollHealth,
     thresholds: ActivityThresholds | None = None,
+    history_start: datetime | None = None,
 ) -> ActivityReport:
     """Activity figures and state of one account as of ``now``.
 
     ``post_times`` are aware datetimes of the posts that count (see :func:`counts_as_activity`);
     times after ``now`` are ignored. "No posts yet" counts as silence since ``registered_at``.
     While the feed is broken the state is ``unknown`` and ``below_plan`` is not claimed.
+    Plan compliance uses what the feed showed: the window reaches back to ``history_start``
+    (the oldest item the feed showed, e.g. on the first poll) when that is before registration,
+    and below ``plan_min_window_days`` of evidence the plan is not judged at all.
     """
     t = thresholds or ActivityThresholds()
     _require_aware(now, "now")
@@ -119,13 +129,18 @@ def compute_activity(
     median_gap = statistics.median(gaps) if gaps else None
     longest_gap = max([*gaps, silence / DAY]) if posts else None
 
-    window = min(t.below_plan_window_days * DAY, max(now - registered_at, timedelta(0)))
-    in_window = sum(1 for p in posts if now - p < window)
+    evidence_start = min(registered_at, history_start or registered_at, *posts[:1])
+    window = min(t.below_plan_window_days * DAY, max(now - evidence_start, timedelta(0)))
+    in_window = sum(1 for p in posts if now - p <= window)
     weeks = window / timedelta(weeks=1)
     posts_per_week = in_window / weeks if weeks > 0 else 0.0
+    judged = window >= t.plan_min_window_days * DAY
     broken = is_feed_broken(poll_health, registered_at=registered_at, now=now, thresholds=t)
     below_plan = (
-        not broken and bool(planned_per_week) and weeks > 0 and in_window < planned_per_week * weeks  # type: ignore[operator]
+        not broken
+        and judged
+        and bool(planned_per_week)
+        and in_window < (planned_per_week or 0) * weeks
     )
     state = DormancyState.UNKNOWN if broken else dormancy_state(days_silent, thresholds=t)
     return ActivityReport(
@@ -142,6 +157,8 @@ def compute_activity(
         planned_per_week=planned_per_week,
         below_plan=below_plan,
         feed_broken=broken,
+        plan_window_days=round(window / DAY, 1),
+        plan_judged=judged,
     )
 
 

@@ -31,6 +31,7 @@ from governance.registry import (
     STATUS_LABELS,
     AccountStatus,
     Platform,
+    check_transition,
     clean_line,
     normalize_platform_ref,
     validate_account_name,
@@ -205,6 +206,42 @@ class Existing:
     people: Mapping[tuple[str, str], int] = field(default_factory=dict)
     #: :meth:`LedgerRow.cells` of every registered account: such rows are already filed
     registered: frozenset[tuple[str | int, ...]] = frozenset()
+    #: (platform, normalized ref) → (id, current row) of every account a row may update (a
+    #: live one wins over a closed one with the same id)
+    accounts: Mapping[tuple[str, str], tuple[int, LedgerRow]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of a registered account that a ledger row changes."""
+
+    key: str
+    header: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowUpdate:
+    """A ledger row that matches a registered account (same platform and platform id) and
+    changes some of its fields: shown to the admin as a diff, applied only when confirmed."""
+
+    row: LedgerRow
+    account_id: int
+    current: LedgerRow
+    changes: tuple[FieldChange, ...]
+
+    def changed(self, key: str) -> bool:
+        return any(c.key == key for c in self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class AliasNote:
+    """A platform written under another name, and the name it was read as (微信 → 微信公众号)."""
+
+    row: int
+    written: str
+    platform: Platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +252,8 @@ class Validation:
     rows: list[LedgerRow]
     unchanged: list[int]
     problems: list[RowProblem]
+    updates: list[RowUpdate] = field(default_factory=list)
+    aliases: list[AliasNote] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -405,6 +444,76 @@ def _key_fields(cells: Mapping[str, str]) -> tuple[str, Platform, str] | None:
     return (unit, platform, normalize_platform_ref(ref)) if live else None
 
 
+#: What a ledger row may change on a registered account (platform and platform id identify it).
+UPDATABLE = (
+    "unit",
+    "name",
+    "responsible",
+    "posts_per_week",
+    "necessity",
+    "plan",
+    "duplicate_reason",
+    "feed_url",
+    "status",
+    "status_reason",
+)
+FROZEN = N_("已关停、注销或未通过的账号不能修改。")
+PENDING_STATUS = N_("该账号尚在登记审批中，请先审批，再修改状态。")
+
+
+def diff_rows(current: LedgerRow, incoming: LedgerRow) -> tuple[FieldChange, ...]:
+    """The fields ``incoming`` changes, as the ledger shows them (before → after)."""
+    keys = [c.key for c in COLUMNS]
+    before, after = current.cells(), incoming.cells()
+    return tuple(
+        FieldChange(key, COLUMN_BY_KEY[key].header, str(before[i]), str(after[i]))
+        for i, key in enumerate(keys)
+        if key in UPDATABLE and str(before[i]) != str(after[i])
+    )
+
+
+def check_update(update: RowUpdate) -> list[RowProblem]:
+    """The card's rules for an edit: closed, cancelled and rejected accounts stay as they are;
+    a status moves only along the lifecycle, and not while the registration awaits approval."""
+    current, row = update.current.status, update.row.status
+    status_header = COLUMN_BY_KEY["status"].header
+    if current not in LIVE_STATUSES:
+        return [RowProblem(update.row.row, "", "", InvalidInput(FROZEN))]
+    if row == current:
+        return []
+    if current == AccountStatus.PENDING:
+        return [
+            RowProblem(
+                update.row.row, status_header, STATUS_LABELS[row], InvalidInput(PENDING_STATUS)
+            )
+        ]
+    try:
+        check_transition(current, row)
+    except UserFacingError as exc:
+        return [RowProblem(update.row.row, status_header, STATUS_LABELS[row], exc)]
+    return []
+
+
+def _match_key(cells: Mapping[str, str]) -> tuple[str, str] | None:
+    try:
+        platform = parse_platform(cells.get("platform", ""))
+        ref = validate_platform_ref(cells.get("platform_ref"))
+    except UserFacingError:
+        return None
+    return platform.value, normalize_platform_ref(ref)
+
+
+def _alias(number: int, cells: Mapping[str, str]) -> AliasNote | None:
+    written = clean_line(cells.get("platform", ""))
+    try:
+        platform = parse_platform(written)
+    except UserFacingError:
+        return None
+    if written in {PLATFORM_LABELS[platform], platform.value}:
+        return None
+    return AliasNote(number, written, platform)
+
+
 def validate_table(rows: Sequence[Sequence[object]], existing: Existing) -> Validation:
     """Validate every data row of a table whose header is among its first rows.
 
@@ -430,6 +539,8 @@ def validate_table(rows: Sequence[Sequence[object]], existing: Existing) -> Vali
     good: list[LedgerRow] = []
     unchanged: list[int] = []
     problems: list[RowProblem] = []
+    updates: list[RowUpdate] = []
+    aliases = [a for a in (_alias(n, cells) for n, cells in records) if a is not None]
     seen_refs: dict[tuple[Platform, str], int] = {}
     seen_slots: dict[tuple[str, Platform], int] = {}
     for number, cells in records:
@@ -437,21 +548,48 @@ def validate_table(rows: Sequence[Sequence[object]], existing: Existing) -> Vali
         if row is not None and row.cells() in existing.registered:
             unchanged.append(number)
             continue
+        match_key = _match_key(cells)
+        match = existing.accounts.get(match_key) if match_key is not None else None
         key = _key_fields(cells)
         if key is not None:
             unit, platform, ref_norm = key
             row_problems += _cross_checks(
-                number, cells, unit, platform, ref_norm, existing, seen_refs, seen_slots
+                number,
+                cells,
+                unit,
+                platform,
+                ref_norm,
+                existing,
+                seen_refs,
+                seen_slots,
+                matched=match[1] if match is not None else None,
             )
             seen_refs.setdefault((platform, ref_norm), number)
             seen_slots.setdefault((unit, platform), number)
         if row is not None:
             row_problems += _person_check(row, existing)
+        if row is not None and match is not None and not row_problems:
+            account_id, current = match
+            update = RowUpdate(row, account_id, current, diff_rows(current, row))
+            if not update.changes:
+                unchanged.append(number)
+                continue
+            row_problems += check_update(update)
+            if not row_problems:
+                updates.append(update)
+                continue
         if row_problems:
             problems += row_problems
         elif row is not None:
             good.append(row)
-    return Validation(total=len(records), rows=good, unchanged=unchanged, problems=problems)
+    return Validation(
+        total=len(records),
+        rows=good,
+        unchanged=unchanged,
+        problems=problems,
+        updates=updates,
+        aliases=aliases,
+    )
 
 
 def _cross_checks(
@@ -463,12 +601,34 @@ def _cross_checks(
     existing: Existing,
     seen_refs: Mapping[tuple[Platform, str], int],
     seen_slots: Mapping[tuple[str, Platform], int],
+    matched: LedgerRow | None = None,
 ) -> list[RowProblem]:
-    """One platform id once; a unit's second account on a platform needs a reason."""
+    """One platform id once; a unit's second account on a platform needs a reason.
+
+    A row ``matched`` to a registered account updates it: it is not a second registration of
+    its platform id, and it needs a reason only when it moves the account to a unit that
+    already has an account on the platform."""
     problems: list[RowProblem] = []
     ref_header = COLUMN_BY_KEY["platform_ref"].header
     ref_raw = cells.get("platform_ref", "")
     registered = existing.refs.get((platform.value, ref_norm))
+    if (platform, ref_norm) in seen_refs:
+        problems.append(
+            RowProblem(
+                number,
+                ref_header,
+                ref_raw,
+                InvalidInput(
+                    N_("与第 {row} 行是同一平台账号，同一平台账号不能重复登记。"),
+                    row=seen_refs[(platform, ref_norm)],
+                ),
+            )
+        )
+        return problems  # a repeated row: its second-account question is the first row's
+    if matched is not None:
+        if matched.unit == unit or matched.status not in LIVE_STATUSES:
+            return problems
+        registered = None
     if registered is not None:
         problems.append(
             RowProblem(
@@ -479,18 +639,6 @@ def _cross_checks(
                     N_("该平台账号已登记为“{name}”（编号 {id}），同一平台账号不能重复登记。"),
                     name=registered[0],
                     id=registered[1],
-                ),
-            )
-        )
-    elif (platform, ref_norm) in seen_refs:
-        problems.append(
-            RowProblem(
-                number,
-                ref_header,
-                ref_raw,
-                InvalidInput(
-                    N_("与第 {row} 行是同一平台账号，同一平台账号不能重复登记。"),
-                    row=seen_refs[(platform, ref_norm)],
                 ),
             )
         )
@@ -537,3 +685,76 @@ def _person_check(row: LedgerRow, existing: Existing) -> list[RowProblem]:
             ),
         )
     ]
+
+
+# --- describing an import -------------------------------------------------------------------
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _shown(value: str) -> str:
+    value = value.replace("\n", " ")
+    return (value[:40] + "…" if len(value) > 40 else value) or "（空）"
+
+
+def update_line(update: RowUpdate, tr: Callable[[str], str] = _same) -> str:
+    """``第 3 行 教育发布（微信公众号 jy_fabu）：责任人 李老师 → 张老师；…`` (plain text)."""
+    current = update.current
+    changes = "；".join(
+        f"{tr(c.header)} {_shown(c.before)} → {_shown(c.after)}" for c in update.changes
+    )
+    return tr(N_("第 {row} 行 {name}（{platform} {ref}）：{changes}")).format(
+        row=update.row.row,
+        name=current.name,
+        platform=tr(PLATFORM_LABELS[current.platform]),
+        ref=current.platform_ref,
+        changes=changes,
+    )
+
+
+def alias_line(alias: AliasNote, tr: Callable[[str], str] = _same) -> str:
+    return tr(N_("第 {row} 行 “{written}” → {platform}")).format(
+        row=alias.row, written=alias.written, platform=tr(PLATFORM_LABELS[alias.platform])
+    )
+
+
+def change_table(updates: Sequence[RowUpdate]) -> list[tuple[int, str, str, str, str, str]]:
+    """One row per changed field: (row, account, platform id, field, before, after)."""
+    return [
+        (u.row.row, u.current.name, u.current.platform_ref, c.header, c.before, c.after)
+        for u in updates
+        for c in u.changes
+    ]
+
+
+# --- an inspector's extra column ------------------------------------------------------------
+
+#: Headers of an optional opening-date column an inspector's ledger may carry (not part of the
+#: bot's layout: the bot knows each account's registration date itself).
+OPENED_HEADERS = ("开设日期", "开通日期", "开设时间", "开通时间")
+_DAY = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+def opening_dates(rows: Sequence[Sequence[object]]) -> dict[tuple[str, str], date]:
+    """(platform, normalized ref) → opening date, from an 开设日期 column when the table has one;
+    unreadable or missing dates are left out (the account then has no opening date)."""
+    header_index, mapping = find_header(rows)
+    header = [_header_key(cell_text(c)) for c in rows[header_index]]
+    wanted = {_header_key(h) for h in OPENED_HEADERS}
+    column = next((i for i, h in enumerate(header) if h in wanted), None)
+    if column is None:
+        return {}
+    found: dict[tuple[str, str], date] = {}
+    for raw in rows[header_index + 1 :]:
+        cells = {k: cell_text(raw[i]) if i < len(raw) else "" for k, i in mapping.items()}
+        key = _match_key(cells)
+        match = _DAY.match(cell_text(raw[column]) if column < len(raw) else "")
+        if key is None or match is None:
+            continue
+        try:
+            found[key] = date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            continue
+    return found

@@ -12,7 +12,7 @@ import math
 import random
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,9 +23,22 @@ from governance.activity import (
     DormancyState,
     PollHealth,
     compute_activity,
+    dormancy_state,
+    is_feed_broken,
 )
 from governance.errors import InvalidInput
+from governance.evidence import (
+    FAULT_LABELS,
+    READABLE,
+    Fault,
+    FeedReading,
+    Lack,
+    Silence,
+    covered_from,
+    silence_as_of,
+)
 from governance.i18n import N_
+from governance.quality.pii import mask_pii
 from governance.scoring import (
     AccountFacts,
     Score,
@@ -34,7 +47,6 @@ from governance.scoring import (
     rank_units,
     score_account,
 )
-from governance.vocabulary import severity_rank
 
 PERIOD_KINDS = ("week", "month", "quarter", "year", "last_month", "last_quarter")
 PERIOD_LABELS: dict[str, str] = {
@@ -48,6 +60,7 @@ PERIOD_LABELS: dict[str, str] = {
 }
 MAX_PERIOD_DAYS = 3 * 366
 _DORMANT = DormancyState.DORMANT.severity
+_RANK = {"veto": 0, "serious": 1, "general": 2}
 _DATES = re.compile(
     r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*[~～至到—-]+\s*"
     r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*$"
@@ -149,6 +162,14 @@ class AccountInput:
     approved: int = 0
     unreviewed: int = 0
     """Posts of the period published without an approved draft."""
+    reading: FeedReading | None = None
+    """Whether the feed was read for the period (None: judged from ``poll_health``/``polled``)."""
+    oldest_seen: datetime | None = None
+    """The oldest item the feed ever showed (counting or not)."""
+    registered_known: bool = True
+    """False where ``registered_at`` is a stand-in (an inspector's throwaway import)."""
+    opened_at: datetime | None = None
+    """The account's opening date from a ledger, when it gives one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +185,15 @@ class FindingInput:
     link: str | None
     found_at: datetime
     status: str
+    published_at: datetime | None = None
+    """When the post carrying the finding was published (None: no post)."""
 
 
 # --- outputs --------------------------------------------------------------------------------
+
+
+PASS, FAIL, UNASSESSABLE = "pass", "fail", "unassessable"
+OUTCOMES = (PASS, FAIL, UNASSESSABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,12 +201,43 @@ class AccountLine:
     account: AccountInput
     posts: int
     longest_gap_days: float | None
-    days_dormant: int
+    days_dormant: int | None
+    """Days without a post as of the period's end; None when there is no evidence."""
     state: DormancyState
     below_plan: bool
     feed_broken: bool
     problems: Mapping[str, int]
     score: Score
+    """Content-only when activity is unknown; shown only for scored lines."""
+    outcome: str = PASS
+    """pass, fail, or unassessable (无法评估: counted apart and never scored)."""
+    reading: FeedReading = READABLE
+    silence: Silence | None = None
+    plan_judged: bool = True
+    covered_from: datetime | None = None
+    """Posts before this moment cannot be known: set when it falls inside the period."""
+
+    @property
+    def scored(self) -> bool:
+        return self.outcome != UNASSESSABLE
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemLine:
+    """One distinct problem of an account in the period (the same defect on ten posts is one):
+    the unit every problem total counts. Text is already masked."""
+
+    account: AccountInput
+    category: str
+    severity: str
+    text: str
+    excerpt: str
+    title: str
+    link: str | None
+    published_at: datetime | None
+    found_at: datetime
+    occurrences: int
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +248,9 @@ class UnitLine:
     problems: int
     dormant: int
     rank: UnitRank
+    passed: int = 0
+    failed: int = 0
+    unassessable: int = 0
 
     @property
     def average_failed(self) -> tuple[float, int]:
@@ -199,15 +260,15 @@ class UnitLine:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     account: AccountLine
-    outcome: str  # pass | fail | unverified
+    outcome: str  # pass | fail | unassessable
     reasons: tuple[tuple[str, Mapping[str, object]], ...]
 
 
-VERDICT_LABELS = {"pass": N_("合格"), "fail": N_("不合格"), "unverified": N_("需人工核查")}
+VERDICT_LABELS = {PASS: N_("合格"), FAIL: N_("不合格"), UNASSESSABLE: N_("无法评估")}
 REASON_NO_UPDATE = N_("检查前 {days} 天内未更新（最近更新：{last}）")
 REASON_VETO = N_("存在单项否决问题：{category} {n} 处")
-REASON_BROKEN = N_("监测源异常，无法确认更新情况，需人工核查")
-REASON_NEVER_POLLED = N_("尚未成功抓取，需人工核查")
+REASON_FAULT = N_("无法评估：{fault}")
+REASON_LACK = N_("无法评估更新情况：{lack}")
 REASON_OK = N_("检查前 {days} 天内有更新，无单项否决问题")
 
 
@@ -228,7 +289,8 @@ class Report:
     as_of: datetime
     accounts: tuple[AccountLine, ...]
     units: tuple[UnitLine, ...]
-    findings: tuple[tuple[AccountInput, FindingInput], ...]
+    findings: tuple[ProblemLine, ...]
+    """Every distinct problem of the period: the detail every problem total counts."""
     weekly: Mapping[str, Sequence[tuple[date, int]]]
     """Posts per week per unit; weeks start on Monday."""
     states: Mapping[DormancyState, int]
@@ -237,20 +299,36 @@ class Report:
     show_cases: bool = False
     show_reviews: bool = False
     passed: int = field(default=0)
+    failed: int = 0
+    unassessable: int = 0
+    partial_weeks: tuple[date, ...] = ()
+    """Mondays of the first and last weeks when the period starts or ends inside them."""
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        return {PASS: self.passed, FAIL: self.failed, UNASSESSABLE: self.unassessable}
+
+    @property
+    def vetoes(self) -> int:
+        return sum(1 for p in self.findings if p.severity == "veto")
 
 
 def period_figures(
-    times: Sequence[datetime], *, start: datetime, end: datetime, registered_at: datetime
+    times: Sequence[datetime], *, start: datetime, end: datetime, registered_at: datetime | None
 ) -> tuple[int, float | None]:
     """Posts in ``[start, end)`` and the longest silence inside the period, in days.
 
-    The silence runs from the period's start (or registration) to the first post, between posts
-    and from the last post to the end, so an account silent all period shows the whole period.
+    The silence runs from the period's start (or, if later, the moment the evidence begins:
+    registration, or the feed's oldest item) to the first post, between posts and from the
+    last post to the end, so an account silent all period shows the whole period. With no
+    evidence at all (``registered_at`` None) there is no longest silence.
     """
     inside = sorted(t for t in times if start <= t < end)
+    if registered_at is None:
+        return len(inside), None
     opened = max(start, registered_at)
     if opened >= end:
-        return 0, None
+        return len(inside), None
     marks = [opened, *(t for t in inside if t >= opened), end]
     longest = max((b - a) / DAY for a, b in itertools.pairwise(marks))
     return len(inside), round(longest, 1)
@@ -259,6 +337,157 @@ def period_figures(
 def weeks_of(start: date, end: date) -> list[date]:
     first = start - timedelta(days=start.weekday())
     return [first + timedelta(weeks=i) for i in range((end - first).days // 7 + 1)]
+
+
+def _reading(
+    account: AccountInput, *, as_of: datetime, thresholds: ActivityThresholds
+) -> FeedReading:
+    if account.reading is not None:
+        return account.reading
+    if not account.polled:
+        return FeedReading(Fault.NEVER_READ)
+    broken = is_feed_broken(
+        account.poll_health,
+        registered_at=min(account.registered_at, as_of),
+        now=as_of,
+        thresholds=thresholds,
+    )
+    return FeedReading(Fault.BROKEN) if broken else READABLE
+
+
+def fault_params(reading: FeedReading) -> dict[str, object]:
+    """A fault as reason parameters: the reader's language is chosen when it is shown."""
+    return {"fault": reading.fault.value if reading.fault else "", "status": reading.status}
+
+
+def lack_params(silence: Silence | None) -> dict[str, object]:
+    lack = silence.lack if silence is not None else None
+    oldest = silence.oldest_seen if silence is not None else None
+    return {"lack": lack.value if lack else Lack.NO_EVIDENCE.value, "date": oldest}
+
+
+def fault_text(reading: FeedReading, tr: Callable[[str], str] = lambda s: s) -> str:
+    """The fault in the reader's language, with its HTTP status."""
+    if reading.fault is None:
+        return ""
+    return tr(FAULT_LABELS[reading.fault]).format(status=reading.status or "?")
+
+
+def _line(
+    account: AccountInput,
+    found: Mapping[str, int],
+    *,
+    start: datetime,
+    as_of: datetime,
+    rules: ScoringRules,
+    thresholds: ActivityThresholds,
+) -> AccountLine:
+    """One account's line: the feed's reading first, then the evidence, then the score."""
+    reading = _reading(account, as_of=as_of, thresholds=thresholds)
+    registered = account.registered_at if account.registered_known else None
+    evidence_from = covered_from(oldest_seen=account.oldest_seen, registered_at=registered)
+    if evidence_from is None and account.opened_at is not None:
+        evidence_from = account.opened_at
+    posts, gap = period_figures(
+        account.post_times, start=start, end=as_of, registered_at=evidence_from
+    )
+    if not reading.readable:
+        facts = AccountFacts(DormancyState.UNKNOWN, False, True, found)
+        return AccountLine(
+            account,
+            posts,
+            None,
+            None,
+            DormancyState.UNKNOWN,
+            False,
+            True,
+            dict(found),
+            score_account(facts, rules),
+            UNASSESSABLE,
+            reading,
+            None,
+            False,
+            None,
+        )
+    silence = silence_as_of(
+        account.post_times,
+        as_of=as_of,
+        oldest_seen=account.oldest_seen,
+        registered_at=registered,
+        opened_at=account.opened_at,
+    )
+    activity = compute_activity(
+        account.post_times,
+        registered_at=min(registered or as_of, as_of),
+        planned_per_week=account.planned_per_week,
+        now=as_of,
+        poll_health=PollHealth(as_of),
+        thresholds=thresholds,
+        history_start=account.oldest_seen,
+    )
+    if silence.days is None:
+        state = DormancyState.UNKNOWN
+        below = False
+    else:
+        state = dormancy_state(silence.days, thresholds=thresholds)
+        below = activity.below_plan
+    score = score_account(AccountFacts(state, below, False, found), rules)
+    if silence.days is None and not score.vetoes:
+        outcome = UNASSESSABLE
+    else:
+        outcome = PASS if score.passed else FAIL
+    partial = evidence_from if evidence_from is not None and evidence_from > start else None
+    return AccountLine(
+        account=account,
+        posts=posts,
+        longest_gap_days=gap,
+        days_dormant=silence.days,
+        state=state,
+        below_plan=below,
+        feed_broken=False,
+        problems=dict(found),
+        score=score,
+        outcome=outcome,
+        reading=reading,
+        silence=silence,
+        plan_judged=activity.plan_judged and silence.days is not None,
+        covered_from=partial,
+    )
+
+
+def _problems(
+    findings: Sequence[FindingInput], by_id: Mapping[int, AccountInput]
+) -> list[ProblemLine]:
+    """Distinct problems per account, first occurrence first, every text masked."""
+    first: dict[tuple[int, str], FindingInput] = {}
+    count: Counter[tuple[int, str]] = Counter()
+    order = sorted(findings, key=lambda f: (f.found_at, f.account_id, _RANK.get(f.severity, 3)))
+    for f in order:
+        if f.account_id not in by_id:
+            continue
+        key = (f.account_id, f.problem)
+        first.setdefault(key, f)
+        count[key] += 1
+    return [
+        ProblemLine(
+            account=by_id[f.account_id],
+            category=f.category,
+            severity=f.severity,
+            text=mask_pii(f.text),
+            excerpt=mask_pii(f.excerpt),
+            title=mask_pii(f.title),
+            link=f.link,
+            published_at=f.published_at,
+            found_at=f.found_at,
+            occurrences=count[key],
+            status=f.status,
+        )
+        for key, f in first.items()
+    ]
+
+
+def _masked(account: AccountInput) -> AccountInput:
+    return replace(account, name=mask_pii(account.name), unit=mask_pii(account.unit))
 
 
 def build_report(
@@ -272,76 +501,68 @@ def build_report(
     rules: ScoringRules,
     thresholds: ActivityThresholds | None = None,
 ) -> Report:
-    """Every figure of the report; ``findings`` are those found in the period."""
+    """The one model of the period: every total, sheet, chart and message derives from it.
+
+    ``findings`` are those of the period's posts. Problems are counted once per account and
+    defect; an account whose feed could not be read is 无法评估 and never scored.
+    """
     thresholds = thresholds or ActivityThresholds()
     start, end = period.bounds(tz)
     as_of = min(end, now)
-    problems: dict[int, Counter[str]] = {}
-    seen: set[tuple[int, str]] = set()
-    for f in findings:
-        if (f.account_id, f.problem) not in seen:
-            seen.add((f.account_id, f.problem))
-            problems.setdefault(f.account_id, Counter())[f.category] += 1
-    lines: list[AccountLine] = []
+    accounts = [_masked(a) for a in accounts]
+    by_id = {a.id: a for a in accounts}
+    problems = _problems(findings, by_id)
+    found: dict[int, Counter[str]] = {}
+    for p in problems:
+        found.setdefault(p.account.id, Counter())[p.category] += 1
     weeks = weeks_of(period.start, period.end)
     weekly: dict[str, Counter[date]] = {}
+    lines: list[AccountLine] = []
     for account in accounts:
-        activity = compute_activity(
-            account.post_times,
-            registered_at=min(account.registered_at, as_of),
-            planned_per_week=account.planned_per_week,
-            now=as_of,
-            poll_health=account.poll_health,
-            thresholds=thresholds,
-        )
-        broken = activity.feed_broken or not account.polled
-        state = DormancyState.UNKNOWN if broken else activity.state
-        posts, gap = period_figures(
-            account.post_times, start=start, end=as_of, registered_at=account.registered_at
+        lines.append(
+            _line(
+                account,
+                found.get(account.id, Counter()),
+                start=start,
+                as_of=as_of,
+                rules=rules,
+                thresholds=thresholds,
+            )
         )
         counts = weekly.setdefault(account.unit, Counter())
         for t in account.post_times:
             if start <= t < as_of:
                 local = t.astimezone(tz).date()
                 counts[local - timedelta(days=local.weekday())] += 1
-        found = problems.get(account.id, Counter())
-        facts = AccountFacts(state, activity.below_plan and not broken, broken, found)
-        lines.append(
-            AccountLine(
-                account=account,
-                posts=posts,
-                longest_gap_days=gap,
-                days_dormant=activity.days_since_last_post,
-                state=state,
-                below_plan=facts.below_plan,
-                feed_broken=broken,
-                problems=dict(found),
-                score=score_account(facts, rules),
-            )
-        )
     lines.sort(key=lambda line: (line.account.unit, line.account.id))
-    ranks = {r.unit: r for r in rank_units((line.account.unit, line.score) for line in lines)}
+    ranks = {
+        r.unit: r
+        for r in rank_units((line.account.unit, line.score) for line in lines if line.scored)
+    }
     units = []
-    for unit, rank in ranks.items():
+    for unit in sorted({line.account.unit for line in lines}):
         mine = [line for line in lines if line.account.unit == unit]
+        tally = Counter(line.outcome for line in mine)
+        rank = ranks.get(unit) or UnitRank(unit, 0, 0.0, 0, len(ranks) + 1)
         units.append(
             UnitLine(
                 unit=unit,
-                accounts=rank.accounts,
+                accounts=len(mine),
                 posts=sum(line.posts for line in mine),
                 problems=sum(sum(line.problems.values()) for line in mine),
                 dormant=sum(1 for line in mine if line.state.severity >= _DORMANT),
                 rank=rank,
+                passed=tally[PASS],
+                failed=tally[FAIL],
+                unassessable=tally[UNASSESSABLE],
             )
         )
     units.sort(key=lambda u: (u.rank.rank, u.unit))
-    by_id = {a.id: a for a in accounts}
-    listed = tuple(
-        (by_id[f.account_id], f)
-        for f in sorted(
-            findings, key=lambda f: (f.found_at, f.account_id, severity_rank(f.severity))
-        )
-        if f.account_id in by_id
+    tally = Counter(line.outcome for line in lines)
+    partial = tuple(
+        w
+        for w in dict.fromkeys(weeks[:1] + weeks[-1:])
+        if w < period.start or period.end < w + timedelta(days=6)
     )
     return Report(
         period=period,
@@ -350,13 +571,16 @@ def build_report(
         as_of=as_of,
         accounts=tuple(lines),
         units=tuple(units),
-        findings=listed,
+        findings=tuple(problems),
         weekly={unit: [(w, counts.get(w, 0)) for w in weeks] for unit, counts in weekly.items()},
         states=Counter(line.state for line in lines),
-        categories=Counter(f.category for _a, f in listed),
+        categories=Counter(p.category for p in problems),
         show_cases=any(a.cases is not None for a in accounts),
         show_reviews=any(a.reviews is not None for a in accounts),
-        passed=sum(1 for line in lines if line.score.passed),
+        passed=tally[PASS],
+        failed=tally[FAIL],
+        unassessable=tally[UNASSESSABLE],
+        partial_weeks=partial,
     )
 
 
@@ -386,28 +610,36 @@ def judge(
     """One sampled account against the national rules as of ``checked_at``.
 
     Fails on no update in the ``update_days`` before the check, or any open veto problem. A
-    feed that cannot be read proves nothing either way: the account needs a look by hand.
+    feed that cannot be read, or a silence with no evidence to count it from, proves nothing
+    either way: the account is 无法评估 (unless an open veto problem fails it anyway).
     """
     reasons: list[tuple[str, Mapping[str, object]]] = []
     failed = False
+    unknown = False
     times = [t for t in line.account.post_times if t <= checked_at]
     last = max(times, default=None)
-    if line.feed_broken:
-        reasons.append((REASON_NEVER_POLLED if not line.account.polled else REASON_BROKEN, {}))
-    elif last is None or checked_at - last >= rules.update_days * DAY:
-        failed = True
-        shown = last.astimezone(tz).strftime("%Y-%m-%d") if last else "—"
-        reasons.append((REASON_NO_UPDATE, {"days": rules.update_days, "last": shown}))
+    if not line.reading.readable:
+        unknown = True
+        reasons.append((REASON_FAULT, fault_params(line.reading)))
+    elif line.silence is None or line.silence.days is None:
+        unknown = True
+        reasons.append((REASON_LACK, lack_params(line.silence)))
+    else:
+        since = last or line.silence.since
+        if since is None or checked_at - since >= rules.update_days * DAY:
+            failed = True
+            shown = since.astimezone(tz).strftime("%Y-%m-%d") if since else "—"
+            reasons.append((REASON_NO_UPDATE, {"days": rules.update_days, "last": shown}))
     for category, n in sorted(open_vetoes.items()):
         if n > 0:
             failed = True
             reasons.append((REASON_VETO, {"category": category, "n": n}))
     if failed:
-        outcome = "fail"
-    elif line.feed_broken:
-        outcome = "unverified"
+        outcome = FAIL
+    elif unknown:
+        outcome = UNASSESSABLE
     else:
-        outcome = "pass"
+        outcome = PASS
         reasons.append((REASON_OK, {"days": rules.update_days}))
     return Verdict(line, outcome, tuple(reasons))
 

@@ -218,7 +218,7 @@ ACTIVITY_LABELS: dict[DormancyState, str] = {
     DormancyState.WARNING: N_("更新预警"),
     DormancyState.DORMANT: N_("不更新（僵尸号）"),
     DormancyState.CLOSURE_CANDIDATE: N_("建议关停"),
-    DormancyState.UNKNOWN: N_("未知（监测源异常）"),
+    DormancyState.UNKNOWN: N_("无法判断"),
 }
 
 #: A stored finding's handling (models.findings.FindingStatus values).

@@ -160,6 +160,13 @@ class LedgerImportValid(CallbackData, prefix="lv"):
     digest: str  # the uploaded file's, so a button never imports a different file
 
 
+class LedgerApply(CallbackData, prefix="la"):
+    """Confirm a ledger's changes to registered accounts (after seeing the diff)."""
+
+    digest: str
+    valid_only: bool = False
+
+
 # --- pre-publication review ------------------------------------------------------------------
 
 

@@ -5,6 +5,11 @@ file is filed at once, in one transaction. A file with problems changes nothing:
 each problem (row, column, what is wrong; as a workbook when the list is long) and may choose to
 file only the valid rows. That button carries the file's digest; pressing it downloads the same
 file again and validates it against the registry as it is then.
+
+Rows that match a registered account (platform + platform id) change it. Such an import files
+nothing at first: the admin gets a summary, each row's changes (and an .xlsx of them) and the
+platform names that were read as another (微信 → 微信公众号), and confirms with a button that,
+like the other, re-reads the same file and applies everything in one transaction.
 """
 
 from __future__ import annotations
@@ -33,9 +38,16 @@ from documents.ledgerbook import (
 from governance.clock import Clock
 from governance.errors import InvalidInput, StaleAction, UserFacingError
 from governance.i18n import N_
-from governance.ledger import MAX_FILE_BYTES, RowProblem
+from governance.ledger import (
+    MAX_FILE_BYTES,
+    RowProblem,
+    Validation,
+    alias_line,
+    change_table,
+    update_line,
+)
 from governance.roles import Actor, can_import_ledger
-from handlers.callbacks import DialogCancel, LedgerImportValid, LedgerMenu
+from handlers.callbacks import DialogCancel, LedgerApply, LedgerImportValid, LedgerMenu
 from handlers.guards import require
 from handlers.render import error_text, esc, when
 from handlers.replies import reply_to
@@ -58,6 +70,10 @@ LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt")
 
 class LedgerImport(StatesGroup):
     valid_only = State()  # a report was shown; the admin may file only the valid rows
+    confirm = State()  # the changes to registered accounts were shown; the admin may apply them
+
+
+SHOWN_UPDATES = 10
 
 
 def _ledger_user(actor: Actor) -> bool:
@@ -174,6 +190,7 @@ async def _import(
     clock: Clock,
     settings: Settings,
     feed_guard: FeedGuard,
+    apply_updates: bool = False,
 ) -> tuple[ImportResult, LedgerFile]:
     file = await asyncio.to_thread(read_ledger_file, data, name)
     result = await ledger.import_ledger(
@@ -185,6 +202,7 @@ async def _import(
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         valid_only=valid_only,
         source=name,
+        apply_updates=apply_updates,
     )
     return result, file
 
@@ -201,6 +219,66 @@ def _source_note(file: LedgerFile) -> str:
             names="、".join(esc(n) for n in file.sheets_skipped)
         )
     return note
+
+
+async def _ask_confirmation(
+    message: Message,
+    result: ImportResult,
+    state: FSMContext,
+    *,
+    file_id: str,
+    name: str,
+    digest: str,
+    valid_only: bool,
+) -> None:
+    """The diff of a ledger that changes registered accounts, with 确认应用 / 取消."""
+    validation = result.validation
+    await state.set_state(LedgerImport.confirm)
+    await state.set_data({"file_id": file_id, "name": name, "digest": digest})
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("确认应用"), callback_data=LedgerApply(digest=digest, valid_only=valid_only))
+    kb.button(text=_("取消"), callback_data=DialogCancel())
+    kb.adjust(2)
+    await message.answer(_updates_text(validation), reply_markup=kb.as_markup())
+    data = table_workbook(
+        _("账号变更"),
+        [_("行号"), _("账号名称"), _("平台账号ID或主页"), _("字段"), _("原值"), _("新值")],
+        [(r, n, ref, _(f), b, a) for r, n, ref, f, b, a in change_table(validation.updates)],
+        widths=(8, 20, 24, 18, 40, 40),
+    )
+    await message.answer_document(
+        BufferedInputFile(data, filename="台账变更清单.xlsx"),
+        caption=_("逐行变更清单：{n} 个账号。").format(n=len(validation.updates)),
+    )
+
+
+def _updates_text(validation: Validation) -> str:
+    lines = [
+        _(
+            "📝 台账中有 {n} 行与已登记的账号相同（平台和平台账号ID一致），将修改这些账号；"
+            "确认前未作任何修改。"
+        ).format(n=len(validation.updates))
+    ]
+    if validation.rows:
+        lines.append(_("另有新账号 {n} 个，确认后一并导入。").format(n=len(validation.rows)))
+    if validation.unchanged:
+        lines.append(_("与已有记录相同、将跳过：{n} 行。").format(n=len(validation.unchanged)))
+    lines.append("")
+    lines += ["• " + esc(update_line(u, _)) for u in validation.updates[:SHOWN_UPDATES]]
+    if len(validation.updates) > SHOWN_UPDATES:
+        lines.append(
+            _("……另有 {n} 个账号，见附件。").format(n=len(validation.updates) - SHOWN_UPDATES)
+        )
+    lines += _alias_lines(validation)
+    return "\n".join(lines)
+
+
+def _alias_lines(validation: Validation) -> list[str]:
+    if not validation.aliases:
+        return []
+    shown = "；".join(esc(alias_line(a, _)) for a in validation.aliases[:SHOWN_UPDATES])
+    more = _("等") if len(validation.aliases) > SHOWN_UPDATES else ""
+    return ["", _("平台名称已按标准名称读取：{shown}{more}").format(shown=shown, more=more)]
 
 
 @router.message(StateFilter(None, LedgerImport.valid_only), F.document, _is_ledger_file)
@@ -235,6 +313,18 @@ async def upload(
         await _report_success(message, result, bot=bot, settings=settings, note=note)
         return
     validation = result.validation
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    if result.needs_confirmation:
+        await _ask_confirmation(
+            message,
+            result,
+            state,
+            file_id=document.file_id,
+            name=name,
+            digest=digest,
+            valid_only=False,
+        )
+        return
     if validation.clean:
         await message.answer(
             note
@@ -244,13 +334,14 @@ async def upload(
             )
         )
         return
-    digest = hashlib.sha256(data).hexdigest()[:16]
     kb = InlineKeyboardBuilder()
-    if validation.rows:
+    if validation.rows or validation.updates:
         await state.set_state(LedgerImport.valid_only)
         await state.set_data({"file_id": document.file_id, "name": name, "digest": digest})
         kb.button(
-            text=_("仅导入 {n} 行有效数据").format(n=len(validation.rows)),
+            text=_("仅导入 {n} 行有效数据").format(
+                n=len(validation.rows) + len(validation.updates)
+            ),
             callback_data=LedgerImportValid(digest=digest),
         )
         kb.button(text=_("取消"), callback_data=DialogCancel())
@@ -298,8 +389,66 @@ async def import_valid_rows(
     )
     await state.clear()
     await query.answer()
+    if result.needs_confirmation:
+        await _ask_confirmation(
+            query.message,  # type: ignore[arg-type]
+            result,
+            state,
+            file_id=saved["file_id"],
+            name=saved.get("name", "ledger"),
+            digest=callback_data.digest,
+            valid_only=True,
+        )
+        return
     if not result.imported:
         await reply_to(query, _("没有可导入的有效行，未作修改。"))  # type: ignore[union-attr]
+        return
+    await _report_success(
+        query.message,  # type: ignore[arg-type]
+        result,
+        bot=bot,
+        settings=settings,
+        note=_source_note(file),
+    )
+
+
+@router.callback_query(LedgerImport.confirm, LedgerApply.filter())
+async def apply_changes(
+    query: CallbackQuery,
+    callback_data: LedgerApply,
+    session: AsyncSession,
+    actor: Actor | None,
+    state: FSMContext,
+    clock: Clock,
+    settings: Settings,
+    bot: Bot,
+    feed_guard: FeedGuard,
+) -> None:
+    """The admin saw the diff: file the same file again, now applying the changes."""
+    checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
+    saved = await state.get_data()
+    if saved.get("digest") != callback_data.digest:
+        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    buffer = await bot.download(saved["file_id"])
+    assert buffer is not None
+    data = buffer.read()
+    if hashlib.sha256(data).hexdigest()[:16] != callback_data.digest:
+        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    result, file = await _import(
+        session,
+        actor=checked,
+        data=data,
+        name=saved.get("name", "ledger"),
+        valid_only=callback_data.valid_only,
+        clock=clock,
+        settings=settings,
+        feed_guard=feed_guard,
+        apply_updates=True,
+    )
+    await state.clear()
+    await query.answer()
+    if not result.imported:
+        await reply_to(query, _("台账已有变化，未作修改，请重新发送台账文件。"))  # type: ignore[union-attr]
         return
     await _report_success(
         query.message,  # type: ignore[arg-type]
@@ -339,6 +488,7 @@ def _problems_text(result: ImportResult) -> str:
         lines.append(
             _("另有 {n} 行与系统中已有记录相同，导入时会跳过。").format(n=len(validation.unchanged))
         )
+    lines += _alias_lines(validation)
     lines.append("")
     if validation.rows:
         lines.append(
@@ -364,11 +514,17 @@ async def _report_success(
     message: Message, result: ImportResult, *, bot: Bot, settings: Settings, note: str
 ) -> None:
     validation = result.validation
-    lines = [_("✅ 台账已导入：新增账号 {n} 个。").format(n=len(result.accounts)), note]
+    lines = [
+        _("✅ 台账已导入：新增账号 {n} 个，修改账号 {m} 个。").format(
+            n=len(result.accounts), m=len(result.updated)
+        ),
+        note,
+    ]
     if validation.unchanged:
         lines.append(_("跳过与已有记录相同的 {n} 行。").format(n=len(validation.unchanged)))
     if validation.problems:
         lines.append(_("未导入有问题的 {n} 行。").format(n=validation.bad_rows))
+    lines += _alias_lines(validation)
     if result.units:
         names = "、".join(esc(u.name) for u in result.units[:SHOWN_UNITS])
         more = _("等") if len(result.units) > SHOWN_UNITS else ""

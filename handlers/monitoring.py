@@ -66,10 +66,18 @@ def activity_section(account: Account, activity: AccountActivity | None, tz: Zon
             a=report.posts_7d, b=report.posts_30d, c=report.posts_90d, gap=gap
         )
     )
-    plan = _("承诺每周 {plan} 条，近四周平均每周 {actual:.1f} 条").format(
-        plan=account.posts_per_week, actual=report.posts_per_week
-    )
-    lines.append(plan + (_("（低于承诺）") if report.below_plan else ""))
+    if report.plan_judged:
+        plan = _("承诺每周 {plan} 条，近 {days} 天平均每周 {actual:.1f} 条").format(
+            plan=account.posts_per_week,
+            days=f"{report.plan_window_days:g}",
+            actual=report.posts_per_week,
+        )
+        lines.append(plan + (_("（低于承诺）") if report.below_plan else ""))
+    else:
+        too_short = _("承诺每周 {plan} 条；发布记录仅覆盖 {days} 天，不足一周，暂不判断")
+        lines.append(
+            too_short.format(plan=account.posts_per_week, days=f"{report.plan_window_days:g}")
+        )
     if state is not None and state.last_poll_at is not None:
         lines.append(
             _("最近抓取：{at} · {outcome}").format(

@@ -3,6 +3,7 @@ printable 发布审核单 of one review, or a spreadsheet of every review in a p
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from documents.pdf import to_pdf
 from governance.clock import Clock
 from governance.i18n import N_
 from governance.review import OPEN_STATUSES, ReviewStatus, parse_review_number
@@ -141,10 +143,17 @@ async def _send_form(
     review = await reviews.get_review(session, review_id)
     record = await reviews.load_record(session, review)
     data = review_form_docx(record, settings.tz)
-    await message.answer_document(
-        BufferedInputFile(data, filename=f"{review.number}-发布审核单.docx"),
-        caption=_("发布审核单 {number}").format(number=esc(review.number)),
-    )
+    pdf = await asyncio.to_thread(to_pdf, data, suffix=".docx")
+    name = f"{review.number}-发布审核单"
+    if pdf is not None:
+        await message.answer_document(
+            BufferedInputFile(pdf, filename=f"{name}.pdf"),
+            caption=_("发布审核单 {number}（PDF，可直接打印）").format(number=esc(review.number)),
+        )
+    caption = _("发布审核单 {number}").format(number=esc(review.number))
+    if pdf is None:
+        caption += _("（本机未安装 LibreOffice，无法生成 PDF，请打印此 Word 文件）")
+    await message.answer_document(BufferedInputFile(data, filename=f"{name}.docx"), caption=caption)
 
 
 @router.callback_query(RvMine.filter(F.action == "export"))

@@ -53,6 +53,9 @@ class ImportResult:
     validation: Validation
     imported: bool = False
     accounts: list[Account] = field(default_factory=list)
+    updated: list[Account] = field(default_factory=list)
+    needs_confirmation: bool = False
+    """Rows change registered accounts: nothing was filed until the admin confirms the diff."""
     units: list[Unit] = field(default_factory=list)
     pending: list[PendingPerson] = field(default_factory=list)
 
@@ -119,20 +122,28 @@ async def load_existing(session: AsyncSession) -> Existing:
     live = {s.value for s in LIVE_STATUSES}
     refs: dict[tuple[str, str], tuple[str, int]] = {}
     slots: dict[tuple[str, str], str] = {}
+    accounts: dict[tuple[str, str], tuple[int, LedgerRow]] = {}
     registered = set()
     for account in await session.exec(select(Account).order_by(col(Account.id))):
         row = _row_of(account, units, users, invited)
         registered.add(row.cells())
+        key = (account.platform, account.platform_ref_norm)
         if account.status in live:
-            key = (account.platform, account.platform_ref_norm)
             refs.setdefault(key, (account.name, account.id or 0))
             slots.setdefault((row.unit, account.platform), account.name)
+            accounts[key] = (account.id or 0, row)  # a live account wins over a closed one
+        else:
+            accounts.setdefault(key, (account.id or 0, row))
     active = await session.exec(
         select(User).where(col(User.active).is_(True), col(User.unit_id).is_not(None))
     )
     counts = Counter((units.get(u.unit_id or 0, ""), u.name) for u in active)
     return Existing(
-        refs=refs, unit_platforms=slots, people=dict(counts), registered=frozenset(registered)
+        refs=refs,
+        unit_platforms=slots,
+        people=dict(counts),
+        registered=frozenset(registered),
+        accounts=accounts,
     )
 
 
@@ -175,12 +186,17 @@ async def import_ledger(
     valid_only: bool = False,
     source: str = "",
     feed_guard: FeedGuard | None = None,
+    apply_updates: bool = False,
 ) -> ImportResult:
     """Validate ``table`` against the registry as it is now and file it, in the caller's
     transaction: all rows when every row is valid, the valid rows when ``valid_only``, else
     nothing. Units are matched by name or created; responsible people are matched by name
     within their unit or invited (one invitation per person, reused across imports).
     ``feed_guard`` applies the SSRF guard's address rules to every feed URL, as registration does.
+
+    Rows matching a registered account (platform + platform id) update it; they are applied
+    only with ``apply_updates`` (the admin saw the diff and confirmed), through the same rules
+    as the card's edit actions, with one audit row per account.
     """
     if not can_import_ledger(actor):
         raise PermissionDenied(N_("只有管理员可以导入台账。"))
@@ -188,11 +204,14 @@ async def import_ledger(
     if feed_guard is not None:
         validation = refuse_feeds(validation, feed_guard)
     result = ImportResult(validation=validation)
-    if not result.validation.rows or (result.validation.problems and not valid_only):
+    if not (validation.rows or validation.updates) or (validation.problems and not valid_only):
+        return result
+    if validation.updates and not apply_updates:
+        result.needs_confirmation = True
         return result
     note = f"ledger import {source}"[:500] if source else "ledger import"
     units = {u.name: u for u in await people.list_units(session)}
-    for row in result.validation.rows:
+    for row in [*validation.rows, *(u.row for u in validation.updates)]:
         if row.unit not in units:
             unit = await people.create_unit(
                 session, name=row.unit, parent_id=None, actor=actor, now=now
@@ -206,25 +225,30 @@ async def import_ledger(
     invitations = await _open_invitations(session, now)
     waiting: Counter[int] = Counter()
     accounts: list[Account] = []
+
+    async def responsible(unit_id: int, name: str) -> tuple[int | None, int | None]:
+        """(user id, invitation id): a member of the unit by that name, else their invitation."""
+        user_id = members.get((unit_id, name))
+        if user_id is not None:
+            return user_id, None
+        invitation = invitations.get((unit_id, name))
+        if invitation is None:
+            invitation = await people.create_invitation(
+                session,
+                actor=actor,
+                unit_id=unit_id,
+                role=IMPORT_ROLE,
+                ttl=invite_ttl,
+                now=now,
+                person_name=name,
+            )
+            invitations[(unit_id, name)] = invitation
+        waiting[invitation.id or 0] += 1
+        return None, invitation.id
+
     for row in result.validation.rows:
         unit_id = units[row.unit].id or 0
-        responsible_id = members.get((unit_id, row.responsible))
-        invitation_id = None
-        if responsible_id is None:
-            invitation = invitations.get((unit_id, row.responsible))
-            if invitation is None:
-                invitation = await people.create_invitation(
-                    session,
-                    actor=actor,
-                    unit_id=unit_id,
-                    role=IMPORT_ROLE,
-                    ttl=invite_ttl,
-                    now=now,
-                    person_name=row.responsible,
-                )
-                invitations[(unit_id, row.responsible)] = invitation
-            invitation_id = invitation.id
-            waiting[invitation.id or 0] += 1
+        responsible_id, invitation_id = await responsible(unit_id, row.responsible)
         pending = row.status is AccountStatus.PENDING
         accounts.append(
             Account(
@@ -262,6 +286,36 @@ async def import_ledger(
             after=snapshot(account),
             note=note,
         )
+    for update in validation.updates:
+        changed = await session.get(Account, update.account_id)
+        assert changed is not None
+        before = snapshot(changed)
+        row = update.row
+        if update.changed("unit"):
+            changed.unit_id = units[row.unit].id or 0
+        if update.changed("unit") or update.changed("responsible"):
+            changed.responsible_id, changed.responsible_invitation_id = await responsible(
+                changed.unit_id, row.responsible
+            )
+        changed.name, changed.posts_per_week = row.name, row.posts_per_week
+        changed.necessity, changed.operating_plan = row.necessity, row.operating_plan
+        changed.duplicate_reason, changed.feed_url = row.duplicate_reason, row.feed_url
+        changed.status, changed.status_reason = row.status.value, row.status_reason
+        changed.updated_at, changed.version = now, changed.version + 1
+        session.add(changed)
+        await session.flush()
+        await audit.record(
+            session,
+            at=now,
+            actor_id=actor.user_id,
+            action="account.ledger_updated",
+            object_type="account",
+            object_id=changed.id,
+            before=before,
+            after=snapshot(changed),
+            note=note,
+        )
+        result.updated.append(changed)
     unit_names = {u.id: u.name for u in units.values()}
     result.pending = [
         PendingPerson(

@@ -4,7 +4,7 @@ the findings of the period; the figures themselves are computed in governance.re
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from governance.activity import ActivityThresholds, PollHealth
+from governance.activity import ActivityThresholds, PollHealth, is_feed_broken
+from governance.evidence import PollFact, feed_reading
 from governance.registry import AccountStatus
 from governance.reporting import AccountInput, FindingInput, Period, Report, build_report, inspect
 from governance.review import ReviewStatus
@@ -21,6 +22,7 @@ from governance.vocabulary import Severity
 from models import audit, feeds
 from models.accounts import Account
 from models.cases import Case
+from models.feeds import Poll
 from models.findings import FindingStatus, StoredFinding
 from models.people import Unit
 from models.posts import Post
@@ -97,10 +99,53 @@ async def case_counts(
     )
 
 
+async def poll_facts(
+    session: AsyncSession, *, account_ids: Sequence[int], since: datetime
+) -> dict[int, list[PollFact]]:
+    """Every recorded poll since ``since``, per account (what the feed said for the period)."""
+    found: dict[int, list[PollFact]] = defaultdict(list)
+    for chunk in _chunks(account_ids):
+        rows = await session.exec(
+            select(Poll).where(col(Poll.account_id).in_(chunk), Poll.started_at >= since)
+        )
+        for poll in rows:
+            found[poll.account_id].append(
+                PollFact(
+                    poll.started_at, poll.outcome, poll.http_status, poll.items_seen, poll.error
+                )
+            )
+    return dict(found)
+
+
+async def oldest_items(session: AsyncSession, *, account_ids: Sequence[int]) -> dict[int, datetime]:
+    """The oldest item each account's feed ever showed, counting or not."""
+    found: dict[int, datetime] = {}
+    for chunk in _chunks(account_ids):
+        rows = await session.exec(
+            select(Post.account_id, func.min(Post.published_at))
+            .where(col(Post.account_id).in_(chunk))
+            .group_by(col(Post.account_id))
+        )
+        found.update({account_id: when for account_id, when in rows if when is not None})
+    return found
+
+
 async def account_inputs(
-    session: AsyncSession, *, unit_id: int | None, start: datetime, before: datetime
+    session: AsyncSession,
+    *,
+    unit_id: int | None,
+    start: datetime,
+    before: datetime,
+    now: datetime | None = None,
+    thresholds: ActivityThresholds | None = None,
+    registration_known: bool = True,
+    count_cases: bool = True,
+    opened: Mapping[int, datetime] | None = None,
 ) -> list[AccountInput]:
-    """Accounts registered before ``before`` (in one unit, or all), with all they need."""
+    """Accounts registered before ``before`` (in one unit, or all), with all they need.
+
+    ``registration_known`` is False for an inspector's throwaway import, whose registration
+    dates are stand-ins; ``count_cases`` False leaves out cases (the audit's own)."""
     stmt = (
         select(Account, Unit.name)
         .join(Unit, col(Unit.id) == col(Account.unit_id))
@@ -123,14 +168,31 @@ async def account_inputs(
         for account_id, when in found:
             times[account_id].append(when)
     states = await feeds.states_for(session, account_ids=ids)
+    polls = await poll_facts(session, account_ids=ids, since=start)
+    oldest = await oldest_items(session, account_ids=ids)
     submitted, approved, unreviewed = await review_counts(
         session, account_ids=ids, start=start, end=before
     )
     cases = await case_counts(session, account_ids=ids, start=start, end=before)
+    current = now is not None and before >= now
     inputs = []
     for account, unit in rows:
         aid = account.id or 0
         state = states.get(aid)
+        health = state.health() if state is not None else PollHealth(None)
+        registered = account.decided_at or account.created_at
+        broken = (
+            current
+            and state is not None
+            and is_feed_broken(
+                health,
+                registered_at=registered,
+                now=before,
+                thresholds=thresholds or ActivityThresholds(),
+            )
+            and state.last_poll_at is not None
+            and (state.last_success_at is None or state.last_poll_at > state.last_success_at)
+        )
         inputs.append(
             AccountInput(
                 id=aid,
@@ -138,15 +200,25 @@ async def account_inputs(
                 unit=unit,
                 platform=account.platform,
                 status=account.status,
-                registered_at=account.decided_at or account.created_at,
+                registered_at=registered,
                 planned_per_week=account.posts_per_week,
                 post_times=sorted(times.get(aid, [])),
-                poll_health=state.health() if state is not None else PollHealth(None),
+                poll_health=health,
                 polled=state is not None and state.last_poll_at is not None,
-                cases=cases.get(aid, 0),
+                cases=cases.get(aid, 0) if count_cases else None,
                 reviews=submitted.get(aid, 0),
                 approved=approved.get(aid, 0),
                 unreviewed=unreviewed.get(aid, 0),
+                reading=feed_reading(
+                    polls.get(aid, []),
+                    has_feed=bool(account.feed_url),
+                    since=start,
+                    last_success_at=state.last_success_at if state is not None else None,
+                    broken_now=bool(broken),
+                ),
+                oldest_seen=oldest.get(aid),
+                registered_known=registration_known,
+                opened_at=(opened or {}).get(aid),
             )
         )
     return inputs
@@ -162,7 +234,7 @@ async def finding_inputs(
     moment = func.coalesce(col(Post.published_at), col(StoredFinding.found_at))
     for chunk in _chunks(account_ids):
         rows = await session.exec(
-            select(StoredFinding, Post.title, Post.link)
+            select(StoredFinding, Post.title, Post.link, Post.published_at)
             .outerjoin(Post, col(Post.id) == col(StoredFinding.post_id))
             .where(
                 col(StoredFinding.account_id).in_(chunk),
@@ -183,8 +255,9 @@ async def finding_inputs(
                 link=link,
                 found_at=f.found_at,
                 status=f.status,
+                published_at=published,
             )
-            for f, title, link in rows
+            for f, title, link, published in rows
         ]
     return result
 
@@ -226,10 +299,23 @@ async def make_report(
     thresholds: ActivityThresholds,
     inspection_seed: int | None = None,
     inspection_ratio: float | None = None,
+    registration_known: bool = True,
+    count_cases: bool = True,
+    opened: Mapping[int, datetime] | None = None,
 ) -> Report:
     """The report of a period and scope; with a seed, also the inspection of a sample."""
     start, end = period.bounds(tz)
-    accounts = await account_inputs(session, unit_id=unit_id, start=start, before=min(end, now))
+    accounts = await account_inputs(
+        session,
+        unit_id=unit_id,
+        start=start,
+        before=min(end, now),
+        now=now,
+        thresholds=thresholds,
+        registration_known=registration_known,
+        count_cases=count_cases,
+        opened=opened,
+    )
     ids = [a.id for a in accounts]
     findings = await finding_inputs(session, account_ids=ids, start=start, end=end)
     report = build_report(

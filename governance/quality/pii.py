@@ -162,12 +162,16 @@ def find_pii(text: str) -> Iterator[Finding]:
 
 
 def mask_pii(text: str) -> str:
-    """``text`` with every piece of personal data replaced by its masked form.
-
-    The one display rule: anything that came from a post or a draft passes through this before
-    a person sees it (alerts, cards, reports, exports).
-    """
-    found = list(find_pii(text))
-    for f in sorted(found, key=lambda f: f.start, reverse=True):
-        text = text[: f.start] + (f.suggestion or "***") + text[f.end :]
-    return text
+    """``text`` with every piece of personal data :func:`find_pii` recognises replaced by its
+    mask (138****1234, 11*************123): the one masking rule for everything shown, so
+    anything that came from a post or a draft passes through this before a person sees it."""
+    if not text:
+        return text
+    out: list[str] = []
+    at = 0
+    for f in find_pii(text):
+        if f.start < at:
+            continue
+        out += [text[at : f.start], f.suggestion or "*" * (f.end - f.start)]
+        at = f.end
+    return "".join([*out, text[at:]]) if out else text

@@ -41,3 +41,12 @@ def test_json_lines_when_asked() -> None:
         logger.add(sys.stderr)
     record = json.loads(lines[-1])
     assert record["record"]["message"] == "hello ***"
+
+
+def test_matplotlib_info_lines_are_quiet() -> None:
+    lines: list[str] = []
+    setup_logging(level="INFO", write=lines.append)
+    logging.getLogger("matplotlib.font_manager").info("generated new fontManager")
+    logging.getLogger("matplotlib.font_manager").warning("a real problem")
+    assert not any("fontManager" in line for line in lines)
+    assert any("a real problem" in line for line in lines)

@@ -47,6 +47,10 @@ def test_admin_ids_accept_commas_and_spaces(monkeypatch: pytest.MonkeyPatch) -> 
         ("DATABASE_URL", "mysql://x"),
         ("LOG_LEVEL", "LOUD"),
         ("TELEGRAM_API_BASE", "ftp://x"),
+        ("POLL_TIMEOUT", "soon"),
+        ("INVITE_TTL_DAYS", "0"),
+        ("LOG_JSON", "maybe"),
+        ("BOT_TOKEN", "123456789:AAE-your-token"),
     ],
 )
 def test_malformed_setting_names_itself_and_how_to_fix(
@@ -57,6 +61,15 @@ def test_malformed_setting_names_itself_and_how_to_fix(
         load_settings(_env_file=None)
     line = str(caught.value)
     assert "\n" not in line and name in line and "配置错误" in line
+    for fragment in (
+        "invalid literal",
+        "Input should",
+        "not a bot token",
+        "unknown",
+        "Value error",
+    ):
+        assert fragment not in line  # Chinese, the expected form, no raw Python or pydantic
+    assert any(word in line for word in ("应为", "不能", "不是", "只支持"))
 
 
 def test_run_without_token_exits_with_one_line(tmp_path: Path) -> None:

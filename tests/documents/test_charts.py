@@ -73,3 +73,23 @@ def test_chinese_text_is_drawn_with_glyphs_not_boxes() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DejaVu Sans has no CJK glyphs: it draws boxes
         assert (render("僵", "DejaVu Sans") == render("尸", "DejaVu Sans")).all()
+
+
+def test_weekly_chart_shows_top_units_plus_others_from_zero_and_marks_a_partial_week() -> None:
+    from documents.charts import weekly_figure
+
+    weekly = {f"第{i}街道办事处": [(w, 10 + i + n) for n, w in enumerate(WEEKS)] for i in range(9)}
+    figure = weekly_figure(weekly, partial=[WEEKS[0], WEEKS[-1]], top=5, thin_coverage=3)
+    axes = figure.axes[0]
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert len(legend) == 6 and legend[-1] == "其他（4 个单位）"
+    assert legend[0] == "第8街道办事处"  # the busiest first
+    assert axes.get_ylim()[0] == 0
+    solid = [line for line in axes.get_lines() if line.get_linestyle() == "-"]
+    dashed = [line for line in axes.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 12  # every series' partial first and last weeks drawn dashed
+    assert list(solid[0].get_xdata()) == [1]  # only the whole week is solid
+    assert list(dashed[1].get_xdata()) == [1, 2]
+    ticks = [t.get_text() for t in axes.get_xticklabels()]
+    assert ticks == ["01-05*", "01-12", "01-19*"]
+    assert "不完整的周" in axes.get_xlabel() and "3 个账号" in axes.get_xlabel()

@@ -220,3 +220,38 @@ async def test_only_admins_import_and_managers_export_their_own_unit(
     assert [r[2] for r in sheet(export)[1:]] == ["教育微博"]
 
     assert "只有管理员和单位管理员" in (await tg.user(2002, "李老师").send("/ledger"))[-1].text
+
+
+async def test_an_edited_export_is_shown_as_a_diff_and_applied_on_confirmation(
+    app, tg: FakeTelegram, clock
+) -> None:
+    await _office(app, clock)
+    admin = tg.user(ADMIN_ID, "王主任")
+    original = [
+        line("某区教育局", "微信公众号", "教育发布", "jy_fabu", "李老师"),
+        line("某区教育局", "微博", "教育微博", "jy_wb", "李老师"),
+    ]
+    assert (
+        "新增账号 2 个"
+        in (await admin.send_document(ledger_workbook(original), "台账.xlsx"))[-1].text
+    )
+    menu = (await admin.send("/ledger"))[-1]
+    [export] = [c for c in await admin.press(menu, "导出台账") if c.method == "sendDocument"]
+    rows = sheet(export)[1:]
+    rows[0][1], rows[0][5] = "微信", 5  # an alias and a new plan
+    rows[1][10], rows[1][11] = "暂停", "人员调整，暂停更新一个月"
+    replies = await admin.send_document(ledger_workbook(rows), "台账-修改.xlsx")
+    text = next(c.text for c in replies if c.method == "sendMessage" and "📝" in c.text)
+    assert "同一平台账号不能重复登记" not in text and "同平台多账号理由" not in text
+    assert "第 2 行 教育发布（微信公众号 jy_fabu）：每周计划发布条数 3 → 5" in text
+    assert "第 3 行 教育微博（微博 jy_wb）：状态 在用 → 暂停；状态说明 （空） → 人员调整" in text
+    assert "“微信” → 微信公众号" in text
+    changes = next(c for c in replies if c.method == "sendDocument")
+    assert changes.filename == "台账变更清单.xlsx" and len(sheet(changes, "账号变更")) == 4
+    assert {a.posts_per_week for a in await _accounts(app)} == {3}  # nothing changed yet
+
+    question = next(c for c in replies if c.method == "sendMessage" and "📝" in c.text)
+    done = (await admin.press(question, "确认应用"))[-1].text
+    assert "✅ 台账已导入：新增账号 0 个，修改账号 2 个" in done
+    accounts = {a.platform_ref: a for a in await _accounts(app)}
+    assert accounts["jy_fabu"].posts_per_week == 5 and accounts["jy_wb"].status == "suspended"

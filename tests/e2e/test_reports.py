@@ -149,8 +149,8 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
     await admin.press(scope, "全部单位")
     summary, document, photos = await _delivered(admin, mark)
     assert "政务新媒体报告" in summary.text
-    assert "账号 2 个，期内发布 11 条；合格 1 个，不合格 1 个。" in summary.text
-    assert "不更新 1 个" in summary.text and "单项否决 1 处" in summary.text
+    assert "账号 2 个，期内发布 11 条；合格 1 个，不合格 1 个，无法评估 0 个。" in summary.text
+    assert "不更新 1 个" in summary.text and "单项否决 1 个" in summary.text
     assert "1. 某区教育局" in summary.text
     assert document.filename == "政务新媒体报告-20260101-20260302.xlsx"
     assert [p.method for p in photos] == ["sendPhoto"] * 3
@@ -166,12 +166,16 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
     assert summary_sheet["不更新（僵尸号）"] == 1 and summary_sheet["正常更新"] == 1
 
     accounts = _rows(book, "账号")
-    assert accounts[0][:11] == [
+    assert accounts[0][:12] == [
         "编号", "单位", "账号名称", "平台", "状态", "期内发布数", "最长间隔（天）",
-        "未更新天数", "更新状态", "低于承诺频率", "监测源异常",
+        "未更新天数", "天数依据", "更新状态", "低于承诺频率", "监测源",
     ]  # fmt: skip
+    basis = accounts[0].index("天数依据")
+    assert accounts[1][basis].startswith("最近一条发布")
+    for row in accounts[1:]:
+        del row[basis]
     head = accounts[0]
-    assert head[-6:] == ["送审稿", "审核通过", "未经审核发布", "得分", "结论", "扣分及否决原因"]
+    assert head[-6:] == ["送审稿", "审核通过", "未经审核发布", "得分", "结论", "扣分、否决及说明"]
     first, second = accounts[1], accounts[2]
     assert first[:11] == [
         edu,
@@ -184,8 +188,9 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
         1,
         "正常更新",
         "否",
-        "否",
+        "正常",
     ]
+    head = [h for h in head if h != "天数依据"]
     assert first[head.index("问题合计")] == 0
     assert first[head.index("得分")] == 100 and first[head.index("结论")] == "合格"
     assert second[:11] == [
@@ -199,7 +204,7 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
         20,
         "不更新（僵尸号）",
         "是",
-        "否",
+        "正常",
     ]
     assert second[head.index("未经审核发布")] == 1 and first[head.index("未经审核发布")] == 0
     assert second[head.index("送审稿")] == 0
@@ -209,7 +214,7 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
     assert second[head.index("结论")] == "不合格"
     assert second[head.index("隐藏链接")] == 1 and second[head.index("问题合计")] == 2
     assert second[head.index("得分")] == 0  # 100 − 40 − 10 − 40 − 10
-    assert second[head.index("扣分及否决原因")] == (
+    assert second[head.index("扣分、否决及说明")] == (
         "单项否决：检查前2周内未更新；单项否决：涉赌；超过2周未更新（不更新） −40；"
         "低于承诺的更新频率 −10；涉赌 1 处 −40；隐藏链接 1 处 −10"
     )
@@ -218,20 +223,23 @@ async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
             "排名",
             "单位",
             "账号数",
+            "合格",
+            "不合格",
+            "无法评估",
             "期内发布数",
             "问题数",
             "不更新账号数",
-            "平均分",
-            "不合格账号数",
+            "平均分（已评分账号）",
         ],
-        [1, "某区教育局", 1, 10, 0, 0, 100, 0],
-        [2, "某街道办", 1, 1, 2, 1, 0, 1],
+        [1, "某区教育局", 1, 1, 0, 0, 10, 0, 0, 100],
+        [2, "某街道办", 1, 0, 1, 0, 1, 2, 1, 0],
     ]
     findings = _rows(book, "问题明细")
-    assert findings[1][1:5] == ["某街道办", "街道微博", "涉赌", "单项否决"]
-    assert findings[1][7:] == ["工作通报", "https://example.gov.cn/s/1", "未处理"]
-    assert findings[2][1:5] == ["某街道办", "街道微博", "隐藏链接", "严重"]
-    assert book["问题明细"]["I2"].hyperlink.target == "https://example.gov.cn/s/1"
+    assert findings[1][2:6] == ["某街道办", "街道微博", "涉赌", "单项否决"]
+    assert findings[1][0] != "—"  # the post's publish time beside the detection time
+    assert findings[1][8:] == [1, "工作通报", "https://example.gov.cn/s/1", "未处理"]
+    assert findings[2][2:6] == ["某街道办", "街道微博", "隐藏链接", "严重"]
+    assert book["问题明细"]["K2"].hyperlink.target == "https://example.gov.cn/s/1"
     assert len(book["图表"]._images) == 3
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 from sqlmodel import select
 
+from documents.pdf import converter, page_count
 from models.reviews import Review, ReviewDecision, ReviewPart
 from tests.conftest import ADMIN_ID
 from tests.e2e.review_office import DOCX, PHOTO, card, office, submit
@@ -79,6 +82,7 @@ async def test_three_approvers_see_the_originals_and_the_record_exports(
     for value in (number, "关于开展校园开放日活动的通知", "教育发布", "孙初审", "李复审", "周终审"):
         assert value in cells, value
     assert "事实核对无误。" in cells and "2026-01-05" in cells
+    _assert_print_ready_form(doc, [c for c in replies if c.method == "sendDocument"])
 
     # closing the loop: an unrelated post is flagged, the approved one is matched
     async with app.sessionmaker() as session:
@@ -111,3 +115,31 @@ async def test_three_approvers_see_the_originals_and_the_record_exports(
     replies = await admin.send(f"/review {number}")
     records = [c.text for c in replies if "未经审核发布" not in c.text]  # an alert may land late
     assert any("已发布" in t and "https://mp.weixin.qq.com/s/x2" in t for t in records)
+
+
+def _assert_print_ready_form(doc: Any, documents: list[Any]) -> None:
+    """A4, 公文 fonts set for East Asian text, the draft, one signature row per stage, the seal
+    area, a narrow label column; and a PDF beside the .docx when LibreOffice is installed."""
+    section = doc.sections[0]
+    assert abs(section.page_width.mm - 210) < 1 and abs(section.page_height.mm - 297) < 1
+    fonts = doc.styles["Normal"].element.rPr.rFonts
+    assert fonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    font_table = next(
+        r.target_part.blob for r in doc.part.rels.values() if r.reltype.endswith("/fontTable")
+    ).decode()
+    assert 'w:name="仿宋_GB2312"' in font_table and 'w:val="SimSun"' in font_table
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "单位（盖章）" in text
+    cells = [[cell.text for cell in row.cells] for table in doc.tables for row in table.rows]
+    assert any("本周六上午九点举办校园开放日" in row[0] for row in cells)  # the draft itself
+    flat = "\n".join(c for row in cells for c in row)
+    assert "110101199003074514" not in flat and "11*************514" in flat
+    signatures = next(t for t in doc.tables if "审核人签字" in [c.text for c in t.rows[0].cells])
+    assert [r.cells[0].text for r in signatures.rows[1:]] == ["初审", "复审", "终审"]
+    info = doc.tables[0]
+    assert info.rows[0].cells[0].width < info.rows[0].cells[1].width
+    if converter() is None:
+        assert len(documents) == 1 and "无法生成 PDF" in (documents[0].params.get("caption") or "")
+    else:
+        pdf = next(iter(documents[-2].files.values()))[1]
+        assert pdf.startswith(b"%PDF") and 1 <= page_count(pdf) <= 3

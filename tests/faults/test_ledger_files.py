@@ -85,4 +85,4 @@ def test_the_cli_says_which_sheet_it_read_and_imports_every_row(
     assert run.returncode == 0, run.stdout + run.stderr
     assert "已读取工作表“账号清单”：5 行（含表头）。" in run.stdout
     assert "隐藏的工作表未读取：旧台账。" in run.stdout
-    assert "已导入账号 4 个。" in run.stdout
+    assert "已导入新账号 4 个" in run.stdout

@@ -101,6 +101,7 @@ def test_period_figures_count_silence_from_the_period_start() -> None:
     later = datetime(2026, 1, 20, tzinfo=UTC)
     assert period_figures([], start=start, end=end, registered_at=later) == (0, 11.0)
     assert period_figures([], start=start, end=end, registered_at=end) == (0, None)
+    assert period_figures(posts, start=start, end=end, registered_at=None) == (2, None)
 
 
 def account(id_: int, unit: str, days_ago: list[int], **extra: object) -> AccountInput:
@@ -149,18 +150,20 @@ def test_build_report_scores_ranks_and_counts() -> None:
     assert lines[2].state is DormancyState.DORMANT and lines[2].days_dormant == 20
     assert lines[2].posts == 0 and not lines[2].score.passed
     assert lines[3].state is DormancyState.UNKNOWN and lines[3].feed_broken
-    assert lines[3].score.points == 100  # a broken feed is a monitoring fault
+    assert lines[3].outcome == "unassessable" and not lines[3].scored  # a monitoring fault
     assert [(u.unit, u.rank.rank, u.accounts, u.problems, u.dormant) for u in report.units] == [
         ("甲单位", 1, 1, 1, 0),
         ("乙单位", 2, 2, 1, 1),
     ]
+    assert report.units[1].rank.accounts == 1  # the unassessable account is not averaged
     assert report.states == {
         DormancyState.ACTIVE: 1,
         DormancyState.DORMANT: 1,
         DormancyState.UNKNOWN: 1,
     }
-    assert report.categories == {"typo": 2, "porn": 1} and len(report.findings) == 3
-    assert report.passed == 2
+    assert report.categories == {"typo": 1, "porn": 1} and len(report.findings) == 2
+    assert report.findings[0].occurrences == 2  # one problem, seen on two posts
+    assert (report.passed, report.failed, report.unassessable) == (1, 1, 1)
     weeks = dict(report.weekly["甲单位"])
     assert min(weeks) == date(2026, 4, 27) and sum(weeks.values()) == 4
 
@@ -218,7 +221,7 @@ def test_verdicts_follow_the_national_rules() -> None:
         ("存在单项否决问题：{category} {n} 处", {"category": "wording", "n": 2}),
     )
     broken = judge(lines[4], open_vetoes={}, checked_at=NOW, rules=RULES, tz=TZ)
-    assert broken.outcome == "unverified"
+    assert broken.outcome == "unassessable"
     never = judge(lines[5], open_vetoes={"pii": 1}, checked_at=NOW, rules=RULES, tz=TZ)
     assert never.outcome == "fail"  # a veto problem fails it even when the feed is unknown
     inspected = inspect(report, open_vetoes={}, seed=9, rules=RULES, tz=TZ, ratio=0.4)

@@ -396,3 +396,125 @@ async def test_export_then_import_into_another_registry_is_lossless(
         await engine.dispose()
     assert _cells(second) == _cells(first)
     assert _cells(first)[1][:3] == ["某区教育局", "微信公众号", "教育发布"]
+
+
+async def test_an_edited_export_updates_its_accounts_after_confirmation(
+    sessionmaker, clock
+) -> None:
+    """The office's round trip: export, edit in Excel, import back; matched by platform + id,
+    shown as a diff, applied in one transaction with audit rows only when confirmed."""
+    async with sessionmaker() as session:
+        admin = await _admin(session, clock)
+        await _member(session, clock, "某区教育局", "李老师", 2002)
+        await _member(session, clock, "某区教育局", "张老师", 2003)
+        first = await ledger.import_ledger(
+            session,
+            actor=admin,
+            table=xlsx_table(
+                [
+                    line("某区教育局", "微信公众号", "教育发布", "jy_fabu", "李老师"),
+                    line("某区教育局", "微博", "教育微博", "jy_wb", "李老师"),
+                    line("某街道办", "抖音", "街道抖音", "jd_dy", "王五"),
+                ]
+            ),
+            now=clock.now(),
+            invite_ttl=TTL,
+        )
+        await session.commit()
+        assert first.imported
+        exported = [list(r) for r in await ledger.export_rows(session, actor=admin)]
+        by_ref = {r[3]: r for r in exported}
+        by_ref["jy_fabu"][4] = "张老师"  # new responsible person
+        by_ref["jy_fabu"][5] = 5  # new plan
+        by_ref["jy_fabu"][1] = "微信"  # an alias: read as 微信公众号
+        by_ref["jy_wb"][10], by_ref["jy_wb"][11] = "关停", "机构改革，账号整合"
+        table = xlsx_table(exported)
+        dry = await ledger.import_ledger(
+            session, actor=admin, table=table, now=clock.now(), invite_ttl=TTL
+        )
+        assert not dry.imported and dry.needs_confirmation
+        validation = dry.validation
+        assert validation.problems == [] and validation.rows == []
+        changes = {
+            u.current.platform_ref: {c.header: (c.before, c.after) for c in u.changes}
+            for u in validation.updates
+        }
+        assert changes == {
+            "jy_fabu": {"责任人": ("李老师", "张老师"), "每周计划发布条数": ("3", "5")},
+            "jy_wb": {"状态": ("在用", "关停"), "状态说明": ("", "机构改革，账号整合")},
+        }
+        assert [(a.written, a.platform.value) for a in validation.aliases] == [("微信", "wechat")]
+        assert len(validation.unchanged) == 1
+        assert await _count(session, AuditEntry, AuditEntry.action == "account.ledger_updated") == 0
+
+        applied = await ledger.import_ledger(
+            session, actor=admin, table=table, now=clock.now(), invite_ttl=TTL, apply_updates=True
+        )
+        await session.commit()
+        assert applied.imported and len(applied.updated) == 2 and applied.accounts == []
+        rows = {a.platform_ref: a for a in await session.exec(select(Account))}
+        teacher = (await session.exec(select(User).where(User.name == "张老师"))).one()
+        assert rows["jy_fabu"].responsible_id == teacher.id and rows["jy_fabu"].posts_per_week == 5
+        assert (
+            rows["jy_wb"].status == "closed" and rows["jy_wb"].status_reason == "机构改革，账号整合"
+        )
+        entries = list(
+            await session.exec(
+                select(AuditEntry).where(AuditEntry.action == "account.ledger_updated")
+            )
+        )
+        assert len(entries) == 2 and all(e.before and e.after for e in entries)
+        again = await ledger.import_ledger(
+            session, actor=admin, table=table, now=clock.now(), invite_ttl=TTL
+        )
+        assert not again.imported and not again.validation.updates  # nothing left to change
+
+
+async def test_an_update_follows_the_cards_rules(sessionmaker, clock) -> None:
+    async with sessionmaker() as session:
+        admin = await _admin(session, clock)
+        await ledger.import_ledger(
+            session,
+            actor=admin,
+            table=xlsx_table(
+                [
+                    line("某区教育局", "微博", "教育微博", "jy_wb", "李老师"),
+                    line(
+                        "某区教育局",
+                        "抖音",
+                        "已注销的号",
+                        "jy_dy",
+                        "李老师",
+                        状态="注销",
+                        状态说明="整合",
+                    ),
+                ]
+            ),
+            now=clock.now(),
+            invite_ttl=TTL,
+        )
+        await session.commit()
+        result = await ledger.validate(
+            session,
+            xlsx_table(
+                [
+                    line("某区教育局", "微博", "教育微博", "jy_wb", "李老师", 状态="申请中"),
+                    line(
+                        "某区教育局",
+                        "抖音",
+                        "改个名字",
+                        "jy_dy",
+                        "李老师",
+                        状态="注销",
+                        状态说明="整合",
+                    ),
+                    line("某区教育局", "微博", "教育微博", "jy_wb", "李老师", 状态="暂停"),
+                ]
+            ),
+        )
+        found = [(p.row, p.column, str(p.error)) for p in result.problems]
+        assert (2, "状态", "该账号当前状态为“在用”，不能执行此操作。") in found
+        assert (3, "", "已关停、注销或未通过的账号不能修改。") in found
+        assert any(r == 4 and c == "平台账号ID或主页" for r, c, _m in found)  # same id twice
+        assert any(r == 4 and c == "状态说明" for r, c, _m in found)  # 暂停 needs a reason
+        assert not any("同平台多账号理由" in c for _r, c, _m in found)  # no spurious reason error
