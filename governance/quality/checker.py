@@ -26,9 +26,10 @@ from .data import load_default_data
 from .extract import extract
 from .links import URL, domain_allowed, host_of
 from .model import Customization, Finding, Link, make_finding
-from .patterns import ALLOW, Entry, build_pairs
+from .patterns import ALLOW, SPUN, STANDARD, Entry, build_pairs
 from .pii import find_pii
 from .placeholder import find_placeholders
+from .spun import runs_into_word
 
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 _CONTACT = re.compile(
@@ -108,11 +109,14 @@ class Checker:
         if not matches:
             return []
         allowed: list[tuple[int, int]] = []
+        standard: list[tuple[int, int]] = []
         hits: list[tuple[int, int, Entry]] = []
         for idx, s, e in matches:
             for entry in self._entries[idx]:
                 if entry.kind == ALLOW:
                     allowed.append((s, e))
+                elif entry.kind == STANDARD:
+                    standard.append((s, e))
                 elif _ascii_bounded(low, s, e):
                     hits.append((s, e, entry))
         out = []
@@ -120,6 +124,10 @@ class Checker:
             if any(a <= s and e <= b for a, b in allowed):
                 continue
             if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
+                continue
+            if entry.kind == SPUN and (
+                any(a <= s and e <= b for a, b in standard) or runs_into_word(text, e)
+            ):
                 continue
             if entry.kind == "enforce" and self._enforcement_context(text, s, e):
                 continue

