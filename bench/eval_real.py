@@ -1,4 +1,4 @@
-# ruff: noqa: E501, RUF001  (hand-written corpus: one case per line)
+# ruff: noqa: E501  (hand-written corpus: one case per line)
 """Real-looking material for issue 12: spun wording, document-site residue, SEO injections,
 placeholders in every form, duplicated characters and malformed 发文字号, plus long clean
 documents. Written from the mechanisms (how spinning tools, document sites and black-hat SEO
@@ -63,7 +63,7 @@ TUNED = {
     ],
     "typo": [
         "各部门要[[typo:抓好好]]安全生产工作。",
-        "县委[[typo:和和]]县政府高度重视。",
+        "市委[[typo:和和]]市政府高度重视。",
         "进一步规范[[typo:发布信息发布]]流程。",
         "根据[[typo:大政办发[2020]43号]]文件要求，做好相关工作。",
         "现将[[typo:皖政〔2023〕第12号]]转发给你们。",

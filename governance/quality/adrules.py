@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from .model import Finding, make_finding
 
@@ -32,6 +33,47 @@ _SOURCE = re.compile(
 )
 
 
+# Document-site residue: upload metadata, buttons, editor's notes, watermarks, ICP lines.
+_META_FIELD = (
+    r"(?:上传人|上传者|上传用户|文档贡献者|贡献者|文档编号|文档ID|上传时间|上传日期|页数|文档大小|"
+    r"大小|下载积分|下载券|浏览次数|浏览量|下载次数|阅读量|文档格式|格式)"
+)
+_META_VALUE = r"(?:[A-Za-z0-9_\-.:/]{1,24}(?:页|次|分|个|字)?|[\u4e00-\u9fff]{1,6}(?=\s))"
+_META = re.compile(
+    rf"{_META_FIELD}\s*[:：]\s*{_META_VALUE}(?:\s*{_META_FIELD}\s*[:：]\s*{_META_VALUE})*"
+)
+_META_STRONG = re.compile(r"上传人|上传者|上传用户|文档贡献者|文档编号|文档ID|下载积分|下载券")
+_BUTTONS = re.compile(
+    r"(?:开通|成为)?VIP(?:会员)?[，,]?\s*(?:免费)?下载(?:全文|文档|本文)?"
+    r"|下载文档|下载全文|免费下载(?:全文|本文|文档)?|立即下载|阅读全文|展开全文|继续阅读|查看全文"
+    r"|(?:还剩|剩余)\s*[0-9]+\s*页未读[，,]?\s*(?:继续阅读|点击阅读)?"
+    r"|(?:[0-9]+\s*/\s*[0-9]+\s*页)",
+    re.IGNORECASE,
+)
+_EDITOR = re.compile(
+    r"(?:本文|以上|以下)?(?:就是)?(?:由)?小编(?:为大家|为您|给大家)?(?:精心)?(?:整理|收集|搜集|带来)[^。！\n]{0,30}[。！]?"
+    r"|(?:希望|但愿)(?:能)?对(?:大家|您|你)有所帮助[。！]?"
+    r"|(?:仅)?供大家参考(?:借鉴|学习)?[。！]?"
+    r"|推荐访问\s*[:：]?[^。\n]{0,40}"
+    r"|猜你喜欢\s*[:：]?"
+    r"|(?:更多|精品)(?:精品)?范文[^。\n]{0,20}"
+    r"|范文大全|范文网|公文网|文库"
+)
+_WATERMARK = re.compile(
+    r"(?:(?:扫码|扫描二维码|长按识别二维码)?关注(?:微信)?公众号|微信公众号|公众号|微信号)\s*[:：]?\s*"
+    r"[^\s，。；]{0,20}\s*[^。\n]{0,20}?"
+    r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+\.(?:com|net|cc|top|vip|xyz|info|org|cn)\b"
+)
+_QR_CALL = re.compile(
+    r"(?:扫码|扫描二维码|长按识别二维码)(?:关注|添加|加入|下载|领取)[^。\n]{0,30}"
+)
+_ICP = re.compile(
+    r"(?:(?:ICP)?备案号?\s*[:：]\s*)?[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
+    r"ICP[备证]\s*[0-9]{6,10}号(?:-[0-9]+)?"
+)
+_GOV_DOMAIN = re.compile(r"\.gov\.cn\b|\.gov\b")
+
+
 def find_ad_residue(text: str) -> Iterator[Finding]:
     for m in _FOLLOW.finditer(text):
         if not _OFFICIAL_NAME.search(m.group("name")):
@@ -40,3 +82,30 @@ def find_ad_residue(text: str) -> Iterator[Finding]:
         yield make_finding(text, "ad", m.start(), m.end(), "删除页面导航残留", "ad.nav")
     for m in _SOURCE.finditer(text):
         yield make_finding(text, "ad", m.start(), m.end(), "注明真实来源或删除", "ad.source")
+    yield from find_site_residue(text)
+
+
+def find_site_residue(text: str) -> Iterator[Finding]:
+    """Residue pasted from document-sharing sites and content farms (category ad)."""
+    for m in _META.finditer(text):
+        fields = len(re.findall(r"[:：]", m.group()))
+        if fields >= 2 or _META_STRONG.search(m.group()):
+            yield make_finding(text, "ad", m.start(), m.end(), "删除文档站上传信息", "ad.upload")
+    for m in _BUTTONS.finditer(text):
+        yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
+    for m in _EDITOR.finditer(text):
+        yield make_finding(text, "ad", m.start(), m.end(), "删除转载残留", "ad.editor")
+    for m in _ICP.finditer(text):
+        yield make_finding(text, "ad", m.start(), m.end(), "删除网站备案信息残留", "ad.icp")
+    for m in _WATERMARK.finditer(text):
+        if not _GOV_DOMAIN.search(m.group()):
+            yield _serious(text, m.start(), m.end(), "删除第三方网站水印", "ad.watermark")
+    for m in _QR_CALL.finditer(text):
+        name = m.group()
+        if not _OFFICIAL_NAME.search(name[4:]) or _WATERMARK.search(name):
+            yield _serious(text, m.start(), m.end(), "删除引流二维码", "ad.qr")
+
+
+def _serious(text: str, start: int, end: int, suggestion: str, rule: str) -> Finding:
+    """Residue that sends readers to a foreign site or a QR code weighs more than plain residue."""
+    return replace(make_finding(text, "ad", start, end, suggestion, rule), severity="serious")

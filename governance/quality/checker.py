@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import ahocorasick_rs
 
@@ -29,6 +30,8 @@ from .model import Customization, Finding, Link, make_finding
 from .patterns import ALLOW, SPUN, STANDARD, Entry, build_pairs
 from .pii import find_pii
 from .placeholder import find_placeholders
+from .repeats import find_malformed_document_numbers, find_repeats
+from .seo import find_seo_spam
 from .spun import runs_into_word
 
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
@@ -93,8 +96,11 @@ class Checker:
         found += find_pii(text)
         found += find_placeholders(text, self._surnames)
         found += find_ad_residue(text)
+        found += find_seo_spam(text)
+        found += find_repeats(text)
+        found += find_malformed_document_numbers(text)
         found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
-        return _dedupe(found)
+        return _vice_over_ad(_dedupe(found))
 
     def _dictionary(self, text: str) -> list[Finding]:
         low = text.lower()
@@ -245,7 +251,12 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
             continue
         if f.category == "ad" and last_ad is not None and out[last_ad].end > f.start:
             prev = out[last_ad]
-            out[last_ad] = make_finding(text, "ad", prev.start, f.end, prev.suggestion, prev.rule)
+            merged = make_finding(
+                text, "ad", prev.start, max(f.end, prev.end), prev.suggestion, prev.rule
+            )
+            if "serious" in (prev.severity, f.severity):
+                merged = replace(merged, severity="serious")
+            out[last_ad] = merged
         else:
             out.append(f)
             if f.category == "ad":
@@ -254,12 +265,26 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
     return out
 
 
+def _vice_over_ad(found: list[Finding]) -> list[Finding]:
+    """Residue words around a gambling/porn advert (…免费下载, 扫码下载…) are part of the advert."""
+    vice = [(f.start, f.end) for f in found if f.category in ("gambling", "porn")]
+    if not vice:
+        return found
+    return [
+        f
+        for f in found
+        if f.category != "ad" or not any(s <= f.end + 2 and f.start <= e + 2 for s, e in vice)
+    ]
+
+
 def _dedupe(found: list[Finding]) -> list[Finding]:
-    seen: set[tuple[str, int, int]] = set()
+    """One finding per defect: drop repeats and findings inside a longer one of their category."""
+    reach: dict[str, int] = {}
     out = []
-    for f in sorted(found, key=lambda f: (f.start, f.end, f.category)):
-        key = (f.category, f.start, f.end)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
+    for f in sorted(found, key=lambda f: (f.start, -f.end, f.category)):
+        if reach.get(f.category, -1) >= f.end:
+            continue
+        reach[f.category] = max(reach.get(f.category, -1), f.end)
+        out.append(f)
+    out.sort(key=lambda f: (f.start, f.end, f.category))
     return out

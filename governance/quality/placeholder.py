@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from .model import Finding, make_finding
 
 _CJK = r"\u3400-\u9fff"
+_XRUN = r"(?:[xXＸｘ]{2,}|×{2,})"
+_MEASURE = "个家人次期项名条件所座台套户元万亿天月日年号批批次场篇份位家次处宗笔"
 _X = re.compile(
-    r"(?<![A-Za-z])(?:[xXＸｘ]{2,}|×{2,})(?![A-Za-z])"
+    # runs joined by - . ~ 至 (xxxx-xxxx年, x.x亿) are one placeholder
+    rf"(?<![A-Za-z])(?:{_XRUN}|[xX×](?=[.．][xX×]))(?:[.．\-~～—至](?:{_XRUN}|[xX×]))*(?![A-Za-z])"
     r"|(?<=[0-9])[xX]{1,3}(?=[年月日号])"
     r"|(?<![A-Za-z0-9])[xXＸ](?=月)"
     r"|(?<=月)[xXＸ](?=日)"
+    rf"|(?<![A-Za-z0-9.])[xXＸ×](?=[{_MEASURE}])"
 )
 _CIRCLE = re.compile(r"○{2,}")
 _MOU = re.compile(r"某某+")
@@ -29,14 +33,22 @@ _BRACKET = re.compile(
 _TEMPLATE = re.compile(r"\{\{[^{}\n]{1,40}\}\}|\$\{[^{}\n]{1,40}\}|%%[A-Za-z_]{1,30}%%")
 _NUMERAL = frozenset("〇○零一二三四五六七八九十")
 # Chinese context: CJK ideographs, digits, CJK and full-width punctuation.
-_CJK_OR_DIGIT = re.compile(rf"[{_CJK}0-9\u3000-\u303f\uff00-\uffef]")
+_CJK_OR_DIGIT = re.compile(rf"[{_CJK}0-9\u3000-\u303f\uff00-\uffef“”‘’]")
+# ASCII context that still reads as a filled-in form ("， xx个", ": xxx", "(xx)"), unless
+# the other side is part of a word or a host name (www.xxx.gov.cn, xx_yy).
+_CJK_NEAR = re.compile(rf"[{_CJK}]")
+_ASCII_AROUND = re.compile(r"[\s,;:()\[\]\"'!?]")
 
 
 def find_placeholders(text: str, surnames: frozenset[str]) -> Iterator[Finding]:
     for m in _X.finditer(text):
         s, e = m.span()
-        around = text[s - 1 : s] + text[e : e + 1]
-        if _CJK_OR_DIGIT.search(around):
+        before, after = text[s - 1 : s], text[e : e + 1]
+        if _CJK_OR_DIGIT.search(before + after) or (
+            (_ASCII_AROUND.fullmatch(before) or not before)
+            and (_ASCII_AROUND.fullmatch(after) or not after)
+            and _CJK_NEAR.search(text, max(0, s - 4), e + 4)
+        ):
             yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.x")
     for m in _CIRCLE.finditer(text):
         s, e = m.span()
