@@ -17,8 +17,10 @@ Rules that keep legitimate text quiet (precision matters as much as recall):
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from itertools import accumulate
 
 import ahocorasick_rs
 
@@ -126,14 +128,13 @@ class Checker:
                 elif _ascii_bounded(low, s, e):
                     hits.append((s, e, entry))
         out = []
+        inside_allowed, inside_standard = _Spans(allowed), _Spans(standard)
         for s, e, entry in hits:
-            if any(a <= s and e <= b for a, b in allowed):
+            if inside_allowed.contains(s, e):
                 continue
             if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
                 continue
-            if entry.kind == SPUN and (
-                any(a <= s and e <= b for a, b in standard) or runs_into_word(text, e)
-            ):
+            if entry.kind == SPUN and (inside_standard.contains(s, e) or runs_into_word(text, e)):
                 continue
             if entry.kind == "enforce" and self._enforcement_context(text, s, e):
                 continue
@@ -141,9 +142,9 @@ class Checker:
                 continue
             out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
         out = _longest(out, text)
-        wording = [(f.start, f.end) for f in out if f.category == "wording"]
+        wording = _Spans([(f.start, f.end) for f in out if f.category == "wording"])
         if wording:  # a typo inside a wording error is the same defect, reported once
-            out = [f for f in out if f.category != "typo" or not _inside(f, wording)]
+            out = [f for f in out if f.category != "typo" or not wording.contains(f.start, f.end)]
         return out
 
     def _enforcement_context(self, text: str, s: int, e: int) -> bool:
@@ -229,8 +230,30 @@ def _sentence(text: str, s: int, e: int) -> str:
     return text[start + cut : tail.start() if tail else min(len(text), e + 120)]
 
 
-def _inside(f: Finding, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= f.start and f.end <= b for a, b in spans)
+class _Spans:
+    """Containment and overlap queries over many spans in O(log n) each, so that a long
+    text with many matches stays linear (a pairwise scan was quadratic on big inputs)."""
+
+    __slots__ = ("_max_end", "_starts")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self._starts = [s for s, _ in spans]
+        self._max_end = list(accumulate((e for _, e in spans), max))
+
+    def __bool__(self) -> bool:
+        return bool(self._starts)
+
+    def _reach(self, start: int) -> int:
+        """The furthest end of the spans that start at or before `start`."""
+        i = bisect_right(self._starts, start)
+        return self._max_end[i - 1] if i else -1
+
+    def contains(self, s: int, e: int) -> bool:
+        return self._reach(s) >= e
+
+    def overlaps(self, s: int, e: int) -> bool:
+        return self._reach(e - 1) > s
 
 
 def _ascii_bounded(low: str, s: int, e: int) -> bool:
@@ -267,14 +290,10 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
 
 def _vice_over_ad(found: list[Finding]) -> list[Finding]:
     """Residue words around a gambling/porn advert (…免费下载, 扫码下载…) are part of the advert."""
-    vice = [(f.start, f.end) for f in found if f.category in ("gambling", "porn")]
+    vice = _Spans([(f.start, f.end) for f in found if f.category in ("gambling", "porn")])
     if not vice:
         return found
-    return [
-        f
-        for f in found
-        if f.category != "ad" or not any(s <= f.end + 2 and f.start <= e + 2 for s, e in vice)
-    ]
+    return [f for f in found if f.category != "ad" or not vice.overlaps(f.start - 2, f.end + 2)]
 
 
 def _dedupe(found: list[Finding]) -> list[Finding]:

@@ -23,6 +23,8 @@ _X = re.compile(
     r"|(?<=月)[xXＸ](?=日)"
     rf"|(?<![A-Za-z0-9.])[xXＸ×](?=[{_MEASURE}])"
 )
+_ANY_X = re.compile(r"[xXＸｘ×]")
+_BRACKET_WORDS = ("填写", "输入", "待", "此处", "插入", "补充", "替换")
 _CIRCLE = re.compile(r"○{2,}")
 _MOU = re.compile(r"某某+")
 _BRACKET = re.compile(
@@ -41,8 +43,16 @@ _ASCII_AROUND = re.compile(r"[\s,;:()\[\]\"'!?]")
 
 
 def find_placeholders(text: str, surnames: frozenset[str]) -> Iterator[Finding]:
-    for m in _X.finditer(text):
+    # each rule is gated by a substring test: most posts hold none of these characters
+    covered = -1
+    for x in _ANY_X.finditer(text):
+        if x.start() < covered:
+            continue
+        m = _X.match(text, x.start())
+        if m is None:
+            continue
         s, e = m.span()
+        covered = e
         before, after = text[s - 1 : s], text[e : e + 1]
         if _CJK_OR_DIGIT.search(before + after) or (
             (_ASCII_AROUND.fullmatch(before) or not before)
@@ -50,17 +60,22 @@ def find_placeholders(text: str, surnames: frozenset[str]) -> Iterator[Finding]:
             and _CJK_NEAR.search(text, max(0, s - 4), e + 4)
         ):
             yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.x")
-    for m in _CIRCLE.finditer(text):
+    for m in _CIRCLE.finditer(text) if "○○" in text else ():
         s, e = m.span()
         if text[s - 1 : s] not in _NUMERAL and text[e : e + 1] not in _NUMERAL:
             yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.circle")
-    for m in _MOU.finditer(text):
+    for m in _MOU.finditer(text) if "某某" in text else ():
         s, e = m.span()
         prev = text[s - 1 : s]
         prev2 = text[s - 2 : s]
         if e - s == 2 and prev and (prev in surnames or prev2 in surnames):
             continue  # 张某某 is lawful anonymisation; nobody is called 张某某某
         yield make_finding(text, "placeholder", s, e, "填写实际名称", "placeholder.mou")
-    for rx, rule in ((_BRACKET, "placeholder.bracket"), (_TEMPLATE, "placeholder.template")):
-        for m in rx.finditer(text):
+    bracket = any(w in text for w in _BRACKET_WORDS)
+    template = "{{" in text or "${" in text or "%%" in text
+    for rx, rule, present in (
+        (_BRACKET, "placeholder.bracket", bracket),
+        (_TEMPLATE, "placeholder.template", template),
+    ):
+        for m in rx.finditer(text) if present else ():
             yield make_finding(text, "placeholder", m.start(), m.end(), "填写实际内容", rule)

@@ -20,7 +20,7 @@ from .spun import word_frequencies
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DOUBLE = re.compile(r"([\u4e00-\u9fff])\1")
-_PHRASE_AGAIN = re.compile(r"([\u4e00-\u9fff]{2,4})([\u4e00-\u9fff]{0,2}?)\1")
+_PHRASE_AGAIN = re.compile(r"([\u4e00-\u9fff]{2})((?:[\u4e00-\u9fff]{2})?)\1")
 _WORD_FREQ = 100  # a word at least this frequent in jieba's dictionary is ordinary text
 _FUNCTION_CHARS = frozenset("和的与及并对把被将从向在为由于以")
 _REDUPLICATED_VERBS = frozenset(
@@ -43,10 +43,16 @@ _REDUPLICATED_VERBS = frozenset(
         "认识认识",
     ]
 )
-_DOCNO = re.compile(
-    r"(?P<org>[\u4e00-\u9fff]{1,10}?(?:发|办|函|字|令|通|复|规|呈|报|任|电|密|政|委|党|组|纪))\s*"
+_YEAR_NUMBER = re.compile(
     r"(?P<open>[\[［(（【〔<〈])\s*(?P<year>(?:19|20)[0-9]{2})\s*(?P<close>[\]］)）】〕>〉])\s*"
     r"(?P<di>第?)\s*(?P<no>[0-9]{1,4})\s*号"
+)
+_LEAD = re.compile(
+    r"(?:根据|按照|依据|依照|参照|现将|转发|印发|执行|落实|贯彻|关于|对|将|把|经|据|按|依|以|和|与|及|见)+"
+    r"(?=[\u4e00-\u9fff])"
+)
+_ORG = re.compile(
+    r"[\u4e00-\u9fff]{1,10}?(?:发|办|函|字|令|通|复|规|呈|报|任|电|密|政|委|党|组|纪)\s*$"
 )
 
 
@@ -79,7 +85,7 @@ def find_repeats(text: str) -> Iterator[Finding]:
             continue
         yield make_finding(text, "typo", s, s + 2, f"删除重复的「{pair[0]}」", "typo.repeat")
     for m in _PHRASE_AGAIN.finditer(text):
-        unit, middle = m.group(1), m.group(2)
+        unit, middle = m.group(1), m.group(2) or ""
         whole = m.group()
         if not _word(unit) or whole in _REDUPLICATED_VERBS or len(set(unit)) == 1:
             continue
@@ -93,8 +99,15 @@ def find_repeats(text: str) -> Iterator[Finding]:
 
 
 def find_malformed_document_numbers(text: str) -> Iterator[Finding]:
-    for m in _DOCNO.finditer(text):
+    """Anchored on the bracketed year, the rare part, then the issuer's code before it."""
+    for m in _YEAR_NUMBER.finditer(text) if "号" in text else ():
         if m["open"] == "〔" and m["close"] == "〕" and not m["di"]:
             continue
-        right = f"{m['org']}〔{m['year']}〕{m['no']}号"
-        yield make_finding(text, "typo", m.start(), m.end(), right, "typo.docno")
+        org = _ORG.search(text, max(0, m.start() - 12), m.start())
+        if org is None:
+            continue
+        lead = _LEAD.match(org.group())
+        start = org.start() + (lead.end() if lead else 0)
+        code = text[start : m.start()].rstrip()
+        right = f"{code}〔{m['year']}〕{m['no']}号"
+        yield make_finding(text, "typo", start, m.end(), right, "typo.docno")

@@ -40,6 +40,9 @@ _LEGIT_LOTTERY = re.compile(r"福利彩票|体育彩票|中国福彩|中国体�
 _SUFFIX = r"(?:官网|官方网站|开户|手机版|app|APP|App|下载|注册|登录|登陆|网址|入口)"
 _SEGMENT = r"[A-Za-z0-9\u4e00-\u9fff]{2,16}"
 _CHAIN = re.compile(rf"{_SEGMENT}(?:[_|｜/,\-]{_SEGMENT}){{2,}}|{_SEGMENT}[_|｜\-]{_SEGMENT}官网")
+_SEPARATOR = re.compile(r"[_|｜/,\-]")
+_SEGMENT_BEFORE = re.compile(rf"{_SEGMENT}$")
+_SUFFIX_RX = re.compile(_SUFFIX)
 _CHAIN_END = re.compile(r".*(?:官网|官方网站|在线观看|视讯|平台|网址|app|APP)")
 _MIXED_BRAND = re.compile(
     r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*[0-9][A-Za-z0-9]*[0-9])"
@@ -68,33 +71,45 @@ def _vice(text: str) -> str | None:
 
 
 def find_seo_spam(text: str) -> Iterator[Finding]:
-    for m in _CHAIN.finditer(text):
+    """Each shape is searched only around its anchor (a separator, a suffix such as 官网, a
+    decoration symbol): the anchors are rare in government text, so the cost stays linear
+    and small, where a regex tried at every position of a long post was the slowest pass."""
+    covered = -1
+    for sep in _SEPARATOR.finditer(text):
+        if sep.start() < covered:
+            continue
+        head = _SEGMENT_BEFORE.search(text, max(0, sep.start() - 16), sep.start())
+        m = _CHAIN.match(text, head.start()) if head else None
+        if m is None:
+            continue
+        covered = m.end()
         chain = m.group()
-        tail = _CHAIN_END.search(chain, len(chain) - len(re.split(r"[_|｜/,\-]", chain)[-1]))
+        tail = _CHAIN_END.search(chain, len(chain) - len(_SEPARATOR.split(chain)[-1]))
         if tail:  # the last link runs into the page's own text: stop at its ending
             chain = chain[: tail.end()]
         category = _vice(chain)
         if category is None and _GAMBLING.search(chain) and chain.endswith(("官网", "官方网站")):
             category = "gambling"
         if category:
+            end = m.start() + len(chain)
             yield make_finding(
-                text,
-                category,
-                m.start(),
-                m.start() + len(chain),
-                "删除涉赌涉黄内容",
-                f"{category}.chain",
+                text, category, m.start(), end, "删除涉赌涉黄内容", f"{category}.chain"
             )
-    for rx in (_MIXED_BRAND, _DIGIT_BRAND, _WORD_BRAND):
-        for m in rx.finditer(text):
-            if _LEGIT_LOTTERY.search(m.group()):
-                continue
-            if rx is _MIXED_BRAND and not (_GAMBLING.search(m.group()) or _mixed_brand(m.group())):
-                continue
-            yield make_finding(
-                text, "gambling", m.start(), m.end(), "删除涉赌内容", "gambling.shape"
-            )
-    for m in _DECORATED.finditer(text):
+    for suffix in _SUFFIX_RX.finditer(text):
+        lo, hi = max(0, suffix.start() - 22), suffix.end()
+        for rx in (_MIXED_BRAND, _DIGIT_BRAND, _WORD_BRAND):
+            for m in rx.finditer(text, lo, hi):
+                if m.end() != hi or _LEGIT_LOTTERY.search(m.group()):
+                    continue
+                if rx is _MIXED_BRAND and not (
+                    _GAMBLING.search(m.group()) or _mixed_brand(m.group())
+                ):
+                    continue
+                yield make_finding(
+                    text, "gambling", m.start(), m.end(), "删除涉赌内容", "gambling.shape"
+                )
+                break
+    for m in _DECORATED.finditer(text) if _DECOR_CHARS.search(text) else ():
         category = _vice(_DECOR_CHARS.sub("", m.group())) or (
             "gambling" if _GAMBLING.search(m.group()) else None
         )
