@@ -46,15 +46,20 @@ _NUMERALS = [
 _PLENUMS = ["一", "二", "三", "四", "五", "六", "七", "八", "九"]
 
 
+# A transitive verb followed by its object is ordinary text (高质量开展主题教育).
+_OBJECT_FOLLOWS = re.compile(r"(?![的和与及])[\u4e00-\u9fff]")
+
+
 def _near_misses() -> list[tuple[str, Entry]]:
     """Spun variants of standard formulations (spun.py) and the standard forms themselves."""
     lexicon = spun_lexicon()
     out = [(form, Entry(STANDARD, STANDARD, None, STANDARD)) for form, _kind in lexicon.standards]
     for miss in lexicon.near_misses:
+        unless = _OBJECT_FOLLOWS if miss.at_phrase_end else None
         if miss.kind == FORMULATION:
-            entry = Entry("wording", "wording.formulation", miss.standard, SPUN)
+            entry = Entry("wording", "wording.formulation", miss.standard, SPUN, unless)
         else:
-            entry = Entry("typo", "typo.phrase", miss.standard, SPUN)
+            entry = Entry("typo", "typo.phrase", miss.standard, SPUN, unless)
         out.append((miss.variant, entry))
     return out
 

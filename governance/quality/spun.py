@@ -27,7 +27,7 @@ that a variant never fires inside the correct wording. Nothing is downloaded.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -42,6 +42,7 @@ COLLOCATION = "搭配"  # a fixed collocation of official writing: 表述错误 
 _MIN_FORM = 4  # shorter forms have too many legitimate near neighbours
 _MIN_SUBSTITUTE_FREQ = 20  # jieba frequency of a substitute word: it must be a real word
 _MAX_PIECE = 4  # longest piece of a standard form that is replaced
+_MIN_CHAR_FREQ = 5000  # a single character swapped for another must be this common
 _RUN_INTO_FREQ = 200  # a text word this frequent at a variant's end makes it ordinary text
 
 
@@ -52,6 +53,7 @@ class NearMiss:
     variant: str
     standard: str
     kind: str  # FORMULATION or COLLOCATION
+    at_phrase_end: bool = False  # the substitute needs an object: wrong only at a phrase end
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,10 @@ def _standards() -> list[tuple[str, str]]:
     kinds: dict[str, str] = {"".join(words): COLLOCATION for words in data.phrases}
     for form, kind in data.formulations:
         kinds[form] = FORMULATION if kind == FORMULATION else COLLOCATION
+    formulations = [f for f, k in kinds.items() if k == FORMULATION]
+    for form in kinds:  # 经济高质量发展 holds the 提法 高质量发展: its misses weigh the same
+        if any(f in form for f in formulations):
+            kinds[form] = FORMULATION
     return [(f, k) for f, k in kinds.items() if len(f) >= _MIN_FORM]
 
 
@@ -127,18 +133,26 @@ def spun_lexicon() -> SpunLexicon:
         for syn in cilin.get(piece, ()):
             if freq.get(syn, 0) < _MIN_SUBSTITUTE_FREQ or len(syn) > _MAX_PIECE:
                 continue
-            if len(piece) == 1 and (len(syn) < 2 or piece not in syn):
+            if len(piece) == 1 and len(syn) == 1:
+                if freq.get(syn, 0) < _MIN_CHAR_FREQ:
+                    continue  # one character for another: common characters only (控→管)
+            elif len(piece) == 1 and piece not in syn:
                 continue  # a single character is spun into a longer word of it (民→人民)
             out.add(syn)
         out.discard(piece)
+        out.discard(piece + "|")
         return out
 
     seen: dict[str, NearMiss] = {}
     for form, kind in standards:
         for i in range(len(form)):
             for j in range(i + 1, min(len(form), i + _MAX_PIECE) + 1):
-                for syn in substitutes(form[i:j]):
+                for marked in substitutes(form[i:j]):
+                    syn = marked.rstrip("|")
                     variant = form[:i] + syn + form[j:]
+                    at_end = marked.endswith("|") and j == len(form)
+                    if at_end and variant in seen:  # any reading that needs an object wins
+                        seen[variant] = replace(seen[variant], at_phrase_end=True)
                     if (
                         len(variant) < _MIN_FORM
                         or variant in seen
@@ -147,7 +161,7 @@ def spun_lexicon() -> SpunLexicon:
                         or contains_form.find_matches_as_indexes(variant)
                     ):
                         continue
-                    seen[variant] = NearMiss(variant, form, kind)
+                    seen[variant] = NearMiss(variant, form, kind, at_end)
     return SpunLexicon(tuple(standards), tuple(seen.values()))
 
 
