@@ -57,7 +57,7 @@ _EDITOR = re.compile(
     r"|推荐访问\s*[:：]?[^。\n]{0,40}"
     r"|猜你喜欢\s*[:：]?"
     r"|(?:更多|精品)(?:精品)?范文[^。\n]{0,20}"
-    r"|范文大全|范文网|公文网|文库"
+    r"|范文大全|范文网|公文网"
 )
 _WATERMARK = re.compile(
     r"(?:(?:扫码|扫描二维码|长按识别二维码)?关注(?:微信)?公众号|微信公众号|公众号|微信号)\s*[:：]?\s*"
@@ -108,7 +108,7 @@ def find_site_residue(text: str) -> Iterator[Finding]:
     buttons = ("VIP", "vip", "Vip", "下载", "阅读", "全文", "页")
     for m in _BUTTONS.finditer(text) if _mentions(text, buttons) else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
-    editor = ("小编", "有所帮助", "供大家", "推荐访问", "猜你喜欢", "范文", "公文网", "文库")
+    editor = ("小编", "有所帮助", "供大家", "推荐访问", "猜你喜欢", "范文", "公文网")
     for m in _EDITOR.finditer(text) if _mentions(text, editor) else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除转载残留", "ad.editor")
     for m in _ICP.finditer(text) if "ICP" in text else ():

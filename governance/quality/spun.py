@@ -15,7 +15,8 @@ variants are generated from the lexicon of standard formulations and fixed collo
 Word statistics shipped with `jieba` (its dictionary with frequencies) keep the variants
 honest: a substitute must be a real word (frequency at least `_MIN_SUBSTITUTE_FREQ`,
 spinning tools output real words), and a variant that is itself a dictionary word, another
-standard form or contains one (改善营商环境 is fine) is ordinary language and dropped.
+standard form or ends in one (改善营商环境 is fine) is ordinary language and dropped, and
+a commoner synonym of a word is a writer's free choice (预防化解), not a spinner's.
 At check time a variant that runs into a frequent word of the text (乡村兴 in 乡村兴旺) is
 not a near miss either (see `runs_into_word`).
 
@@ -37,13 +38,18 @@ import ahocorasick_rs
 from .data import load_default_data
 
 FORMULATION = "提法"  # a political formulation with a fixed wording: veto when wrong
-COLLOCATION = "搭配"  # a fixed collocation of official writing: 表述错误 (general)
+IDIOM = "成语"  # a fixed four-character expression: 表述错误 (general)
+TERM = "术语"  # a fixed name whose modifier may vary: only spinning substitutions count
+COLLOCATION = "搭配"  # what IDIOM and TERM misses are reported as (general)
+# Function characters and the numerals of numbered formulations (一网通办) are never swapped.
+_FUNCTION_CHARS = frozenset("和与及的之为以在对于并而或一二三四五六七八九十两双全各每")
 
 _MIN_FORM = 4  # shorter forms have too many legitimate near neighbours
 _MIN_SUBSTITUTE_FREQ = 20  # jieba frequency of a substitute word: it must be a real word
 _MAX_PIECE = 4  # longest piece of a standard form that is replaced
 _MIN_CHAR_FREQ = 5000  # a single character swapped for another must be this common
 _RUN_INTO_FREQ = 200  # a text word this frequent at a variant's end makes it ordinary text
+_RUN_INTO_LONG_FREQ = 20  # the same for words of three or more characters (万众|一心)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ class NearMiss:
 
     variant: str
     standard: str
-    kind: str  # FORMULATION or COLLOCATION
+    kind: str  # FORMULATION (veto) or COLLOCATION (general)
     at_phrase_end: bool = False  # the substitute needs an object: wrong only at a phrase end
 
 
@@ -103,10 +109,11 @@ def cilin_synonyms() -> dict[str, frozenset[str]]:
 
 
 def _standards() -> list[tuple[str, str]]:
+    """Standard forms with their kind; official_phrases.txt entries count as terms."""
     data = load_default_data()
-    kinds: dict[str, str] = {"".join(words): COLLOCATION for words in data.phrases}
+    kinds: dict[str, str] = {"".join(words): TERM for words in data.phrases}
     for form, kind in data.formulations:
-        kinds[form] = FORMULATION if kind == FORMULATION else COLLOCATION
+        kinds[form] = kind if kind in (FORMULATION, IDIOM) else TERM
     formulations = [f for f, k in kinds.items() if k == FORMULATION]
     for form in kinds:  # 经济高质量发展 holds the 提法 高质量发展: its misses weigh the same
         if any(f in form for f in formulations):
@@ -126,13 +133,15 @@ def spun_lexicon() -> SpunLexicon:
     contains_form = ahocorasick_rs.AhoCorasick(forms)
     curated = data.synonyms
 
-    def substitutes(piece: str) -> set[str]:
+    def substitutes(piece: str, kind: str) -> set[str]:
         out = set(curated.get(piece, ()))
-        if len(piece) > 1 and piece not in freq:
-            return out  # only whole words are swapped, never a cross-word slice
+        if kind == TERM or (len(piece) > 1 and piece not in freq) or piece in _FUNCTION_CHARS:
+            return out  # terms take spinning substitutions only; words are swapped whole
         for syn in cilin.get(piece, ()):
             if freq.get(syn, 0) < _MIN_SUBSTITUTE_FREQ or len(syn) > _MAX_PIECE:
                 continue
+            if len(syn) == len(piece) > 1 and freq.get(syn, 0) > freq.get(piece, 0):
+                continue  # a commoner synonym is a writer's choice (预防化解), not a spinner's
             if len(piece) == 1 and len(syn) == 1:
                 if freq.get(syn, 0) < _MIN_CHAR_FREQ:
                     continue  # one character for another: common characters only (控→管)
@@ -147,7 +156,7 @@ def spun_lexicon() -> SpunLexicon:
     for form, kind in standards:
         for i in range(len(form)):
             for j in range(i + 1, min(len(form), i + _MAX_PIECE) + 1):
-                for marked in substitutes(form[i:j]):
+                for marked in substitutes(form[i:j], kind):
                     syn = marked.rstrip("|")
                     variant = form[:i] + syn + form[j:]
                     at_end = marked.endswith("|") and j == len(form)
@@ -158,10 +167,15 @@ def spun_lexicon() -> SpunLexicon:
                         or variant in seen
                         or variant in freq
                         or variant in pieces  # another form or a piece of one
-                        or contains_form.find_matches_as_indexes(variant)
+                        or form in variant  # 改革开放走: the correct form plus a character
+                        or any(
+                            e == len(variant)
+                            for _, _, e in contains_form.find_matches_as_indexes(variant)
+                        )
                     ):
                         continue
-                    seen[variant] = NearMiss(variant, form, kind, at_end)
+                    reported = FORMULATION if kind == FORMULATION else COLLOCATION
+                    seen[variant] = NearMiss(variant, form, reported, at_end)
     return SpunLexicon(tuple(standards), tuple(seen.values()))
 
 
@@ -169,11 +183,12 @@ def runs_into_word(text: str, end: int) -> bool:
     """True when the last character(s) before `end` start a frequent word that goes on past
     `end` (乡村兴|旺): the match is then the head of ordinary text, not a near miss."""
     freq = word_frequencies()
-    for back in (1, 2):
-        for ahead in (1, 2):
+    for back in (1, 2, 3):
+        for ahead in (1, 2, 3):
             start = end - back
             if start < 0 or end + ahead > len(text):
                 continue
-            if freq.get(text[start : end + ahead], 0) >= _RUN_INTO_FREQ:
+            word = text[start : end + ahead]
+            if freq.get(word, 0) >= (_RUN_INTO_FREQ if len(word) == 2 else _RUN_INTO_LONG_FREQ):
                 return True
     return False
