@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from checker_speed import corpus
+from checker_speed import corpus  # noqa: E402
 
 
 def main() -> None:

@@ -140,7 +140,11 @@ def spun_lexicon() -> SpunLexicon:
         for syn in cilin.get(piece, ()):
             if freq.get(syn, 0) < _MIN_SUBSTITUTE_FREQ or len(syn) > _MAX_PIECE:
                 continue
-            if len(syn) == len(piece) > 1 and freq.get(syn, 0) > freq.get(piece, 0):
+            if (
+                kind != IDIOM
+                and len(syn) == len(piece) > 1
+                and freq.get(syn, 0) > freq.get(piece, 0)
+            ):
                 continue  # a commoner synonym is a writer's choice (预防化解), not a spinner's
             if len(piece) == 1 and len(syn) == 1:
                 if freq.get(syn, 0) < _MIN_CHAR_FREQ:

@@ -7,8 +7,6 @@ import pytest
 
 from governance.quality.spun import FORMULATION, spun_lexicon
 
-from .conftest import only
-
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "bench"))
 

@@ -31,9 +31,7 @@ def test_dictionary_typo_is_flagged_with_its_correction(checker, text, wrong, ri
         ("我县营商情况不断改善", "营商情况", "营商环境"),
     ],
 )
-def test_synonym_substituted_collocation_is_a_general_wording_error(
-    checker, text, variant, phrase
-):
+def test_synonym_substituted_collocation_is_a_general_wording_error(checker, text, variant, phrase):
     [f] = only(checker.check_text(text), "typo")
     assert (f.text, f.suggestion, f.rule, f.severity) == (variant, phrase, "typo.phrase", "general")
 
