@@ -172,8 +172,11 @@ def find_repeats(text: str) -> Iterator[Finding]:
         s, e = m.span()
         if not _word(unit) or _word(m.group()) or m.group() in _REDUPLICATED_VERBS:
             continue
-        if unit[0] in _NUMERALS or len(set(unit)) == 1 or _starts_word(text, s + 2):
-            continue  # 一天一天; 工作|工作会议 reads on
+        freq = word_frequencies()
+        if unit[0] in _NUMERALS or len(set(unit)) == 1:
+            continue  # 一天一天, 天天
+        if any(freq.get(text[s + 2 : s + 2 + n], 0) > 0 for n in (3, 4)):
+            continue  # 工作|工作会议: the second copy reads on into a longer word
         if s >= 2 and text[s - 2 : s] == unit:
             continue  # three in a row is rhetoric or a list, not a slip
         yield make_finding(text, "typo", s, e, f"删除重复的「{unit}」", "typo.repeat")

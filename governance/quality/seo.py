@@ -35,11 +35,17 @@ _PORN = re.compile(
     r"约炮|一夜情|三级片|毛片|黄片|porn|xvideos|hentai",
     re.IGNORECASE,
 )
+_STRONG_PORN = re.compile(
+    r"无码|有码|午夜福利|午夜|福利姬|色情|偷拍|自拍|(?<![A-Za-z])a[vⅴ](?![A-Za-z])|三级片|毛片|黄片|"
+    r"人妻|熟女|巨乳|裸聊|约炮|一夜情|一区|二区|久久|中文字幕|乱码|欧美激情|porn|xvideos|hentai",
+    re.IGNORECASE,
+)
 _PORN_CHAIN = re.compile(r"国产|亚洲|欧美|日韩|精品|在线观看|高清|视频|免费")
 _LEGIT_LOTTERY = re.compile(r"福利彩票|体育彩票|中国福彩|中国体彩")
 _SUFFIX = r"(?:官网|官方网站|开户|手机版|app|APP|App|下载|注册|登录|登陆|网址|入口)"
 _SEGMENT = r"[A-Za-z0-9\u4e00-\u9fff]{2,16}"
 _CHAIN = re.compile(rf"{_SEGMENT}(?:[_|｜/,\-]{_SEGMENT}){{2,}}|{_SEGMENT}[_|｜\-]{_SEGMENT}官网")
+_KEYWORD_SEPARATOR = re.compile(r"[_|｜/\-]")
 _SEPARATOR = re.compile(r"[_|｜/,\-]")
 _SEGMENT_BEFORE = re.compile(rf"{_SEGMENT}$")
 _SUFFIX_RX = re.compile(_SUFFIX)
@@ -62,8 +68,10 @@ _DECOR_CHARS = re.compile(rf"[{_DECOR}]")
 
 
 def _vice(text: str) -> str | None:
-    """`gambling`, `porn` or None for the words of a suspicious string."""
-    if _PORN.search(text) and (_PORN_CHAIN.search(text) or len(_PORN.findall(text)) > 1):
+    """`gambling`, `porn` or None for the words of a suspicious string: a porn word no
+    ordinary text uses (无码, 午夜福利, 一区) with a title-chain word, or a gambling word no
+    ordinary text uses (百家乐, 博彩, 娱乐城)."""
+    if _STRONG_PORN.search(text) and (_PORN_CHAIN.search(text) or len(_PORN.findall(text)) > 1):
         return "porn"
     if _LEGIT_LOTTERY.search(text):
         return None
@@ -90,6 +98,8 @@ def find_seo_spam(text: str) -> Iterator[Finding]:
         category = _vice(chain)
         if category is None and _GAMBLING.search(chain) and chain.endswith(("官网", "官方网站")):
             category = "gambling"
+        if category and not _KEYWORD_SEPARATOR.search(chain) and len(_strong(chain)) < 2:
+            category = None  # joined by commas only: a sentence unless two vice words
         if category:
             end = m.start() + len(chain)
             yield make_finding(
@@ -117,6 +127,10 @@ def find_seo_spam(text: str) -> Iterator[Finding]:
             yield make_finding(
                 text, category, m.start(), m.end(), "删除涉赌涉黄内容", f"{category}.decorated"
             )
+
+
+def _strong(text: str) -> set[str]:
+    return {m.lower() for m in _STRONG_GAMBLING.findall(text) + _STRONG_PORN.findall(text)}
 
 
 def _mixed_brand(s: str) -> bool:
