@@ -43,7 +43,7 @@ _STRONG_PORN = re.compile(
 _PORN_CHAIN = re.compile(r"国产|亚洲|欧美|日韩|精品|在线观看|高清|视频|免费")
 _LEGIT_LOTTERY = re.compile(r"福利彩票|体育彩票|中国福彩|中国体彩")
 _SUFFIX = r"(?:官网|官方网站|开户|手机版|app|APP|App|下载|注册|登录|登陆|网址|入口)"
-_SEGMENT = r"[A-Za-z0-9\u4e00-\u9fff]{2,16}"
+_SEGMENT = r"[A-Za-z0-9ⅴ\u4e00-\u9fff]{2,24}"
 _CHAIN = re.compile(rf"{_SEGMENT}(?:[_|｜/,\-]{_SEGMENT}){{2,}}|{_SEGMENT}[_|｜\-]{_SEGMENT}官网")
 _KEYWORD_SEPARATOR = re.compile(r"[_|｜/\-]")
 _SEPARATOR = re.compile(r"[_|｜/,\-]")
@@ -86,7 +86,7 @@ def find_seo_spam(text: str) -> Iterator[Finding]:
     for sep in _SEPARATOR.finditer(text):
         if sep.start() < covered:
             continue
-        head = _SEGMENT_BEFORE.search(text, max(0, sep.start() - 16), sep.start())
+        head = _SEGMENT_BEFORE.search(text, max(0, sep.start() - 24), sep.start())
         m = _CHAIN.match(text, head.start()) if head else None
         if m is None:
             continue
