@@ -224,7 +224,7 @@ def check_readable(checker: Checker, text: str, out: IO[str]) -> int:
             f"输入过大：{len(text):,} 个字符，超过单篇上限 {MAX_TEXT_CHARS:,}，请拆分后再检查"
         )
     body: list[str] = []
-    for piece in pieces(text):
+    for piece in pieces(text, PIECE_CHARS):
         findings = checker.check_text(piece.text)
         body += render_findings(piece, findings)
     if not body:
@@ -239,27 +239,36 @@ def check_readable(checker: Checker, text: str, out: IO[str]) -> int:
 # ---- JSON lines ------------------------------------------------------------------------
 
 
+def _read_some(stream: BinaryIO) -> bytes:
+    """What the stream has now (at least one byte unless at its end): a pipe is answered
+    line by line instead of waiting for a full buffer."""
+    read1 = getattr(stream, "read1", None)
+    return read1(_SNIFF_BYTES) if read1 is not None else stream.read(_SNIFF_BYTES)
+
+
 def _lines(stream: BinaryIO) -> Iterator[str]:
     """Decoded lines of a JSON-lines stream, read incrementally."""
-    head = stream.read(_SNIFF_BYTES)
+    head = _read_some(stream)
     encoding = detect_encoding(head) if head else "utf-8"
     if encoding.startswith(("utf-16", "utf-32")):
         decoder = codecs.getincrementaldecoder(encoding)()
         buffered = decoder.decode(head)
-        while chunk := stream.read(_SNIFF_BYTES):
-            buffered += decoder.decode(chunk)
+        while True:
             *done, buffered = buffered.split("\n")
             yield from done
+            chunk = _read_some(stream)
+            if not chunk:
+                break
+            buffered += decoder.decode(chunk)
         buffered += decoder.decode(b"", final=True)
         if buffered:
             yield buffered
         return
-    rest = head
-    first = True
+    rest = head.removeprefix(codecs.BOM_UTF8)
     while True:
         cut = rest.find(b"\n")
         if cut < 0:
-            chunk = stream.read(_SNIFF_BYTES)
+            chunk = _read_some(stream)
             if chunk:
                 rest += chunk
                 continue
@@ -267,9 +276,6 @@ def _lines(stream: BinaryIO) -> Iterator[str]:
                 return
             cut = len(rest)
         raw, rest = rest[:cut], rest[cut + 1 :]
-        if first:
-            raw = raw.removeprefix(codecs.BOM_UTF8)
-            first = False
         try:
             yield raw.decode(encoding)
         except UnicodeDecodeError:
