@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_corpus import CLEAN, DEFECTS, HTML_CLEAN, HTML_HIDDEN, HTML_OFFSITE
-from eval_real import HELD_OUT, LONG_CLEAN, TUNED
+from eval_real import FRESH, FRESH_CLEAN, HELD_OUT, LONG_CLEAN, TUNED
 
 from governance.quality import html_to_text
 
@@ -97,6 +97,11 @@ def main() -> None:
             {"id": f"held-clean-{i:03d}", "text": "".join(rng.sample(CLEAN, 4)), "labels": []}
         )
     _write(HELD_OUT_PATH, held)
+    rng = random.Random(20261201)
+    fresh = _real_cases(FRESH, "fresh", rng)
+    for i, sentence in enumerate(FRESH_CLEAN):
+        fresh.append({"id": f"fresh-clean-{i:03d}", "text": sentence, "labels": []})
+    _write(OUT.with_name("quality_fresh.jsonl"), fresh)
 
 
 def _real_cases(groups: dict[str, list[str]], prefix: str, rng: random.Random) -> list[dict]:
