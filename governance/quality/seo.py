@@ -44,7 +44,8 @@ _PORN_CHAIN = re.compile(r"国产|亚洲|欧美|日韩|精品|在线观看|高�
 _LEGIT_LOTTERY = re.compile(r"福利彩票|体育彩票|中国福彩|中国体彩")
 _SUFFIX = r"(?:官网|官方网站|开户|手机版|app|APP|App|下载|注册|登录|登陆|网址|入口)"
 _SEGMENT = r"[A-Za-z0-9ⅴ\u4e00-\u9fff]{2,24}"
-_CHAIN = re.compile(rf"{_SEGMENT}(?:[_|｜/,\-]{_SEGMENT}){{2,}}|{_SEGMENT}[_|｜\-]{_SEGMENT}官网")
+_CHAIN = re.compile(rf"{_SEGMENT}(?:[_|｜/,\-]{_SEGMENT})+")
+_SEO_ENDINGS = ("官网", "官方网站", "官方网址", "网址", "入口", "平台官网", "登录")
 _KEYWORD_SEPARATOR = re.compile(r"[_|｜/\-]")
 _SEPARATOR = re.compile(r"[_|｜/,\-]")
 _SEGMENT_BEFORE = re.compile(rf"{_SEGMENT}$")
@@ -96,8 +97,14 @@ def find_seo_spam(text: str) -> Iterator[Finding]:
         if tail:  # the last link runs into the page's own text: stop at its ending
             chain = chain[: tail.end()]
         category = _vice(chain)
-        if category is None and _GAMBLING.search(chain) and chain.endswith(("官网", "官方网站")):
+        if category is None and _GAMBLING.search(chain) and chain.endswith(_SEO_ENDINGS):
             category = "gambling"
+        if (
+            category
+            and len(_SEPARATOR.findall(chain)) < 2
+            and not (len(_strong(chain)) >= 2 or chain.endswith(_SEO_ENDINGS))
+        ):
+            category = None  # two links only: an advert when both are vice or it ends in 官网
         if category and not _KEYWORD_SEPARATOR.search(chain) and len(_strong(chain)) < 2:
             category = None  # joined by commas only: a sentence unless two vice words
         if category:

@@ -171,7 +171,8 @@ def spun_lexicon() -> SpunLexicon:
                         or variant in seen
                         or variant in freq
                         or variant in pieces  # another form or a piece of one
-                        or form in variant  # 改革开放走: the correct form plus a character
+                        or (form in variant and marked not in curated.get(form[i:j], ()))
+                        # 改革开放走: the correct form plus a character (价值观念 is a spin)
                         or any(
                             e == len(variant)
                             for _, _, e in contains_form.find_matches_as_indexes(variant)
