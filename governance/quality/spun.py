@@ -15,8 +15,7 @@ variants are generated from the lexicon of standard formulations and fixed collo
 Word statistics shipped with `jieba` (its dictionary with frequencies) keep the variants
 honest: a substitute must be a real word (frequency at least `_MIN_SUBSTITUTE_FREQ`,
 spinning tools output real words), and a variant that is itself a dictionary word, another
-standard form or ends in one (改善营商环境 is fine) is ordinary language and dropped, and
-a commoner synonym of a word is a writer's free choice (预防化解), not a spinner's.
+standard form or ends in one (改善营商环境 is fine) is ordinary language and dropped.
 At check time a variant that runs into a frequent word of the text (乡村兴 in 乡村兴旺) is
 not a near miss either (see `runs_into_word`).
 
@@ -140,12 +139,6 @@ def spun_lexicon() -> SpunLexicon:
         for syn in cilin.get(piece, ()):
             if freq.get(syn, 0) < _MIN_SUBSTITUTE_FREQ or len(syn) > _MAX_PIECE:
                 continue
-            if (
-                kind != IDIOM
-                and len(syn) == len(piece) > 1
-                and freq.get(syn, 0) > freq.get(piece, 0)
-            ):
-                continue  # a commoner synonym is a writer's choice (预防化解), not a spinner's
             if len(piece) == 1 and len(syn) == 1:
                 if freq.get(syn, 0) < _MIN_CHAR_FREQ:
                     continue  # one character for another: common characters only (控→管)
