@@ -111,17 +111,34 @@ def _follow(text: str) -> Iterator[Finding]:
 
 def find_site_residue(text: str) -> Iterator[Finding]:
     """Residue pasted from document-sharing sites and content farms (category ad)."""
-    meta = ("上传", "贡献者", "文档", "页数", "大小", "下载", "浏览", "阅读量", "格式")
+    # gates: words that only document sites print (a gate that ordinary text passes costs
+    # a full regex scan of the post)
+    meta = (
+        "上传",
+        "贡献者",
+        "文档编号",
+        "文档ID",
+        "下载积分",
+        "下载券",
+        "浏览次数",
+        "下载次数",
+        "页数",
+    )
     for m in _META.finditer(text) if _mentions(text, meta) else ():
         fields = len(re.findall(r"[:：]", m.group()))
         if fields >= 2 or _META_STRONG.search(m.group()):
             yield make_finding(text, "ad", m.start(), m.end(), "删除文档站上传信息", "ad.upload")
-    buttons = ("VIP", "vip", "Vip", "下载", "阅读", "全文", "页", "收藏", "共计")
+    buttons = (
+        "VIP", "vip", "Vip", "下载文档", "下载全文", "免费下载", "立即下载", "阅读全文", "展开全文",
+        "继续阅读", "查看全文", "页未读", "阅读已结束", "加入收藏", "阅读时长", "个字", "/",
+    )  # fmt: skip
     for m in _BUTTONS.finditer(text) if _mentions(text, buttons) else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
     editor = (
-        "小编", "有所帮助", "供大家", "推荐访问", "猜你", "范文", "公文网", "为大家", "欢迎",
-        "带来便利", "整理文档", "茶钱", "会员分享", "分享文档", "请勿他用", "本站", "仅供",
+        "小编", "有所帮助", "供大家", "推荐访问", "猜你", "范文", "公文网", "为大家整理",
+        "为大家收集", "为大家搜集", "为您整理", "欢迎大家", "欢迎参考", "欢迎阅读", "欢迎借鉴",
+        "欢迎前来", "带来便利", "整理文档", "茶钱", "会员分享", "分享文档", "请勿他用", "本站",
+        "仅供学习", "仅供交流",
     )  # fmt: skip
     for m in _EDITOR.finditer(text) if _mentions(text, editor) else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除转载残留", "ad.editor")
