@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+import ahocorasick_rs
+
 from .model import Finding, make_finding
 
 _FOLLOW = re.compile(
@@ -44,11 +46,11 @@ _META = re.compile(
     rf"{_META_FIELD}\s*[:：]\s*{_META_VALUE}(?:\s*{_META_FIELD}\s*[:：]\s*{_META_VALUE})*"
 )
 _META_STRONG = re.compile(r"上传人|上传者|上传用户|文档贡献者|文档编号|文档ID|下载积分|下载券")
+_PAGE_OF = re.compile(r"(?<![0-9])[0-9]{1,4}\s*/\s*[0-9]{1,4}\s*页")
 _BUTTONS = re.compile(
     r"(?:开通|成为)?VIP(?:会员)?[，,]?\s*(?:免费)?下载(?:全文|文档|本文)?"
     r"|下载文档|下载全文|免费下载(?:全文|本文|文档)?|立即下载|阅读全文|展开全文|继续阅读|查看全文"
     r"|(?:还剩|剩余)\s*[0-9]+\s*页未读[，,]?\s*(?:继续阅读|点击阅读)?"
-    r"|(?:[0-9]+\s*/\s*[0-9]+\s*页)"
     r"|(?:免费)?阅读已结束[，,]?\s*(?:点击下载阅读编辑剩下\s*\.*|您可以下载文档离线阅读编辑)?"
     r"|加入收藏|预计阅读时长\s*[0-9]+\s*分钟|共计\s*[0-9]+\s*个字",
     re.IGNORECASE,
@@ -85,22 +87,54 @@ _ICP = re.compile(
 _GOV_DOMAIN = re.compile(r"\.gov\.cn\b|\.gov\b")
 
 
-def _mentions(text: str, words: tuple[str, ...]) -> bool:
-    """Cheap gate before a regex: plain substring search runs at memory speed, while a
-    regex that starts with an alternation tries every position of the text."""
-    return any(w in text for w in words)
+# Gates: a regex that starts with an alternation tries every position of a post, so each
+# rule runs only when one of its words occurs, and the words are found in one pass of one
+# automaton. The words are ones only document sites print, so ordinary posts pass no gate.
+_GATES: dict[str, tuple[str, ...]] = {
+    "follow": ("关注",),
+    "nav": ("上一", "下一", "页"),
+    "source": ("来源", "来自", "转自", "出处"),
+    "meta": (
+        "上传", "贡献者", "文档编号", "文档ID", "下载积分", "下载券", "浏览次数", "下载次数",
+        "页数",
+    ),
+    "buttons": (
+        "VIP", "vip", "Vip", "下载文档", "下载全文", "免费下载", "立即下载", "阅读全文", "展开全文",
+        "继续阅读", "查看全文", "页未读", "阅读已结束", "加入收藏", "阅读时长", "个字",
+    ),
+    "editor": (
+        "小编", "有所帮助", "供大家", "推荐访问", "猜你", "范文", "公文网", "为大家整理",
+        "为大家收集", "为大家搜集", "为您整理", "欢迎大家", "欢迎参考", "欢迎阅读", "欢迎借鉴",
+        "欢迎前来", "带来便利", "整理文档", "茶钱", "会员分享", "分享文档", "请勿他用", "本站",
+        "仅供学习", "仅供交流",
+    ),
+    "pages": ("页",),
+    "icp": ("ICP",),
+    "watermark": ("公众号", "微信号", "扫码", "扫描二维码", "识别二维码"),
+}  # fmt: skip
+_GATE_WORDS = [(w, gate) for gate, words in _GATES.items() for w in words]
+_GATE_AC = ahocorasick_rs.AhoCorasick([w for w, _ in _GATE_WORDS])
+
+
+def _open_gates(text: str) -> set[str]:
+    try:
+        hits = _GATE_AC.find_matches_as_indexes(text, overlapping=True)
+    except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
+        return set(_GATES)
+    return {_GATE_WORDS[i][1] for i, _, _ in hits}
 
 
 def find_ad_residue(text: str) -> Iterator[Finding]:
-    if _mentions(text, ("关注",)):
+    gates = _open_gates(text)
+    if "follow" in gates:
         yield from _follow(text)
-    if _mentions(text, ("上一", "下一", "页")):
+    if "nav" in gates:
         for m in _NAV.finditer(text):
             yield make_finding(text, "ad", m.start(), m.end(), "删除页面导航残留", "ad.nav")
-    if _mentions(text, ("来源", "来自", "转自", "出处")):
+    if "source" in gates:
         for m in _SOURCE.finditer(text):
             yield make_finding(text, "ad", m.start(), m.end(), "注明真实来源或删除", "ad.source")
-    yield from find_site_residue(text)
+    yield from _site_residue(text, gates)
 
 
 def _follow(text: str) -> Iterator[Finding]:
@@ -111,40 +145,23 @@ def _follow(text: str) -> Iterator[Finding]:
 
 def find_site_residue(text: str) -> Iterator[Finding]:
     """Residue pasted from document-sharing sites and content farms (category ad)."""
-    # gates: words that only document sites print (a gate that ordinary text passes costs
-    # a full regex scan of the post)
-    meta = (
-        "上传",
-        "贡献者",
-        "文档编号",
-        "文档ID",
-        "下载积分",
-        "下载券",
-        "浏览次数",
-        "下载次数",
-        "页数",
-    )
-    for m in _META.finditer(text) if _mentions(text, meta) else ():
+    return _site_residue(text, _open_gates(text))
+
+
+def _site_residue(text: str, gates: set[str]) -> Iterator[Finding]:
+    for m in _META.finditer(text) if "meta" in gates else ():
         fields = len(re.findall(r"[:：]", m.group()))
         if fields >= 2 or _META_STRONG.search(m.group()):
             yield make_finding(text, "ad", m.start(), m.end(), "删除文档站上传信息", "ad.upload")
-    buttons = (
-        "VIP", "vip", "Vip", "下载文档", "下载全文", "免费下载", "立即下载", "阅读全文", "展开全文",
-        "继续阅读", "查看全文", "页未读", "阅读已结束", "加入收藏", "阅读时长", "个字", "/",
-    )  # fmt: skip
-    for m in _BUTTONS.finditer(text) if _mentions(text, buttons) else ():
+    for m in _BUTTONS.finditer(text) if "buttons" in gates else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
-    editor = (
-        "小编", "有所帮助", "供大家", "推荐访问", "猜你", "范文", "公文网", "为大家整理",
-        "为大家收集", "为大家搜集", "为您整理", "欢迎大家", "欢迎参考", "欢迎阅读", "欢迎借鉴",
-        "欢迎前来", "带来便利", "整理文档", "茶钱", "会员分享", "分享文档", "请勿他用", "本站",
-        "仅供学习", "仅供交流",
-    )  # fmt: skip
-    for m in _EDITOR.finditer(text) if _mentions(text, editor) else ():
+    for m in _PAGE_OF.finditer(text) if "pages" in gates else ():
+        yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
+    for m in _EDITOR.finditer(text) if "editor" in gates else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除转载残留", "ad.editor")
-    for m in _ICP.finditer(text) if "ICP" in text else ():
+    for m in _ICP.finditer(text) if "icp" in gates else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除网站备案信息残留", "ad.icp")
-    if not _mentions(text, ("公众号", "微信号", "扫码", "扫描二维码", "识别二维码")):
+    if "watermark" not in gates:
         return
     for m in _WATERMARK.finditer(text):
         if not _GOV_DOMAIN.search(m.group()):
