@@ -23,7 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("migrate", help="apply database migrations and exit")
     check = sub.add_parser("check", help="check text for defects (no token, database or network)")
-    check.add_argument("source", nargs="?", default="-", help="a UTF-8 text file, or - for stdin")
+    check.add_argument(
+        "source",
+        nargs="?",
+        default="-",
+        help="a text file (UTF-8, GB18030/GBK or UTF-16), or - for stdin",
+    )
     check.add_argument(
         "--jsonl", action="store_true", help='read {"id", "text"} lines, write findings'
     )
