@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
 
 import ahocorasick_rs
@@ -70,9 +71,10 @@ class SpunLexicon:
 @lru_cache(maxsize=1)
 def word_frequencies() -> dict[str, int]:
     """jieba's dictionary: word -> frequency (read from the installed package, no download)."""
-    import jieba  # imported here: only its data file is used, not its segmenter
-
-    path = Path(jieba.__file__).parent / "dict.txt"
+    spec = find_spec("jieba")  # only its data file is used: the package is not imported
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("jieba is a dependency of the content checker")
+    path = Path(spec.origin).parent / "dict.txt"
     freq: dict[str, int] = {}
     with path.open(encoding="utf-8") as f:
         for line in f:
