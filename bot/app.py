@@ -25,23 +25,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
+from bot.activity import UpdateActivity
 from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, RateLimits
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.transaction import CommitBeforeReply
+from feeds.fetch import make_feed_session, probe_feed
+from feeds.netguard import GuardPolicy
+from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
-from jobs.checker import LiveChecker
-from jobs.fetch import make_feed_session, probe_feed
-from jobs.netguard import GuardPolicy
-from jobs.parsing import FeedParser
 from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
 from jobs.quality_scan import QualityScan
 from jobs.review_hook import ReviewMatch
 from models import people
+from workflows.checker import LiveChecker
 
 
 class BotApp:
@@ -65,6 +67,7 @@ class BotApp:
         self.parser: FeedParser | None = None
         self.rng = random.Random()
         self._polling: asyncio.Task[None] | None = None
+        self.activity = UpdateActivity()
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
         """What happens to every new post the poller stores, in its transaction."""
@@ -93,11 +96,14 @@ class BotApp:
     def _bot(self) -> Bot:
         token = self.settings.require_token()
         session = None
-        if self.settings.telegram_api_base:
-            session = AiohttpSession(
-                api=TelegramAPIServer.from_base(self.settings.telegram_api_base)
-            )
-        return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        base = self.settings.telegram_api_base
+        if base:
+            server = TelegramAPIServer.from_base(base)
+            plain = base.startswith("http://")
+            session = PlainHttpSession(api=server) if plain else AiohttpSession(api=server)
+        bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot.session.middleware(CommitBeforeReply())  # nothing confirms what is not committed
+        return bot
 
     async def start(self) -> None:
         """Bring everything up and start long polling in the background."""
@@ -141,6 +147,11 @@ class BotApp:
             i18n=i18n,
             renderers=RENDERERS,
             interval=settings.outbox_interval,
+            limits=RateLimits(
+                global_per_second=settings.outbox_per_second,
+                private_interval=settings.outbox_private_interval,
+                group_per_minute=settings.outbox_group_per_minute,
+            ),
         )
         async with self.sessionmaker() as session:
             await self.live_checker.refresh(session, force=True)
@@ -154,6 +165,7 @@ class BotApp:
             feed_check=feed_check,
             after_commit=self.sender.wake,
             live_checker=self.live_checker,
+            activity=self.activity,
         )
         await self._bootstrap(i18n)
         self.scheduler = build_scheduler(
@@ -202,6 +214,20 @@ class BotApp:
                             locale=user.locale,  # type: ignore[arg-type]
                         )
 
+    async def idle(self) -> None:
+        """Return once the bot has nothing left to do at the clock's current time.
+
+        Every update handed to the dispatcher is handled and committed, and the outbox sender
+        made a pass that found nothing it may send now. Updates Telegram has not delivered yet
+        are the caller's to account for (the tests' fake Bot API knows them).
+        """
+        while True:
+            await self.activity.quiet()
+            if self.sender is not None:
+                await self.sender.idle()
+            if self.activity.in_flight == 0:
+                return
+
     async def wait(self) -> None:
         if self._polling is not None:
             await self._polling
@@ -228,6 +254,15 @@ class BotApp:
         if self.engine is not None:
             await self.engine.dispose()
         logger.info("bot stopped")
+
+
+class PlainHttpSession(AiohttpSession):
+    """The session for a local Bot API server over plain HTTP: closing it need not wait the
+    quarter second aiogram gives TLS connections to shut down."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
 
 def _safe_db(url: str) -> str:

@@ -21,6 +21,7 @@ binary, too large, malformed JSON lines).
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import sys
 import unicodedata
@@ -29,19 +30,8 @@ from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from governance.quality import Checker, Finding, build_checker
+from governance.vocabulary import category_label, severity_label
 
-SEVERITY_ZH = {"veto": "单项否决", "serious": "严重", "general": "一般"}
-CATEGORY_ZH = {
-    "typo": "错别字",
-    "wording": "严重表述错误",
-    "gambling": "涉赌",
-    "porn": "涉黄",
-    "hidden_link": "隐藏链接",
-    "pii": "个人信息",
-    "placeholder": "模板未填写",
-    "ad": "广告/残留",
-    "dead_link": "失效链接",
-}
 MAX_TEXT_CHARS = 20_000_000  # one text (a file, or one --jsonl item) beyond this is refused
 PIECE_CHARS = 200_000  # readable mode checks the text in pieces of about this size
 _SNIFF_BYTES = 1 << 16
@@ -186,13 +176,6 @@ def pieces(text: str, size: int = PIECE_CHARS) -> Iterator[Piece]:
         offset = end
 
 
-def _shown(finding: Finding) -> str:
-    """What the readable output quotes: personal data masked as alerts show it."""
-    if finding.category == "pii":
-        return finding.suggestion or "*" * len(finding.text)
-    return finding.text
-
-
 def render_findings(piece: Piece, findings: list[Finding]) -> Iterator[str]:
     """One readable line per finding (sorted by start), with line and column in the whole
     text; one pass over the piece, so many findings on a long line stay linear."""
@@ -203,10 +186,10 @@ def render_findings(piece: Piece, findings: list[Finding]) -> Iterator[str]:
             line += piece.text.count("\n", last, f.start)
             line_start = nl
         last = f.start
-        hint = f" → 建议：{f.suggestion}" if f.suggestion and f.category != "pii" else ""
+        hint = f" → 建议：{f.advice}" if f.advice else ""  # personal data: masked, no advice
         yield (
-            f"  第{line}行第{f.start - line_start}列 [{SEVERITY_ZH.get(f.severity, f.severity)}] "
-            f"{CATEGORY_ZH.get(f.category, f.category)}：「{_shown(f)}」{hint}（{f.rule}）"
+            f"  第{line}行第{f.start - line_start}列 [{severity_label(f.severity)}] "
+            f"{category_label(f.category)}：「{f.shown}」{hint}（{f.rule}）"
         )
 
 
@@ -318,8 +301,16 @@ def check_jsonl(checker: Checker, lines: Iterable[str], out: IO[str]) -> int:
 # ---- entry point -----------------------------------------------------------------------
 
 
-def main(source: str, *, jsonl: bool, out: IO[str] = sys.stdout) -> int:
+def _standard_input() -> BinaryIO:
+    """Standard input as bytes (its encoding is detected); a text stream put in its place
+    (tests, embedding) is taken as the UTF-8 it already decoded."""
+    raw: BinaryIO | None = getattr(sys.stdin, "buffer", None)
+    return raw if raw is not None else io.BytesIO(sys.stdin.read().encode("utf-8"))
+
+
+def main(source: str, *, jsonl: bool, out: IO[str] | None = None) -> int:
     """Exit status: 0 clean, 1 findings (readable mode), 2 unreadable input."""
+    out = out if out is not None else sys.stdout  # the stream of this call, not of the import
     try:
         return _main(source, jsonl=jsonl, out=out)
     except InputError as exc:
@@ -328,14 +319,14 @@ def main(source: str, *, jsonl: bool, out: IO[str] = sys.stdout) -> int:
 
 
 def _main(source: str, *, jsonl: bool, out: IO[str]) -> int:
-    handle: BinaryIO = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    handle = _standard_input() if source == "-" else open(source, "rb")  # noqa: SIM115
     try:
         if jsonl:
             checker = build_checker()
             return 2 if check_jsonl(checker, _lines(handle), out) else 0
         data = handle.read(MAX_TEXT_CHARS * 4 + 1)
     finally:
-        if handle is not sys.stdin.buffer:
+        if source != "-":
             handle.close()
     if len(data) > MAX_TEXT_CHARS * 4:
         raise InputError(f"输入过大：超过单篇上限 {MAX_TEXT_CHARS:,} 个字符，请拆分后再检查")

@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import models  # noqa: F401  (registers every table)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: Alembic's scripts as a package resource, so an installed (non-editable) copy can migrate too.
+SCRIPT_LOCATION = "bot:migrations"
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -47,7 +48,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def alembic_config(url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("file_template", "%%(rev)s")
+    config.set_main_option("revision_environment", "true")
     config.attributes["database_url"] = url
     return config
 

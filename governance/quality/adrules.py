@@ -13,6 +13,8 @@ from dataclasses import replace
 
 import ahocorasick_rs
 
+from governance.vocabulary import Severity
+
 from .model import Finding, make_finding
 
 _FOLLOW = re.compile(
@@ -174,4 +176,6 @@ def _site_residue(text: str, gates: set[str]) -> Iterator[Finding]:
 
 def _serious(text: str, start: int, end: int, suggestion: str, rule: str) -> Finding:
     """Residue that sends readers to a foreign site or a QR code weighs more than plain residue."""
-    return replace(make_finding(text, "ad", start, end, suggestion, rule), severity="serious")
+    return replace(
+        make_finding(text, "ad", start, end, suggestion, rule), severity=Severity.SERIOUS
+    )

@@ -24,6 +24,8 @@ from itertools import accumulate
 
 import ahocorasick_rs
 
+from governance.vocabulary import Severity
+
 from .adrules import find_ad_residue
 from .data import load_default_data
 from .extract import extract
@@ -277,8 +279,8 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
             merged = make_finding(
                 text, "ad", prev.start, max(f.end, prev.end), prev.suggestion, prev.rule
             )
-            if "serious" in (prev.severity, f.severity):
-                merged = replace(merged, severity="serious")
+            if Severity.SERIOUS in (prev.severity, f.severity):
+                merged = replace(merged, severity=Severity.SERIOUS)
             out[last_ad] = merged
         else:
             out.append(f)

@@ -6,12 +6,13 @@ import csv
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.app import BotApp
+from documents.ledgerbook import ledger_workbook
 from governance.ledger import HEADERS
-from governance.ledgerbook import ledger_workbook
 from governance.roles import Role
 from models.accounts import Account
 from models.people import Unit
@@ -108,6 +109,7 @@ async def test_a_clean_file_is_imported_and_the_invited_person_takes_over(
     assert account.unit_id == unit.id
 
 
+@pytest.mark.both_backends
 async def test_a_file_with_problems_changes_nothing_until_valid_rows_are_chosen(
     app, tg: FakeTelegram, clock
 ) -> None:

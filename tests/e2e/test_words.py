@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
-from jobs.checker import LiveChecker, read_extra_file
 from models.audit import AuditEntry
 from tests.conftest import ADMIN_ID
 from tests.fakes.telegram import FakeTelegram
+from workflows.checker import LiveChecker, read_extra_file
 
 SAMPLE = "本周推出滨江夜游项目，欢迎市民体验。"
 
@@ -21,6 +22,7 @@ async def _try(admin, text: str) -> str:
     return (await admin.send(text))[-1].text
 
 
+@pytest.mark.both_backends
 async def test_added_word_is_flagged_at_once_and_removal_undoes_it(app, tg: FakeTelegram) -> None:
     admin = tg.user(ADMIN_ID, "王主任")
     assert "未发现问题" in await _try(admin, SAMPLE)

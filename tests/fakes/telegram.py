@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +94,17 @@ class FakeTelegram:
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id → (path, bytes)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
+    _queued_up_to: int = 0  # the last update id queued
+    _confirmed_up_to: int = 0  # the last update id the bot confirmed (getUpdates offset - 1)
+    _closing: bool = False
     base: str = ""
+    #: Awaited with each request (method, params) before it is answered: lets a test look at
+    #: the bot's database at the moment a reply arrives.
+    on_request: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
+    #: The running bot's "nothing left to do" signal (:meth:`bot.app.BotApp.idle`); the ``app``
+    #: fixture sets it. Without it (a bot in another process) :meth:`settle` falls back to
+    #: waiting for a quiet period.
+    bot_idle: Callable[[], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -109,6 +119,8 @@ class FakeTelegram:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing = True  # a long poll still open answers at once
+        await self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -123,6 +135,8 @@ class FakeTelegram:
         params, files = await _params(request)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if self.on_request is not None:
+            await self.on_request(method, params)
         failure = self._next_failure(method, params)
         if failure is not None:
             self._record(Call(method, params, failure))
@@ -215,11 +229,16 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 1.0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout:
-            async with self._changed:
+        async with self._changed:
+            if offset - 1 > self._confirmed_up_to:
+                # the bot took the updates before ``offset`` and handed each to its dispatcher
+                self._confirmed_up_to = offset - 1
+                self._changed.notify_all()
+            if not self._updates and timeout and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        self._changed.wait_for(lambda: bool(self._updates)), timeout
+                        self._changed.wait_for(lambda: bool(self._updates) or self._closing),
+                        timeout,
                     )
         return list(self._updates)
 
@@ -267,6 +286,7 @@ class FakeTelegram:
 
     def queue(self, update: dict[str, Any]) -> None:
         update["update_id"] = next(self._update_ids)
+        self._queued_up_to = update["update_id"]
         self._updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 
@@ -302,11 +322,38 @@ class FakeTelegram:
             seen = [(c.method, c.chat_id, c.text[:60]) for c in self.calls[since:]]
             raise AssertionError(f"no matching request within {timeout}s; saw {seen}") from None
 
-    async def settle(self, quiet: float = 0.15) -> None:
-        """Wait until the bot has made no request for ``quiet`` seconds."""
-        while True:
+    async def until(self, condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
+        """Wait until ``condition()`` holds, rechecking after each request the bot makes."""
+
+        async def holds() -> None:
+            async with self._changed:
+                await self._changed.wait_for(condition)
+
+        try:
+            await asyncio.wait_for(holds(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"condition not met within {timeout}s") from None
+
+    async def settle(self, *, timeout: float = 10.0) -> None:
+        """Wait until the bot took every queued update and has nothing left to do now.
+
+        "Nothing left" is the bot's own signal (:attr:`bot_idle`): its updates are handled and
+        committed and its outbox sender found nothing it may send at the clock's current time.
+        """
+        try:
+            await asyncio.wait_for(self._settled(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"the bot did not settle within {timeout}s") from None
+
+    async def _settled(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._confirmed_up_to >= self._queued_up_to)
+        if self.bot_idle is not None:
+            await self.bot_idle()
+            return
+        while True:  # a bot in another process: wait for a quiet period instead
             count = len(self.calls)
-            await asyncio.sleep(quiet)
+            await asyncio.sleep(0.15)
             if len(self.calls) == count:
                 return
 
@@ -445,15 +492,14 @@ class FakeUser:
     async def inbox(self, *, since: int = 0, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Wait until at least ``count`` messages reached this chat after ``since``."""
 
-        async def enough() -> list[Call]:
-            while len(self.tg.sent_to(self.chat_id or self.id, since=since)) < count:
-                await asyncio.sleep(0.02)
-            return self.tg.sent_to(self.chat_id or self.id, since=since)
-
+        chat_id = self.chat_id or self.id
         try:
-            return await asyncio.wait_for(enough(), timeout)
-        except TimeoutError:
+            await self.tg.until(
+                lambda: len(self.tg.sent_to(chat_id, since=since)) >= count, timeout=timeout
+            )
+        except AssertionError:
             raise AssertionError(f"{self.name} got fewer than {count} messages") from None
+        return self.tg.sent_to(chat_id, since=since)
 
 
 async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:

@@ -14,16 +14,18 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
+from documents.ledgerbook import ledger_workbook, read_table
 from governance.clock import ManualClock
 from governance.errors import PermissionDenied
 from governance.ledger import HEADERS
-from governance.ledgerbook import ledger_workbook, read_table
 from governance.registry import PLATFORM_LABELS, AccountStatus
 from governance.roles import Actor, Role
 from models import accounts, ledger, people
 from models.accounts import Account, AccountDraft
 from models.audit import AuditEntry
 from models.people import Invitation, Unit, User
+
+pytestmark = pytest.mark.both_backends
 
 TTL = timedelta(days=7)
 NECESSITY = "发布教育政策和招生信息，回应家长关切。"
