@@ -18,11 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_corpus import CLEAN, DEFECTS, HTML_CLEAN, HTML_HIDDEN, HTML_OFFSITE
+from eval_real import FRESH, FRESH_CLEAN, HELD_OUT, LONG_CLEAN, TUNED
 
 from governance.quality import html_to_text
 
 MARK = re.compile(r"\[\[([a-z_,]+):(.+?)\]\](?!\])")
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "quality_eval.jsonl"
+HELD_OUT_PATH = OUT.with_name("quality_heldout.jsonl")
 
 
 def unmark(marked: str) -> tuple[str, list[dict]]:
@@ -84,11 +86,40 @@ def main() -> None:
             )
             html, labels = unmark_html(doc)
             items.append({"id": f"{kind}-{i:03d}", "text": html, "html": True, "labels": labels})
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", encoding="utf-8") as f:
+    for i, doc in enumerate(LONG_CLEAN):
+        items.append({"id": f"clean-long-{i:03d}", "text": doc, "labels": []})
+    items += _real_cases(TUNED, "real", rng)
+    _write(OUT, items)
+    rng = random.Random(20241201)
+    held = _real_cases(HELD_OUT, "held", rng)
+    for i in range(20):  # clean paragraphs the checks were not tuned on either
+        held.append(
+            {"id": f"held-clean-{i:03d}", "text": "".join(rng.sample(CLEAN, 4)), "labels": []}
+        )
+    _write(HELD_OUT_PATH, held)
+    rng = random.Random(20261201)
+    fresh = _real_cases(FRESH, "fresh", rng)
+    for i, sentence in enumerate(FRESH_CLEAN):
+        fresh.append({"id": f"fresh-clean-{i:03d}", "text": sentence, "labels": []})
+    _write(OUT.with_name("quality_fresh.jsonl"), fresh)
+
+
+def _real_cases(groups: dict[str, list[str]], prefix: str, rng: random.Random) -> list[dict]:
+    """Issue-12 cases set between ordinary sentences; the spun group keeps its own ids."""
+    out = []
+    for kind, sentences in groups.items():
+        for i, marked in enumerate(sentences):
+            text, labels = unmark(rng.choice(CLEAN) + marked + rng.choice(CLEAN))
+            out.append({"id": f"{prefix}-{kind}-{i:03d}", "text": text, "labels": labels})
+    return out
+
+
+def _write(path: Path, items: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
         for item in items:
             f.write(json.dumps(item, ensure_ascii=False) + "\n")
-    print(f"{len(items)} items -> {OUT}")
+    print(f"{len(items)} items -> {path}")
 
 
 if __name__ == "__main__":

@@ -100,7 +100,10 @@ def _parser() -> argparse.ArgumentParser:
         "source",
         nargs="?",
         default="-",
-        help=_h("UTF-8 文本文件，- 表示标准输入", "a UTF-8 text file, or - for stdin"),
+        help=_h(
+            "文本文件（UTF-8、GB18030/GBK 或 UTF-16），- 表示标准输入",
+            "a text file (UTF-8, GB18030/GBK or UTF-16), or - for stdin",
+        ),
     )
     check.add_argument(
         "--jsonl",

@@ -17,18 +17,26 @@ Rules that keep legitimate text quiet (precision matters as much as recall):
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from itertools import accumulate
 
 import ahocorasick_rs
+
+from governance.vocabulary import Severity
 
 from .adrules import find_ad_residue
 from .data import load_default_data
 from .extract import extract
 from .links import URL, domain_allowed, host_of
 from .model import Customization, Finding, Link, make_finding
-from .patterns import ALLOW, Entry, build_pairs
+from .patterns import ALLOW, SPUN, STANDARD, Entry, build_pairs
 from .pii import find_pii
 from .placeholder import find_placeholders
+from .repeats import find_malformed_document_numbers, find_repeats
+from .seo import find_seo_spam
+from .spun import runs_into_word
 
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 _CONTACT = re.compile(
@@ -92,8 +100,11 @@ class Checker:
         found += find_pii(text)
         found += find_placeholders(text, self._surnames)
         found += find_ad_residue(text)
+        found += find_seo_spam(text)
+        found += find_repeats(text)
+        found += find_malformed_document_numbers(text)
         found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
-        return _dedupe(found)
+        return _vice_over_ad(_dedupe(found))
 
     def _dictionary(self, text: str) -> list[Finding]:
         low = text.lower()
@@ -108,18 +119,24 @@ class Checker:
         if not matches:
             return []
         allowed: list[tuple[int, int]] = []
+        standard: list[tuple[int, int]] = []
         hits: list[tuple[int, int, Entry]] = []
         for idx, s, e in matches:
             for entry in self._entries[idx]:
                 if entry.kind == ALLOW:
                     allowed.append((s, e))
+                elif entry.kind == STANDARD:
+                    standard.append((s, e))
                 elif _ascii_bounded(low, s, e):
                     hits.append((s, e, entry))
         out = []
+        inside_allowed, inside_standard = _Spans(allowed), _Spans(standard)
         for s, e, entry in hits:
-            if any(a <= s and e <= b for a, b in allowed):
+            if inside_allowed.contains(s, e):
                 continue
             if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
+                continue
+            if entry.kind == SPUN and (inside_standard.contains(s, e) or runs_into_word(text, e)):
                 continue
             if entry.kind == "enforce" and self._enforcement_context(text, s, e):
                 continue
@@ -127,9 +144,9 @@ class Checker:
                 continue
             out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
         out = _longest(out, text)
-        wording = [(f.start, f.end) for f in out if f.category == "wording"]
+        wording = _Spans([(f.start, f.end) for f in out if f.category == "wording"])
         if wording:  # a typo inside a wording error is the same defect, reported once
-            out = [f for f in out if f.category != "typo" or not _inside(f, wording)]
+            out = [f for f in out if f.category != "typo" or not wording.contains(f.start, f.end)]
         return out
 
     def _enforcement_context(self, text: str, s: int, e: int) -> bool:
@@ -215,8 +232,30 @@ def _sentence(text: str, s: int, e: int) -> str:
     return text[start + cut : tail.start() if tail else min(len(text), e + 120)]
 
 
-def _inside(f: Finding, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= f.start and f.end <= b for a, b in spans)
+class _Spans:
+    """Containment and overlap queries over many spans in O(log n) each, so that a long
+    text with many matches stays linear (a pairwise scan was quadratic on big inputs)."""
+
+    __slots__ = ("_max_end", "_starts")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self._starts = [s for s, _ in spans]
+        self._max_end = list(accumulate((e for _, e in spans), max))
+
+    def __bool__(self) -> bool:
+        return bool(self._starts)
+
+    def _reach(self, start: int) -> int:
+        """The furthest end of the spans that start at or before `start`."""
+        i = bisect_right(self._starts, start)
+        return self._max_end[i - 1] if i else -1
+
+    def contains(self, s: int, e: int) -> bool:
+        return self._reach(s) >= e
+
+    def overlaps(self, s: int, e: int) -> bool:
+        return self._reach(e - 1) > s
 
 
 def _ascii_bounded(low: str, s: int, e: int) -> bool:
@@ -237,7 +276,12 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
             continue
         if f.category == "ad" and last_ad is not None and out[last_ad].end > f.start:
             prev = out[last_ad]
-            out[last_ad] = make_finding(text, "ad", prev.start, f.end, prev.suggestion, prev.rule)
+            merged = make_finding(
+                text, "ad", prev.start, max(f.end, prev.end), prev.suggestion, prev.rule
+            )
+            if Severity.SERIOUS in (prev.severity, f.severity):
+                merged = replace(merged, severity=Severity.SERIOUS)
+            out[last_ad] = merged
         else:
             out.append(f)
             if f.category == "ad":
@@ -246,12 +290,22 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
     return out
 
 
+def _vice_over_ad(found: list[Finding]) -> list[Finding]:
+    """Residue words around a gambling/porn advert (…免费下载, 扫码下载…) are part of the advert."""
+    vice = _Spans([(f.start, f.end) for f in found if f.category in ("gambling", "porn")])
+    if not vice:
+        return found
+    return [f for f in found if f.category != "ad" or not vice.overlaps(f.start - 2, f.end + 2)]
+
+
 def _dedupe(found: list[Finding]) -> list[Finding]:
-    seen: set[tuple[str, int, int]] = set()
+    """One finding per defect: drop repeats and findings inside a longer one of their category."""
+    reach: dict[str, int] = {}
     out = []
-    for f in sorted(found, key=lambda f: (f.start, f.end, f.category)):
-        key = (f.category, f.start, f.end)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
+    for f in sorted(found, key=lambda f: (f.start, -f.end, f.category)):
+        if reach.get(f.category, -1) >= f.end:
+            continue
+        reach[f.category] = max(reach.get(f.category, -1), f.end)
+        out.append(f)
+    out.sort(key=lambda f: (f.start, f.end, f.category))
     return out

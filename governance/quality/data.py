@@ -23,6 +23,7 @@ class DefaultData:
     typos: tuple[tuple[str, str, str], ...]  # wrong, right, unless-after regex ("" if none)
     typo_allow: tuple[str, ...]
     phrases: tuple[tuple[str, ...], ...]  # official phrases split into words
+    formulations: tuple[tuple[str, str], ...]  # standard form, kind (提法 | 搭配)
     synonyms: dict[str, tuple[str, ...]]
     wording: tuple[tuple[str, str, str], ...]  # wrong, right, note
     provinces: tuple[Province, ...]
@@ -59,6 +60,7 @@ def load_default_data() -> DefaultData:
         typos=tuple(_rows("typos.tsv", 3)),  # type: ignore[arg-type]
         typo_allow=tuple(_lines("typo_allow.txt")),
         phrases=tuple(tuple(ln.split("/")) for ln in _lines("official_phrases.txt")),
+        formulations=tuple(_rows("formulations.tsv", 2)),  # type: ignore[arg-type]
         synonyms={k: tuple(v.split(",")) for k, v in _rows("phrase_synonyms.tsv", 2)},
         wording=tuple(_rows("wording.tsv", 3)),  # type: ignore[arg-type]
         provinces=tuple(

@@ -14,15 +14,20 @@ from functools import lru_cache
 
 from .data import DefaultData, load_default_data
 from .model import CATEGORIES, Customization
+from .spun import FORMULATION, spun_lexicon
 
 ALLOW = "allow"
+STANDARD = "standard"  # a standard formulation: its own near misses are quiet inside it
+SPUN = "spun"  # a near miss of a standard formulation
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     """What a literal match means. `kind` selects the context rule applied to it:
 
-    plain — report as is; allow — suppress findings inside it; enforce — gambling/porn
+    plain — report as is; allow — suppress findings inside it; standard — a correct
+    standard formulation, suppresses near misses inside it; spun — a near miss of one,
+    quiet when it runs into a frequent word of the text; enforce — gambling/porn
     vocabulary, quiet in law-enforcement sentences; official — a removed official's name,
     reported only next to an official title and outside a downfall report.
     """
@@ -41,16 +46,21 @@ _NUMERALS = [
 _PLENUMS = ["一", "二", "三", "四", "五", "六", "七", "八", "九"]
 
 
-def _phrase_variants(data: DefaultData) -> list[tuple[str, Entry]]:
-    """Official phrases with exactly one word swapped for a rewriting-tool synonym."""
-    out = []
-    for words in data.phrases:
-        right = "".join(words)
-        for i, word in enumerate(words):
-            for syn in data.synonyms.get(word, ()):
-                wrong = "".join((*words[:i], syn, *words[i + 1 :]))
-                if wrong != right:
-                    out.append((wrong, Entry("typo", "typo.phrase", right)))
+# A transitive verb followed by its object is ordinary text (高质量开展主题教育).
+_OBJECT_FOLLOWS = re.compile(r"(?![的和与及])[\u4e00-\u9fff]")
+
+
+def _near_misses() -> list[tuple[str, Entry]]:
+    """Spun variants of standard formulations (spun.py) and the standard forms themselves."""
+    lexicon = spun_lexicon()
+    out = [(form, Entry(STANDARD, STANDARD, None, STANDARD)) for form, _kind in lexicon.standards]
+    for miss in lexicon.near_misses:
+        unless = _OBJECT_FOLLOWS if miss.at_phrase_end else None
+        if miss.kind == FORMULATION:
+            entry = Entry("wording", "wording.formulation", miss.standard, SPUN, unless)
+        else:
+            entry = Entry("typo", "typo.phrase", miss.standard, SPUN, unless)
+        out.append((miss.variant, entry))
     return out
 
 
@@ -110,7 +120,7 @@ def default_pairs() -> tuple[tuple[str, Entry], ...]:
     for wrong, right, unless in data.typos:
         rx = re.compile(unless) if unless else None
         pairs.append((wrong, Entry("typo", "typo.dict", right, "plain", rx)))
-    pairs += _phrase_variants(data)
+    pairs += _near_misses()
     for wrong, right, _note in data.wording:
         pairs.append((wrong, Entry("wording", "wording.dict", right)))
     pairs += _region_pairs(data)

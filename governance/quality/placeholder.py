@@ -13,12 +13,18 @@ from collections.abc import Iterator
 from .model import Finding, make_finding
 
 _CJK = r"\u3400-\u9fff"
+_XRUN = r"(?:[xXＸｘ]{2,}|×{2,})"
+_MEASURE = "个家人次期项名条件所座台套户元万亿天月日年号批批次场篇份位家次处宗笔"
 _X = re.compile(
-    r"(?<![A-Za-z])(?:[xXＸｘ]{2,}|×{2,})(?![A-Za-z])"
+    # runs joined by - . ~ 至 (xxxx-xxxx年, x.x亿) are one placeholder
+    rf"(?<![A-Za-z])(?:{_XRUN}|[xX×](?=[.．][xX×]))(?:[.．\-~～—至](?:{_XRUN}|[xX×]))*(?![A-Za-z])"
     r"|(?<=[0-9])[xX]{1,3}(?=[年月日号])"
     r"|(?<![A-Za-z0-9])[xXＸ](?=月)"
     r"|(?<=月)[xXＸ](?=日)"
+    rf"|(?<![A-Za-z0-9.])[xXＸ×](?=[{_MEASURE}])"
 )
+_ANY_X = re.compile(r"[xXＸｘ×]")
+_BRACKET_WORDS = ("填写", "输入", "待", "此处", "插入", "补充", "替换")
 _CIRCLE = re.compile(r"○{2,}")
 _MOU = re.compile(r"某某+")
 _BRACKET = re.compile(
@@ -29,26 +35,47 @@ _BRACKET = re.compile(
 _TEMPLATE = re.compile(r"\{\{[^{}\n]{1,40}\}\}|\$\{[^{}\n]{1,40}\}|%%[A-Za-z_]{1,30}%%")
 _NUMERAL = frozenset("〇○零一二三四五六七八九十")
 # Chinese context: CJK ideographs, digits, CJK and full-width punctuation.
-_CJK_OR_DIGIT = re.compile(rf"[{_CJK}0-9\u3000-\u303f\uff00-\uffef]")
+_CJK_OR_DIGIT = re.compile(rf"[{_CJK}0-9\u3000-\u303f\uff00-\uffef“”‘’]")
+# ASCII context that still reads as a filled-in form ("， xx个", ": xxx", "(xx)"), unless
+# the other side is part of a word or a host name (www.xxx.gov.cn, xx_yy).
+_CJK_NEAR = re.compile(rf"[{_CJK}]")
+_ASCII_AROUND = re.compile(r"[\s,;:()\[\]\"'!?]")
 
 
 def find_placeholders(text: str, surnames: frozenset[str]) -> Iterator[Finding]:
-    for m in _X.finditer(text):
+    # each rule is gated by a substring test: most posts hold none of these characters
+    covered = -1
+    for x in _ANY_X.finditer(text):
+        if x.start() < covered:
+            continue
+        m = _X.match(text, x.start())
+        if m is None:
+            continue
         s, e = m.span()
-        around = text[s - 1 : s] + text[e : e + 1]
-        if _CJK_OR_DIGIT.search(around):
+        covered = e
+        before, after = text[s - 1 : s], text[e : e + 1]
+        if _CJK_OR_DIGIT.search(before + after) or (
+            (_ASCII_AROUND.fullmatch(before) or not before)
+            and (_ASCII_AROUND.fullmatch(after) or not after)
+            and _CJK_NEAR.search(text, max(0, s - 4), e + 4)
+        ):
             yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.x")
-    for m in _CIRCLE.finditer(text):
+    for m in _CIRCLE.finditer(text) if "○○" in text else ():
         s, e = m.span()
         if text[s - 1 : s] not in _NUMERAL and text[e : e + 1] not in _NUMERAL:
             yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.circle")
-    for m in _MOU.finditer(text):
+    for m in _MOU.finditer(text) if "某某" in text else ():
         s, e = m.span()
         prev = text[s - 1 : s]
         prev2 = text[s - 2 : s]
         if e - s == 2 and prev and (prev in surnames or prev2 in surnames):
             continue  # 张某某 is lawful anonymisation; nobody is called 张某某某
         yield make_finding(text, "placeholder", s, e, "填写实际名称", "placeholder.mou")
-    for rx, rule in ((_BRACKET, "placeholder.bracket"), (_TEMPLATE, "placeholder.template")):
-        for m in rx.finditer(text):
+    bracket = any(w in text for w in _BRACKET_WORDS)
+    template = "{{" in text or "${" in text or "%%" in text
+    for rx, rule, present in (
+        (_BRACKET, "placeholder.bracket", bracket),
+        (_TEMPLATE, "placeholder.template", template),
+    ):
+        for m in rx.finditer(text) if present else ():
             yield make_finding(text, "placeholder", m.start(), m.end(), "填写实际内容", rule)

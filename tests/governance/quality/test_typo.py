@@ -25,15 +25,34 @@ def test_dictionary_typo_is_flagged_with_its_correction(checker, text, wrong, ri
 @pytest.mark.parametrize(
     ("text", "variant", "phrase"),
     [
-        ("坚持全面深入改革", "全面深入改革", "全面深化改革"),
         ("维护国民群众利益", "国民群众", "人民群众"),
-        ("推动经济高品质发展", "高品质发展", "高质量发展"),
         ("提升公共效劳水平", "公共效劳", "公共服务"),
+        ("全县上下紧紧环绕年度目标任务", "紧紧环绕", "紧紧围绕"),
+        ("我县营商情况不断改善", "营商情况", "营商环境"),
     ],
 )
-def test_synonym_substituted_official_phrase_is_flagged(checker, text, variant, phrase):
+def test_synonym_substituted_collocation_is_a_general_wording_error(checker, text, variant, phrase):
     [f] = only(checker.check_text(text), "typo")
-    assert (f.text, f.suggestion, f.rule) == (variant, phrase, "typo.phrase")
+    assert (f.text, f.suggestion, f.rule, f.severity) == (variant, phrase, "typo.phrase", "general")
+
+
+@pytest.mark.parametrize(
+    ("text", "variant", "phrase"),
+    [
+        ("坚持全面深入改革", "全面深入改革", "全面深化改革"),
+        ("推动经济高品质发展", "经济高品质发展", "经济高质量发展"),
+        ("着力防备化解重大风险", "防备化解重大风险", "防范化解重大风险"),
+    ],
+)
+def test_spun_standard_formulation_is_a_veto_wording_error(checker, text, variant, phrase):
+    [f] = only(checker.check_text(text), "wording")
+    assert (f.text, f.suggestion, f.rule, f.severity) == (
+        variant,
+        phrase,
+        "wording.formulation",
+        "veto",
+    )
+    assert only(checker.check_text(text), "typo") == []
 
 
 @pytest.mark.parametrize(
