@@ -26,12 +26,15 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.types import User
+from aiohttp_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
 from loguru import logger
 
 from bot.settings import Settings
@@ -125,7 +128,11 @@ class ApiReachability:
 
 
 #: Failures that mean "cannot reach the Bot API right now": retried with backoff at start-up.
+#: A proxy that refuses (ProxyError, e.g. wrong credentials) is named in the same line.
 UNREACHABLE = (
+    ProxyConnectionError,
+    ProxyTimeoutError,
+    ProxyError,
     TelegramNetworkError,
     TelegramServerError,
     TelegramRetryAfter,
@@ -159,6 +166,13 @@ async def probe_until_reachable(
             ) from None
         except UNREACHABLE as exc:
             reason = type(exc).__name__
+        except (ClientDecodeError, TelegramAPIError) as exc:
+            logger.opt(exception=exc).debug("unexpected Bot API answer to getMe")
+            raise StartupError(
+                f"Bot API（{describe_route(settings)}）的应答无法识别（{type(exc).__name__}）："
+                "请检查 TELEGRAM_API_BASE 是否指向 Telegram 或本地 telegram-bot-api 服务器。",
+                exit_code=1,
+            ) from None
             logger.warning(
                 "无法连接 Telegram Bot API（{}）：{}；{:.0f} 秒后重试。",
                 describe_route(settings),
