@@ -266,7 +266,7 @@ class BotApp:
         if settings.bot_mode == "webhook":
             host, port = settings.webhook_host_port
         else:
-            host, port = "0.0.0.0", settings.metrics_port or 0
+            host, port = settings.metrics_host, settings.metrics_port or 0
         return WebServer(app, host, port)
 
     def start_polling(self) -> None:

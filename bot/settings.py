@@ -44,6 +44,7 @@ HINTS: dict[str, str] = {
     "WEBHOOK_DELETE_ON_STOP": "true：停止时撤销 webhook；多副本部署设为 false，"
     "一个副本停止不应影响其他副本",
     "METRICS_PORT": "长轮询模式下 /healthz、/readyz、/metrics 的端口，如 9100；不用时留空",
+    "METRICS_HOST": "上述端口的监听地址，默认 0.0.0.0；只给本机 Prometheus 用时填 127.0.0.1",
     "MIGRATE_ON_START": "true：启动时自动迁移数据库；多副本部署设为 false，"
     "并在启动副本前运行 python -m bot migrate",
     "TIMEZONE": "IANA 时区名，如 Asia/Shanghai",
@@ -79,7 +80,8 @@ class Settings(BaseSettings):
     webhook_drop_pending: bool = False
     webhook_delete_on_stop: bool = True
     webhook_max_body_bytes: int = Field(default=1_000_000, ge=10_000, le=50_000_000)
-    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"
     migrate_on_start: bool = True
     startup_retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
     timezone: str = "Asia/Shanghai"
