@@ -35,6 +35,11 @@ HINTS: dict[str, str] = {
     "DATABASE_URL": "如 sqlite+aiosqlite:///data/bot.db 或 postgresql+asyncpg://user@host/db",
     "REDIS_URL": "如 redis://127.0.0.1:6379/0；不用 Redis 时留空",
     "TELEGRAM_API_BASE": "本地 Bot API 服务器地址，如 http://127.0.0.1:8081；不用时留空",
+    "TELEGRAM_API_LOCAL": "true：本地 Bot API 服务器以 --local 运行（文件从共享目录直接读取）",
+    "TELEGRAM_API_FILES_DIR": "本地 Bot API 服务器工作目录在本机的挂载位置，"
+    "如 /srv/telegram-bot-api",
+    "TELEGRAM_API_SERVER_DIR": "本地 Bot API 服务器自己的工作目录（--dir），"
+    "默认 /var/lib/telegram-bot-api",
     "TELEGRAM_PROXY": "访问 Bot API 的代理，如 socks5://user:pass@127.0.0.1:1080、"
     "http://127.0.0.1:3128 或 https://proxy.example:443；不用时留空",
     "BOT_MODE": "polling（长轮询，默认）或 webhook",
@@ -72,6 +77,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     telegram_api_base: str | None = None
     # connectivity and deployment (issue 13)
+    telegram_api_local: bool = False
+    telegram_api_server_dir: str = "/var/lib/telegram-bot-api"
+    telegram_api_files_dir: Path | None = None
     telegram_proxy: SecretStr | None = None
     bot_mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
@@ -213,6 +221,7 @@ class Settings(BaseSettings):
         "redis_url",
         "telegram_api_base",
         "telegram_proxy",
+        "telegram_api_files_dir",
         "webhook_url",
         "webhook_secret",
         "metrics_port",

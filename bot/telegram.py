@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,7 +24,12 @@ import aiohttp
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.client.telegram import (
+    PRODUCTION,
+    BareFilesPathWrapper,
+    SimpleFilesPathWrapper,
+    TelegramAPIServer,
+)
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     ClientDecodeError,
@@ -81,13 +87,33 @@ class _HttpsProxySession(AiohttpSession):
         return self._session
 
 
+def api_server(settings: Settings) -> TelegramAPIServer:
+    """Telegram's servers, or a local telegram-bot-api server.
+
+    A server started with ``--local`` answers ``getFile`` with an absolute path on its own disk
+    (``TELEGRAM_API_SERVER_DIR``); the bot then reads the file from that directory as it is
+    mounted here (``TELEGRAM_API_FILES_DIR``) instead of downloading it.
+    """
+    if not settings.telegram_api_base:
+        return PRODUCTION
+    if not settings.telegram_api_local:
+        return TelegramAPIServer.from_base(settings.telegram_api_base)
+    wrapper = (
+        SimpleFilesPathWrapper(
+            server_path=Path(settings.telegram_api_server_dir),
+            local_path=settings.telegram_api_files_dir,
+        )
+        if settings.telegram_api_files_dir is not None
+        else BareFilesPathWrapper()
+    )
+    return TelegramAPIServer.from_base(
+        settings.telegram_api_base, is_local=True, wrap_local_file=wrapper
+    )
+
+
 def make_session(settings: Settings) -> AiohttpSession:
     """The Bot API session: the configured server, through the configured proxy."""
-    api = (
-        TelegramAPIServer.from_base(settings.telegram_api_base)
-        if settings.telegram_api_base
-        else PRODUCTION
-    )
+    api = api_server(settings)
     if settings.telegram_proxy is None:
         return AiohttpSession(api=api)
     proxy = settings.telegram_proxy.get_secret_value().strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -153,3 +154,28 @@ async def test_every_bot_api_request_goes_through_the_configured_proxy(
     assert proxy.tunnels and proxy.refused == 0
     port = tg.base.rsplit(":", 1)[1]
     assert {target for target, _ in proxy.tunnels} == {f"127.0.0.1:{port}"}
+
+
+async def test_files_are_read_from_the_shared_directory_of_a_local_bot_api_server(
+    database_url: str, tg: FakeTelegram, clock: ManualClock, tmp_path: Path
+) -> None:
+    """telegram-bot-api --local: getFile gives a path on the server's disk, mounted here."""
+    tg.local_dir = tmp_path / "tg-files"
+    settings = make_settings(
+        database_url,
+        tg.base,
+        telegram_api_local=True,
+        telegram_api_files_dir=str(tg.local_dir),
+    )
+    app = BotApp(settings, clock=clock, migrate=False)
+    await app.start()
+    try:
+        admin = tg.user(ADMIN_ID, "王主任")
+        await admin.send("/start")
+        reply = (await admin.send_document(b"PK\x03\x04broken", "台账.xlsx"))[-1].text
+    finally:
+        await app.stop()
+
+    assert "文件可能已损坏" in reply  # read (from disk) and checked, not a download failure
+    [got] = [c for c in tg.calls if c.method == "getFile"]
+    assert str(got.result["file_path"]).startswith("/var/lib/telegram-bot-api/")

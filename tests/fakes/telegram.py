@@ -25,6 +25,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -110,6 +111,10 @@ class FakeTelegram:
     _push_http: Any = None
     #: When set, every Bot API request is answered "307 Temporary Redirect" to this base.
     redirect_to: str | None = None
+    #: Local mode (telegram-bot-api --local): getFile answers an absolute path under
+    #: ``local_server_dir`` and the bytes are on disk under ``local_dir`` (the shared volume).
+    local_dir: Path | None = None
+    local_server_dir: str = "/var/lib/telegram-bot-api"
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -229,6 +234,11 @@ class FakeTelegram:
         if file_id not in self.uploads:
             return None
         path, content = self.uploads[file_id]
+        if self.local_dir is not None:
+            on_disk = self.local_dir / TOKEN / path
+            on_disk.parent.mkdir(parents=True, exist_ok=True)
+            on_disk.write_bytes(content)
+            path = f"{self.local_server_dir}/{TOKEN}/{path}"
         return {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
