@@ -48,8 +48,11 @@ HINTS: dict[str, str] = {
     "WEBHOOK_LISTEN": "本机监听地址，如 0.0.0.0:8080（nginx 反向代理到此）",
     "WEBHOOK_DELETE_ON_STOP": "true：停止时撤销 webhook；多副本部署设为 false，"
     "一个副本停止不应影响其他副本",
+    "WEBHOOK_DROP_PENDING": "true：启动时丢弃 Telegram 在机器人离线期间积压的更新；默认 false",
+    "WEBHOOK_MAX_BODY_BYTES": "webhook 请求体上限（字节），默认 1000000，超出返回 413",
     "METRICS_PORT": "长轮询模式下 /healthz、/readyz、/metrics 的端口，如 9100；不用时留空",
     "METRICS_HOST": "上述端口的监听地址，默认 0.0.0.0；只给本机 Prometheus 用时填 127.0.0.1",
+    "STARTUP_RETRY_MAX_SECONDS": "启动时 Bot API 连不上的最长重试间隔（秒），如 60",
     "MIGRATE_ON_START": "true：启动时自动迁移数据库；多副本部署设为 false，"
     "并在启动副本前运行 python -m bot migrate",
     "TIMEZONE": "IANA 时区名，如 Asia/Shanghai",
