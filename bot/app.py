@@ -336,8 +336,8 @@ class BotApp:
     async def refresh_metrics(self) -> None:
         self.metrics.refresh_role()
         self.metrics.api_reachable.set(1 if self.reachability.within(60) else 0)
-        if self.engine is not None:
-            await self.metrics.refresh_database(self.engine, self.clock)
+        if self.sessionmaker is not None:
+            await self.metrics.refresh_database(self.sessionmaker, self.clock)
 
     async def _keep_api_checked(self, every: float = 20.0) -> None:
         """Ask the Bot API (getMe) when nothing else did lately, so /readyz stays truthful."""

@@ -18,22 +18,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from loguru import logger
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.cases import ACTIVE_STATUSES
 from governance.clock import Clock
-from governance.review import ReviewStatus, deadline, stages_from
+from governance.review import ReviewStatus, deadline
+from models import webhook
+from models.accounts import Account
+from models.cases import Case
+from models.feeds import POLLED_STATUSES, FeedState, Poll, PollingHealth, polling_health
+from models.findings import FindingStatus, StoredFinding
+from models.outbox import OutboxMessage, OutboxStatus
+from models.posts import Post
+from models.reviews import Review
 
 PREFIX = "govbot"
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60)
@@ -46,7 +57,7 @@ class DatabaseSnapshot:
 
     polls_by_outcome: dict[str, int]
     poll_seconds: list[float]
-    due: int
+    feeds: PollingHealth
     due_oldest_seconds: float
     posts: int
     findings: dict[tuple[str, str], int]
@@ -59,118 +70,86 @@ class DatabaseSnapshot:
     webhook_backlog: int
 
 
-async def read_snapshot(engine: AsyncEngine, now: datetime) -> DatabaseSnapshot:
+async def read_snapshot(session: AsyncSession, now: datetime) -> DatabaseSnapshot:
+    """Everything the database-backed metrics show, read in one session."""
     hour_ago = now - timedelta(hours=1)
-    async with engine.connect() as conn:
 
-        async def pairs(query: str, **params: Any) -> dict[Any, int]:
-            rows = (await conn.execute(sa.text(query).bindparams(**params))).all()
-            return {tuple(r[:-1]) if len(r) > 2 else r[0]: int(r[-1]) for r in rows}
+    async def grouped(column: Any, *where: Any) -> dict[str, int]:
+        query = select(column, func.count()).where(*where).group_by(column)
+        return {str(key): int(n) for key, n in (await session.exec(query)).all()}
 
-        async def scalar(statement: Any) -> Any:
-            return (await conn.execute(statement)).scalar()
+    async def count(model: Any, *where: Any) -> int:
+        query = select(func.count()).select_from(model).where(*where)
+        return int((await session.exec(query)).one())
 
-        polls = await pairs(
-            "SELECT outcome, count(*) FROM polls WHERE started_at >= :t GROUP BY outcome",
-            t=hour_ago.replace(tzinfo=None),
-        )
-        durations = [
-            int(r[0]) / 1000
-            for r in await conn.execute(
-                sa.text("SELECT duration_ms FROM polls WHERE started_at >= :t").bindparams(
-                    t=hour_ago.replace(tzinfo=None)
-                )
-            )
-        ]
-        naive_now = now.replace(tzinfo=None)
-        due = int(
-            await scalar(
-                sa.text("SELECT count(*) FROM feed_state WHERE next_poll_at <= :n").bindparams(
-                    n=naive_now
-                )
-            )
-            or 0
-        )
-        oldest = await scalar(
-            sa.text("SELECT min(next_poll_at) FROM feed_state WHERE next_poll_at <= :n").bindparams(
-                n=naive_now
-            )
-        )
-        oldest_dt = _naive(oldest)
-        posts = int(await scalar(sa.text("SELECT count(*) FROM posts")) or 0)
-        findings = await pairs(
-            "SELECT category, severity, count(*) FROM findings WHERE status = 'open' "
-            "GROUP BY category, severity"
-        )
-        outbox = await pairs("SELECT status, count(*) FROM outbox GROUP BY status")
-        retried = int(
-            await scalar(
-                sa.text("SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts > 0")
-            )
-            or 0
-        )
-        delivered = (
-            await conn.execute(
-                sa.text(
-                    "SELECT created_at, sent_at FROM outbox WHERE sent_at >= :t AND status = 'sent'"
-                ).bindparams(t=hour_ago.replace(tzinfo=None))
-            )
+    polls = await grouped(col(Poll.outcome), col(Poll.started_at) >= hour_ago)
+    durations = [
+        ms / 1000
+        for ms in (
+            await session.exec(select(Poll.duration_ms).where(col(Poll.started_at) >= hour_ago))
         ).all()
-        delivery = [
-            max(0.0, (_naive(s) - _naive(c)).total_seconds())  # type: ignore[operator]
-            for c, s in delivered
-        ]
-        reviews = await pairs("SELECT status, count(*) FROM reviews GROUP BY status")
-        in_review = (
-            await conn.execute(
-                sa.text(
-                    "SELECT stage_started_at, route, stage_index FROM reviews WHERE status = :s"
-                ).bindparams(s=ReviewStatus.IN_REVIEW.value)
+    ]
+    oldest = (
+        await session.exec(
+            select(func.min(FeedState.next_poll_at))
+            .join(Account, col(Account.id) == FeedState.account_id)
+            .where(
+                col(Account.status).in_(POLLED_STATUSES),
+                col(Account.feed_url).is_not(None),
+                col(FeedState.next_poll_at) <= now,
             )
-        ).all()
-        breaches = 0
-        for started, route, index in in_review:
-            specs = stages_from(route if isinstance(route, list) else _json(route))
-            started_at = _naive(started)
-            if started_at and 0 <= index < len(specs):
-                breaches += deadline(started_at, specs[index].sla_hours) < naive_now
-        cases = await pairs(
-            "SELECT status, count(*) FROM cases WHERE status NOT IN ('resolved', 'closed') "
-            "GROUP BY status"
         )
-        backlog = int(
-            await scalar(sa.text("SELECT count(*) FROM webhook_updates WHERE processed_at IS NULL"))
-            or 0
+    ).one()
+    findings_query = (
+        select(StoredFinding.category, StoredFinding.severity, func.count())
+        .where(col(StoredFinding.status) == FindingStatus.OPEN.value)
+        .group_by(col(StoredFinding.category), col(StoredFinding.severity))
+    )
+    findings = {(c, s): int(n) for c, s, n in (await session.exec(findings_query)).all()}
+    delivered = (
+        await session.exec(
+            select(OutboxMessage.created_at, OutboxMessage.sent_at).where(
+                col(OutboxMessage.status) == OutboxStatus.SENT.value,
+                col(OutboxMessage.sent_at) >= hour_ago,
+            )
         )
+    ).all()
+    in_review = (
+        await session.exec(select(Review).where(col(Review.status) == ReviewStatus.IN_REVIEW.value))
+    ).all()
+    breaches = sum(
+        1
+        for review in in_review
+        if review.stage_index < len(review.specs)
+        and deadline(review.stage_started_at, review.stage.sla_hours) < now
+    )
     return DatabaseSnapshot(
         polls_by_outcome=polls,
         poll_seconds=durations,
-        due=due,
-        due_oldest_seconds=(naive_now - oldest_dt).total_seconds() if oldest_dt else 0.0,
-        posts=posts,
+        feeds=await polling_health(session, now=now),
+        due_oldest_seconds=(now - _utc(oldest)).total_seconds() if oldest else 0.0,
+        posts=await count(Post),
         findings=findings,
-        outbox_by_status=outbox,
-        outbox_retried=retried,
-        delivery_seconds=delivery,
-        reviews_by_status=reviews,
+        outbox_by_status=await grouped(col(OutboxMessage.status)),
+        outbox_retried=await count(
+            OutboxMessage,
+            col(OutboxMessage.status) == OutboxStatus.PENDING.value,
+            col(OutboxMessage.attempts) > 0,
+        ),
+        delivery_seconds=[
+            max(0.0, (sent - created).total_seconds()) for created, sent in delivered if sent
+        ],
+        reviews_by_status=await grouped(col(Review.status)),
         review_sla_breaches=breaches,
-        cases_by_status=cases,
-        webhook_backlog=backlog,
+        cases_by_status=await grouped(
+            col(Case.status), col(Case.status).in_([s.value for s in ACTIVE_STATUSES])
+        ),
+        webhook_backlog=await webhook.backlog(session),
     )
 
 
-def _naive(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite returns text for raw queries
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=None) if isinstance(value, datetime) else None
-
-
-def _json(value: Any) -> list[dict[str, Any]]:
-    import json
-
-    return list(json.loads(value)) if isinstance(value, str) else []
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _histogram(
@@ -217,7 +196,13 @@ class DatabaseCollector(Collector):
             s.poll_seconds,
             LATENCY_BUCKETS,
         )
-        yield GaugeMetricFamily(f"{p}_feeds_due", "Feeds due for a poll now", value=s.due)
+        yield GaugeMetricFamily(
+            f"{p}_feeds_monitored", "Accounts whose feed is polled", value=s.feeds.monitored
+        )
+        yield GaugeMetricFamily(f"{p}_feeds_due", "Feeds due for a poll now", value=s.feeds.due)
+        yield GaugeMetricFamily(
+            f"{p}_feeds_failing", "Feeds whose last poll failed", value=s.feeds.failing_feeds
+        )
         yield GaugeMetricFamily(
             f"{p}_feeds_due_oldest_seconds",
             "How long the most overdue feed has been due",
@@ -297,10 +282,17 @@ class ProcessMetrics:
         for role in ("single", "leader", "follower"):
             self.role.labels(role=role).set(1 if role == current else 0)
 
-    async def refresh_database(self, engine: AsyncEngine, clock: Clock) -> None:
+    async def refresh_database(
+        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+    ) -> None:
+        async def read() -> DatabaseSnapshot:
+            async with sessionmaker() as session:
+                return await read_snapshot(session, clock.now())
+
         try:
-            self.database.snapshot = await asyncio.wait_for(read_snapshot(engine, clock.now()), 10)
-        except Exception:
+            self.database.snapshot = await asyncio.wait_for(read(), 10)
+        except Exception as exc:
+            logger.warning("metrics: database not readable: {}", type(exc).__name__)
             self.database.snapshot = None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import db
 from bot.app import BotApp
 from governance.clock import ManualClock
+from models.outbox import OutboxMessage
 from tests.conftest import ADMIN_ID, make_settings
 from tests.e2e.test_webhook import free_port
 from tests.fakes.proxy import FakeProxy
@@ -25,6 +27,8 @@ EXPECTED_FAMILIES = {
     "govbot_polls_last_hour",
     "govbot_poll_duration_seconds_last_hour",
     "govbot_feeds_due",
+    "govbot_feeds_monitored",
+    "govbot_feeds_failing",
     "govbot_feeds_due_oldest_seconds",
     "govbot_posts_stored",
     "govbot_findings_open",
@@ -65,10 +69,26 @@ async def _get(app: BotApp, path: str) -> tuple[int, str]:
 
 
 async def test_metrics_are_scraped_and_parse_as_prometheus_text(
-    monitored: BotApp, tg: FakeTelegram
+    monitored: BotApp, tg: FakeTelegram, clock: ManualClock
 ) -> None:
     replies = await tg.user(ADMIN_ID, "王主任").send("/start")
     assert replies
+    assert monitored.sessionmaker is not None and monitored.sender is not None
+    async with monitored.sessionmaker() as session:  # a queued notice, as rows are stored
+        session.add(
+            OutboxMessage(
+                chat_id=ADMIN_ID,
+                kind="user.active_changed",
+                params={"who": "李科长", "active": True},
+                created_at=clock.now(),
+                next_attempt_at=clock.now(),
+            )
+        )
+        await session.commit()
+    mark = tg.mark()
+    monitored.sender.wake()
+    await tg.wait_for(lambda c: c.method == "sendMessage" and "李科长" in c.text, since=mark)
+    clock.advance(timedelta(seconds=5))
 
     status, body = await _get(monitored, "/metrics")
 
@@ -85,6 +105,9 @@ async def test_metrics_are_scraped_and_parse_as_prometheus_text(
     assert value[("govbot_telegram_reachable", ())] == 1
     assert value[("govbot_telegram_requests_total", (("outcome", "ok"),))] >= 2
     assert value[("govbot_poll_duration_seconds_last_hour_gcount", ())] == 0
+    assert value[("govbot_outbox_messages", (("status", "sent"),))] == 1
+    assert value[("govbot_delivery_seconds_last_hour_gcount", ())] == 1
+    assert value[("govbot_feeds_due", ())] == 0
 
 
 async def test_health_and_readiness_answer(monitored: BotApp) -> None:
