@@ -18,6 +18,7 @@ import random
 import signal
 import sys
 from functools import partial
+from typing import Any
 
 import aiohttp
 from aiogram import Bot, Dispatcher
@@ -250,6 +251,7 @@ class BotApp:
         else:
             if self.web is not None:
                 await self.web.start()
+            await self._leave_webhook_mode()
             self.start_polling()
         self._background.append(asyncio.create_task(self._keep_api_checked(), name="api-check"))
         logger.info("receiving updates by {}", settings.bot_mode)
@@ -268,6 +270,14 @@ class BotApp:
         else:
             host, port = settings.metrics_host, settings.metrics_port or 0
         return WebServer(app, host, port)
+
+    async def _leave_webhook_mode(self) -> None:
+        """A webhook left from an earlier webhook-mode run would make getUpdates fail (409)."""
+        assert self.bot is not None
+        info = await self.bot.get_webhook_info(request_timeout=15)
+        if info.url:
+            logger.warning("a webhook was still set; deleting it to receive updates by polling")
+            await self.bot.delete_webhook(request_timeout=15)
 
     def start_polling(self) -> None:
         """Long polling in the background (one replica only: getUpdates is exclusive)."""
@@ -374,11 +384,9 @@ class BotApp:
 
     async def wait(self) -> None:
         """Until a stop is requested or polling ends by itself."""
-        waiters: set[asyncio.Future[object]] = {
-            asyncio.ensure_future(self._stopping.wait())  # type: ignore[arg-type]
-        }
+        waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._stopping.wait())}
         if self._polling is not None:
-            waiters.add(self._polling)  # type: ignore[arg-type]
+            waiters.add(self._polling)
         _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for future in pending:
             if future is not self._polling:

@@ -51,12 +51,12 @@ async def record(
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
 async def mark_processed(session: AsyncSession, *, update_id: int, now: datetime) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(WebhookUpdate)
         .where(col(WebhookUpdate.update_id) == update_id)
         .values(processed_at=now, claimed_until=None)
@@ -87,9 +87,7 @@ async def claim_stale(
 
 async def prune(session: AsyncSession, *, before: datetime) -> None:
     """Forget processed updates older than ``before`` (redeliveries come within minutes)."""
-    await session.exec(  # type: ignore[call-overload]
-        sa.delete(WebhookUpdate).where(col(WebhookUpdate.processed_at) < before)
-    )
+    await session.exec(sa.delete(WebhookUpdate).where(col(WebhookUpdate.processed_at) < before))
 
 
 async def backlog(session: AsyncSession) -> int:

@@ -171,3 +171,18 @@ async def test_stopping_deletes_the_webhook(
     await app.stop()
     await tg.wait_for(lambda c: c.method == "deleteWebhook")
     assert tg.webhook_url is None
+
+
+async def test_polling_mode_removes_a_webhook_left_from_a_webhook_run(
+    database_url: str, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    tg.webhook_url = "https://old.example/hook"  # getUpdates would answer 409 while it is set
+    app = BotApp(make_settings(database_url, tg.base), clock=clock, migrate=False)
+    await app.start()
+    try:
+        replies = await tg.user(ADMIN_ID, "王主任").send("/start")
+    finally:
+        await app.stop()
+
+    assert "管理员" in replies[-1].text
+    assert [c for c in tg.calls if c.method == "deleteWebhook"]

@@ -315,6 +315,12 @@ class FakeTelegram:
         return list(self._updates)
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getWebhookInfo":
+            return {
+                "url": self.webhook_url or "",
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
         if method == "getMe":
             return {
                 "id": BOT_ID,
