@@ -45,19 +45,20 @@ from bot.telegram import (
     make_bot,
     probe_until_reachable,
 )
+from bot.transaction import CommitBeforeReply
 from bot.web import WebServer, build_web_app
 from bot.webhook import RecordingRequestHandler
+from feeds.fetch import make_feed_session, probe_feed
+from feeds.netguard import GuardPolicy
+from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
-from jobs.checker import LiveChecker
-from jobs.fetch import make_feed_session, probe_feed
-from jobs.netguard import GuardPolicy
-from jobs.parsing import FeedParser
 from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
 from jobs.quality_scan import QualityScan
 from jobs.review_hook import ReviewMatch
 from models import people
+from workflows.checker import LiveChecker
 
 
 class BotApp:
@@ -116,6 +117,7 @@ class BotApp:
 
     def _bot(self) -> Bot:
         bot = make_bot(self.settings)
+        bot.session.middleware(CommitBeforeReply())  # nothing confirms what is not committed
         bot.session.middleware(RequestOutcomes(self.metrics, self.reachability.ok))
         return bot
 

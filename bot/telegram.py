@@ -6,7 +6,7 @@ through aiohttp's native proxy support. Credentials in the proxy URL are secrets
 shown as ``***`` wherever the proxy is named (:func:`redact_url`) and blanked by the log sink.
 
 The feed fetcher does not use this proxy: feeds are fetched directly, each hop checked by the
-SSRF guard (``jobs/netguard.py``) against the address actually connected to. Behind a proxy the
+SSRF guard (``feeds/netguard.py``) against the address actually connected to. Behind a proxy the
 guard would only see the proxy's address, never the feed's, so it could no longer refuse
 intranet targets; hence no ``FEED_PROXY`` (reach foreign feeds through RSSHub instead).
 """

@@ -121,7 +121,9 @@ async def test_readiness_fails_while_the_database_is_behind_the_code(monitored: 
     """E.g. a replica of a newer release started before ``python -m bot migrate`` ran."""
     assert monitored.engine is not None
     async with monitored.engine.begin() as conn:
-        await conn.execute(sa.text("UPDATE alembic_version SET version_num = '0007_cases'"))
+        await conn.execute(
+            sa.text("UPDATE alembic_version SET version_num = '0008_findings_pii_masked'")
+        )
     try:
         status, body = await _get(monitored, "/readyz")
     finally:

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,9 @@ class FakeTelegram:
     #: ``local_server_dir`` and the bytes are on disk under ``local_dir`` (the shared volume).
     local_dir: Path | None = None
     local_server_dir: str = "/var/lib/telegram-bot-api"
+    #: Awaited with each request (method, params) before it is answered: lets a test look at
+    #: the bot's database at the moment a reply arrives.
+    on_request: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -209,6 +212,8 @@ class FakeTelegram:
             self._updates = []
         elif method == "deleteWebhook":
             self.webhook_url = self.webhook_secret = None
+        if self.on_request is not None:
+            await self.on_request(method, params)
         failure = self._next_failure(method, params)
         if failure is not None:
             self._record(Call(method, params, failure))

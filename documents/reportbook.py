@@ -17,34 +17,22 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from documents.ledgerbook import Cell, Translate, _header, _identity, _put, _to_bytes
 from governance.activity import DormancyState
 from governance.i18n import N_
-from governance.ledgerbook import Cell, Translate, _header, _identity, _put, _to_bytes
-from governance.quality import CATEGORIES
-from governance.registry import PLATFORM_LABELS, STATUS_LABELS, AccountStatus, Platform
 from governance.reporting import VERDICT_LABELS, Report
 from governance.scoring import Deduction
+from governance.vocabulary import (
+    ACTIVITY_LABELS,
+    CONTENT_CATEGORIES,
+    category_label,
+    finding_status_label,
+    platform_label,
+    severity_label,
+    status_label,
+)
 
-CATEGORY_LABELS = {
-    "typo": N_("错别字"),
-    "wording": N_("严重表述错误"),
-    "gambling": N_("涉赌"),
-    "porn": N_("涉黄"),
-    "hidden_link": N_("隐藏链接"),
-    "pii": N_("个人信息泄露"),
-    "placeholder": N_("模板未填写"),
-    "ad": N_("广告/残留"),
-    "dead_link": N_("失效链接"),
-}
-STATE_LABELS = {
-    DormancyState.ACTIVE: N_("正常更新"),
-    DormancyState.WARNING: N_("更新预警"),
-    DormancyState.DORMANT: N_("不更新（僵尸号）"),
-    DormancyState.CLOSURE_CANDIDATE: N_("建议关停"),
-    DormancyState.UNKNOWN: N_("未知（监测源异常）"),
-}
-SEVERITY_LABELS = {"veto": N_("单项否决"), "serious": N_("严重"), "general": N_("一般")}
-FINDING_STATUS_LABELS = {"open": N_("未处理"), "waived": N_("已豁免"), "resolved": N_("已消除")}
+STATE_LABELS = ACTIVITY_LABELS
 SHEET_SUMMARY = N_("概况")
 SHEET_ACCOUNTS = N_("账号")
 SHEET_UNITS = N_("单位")
@@ -55,28 +43,9 @@ YES, NO = N_("是"), N_("否")
 PASSED, FAILED = N_("合格"), N_("不合格")
 
 
-def category_label(category: str, tr: Translate = _identity) -> str:
-    label = CATEGORY_LABELS.get(category)
-    return tr(label) if label else category
-
-
 def _label(labels: Mapping[str, str], value: str, tr: Translate) -> str:
     label = labels.get(value)
     return tr(label) if label else value
-
-
-def platform_name(value: str, tr: Translate = _identity) -> str:
-    try:
-        return tr(PLATFORM_LABELS[Platform(value)])
-    except ValueError:
-        return value
-
-
-def status_name(value: str, tr: Translate = _identity) -> str:
-    try:
-        return tr(STATUS_LABELS[AccountStatus(value)])
-    except ValueError:
-        return value
 
 
 def reason_text(message: str, params: Mapping[str, object], tr: Translate = _identity) -> str:
@@ -183,7 +152,7 @@ def account_headers(report: Report, tr: Translate = _identity) -> list[str]:
         tr(N_("更新状态")),
         tr(N_("低于承诺频率")),
         tr(N_("监测源异常")),
-        *(category_label(c, tr) for c in CATEGORIES),
+        *(category_label(c, tr) for c in CONTENT_CATEGORIES),
         tr(N_("问题合计")),
     ]
     if report.show_cases:
@@ -202,15 +171,15 @@ def _accounts(sheet: Worksheet, report: Report, tr: Translate) -> None:
             a.id,
             a.unit,
             a.name,
-            platform_name(a.platform, tr),
-            status_name(a.status, tr),
+            platform_label(a.platform, tr),
+            status_label(a.status, tr),
             line.posts,
             line.longest_gap_days,
             None if line.feed_broken else line.days_dormant,
             tr(STATE_LABELS[line.state]),
             tr(YES) if line.below_plan else tr(NO),
             tr(YES) if line.feed_broken else tr(NO),
-            *(line.problems.get(c, 0) for c in CATEGORIES),
+            *(line.problems.get(c, 0) for c in CONTENT_CATEGORIES),
             sum(line.problems.values()),
         ]
         if report.show_cases:
@@ -273,12 +242,12 @@ def _findings(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -> 
             account.unit,
             account.name,
             category_label(f.category, tr),
-            _label(SEVERITY_LABELS, f.severity, tr),
+            severity_label(f.severity, tr),
             f.text,
             f.excerpt,
             f.title,
             f.link,
-            _label(FINDING_STATUS_LABELS, f.status, tr),
+            finding_status_label(f.status, tr),
         ]
         for c, value in enumerate(values, start=1):
             _put(sheet, r, c, value)
@@ -329,7 +298,7 @@ def _inspection(sheet: Worksheet, report: Report, tz: ZoneInfo, tr: Translate) -
             i,
             a.unit,
             a.name,
-            platform_name(a.platform, tr),
+            platform_label(a.platform, tr),
             last.astimezone(tz).strftime("%Y-%m-%d") if last else "—",
             _label(VERDICT_LABELS, verdict.outcome, tr),
             "；".join(reason_text(m, p, tr) for m, p in verdict.reasons),

@@ -5,8 +5,8 @@ and no size cap; aiohttp has no body limit and follows redirects without asking 
 So redirects are followed here hop by hop (each hop's URL re-checked), the body is streamed
 counting decompressed bytes (aiohttp inflates incrementally, so a gzip bomb is cut off after
 ``max_bytes`` of output, not after it has filled memory), and every failure becomes a
-:class:`~jobs.outcome.PollOutcome`. Upstream "no posts" and anti-crawl pages are recognised
-here too (see :mod:`jobs.upstream`).
+:class:`~feeds.outcome.PollOutcome`. Upstream "no posts" and anti-crawl pages are recognised
+here too (see :mod:`feeds.upstream`).
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ from datetime import UTC, datetime
 import aiohttp
 from yarl import URL
 
-from governance.polling import cache_hint_seconds, parse_http_date, parse_retry_after
-from jobs.feedparse import parse_feed
-from jobs.netguard import (
+from feeds.feedparse import parse_feed
+from feeds.netguard import (
     ForbiddenAddressError,
     GuardPolicy,
     URLRefused,
     check_url,
     guarded_connector,
 )
-from jobs.netguard import session_is_guarded as _session_is_guarded
-from jobs.outcome import PollOutcome, outcome_message_zh
-from jobs.upstream import SNIFF_BYTES, classify_page, looks_like_html_page
+from feeds.netguard import session_is_guarded as _session_is_guarded
+from feeds.outcome import PollOutcome, outcome_message_zh
+from feeds.upstream import SNIFF_BYTES, classify_page, looks_like_html_page
+from governance.polling import cache_hint_seconds, parse_http_date, parse_retry_after
 
 __all__ = ["FetchResult", "ProbeResult", "fetch_feed", "make_feed_session", "probe_feed"]
 
@@ -103,14 +103,14 @@ async def fetch_feed(
 ) -> FetchResult:
     """GET ``url`` as a feed poll; network trouble becomes an outcome, never an exception.
 
-    ``session`` must resolve through :class:`~jobs.netguard.GuardedResolver` (build it on
-    :func:`~jobs.netguard.guarded_connector`); otherwise this raises ``ValueError``, since an
+    ``session`` must resolve through :class:`~feeds.netguard.GuardedResolver` (build it on
+    :func:`~feeds.netguard.guarded_connector`); otherwise this raises ``ValueError``, since an
     unguarded session would silently lose SSRF protection. ``timeout`` bounds the whole fetch
     including redirects and the body. ``clock`` serves Retry-After/Expires dates when the
     response has no Date header.
     """
     if not _session_is_guarded(session):
-        raise ValueError("fetch_feed needs a session built on jobs.netguard.guarded_connector()")
+        raise ValueError("fetch_feed needs a session built on feeds.netguard.guarded_connector()")
     client_timeout = (
         timeout if isinstance(timeout, aiohttp.ClientTimeout) else _timeout_from(timeout)
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobs.feedparse import (
+from feeds.feedparse import (
     MAX_BODY_TEXT,
     MAX_TITLE,
     ParsedFeed,

@@ -18,10 +18,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from jobs.feedparse import parse_feed
-from jobs.fetch import fetch_feed
-from jobs.netguard import guarded_connector
-from jobs.outcome import PollOutcome
+from feeds.feedparse import parse_feed
+from feeds.fetch import fetch_feed
+from feeds.netguard import guarded_connector
+from feeds.outcome import PollOutcome
 from tests.fakes import FeedServer
 from tests.jobs.conftest import LOOPBACK_ONLY
 

@@ -80,7 +80,7 @@ def parse_feed(
     """Parse one feed document; never raises for bad input (``is_feed``/``bozo`` say what).
 
     ``headers`` are the response's content-type, content-location and content-language (as in
-    :attr:`jobs.fetch.FetchResult.headers`); the declared charset takes part in decoding.
+    :attr:`feeds.fetch.FetchResult.headers`); the declared charset takes part in decoding.
     """
     lowered = {k.lower(): v for k, v in headers.items()}
     if _looks_like_json(body, lowered.get("content-type", "")):

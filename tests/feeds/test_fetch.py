@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from jobs.fetch import fetch_feed, probe_feed
-from jobs.netguard import GuardPolicy, guarded_connector
-from jobs.outcome import OUTCOME_MESSAGES_ZH, PollOutcome
+from feeds.fetch import fetch_feed, probe_feed
+from feeds.netguard import GuardPolicy, guarded_connector
+from feeds.outcome import OUTCOME_MESSAGES_ZH, PollOutcome
 from tests.fakes import FakeItem, FakeResolver, FeedServer
 
 UA = "gov-media-bot-tests/1.0"

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from jobs.netguard import (
+from feeds.netguard import (
     ForbiddenAddressError,
     GuardedResolver,
     GuardPolicy,

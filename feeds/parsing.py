@@ -13,7 +13,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
-from jobs.feedparse import ParsedFeed, parse_feed
+from feeds.feedparse import ParsedFeed, parse_feed
 
 
 def parse_for_storage(body: bytes, headers: dict[str, str], first_seen: datetime) -> ParsedFeed:

@@ -1,7 +1,7 @@
 """webhook inbox: each pushed update is recorded before Telegram gets its 200 (models/webhook.py)
 
-Revision ID: 0008_webhook_inbox
-Revises: 0007_cases
+Revision ID: 0009_webhook_inbox
+Revises: 0008_findings_pii_masked
 Create Date: 2026-12-01 00:50:32.716415
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0008_webhook_inbox'
-down_revision: str | None = '0007_cases'
+revision: str = '0009_webhook_inbox'
+down_revision: str | None = '0008_findings_pii_masked'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,8 +10,7 @@ import numpy as np
 from matplotlib import font_manager
 from PIL import Image
 
-from governance.activity import DormancyState
-from jobs.reportcharts import (
+from documents.charts import (
     FONT_FILE,
     FONT_NAME,
     categories_chart,
@@ -19,6 +18,7 @@ from jobs.reportcharts import (
     states_chart,
     weekly_chart,
 )
+from governance.activity import DormancyState
 
 WEEKS = [date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19)]
 

@@ -3,7 +3,7 @@
 Rendered with matplotlib's Agg canvas on plain ``Figure`` objects (no pyplot: no global figure
 registry, safe to run in a worker thread). Chinese labels need a CJK font, and servers rarely
 have one, so the project ships its own: WenQuanYi Micro Hei cut down to GB 2312 plus ASCII and
-CJK punctuation (``jobs/fonts/``, Apache-2.0), renamed so matplotlib always finds this file and
+CJK punctuation (``documents/fonts/``, Apache-2.0), renamed so matplotlib always finds this file and
 not a system copy. Rarer characters fall back to DejaVu Sans.
 """
 
@@ -21,9 +21,8 @@ from matplotlib.ticker import MaxNLocator
 
 from governance.activity import DormancyState
 from governance.i18n import N_
-from governance.quality import CATEGORIES
-from governance.reportbook import STATE_LABELS, category_label
 from governance.reporting import Report
+from governance.vocabulary import ACTIVITY_LABELS, CONTENT_CATEGORIES, category_label
 
 Translate = Callable[[str], str]
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-gb2312.ttf"
@@ -105,8 +104,8 @@ def weekly_chart(
 def states_chart(states: Mapping[DormancyState, int], *, tr: Translate = _identity) -> bytes:
     font = cjk_font()
     figure, axes = _figure(tr(TITLE_STATES), font)
-    order = list(STATE_LABELS)
-    labels = [tr(STATE_LABELS[s]) for s in order]
+    order = list(ACTIVITY_LABELS)
+    labels = [tr(ACTIVITY_LABELS[s]) for s in order]
     values = [states.get(s, 0) for s in order]
     bars = axes.barh(labels, values, color=[STATE_COLOURS[s] for s in order])  # type: ignore[attr-defined]
     axes.bar_label(bars, fontproperties=font)  # type: ignore[attr-defined]
@@ -119,8 +118,8 @@ def states_chart(states: Mapping[DormancyState, int], *, tr: Translate = _identi
 def categories_chart(categories: Mapping[str, int], *, tr: Translate = _identity) -> bytes:
     font = cjk_font()
     figure, axes = _figure(tr(TITLE_CATEGORIES), font)
-    labels = [category_label(c, tr) for c in CATEGORIES]
-    values = [categories.get(c, 0) for c in CATEGORIES]
+    labels = [category_label(c, tr) for c in CONTENT_CATEGORIES]
+    values = [categories.get(c, 0) for c in CONTENT_CATEGORIES]
     bars = axes.barh(labels, values, color="#1e88e5")  # type: ignore[attr-defined]
     axes.bar_label(bars, fontproperties=font)  # type: ignore[attr-defined]
     axes.invert_yaxis()  # type: ignore[attr-defined]

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from governance.reportbook import Translate, report_workbook
+from documents.charts import report_charts
+from documents.reportbook import Translate, report_workbook
 from governance.reporting import Report
-from jobs.reportcharts import report_charts
 
 
 def _identity(text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from jobs.outcome import PollOutcome
+from feeds.outcome import PollOutcome
 
 # How much of a page to inspect: signatures sit near the top of any error page.
 SNIFF_BYTES = 64 * 1024
