@@ -258,7 +258,7 @@ class Settings(BaseSettings):
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an https URL")
+            raise ValueError("must be an http(s) URL (Telegram itself requires https)")
         return value
 
     @field_validator("webhook_secret")
