@@ -31,11 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
+from bot.activity import UpdateActivity
 from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
 from bot.metrics import ProcessMetrics, RequestOutcomes
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, RateLimits
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.telegram import (
@@ -90,6 +91,7 @@ class BotApp:
         self.parser: FeedParser | None = None
         self.rng = random.Random()
         self._polling: asyncio.Task[None] | None = None
+        self.activity = UpdateActivity()
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
         """What happens to every new post the poller stores, in its transaction."""
@@ -213,6 +215,11 @@ class BotApp:
             i18n=i18n,
             renderers=RENDERERS,
             interval=settings.outbox_interval,
+            limits=RateLimits(
+                global_per_second=settings.outbox_per_second,
+                private_interval=settings.outbox_private_interval,
+                group_per_minute=settings.outbox_group_per_minute,
+            ),
         )
         async with self.sessionmaker() as session:
             await self.live_checker.refresh(session, force=True)
@@ -226,6 +233,7 @@ class BotApp:
             feed_check=feed_check,
             after_commit=self.sender.wake,
             live_checker=self.live_checker,
+            activity=self.activity,
         )
         await self._bootstrap(i18n)
         self.scheduler = build_scheduler(
@@ -383,6 +391,22 @@ class BotApp:
                             roles=roles,
                             locale=user.locale,  # type: ignore[arg-type]
                         )
+
+    async def idle(self) -> None:
+        """Return once the bot has nothing left to do at the clock's current time.
+
+        Every update handed to the dispatcher is handled and committed, and the outbox sender
+        made a pass that found nothing it may send now. Updates Telegram has not delivered yet
+        are the caller's to account for (the tests' fake Bot API knows them).
+        """
+        while True:
+            if self.webhook is not None:  # pushed updates answered but still being processed
+                await self.webhook.drain()
+            await self.activity.quiet()
+            if self.sender is not None:
+                await self.sender.idle()
+            if self.activity.in_flight == 0:
+                return
 
     async def wait(self) -> None:
         """Until a stop is requested or polling ends by itself."""

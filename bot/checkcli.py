@@ -73,8 +73,9 @@ def check_jsonl(checker: Checker, lines: Iterable[str], out: IO[str]) -> int:
     return bad
 
 
-def main(source: str, *, jsonl: bool, out: IO[str] = sys.stdout) -> int:
+def main(source: str, *, jsonl: bool, out: IO[str] | None = None) -> int:
     """Exit status: 0 clean, 1 findings (readable mode), 2 unreadable input lines."""
+    out = out if out is not None else sys.stdout  # the stream of this call, not of the import
     checker = build_checker()
     handle: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Dispatcher, Router
+from aiogram import BaseMiddleware, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -66,6 +66,7 @@ def build_dispatcher(
     live_checker: LiveChecker,
     feed_check: Callable[[int], Awaitable[Any]] | None = None,
     after_commit: Callable[[], None] | None = None,
+    activity: BaseMiddleware | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage,
@@ -77,6 +78,8 @@ def build_dispatcher(
         feed_check=feed_check,
         checker=live_checker.holder,  # the live content checker: /words changes apply at once
     )
+    if activity is not None:  # outermost: an update counts until its commit is done
+        dp.update.outer_middleware(activity)
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
     dp.update.outer_middleware(ActorMiddleware(admin_ids=settings.admin_ids, clock=clock))

@@ -48,6 +48,8 @@ _WAIT = -1
 
 @dataclass
 class RateLimits:
+    """Telegram's limits; the settings may loosen them (tests) but production keeps these."""
+
     global_per_second: int = 30
     private_interval: float = 1.0
     group_per_minute: int = 20
@@ -95,11 +97,25 @@ class OutboxSender:
         self.interval = interval
         self.pacer = _Pacer(limits or RateLimits())
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set after a pass that found nothing it could do now
+        self._attempts = 0  # messages the last pass tried (sent, failed, postponed, waited)
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Ask for an immediate pass (after a commit that queued something)."""
+        self._idle.clear()
         self._wake.set()
+
+    async def idle(self) -> None:
+        """Return after a fresh pass found nothing it may do at the clock's current time.
+
+        What is due later (a retry, a 429's wait, a paced chat) waits for the clock to move; the
+        end-to-end tests wait on this instead of a quiet period.
+        """
+        if self._task is None or self._task.done():
+            return
+        self.wake()
+        await self._idle.wait()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -113,26 +129,31 @@ class OutboxSender:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
+            self._attempts = 0
             try:
                 await self.send_due()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("outbox pass failed")
+            if self._attempts:
+                continue  # what this pass did may have made more due (the next action, a row)
+            if not self._wake.is_set():
+                self._idle.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
 
     async def send_due(self, limit: int = 100) -> int:
         """Send what is due and allowed now; return how many were sent."""
         async with self.sessionmaker() as session:
             due = await outbox.due_messages(session, now=self.clock.now(), limit=limit)
         sent = 0
-        loop = asyncio.get_running_loop()
         for message in due:
-            if not self.pacer.allowed(message.chat_id, loop.time()):
+            if not self.pacer.allowed(message.chat_id, self.clock.monotonic()):
                 continue
-            self.pacer.note(message.chat_id, loop.time())
+            self.pacer.note(message.chat_id, self.clock.monotonic())
+            self._attempts += 1
             if await self._deliver(message):
                 sent += 1
         return sent

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     feed_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     polling_timeout: int = Field(default=30, ge=0, le=60)
     outbox_interval: float = Field(default=1.0, gt=0, le=60)
+    # Telegram's sending limits; only tests loosen them (their clock stands still).
+    outbox_per_second: int = Field(default=30, ge=1)
+    outbox_private_interval: float = Field(default=1.0, ge=0)
+    outbox_group_per_minute: int = Field(default=20, ge=1)
     heartbeat_minutes: int = Field(default=5, ge=1)
     quality_extra_file: Path | None = None
     report_scoring_file: Path | None = None

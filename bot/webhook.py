@@ -85,6 +85,11 @@ class RecordingRequestHandler(SimpleRequestHandler):
         self.spawn(update_id, update)
         return web.json_response({})
 
+    async def drain(self) -> None:
+        """Until every update answered so far has been processed."""
+        while self._background_feed_update_tasks:
+            await asyncio.wait(set(self._background_feed_update_tasks))
+
     def spawn(self, update_id: int, update: dict[str, Any]) -> None:
         task = asyncio.create_task(self._process(update_id, update), name=f"update-{update_id}")
         self._background_feed_update_tasks.add(task)

@@ -33,12 +33,14 @@ class HostPacer:
         gate = self._gates.setdefault(host, asyncio.Semaphore(self.per_host))
         async with gate:
             if self.spacing:
+                # re-checked after each sleep: a waiter that wakes late (a busy loop) must not
+                # let the next one start less than ``spacing`` after it really started
                 loop = asyncio.get_running_loop()
-                now = loop.time()
-                start = max(now, self._next_start.get(host, now))
-                self._next_start[host] = start + self.spacing
-                if start > now:
-                    await asyncio.sleep(start - now)
+                wait = self._next_start.get(host, 0.0) - loop.time()
+                while wait > 0:  # a timed wait, not a poll: the loop ends when the time comes
+                    await asyncio.sleep(wait)
+                    wait = self._next_start.get(host, 0.0) - loop.time()
+                self._next_start[host] = loop.time() + self.spacing
             yield
 
 

@@ -5,14 +5,19 @@ All times are aware datetimes in UTC; the configured zone is applied only when s
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
 class Clock(Protocol):
-    """Anything that can tell the current UTC time."""
+    """Anything that can tell the current UTC time, and elapsed seconds for pacing."""
 
     def now(self) -> datetime: ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (only differences mean anything)."""
+        ...
 
 
 class SystemClock:
@@ -20,6 +25,9 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 class ManualClock:
@@ -30,16 +38,25 @@ class ManualClock:
         if start.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
         self._now = start.astimezone(UTC)
+        self._elapsed = 0.0
 
     def now(self) -> datetime:
         return self._now
 
+    def monotonic(self) -> float:
+        """Seconds the clock has moved forward since it was made (moving back adds none)."""
+        return self._elapsed
+
     def advance(self, delta: timedelta | None = None, /, **kwargs: float) -> datetime:
         """Move forward by ``delta`` or by ``timedelta(**kwargs)``; return the new time."""
-        self._now += delta if delta is not None else timedelta(**kwargs)
+        step = delta if delta is not None else timedelta(**kwargs)
+        self._now += step
+        self._elapsed += max(step.total_seconds(), 0.0)
         return self._now
 
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
-        self._now = when.astimezone(UTC)
+        when = when.astimezone(UTC)
+        self._elapsed += max((when - self._now).total_seconds(), 0.0)
+        self._now = when

@@ -70,7 +70,35 @@ def pg_migrated() -> str:
     return PG_URL
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--every-backend",
+        action="store_true",
+        help="run every database test on PostgreSQL too, not only the both_backends ones",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_backends: the test depends on the SQL dialect (migrations, locking, concurrency, "
+        "upserts, JSON, date arithmetic, transactions): run it on SQLite and PostgreSQL",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Database tests run on SQLite; those marked ``both_backends`` on PostgreSQL as well."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    every = metafunc.config.getoption("--every-backend")
+    both = every or metafunc.definition.get_closest_marker("both_backends") is not None
+    metafunc.parametrize("database_url", BACKENDS if both else BACKENDS[:1], indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         template = request.getfixturevalue("sqlite_template")
@@ -120,6 +148,11 @@ def make_settings(database_url: str, api_base: str, **extra: object) -> Settings
         "telegram_api_base": api_base,
         "polling_timeout": 1,
         "outbox_interval": 0.05,
+        # The manual clock stands still, so Telegram's pacing would hold every second message
+        # to a chat for good; tests/bot/test_outbox_sender.py checks the pacing itself.
+        "outbox_per_second": 1_000_000,
+        "outbox_private_interval": 0,
+        "outbox_group_per_minute": 1_000_000,
         "allow_private_feeds": True,
         "allow_private_links": True,
         "feed_check_timeout": 5,
@@ -141,11 +174,18 @@ def settings(database_url: str, tg: FakeTelegram) -> Settings:
     return make_settings(database_url, tg.base)
 
 
-@pytest.fixture
-async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[BotApp]:
-    """The real bot, polling the fake Telegram server."""
+async def start_bot(tg: FakeTelegram, settings: Settings, clock: ManualClock) -> BotApp:
+    """Start the real bot against ``tg``; the fake's ``settle()`` then waits on its idle signal."""
     bot_app = BotApp(settings, clock=clock, migrate=False)
     await bot_app.start()
+    tg.bot_idle = bot_app.idle
+    return bot_app
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock, tg: FakeTelegram) -> AsyncIterator[BotApp]:
+    """The real bot, polling the fake Telegram server."""
+    bot_app = await start_bot(tg, settings, clock)
     try:
         yield bot_app
     finally:

@@ -7,9 +7,17 @@ they got; `rebuild` builds the new automaton outside the lock (about 0.1 s) and 
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 from .checker import Checker
 from .model import Customization
+
+
+@lru_cache(maxsize=4)
+def _built(custom: Customization) -> Checker:
+    """Checkers are immutable, so equal rules share one build (a build takes about a second:
+    a restart, a refresh that changed nothing, every bot a test process starts)."""
+    return Checker(custom)
 
 
 class CheckerHolder:
@@ -17,7 +25,7 @@ class CheckerHolder:
 
     def __init__(self, checker: Checker | None = None) -> None:
         self._lock = threading.Lock()
-        self._checker = checker if checker is not None else Checker()
+        self._checker = checker if checker is not None else _built(Customization())
 
     @property
     def current(self) -> Checker:
@@ -25,7 +33,7 @@ class CheckerHolder:
 
     def rebuild(self, custom: Customization) -> Checker:
         """Build a checker with `custom` on top of the shipped data and make it current."""
-        fresh = Checker(custom)
+        fresh = _built(custom)
         with self._lock:
             self._checker = fresh
         return fresh

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from documents.ledgerbook import ledger_workbook
+from tests.cli import run_cli
 from tests.fakes.feeds import FakeItem, FeedServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,19 +35,9 @@ async def _audit(tmp: Path, *args: str, allow_private: bool = True) -> tuple[int
         POLL_HOST_SPACING_MS="0",
         POLL_PER_HOST="8",
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "audit",
-        *args,
-        cwd=tmp,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=100)
-    return proc.returncode or 0, out.decode()
+    # the command runs its own event loop; the feed server keeps answering on this one
+    result = await asyncio.to_thread(run_cli, "audit", *args, env=env, cwd=tmp, merge_stderr=True)
+    return result.returncode, result.stdout
 
 
 def _ledger(tmp: Path, feeds: FeedServer) -> Path:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli import CliResult, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CATEGORIES = {
@@ -22,19 +22,11 @@ CATEGORIES = {
 }
 
 
-def _run(*args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, stdin: str = "", cwd: Path) -> CliResult:
     env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
     env["PYTHONPATH"] = str(ROOT)
     env["DATABASE_URL"] = "mysql://must-not-be-used"  # the checker must not even read settings
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "check", *args],
-        input=stdin,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli("check", *args, env=env, cwd=cwd, stdin=stdin)
 
 
 def test_jsonl_in_findings_out_one_line_per_input(tmp_path: Path) -> None:

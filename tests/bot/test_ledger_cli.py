@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from documents.ledgerbook import ledger_workbook
 from governance.ledger import HEADERS
+from tests.cli import CliResult, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "1001"
@@ -19,19 +18,12 @@ NECESSITY = "发布教育政策和招生信息，回应家长关切。"
 PLAN = "每周三条：政策解读、招生通知、校园动态；办公室编辑，分管领导审核。"
 
 
-def _run(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(database_url: str, *args: str, cwd: Path) -> CliResult:
     env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN"}}
     env.update(
         PYTHONPATH=str(ROOT), DATABASE_URL=database_url, ADMIN_IDS=ADMIN, LOG_LEVEL="WARNING"
     )
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "accounts", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli("accounts", *args, env=env, cwd=cwd)
 
 
 def _cells(path: Path) -> list[list[object]]:

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.app import BotApp
+from bot.settings import Settings
 from models import outbox
 from models.outbox import OutboxMessage
+from tests.conftest import make_settings
 from tests.fakes.telegram import FakeTelegram
+
+
+@pytest.fixture
+def settings(database_url: str, tg: FakeTelegram) -> Settings:
+    """Telegram's real limits, on the manual clock (the other tests loosen them)."""
+    return make_settings(
+        database_url,
+        tg.base,
+        outbox_per_second=30,
+        outbox_private_interval=1.0,
+        outbox_group_per_minute=20,
+    )
 
 
 async def _queue(
@@ -38,6 +53,7 @@ async def _rows(app: BotApp) -> list[OutboxMessage]:
         return list(await session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
+@pytest.mark.both_backends
 async def test_429_postpones_the_chat_by_retry_after_and_then_delivers(
     app, tg: FakeTelegram, clock
 ) -> None:
@@ -91,12 +107,33 @@ async def test_one_message_per_second_per_private_chat(app, tg: FakeTelegram, cl
     mark = tg.mark()
     await _queue(app, clock, 6004, n=3)
     await tg.wait_for(lambda c: c.chat_id == 6004, since=mark)
-    await tg.settle(0.3)
+    await tg.settle()
     assert len(tg.sent_to(6004, since=mark)) == 1, "the pacer holds the rest for a second"
+    clock.advance(seconds=0.5)
+    await tg.settle()
+    assert len(tg.sent_to(6004, since=mark)) == 1, "half a second is not enough"
+    clock.advance(seconds=0.5)
+    await tg.settle()
+    assert len(tg.sent_to(6004, since=mark)) == 2
+    clock.advance(seconds=1)
     sent = await tg.user(6004, "x").inbox(since=mark, count=3, timeout=5)
     assert len(sent) == 3
 
 
+async def test_at_most_30_messages_per_second_overall(app, tg: FakeTelegram, clock) -> None:
+    mark = tg.mark()
+    for chat_id in range(7001, 7032):  # 31 private chats, one message each
+        await _queue(app, clock, chat_id)
+    await tg.settle()
+    sent = [c for c in tg.calls[mark:] if c.method == "sendMessage"]
+    assert len(sent) == 30, "the 31st waits for the next second"
+    clock.advance(seconds=1)
+    await tg.settle()
+    sent = [c for c in tg.calls[mark:] if c.method == "sendMessage"]
+    assert sorted(c.chat_id for c in sent) == list(range(7001, 7032))
+
+
+@pytest.mark.both_backends
 async def test_dedup_key_queues_a_message_once(app, clock) -> None:
     async with app.sessionmaker() as session:
         first = await outbox.enqueue(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.settings import load_settings
 from governance.errors import ConfigurationError
+from tests.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,46 +60,17 @@ def test_malformed_setting_names_itself_and_how_to_fix(
 
 
 def test_run_without_token_exits_with_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=_env(PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_cli("run", cwd=tmp_path, env=_env(PYTHONPATH=str(ROOT)))
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "BOT_TOKEN" in result.stderr
 
 
 def test_migrate_and_admin_add_work_from_the_command_line(tmp_path: Path) -> None:
     env = _env(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db")
-    migrate = subprocess.run(
-        [sys.executable, "-m", "bot", "migrate"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    migrate = run_cli("migrate", cwd=tmp_path, env=env)
     assert migrate.returncode == 0, migrate.stderr
-    first = subprocess.run(
-        [sys.executable, "-m", "bot", "admin", "add", "4242"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    again = subprocess.run(
-        [sys.executable, "-m", "bot", "admin", "add", "4242"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    first = run_cli("admin", "add", "4242", cwd=tmp_path, env=env)
+    again = run_cli("admin", "add", "4242", cwd=tmp_path, env=env)
     assert "已将 4242 设为管理员" in first.stdout and "已是管理员" in again.stdout
 
 

@@ -43,13 +43,9 @@ async def drain_outbox(app: BotApp, *, timeout: float = 20.0) -> None:
     from models import outbox
 
     assert app.sessionmaker is not None and app.sender is not None
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        async with app.sessionmaker() as session:
-            if await outbox.backlog(session) == 0:
-                return
-        if loop.time() > deadline:
-            raise AssertionError("outbox did not drain")
-        app.sender.wake()
-        await asyncio.sleep(0.05)
+    try:
+        await asyncio.wait_for(app.idle(), timeout)
+    except TimeoutError:
+        raise AssertionError("the bot did not go idle") from None
+    async with app.sessionmaker() as session:
+        assert await outbox.backlog(session) == 0, "outbox did not drain"

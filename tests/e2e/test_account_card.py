@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import col, select
 
 from governance.roles import Role
@@ -88,6 +89,7 @@ async def test_card_edits_a_field_changes_responsible_and_records_history(
     assert "account.name_changed" in actions and "account.responsible_changed" in actions
 
 
+@pytest.mark.both_backends
 async def test_stale_card_button_is_refused_after_someone_else_changed_the_account(
     app, tg: FakeTelegram, clock
 ) -> None:

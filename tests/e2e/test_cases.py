@@ -14,7 +14,7 @@ from models.accounts import Account
 from models.audit import AuditEntry
 from models.cases import Case
 from models.outbox import OutboxMessage
-from tests.conftest import ADMIN_ID, make_settings
+from tests.conftest import ADMIN_ID, make_settings, start_bot
 from tests.e2e.monitoring import drain_outbox, next_day, run_jobs
 from tests.e2e.test_monitoring import MANAGER, RESPONSIBLE, STAFF, office
 from tests.e2e.test_quality_alerts import HACKED
@@ -38,7 +38,7 @@ async def sweep(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 async def drained(app, tg: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
     """Everything queued went out and arrived: replies that follow are not mixed with it."""
     await drain_outbox(app)
-    await tg.settle(0.2)
+    await tg.settle()
 
 
 async def the_case(app) -> Case:  # type: ignore[no-untyped-def]
@@ -78,6 +78,7 @@ async def go_dormant(app, tg: FakeTelegram, feeds: FeedServer, clock):  # type: 
     return unit, account_id, mark
 
 
+@pytest.mark.both_backends
 async def test_dormant_account_case_is_explained_escalates_to_interview_and_closure(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:
@@ -312,12 +313,9 @@ async def test_closing_the_account_from_its_card_ends_its_cases(
 async def test_closure_pressed_in_the_admins_group_is_asked_and_answered_in_private(
     database_url: str, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:
-    from bot.app import BotApp
     from tests.e2e.test_monitoring import ALERT_CHAT
 
-    app = BotApp(make_settings(database_url, tg.base, alert_chat_id=ALERT_CHAT), clock=clock)
-    app.migrate = False
-    await app.start()
+    app = await start_bot(tg, make_settings(database_url, tg.base, alert_chat_id=ALERT_CHAT), clock)
     try:
         _unit, account_id, _mark = await go_dormant(app, tg, feeds, clock)
         for _miss in range(2):

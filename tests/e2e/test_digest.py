@@ -31,6 +31,7 @@ async def digests(app) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
         return list(await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "digest")))
 
 
+@pytest.mark.both_backends
 async def test_daily_and_weekly_digests_summarise_the_period_once(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:

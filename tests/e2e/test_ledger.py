@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -108,6 +109,7 @@ async def test_a_clean_file_is_imported_and_the_invited_person_takes_over(
     assert account.unit_id == unit.id
 
 
+@pytest.mark.both_backends
 async def test_a_file_with_problems_changes_nothing_until_valid_rows_are_chosen(
     app, tg: FakeTelegram, clock
 ) -> None:

@@ -94,10 +94,11 @@ async def deliveries(tg: FakeTelegram, since: int, expected: int) -> dict[int, l
             ),
             since=since,
         )
-    await tg.settle(0.3)
+    await tg.settle()
     return texts_by_chat(tg, since)
 
 
+@pytest.mark.both_backends
 async def test_silent_account_warns_at_day_7_escalates_at_day_14_repeats_and_recovers(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:
@@ -176,7 +177,7 @@ async def test_broken_feed_alerts_admins_and_never_counts_as_dormancy(
     for _day in range(20):
         mark = tg.mark()
         await next_day(app, clock)
-        await tg.settle(0.2)
+        await tg.settle()
         for chat, texts in texts_by_chat(tg, mark).items():
             seen[chat] += texts
     alerts = seen[ALERT_CHAT]
@@ -210,7 +211,7 @@ async def test_outbox_sender_honours_429_retry_after(app, tg: FakeTelegram, cloc
     mark = tg.mark()
     app.sender.wake()
     await tg.wait_for(lambda c: c.method == "sendMessage", since=mark)
-    await tg.settle(0.5)
+    await tg.settle()
     assert len([c for c in tg.calls[mark:] if c.method == "sendMessage"]) == 1  # the 429 only
     async with app.sessionmaker() as session:
         row = (await session.exec(select(OutboxMessage))).one()
@@ -223,7 +224,7 @@ async def test_outbox_sender_honours_429_retry_after(app, tg: FakeTelegram, cloc
         lambda c: c.method == "sendMessage" and isinstance(c.result, dict), since=mark
     )
     assert delivered.chat_id == ALERT_CHAT and "测试" in delivered.text
-    await tg.settle(0.3)
+    await tg.settle()
     async with app.sessionmaker() as session:
         row = (await session.exec(select(OutboxMessage))).one()
         assert row.status == "sent" and row.attempts == 1

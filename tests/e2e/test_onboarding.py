@@ -3,6 +3,7 @@ account that the admin approves, every step written to the audit log."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import col, select
 
 from models.accounts import Account
@@ -13,6 +14,7 @@ from tests.fakes.feeds import FeedServer
 from tests.fakes.telegram import FakeTelegram
 
 
+@pytest.mark.both_backends
 async def test_invited_manager_registers_account_that_admin_approves_with_full_audit(
     app, tg: FakeTelegram, feeds: FeedServer
 ) -> None:

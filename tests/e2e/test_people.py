@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -15,6 +16,7 @@ from tests.e2e.seed import seed_person, seed_unit
 from tests.fakes.telegram import FakeTelegram
 
 
+@pytest.mark.both_backends
 async def test_invitation_link_works_once(app, tg: FakeTelegram, clock) -> None:
     admin = tg.user(ADMIN_ID, "王主任")
     await create_unit(admin, "某街道办")

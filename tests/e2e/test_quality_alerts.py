@@ -29,6 +29,7 @@ def settings(database_url: str, tg: FakeTelegram) -> Settings:
     return make_settings(database_url, tg.base)  # no alert chat: admins hear in private
 
 
+@pytest.mark.both_backends
 async def test_hacked_post_is_flagged_on_the_next_poll_with_a_veto_alert_to_the_right_people(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.app import BotApp
 from governance.roles import Role
 from models.accounts import Account
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, start_bot
 from tests.e2e.flows import AccountForm, fill_registration
 from tests.e2e.seed import seed_account, seed_person, seed_unit
 from tests.fakes.feeds import FeedServer
@@ -129,8 +130,7 @@ async def test_feed_urls_on_private_addresses_are_refused_without_connecting(
     from tests.conftest import make_settings
 
     settings = make_settings(database_url, tg.base, allow_private_feeds=False)
-    app = BotApp(settings, clock=clock, migrate=False)
-    await app.start()
+    app = await start_bot(tg, settings, clock)
     try:
         await _office(app, clock)
         admin = tg.user(ADMIN_ID, "王主任")
@@ -146,6 +146,7 @@ async def test_feed_urls_on_private_addresses_are_refused_without_connecting(
         await app.stop()
 
 
+@pytest.mark.both_backends
 async def test_second_account_on_same_platform_needs_a_reason_and_same_id_is_refused(
     app, tg: FakeTelegram, clock
 ) -> None:
@@ -196,6 +197,7 @@ async def test_edit_from_summary_changes_one_field_and_returns_to_summary(
     assert account.posts_per_week == 5
 
 
+@pytest.mark.both_backends
 async def test_double_press_on_confirm_files_the_account_once(app, tg: FakeTelegram, clock) -> None:
     await _office(app, clock)
     admin = tg.user(ADMIN_ID, "王主任")
@@ -234,8 +236,7 @@ async def test_form_survives_a_restart_in_the_middle(database_url, tg: FakeTeleg
     from tests.conftest import make_settings
 
     settings = make_settings(database_url, tg.base)
-    first = BotApp(settings, clock=clock, migrate=False)
-    await first.start()
+    first = await start_bot(tg, settings, clock)
     await _office(first, clock)
     admin = tg.user(ADMIN_ID, "王主任")
     replies = await admin.send("/register")
@@ -243,8 +244,7 @@ async def test_form_survives_a_restart_in_the_middle(database_url, tg: FakeTeleg
     await admin.send("某区教育快手号")
     await first.stop()
 
-    second = BotApp(settings, clock=clock, migrate=False)
-    await second.start()
+    second = await start_bot(tg, settings, clock)
     try:
         replies = await admin.send("ks_jiaoyu")  # answered as the platform-id step
         assert "所属单位" in replies[-1].text

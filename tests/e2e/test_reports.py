@@ -3,10 +3,10 @@ ask for reports through buttons; the workbook is opened and read cell by cell.""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -86,35 +86,42 @@ async def _two_units(app, clock, feeds: FeedServer) -> tuple[int, int]:  # type:
 
 async def _outbox_sent(app) -> None:  # type: ignore[no-untyped-def]
     """Let the alerts of the first poll go out, so they do not land amid the report."""
-    for _ in range(300):
-        async with app.sessionmaker() as session:
-            pending = await session.exec(
-                select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING.value)
-            )
-            if pending.first() is None:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the outbox did not drain")
+    await app.idle()
+    async with app.sessionmaker() as session:
+        pending = await session.exec(
+            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING.value)
+        )
+        assert pending.first() is None, "the outbox did not drain"
 
 
 async def _delivered(user, mark: int) -> tuple[Call, Call, list[Call]]:  # type: ignore[no-untyped-def]
     """The report's summary, workbook and charts; alerts the outbox sends meanwhile to the same
     chat (the dormant account, the gambling post) are left aside."""
-    for _ in range(200):
+
+    def parts() -> tuple[list[Call], list[Call], list[Call]]:
         calls = user.tg.sent_to(user.id, since=mark)
         summaries = [c for c in calls if c.method == "sendMessage" and "时段：" in c.text]
         documents = [c for c in calls if c.method == "sendDocument"]
         photos = [c for c in calls if c.method == "sendPhoto"]
-        if summaries and documents and len(photos) == 3:
-            return summaries[0], documents[0], photos
-        await asyncio.sleep(0.1)
-    raise AssertionError("the report was not delivered")
+        return summaries, documents, photos
+
+    def complete() -> bool:
+        summaries, documents, photos = parts()
+        return bool(summaries and documents and len(photos) == 3)
+
+    try:
+        await user.tg.until(complete, timeout=20)
+    except AssertionError:
+        raise AssertionError("the report was not delivered") from None
+    summaries, documents, photos = parts()
+    return summaries[0], documents[0], photos
 
 
 def _rows(book, title: str) -> list[list[object]]:  # type: ignore[no-untyped-def]
     return [[c.value for c in row] for row in book[title].iter_rows()]
 
 
+@pytest.mark.both_backends
 async def test_admin_gets_a_quarter_report_with_workbook_and_charts(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:
@@ -272,6 +279,7 @@ async def test_custom_dates_are_checked(app, tg: FakeTelegram, feeds: FeedServer
     assert document.filename == "政务新媒体报告-20260201-20260228.xlsx"
 
 
+@pytest.mark.both_backends
 async def test_inspection_draws_a_recorded_reproducible_sample(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import select
 
 from governance.review import StageRule
@@ -123,6 +124,7 @@ async def test_all_stage_waits_for_everyone_and_any_stage_closes_the_other_cards
     assert len(await _decisions(app)) == 3
 
 
+@pytest.mark.both_backends
 async def test_concurrent_presses_record_exactly_one_decision(app, tg: FakeTelegram, clock) -> None:
     o = await office(
         app,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from docx import Document
 from sqlmodel import select
 
@@ -16,6 +17,7 @@ from workflows.reviews import published
 DRAFT = "本周六上午九点举办校园开放日，欢迎家长参加。联系人王老师，身份证110101199003074514。"
 
 
+@pytest.mark.both_backends
 async def test_three_approvers_see_the_originals_and_the_record_exports(
     app, tg: FakeTelegram, clock
 ) -> None:

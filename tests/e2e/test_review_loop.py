@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from governance.review import StageSpec
@@ -19,6 +20,7 @@ from tests.fakes.feeds import FakeItem, FeedServer
 from tests.fakes.telegram import FakeTelegram
 
 
+@pytest.mark.both_backends
 async def test_poller_flags_posts_published_without_review_but_not_the_archive(
     app, tg: FakeTelegram, feeds: FeedServer, clock
 ) -> None:

@@ -3,15 +3,15 @@ in chat, and the approver's queue."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
-from bot.app import BotApp
 from bot.scheduler import build_scheduler
 from governance.review import StageRule
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from models.audit import AuditEntry
 from models.reviews import Review, ReviewDecision
-from tests.conftest import ADMIN_ID, make_settings
+from tests.conftest import ADMIN_ID, make_settings, start_bot
 from tests.e2e.review_office import card, office, submit
 from tests.fakes.telegram import FakeTelegram
 from workflows.checker import LiveChecker
@@ -25,6 +25,7 @@ async def _review(app) -> Review:  # type: ignore[no-untyped-def]
         return (await session.exec(select(Review))).one()
 
 
+@pytest.mark.both_backends
 async def test_reminders_at_half_and_deadline_then_escalation(app, tg: FakeTelegram, clock) -> None:
     app.settings.alert_chat_id = ALERT_CHAT
     o = await office(app, tg, clock, sla_hours=4)
@@ -79,6 +80,7 @@ async def test_scheduler_registers_the_review_jobs(settings, sessionmaker, clock
         scheduler.shutdown(wait=False)
 
 
+@pytest.mark.both_backends
 async def test_planned_time_passing_undecided_expires_the_draft(
     app, tg: FakeTelegram, clock
 ) -> None:
@@ -111,8 +113,7 @@ async def test_cards_still_work_after_a_restart(app, tg: FakeTelegram, clock, se
     await o.approvers[0].press(first, "通过")
     second = await card(o.approvers[1], since=mark)
     await app.stop()
-    fresh = BotApp(make_settings(settings.database_url, tg.base), clock=clock, migrate=False)
-    await fresh.start()
+    fresh = await start_bot(tg, make_settings(settings.database_url, tg.base), clock)
     try:
         mark = tg.mark()
         replies = await o.approvers[1].press(second, "通过")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from models.audit import AuditEntry
@@ -21,6 +22,7 @@ async def _try(admin, text: str) -> str:
     return (await admin.send(text))[-1].text
 
 
+@pytest.mark.both_backends
 async def test_added_word_is_flagged_at_once_and_removal_undoes_it(app, tg: FakeTelegram) -> None:
     admin = tg.user(ADMIN_ID, "王主任")
     assert "未发现问题" in await _try(admin, SAMPLE)

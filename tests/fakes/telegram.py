@@ -101,6 +101,9 @@ class FakeTelegram:
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id → (path, bytes)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
+    _queued_up_to: int = 0  # the last update id queued
+    _confirmed_up_to: int = 0  # the last update id the bot confirmed (getUpdates offset - 1)
+    _closing: bool = False
     base: str = ""
     # webhook mode (set by the bot's setWebhook, cleared by deleteWebhook)
     webhook_url: str | None = None
@@ -118,6 +121,10 @@ class FakeTelegram:
     #: Awaited with each request (method, params) before it is answered: lets a test look at
     #: the bot's database at the moment a reply arrives.
     on_request: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
+    #: The running bot's "nothing left to do" signal (:meth:`bot.app.BotApp.idle`); the ``app``
+    #: fixture sets it. Without it (a bot in another process) :meth:`settle` falls back to
+    #: waiting for a quiet period.
+    bot_idle: Callable[[], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -133,6 +140,8 @@ class FakeTelegram:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing = True  # a long poll still open answers at once
+        await self._notify()
         if self._pusher is not None:
             self._pusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -169,7 +178,9 @@ class FakeTelegram:
                 except OSError:
                     status = 0
                 self.pushes.append((int(update["update_id"]), status))
-                if status == 200:
+                if status == 200:  # recorded by the bot: what getUpdates' offset confirms
+                    self._confirmed_up_to = max(self._confirmed_up_to, int(update["update_id"]))
+                    await self._notify()
                     break
                 await asyncio.sleep(min(0.01 * 2**attempt, 0.5))
 
@@ -311,11 +322,16 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 1.0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout:
-            async with self._changed:
+        async with self._changed:
+            if offset - 1 > self._confirmed_up_to:
+                # the bot took the updates before ``offset`` and handed each to its dispatcher
+                self._confirmed_up_to = offset - 1
+                self._changed.notify_all()
+            if not self._updates and timeout and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        self._changed.wait_for(lambda: bool(self._updates)), timeout
+                        self._changed.wait_for(lambda: bool(self._updates) or self._closing),
+                        timeout,
                     )
         return list(self._updates)
 
@@ -369,6 +385,7 @@ class FakeTelegram:
 
     def queue(self, update: dict[str, Any]) -> None:
         update["update_id"] = next(self._update_ids)
+        self._queued_up_to = update["update_id"]
         if self.webhook_url is not None:
             self._deliver(update)
             return
@@ -407,11 +424,38 @@ class FakeTelegram:
             seen = [(c.method, c.chat_id, c.text[:60]) for c in self.calls[since:]]
             raise AssertionError(f"no matching request within {timeout}s; saw {seen}") from None
 
-    async def settle(self, quiet: float = 0.15) -> None:
-        """Wait until the bot has made no request for ``quiet`` seconds."""
-        while True:
+    async def until(self, condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
+        """Wait until ``condition()`` holds, rechecking after each request the bot makes."""
+
+        async def holds() -> None:
+            async with self._changed:
+                await self._changed.wait_for(condition)
+
+        try:
+            await asyncio.wait_for(holds(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"condition not met within {timeout}s") from None
+
+    async def settle(self, *, timeout: float = 10.0) -> None:
+        """Wait until the bot took every queued update and has nothing left to do now.
+
+        "Nothing left" is the bot's own signal (:attr:`bot_idle`): its updates are handled and
+        committed and its outbox sender found nothing it may send at the clock's current time.
+        """
+        try:
+            await asyncio.wait_for(self._settled(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"the bot did not settle within {timeout}s") from None
+
+    async def _settled(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._confirmed_up_to >= self._queued_up_to)
+        if self.bot_idle is not None:
+            await self.bot_idle()
+            return
+        while True:  # a bot in another process: wait for a quiet period instead
             count = len(self.calls)
-            await asyncio.sleep(quiet)
+            await asyncio.sleep(0.15)
             if len(self.calls) == count:
                 return
 
@@ -550,15 +594,14 @@ class FakeUser:
     async def inbox(self, *, since: int = 0, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Wait until at least ``count`` messages reached this chat after ``since``."""
 
-        async def enough() -> list[Call]:
-            while len(self.tg.sent_to(self.chat_id or self.id, since=since)) < count:
-                await asyncio.sleep(0.02)
-            return self.tg.sent_to(self.chat_id or self.id, since=since)
-
+        chat_id = self.chat_id or self.id
         try:
-            return await asyncio.wait_for(enough(), timeout)
-        except TimeoutError:
+            await self.tg.until(
+                lambda: len(self.tg.sent_to(chat_id, since=since)) >= count, timeout=timeout
+            )
+        except AssertionError:
             raise AssertionError(f"{self.name} got fewer than {count} messages") from None
+        return self.tg.sent_to(chat_id, since=since)
 
 
 async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:

@@ -23,7 +23,10 @@ from tests.fakes import FeedServer
 from tests.feeds.test_corpus import CORPUS, corpus_files
 from tests.jobs.conftest import LOOPBACK_ONLY
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+pytestmark = [
+    pytest.mark.both_backends,
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}"),
+]
 
 
 async def test_every_corpus_feed_is_polled_stored_once_and_recorded(

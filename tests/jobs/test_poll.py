@@ -29,6 +29,8 @@ from tests.fakes import FakeItem, FeedServer
 from tests.jobs.conftest import LOOPBACK_ONLY
 from workflows.checker import LiveChecker
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def settings(database_url: str):

@@ -11,6 +11,8 @@ from bot.transaction import UpdateTransaction, update_transaction
 from models import audit
 from models.fsm import DialogState
 
+pytestmark = pytest.mark.both_backends
+
 
 async def test_audit_rows_cannot_be_changed_or_deleted(sessionmaker, clock) -> None:
     async with sessionmaker() as session:

@@ -25,6 +25,8 @@ from models.accounts import Account, AccountDraft
 from models.audit import AuditEntry
 from models.people import Invitation, Unit, User
 
+pytestmark = pytest.mark.both_backends
+
 TTL = timedelta(days=7)
 NECESSITY = "发布教育政策和招生信息，回应家长关切。"
 PLAN = "每周三条：政策解读、招生通知、校园动态；办公室编辑，分管领导审核。"

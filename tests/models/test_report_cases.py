@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from governance.roles import Role
 from models import people
 from models.cases import Case
 from models.reports import case_counts
 from tests.e2e.seed import seed_account, seed_person, seed_unit
+
+pytestmark = pytest.mark.both_backends
 
 ADMIN = 1001
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from governance.review import StageSpec
@@ -14,6 +15,8 @@ from models.review_match import MatchOutcome, ReviewFlag
 from models.routes import save_route
 from tests.e2e.seed import seed_account, seed_person, seed_unit
 from workflows.reviews import published
+
+pytestmark = pytest.mark.both_backends
 
 ADMIN = 1001
 
