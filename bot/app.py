@@ -1,7 +1,13 @@
 """The running bot: migrations, Bot, Dispatcher, scheduler and outbox sender in one event loop.
 
 :class:`BotApp` is what ``python -m bot run`` starts and what the end-to-end tests start, against
-a local Bot API server given by ``TELEGRAM_API_BASE``.
+a local Bot API server given by ``TELEGRAM_API_BASE``. Start-up has two halves:
+
+- :meth:`BotApp.open` checks and opens everything (database reachable and at the right
+  migration, Bot API reachable and the token accepted, dispatcher, scheduler, outbox sender);
+  a check that fails raises :class:`~bot.telegram.StartupError` with one Chinese line;
+- :meth:`BotApp.start_updates` starts receiving updates: long polling
+  (:meth:`start_polling`, which a leader gate may wrap) or the webhook, plus the HTTP endpoints.
 """
 
 from __future__ import annotations
@@ -10,15 +16,15 @@ import asyncio
 import contextlib
 import random
 import signal
+import sys
 from functools import partial
+from typing import Any
 
 import aiohttp
 from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.webhook.aiohttp_server import setup_application
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -29,11 +35,21 @@ from bot.activity import UpdateActivity
 from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
+from bot.metrics import ProcessMetrics, RequestOutcomes
 from bot.outbox import OutboxSender
 from bot.pacing import Pacer, RateLimits, ReplyPacing
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.telegram import (
+    UNREACHABLE,
+    ApiReachability,
+    StartupError,
+    make_bot,
+    probe_until_reachable,
+)
 from bot.transaction import CommitBeforeReply
+from bot.web import WebServer, build_web_app
+from bot.webhook import RecordingRequestHandler
 from feeds.fetch import make_feed_session, probe_feed
 from feeds.netguard import GuardPolicy, feed_url_refusal
 from feeds.parsing import FeedParser
@@ -51,11 +67,19 @@ class BotApp:
     """Owns every long-lived resource and closes each of them on the way out."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+        self, settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.migrate = migrate
+        self.migrate = settings.migrate_on_start if migrate is None else migrate
+        #: "single", or "leader"/"follower" when replicas elect who polls (shown in /metrics).
+        self.role = "single"
+        self.reachability = ApiReachability()
+        self.metrics = ProcessMetrics(role=lambda: self.role)
+        self.web: WebServer | None = None
+        self.webhook: RecordingRequestHandler | None = None
+        self._stopping = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.bot: Bot | None = None
@@ -103,28 +127,72 @@ class BotApp:
         return DatabaseStorage(sessionmaker=sessionmaker, clock=self.clock)
 
     def _bot(self) -> Bot:
-        token = self.settings.require_token()
-        session = None
-        base = self.settings.telegram_api_base
-        if base:
-            server = TelegramAPIServer.from_base(base)
-            plain = base.startswith("http://")
-            session = PlainHttpSession(api=server) if plain else AiohttpSession(api=server)
-        bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot = make_bot(self.settings)
         bot.session.middleware(CommitBeforeReply())  # nothing confirms what is not committed
         # direct replies share the outbox's pacer and get their 429s retried
         bot.session.middleware(ReplyPacing(self.pacer, monotonic=self.clock.monotonic))
+        bot.session.middleware(RequestOutcomes(self.metrics, self.reachability.ok))
         return bot
 
-    async def start(self) -> None:
-        """Bring everything up and start long polling in the background."""
+    async def start(self) -> bool:
+        """Open everything, then receive updates; False if stopped while waiting for the API."""
+        if not await self.open():
+            return False
+        await self.start_updates()
+        return True
+
+    async def _prepare_database(self) -> None:
+        """The database must answer and be at the code's migration (migrating it if allowed)."""
+        url = self.settings.database_url
+        probe = db.create_engine(url)
+        try:
+            current = await asyncio.wait_for(db.current_revision(probe), 15)
+        except Exception as exc:
+            logger.opt(exception=exc).debug("database probe failed")
+            raise StartupError(
+                f"无法连接数据库（{_safe_db(url)}）：{type(exc).__name__}。"
+                "请检查 DATABASE_URL、数据库服务是否在运行、网络与账号密码。",
+                exit_code=3,
+            ) from None
+        finally:
+            await probe.dispose()
+        head = db.head_revision()
+        if current == head:
+            return
+        if current is not None and current not in db.known_revisions():
+            raise StartupError(
+                f"数据库版本 {current} 比本程序新（本程序为 {head}）："
+                "请升级程序，或换用匹配的数据库。",
+                exit_code=4,
+            )
+        if not self.migrate:
+            raise StartupError(
+                f"数据库结构不是最新版本（当前 {current or '空库'}，需要 {head}）："
+                "请先运行 python -m bot migrate，或设置 MIGRATE_ON_START=true。",
+                exit_code=4,
+            )
+        await db.upgrade(url)
+
+    async def _wait_stopping(self, delay: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        return self._stopping.is_set()
+
+    def request_stop(self) -> None:
+        """Ask a running (or starting) app to stop; :meth:`wait` returns."""
+        self._stopping.set()
+
+    async def open(self) -> bool:
+        """Check and open everything except the update source; False if stopped meanwhile."""
         settings = self.settings
-        if self.migrate:
-            await db.upgrade(settings.database_url)
+        await self._prepare_database()
         self.engine = db.create_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
         self.storage = self._storage(self.sessionmaker)
         self.bot = self._bot()
+        me = await probe_until_reachable(self.bot, settings, stopping=self._wait_stopping)
+        if me is None:
+            return False
         i18n = build_i18n()
         policy = self.guard_policy()
         self.http = make_feed_session(
@@ -190,17 +258,127 @@ class BotApp:
         )
         self.scheduler.start()
         self.sender.start()
+        logger.info("bot @{} ready; database {}", me.username, _safe_db(settings.database_url))
+        return True
+
+    async def start_updates(self) -> None:
+        """Receive updates (polling or webhook) and serve the HTTP endpoints."""
+        settings = self.settings
+        if settings.bot_mode == "webhook" or settings.metrics_port is not None:
+            self.web = self.build_web()
+        if settings.bot_mode == "webhook":
+            await self.start_webhook()
+        else:
+            if self.web is not None:
+                await self.web.start()
+            await self._leave_webhook_mode()
+            self.start_polling()
+        self._background.append(asyncio.create_task(self._keep_api_checked(), name="api-check"))
+        logger.info("receiving updates by {}", settings.bot_mode)
+
+    def build_web(self) -> WebServer:
+        """The HTTP endpoints' app; add routes to ``.app.router`` before it starts."""
+        settings = self.settings
+        app = build_web_app(
+            readiness=self.readiness,
+            metrics=self.metrics,
+            refresh_metrics=self.refresh_metrics,
+            max_body_bytes=settings.webhook_max_body_bytes,
+        )
+        if settings.bot_mode == "webhook":
+            host, port = settings.webhook_host_port
+        else:
+            host, port = settings.metrics_host, settings.metrics_port or 0
+        return WebServer(app, host, port)
+
+    async def _leave_webhook_mode(self) -> None:
+        """A webhook left from an earlier webhook-mode run would make getUpdates fail (409)."""
+        assert self.bot is not None
+        info = await self.bot.get_webhook_info(request_timeout=15)
+        if info.url:
+            logger.warning("a webhook was still set; deleting it to receive updates by polling")
+            await self.bot.delete_webhook(request_timeout=15)
+
+    def start_polling(self) -> None:
+        """Long polling in the background (one replica only: getUpdates is exclusive)."""
+        assert self.dp is not None and self.bot is not None
         self._polling = asyncio.create_task(
             self.dp.start_polling(
                 self.bot,
                 handle_signals=False,
                 close_bot_session=False,
-                polling_timeout=settings.polling_timeout,
+                polling_timeout=self.settings.polling_timeout,
             ),
             name="polling",
         )
-        me = await self.bot.me()
-        logger.info("bot @{} started; database {}", me.username, _safe_db(settings.database_url))
+
+    async def stop_polling(self) -> None:
+        if self.dp is not None and self._polling is not None and not self._polling.done():
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._polling, timeout=10)
+
+    async def start_webhook(self) -> None:
+        """Serve the webhook, then tell Telegram where it is (setWebhook)."""
+        assert self.dp is not None and self.bot is not None and self.web is not None
+        assert self.sessionmaker is not None
+        settings = self.settings
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        secret = settings.webhook_secret.get_secret_value()
+        self.webhook = RecordingRequestHandler(
+            self.dp,
+            self.bot,
+            secret_token=secret,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            metrics=self.metrics,
+        )
+        self.webhook.register(self.web.app, path=settings.webhook_path)
+        setup_application(self.web.app, self.dp, bot=self.bot)
+        await self.web.start()
+        await self.webhook.sweep()  # updates recorded but not processed before a restart
+        self._background.append(
+            asyncio.create_task(self.webhook.sweep_forever(), name="webhook-sweeper")
+        )
+        await self.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            drop_pending_updates=settings.webhook_drop_pending,
+            allowed_updates=self.dp.resolve_used_update_types(),
+        )
+
+    async def readiness(self) -> dict[str, bool]:
+        """/readyz: the database answers at the code's migration; the Bot API answered lately."""
+        database = migrated = False
+        if self.engine is not None:
+            try:
+                current = await asyncio.wait_for(db.current_revision(self.engine), 5)
+                database, migrated = True, current == db.head_revision()
+            except Exception as exc:
+                logger.debug("readiness: database check failed: {}", type(exc).__name__)
+        return {
+            "database": database,
+            "migrations": migrated,
+            "telegram": self.reachability.within(60),
+        }
+
+    async def refresh_metrics(self) -> None:
+        self.metrics.refresh_role()
+        self.metrics.api_reachable.set(1 if self.reachability.within(60) else 0)
+        if self.sessionmaker is not None:
+            await self.metrics.refresh_database(self.sessionmaker, self.clock)
+
+    async def _keep_api_checked(self, every: float = 20.0) -> None:
+        """Ask the Bot API (getMe) when nothing else did lately, so /readyz stays truthful."""
+        assert self.bot is not None
+        while not await self._wait_stopping(every):
+            if self.reachability.within(every):
+                continue
+            try:
+                await self.bot.get_me(request_timeout=10)
+            except (*UNREACHABLE, TelegramAPIError) as exc:
+                logger.warning("Bot API did not answer: {}", type(exc).__name__)
 
     async def _bootstrap(self, i18n: object) -> None:
         """ADMIN_IDS become admins in the database; menus are set for everyone with a role."""
@@ -232,6 +410,8 @@ class BotApp:
         are the caller's to account for (the tests' fake Bot API knows them).
         """
         while True:
+            if self.webhook is not None:  # pushed updates answered but still being processed
+                await self.webhook.drain()
             await self.activity.quiet()
             if self.sender is not None:
                 await self.sender.idle()
@@ -239,16 +419,33 @@ class BotApp:
                 return
 
     async def wait(self) -> None:
+        """Until a stop is requested or polling ends by itself."""
+        waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._stopping.wait())}
         if self._polling is not None:
-            await self._polling
+            waiters.add(self._polling)
+        _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for future in pending:
+            if future is not self._polling:
+                future.cancel()
 
     async def stop(self) -> None:
-        """Stop polling, the scheduler and the sender; close sessions and the engine."""
-        if self.dp is not None and self._polling is not None and not self._polling.done():
-            with contextlib.suppress(RuntimeError):
-                await self.dp.stop_polling()
+        """Stop receiving updates, the scheduler and the sender; close sessions and the engine."""
+        self._stopping.set()
+        await self.stop_polling()
+        if (
+            self.webhook is not None
+            and self.bot is not None
+            and self.settings.webhook_delete_on_stop
+        ):
+            with contextlib.suppress(*UNREACHABLE, TelegramAPIError):
+                await self.bot.delete_webhook(request_timeout=10)
+        if self.web is not None:
+            await self.web.stop()
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._polling, timeout=10)
+                await task
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.sender is not None:
@@ -266,15 +463,6 @@ class BotApp:
         logger.info("bot stopped")
 
 
-class PlainHttpSession(AiohttpSession):
-    """The session for a local Bot API server over plain HTTP: closing it need not wait the
-    quarter second aiogram gives TLS connections to shut down."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-
 def _safe_db(url: str) -> str:
     """The database URL without a password, for the log."""
     if "@" in url and "://" in url:
@@ -284,19 +472,23 @@ def _safe_db(url: str) -> str:
     return url
 
 
-async def run(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly."""
+async def run(settings: Settings) -> int:
+    """Run until SIGINT or SIGTERM, then stop cleanly; the exit status.
+
+    A failed start-up check prints its one line to stderr (exit 2 token, 3 database,
+    4 migrations, 1 anything else); details go to the (redacted) log at DEBUG level.
+    """
     app = BotApp(settings)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, app.request_stop)
     try:
-        await app.start()
-        waiter = asyncio.create_task(stop.wait())
-        polling = asyncio.create_task(app.wait())
-        await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
+        if await app.start():
+            await app.wait()
+        return 0
+    except StartupError as exc:
+        print(exc.line, file=sys.stderr)
+        return exc.exit_code
     finally:
         await app.stop()
