@@ -7,10 +7,12 @@ in that group and the outbox holds back when a handler has just spoken there.
 
 :class:`ReplyPacing` is an aiogram request middleware on the bot's session. For a sending
 method called outside the outbox (``message.answer``, ``answer_photo``, ``answer_document``…)
-it waits until the pacer allows the chat (private chats get a short burst, so a reply stays
-immediate), notes the send, and retries a 429 after ``retry_after`` (bounded), so a multi-part
-answer such as /report's five messages arrives whole instead of losing its tail to a flood
-limit. The outbox marks its own calls (:func:`outbox_send`) and paces and retries them itself.
+it waits until the pacer allows the send, notes it, and retries a 429 after ``retry_after``
+(bounded), so a multi-part answer such as /report's five messages arrives whole instead of losing
+its tail to a flood limit. A reply to the person who just acted keeps its immediacy: in a private
+chat it counts against the overall limit only (Telegram tolerates a short burst there, and a 429
+is retried); in a group it counts against that group's 20 a minute, which the outbox then
+respects. The outbox marks its own calls (:func:`outbox_send`) and paces and retries them itself.
 """
 
 from __future__ import annotations
@@ -76,7 +78,6 @@ class RateLimits:
     private_interval: float = 1.0
     group_per_minute: int = 20
     #: Messages a direct reply may send to one private chat within ``private_interval``.
-    reply_burst: int = 8
 
 
 @dataclass
@@ -87,34 +88,38 @@ class Pacer:
     recent: deque[float] = field(default_factory=deque)
     per_chat: dict[int, deque[float]] = field(default_factory=dict)
 
-    def allowed(self, chat_id: int, now: float, *, burst: int = 1) -> bool:
+    def allowed(self, chat_id: int, now: float, *, reply: bool = False) -> bool:
+        """Whether a message to ``chat_id`` may go now (``reply``: a direct reply, see above)."""
         while self.recent and now - self.recent[0] >= 1.0:
             self.recent.popleft()
         if len(self.recent) >= self.limits.global_per_second:
             return False
+        if reply and chat_id > 0:
+            return True
         sent = self.per_chat.setdefault(chat_id, deque())
         window = 60.0 if chat_id < 0 else self.limits.private_interval
         while sent and now - sent[0] >= window:
             sent.popleft()
-        cap = self.limits.group_per_minute if chat_id < 0 else burst
+        cap = self.limits.group_per_minute if chat_id < 0 else 1
         return len(sent) < cap
 
-    def wait_time(self, chat_id: int, now: float, *, burst: int = 1) -> float:
+    def wait_time(self, chat_id: int, now: float, *, reply: bool = False) -> float:
         """Seconds until :meth:`allowed` may turn true (0 when it already is)."""
-        if self.allowed(chat_id, now, burst=burst):
+        if self.allowed(chat_id, now, reply=reply):
             return 0.0
         waits = []
         if len(self.recent) >= self.limits.global_per_second:
             waits.append(1.0 - (now - self.recent[0]))
         sent = self.per_chat.get(chat_id)
-        if sent:
+        if sent and not (reply and chat_id > 0):
             window = 60.0 if chat_id < 0 else self.limits.private_interval
             waits.append(window - (now - sent[0]))
         return max(0.01, min(waits) if waits else 0.01)
 
-    def note(self, chat_id: int, now: float) -> None:
+    def note(self, chat_id: int, now: float, *, reply: bool = False) -> None:
         self.recent.append(now)
-        self.per_chat.setdefault(chat_id, deque()).append(now)
+        if not (reply and chat_id > 0):
+            self.per_chat.setdefault(chat_id, deque()).append(now)
 
 
 def _chat_of(method: Any) -> int | None:
@@ -153,15 +158,14 @@ class ReplyPacing(BaseRequestMiddleware):
         chat_id = _chat_of(method)
         if _IN_OUTBOX.get() or chat_id is None or method.__api_method__ not in SENDING_METHODS:
             return await make_request(bot, method)
-        burst = self.pacer.limits.reply_burst
         waited = 0.0
         for attempt in range(self.max_retries + 1):
-            while (pause := self.pacer.wait_time(chat_id, self.monotonic(), burst=burst)) > 0:
+            while (pause := self.pacer.wait_time(chat_id, self.monotonic(), reply=True)) > 0:
                 if waited >= self.max_wait:
                     break  # waited long enough: try anyway, a 429 is handled below
                 await self.sleep(pause)
                 waited += pause
-            self.pacer.note(chat_id, self.monotonic())
+            self.pacer.note(chat_id, self.monotonic(), reply=True)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
