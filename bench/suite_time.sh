@@ -17,10 +17,11 @@ for rev in "$@"; do
   dir="$work/$(git -C "$repo" rev-parse --short "$rev")"
   git clone --quiet "$repo" "$dir"
   git -C "$dir" checkout --quiet "$(git -C "$repo" rev-parse "$rev")"
-  log="$dir.log"
+  log="${TMPDIR:-/tmp}/suite-$(basename "$dir").log"  # kept: the failures, the durations
   status=0
   /usr/bin/time -f "%e %U %S" -o "$dir.time" bash "$dir/.ci/run" >"$log" 2>&1 || status=$?
   read -r wall user sys < <(tail -1 "$dir.time")  # after "exited with non-zero status"
   printf '%s\twall %6.0f s\tuser %6.0f s\tsys %4.0f s\texit %d\t%s\n' \
     "$rev" "$wall" "$user" "$sys" "$status" "$(grep -E '(passed|failed)' "$log" | tail -1)"
+  grep -E '^(FAILED|ERROR) ' "$log" || true
 done
