@@ -90,7 +90,7 @@ async def record_links(
         stmt = _insert(session)(PostLink).on_conflict_do_nothing(
             index_elements=["post_id", "url_hash"]
         )
-        await session.exec(stmt, params=rows)  # type: ignore[call-overload]
+        await session.exec(stmt, params=rows)
 
 
 async def due_urls(
@@ -155,7 +155,7 @@ async def save_check(
     stmt = stmt.on_conflict_do_update(
         index_elements=["url_hash"], set_={k: v for k, v in values.items() if k != "url_hash"}
     )
-    await session.exec(stmt)  # type: ignore[call-overload]
+    await session.exec(stmt)
 
 
 async def posts_with(session: AsyncSession, *, url_hash_value: str) -> list[PostLink]:
