@@ -75,7 +75,7 @@ async def invite_unit(
     checked = require(actor, can_invite, NOT_ALLOWED)
     text, markup = await _role_menu(session, checked, callback_data.unit_id or None)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr,arg-type]
+    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[arg-type]
 
 
 @router.callback_query(InviteRole.filter())
@@ -107,7 +107,7 @@ async def invite_role(
     kb.button(text=_("撤销此邀请"), callback_data=InviteRevoke(invitation_id=invitation.id or 0))
     await query.answer(_("邀请已生成"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _(
             "✅ 邀请已生成：{unit}，角色：{role}。\n"
             "请把下面的链接发给受邀人，对方点击后即加入。"

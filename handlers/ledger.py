@@ -131,7 +131,7 @@ async def import_help(query: CallbackQuery, actor: Actor | None) -> None:
     require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _(
             "导入台账：\n"
             "1. 下载模板，按“填写说明”逐行填写（也可用导出的台账修改）；\n"
@@ -270,7 +270,7 @@ async def import_valid_rows(
     await state.clear()
     await query.answer()
     if not result.imported:
-        await reply_to(query, _("没有可导入的有效行，未作修改。"))  # type: ignore[union-attr]
+        await reply_to(query, _("没有可导入的有效行，未作修改。"))
         return
     await _report_success(query.message, result, bot=bot, settings=settings)  # type: ignore[arg-type]
 

@@ -8,6 +8,7 @@ step. Each input is validated by the same rules the final registration re-checks
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -62,6 +63,8 @@ router.message.filter(F.chat.type == "private")
 
 NOT_ALLOWED = N_("只有管理员和单位管理员可以登记账号。")
 TEXT = F.text & ~F.text.startswith("/")
+#: the timestamps of a preview account (never stored): the draft card shows no dates
+_UNSAVED = datetime.min.replace(tzinfo=UTC)
 
 
 class ProbeReport(Protocol):
@@ -254,7 +257,7 @@ async def _summary(
     unit = await session.get(people.Unit, draft.unit_id)
     responsible = await session.get(User, draft.responsible_id)
     preview = accounts.Account(
-        platform=draft.platform,
+        platform=Platform(draft.platform),
         name=draft.name,
         platform_ref=draft.platform_ref,
         platform_ref_norm="",
@@ -267,8 +270,8 @@ async def _summary(
         duplicate_reason=draft.duplicate_reason,
         status=AccountStatus.PENDING,
         created_by=0,
-        created_at=None,
-        updated_at=None,  # type: ignore[arg-type]
+        created_at=_UNSAVED,
+        updated_at=_UNSAVED,
     )
     card = account_card(preview, unit=unit, responsible=responsible, tz=settings.tz, draft=True)
     kb = InlineKeyboardBuilder()
@@ -517,7 +520,7 @@ async def edit_field(
 async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("已取消"))
-    await edit_or_send(query, _("登记已取消，未保存任何内容。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("登记已取消，未保存任何内容。"))
 
 
 @router.callback_query(RegisterForm.confirm, RegConfirm.filter(F.action == "confirm"))
@@ -555,7 +558,7 @@ async def confirm(
     await state.clear()
     await query.answer(_("已提交"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         reply + "\n\n" + account_card(account, unit=unit, responsible=responsible, tz=settings.tz),
     )
 

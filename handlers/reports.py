@@ -214,16 +214,14 @@ async def build(
     message = query.message
     assert message is not None
     await message.answer(text)
-    await message.answer_document(  # type: ignore[union-attr]
+    await message.answer_document(
         BufferedInputFile(files.workbook, filename=file_name(report)),
         caption=_("报告工作簿：概况、账号、单位、问题明细{more}。").format(
             more=_("、抽查") if report.inspection is not None else ""
         ),
     )
     for name, chart_title, png in files.charts:
-        await message.answer_photo(  # type: ignore[union-attr]
-            BufferedInputFile(png, filename=name), caption=esc(chart_title)
-        )
+        await message.answer_photo(BufferedInputFile(png, filename=name), caption=esc(chart_title))
 
 
 @router.message(StateFilter(ReportDates.dates))

@@ -23,7 +23,7 @@ def review_form_docx(record: ReviewRecord, tz: ZoneInfo) -> bytes:
     review = record.review
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.size = Pt(11)  # type: ignore[attr-defined]
+    style.font.size = Pt(11)
     doc.add_heading(_("政务新媒体发布审核单"), level=1)
     info = doc.add_table(rows=0, cols=2)
     info.style = "Table Grid"
@@ -77,8 +77,8 @@ def review_form_docx(record: ReviewRecord, tz: ZoneInfo) -> bytes:
     if record.events:
         doc.add_heading(_("其他记录"), level=2)
         for at, action, who_name in record.events:
-            label = EVENT_LABELS.get(action)
-            text = _(label) if label else action
+            event_label = EVENT_LABELS.get(action)
+            text = _(event_label) if event_label else action
             doc.add_paragraph(f"{when(at, tz)}  {text}" + (f"  {who_name}" if who_name else ""))
     doc.add_paragraph("")
     doc.add_paragraph(_("审核人签字：____________    日期：____________"))

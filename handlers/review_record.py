@@ -88,7 +88,7 @@ async def open_review(
     kb.adjust(2)
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         record_text(record, settings.tz),
         reply_markup=kb.as_markup(),
     )
@@ -108,7 +108,7 @@ async def withdraw(
     )
     await query.answer(_("已撤回"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("🗂 已撤回送审稿 {number}《{title}》，审核人的卡片已作废。").format(
             number=esc(review.number), title=esc(review.title)
         ),

@@ -285,7 +285,7 @@ async def toggle(
     data = await state.get_data()
     _can(actor, data["unit_id"])
     key = callback_data.action
-    await state.update_data(**{key: not data[key]})
+    await state.update_data({key: not data[key]})
     await query.answer()
     await _editor(query.message, state, session, new=False)  # type: ignore[arg-type]
 
@@ -307,7 +307,7 @@ async def ask_text(
         await state.set_state(RouteForm.sla)
         prompt = _("请输入第 {n} 环节的审核时限（小时，1–720）。").format(n=callback_data.stage + 1)
     await query.answer()
-    await reply_to(query, prompt)  # type: ignore[union-attr]
+    await reply_to(query, prompt)
 
 
 @router.message(RouteForm.name, TEXT)
@@ -428,7 +428,7 @@ async def save(
     await state.clear()
     await query.answer(_("已保存"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("✅ 审核流程已保存。")
         + "\n"
         + await _describe(session, stages_from(data["stages"]), data["unit_id"]),
@@ -452,11 +452,11 @@ async def drop(
         )
     await state.clear()
     await query.answer(_("已删除"))
-    await edit_or_send(query, _("已删除该账号的专用审核流程，今后沿用单位流程。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("已删除该账号的专用审核流程，今后沿用单位流程。"))
 
 
 @router.callback_query(RouteEdit.filter(F.action == "cancel"))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("已取消"))
-    await edit_or_send(query, _("未保存，审核流程没有改变。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("未保存，审核流程没有改变。"))

@@ -118,7 +118,7 @@ async def got_account(
     text, kb = _collect_prompt()
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _("账号：{name}").format(name=esc(account.name)) + "\n" + text,
         reply_markup=kb,
     )
@@ -329,7 +329,7 @@ async def confirm(
     await query.answer(_("已送审"))
     version = _("（第 {n} 版）").format(n=review.draft_version) if review.draft_version > 1 else ""
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("✅ 已送审{version}，审核编号 {number}。进度会通知你，也可发送 /mine 查看。").format(
             version=version, number=esc(review.number)
         ),
@@ -345,7 +345,7 @@ async def resend(
     await state.set_state(SubmitForm.collect)
     text, kb = _collect_prompt()
     await query.answer()
-    await reply_to(query, _("请重新发送修改后的完整稿件。") + "\n" + text, reply_markup=kb)  # type: ignore[union-attr]
+    await reply_to(query, _("请重新发送修改后的完整稿件。") + "\n" + text, reply_markup=kb)
 
 
 @router.callback_query(SubStep.filter(F.action == "cancel"))
@@ -357,7 +357,7 @@ async def cancel(
         await reviews.clear_parts(session, owner_id=user.id or 0, draft_key=data["draft_key"])
     await state.clear()
     await query.answer(_("已取消"))
-    await edit_or_send(query, _("送审已取消，未提交任何内容。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("送审已取消，未提交任何内容。"))
 
 
 @router.callback_query(RvMine.filter(F.action == "resubmit"))
@@ -387,7 +387,7 @@ async def start_resubmission(
     text, kb = _collect_prompt()
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _(
             "提交 {number} 的修改稿：请发送修改后的完整稿件（将作为新版本，审核人可看到修改之处）。"
         ).format(number=esc(review.number))
