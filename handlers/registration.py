@@ -8,8 +8,8 @@ step. Each input is validated by the same rules the final registration re-checks
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import Bot, F, Router
