@@ -18,7 +18,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Document, InaccessibleMessage, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -33,7 +33,7 @@ from governance.roles import Actor, can_import_ledger
 from handlers.callbacks import DialogCancel, LedgerImportValid, LedgerMenu
 from handlers.guards import require
 from handlers.render import error_text, esc, when
-from handlers.replies import reply_to
+from handlers.replies import pressed_message, reply_to
 from models import ledger
 from models.ledger import ImportResult
 
@@ -107,7 +107,7 @@ async def export(
     data = await asyncio.to_thread(ledger_workbook, rows, tr=_)
     stamp = clock.now().astimezone(settings.tz).strftime("%Y%m%d")
     await query.answer()
-    await query.message.answer_document(  # type: ignore[union-attr]
+    await pressed_message(query).answer_document(
         BufferedInputFile(data, filename=f"政务新媒体台账-{stamp}.xlsx"),
         caption=_("台账：共 {n} 个账号。修改后可直接发回导入（与已有记录相同的行会跳过）。").format(
             n=len(rows)
@@ -120,7 +120,7 @@ async def template(query: CallbackQuery, actor: Actor | None) -> None:
     require(actor, _ledger_user, NOT_ALLOWED)
     data = await asyncio.to_thread(ledger_workbook, [], tr=_)
     await query.answer()
-    await query.message.answer_document(  # type: ignore[union-attr]
+    await pressed_message(query).answer_document(
         BufferedInputFile(data, filename="台账模板.xlsx"),
         caption=_("台账模板：第二个工作表“填写说明”解释了每一列和可填的值。"),
     )
@@ -272,7 +272,7 @@ async def import_valid_rows(
     if not result.imported:
         await reply_to(query, _("没有可导入的有效行，未作修改。"))
         return
-    await _report_success(query.message, result, bot=bot, settings=settings)  # type: ignore[arg-type]
+    await _report_success(pressed_message(query), result, bot=bot, settings=settings)
 
 
 # --- replies --------------------------------------------------------------------------------
@@ -326,7 +326,7 @@ def _problems_workbook(problems: list[RowProblem]) -> bytes:
 
 
 async def _report_success(
-    message: Message, result: ImportResult, *, bot: Bot, settings: Settings
+    message: Message | InaccessibleMessage, result: ImportResult, *, bot: Bot, settings: Settings
 ) -> None:
     validation = result.validation
     lines = [_("✅ 台账已导入：新增账号 {n} 个。").format(n=len(result.accounts))]

@@ -49,7 +49,7 @@ from handlers.callbacks import (
 )
 from handlers.guards import require
 from handlers.render import account_card, esc, outcome_text, platform_label
-from handlers.replies import edit_or_send
+from handlers.replies import edit_or_send, pressed_message
 from models import accounts, people
 from models.accounts import AccountDraft
 from models.people import User
@@ -136,10 +136,10 @@ def _platform_keyboard() -> InlineKeyboardMarkup:
 async def _send(
     target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    message = target.message if isinstance(target, CallbackQuery) else target
+    message = pressed_message(target) if isinstance(target, CallbackQuery) else target
     if isinstance(target, CallbackQuery):
         await target.answer()
-    await message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
+    await message.answer(text, reply_markup=markup)
 
 
 async def advance(

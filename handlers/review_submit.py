@@ -17,7 +17,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,7 @@ from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.guards import require
 from handlers.render import esc, platform_label, when
-from handlers.replies import edit_or_send, reply_to
+from handlers.replies import edit_or_send, pressed_message, reply_to
 from handlers.review_notices import card_findings, findings_text
 from models import reviews
 from models.accounts import Account
@@ -170,7 +170,7 @@ async def got_part(
 
 
 async def _show_precheck(
-    target: Message,
+    target: Message | InaccessibleMessage,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -235,7 +235,7 @@ async def done(
     if not parts:
         raise InvalidInput(N_("还没有收到稿件内容，请先发送文字、图片或文件。"))
     await query.answer()
-    message: Message = query.message  # type: ignore[assignment]
+    message = pressed_message(query)
     if "title" in data:  # fixing and resending, or a new version of a returned draft
         await _show_precheck(message, state, session, user, checker, settings)
         return
@@ -279,7 +279,7 @@ async def no_planned(
 ) -> None:
     await state.update_data(planned_at=None)
     await query.answer()
-    await _show_precheck(query.message, state, session, user, checker, settings)  # type: ignore[arg-type]
+    await _show_precheck(pressed_message(query), state, session, user, checker, settings)
 
 
 @router.callback_query(SubmitForm.confirm, SubStep.filter(F.action == "submit"))
