@@ -125,7 +125,11 @@ def compute_activity(
     posts_per_week = in_window / weeks if weeks > 0 else 0.0
     broken = is_feed_broken(poll_health, registered_at=registered_at, now=now, thresholds=t)
     below_plan = (
-        not broken and bool(planned_per_week) and weeks > 0 and in_window < planned_per_week * weeks  # type: ignore[operator]
+        not broken
+        and planned_per_week is not None
+        and planned_per_week != 0
+        and weeks > 0
+        and in_window < planned_per_week * weeks
     )
     state = DormancyState.UNKNOWN if broken else dormancy_state(days_silent, thresholds=t)
     return ActivityReport(

@@ -146,7 +146,7 @@ async def claim_due(
         .limit(limit)
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True, of=FeedState.__table__)  # type: ignore[attr-defined]
+        due = due.with_for_update(skip_locked=True, of=sa.inspect(FeedState).local_table)
     return await _claim(session, ids=due.scalar_subquery(), now=now, lease=lease, token=token)
 
 

@@ -8,7 +8,7 @@ posts carry it, and a link found dead becomes a ``dead_link`` finding on every s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,7 +60,9 @@ def url_hash(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert(
+    session: AsyncSession,
+) -> Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
