@@ -139,8 +139,9 @@ def compute_activity(
     below_plan = (
         not broken
         and judged
-        and bool(planned_per_week)
-        and in_window < (planned_per_week or 0) * weeks
+        and planned_per_week is not None
+        and planned_per_week != 0
+        and in_window < planned_per_week * weeks
     )
     state = DormancyState.UNKNOWN if broken else dormancy_state(days_silent, thresholds=t)
     return ActivityReport(

@@ -19,6 +19,10 @@ from governance.activity import DormancyState
 from governance.errors import ConfigurationError
 from governance.i18n import N_
 from governance.quality import CATEGORIES, SEVERITIES, SEVERITY
+from governance.vocabulary import Severity
+
+#: severity by category name (the rules file and the facts name categories by their value)
+_SEVERITY_OF: dict[str, Severity] = {c.value: s for c, s in SEVERITY.items()}
 
 DEFAULT_RULES_FILE = Path(__file__).parent / "data" / "scoring.toml"
 
@@ -55,7 +59,7 @@ class ScoringRules:
     def points_for(self, category: str) -> int:
         if category in self.per_category:
             return self.per_category[category]
-        return self.per_severity.get(SEVERITY.get(category, "general"), 0)
+        return self.per_severity.get(_SEVERITY_OF.get(category, Severity.GENERAL), 0)
 
 
 def load_rules(path: Path | None = None) -> ScoringRules:
@@ -162,7 +166,7 @@ def score_account(facts: AccountFacts, rules: ScoringRules) -> Score:
         taken.append(Deduction(REASON_BELOW_PLAN, rules.below_plan))
     if facts.feed_broken and rules.feed_broken:
         taken.append(Deduction(REASON_FEED_BROKEN, rules.feed_broken))
-    order = {c: i for i, c in enumerate(CATEGORIES)}
+    order = {c.value: i for i, c in enumerate(CATEGORIES)}
     for category, n in sorted(facts.problems.items(), key=lambda kv: order.get(kv[0], 99)):
         if n <= 0:
             continue
@@ -170,7 +174,7 @@ def score_account(facts: AccountFacts, rules: ScoringRules) -> Score:
         if category in rules.cap:
             points = min(points, rules.cap[category])
         taken.append(Deduction(REASON_FINDINGS, points, {"category": category, "n": n}))
-        if SEVERITY.get(category) == "veto":
+        if _SEVERITY_OF.get(category) is Severity.VETO:
             vetoes.append(Deduction(REASON_VETO_FINDING, 0, {"category": category}))
     points = max(rules.full - sum(d.points for d in taken), 0)
     passed = not vetoes and points >= rules.pass_mark

@@ -168,7 +168,7 @@ async def page(
     checked = member(actor)
     text, markup = await _list_view(session, checked, callback_data)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 @router.callback_query(AccFilterMenu.filter())
@@ -200,7 +200,7 @@ async def filter_menu(
             )
     kb.adjust(2)
     await query.answer()
-    await edit_or_send(query, _("请选择筛选条件："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await edit_or_send(query, _("请选择筛选条件："), reply_markup=kb.as_markup())
 
 
 # --- card -------------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ async def open_account(
     )
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer()
-    await reply_to(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await reply_to(query, text, reply_markup=markup)
 
 
 async def _editable(session: AsyncSession, actor: Actor | None, account_id: int) -> Account:
@@ -326,7 +326,7 @@ async def edit_menu(
         query,
         _("修改“{name}”的哪一项？").format(name=esc(account.name)),
         reply_markup=kb.as_markup(),
-    )  # type: ignore[union-attr]
+    )
 
 
 @router.callback_query(AccField.filter())
@@ -347,7 +347,7 @@ async def ask_value(
     hint = _("发送“-”可清空。") if callback_data.field == "feed_url" else ""
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _("请发送新的“{label}”。{hint}发送 /cancel 取消。").format(
             label=_(FIELD_LABELS[callback_data.field]), hint=hint
         ),
@@ -415,7 +415,7 @@ async def person_menu(
         query,
         _("请选择“{name}”的新责任人：").format(name=esc(account.name)),
         reply_markup=kb.as_markup(),
-    )  # type: ignore[union-attr]
+    )
 
 
 @router.callback_query(AccPerson.filter())
@@ -441,7 +441,7 @@ async def change_person(
     )
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 @router.callback_query(AccAction.filter(F.action.in_(set(STATUS_ACTIONS))))
@@ -469,7 +469,7 @@ async def status_action(
         )
         text, markup = await _card(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
-        await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+        await edit_or_send(query, text, reply_markup=markup)
         return
     account = await accounts.get_visible_account(
         session, account_id=callback_data.account_id, actor=checked
@@ -488,7 +488,7 @@ async def status_action(
     await query.answer()
     await reply_to(
         query, _(prompt).format(name=esc(account.name)) + "\n" + _("发送 /cancel 取消。")
-    )  # type: ignore[union-attr]
+    )
 
 
 @router.message(AccountEdit.reason, F.text & ~F.text.startswith("/"))
@@ -549,4 +549,4 @@ async def history(
             line += f"（{esc(reason or entry.note)}）"
         lines.append(line)
     await query.answer()
-    await reply_to(query, "\n".join(lines))  # type: ignore[union-attr]
+    await reply_to(query, "\n".join(lines))

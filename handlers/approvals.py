@@ -92,7 +92,7 @@ async def approve(
     )
     await query.answer(_("已通过"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("✅ 账号“{name}”（编号 {id}）已由你审核通过，状态：在用。").format(
             name=esc(account.name), id=account.id
         ),
@@ -116,7 +116,7 @@ async def reject(
     await state.set_data({"account_id": account.id, "version": callback_data.version})
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _("请填写驳回“{name}”的理由（申请人会看到）。发送 /cancel 取消。").format(
             name=esc(account.name)
         ),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.cases import CASE_KIND_LABELS, CaseKind
 from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen, DigestList
@@ -209,9 +210,7 @@ def digest(n: Digest) -> Rendered:
             now=n.cases_overdue_now,
         )
     )
-    lines.append(
-        "• " + _("监测源异常 {n} 个（监测故障，不计为不更新）").format(n=n.feeds_broken)
-    )
+    lines.append("• " + _("监测源异常 {n} 个（监测故障，不计为不更新）").format(n=n.feeds_broken))
     lines.append("• " + _("低于承诺更新频率 {n} 个").format(n=n.below_plan))
     lines.append("• " + _("超时未审的送审稿 {n} 件").format(n=n.reviews_late))
     kb = InlineKeyboardBuilder()

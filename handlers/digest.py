@@ -79,15 +79,15 @@ async def digest_list(
             "below_plan": col(AlertState.below_plan).is_(True),
             "dormant": col(AlertState.state).in_(DORMANT),
         }[callback_data.kind]
-        stmt = (
+        flagged = (
             select(Account)
             .join(AlertState, col(AlertState.account_id) == Account.id)
             .where(flag, col(Account.status).in_(POLLED_STATUSES))
             .order_by(col(Account.id))
         )
         if unit_id:
-            stmt = stmt.where(Account.unit_id == unit_id)
-        for account in await session.exec(stmt.limit(200)):
+            flagged = flagged.where(Account.unit_id == unit_id)
+        for account in await session.exec(flagged.limit(200)):
             lines.append(f"• #{account.id} {esc(account.name)}")
             shown.append((account.id or 0, account.name))
     if len(lines) > LIMIT + 1:

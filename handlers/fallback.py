@@ -5,7 +5,7 @@ Included after every other router, so it only sees what nothing else handled.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -23,9 +23,9 @@ async def group_help(message: Message) -> None:
 
 
 @router.message(GROUPS, F.text.startswith("/"))
-async def group_command(message: Message) -> None:
+async def group_command(message: Message, bot: Bot) -> None:
     """A command in a group: answer only when it names this bot or no bot at all."""
-    me = await message.bot.me()  # type: ignore[union-attr]
+    me = await bot.me()
     head = (message.text or "").split(maxsplit=1)[0]
     if "@" in head and head.split("@", 1)[1].lower() != (me.username or "").lower():
         return

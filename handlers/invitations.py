@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -34,7 +34,7 @@ NOT_ALLOWED = N_("只有管理员和单位管理员可以邀请人员。")
 
 async def _role_menu(
     session: AsyncSession, actor: Actor, unit_id: int | None
-) -> tuple[str, object]:
+) -> tuple[str, InlineKeyboardMarkup]:
     roles = invitable_roles(actor, unit_id)
     if not roles:
         raise PermissionDenied(N_("你不能邀请人员加入这个单位。"))
@@ -55,7 +55,7 @@ async def invite(message: Message, session: AsyncSession, actor: Actor | None) -
     checked = require(actor, can_invite, NOT_ALLOWED)
     if not checked.is_admin:
         text, markup = await _role_menu(session, checked, checked.unit_id)
-        await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+        await message.answer(text, reply_markup=markup)
         return
     units = await people.list_units(session)
     kb = InlineKeyboardBuilder()
@@ -75,7 +75,7 @@ async def invite_unit(
     checked = require(actor, can_invite, NOT_ALLOWED)
     text, markup = await _role_menu(session, checked, callback_data.unit_id or None)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr,arg-type]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 @router.callback_query(InviteRole.filter())
@@ -107,7 +107,7 @@ async def invite_role(
     kb.button(text=_("撤销此邀请"), callback_data=InviteRevoke(invitation_id=invitation.id or 0))
     await query.answer(_("邀请已生成"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _(
             "✅ 邀请已生成：{unit}，角色：{role}。\n"
             "请把下面的链接发给受邀人，对方点击后即加入。"

@@ -23,7 +23,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Document, InaccessibleMessage, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -50,7 +50,7 @@ from governance.roles import Actor, can_import_ledger
 from handlers.callbacks import DialogCancel, LedgerApply, LedgerImportValid, LedgerMenu
 from handlers.guards import require
 from handlers.render import error_text, esc, when
-from handlers.replies import reply_to
+from handlers.replies import pressed_message, reply_to
 from models import ledger
 from models.ledger import FeedGuard, ImportResult
 
@@ -128,7 +128,7 @@ async def export(
     data = await asyncio.to_thread(ledger_workbook, rows, tr=_)
     stamp = clock.now().astimezone(settings.tz).strftime("%Y%m%d")
     await query.answer()
-    await query.message.answer_document(  # type: ignore[union-attr]
+    await pressed_message(query).answer_document(
         BufferedInputFile(data, filename=f"政务新媒体台账-{stamp}.xlsx"),
         caption=_("台账：共 {n} 个账号。修改后可直接发回导入（与已有记录相同的行会跳过）。").format(
             n=len(rows)
@@ -141,7 +141,7 @@ async def template(query: CallbackQuery, actor: Actor | None) -> None:
     require(actor, _ledger_user, NOT_ALLOWED)
     data = await asyncio.to_thread(ledger_workbook, [], tr=_)
     await query.answer()
-    await query.message.answer_document(  # type: ignore[union-attr]
+    await pressed_message(query).answer_document(
         BufferedInputFile(data, filename="台账模板.xlsx"),
         caption=_("台账模板：第二个工作表“填写说明”解释了每一列和可填的值。"),
     )
@@ -152,7 +152,7 @@ async def import_help(query: CallbackQuery, actor: Actor | None) -> None:
     require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _(
             "导入台账：\n"
             "1. 下载模板，按“填写说明”逐行填写（也可用导出的台账修改）；\n"
@@ -448,14 +448,10 @@ async def apply_changes(
     await state.clear()
     await query.answer()
     if not result.imported:
-        await reply_to(query, _("台账已有变化，未作修改，请重新发送台账文件。"))  # type: ignore[union-attr]
+        await reply_to(query, _("台账已有变化，未作修改，请重新发送台账文件。"))
         return
     await _report_success(
-        query.message,  # type: ignore[arg-type]
-        result,
-        bot=bot,
-        settings=settings,
-        note=_source_note(file),
+        pressed_message(query), result, bot=bot, settings=settings, note=_source_note(file)
     )
 
 
@@ -511,7 +507,12 @@ def _problems_workbook(problems: list[RowProblem]) -> bytes:
 
 
 async def _report_success(
-    message: Message, result: ImportResult, *, bot: Bot, settings: Settings, note: str
+    message: Message | InaccessibleMessage,
+    result: ImportResult,
+    *,
+    bot: Bot,
+    settings: Settings,
+    note: str,
 ) -> None:
     validation = result.validation
     lines = [

@@ -176,7 +176,7 @@ async def dormant_page(
         raise InvalidInput(N_("你只能查看本单位的账号。"))
     text, markup = await _dormant_view(session, checked, callback_data, clock, settings)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup, disable_web_page_preview=True)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup, disable_web_page_preview=True)
 
 
 @router.callback_query(DormantUnits.filter())
@@ -188,7 +188,7 @@ async def dormant_units(query: CallbackQuery, session: AsyncSession, actor: Acto
     kb.button(text=_("全部单位"), callback_data=DormantList())
     kb.adjust(2)
     await query.answer()
-    await edit_or_send(query, _("请选择单位："), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await edit_or_send(query, _("请选择单位："), reply_markup=kb.as_markup())
 
 
 # --- /monitor -----------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ async def check_button(
     checked = member(actor)
     text = await _run_check(session, checked, callback_data.account_id, feed_check, settings)
     await query.answer()
-    await reply_to(query, text, disable_web_page_preview=True)  # type: ignore[union-attr]
+    await reply_to(query, text, disable_web_page_preview=True)
 
 
 async def _run_check(

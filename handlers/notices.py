@@ -7,8 +7,9 @@ shown through ``shown()`` (escaped, personal data masked).
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.i18n import N_
 from handlers.callbacks import AccOpen, RegDecision
@@ -187,9 +188,7 @@ def alert_recovered(n: RecoveredAlert) -> Rendered:
 
 def alert_feed_broken(n: FeedBrokenAlert) -> Rendered:
     lines = [
-        _("⚠️ 监测源异常：{who}的订阅源已连续 {n} 次抓取失败。").format(
-            who=_who(n), n=n.failures
-        ),
+        _("⚠️ 监测源异常：{who}的订阅源已连续 {n} 次抓取失败。").format(who=_who(n), n=n.failures),
         _("原因：{why}").format(why=outcome_text(n.outcome or None, n.status)),
         _("最后一次成功：{at}").format(at=esc(n.last_success or _("从未成功"))),
         _(

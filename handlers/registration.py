@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import Bot, F, Router
@@ -48,7 +49,7 @@ from handlers.callbacks import (
 )
 from handlers.guards import require
 from handlers.render import account_card, esc, outcome_text, platform_label
-from handlers.replies import edit_or_send
+from handlers.replies import edit_or_send, pressed_message
 from models import accounts, people
 from models.accounts import AccountDraft
 from models.people import User
@@ -62,6 +63,8 @@ router.message.filter(F.chat.type == "private")
 
 NOT_ALLOWED = N_("只有管理员和单位管理员可以登记账号。")
 TEXT = F.text & ~F.text.startswith("/")
+#: the timestamps of a preview account (never stored): the draft card shows no dates
+_UNSAVED = datetime.min.replace(tzinfo=UTC)
 
 
 class ProbeReport(Protocol):
@@ -133,10 +136,10 @@ def _platform_keyboard() -> InlineKeyboardMarkup:
 async def _send(
     target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    message = target.message if isinstance(target, CallbackQuery) else target
+    message = pressed_message(target) if isinstance(target, CallbackQuery) else target
     if isinstance(target, CallbackQuery):
         await target.answer()
-    await message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
+    await message.answer(text, reply_markup=markup)
 
 
 async def advance(
@@ -254,7 +257,7 @@ async def _summary(
     unit = await session.get(people.Unit, draft.unit_id)
     responsible = await session.get(User, draft.responsible_id)
     preview = accounts.Account(
-        platform=draft.platform,
+        platform=Platform(draft.platform),
         name=draft.name,
         platform_ref=draft.platform_ref,
         platform_ref_norm="",
@@ -267,8 +270,8 @@ async def _summary(
         duplicate_reason=draft.duplicate_reason,
         status=AccountStatus.PENDING,
         created_by=0,
-        created_at=None,
-        updated_at=None,  # type: ignore[arg-type]
+        created_at=_UNSAVED,
+        updated_at=_UNSAVED,
     )
     card = account_card(preview, unit=unit, responsible=responsible, tz=settings.tz, draft=True)
     kb = InlineKeyboardBuilder()
@@ -517,7 +520,7 @@ async def edit_field(
 async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("已取消"))
-    await edit_or_send(query, _("登记已取消，未保存任何内容。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("登记已取消，未保存任何内容。"))
 
 
 @router.callback_query(RegisterForm.confirm, RegConfirm.filter(F.action == "confirm"))
@@ -555,7 +558,7 @@ async def confirm(
     await state.clear()
     await query.answer(_("已提交"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         reply + "\n\n" + account_card(account, unit=unit, responsible=responsible, tz=settings.tz),
     )
 

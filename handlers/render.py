@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import Update
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from governance import vocabulary
 from governance.activity import DormancyState
@@ -28,11 +28,16 @@ from models.people import Unit, User
 class Finding(Protocol):
     """What rendering needs of a finding (governance.quality.Finding or a stored one)."""
 
-    category: str
-    severity: str
-    start: int
-    end: int
-    suggestion: str | None
+    @property
+    def category(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def suggestion(self) -> str | None: ...
 
 
 def short(text: str, limit: int = 300) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 
 
 async def edit_or_send(
@@ -47,3 +47,23 @@ async def reply_to(
     """Send the person who pressed a new message, in private."""
     assert query.bot is not None
     await query.bot.send_message(query.from_user.id, text, reply_markup=reply_markup, **options)
+
+
+def pressed_message(query: CallbackQuery) -> Message | InaccessibleMessage:
+    """The message whose button was pressed, to answer in its chat.
+
+    Telegram hands an :class:`InaccessibleMessage` for one older than 48 hours: it can still be
+    answered, not edited (see :func:`editable`). Only inline-mode messages come with none, and
+    this bot sends none.
+    """
+    message = query.message
+    if message is None:
+        raise TypeError("a callback query without a message (the bot sends no inline messages)")
+    return message
+
+
+def editable(message: Message | InaccessibleMessage) -> Message:
+    """The message itself, to edit; an inaccessible one (older than 48 hours) cannot be."""
+    if not isinstance(message, Message):
+        raise TypeError("the pressed message is no longer accessible, so it cannot be edited")
+    return message

@@ -17,7 +17,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +38,7 @@ from governance.roles import Actor
 from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
 from handlers.guards import require
 from handlers.render import esc
+from handlers.replies import pressed_message
 from models import people, reports
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ async def ask_dates(query: CallbackQuery, actor: Actor | None, state: FSMContext
     kb = InlineKeyboardBuilder()
     kb.button(text=_("取消"), callback_data=DialogCancel())
     await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await pressed_message(query).answer(
         _("请输入起止日期，格式如 2026-01-01~2026-03-31："), reply_markup=kb.as_markup()
     )
 
@@ -142,11 +143,15 @@ async def chose_period(
     kind = callback_data.kind
     period = period_for("quarter" if kind == INSPECT else kind, today)
     await query.answer()
-    await _choose_scope(query.message, session, checked, kind, period)  # type: ignore[arg-type]
+    await _choose_scope(pressed_message(query), session, checked, kind, period)
 
 
 async def _choose_scope(
-    message: Message, session: AsyncSession, actor: Actor, kind: str, period: Period
+    message: Message | InaccessibleMessage,
+    session: AsyncSession,
+    actor: Actor,
+    kind: str,
+    period: Period,
 ) -> None:
     """Admins pick all units or one; a unit manager's report is of their unit, no question."""
     start, end = _day(period.start), _day(period.end)
@@ -214,16 +219,14 @@ async def build(
     message = query.message
     assert message is not None
     await message.answer(text)
-    await message.answer_document(  # type: ignore[union-attr]
+    await message.answer_document(
         BufferedInputFile(files.workbook, filename=file_name(report)),
         caption=_("报告工作簿：概况、账号、单位、问题明细{more}。").format(
             more=_("、抽查") if report.inspection is not None else ""
         ),
     )
     for name, chart_title, png in files.charts:
-        await message.answer_photo(  # type: ignore[union-attr]
-            BufferedInputFile(png, filename=name), caption=esc(chart_title)
-        )
+        await message.answer_photo(BufferedInputFile(png, filename=name), caption=esc(chart_title))
 
 
 @router.message(StateFilter(ReportDates.dates))

@@ -76,7 +76,7 @@ async def _refresh_stale(
     if review.status == ReviewStatus.IN_REVIEW:
         state += _("（{stage}）").format(stage=esc(review.stage.name))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("{number}《{title}》已处理，当前状态：{state}。").format(
             number=esc(review.number), title=esc(review.title), state=state
         ),
@@ -110,7 +110,7 @@ async def approve(
         return
     await query.answer(_("已通过"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         decided_text(result),
         reply_markup=history_keyboard(result.review.id or 0, 0),
     )
@@ -149,7 +149,7 @@ async def ask_reason(
     }[callback_data.action]
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _("{number}《{title}》").format(number=esc(review.number), title=esc(review.title))
         + "\n"
         + prompt,
@@ -209,4 +209,4 @@ async def history(
     await reviews.visible_review(session, review=review, actor=checked)
     record = await reviews.load_record(session, review)
     await query.answer()
-    await reply_to(query, record_text(record, settings.tz))  # type: ignore[union-attr]
+    await reply_to(query, record_text(record, settings.tz))

@@ -78,7 +78,7 @@ async def pick_days(query: CallbackQuery, callback_data: DelegPick, actor: Actor
         )
     kb.adjust(5)
     await query.answer()
-    await edit_or_send(query, _("代审多长时间？"), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+    await edit_or_send(query, _("代审多长时间？"), reply_markup=kb.as_markup())
 
 
 @router.callback_query(DelegPick.filter((F.user_id > 0) & (F.days > 0)))
@@ -105,7 +105,7 @@ async def set_delegate(
     until = when(row.ends_at, settings.tz)
     await query.answer(_("已设置"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _(
             "✅ 已委托 {who} 代审至 {until}。期间新到的审核卡片将发给 {who}，记录中会写明代审。"
         ).format(who=esc(other.name), until=until),
@@ -119,4 +119,4 @@ async def end(
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
     await routes.end_delegation(session, actor=checked, now=clock.now())
     await query.answer(_("已结束"))
-    await edit_or_send(query, _("代审已结束，审核卡片将重新发给你本人。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("代审已结束，审核卡片将重新发给你本人。"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.i18n import N_
 from governance.precheck import snippets

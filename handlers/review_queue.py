@@ -111,6 +111,6 @@ async def bulk(
     await query.answer(_("已通过 {n} 件").format(n=len(done)))
     numbers = "、".join(esc(d.review.number) for d in done) or "—"
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _("✅ 已批量通过 {n} 件：{numbers}").format(n=len(done), numbers=numbers),
     )

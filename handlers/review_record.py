@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,7 +22,7 @@ from governance.roles import Actor, can_export_reviews, can_submit_draft
 from handlers.callbacks import ExportPick, RvMine
 from handlers.guards import member, require
 from handlers.render import esc, when
-from handlers.replies import edit_or_send, reply_to
+from handlers.replies import edit_or_send, pressed_message, reply_to
 from handlers.review_forms import review_form_docx, reviews_xlsx
 from handlers.review_notices import record_text, review_status
 from models import reviews
@@ -90,7 +90,7 @@ async def open_review(
     kb.adjust(2)
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         record_text(record, settings.tz),
         reply_markup=kb.as_markup(),
     )
@@ -110,7 +110,7 @@ async def withdraw(
     )
     await query.answer(_("已撤回"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("🗂 已撤回送审稿 {number}《{title}》，审核人的卡片已作废。").format(
             number=esc(review.number), title=esc(review.title)
         ),
@@ -138,7 +138,10 @@ async def show_review(
 
 
 async def _send_form(
-    message: Message, session: AsyncSession, review_id: int, settings: Settings
+    message: Message | InaccessibleMessage,
+    session: AsyncSession,
+    review_id: int,
+    settings: Settings,
 ) -> None:
     review = await reviews.get_review(session, review_id)
     record = await reviews.load_record(session, review)
@@ -166,7 +169,7 @@ async def export_one(
 ) -> None:
     require(actor, can_export_reviews, EXPORT_DENIED)
     await query.answer()
-    await _send_form(query.message, session, callback_data.review_id, settings)  # type: ignore[arg-type]
+    await _send_form(pressed_message(query), session, callback_data.review_id, settings)
 
 
 @router.message(Command("export"))
@@ -211,7 +214,7 @@ async def export_period(
     data = reviews_xlsx(records, settings.tz)
     await query.answer()
     stamp = end.astimezone(settings.tz).strftime("%Y%m%d")
-    await query.message.answer_document(  # type: ignore[union-attr]
+    await pressed_message(query).answer_document(
         BufferedInputFile(data, filename=f"审核记录-{stamp}.xlsx"),
         caption=_("近 {n} 天的审核记录：{count} 件").format(
             n=callback_data.days, count=len(records)

@@ -12,7 +12,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,7 +33,7 @@ from governance.roles import Actor, Role, can_edit_routes
 from handlers.callbacks import RouteEdit, RouteOpen
 from handlers.guards import member
 from handlers.render import error_text, esc, platform_label, role_label
-from handlers.replies import edit_or_send, reply_to
+from handlers.replies import edit_or_send, editable, pressed_message, reply_to
 from handlers.review_notices import rule_label
 from models import people, routes
 from models.accounts import Account, AccountFilter, list_accounts
@@ -78,7 +78,9 @@ async def routes_cmd(message: Message, session: AsyncSession, actor: Actor | Non
     await _overview(message, session, checked, checked.unit_id or 0)
 
 
-async def _overview(target: Message, session: AsyncSession, actor: Actor, unit_id: int) -> None:
+async def _overview(
+    target: Message | InaccessibleMessage, session: AsyncSession, actor: Actor, unit_id: int
+) -> None:
     unit = await people.get_unit(session, unit_id)
     route = await routes.get_route(session, unit_id=unit_id)
     lines = [_("“{unit}”的审核流程").format(unit=esc(unit.name))]
@@ -146,7 +148,7 @@ async def pick_unit(
 ) -> None:
     checked = _can(actor, callback_data.unit_id)
     await query.answer()
-    await _overview(query.message, session, checked, callback_data.unit_id)  # type: ignore[arg-type]
+    await _overview(pressed_message(query), session, checked, callback_data.unit_id)
 
 
 @router.callback_query(RouteOpen.filter(F.account_id >= 0))
@@ -181,10 +183,12 @@ async def open_editor(
         }
     )
     await query.answer()
-    await _editor(query.message, state, session, new=True)  # type: ignore[arg-type]
+    await _editor(pressed_message(query), state, session, new=True)
 
 
-async def _editor(target: Message, state: FSMContext, session: AsyncSession, *, new: bool) -> None:
+async def _editor(
+    target: Message | InaccessibleMessage, state: FSMContext, session: AsyncSession, *, new: bool
+) -> None:
     data = await state.get_data()
     stages = stages_from(data["stages"])
     unit = await people.get_unit(session, data["unit_id"])
@@ -232,7 +236,7 @@ async def _editor(target: Message, state: FSMContext, session: AsyncSession, *, 
     if new:
         await target.answer(text, reply_markup=kb.as_markup())
     else:
-        await target.edit_text(text, reply_markup=kb.as_markup())
+        await editable(target).edit_text(text, reply_markup=kb.as_markup())
 
 
 async def _store(state: FSMContext, stages: list[StageSpec], **extra: Any) -> None:
@@ -271,7 +275,7 @@ async def simple_edit(
         stages.append(StageSpec(name=_("第{n}审").format(n=len(stages) + 1), role=Role.APPROVER))
     await _store(state, stages)
     await query.answer()
-    await _editor(query.message, state, session, new=False)  # type: ignore[arg-type]
+    await _editor(pressed_message(query), state, session, new=False)
 
 
 @router.callback_query(RouteForm.edit, RouteEdit.filter(F.action.in_({"restart", "require"})))
@@ -285,9 +289,9 @@ async def toggle(
     data = await state.get_data()
     _can(actor, data["unit_id"])
     key = callback_data.action
-    await state.update_data(**{key: not data[key]})
+    await state.update_data({key: not data[key]})
     await query.answer()
-    await _editor(query.message, state, session, new=False)  # type: ignore[arg-type]
+    await _editor(pressed_message(query), state, session, new=False)
 
 
 @router.callback_query(RouteForm.edit, RouteEdit.filter(F.action.in_({"name", "sla"})))
@@ -307,7 +311,7 @@ async def ask_text(
         await state.set_state(RouteForm.sla)
         prompt = _("请输入第 {n} 环节的审核时限（小时，1–720）。").format(n=callback_data.stage + 1)
     await query.answer()
-    await reply_to(query, prompt)  # type: ignore[union-attr]
+    await reply_to(query, prompt)
 
 
 @router.message(RouteForm.name, TEXT)
@@ -378,7 +382,7 @@ async def pick_people(
     _can(actor, data["unit_id"])
     await query.answer()
     if callback_data.action == "back":
-        await _editor(query.message, state, session, new=False)  # type: ignore[arg-type]
+        await _editor(pressed_message(query), state, session, new=False)
         return
     stages = stages_from(data["stages"])
     spec = _stage(stages, callback_data.stage)
@@ -401,7 +405,9 @@ async def pick_people(
         )
     stages[callback_data.stage] = spec
     await _store(state, stages)
-    await _people_picker(query.message, session, await state.get_data(), callback_data.stage)  # type: ignore[arg-type]
+    await _people_picker(
+        editable(pressed_message(query)), session, await state.get_data(), callback_data.stage
+    )
 
 
 @router.callback_query(RouteForm.edit, RouteEdit.filter(F.action == "save"))
@@ -428,7 +434,7 @@ async def save(
     await state.clear()
     await query.answer(_("已保存"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("✅ 审核流程已保存。")
         + "\n"
         + await _describe(session, stages_from(data["stages"]), data["unit_id"]),
@@ -452,11 +458,11 @@ async def drop(
         )
     await state.clear()
     await query.answer(_("已删除"))
-    await edit_or_send(query, _("已删除该账号的专用审核流程，今后沿用单位流程。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("已删除该账号的专用审核流程，今后沿用单位流程。"))
 
 
 @router.callback_query(RouteEdit.filter(F.action == "cancel"))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("已取消"))
-    await edit_or_send(query, _("未保存，审核流程没有改变。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("未保存，审核流程没有改变。"))

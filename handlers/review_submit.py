@@ -17,7 +17,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,7 @@ from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.guards import require
 from handlers.render import esc, platform_label, when
-from handlers.replies import edit_or_send, reply_to
+from handlers.replies import edit_or_send, pressed_message, reply_to
 from handlers.review_notices import card_findings, findings_text
 from models import reviews
 from models.accounts import Account
@@ -118,7 +118,7 @@ async def got_account(
     text, kb = _collect_prompt()
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _("账号：{name}").format(name=esc(account.name)) + "\n" + text,
         reply_markup=kb,
     )
@@ -170,7 +170,7 @@ async def got_part(
 
 
 async def _show_precheck(
-    target: Message,
+    target: Message | InaccessibleMessage,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -235,7 +235,7 @@ async def done(
     if not parts:
         raise InvalidInput(N_("还没有收到稿件内容，请先发送文字、图片或文件。"))
     await query.answer()
-    message: Message = query.message  # type: ignore[assignment]
+    message = pressed_message(query)
     if "title" in data:  # fixing and resending, or a new version of a returned draft
         await _show_precheck(message, state, session, user, checker, settings)
         return
@@ -279,7 +279,7 @@ async def no_planned(
 ) -> None:
     await state.update_data(planned_at=None)
     await query.answer()
-    await _show_precheck(query.message, state, session, user, checker, settings)  # type: ignore[arg-type]
+    await _show_precheck(pressed_message(query), state, session, user, checker, settings)
 
 
 @router.callback_query(SubmitForm.confirm, SubStep.filter(F.action == "submit"))
@@ -329,7 +329,7 @@ async def confirm(
     await query.answer(_("已送审"))
     version = _("（第 {n} 版）").format(n=review.draft_version) if review.draft_version > 1 else ""
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("✅ 已送审{version}，审核编号 {number}。进度会通知你，也可发送 /mine 查看。").format(
             version=version, number=esc(review.number)
         ),
@@ -345,7 +345,7 @@ async def resend(
     await state.set_state(SubmitForm.collect)
     text, kb = _collect_prompt()
     await query.answer()
-    await reply_to(query, _("请重新发送修改后的完整稿件。") + "\n" + text, reply_markup=kb)  # type: ignore[union-attr]
+    await reply_to(query, _("请重新发送修改后的完整稿件。") + "\n" + text, reply_markup=kb)
 
 
 @router.callback_query(SubStep.filter(F.action == "cancel"))
@@ -357,7 +357,7 @@ async def cancel(
         await reviews.clear_parts(session, owner_id=user.id or 0, draft_key=data["draft_key"])
     await state.clear()
     await query.answer(_("已取消"))
-    await edit_or_send(query, _("送审已取消，未提交任何内容。"))  # type: ignore[union-attr]
+    await edit_or_send(query, _("送审已取消，未提交任何内容。"))
 
 
 @router.callback_query(RvMine.filter(F.action == "resubmit"))
@@ -387,7 +387,7 @@ async def start_resubmission(
     text, kb = _collect_prompt()
     await query.answer()
     await reply_to(
-        query,  # type: ignore[union-attr]
+        query,
         _(
             "提交 {number} 的修改稿：请发送修改后的完整稿件（将作为新版本，审核人可看到修改之处）。"
         ).format(number=esc(review.number))

@@ -65,7 +65,7 @@ async def add_unit(query: CallbackQuery, state: FSMContext, actor: Actor | None)
     require(actor, can_manage_units, N_("只有管理员可以管理单位。"))
     await state.set_state(UnitForm.name)
     await query.answer()
-    await reply_to(query, _("请输入新单位的全称（如：某区教育局）。发送 /cancel 取消。"))  # type: ignore[union-attr]
+    await reply_to(query, _("请输入新单位的全称（如：某区教育局）。发送 /cancel 取消。"))
 
 
 @router.message(UnitForm.name, F.text & ~F.text.startswith("/"))
@@ -116,7 +116,7 @@ async def unit_parent(
     await state.clear()
     await query.answer(_("已新增"))
     await edit_or_send(
-        query,  # type: ignore[union-attr]
+        query,
         _("✅ 已新增单位“{name}”。可以发送 /invite 邀请该单位的人员。").format(name=esc(unit.name)),
     )
 

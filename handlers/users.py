@@ -73,7 +73,7 @@ async def users_of_unit(
     checked = member(actor)
     text, markup = await _unit_list(session, checked, callback_data.unit_id or None)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 async def _card(
@@ -118,7 +118,7 @@ async def open_user(
         raise PermissionDenied(NO_SCOPE)
     text, markup = await _card(session, checked, target)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 @router.callback_query(UserRoleToggle.filter())
@@ -144,7 +144,7 @@ async def toggle_role(
     await set_person_menu(bot, i18n, chat_id=target.telegram_id, roles=roles, locale=target.locale)
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 @router.callback_query(UserActive.filter())
@@ -168,4 +168,4 @@ async def set_active(
     )
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)

@@ -101,9 +101,9 @@ async def add(
             kb.button(text=category_label(category), callback_data=WordsCategory(category=category))
         kb.button(text=_("取消"), callback_data=DialogCancel())
         kb.adjust(3)
-        await reply_to(query, _("新增的词属于哪一类？"), reply_markup=kb.as_markup())  # type: ignore[union-attr]
+        await reply_to(query, _("新增的词属于哪一类？"), reply_markup=kb.as_markup())
         return
-    await reply_to(query, _(PROMPTS[kind]) + "\n" + _("发送 /cancel 取消。"))  # type: ignore[union-attr]
+    await reply_to(query, _(PROMPTS[kind]) + "\n" + _("发送 /cancel 取消。"))
 
 
 @router.callback_query(WordsForm.entries, WordsCategory.filter())
@@ -115,7 +115,7 @@ async def category(
         raise InvalidInput(N_("请选择词条的类别。"))
     await state.update_data(category=callback_data.category)
     await query.answer()
-    await reply_to(query, _(PROMPTS[RuleKind.WORD]) + "\n" + _("发送 /cancel 取消。"))  # type: ignore[union-attr]
+    await reply_to(query, _(PROMPTS[RuleKind.WORD]) + "\n" + _("发送 /cancel 取消。"))
 
 
 @router.message(WordsForm.entries, F.text & ~F.text.startswith("/"))
@@ -170,7 +170,7 @@ async def list_words(
     require(actor, _is_admin, NOT_ALLOWED)
     text, markup = await _page(session, callback_data.page)
     await query.answer()
-    await reply_to(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await reply_to(query, text, reply_markup=markup)
 
 
 async def _page(session: AsyncSession, page: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -214,7 +214,7 @@ async def remove(
     await live_checker.refresh(session, force=True)
     text, markup = await _page(session, callback_data.page)
     await query.answer(_("已删除“{word}”，已即时生效。").format(word=rule.word))
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 @router.callback_query(WordsTry.filter())
@@ -222,7 +222,7 @@ async def try_text(query: CallbackQuery, state: FSMContext, actor: Actor | None)
     require(actor, _is_admin, NOT_ALLOWED)
     await state.set_state(WordsForm.sample)
     await query.answer()
-    await reply_to(query, _("请发送要检查的文字（最多 4000 字）。发送 /cancel 取消。"))  # type: ignore[union-attr]
+    await reply_to(query, _("请发送要检查的文字（最多 4000 字）。发送 /cancel 取消。"))
 
 
 @router.message(WordsForm.sample, F.text & ~F.text.startswith("/"))

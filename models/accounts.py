@@ -313,7 +313,7 @@ async def _save(
     values = snapshot(account)
     values.pop("platform", None)
     values["platform_ref_norm"] = normalize_platform_ref(account.platform_ref)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(Account)
         .where(col(Account.id) == account.id, col(Account.version) == old_version)
         .values(

@@ -110,11 +110,15 @@ async def dormancy_ranking(
         days = max((now - (last or registered)) // DAY, 0)
         state = states.get(aid)
         polled = state is not None and state.last_poll_at is not None
-        broken = not polled or is_feed_broken(
-            state.health(),  # type: ignore[union-attr]
-            registered_at=registered,
-            now=now,
-            thresholds=thresholds,
+        broken = (
+            state is None
+            or state.last_poll_at is None
+            or is_feed_broken(
+                state.health(),
+                registered_at=registered,
+                now=now,
+                thresholds=thresholds,
+            )
         )
         rows.append(
             RankRow(

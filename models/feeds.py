@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from governance.activity import PollHealth
 from governance.outcomes import PollOutcome
@@ -96,11 +97,14 @@ async def ensure_states(session: AsyncSession, *, now: datetime) -> int:
         select(Account.id, Account.feed_url, FeedState)
         .join(FeedState, col(FeedState.account_id) == Account.id, isouter=True)
         .where(col(Account.feed_url).is_not(None), col(Account.status).in_(POLLED_STATUSES))
-        .where(sa.or_(col(FeedState.account_id).is_(None), FeedState.feed_url != Account.feed_url))
+        .where(
+            sa.or_(col(FeedState.account_id).is_(None), col(FeedState.feed_url) != Account.feed_url)
+        )
     )
     changed = 0
-    fresh = []
+    fresh: list[dict[str, object]] = []
     for account_id, feed_url, state in rows.all():
+        assert feed_url is not None  # the query keeps accounts with a feed URL only
         if state is None:
             fresh.append({"account_id": account_id, "feed_url": feed_url, "next_poll_at": now})
         else:
@@ -113,7 +117,7 @@ async def ensure_states(session: AsyncSession, *, now: datetime) -> int:
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         defaults = {"consecutive_failures": 0, "no_posts": False}
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             insert(FeedState).on_conflict_do_nothing(index_elements=["account_id"]),
             params=[{**defaults, **row} for row in fresh],
         )
@@ -143,7 +147,7 @@ async def claim_due(
         .limit(limit)
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True, of=FeedState.__table__)  # type: ignore[attr-defined]
+        due = due.with_for_update(skip_locked=True, of=sa.inspect(FeedState).local_table)
     return await _claim(session, ids=due.scalar_subquery(), now=now, lease=lease, token=token)
 
 
@@ -157,7 +161,7 @@ async def claim_one(
     cooldown: timedelta,
 ) -> Claimed | None:
     """Claim one feed for an on-demand check, unless it is being polled or in cooldown."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(FeedState)
         .where(
             col(FeedState.account_id) == account_id,
@@ -183,7 +187,7 @@ async def _claim(
     lease: timedelta,
     token: str,
 ) -> list[Claimed]:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(FeedState)
         .where(col(FeedState.account_id).in_(ids), _claimable(now))
         .values(claimed_until=now + lease, claim_token=token)
@@ -193,19 +197,21 @@ async def _claim(
 
 
 async def _claimed_rows(session: AsyncSession, token: str) -> list[Claimed]:
+    # sqlmodel's select() is typed for at most four columns: build its Select directly
+    claimed: Select[
+        int, str, str | None, str | None, int | None, int, datetime | None, datetime | None
+    ] = Select(
+        col(FeedState.account_id),
+        col(FeedState.feed_url),
+        col(FeedState.etag),
+        col(FeedState.last_modified),
+        col(FeedState.ttl_seconds),
+        col(FeedState.consecutive_failures),
+        col(FeedState.newest_post_at),
+        col(FeedState.last_success_at),
+    )
     rows = await session.exec(
-        select(
-            FeedState.account_id,
-            FeedState.feed_url,
-            FeedState.etag,
-            FeedState.last_modified,
-            FeedState.ttl_seconds,
-            FeedState.consecutive_failures,
-            FeedState.newest_post_at,
-            FeedState.last_success_at,
-        )
-        .where(FeedState.claim_token == token)
-        .order_by(col(FeedState.next_poll_at))
+        claimed.where(col(FeedState.claim_token) == token).order_by(col(FeedState.next_poll_at))
     )
     return [Claimed(*row) for row in rows.all()]
 
@@ -266,9 +272,9 @@ async def record_poll(session: AsyncSession, *, record: PollRecord, token: str) 
         }
         if record.ttl_seconds is not None:
             values["ttl_seconds"] = record.ttl_seconds
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(FeedState)
-        .where(col(FeedState.account_id) == record.account_id, FeedState.claim_token == token)
+        .where(col(FeedState.account_id) == record.account_id, col(FeedState.claim_token) == token)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -289,9 +295,9 @@ async def record_poll(session: AsyncSession, *, record: PollRecord, token: str) 
 
 async def release(session: AsyncSession, *, token: str) -> None:
     """Drop whatever ``token`` still holds (a tick that failed half-way)."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(FeedState)
-        .where(FeedState.claim_token == token)
+        .where(col(FeedState.claim_token) == token)
         .values(claimed_until=None, claim_token=None)
         .execution_options(synchronize_session=False)
     )
@@ -306,7 +312,7 @@ async def prune_history(session: AsyncSession, *, keep: int) -> int:
         .label("rn"),
     ).subquery()
     doomed = select(ranked.c.id).where(ranked.c.rn > keep)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.delete(Poll).where(col(Poll.id).in_(doomed)).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
@@ -356,9 +362,9 @@ async def polling_health(session: AsyncSession, *, now: datetime) -> PollingHeal
         return int((await session.exec(stmt)).one())
 
     monitored = await count()
-    due = await count(FeedState.next_poll_at <= now)
+    due = await count(col(FeedState.next_poll_at) <= now)
     claimed = await count(col(FeedState.claimed_until) > now)
-    failing = await count(FeedState.consecutive_failures > 0)
+    failing = await count(col(FeedState.consecutive_failures) > 0)
     never = await count(col(FeedState.last_success_at).is_(None))
     polled = await session.exec(
         select(func.count()).select_from(Poll).where(Poll.started_at >= now - timedelta(hours=1))

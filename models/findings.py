@@ -139,7 +139,7 @@ async def record_post_findings(
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(StoredFinding).on_conflict_do_nothing(index_elements=["post_id", "rule", "start"])
-    result = await session.exec(stmt.returning(col(StoredFinding.id)), params=rows)  # type: ignore[call-overload]
+    result = await session.exec(stmt.returning(col(StoredFinding.id)), params=rows)
     ids = [row[0] for row in result.all()]
     if not ids:
         return []
@@ -199,7 +199,7 @@ async def waive(
     if finding.status != FindingStatus.OPEN:
         raise StaleAction(N_("该问题已处理。"))
     why = validate_reason(reason, label=N_("豁免理由"))
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(StoredFinding)
         .where(
             col(StoredFinding.account_id) == finding.account_id,

@@ -252,7 +252,7 @@ async def import_ledger(
         pending = row.status is AccountStatus.PENDING
         accounts.append(
             Account(
-                platform=row.platform.value,
+                platform=row.platform,
                 name=row.name,
                 platform_ref=row.platform_ref,
                 platform_ref_norm=row.ref_norm,
@@ -264,7 +264,7 @@ async def import_ledger(
                 operating_plan=row.operating_plan,
                 duplicate_reason=row.duplicate_reason,
                 feed_url=row.feed_url,
-                status=row.status.value,
+                status=row.status,
                 status_reason=row.status_reason,
                 created_by=actor.user_id,
                 created_at=now,

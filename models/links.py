@@ -8,7 +8,7 @@ posts carry it, and a link found dead becomes a ``dead_link`` finding on every s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,7 +60,9 @@ def url_hash(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert(
+    session: AsyncSession,
+) -> Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
@@ -90,7 +92,7 @@ async def record_links(
         stmt = _insert(session)(PostLink).on_conflict_do_nothing(
             index_elements=["post_id", "url_hash"]
         )
-        await session.exec(stmt, params=rows)  # type: ignore[call-overload]
+        await session.exec(stmt, params=rows)
 
 
 async def due_urls(
@@ -155,7 +157,7 @@ async def save_check(
     stmt = stmt.on_conflict_do_update(
         index_elements=["url_hash"], set_={k: v for k, v in values.items() if k != "url_hash"}
     )
-    await session.exec(stmt)  # type: ignore[call-overload]
+    await session.exec(stmt)
 
 
 async def posts_with(session: AsyncSession, *, url_hash_value: str) -> list[PostLink]:

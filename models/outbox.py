@@ -131,7 +131,7 @@ async def mark_final(
 
 async def postpone_chat(session: AsyncSession, *, chat_id: int, until: datetime) -> None:
     """Honour a 429 for one chat: nothing more goes to it before ``until``."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(OutboxMessage)
         .where(
             col(OutboxMessage.chat_id) == chat_id,

@@ -67,7 +67,7 @@ class Invitation(SQLModel, table=True):
 
 
 async def roles_of(session: AsyncSession, user_id: int) -> frozenset[Role]:
-    rows = await session.exec(select(UserRole.role).where(UserRole.user_id == user_id))
+    rows = await session.exec(select(col(UserRole.role)).where(UserRole.user_id == user_id))
     return frozenset(rows)
 
 
@@ -183,7 +183,7 @@ async def revoke_role(
         raise PermissionDenied(N_("不能取消自己的管理员角色，请让另一位管理员操作。"))
     if role is Role.ADMIN and await _count_admins(session) <= 1:
         raise Conflict(N_("这是最后一位管理员，不能取消其管理员角色。"))
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.delete(UserRole).where(col(UserRole.user_id) == user.id, col(UserRole.role) == role)
     )
     await audit.record(
@@ -415,7 +415,7 @@ async def revoke_invitation(
         or actor.manages(invitation.unit_id)
     ):
         raise PermissionDenied(N_("你不能撤销这条邀请。"))
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(Invitation)
         .where(
             col(Invitation.id) == invitation_id,
@@ -463,7 +463,7 @@ async def accept_invitation(
         await actor_for(session, inviter), invitation.unit_id
     ):  # the inviter lost the right since: the link dies with it
         raise StaleAction(N_("邀请人已无权发出该邀请，请向单位管理员索取新的链接。"))
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(Invitation)
         .where(
             col(Invitation.id) == invitation.id,

@@ -95,9 +95,7 @@ async def insert_new(
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Post).on_conflict_do_nothing(index_elements=["account_id", "identity"])
-    result = await session.exec(  # type: ignore[call-overload]
-        stmt.returning(col(Post.id), col(Post.identity)), params=rows
-    )
+    result = await session.exec(stmt.returning(col(Post.id), col(Post.identity)), params=rows)
     return {identity: post_id for post_id, identity in result.all()}
 
 

@@ -147,7 +147,7 @@ class ReviewDecision(SQLModel, table=True):
 async def lock(session: AsyncSession, review_id: int) -> Review:
     """Serialize changes to one review: the first write takes the row (PostgreSQL) or the
     database (SQLite) lock, so everything read afterwards is what the last change committed."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(Review)
         .where(col(Review.id) == review_id)
         .values(lock=Review.lock + 1)
@@ -345,7 +345,7 @@ async def add_part(
     Album parts arrive as concurrent updates: a no-op write on the owner's row first takes the
     row lock (PostgreSQL) or the write lock (SQLite), so they are stored one after another.
     """
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(User)
         .where(col(User.id) == owner_id)
         .values(updated_at=User.updated_at)
@@ -391,7 +391,7 @@ async def draft_parts(session: AsyncSession, *, owner_id: int, draft_key: str) -
 
 async def clear_parts(session: AsyncSession, *, owner_id: int, draft_key: str) -> None:
     """Forget the unsubmitted messages of a draft (fix and resend; cancel)."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.delete(ReviewPart).where(
             col(ReviewPart.owner_id) == owner_id,
             col(ReviewPart.draft_key) == draft_key,

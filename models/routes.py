@@ -141,8 +141,9 @@ async def save_route(
             raise NotFound(N_("找不到该账号。"))
     await check_route(session, stages=stages, unit_id=unit_id)
     route = await get_route(session, unit_id=unit_id, account_id=account_id)
+    stage_dicts = [s.to_dict() for s in stages]
     values = {
-        "stages": [s.to_dict() for s in stages],
+        "stages": stage_dicts,
         "restart_from_first": restart_from_first,
         "require_review": require_review,
     }
@@ -154,7 +155,9 @@ async def save_route(
             updated_by=actor.user_id,
             created_at=now,
             updated_at=now,
-            **values,
+            stages=stage_dicts,
+            restart_from_first=restart_from_first,
+            require_review=require_review,
         )
         session.add(route)
         await session.flush()
@@ -171,7 +174,7 @@ async def save_route(
     if version is not None and version != route.version:
         raise StaleAction(N_("审核流程已被他人修改，请重新打开 /routes 后再编辑。"))
     before = _snapshot(route)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(ReviewRoute)
         .where(col(ReviewRoute.id) == route.id, col(ReviewRoute.version) == route.version)
         .values(**values, version=route.version + 1, updated_by=actor.user_id, updated_at=now)

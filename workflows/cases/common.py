@@ -66,7 +66,7 @@ async def sync_account_status(session: AsyncSession, *, account: Account, now: d
     else:
         return
     before = snapshot(account)
-    account.status, account.status_reason = target.value, None
+    account.status, account.status_reason = target, None
     account.updated_at, account.version = now, account.version + 1
     session.add(account)
     await session.flush()

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import field
-from functools import cache
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import Any, ClassVar, TypeVar, cast, dataclass_transform
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
@@ -48,7 +47,7 @@ class Notice:
 @dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field, Field))
 def part(cls: type[N]) -> type[N]:
     """A group of fields shared by several kinds (a base class, not a kind of its own)."""
-    return dataclass(frozen=True, kw_only=True, config=_CONFIG)(cls)
+    return _dataclass(cls)
 
 
 @dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field, Field))
@@ -58,7 +57,7 @@ def notice(kind: str) -> Callable[[type[N]], type[N]]:
     def register(cls: type[N]) -> type[N]:
         if kind in _KINDS:
             raise TypeError(f"notice kind {kind!r} is registered twice")
-        made = dataclass(frozen=True, kw_only=True, config=_CONFIG)(cls)
+        made = _dataclass(cls)
         made.kind = kind
         _KINDS[kind] = made
         return made
@@ -66,9 +65,21 @@ def notice(kind: str) -> Callable[[type[N]], type[N]]:
     return register
 
 
-@cache
+def _dataclass(cls: type[N]) -> type[N]:
+    # pydantic types its decorator as returning ``type[PydanticDataclass]``; it is ``cls``
+    # itself, made a (frozen, keyword-only) pydantic dataclass
+    return cast("type[N]", dataclass(frozen=True, kw_only=True, config=_CONFIG)(cls))
+
+
+_ADAPTERS: dict[type[Notice], TypeAdapter[Any]] = {}
+
+
 def _adapter(cls: type[Notice]) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
+    # a dict rather than functools.cache: mypy does not see a class object as Hashable
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
 
 
 def load(kind: str, params: Mapping[str, Any]) -> Notice:

@@ -59,7 +59,9 @@ async def audit_review(
 
 async def users_by_id(session: AsyncSession, ids: set[int | None]) -> dict[int, User]:
     wanted = [i for i in ids if i is not None]
-    rows = await session.exec(select(User).where(col(User.id).in_(wanted))) if wanted else []
+    if not wanted:
+        return {}
+    rows = await session.exec(select(User).where(col(User.id).in_(wanted)))
     return {u.id: u for u in rows if u.id is not None}
 
 

@@ -103,7 +103,8 @@ async def enter_stage(
         made.append(row)
     await session.flush()
     card = await card_notice(session, review, tz=tz)
-    who = await users_by_id(session, {a.user_id for a in made} | {a.on_behalf_of for a in made})
+    wanted: set[int | None] = {a.user_id for a in made}
+    who = await users_by_id(session, wanted | {a.on_behalf_of for a in made})
     for row in made:
         person = who[row.user_id]
         behalf_name = who[row.on_behalf_of].name if row.on_behalf_of else ""
@@ -144,7 +145,7 @@ async def card_notice(
     if review.draft_version > 1:
         previous = await version(session, review_id=review.id or 0, number=review.draft_version - 1)
         ops = textdiff.diff(previous.body, current.body)
-        diff = [(op, chunk) for op, chunk in textdiff.compact(ops)][:40]
+        diff.extend(textdiff.compact(ops)[:40])
     spec = review.stage
     return ReviewCard(
         review_id=review.id or 0,

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 15:25:42.330308
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import models.base

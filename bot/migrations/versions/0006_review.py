@@ -9,7 +9,7 @@ Create Date: 2026-11-23 15:32:30.618638
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import models.base

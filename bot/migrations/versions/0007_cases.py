@@ -12,7 +12,7 @@ Create Date: 2026-11-23 15:56:19.006627
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import models.base
