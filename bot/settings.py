@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     review_match_after_days: float = Field(default=14.0, gt=0, le=180)
     review_match_threshold: float = Field(default=0.6, gt=0, le=1)
 
+    # group robots (WeCom, DingTalk, Feishu) as alert channels (issue 14)
+    allow_private_robots: bool = False
+    robot_timeout: float = Field(default=10.0, gt=0, le=120)
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: Any) -> Any:
