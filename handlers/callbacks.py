@@ -245,3 +245,16 @@ class DigestList(CallbackData, prefix="dd"):
     kind: str  # problems | dormant | feeds | below_plan
     unit_id: int = 0
     days: int = 1
+
+
+class ChanScope(CallbackData, prefix="hs"):
+    unit_id: int  # 0: the office's own channel
+
+
+class ChanKind(CallbackData, prefix="hk"):
+    kind: str
+
+
+class ChanAct(CallbackData, prefix="ha"):
+    channel_id: int
+    action: str  # test | pause | resume | delete
