@@ -230,9 +230,11 @@ class OutboxSender:
         """A group-robot row: paced and classified by :class:`bot.robots.RobotDelivery`, apart
         from Telegram's pacer and circuit (a robot platform's trouble says nothing of Telegram's).
         """
-        if self.robots is None or message.id is None:
+        if self.robots is None or message.id is None or message.channel_id is None:
             return False
-        if not self.robots.allowed(message.channel_id or 0, self.clock.monotonic()):
+        wait = self.robots.wait(message.channel_id, self.clock.monotonic())
+        if wait > 0:  # its rows step aside until then, out of the way of other chats' rows
+            await self.robots.hold_back(message.channel_id, wait)
             return False
         self._attempts += 1
         return await self.robots.deliver(message.id) is Delivered.SENT

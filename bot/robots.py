@@ -120,6 +120,7 @@ class _RobotState:
     kind: RobotKind | None = None
     sent_at: list[float] = field(default_factory=list)
     resting_until: float = 0.0
+    held_until: float = 0.0  # rows already moved in the database up to this (monotonic) time
 
 
 class RobotDelivery:
@@ -141,14 +142,27 @@ class RobotDelivery:
     def _state(self, channel_id: int) -> _RobotState:
         return self._robots.setdefault(channel_id, _RobotState())
 
-    def allowed(self, channel_id: int, monotonic: float) -> bool:
-        """Whether the robot may be sent to now (its limits, any rest after a rate limit)."""
+    def wait(self, channel_id: int, monotonic: float) -> float:
+        """Seconds until the robot may be sent to (its limits, any rest after a rate limit)."""
         state = self._state(channel_id)
-        if monotonic < state.resting_until:
-            return False
-        if state.kind is None:
-            return True
-        return next_allowed(state.kind, state.sent_at, monotonic) <= monotonic
+        earliest = max(monotonic, state.resting_until)
+        if state.kind is not None:
+            earliest = max(earliest, next_allowed(state.kind, state.sent_at, monotonic))
+        return earliest - monotonic
+
+    def allowed(self, channel_id: int, monotonic: float) -> bool:
+        return self.wait(channel_id, monotonic) <= 0
+
+    async def hold_back(self, channel_id: int, seconds: float) -> None:
+        """Move the robot's pending rows to when it may send again (one UPDATE per wait)."""
+        state, mono = self._state(channel_id), self.clock.monotonic()
+        if state.held_until >= mono + seconds:
+            return
+        state.held_until = mono + seconds
+        until = self.clock.now() + timedelta(seconds=seconds)
+        async with self.sessionmaker() as session:
+            await outbox.postpone_channel(session, channel_id=channel_id, until=until)
+            await session.commit()
 
     def _note(self, channel_id: int, monotonic: float) -> None:
         state = self._state(channel_id)

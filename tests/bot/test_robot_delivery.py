@@ -12,9 +12,11 @@ from sqlmodel import select
 from bot.app import BotApp
 from governance.clock import ManualClock
 from governance.robots import RobotKind
+from models import outbox
 from models import robots as channels
 from models.outbox import OutboxMessage, OutboxStatus
 from tests.fakes.robots import FakeRobot, RobotServer
+from tests.fakes.telegram import FakeTelegram
 from workflows.notices import RobotTest
 from workflows.notify import enqueue_robot
 
@@ -146,6 +148,7 @@ async def test_transient_error_is_retried(
     await robots.wait_for(feishu, 1)
 
 
+@pytest.mark.both_backends
 async def test_soak_200_notices_to_3_robots_none_lost_none_twice_none_rate_limited(
     app: BotApp, robots: RobotServer, clock: ManualClock
 ) -> None:
@@ -169,3 +172,27 @@ async def test_soak_200_notices_to_3_robots_none_lost_none_twice_none_rate_limit
     assert {r.status for r in await _rows(app)} == {OutboxStatus.SENT}
     # 200 messages at 19 a minute take a little over ten minutes for WeCom and DingTalk
     assert clock.now() - start < timedelta(minutes=11)
+
+
+async def test_a_robot_backlog_does_not_hold_up_telegram_messages(
+    app: BotApp, robots: RobotServer, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    wecom = robots.wecom()
+    channel_id = await _channel(app, clock, RobotKind.WECOM, wecom)
+    await _queue(app, clock, [channel_id], 150)  # more than one batch of the sender
+    await robots.wait_for(wecom, 19)
+    await app.idle()
+    mark = tg.mark()
+    async with app.sessionmaker() as session:
+        await outbox.enqueue(
+            session,
+            chat_id=6101,
+            kind="user.active_changed",
+            params={"who": "测试", "active": True},
+            now=clock.now(),
+        )
+        await session.commit()
+    assert app.sender is not None
+    app.sender.wake()
+    await tg.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 6101, since=mark)
+    assert len(wecom.received) == 19, "the robot stays within its limit meanwhile"

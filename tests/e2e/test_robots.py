@@ -76,6 +76,7 @@ def _find(robot: FakeRobot, phrase: str) -> dict[str, Any]:
     return found[0]
 
 
+@pytest.mark.both_backends
 async def test_alerts_reach_wecom_and_dingtalk_groups_signed_and_mentioning_the_responsible(
     app, tg: FakeTelegram, feeds: FeedServer, robots: RobotServer, clock: ManualClock
 ) -> None:
