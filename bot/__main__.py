@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         token = settings.bot_token.get_secret_value() if settings.bot_token else ""
-        setup_logging(level=settings.log_level, json=settings.log_json, secrets=[token])
+        setup_logging(
+            level=settings.log_level,
+            json=settings.log_json,
+            secrets=[token, settings.rsshub_access_key() or ""],
+        )
         if command == "migrate":
             from bot import db
 

@@ -42,6 +42,7 @@ HINTS: dict[str, str] = {
     "WEEKEND_DAYS": "休息日的 ISO 星期数，逗号分隔，默认 6,7（周六、周日）",
     "DIGEST_TIME": "每日通报时间，HH:MM，如 09:00",
     "WEEKLY_DIGEST_DAY": "周报发送日：mon、tue、wed、thu、fri、sat 或 sun",
+    "RSSHUB_BASE": "本单位 RSSHub 的地址，如 https://rsshub.example.gov.cn；不用时留空",
 }
 
 
@@ -127,6 +128,10 @@ class Settings(BaseSettings):
     review_match_after_days: float = Field(default=14.0, gt=0, le=180)
     review_match_threshold: float = Field(default=0.6, gt=0, le=1)
 
+    # feeds derived from platform + platform id on the office's RSSHub (issue 14)
+    rsshub_base: str | None = None
+    rsshub_key: SecretStr | None = None
+
     # group robots (WeCom, DingTalk, Feishu) as alert channels (issue 14)
     allow_private_robots: bool = False
     robot_timeout: float = Field(default=10.0, gt=0, le=120)
@@ -198,13 +203,15 @@ class Settings(BaseSettings):
         "quality_extra_file",
         "report_scoring_file",
         "report_sample_ratio",
+        "rsshub_base",
+        "rsshub_key",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("telegram_api_base")
+    @field_validator("telegram_api_base", "rsshub_base")
     @classmethod
     def _api_base(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
@@ -301,6 +308,9 @@ class Settings(BaseSettings):
         if self.bot_token is None:
             raise ConfigurationError(_line("BOT_TOKEN", "未设置"))
         return self.bot_token.get_secret_value()
+
+    def rsshub_access_key(self) -> str | None:
+        return self.rsshub_key.get_secret_value() if self.rsshub_key else None
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite+aiosqlite:///"

@@ -57,7 +57,7 @@ class RegPerson(CallbackData, prefix="rr"):
 
 
 class RegFeed(CallbackData, prefix="rf"):
-    action: str  # skip | retry
+    action: str  # skip | retry | derived (the feed derived from the platform id on RSSHub)
 
 
 class RegConfirm(CallbackData, prefix="rc"):
