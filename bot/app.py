@@ -38,6 +38,7 @@ from bot.i18n import build_i18n
 from bot.metrics import ProcessMetrics, RequestOutcomes
 from bot.outbox import OutboxSender
 from bot.pacing import Pacer, RateLimits, ReplyPacing
+from bot.robots import RobotClient, RobotDelivery, make_robot_session
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.telegram import (
@@ -85,6 +86,7 @@ class BotApp:
         self.bot: Bot | None = None
         self.dp: Dispatcher | None = None
         self.http: aiohttp.ClientSession | None = None
+        self.robot_http: aiohttp.ClientSession | None = None
         self.storage: BaseStorage | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.sender: OutboxSender | None = None
@@ -221,6 +223,17 @@ class BotApp:
             max_bytes=settings.feed_max_bytes,
             clock=self.clock.now,
         )
+        robot_policy = GuardPolicy(allow_private=settings.allow_private_robots)
+        self.robot_http = make_robot_session(robot_policy)
+        robots = RobotDelivery(
+            client=RobotClient(
+                self.robot_http, policy=robot_policy, timeout=settings.robot_timeout
+            ),
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            i18n=i18n,
+            renderers=RENDERERS,
+        )
         self.sender = OutboxSender(
             bot=self.bot,
             sessionmaker=self.sessionmaker,
@@ -229,6 +242,7 @@ class BotApp:
             renderers=RENDERERS,
             interval=settings.outbox_interval,
             pacer=self.pacer,
+            robots=robots,
         )
         async with self.sessionmaker() as session:
             await self.live_checker.refresh(session, force=True)
@@ -454,6 +468,8 @@ class BotApp:
             await self.dp.storage.close()
         if self.http is not None:
             await self.http.close()
+        if self.robot_http is not None:
+            await self.robot_http.close()
         if self.parser is not None:
             await asyncio.to_thread(self.parser.close)
         if self.bot is not None:

@@ -19,6 +19,7 @@ from handlers import (
     accounts,
     approvals,
     cases,
+    channels,
     digest,
     errors,
     fallback,
@@ -107,6 +108,7 @@ def build_dispatcher(
         review_record.router,
         review_delegate.router,
         reports.router,
+        channels.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

@@ -57,6 +57,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import DEFAULT_LOCALE
 from bot.logging import redact
 from bot.pacing import Pacer, RateLimits, outbox_send
+from bot.robots import Delivered, RobotDelivery
 from governance.clock import Clock
 from handlers.delivery import Action, Copy, Edit, Renderers, Send
 from models import outbox, people
@@ -128,9 +129,12 @@ class OutboxSender:
         interval: float = 1.0,
         limits: RateLimits | None = None,
         pacer: Pacer | None = None,
+        robots: RobotDelivery | None = None,
     ) -> None:
         self.bot, self.sessionmaker, self.clock, self.i18n = bot, sessionmaker, clock, i18n
         self.renderers = renderers
+        #: rows with a ``channel_id`` go to group robots through this (:mod:`bot.robots`)
+        self.robots = robots
         self.interval = interval
         self.pacer = pacer or Pacer(limits or RateLimits())
         #: Transient failures in a row; while > 0 the circuit is open until ``probe_at``.
@@ -204,6 +208,10 @@ class OutboxSender:
             due = await outbox.due_messages(session, now=now, limit=limit)
         sent = 0
         for message in due:
+            if message.channel_id is not None:
+                if await self._deliver_to_robot(message):
+                    sent += 1
+                continue
             if not self.pacer.allowed(message.chat_id, self.clock.monotonic()):
                 continue
             self.pacer.note(message.chat_id, self.clock.monotonic())
@@ -217,6 +225,19 @@ class OutboxSender:
             if result is _Result.SENT:
                 sent += 1
         return sent
+
+    async def _deliver_to_robot(self, message: OutboxMessage) -> bool:
+        """A group-robot row: paced and classified by :class:`bot.robots.RobotDelivery`, apart
+        from Telegram's pacer and circuit (a robot platform's trouble says nothing of Telegram's).
+        """
+        if self.robots is None or message.id is None or message.channel_id is None:
+            return False
+        wait = self.robots.wait(message.channel_id, self.clock.monotonic())
+        if wait > 0:  # its rows step aside until then, out of the way of other chats' rows
+            await self.robots.hold_back(message.channel_id, wait)
+            return False
+        self._attempts += 1
+        return await self.robots.deliver(message.id) is Delivered.SENT
 
     def _open_circuit(self, now: datetime) -> None:
         self.outage_failures += 1

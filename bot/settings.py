@@ -64,6 +64,7 @@ HINTS: dict[str, str] = {
     "WEEKEND_DAYS": "休息日的 ISO 星期数，逗号分隔，默认 6,7（周六、周日）",
     "DIGEST_TIME": "每日通报时间，HH:MM，如 09:00",
     "WEEKLY_DIGEST_DAY": "周报发送日：mon、tue、wed、thu、fri、sat 或 sun",
+    "RSSHUB_BASE": "本单位 RSSHub 的地址，如 https://rsshub.example.gov.cn；不用时留空",
 }
 
 
@@ -165,6 +166,14 @@ class Settings(BaseSettings):
     review_match_after_days: float = Field(default=14.0, gt=0, le=180)
     review_match_threshold: float = Field(default=0.6, gt=0, le=1)
 
+    # feeds derived from platform + platform id on the office's RSSHub (issue 14)
+    rsshub_base: str | None = None
+    rsshub_key: SecretStr | None = None
+
+    # group robots (WeCom, DingTalk, Feishu) as alert channels (issue 14)
+    allow_private_robots: bool = False
+    robot_timeout: float = Field(default=10.0, gt=0, le=120)
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: Any) -> Any:
@@ -241,13 +250,15 @@ class Settings(BaseSettings):
         "quality_extra_file",
         "report_scoring_file",
         "report_sample_ratio",
+        "rsshub_base",
+        "rsshub_key",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("telegram_api_base")
+    @field_validator("telegram_api_base", "rsshub_base")
     @classmethod
     def _api_base(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
@@ -391,7 +402,11 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value the logs must never show."""
-        values = [s.get_secret_value() for s in (self.bot_token, self.webhook_secret) if s]
+        values = [
+            s.get_secret_value()
+            for s in (self.bot_token, self.webhook_secret, self.rsshub_key)
+            if s
+        ]
         if self.telegram_proxy is not None:
             proxy = urlsplit(self.telegram_proxy.get_secret_value())
             values += [v for v in (proxy.password,) if v]
@@ -399,6 +414,9 @@ class Settings(BaseSettings):
             password = urlsplit(self.database_url).password
             values += [password] if password else []
         return values
+
+    def rsshub_access_key(self) -> str | None:
+        return self.rsshub_key.get_secret_value() if self.rsshub_key else None
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite+aiosqlite:///"

@@ -57,7 +57,7 @@ class RegPerson(CallbackData, prefix="rr"):
 
 
 class RegFeed(CallbackData, prefix="rf"):
-    action: str  # skip | retry
+    action: str  # skip | retry | derived (the feed derived from the platform id on RSSHub)
 
 
 class RegConfirm(CallbackData, prefix="rc"):
@@ -252,3 +252,16 @@ class DigestList(CallbackData, prefix="dd"):
     kind: str  # problems | dormant | feeds | below_plan
     unit_id: int = 0
     days: int = 1
+
+
+class ChanScope(CallbackData, prefix="hs"):
+    unit_id: int  # 0: the office's own channel
+
+
+class ChanKind(CallbackData, prefix="hk"):
+    kind: str
+
+
+class ChanAct(CallbackData, prefix="ha"):
+    channel_id: int
+    action: str  # test | pause | resume | delete

@@ -37,9 +37,11 @@ from documents.ledgerbook import (
 )
 from governance.clock import Clock
 from governance.errors import InvalidInput, StaleAction, UserFacingError
+from governance.feedroutes import derive
 from governance.i18n import N_
 from governance.ledger import (
     MAX_FILE_BYTES,
+    LedgerRow,
     RowProblem,
     Validation,
     alias_line,
@@ -203,8 +205,19 @@ async def _import(
         valid_only=valid_only,
         source=name,
         apply_updates=apply_updates,
+        feed_for=lambda row: _derived_feed(row, settings),
     )
     return result, file
+
+
+def _derived_feed(row: LedgerRow, settings: Settings) -> str | None:
+    derived = derive(
+        row.platform.value,
+        row.platform_ref,
+        base=settings.rsshub_base,
+        key=settings.rsshub_access_key(),
+    )
+    return derived.url if derived is not None else None
 
 
 def _source_note(file: LedgerFile) -> str:

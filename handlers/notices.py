@@ -26,6 +26,7 @@ from handlers.render import (
     status_label,
 )
 from handlers.review_notices import REVIEW_RENDERERS
+from handlers.robot_notices import ROBOT_RENDERERS
 from workflows.notices import (
     AboutAccount,
     AccountStatusChanged,
@@ -246,6 +247,7 @@ RENDERERS: Renderers = Renderers(
     finding_veto,
     *REVIEW_RENDERERS,
     *CASE_RENDERERS,
+    *ROBOT_RENDERERS,
 )
 """Every notice kind's renderer, found by the type of its notice."""
 

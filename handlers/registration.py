@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
 from governance.errors import InvalidInput, StaleAction
+from governance.feedroutes import derive
 from governance.i18n import N_
 from governance.registry import (
     PLATFORM_LABELS,
@@ -48,7 +49,7 @@ from handlers.callbacks import (
     RegUnit,
 )
 from handlers.guards import require
-from handlers.render import account_card, esc, outcome_text, platform_label
+from handlers.render import account_card, display_url, esc, outcome_text, platform_label
 from handlers.replies import edit_or_send, pressed_message
 from models import accounts, people
 from models.accounts import AccountDraft
@@ -233,17 +234,27 @@ async def advance(
     elif step == "feed_url":
         await state.set_state(RegisterForm.feed)
         kb = InlineKeyboardBuilder()
+        derived = derive(
+            data.get("platform", ""),
+            data.get("platform_ref", ""),
+            base=settings.rsshub_base,
+            key=settings.rsshub_access_key(),
+        )
+        if derived is not None:
+            kb.button(text=_("✅ 使用此地址"), callback_data=RegFeed(action="derived"))
         kb.button(text=_("暂不填写"), callback_data=RegFeed(action="skip"))
         _cancel_row(kb)
         kb.adjust(1)
-        await _send(
-            target,
-            _(
-                "请输入该账号的订阅源地址（RSS/Atom/JSON Feed，可用 RSSHub 生成），"
-                "用于日常监测更新情况；也可以暂不填写。"
-            ),
-            kb.as_markup(),
+        text = _(
+            "请输入该账号的订阅源地址（RSS/Atom/JSON Feed，可用 RSSHub 生成），"
+            "用于日常监测更新情况；也可以暂不填写。"
         )
+        if derived is not None:
+            text = _(
+                "已根据平台账号ID生成订阅源（{note}）：\n{url}\n"
+                "点击“使用此地址”检查并采用；也可以直接发送其他订阅源地址。"
+            ).format(note=esc(derived.route.note), url=esc(display_url(derived.url)))
+        await _send(target, text, kb.as_markup())
     else:
         await _summary(target, state, session, settings)
 
@@ -447,6 +458,20 @@ async def got_feed(
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     url = validate_http_url(message.text, label=N_("订阅源地址"))
+    await _try_feed(message, url, state, session, checked, settings, feed_probe, bot)
+
+
+async def _try_feed(
+    message: Message,
+    url: str,
+    state: FSMContext,
+    session: AsyncSession,
+    checked: Actor,
+    settings: Settings,
+    feed_probe: FeedProbe,
+    bot: Bot,
+) -> None:
+    """Probe ``url`` once; keep it when usable, else offer to retry or skip."""
     await bot.send_chat_action(message.chat.id, "typing")
     report = await feed_probe(url)
     if not report.usable:
@@ -476,11 +501,27 @@ async def feed_choice(
     session: AsyncSession,
     actor: Actor | None,
     settings: Settings,
+    feed_probe: FeedProbe,
+    bot: Bot,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
     if callback_data.action == "skip":
         await state.update_data(feed_url="", feed_title="", feed_items=0)
         await advance(query, state, session, checked, settings)
+    elif callback_data.action == "derived" and isinstance(query.message, Message):
+        data = await state.get_data()
+        derived = derive(
+            data.get("platform", ""),
+            data.get("platform_ref", ""),
+            base=settings.rsshub_base,
+            key=settings.rsshub_access_key(),
+        )
+        if derived is None:
+            raise InvalidInput(N_("无法根据平台账号ID生成订阅源，请直接发送订阅源地址。"))
+        await query.answer()
+        await _try_feed(
+            query.message, derived.url, state, session, checked, settings, feed_probe, bot
+        )
     else:
         await _send(query, _("请发送订阅源地址（http:// 或 https:// 开头）。"))
 

@@ -20,6 +20,7 @@ from models import (  # noqa: F401  (register tables)
     posts,
     review_match,
     reviews,
+    robots,
     routes,
     webhook,
     wordlists,

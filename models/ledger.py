@@ -155,6 +155,19 @@ async def validate(session: AsyncSession, table: Sequence[Sequence[object]]) -> 
 FeedGuard = Callable[[str], PollOutcome | None]
 
 
+#: The feed derived from a row's platform and platform id on RSSHub (``None``: no route).
+FeedDeriver = Callable[[LedgerRow], str | None]
+
+
+def derive_feeds(validation: Validation, feed_for: FeedDeriver) -> Validation:
+    """Fill in the feed of rows that have none but whose platform id derives one (RSSHub)."""
+    rows = [
+        row if row.feed_url else replace(row, feed_url=feed_for(row) or None)
+        for row in validation.rows
+    ]
+    return replace(validation, rows=rows)
+
+
 def refuse_feeds(validation: Validation, feed_guard: FeedGuard) -> Validation:
     """Move rows whose feed URL the guard refuses from the valid rows to the problems."""
     header = COLUMN_BY_KEY["feed_url"].header
@@ -187,6 +200,7 @@ async def import_ledger(
     source: str = "",
     feed_guard: FeedGuard | None = None,
     apply_updates: bool = False,
+    feed_for: FeedDeriver | None = None,
 ) -> ImportResult:
     """Validate ``table`` against the registry as it is now and file it, in the caller's
     transaction: all rows when every row is valid, the valid rows when ``valid_only``, else
@@ -201,6 +215,8 @@ async def import_ledger(
     if not can_import_ledger(actor):
         raise PermissionDenied(N_("只有管理员可以导入台账。"))
     validation = await validate(session, table)
+    if feed_for is not None:
+        validation = derive_feeds(validation, feed_for)
     if feed_guard is not None:
         validation = refuse_feeds(validation, feed_guard)
     result = ImportResult(validation=validation)

@@ -44,6 +44,10 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     message_id: int | None = Field(default=None, sa_type=sa.BigInteger())
     error: str | None = Field(default=None, max_length=500)
+    # a row for a group robot (WeCom/DingTalk/Feishu) instead of a Telegram chat (chat_id 0);
+    # the person to @-mention is resolved when sending, so no mobile is copied into the outbox
+    channel_id: int | None = Field(default=None, foreign_key="robot_channels.id", index=True)
+    mention_user_id: int | None = Field(default=None, foreign_key="users.id")
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 
@@ -56,6 +60,8 @@ async def enqueue(
     params: dict[str, Any] | None = None,
     now: datetime,
     dedup_key: str | None = None,
+    channel_id: int | None = None,
+    mention_user_id: int | None = None,
 ) -> OutboxMessage | None:
     """Queue one message in the caller's transaction; a repeated ``dedup_key`` queues nothing."""
     if dedup_key is not None:
@@ -69,6 +75,8 @@ async def enqueue(
         kind=kind,
         params=params or {},
         dedup_key=dedup_key,
+        channel_id=channel_id,
+        mention_user_id=mention_user_id,
         created_at=now,
         next_attempt_at=now,
     )
@@ -135,6 +143,20 @@ async def postpone_chat(session: AsyncSession, *, chat_id: int, until: datetime)
         sa.update(OutboxMessage)
         .where(
             col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.next_attempt_at) < until,
+        )
+        .values(next_attempt_at=until)
+    )
+
+
+async def postpone_channel(session: AsyncSession, *, channel_id: int, until: datetime) -> None:
+    """Keep one group robot's pending rows back until ``until`` (its rate limit), so they do not
+    fill the sender's batch while other chats' rows wait behind them."""
+    await session.exec(  # type: ignore[call-overload]
+        sa.update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel_id) == channel_id,
             col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.next_attempt_at) < until,
         )

@@ -36,6 +36,9 @@ class User(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     active: bool = True
     locale: str = Field(default="zh_CN", max_length=8)
+    # optional personal data, given by the person (/mobile) for @-mentions by group robots;
+    # shown only masked (governance.robots.mask_mobile)
+    mobile: str | None = Field(default=None, max_length=20)
     created_at: datetime = Field(sa_type=UTCDateTime())
     updated_at: datetime = Field(sa_type=UTCDateTime())
 

@@ -177,6 +177,7 @@ def make_settings(database_url: str, api_base: str, **extra: object) -> Settings
         "outbox_group_per_minute": 1_000_000,
         "allow_private_feeds": True,
         "allow_private_links": True,
+        "allow_private_robots": True,  # the fake group robots listen on loopback
         "feed_check_timeout": 5,
         "redis_url": None,
         "alert_chat_id": None,

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.alerts import Audience
 from governance.roles import Role
 from models import people
+from models import robots as robot_channels
 from models.accounts import Account
 from models.people import User
 
@@ -83,3 +84,48 @@ async def _resolve(
         p.telegram_id for p in persons if p.active and (to.exclude is None or p.id != to.exclude)
     ]
     return chosen + office
+
+
+@dataclass(frozen=True, slots=True)
+class RobotTarget:
+    """One group robot that receives a notice, and whom it @-mentions (a user id)."""
+
+    channel_id: int
+    mention: int | None
+
+
+#: Audiences the office's robots stand in for, and those a unit's robots stand in for.
+_OFFICE_AUDIENCES = frozenset({Audience.OFFICE, Audience.EACH_ADMIN, Audience.ALERT_CHAT})
+_UNIT_AUDIENCES = frozenset({Audience.UNIT_MANAGERS, Audience.RESPONSIBLE})
+
+
+async def robots(session: AsyncSession, to: To) -> list[RobotTarget]:
+    """The active group robots of ``to``: the office's when it names the office (or its
+    admins), the unit's when it names the unit's managers or an account's responsible person.
+
+    A notice to named people only (``To.person``) reaches no robot: robots are group channels.
+    The responsible person is @-mentioned when the audience names them.
+    """
+    found = await _robots(session, to, to.audience)
+    if not found and to.fallback:
+        found = await _robots(session, to, to.fallback)
+    return found
+
+
+async def _robots(session: AsyncSession, to: To, wanted: frozenset[Audience]) -> list[RobotTarget]:
+    unit_id = to.unit_id if to.unit_id is not None else (to.account.unit_id if to.account else None)
+    mention = (
+        to.account.responsible_id
+        if Audience.RESPONSIBLE in wanted and to.account is not None
+        else None
+    )
+    found: list[RobotTarget] = []
+    if wanted & _UNIT_AUDIENCES and unit_id is not None:
+        for channel in await robot_channels.active_channels(session, unit_id=unit_id):
+            assert channel.id is not None
+            found.append(RobotTarget(channel.id, mention))
+    if wanted & _OFFICE_AUDIENCES:
+        for channel in await robot_channels.active_channels(session, unit_id=None):
+            assert channel.id is not None
+            found.append(RobotTarget(channel.id, mention))
+    return found

@@ -138,6 +138,7 @@ SAMPLES: dict[str, n.Notice] = {
             newly_dormant_total=4,
             reviews_late=1,
         ),
+        n.RobotTest(channel_name="办公室群", requested_by="管理员"),
     ]
 }
 

@@ -52,6 +52,7 @@ from workflows.notices.reviews import (
     ToSubmitter,
     Unreviewed,
 )
+from workflows.notices.robots import RobotTest
 
 __all__ = [
     "AboutAccount",
@@ -91,6 +92,7 @@ __all__ = [
     "ResponsibleAssigned",
     "Returned",
     "ReviewCard",
+    "RobotTest",
     "RolesChanged",
     "RouteBroken",
     "Stuck",
