@@ -18,7 +18,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -29,6 +29,15 @@ from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
 from bot.outbox import OutboxSender
+from bot.replicas import (
+    DatabaseEventIsolation,
+    PollingLeader,
+    Role,
+    SqliteGuard,
+    advisory_key,
+    replica_name,
+    sqlite_path,
+)
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from governance.clock import Clock, SystemClock
@@ -64,7 +73,22 @@ class BotApp:
         self.live_checker = LiveChecker(extra_file=settings.quality_extra_file)
         self.parser: FeedParser | None = None
         self.rng = random.Random()
+        self.replica = replica_name(settings.replica_name)
+        self.leader: PollingLeader | None = None
+        self.isolation: BaseEventIsolation | None = None
+        self._sqlite_guard: SqliteGuard | None = None
         self._polling: asyncio.Task[None] | None = None
+
+    @property
+    def on_postgresql(self) -> bool:
+        return self.settings.database_url.startswith("postgresql")
+
+    @property
+    def role(self) -> Role:
+        """What this replica does with updates (for logs, /monitor and metrics)."""
+        if self.leader is not None:
+            return self.leader.role
+        return Role.SINGLE
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
         """What happens to every new post the poller stores, in its transaction."""
@@ -99,14 +123,29 @@ class BotApp:
             )
         return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
+    def _isolation(self) -> BaseEventIsolation | None:
+        """One update per chat at a time across replicas (one process on SQLite needs none)."""
+        if self.settings.redis_url:
+            from aiogram.fsm.storage.redis import RedisEventIsolation
+
+            return RedisEventIsolation.from_url(self.settings.redis_url)
+        if self.on_postgresql:
+            return DatabaseEventIsolation(self.settings.database_url)
+        return None
+
     async def start(self) -> None:
         """Bring everything up and start long polling in the background."""
         settings = self.settings
+        database_file = sqlite_path(settings.database_url)
+        if database_file is not None:
+            self._sqlite_guard = SqliteGuard(database_file)
+            self._sqlite_guard.acquire()
         if self.migrate:
             await db.upgrade(settings.database_url)
         self.engine = db.create_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
         self.storage = self._storage(self.sessionmaker)
+        self.isolation = self._isolation()
         self.bot = self._bot()
         i18n = build_i18n()
         policy = self.guard_policy()
@@ -141,6 +180,7 @@ class BotApp:
             i18n=i18n,
             renderers=RENDERERS,
             interval=settings.outbox_interval,
+            shared=self.on_postgresql,
         )
         async with self.sessionmaker() as session:
             await self.live_checker.refresh(session, force=True)
@@ -154,6 +194,8 @@ class BotApp:
             feed_check=feed_check,
             after_commit=self.sender.wake,
             live_checker=self.live_checker,
+            events_isolation=self.isolation,
+            replica=self.replica,
         )
         await self._bootstrap(i18n)
         self.scheduler = build_scheduler(
@@ -165,20 +207,39 @@ class BotApp:
             parser=self.parser,
             rng=self.rng,
             hooks=self.post_hooks,
+            replica=self.replica,
         )
         self.scheduler.start()
         self.sender.start()
-        self._polling = asyncio.create_task(
-            self.dp.start_polling(
-                self.bot,
-                handle_signals=False,
-                close_bot_session=False,
-                polling_timeout=settings.polling_timeout,
-            ),
-            name="polling",
-        )
         me = await self.bot.me()
-        logger.info("bot @{} started; database {}", me.username, _safe_db(settings.database_url))
+        if self.on_postgresql:
+            # several replicas may share this database: only the leader calls getUpdates
+            self.leader = PollingLeader(
+                self.engine,
+                key=advisory_key(f"polling:{me.id}"),
+                name=self.replica,
+                retry=settings.leader_retry_seconds,
+                poll=self._long_poll,
+                stop_poll=self.dp.stop_polling,
+            )
+            self._polling = asyncio.create_task(self.leader.run(), name="polling-leader")
+        else:
+            self._polling = asyncio.create_task(self._long_poll(), name="polling")
+        logger.info(
+            "bot @{} started as replica {}; database {}",
+            me.username,
+            self.replica,
+            _safe_db(settings.database_url),
+        )
+
+    async def _long_poll(self) -> None:
+        assert self.dp is not None and self.bot is not None
+        await self.dp.start_polling(
+            self.bot,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=self.settings.polling_timeout,
+        )
 
     async def _bootstrap(self, i18n: object) -> None:
         """ADMIN_IDS become admins in the database; menus are set for everyone with a role."""
@@ -211,6 +272,8 @@ class BotApp:
         if self.dp is not None and self._polling is not None and not self._polling.done():
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()
+            if self.leader is not None and self.leader.role is not Role.LEADER:
+                self._polling.cancel()  # a standby: stop waiting for the lock
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._polling, timeout=10)
         if self.scheduler is not None and self.scheduler.running:
@@ -225,8 +288,12 @@ class BotApp:
             await asyncio.to_thread(self.parser.close)
         if self.bot is not None:
             await self.bot.session.close()
+        if self.isolation is not None:
+            await self.isolation.close()
         if self.engine is not None:
             await self.engine.dispose()
+        if self._sqlite_guard is not None:
+            self._sqlite_guard.release()
         logger.info("bot stopped")
 
 

@@ -5,6 +5,11 @@ Limits honoured: about 30 messages per second overall, one per second per privat
 errors retry with exponential backoff; a chat that blocked the bot is given up (recorded).
 Delivery is at-least-once: a row is marked sent right after Telegram accepts it.
 
+Several replicas may run a sender each. A row is sent under a row lock taken with
+``FOR UPDATE SKIP LOCKED`` and checked still pending, so no row goes out from two replicas; on
+PostgreSQL the limits are also kept in the database (:class:`SharedPace`), so they hold for the
+replicas together and not just for each.
+
 A row renders either to one text message or to a list of actions (:mod:`handlers.notices`):
 copies of someone's messages followed by a card, or an edit of a message another row sent.
 One action goes per pass, within the same limits, and the row's ``progress`` is saved after
@@ -19,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from aiogram import Bot
@@ -38,7 +44,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import DEFAULT_LOCALE
 from governance.clock import Clock
 from handlers.delivery import Action, Copy, Edit, Send, actions_of
-from models import outbox, people
+from models import outbox, people, replicas
 from models.outbox import OutboxMessage, OutboxStatus
 
 Renderer = Callable[[dict[str, Any]], tuple[str, InlineKeyboardMarkup | None] | list[Action]]
@@ -82,6 +88,44 @@ class _Pacer:
         self.per_chat.setdefault(chat_id, deque()).append(now)
 
 
+class Slot(StrEnum):
+    TAKEN = "taken"
+    CHAT_BUSY = "chat_busy"
+    GLOBAL_BUSY = "global_busy"
+
+
+@dataclass
+class SharedPace:
+    """The limits kept for all replicas in PostgreSQL (GCRA rows in ``send_pace``).
+
+    Per chat: one message per ``private_interval`` (private) or per 60/``group_per_minute`` s
+    (groups, a little slower so that no 60-s window holds more than the limit); overall: the
+    global ceiling with a tenth of a second of burst, kept just under ``global_per_second``.
+    """
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    limits: RateLimits = field(default_factory=RateLimits)
+
+    @property
+    def global_gap(self) -> float:
+        return 1.1 / self.limits.global_per_second
+
+    async def take(self, chat_id: int) -> Slot:
+        if chat_id < 0:
+            gap = 60.0 / self.limits.group_per_minute * 1.05
+        else:
+            gap = self.limits.private_interval
+        async with self.sessionmaker() as session:
+            if not await replicas.take_send_slot(session, key=f"chat:{chat_id}", gap=gap, burst=0):
+                await session.commit()
+                return Slot.CHAT_BUSY
+            ok = await replicas.take_send_slot(
+                session, key="global", gap=self.global_gap, burst=0.1
+            )
+            await session.commit()
+        return Slot.TAKEN if ok else Slot.GLOBAL_BUSY
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -93,11 +137,13 @@ class OutboxSender:
         renderers: dict[str, Renderer],
         interval: float = 1.0,
         limits: RateLimits | None = None,
+        shared: bool = False,
     ) -> None:
         self.bot, self.sessionmaker, self.clock, self.i18n = bot, sessionmaker, clock, i18n
         self.renderers = renderers
         self.interval = interval
         self.pacer = _Pacer(limits or RateLimits())
+        self.shared = SharedPace(sessionmaker, limits or RateLimits()) if shared else None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -136,10 +182,22 @@ class OutboxSender:
         for message in due:
             if not self.pacer.allowed(message.chat_id, loop.time()):
                 continue
+            if self.shared is not None and not await self._shared_slot(message.chat_id):
+                continue
             self.pacer.note(message.chat_id, loop.time())
             if await self._deliver(message):
                 sent += 1
         return sent
+
+    async def _shared_slot(self, chat_id: int) -> bool:
+        """A slot under the replicas' common limits; waits briefly when the ceiling is hit."""
+        assert self.shared is not None
+        for _ in range(50):
+            slot = await self.shared.take(chat_id)
+            if slot is not Slot.GLOBAL_BUSY:
+                return slot is Slot.TAKEN
+            await asyncio.sleep(self.shared.global_gap)
+        return False
 
     async def _locale(self, session: AsyncSession, chat_id: int) -> str:
         if chat_id < 0:
@@ -149,7 +207,10 @@ class OutboxSender:
 
     async def _deliver(self, message: OutboxMessage) -> bool:
         async with self.sessionmaker() as session:
-            row = await session.get(OutboxMessage, message.id)
+            # another replica's sender holding this row skips it, and finds it sent afterwards
+            row = await session.get(
+                OutboxMessage, message.id, with_for_update={"skip_locked": True}
+            )
             if row is None or row.status != OutboxStatus.PENDING.value:
                 return False
             now = self.clock.now()

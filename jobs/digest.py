@@ -231,5 +231,3 @@ async def admin_chats(session: AsyncSession, *, alert_chat_id: int | None) -> li
     if alert_chat_id is not None:
         return [alert_chat_id]
     return [a.telegram_id for a in await people.users_with_role(session, role=Role.ADMIN)]
-
-
