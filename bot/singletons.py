@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.executors.base import run_coroutine_job
 from apscheduler.job import Job
@@ -78,13 +78,17 @@ class SingletonExecutor(AsyncIOExecutor):  # type: ignore[misc]
             else:
                 self._run_job_success(job.id, events)
 
-        f = self._eventloop.create_task(self._run_once(job, run_times[-1]))
+        async def run() -> list[JobExecutionEvent]:
+            return await self._run_once(job, run_times[-1]) or []
+
+        f = self._eventloop.create_task(run())
         f.add_done_callback(callback)
         self._pending_futures.add(f)
 
     async def _run_once(
         self, job: Job, scheduled_at: datetime, *, takeover: bool = False
-    ) -> list[JobExecutionEvent]:
+    ) -> list[JobExecutionEvent] | None:
+        """Run the occurrence if this replica wins it; ``None`` when another one has it."""
         async with self.sessionmaker() as session:
             won = await replicas.claim_run(
                 session,
@@ -97,14 +101,18 @@ class SingletonExecutor(AsyncIOExecutor):  # type: ignore[misc]
             await session.commit()
         if not won:
             self.skipped += 1
-            return []
-        if takeover:
-            logger.warning("job {} of {} taken over from a silent replica", job.id, scheduled_at)
+            return None
         keeper = asyncio.create_task(self._keep_lease(job.id, scheduled_at))
         try:
-            events: list[JobExecutionEvent] = await run_coroutine_job(
-                job, job._jobstore_alias, [scheduled_at], self._logger.name
-            )
+            if takeover:  # late on purpose: APScheduler's misfire rule does not apply
+                logger.warning(
+                    "job {} of {} taken over from a silent replica", job.id, scheduled_at
+                )
+                events = await _run_late(job, scheduled_at)
+            else:
+                events = await run_coroutine_job(
+                    job, job._jobstore_alias, [scheduled_at], self._logger.name
+                )
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -150,8 +158,21 @@ class SingletonExecutor(AsyncIOExecutor):  # type: ignore[misc]
             if job is None or run.job_id not in self.singletons:
                 continue
             events = await self._run_once(job, run.scheduled_at, takeover=True)
-            retried += bool(events)
+            retried += events is not None
         return retried
+
+
+async def _run_late(job: Job, scheduled_at: datetime) -> list[JobExecutionEvent]:
+    try:
+        await job.func(*job.args, **job.kwargs)
+    except Exception as exc:
+        logger.exception("job {} of {} failed", job.id, scheduled_at)
+        return [
+            JobExecutionEvent(
+                EVENT_JOB_ERROR, job.id, job._jobstore_alias, scheduled_at, exception=exc
+            )
+        ]
+    return [JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, scheduled_at)]
 
 
 async def retry_abandoned_jobs(*, executor: SingletonExecutor) -> int:

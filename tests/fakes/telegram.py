@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,12 @@ from aiohttp import web
 BOT_ID = 777000111
 BOT_USERNAME = "gov_media_test_bot"
 TOKEN = f"{BOT_ID}:TEST-token-abcdefghijklmnopqrstuvwxyz"
+CONFLICT = {
+    "ok": False,
+    "error_code": 409,
+    "description": "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running",
+}
 MESSAGE_METHODS = {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
 
 
@@ -37,6 +44,8 @@ class Call:
     params: dict[str, Any]
     result: Any = None
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field → (name, bytes)
+    at: float = field(default_factory=time.monotonic)
+    """When the request arrived (monotonic seconds), to check pacing."""
 
     @property
     def chat_id(self) -> int | None:
@@ -93,6 +102,11 @@ class FakeTelegram:
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id → (path, bytes)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    delivered: list[dict[str, Any]] = field(default_factory=list)
+    """Every update handed out by getUpdates, in order, repeats included."""
+    conflicts: int = 0
+    """getUpdates calls made while another live one was waiting (Telegram answers 409)."""
+    _long_polls: dict[int, web.Request] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base: str = ""
 
@@ -122,7 +136,19 @@ class FakeTelegram:
             )
         params, files = await _params(request)
         if method == "getUpdates":
-            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+            live = [
+                r for r in self._long_polls.values() if r.transport and not r.transport.is_closing()
+            ]
+            if live:  # two bot instances polling at once
+                self.conflicts += 1
+                return web.json_response(CONFLICT, status=409)
+            self._long_polls[id(request)] = request
+            try:
+                updates = await self._get_updates(params)
+            finally:
+                self._long_polls.pop(id(request), None)
+            self.delivered.extend(updates)
+            return web.json_response({"ok": True, "result": updates})
         failure = self._next_failure(method, params)
         if failure is not None:
             self._record(Call(method, params, failure))
