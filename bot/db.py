@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
@@ -19,6 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import models  # noqa: F401  (registers every table)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: The advisory lock replicas take turns on while migrating (an arbitrary constant).
+MIGRATION_LOCK = 0x676F_765F_6D69_6772
 
 
 def create_engine(
@@ -65,5 +68,22 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations; Alembic runs its own event loop, so it gets a thread."""
-    await asyncio.to_thread(upgrade_sync, url, revision)
+    """Apply migrations; Alembic runs its own event loop, so it gets a thread.
+
+    On PostgreSQL replicas starting together take turns (an advisory lock held meanwhile): the
+    first migrates, the others find the schema at head.
+    """
+    if not url.startswith("postgresql"):
+        await asyncio.to_thread(upgrade_sync, url, revision)
+        return
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                await asyncio.to_thread(upgrade_sync, url, revision)
+            finally:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        await engine.dispose()
