@@ -51,10 +51,15 @@ class Replica:
     workdir: Path
     lines: list[str] = field(default_factory=list)
     proc: asyncio.subprocess.Process | None = None
+    starts: int = 0
+    since: int = 0
+    """Index of the first log line of the latest start."""
     _reader: asyncio.Task[None] | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
+        self.starts += 1
+        self.since = len(self.lines)
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -93,13 +98,27 @@ class Replica:
                 f"{self.name}: no log line /{pattern}/; last lines:\n{tail}"
             ) from None
 
+    async def wait_started(self, timeout: float = 120) -> None:
+        """Until this process (its latest start) says it is up."""
+
+        async def up() -> None:
+            while sum("started as replica" in line for line in self.lines) < self.starts:
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(up(), timeout)
+        except TimeoutError:
+            tail = "\n".join(self.lines[-30:])
+            raise AssertionError(f"{self.name} did not start; last lines:\n{tail}") from None
+
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.returncode is None
 
     def is_leader(self) -> bool:
         """The last leadership line this process logged says it leads now."""
-        for line in reversed(self.lines):
+        for line in reversed(self.lines[self.since :]):
             if "lost the polling lock" in line:
                 return False
             if "is now the polling leader" in line:
@@ -159,7 +178,7 @@ class Cluster:
     async def start(self) -> None:
         for replica in self.replicas:
             await replica.start()
-        await asyncio.gather(*(r.wait_for_line("started as replica") for r in self.replicas))
+        await asyncio.gather(*(r.wait_started() for r in self.replicas))
 
     async def leader(self, *, timeout: float = 30) -> Replica:
         async def one() -> Replica:

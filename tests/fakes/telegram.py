@@ -104,6 +104,8 @@ class FakeTelegram:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     delivered: list[dict[str, Any]] = field(default_factory=list)
     """Every update handed out by getUpdates, in order, repeats included."""
+    quiet: float = 0.15
+    """How long :meth:`settle` waits for silence (raise it on a loaded machine)."""
     conflicts: int = 0
     """getUpdates calls made while another live one was waiting (Telegram answers 409)."""
     _long_polls: dict[int, web.Request] = field(default_factory=dict)
@@ -328,8 +330,9 @@ class FakeTelegram:
             seen = [(c.method, c.chat_id, c.text[:60]) for c in self.calls[since:]]
             raise AssertionError(f"no matching request within {timeout}s; saw {seen}") from None
 
-    async def settle(self, quiet: float = 0.15) -> None:
+    async def settle(self, quiet: float | None = None) -> None:
         """Wait until the bot has made no request for ``quiet`` seconds."""
+        quiet = self.quiet if quiet is None else quiet
         while True:
             count = len(self.calls)
             await asyncio.sleep(quiet)
