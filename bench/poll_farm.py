@@ -158,11 +158,11 @@ def p95(values: list[int]) -> float:
 async def run(args: argparse.Namespace) -> None:
     from bot import db
     from bot.settings import Settings
+    from feeds.fetch import make_feed_session
+    from feeds.netguard import GuardPolicy
+    from feeds.parsing import FeedParser
     from governance.clock import SystemClock
     from governance.registry import AccountStatus
-    from jobs.fetch import make_feed_session
-    from jobs.netguard import GuardPolicy
-    from jobs.parsing import FeedParser
     from jobs.poll import PollerConfig, poll_feeds
     from models.accounts import Account
     from models.feeds import FeedState

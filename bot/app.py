@@ -40,17 +40,18 @@ from bot.replicas import (
 )
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.transaction import CommitBeforeReply
+from feeds.fetch import make_feed_session, probe_feed
+from feeds.netguard import GuardPolicy
+from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
-from jobs.checker import LiveChecker
-from jobs.fetch import make_feed_session, probe_feed
-from jobs.netguard import GuardPolicy
-from jobs.parsing import FeedParser
 from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
 from jobs.quality_scan import QualityScan
 from jobs.review_hook import ReviewMatch
 from models import people
+from workflows.checker import LiveChecker
 
 
 class BotApp:
@@ -121,7 +122,9 @@ class BotApp:
             session = AiohttpSession(
                 api=TelegramAPIServer.from_base(self.settings.telegram_api_base)
             )
-        return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot.session.middleware(CommitBeforeReply())  # nothing confirms what is not committed
+        return bot
 
     def _isolation(self) -> BaseEventIsolation | None:
         """One update per chat at a time across replicas (one process on SQLite needs none)."""

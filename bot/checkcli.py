@@ -12,19 +12,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from governance.quality import Checker, Finding, build_checker
-
-SEVERITY_ZH = {"veto": "单项否决", "serious": "严重", "general": "一般"}
-CATEGORY_ZH = {
-    "typo": "错别字",
-    "wording": "严重表述错误",
-    "gambling": "涉赌",
-    "porn": "涉黄",
-    "hidden_link": "隐藏链接",
-    "pii": "个人信息",
-    "placeholder": "模板未填写",
-    "ad": "广告/残留",
-    "dead_link": "失效链接",
-}
+from governance.vocabulary import category_label, severity_label
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -52,8 +40,8 @@ def render_readable(text: str, findings: list[Finding]) -> str:
         line, col = _line_col(text, f.start)
         hint = f" → 建议：{f.suggestion}" if f.suggestion else ""
         lines.append(
-            f"  第{line}行第{col}列 [{SEVERITY_ZH.get(f.severity, f.severity)}] "
-            f"{CATEGORY_ZH.get(f.category, f.category)}：「{f.text}」{hint}（{f.rule}）"
+            f"  第{line}行第{col}列 [{severity_label(f.severity)}] "
+            f"{category_label(f.category)}：「{f.text}」{hint}（{f.rule}）"
         )
     return "\n".join(lines)
 

@@ -19,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import models  # noqa: F401  (registers every table)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: Alembic's scripts as a package resource, so an installed (non-editable) copy can migrate too.
+SCRIPT_LOCATION = "bot:migrations"
 #: The advisory lock replicas take turns on while migrating (an arbitrary constant).
 MIGRATION_LOCK = 0x676F_765F_6D69_6772
 
@@ -54,7 +55,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def alembic_config(url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("file_template", "%%(rev)s")
+    config.set_main_option("revision_environment", "true")
     config.attributes["database_url"] = url
     return config
 

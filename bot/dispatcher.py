@@ -38,7 +38,7 @@ from handlers import (
     users,
     words,
 )
-from jobs.checker import LiveChecker
+from workflows.checker import LiveChecker
 
 
 def _detached(router: Router) -> Router:

@@ -16,10 +16,10 @@ from typing import IO
 
 from bot import db
 from bot.settings import Settings
+from documents.ledgerbook import ledger_workbook, read_table
 from governance.clock import Clock, SystemClock
 from governance.errors import ConfigurationError, UserFacingError
 from governance.ledger import RowProblem
-from governance.ledgerbook import ledger_workbook, read_table
 from models import ledger, people
 
 

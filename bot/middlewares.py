@@ -16,6 +16,7 @@ from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.transaction import UpdateTransaction, update_transaction
 from governance.clock import Clock
 from handlers.render import locale_for
 from models import people, replicas
@@ -24,7 +25,12 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """Open one session per update; commit when the handler returns, roll back if it raises."""
+    """Open one session per update; commit when the handler returns, roll back if it raises.
+
+    While the handler runs the session is the update's transaction (:mod:`bot.transaction`):
+    dialog state is written through it, and a reply commits it first. ``after_commit`` runs
+    after each commit (e.g. to wake the outbox sender for what the update queued).
+    """
 
     def __init__(
         self,
@@ -38,14 +44,15 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
-            try:
-                result = await handler(event, data)
-            except BaseException:
-                await session.rollback()
-                raise
+            transaction = UpdateTransaction(session, after_commit=self.after_commit)
+            with update_transaction(transaction):  # dialog state and replies join it
+                try:
+                    result = await handler(event, data)
+                except BaseException:
+                    await session.rollback()
+                    raise
             await session.commit()
-        if self.after_commit is not None:
-            self.after_commit()  # e.g. wake the outbox sender for what this update queued
+        transaction.committed()
         return result
 
 
@@ -82,8 +89,6 @@ class ActorMiddleware(BaseMiddleware):
     Handlers receive ``user`` (our row) and ``actor`` (what the permission rules need). Group
     chatter does not create people: only private contact or a button press does.
 
-    On SQLite a handler must commit its writes before it changes dialog state (the FSM storage
-    writes through its own connection); every handler here does.
     """
 
     def __init__(self, *, admin_ids: list[int], clock: Clock) -> None:
@@ -109,8 +114,7 @@ class ActorMiddleware(BaseMiddleware):
                 )
                 if tg_user.id in self.admin_ids:
                     await people.bootstrap_admin(session, telegram_id=tg_user.id, now=now)
-                # Commit the bookkeeping now: the person's action gets a transaction of its own,
-                # and on SQLite an open write here would block the FSM storage's connection.
+                # Commit the bookkeeping now: a refused action must not undo who the person is.
                 await session.commit()
                 data["user"] = user
                 data["actor"] = await people.actor_for(session, user)

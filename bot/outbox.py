@@ -21,11 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -35,7 +33,6 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from loguru import logger
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -43,11 +40,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import DEFAULT_LOCALE
 from governance.clock import Clock
-from handlers.delivery import Action, Copy, Edit, Send, actions_of
+from handlers.delivery import Action, Copy, Edit, Renderers, Send
 from models import outbox, people, replicas
 from models.outbox import OutboxMessage, OutboxStatus
-
-Renderer = Callable[[dict[str, Any]], tuple[str, InlineKeyboardMarkup | None] | list[Action]]
+from workflows.notices import UnknownNotice, load
 
 #: How long an edit waits for the message it edits to be sent first.
 EDIT_WAIT = timedelta(seconds=1)
@@ -134,7 +130,7 @@ class OutboxSender:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         i18n: I18n,
-        renderers: dict[str, Renderer],
+        renderers: Renderers,
         interval: float = 1.0,
         limits: RateLimits | None = None,
         shared: bool = False,
@@ -214,21 +210,18 @@ class OutboxSender:
             if row is None or row.status != OutboxStatus.PENDING.value:
                 return False
             now = self.clock.now()
-            renderer = self.renderers.get(row.kind)
-            if renderer is None:
+            try:
+                notice = load(row.kind, row.params)
+            except UnknownNotice as exc:
                 await outbox.mark_final(
-                    session,
-                    message=row,
-                    status=OutboxStatus.FAILED,
-                    now=now,
-                    error=f"no renderer for kind {row.kind!r}",
+                    session, message=row, status=OutboxStatus.FAILED, now=now, error=str(exc)
                 )
                 await session.commit()
                 return False
             try:
                 locale = await self._locale(session, row.chat_id)
                 with self.i18n.context(), self.i18n.use_locale(locale):
-                    steps = actions_of(renderer(row.params))
+                    steps = self.renderers.render(notice)
                 if row.progress >= len(steps):
                     await outbox.mark_sent(session, message=row, now=now, message_id=None)
                     await session.commit()

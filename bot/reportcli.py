@@ -28,19 +28,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import db
 from bot.ledgercli import problem_line
 from bot.settings import Settings
+from documents.ledgerbook import read_table
+from documents.reportbook import summary_lines
+from documents.reports import render
+from feeds.fetch import make_feed_session
+from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from governance.errors import UserFacingError
-from governance.ledgerbook import read_table
-from governance.reportbook import summary_lines
 from governance.reporting import Period, Report, parse_dates, period_for
-from jobs.checker import LiveChecker
-from jobs.fetch import make_feed_session
-from jobs.parsing import FeedParser
 from jobs.poll import PollerConfig, poll_feeds
 from jobs.quality_scan import QualityScan
-from jobs.reports import render
 from models import ledger, people, reports
 from models.accounts import Account
+from workflows.checker import LiveChecker
 
 AUDITOR_ID = 1  # the throwaway database's only person, who "imports" the ledger
 

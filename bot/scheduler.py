@@ -14,17 +14,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 from bot.singletons import SingletonExecutor, retry_abandoned_jobs, singleton_kwargs
+from feeds.parsing import FeedParser
 from governance.clock import Clock
 from jobs.cases import check_cases
-from jobs.checker import LiveChecker, refresh_checker
 from jobs.dead_links import check_dead_links
 from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
-from jobs.parsing import FeedParser
 from jobs.poll import NewPostsHook, poll_feeds, prune_poll_history
 from jobs.replicas import prune_handled_updates
 from jobs.reviews import review_expiry, review_reminders, review_route_check
+from workflows.checker import LiveChecker, refresh_checker
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 

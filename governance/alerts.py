@@ -17,26 +17,39 @@ from governance.activity import DormancyState
 
 
 class Audience(StrEnum):
+    """Who receives a notice, named once; ``workflows.audience`` turns these into chats.
+
+    Every place that decides recipients picks from these, so whether the office hears through
+    its alert chat or admin by admin is decided in one place.
+    """
+
     RESPONSIBLE = "responsible"
+    """The account's responsible person (when active)."""
     UNIT_MANAGERS = "unit_managers"
+    """The managers of the account's (or the named) unit."""
+    OFFICE = "admins"
+    """The 政务公开办: its alert chat (``ALERT_CHAT_ID``) when set, else each admin in private."""
+    EACH_ADMIN = "each_admin"
+    """Every admin in private: cards an admin decides with buttons."""
     ALERT_CHAT = "alert_chat"
-    ADMINS = "admins"
+    """Only the admins' alert chat, when there is one."""
 
 
 #: Who hears about each dormancy state: warning stays with the responsible person; dormant
 #: (the inspection's single-item veto) and closure candidate reach the unit and the office.
 DORMANCY_AUDIENCE: dict[DormancyState, frozenset[Audience]] = {
     DormancyState.WARNING: frozenset({Audience.RESPONSIBLE}),
-    # ADMINS is the alert chat when there is one, otherwise each admin in private: the office
-    # must hear of a 僵尸号 even before anyone set up the group.
+    # the office must hear of a 僵尸号 even before anyone set up the alert chat (OFFICE)
     DormancyState.DORMANT: frozenset(
-        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ADMINS}
+        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.OFFICE}
     ),
     DormancyState.CLOSURE_CANDIDATE: frozenset(
-        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ADMINS}
+        {Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.OFFICE}
     ),
 }
-FEED_AUDIENCE = frozenset({Audience.ADMINS})
+FEED_AUDIENCE = frozenset({Audience.OFFICE})
+#: A veto-level problem in a post (单项否决) reaches the account's people and the office at once.
+VETO_AUDIENCE = frozenset({Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.OFFICE})
 
 
 class Action(StrEnum):

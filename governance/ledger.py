@@ -1,7 +1,7 @@
 """The ledger (台账): the registry as a table, and the rules for importing one.
 
 Pure: a table arrives as rows of cell values (read from .xlsx or .csv by
-:mod:`governance.ledgerbook`) and leaves as :class:`LedgerRow` objects ready to file, plus the
+:mod:`documents.ledgerbook`) and leaves as :class:`LedgerRow` objects ready to file, plus the
 :class:`RowProblem` of every row that cannot be filed. The registry's current state, which
 some rules need (platform ids already registered, a unit's accounts per platform, people by
 name), is handed in as plain data in :class:`Existing`, so the same rules run for the bot,

@@ -10,26 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from governance.i18n import N_
 from governance.quality import Checker, Finding
+from governance.vocabulary import Category, Severity
 
 DRAFT_MAX_CHARS = 20_000
-
-CATEGORY_LABELS: dict[str, str] = {
-    "empty": N_("稿件为空"),
-    "too_long": N_("稿件过长"),
-    "pii": N_("个人信息"),
-    "gambling": N_("涉赌"),
-    "porn": N_("涉黄"),
-    "wording": N_("严重表述错误"),
-    "typo": N_("错别字"),
-    "placeholder": N_("未替换的占位符"),
-    "ad": N_("广告或页面残留"),
-    "hidden_link": N_("隐藏链接"),
-    "dead_link": N_("失效链接"),
-}
-
-SEVERITY_ORDER = {"veto": 0, "serious": 1, "general": 2}
 
 
 def checked_text(title: str, body: str) -> str:
@@ -42,14 +26,22 @@ def precheck(
 ) -> list[Finding]:
     """Every finding for a draft, most severe first; an empty draft is one finding."""
     if not text.strip() and not has_media:
-        return [Finding("empty", "veto", 0, 0, "", None, "draft.empty")]
+        return [Finding(Category.EMPTY, Severity.VETO, 0, 0, "", None, "draft.empty")]
     found: list[Finding] = []
     if len(text) > max_chars:
         found.append(
-            Finding("too_long", "serious", max_chars, len(text), "", str(max_chars), "draft.long")
+            Finding(
+                Category.TOO_LONG,
+                Severity.SERIOUS,
+                max_chars,
+                len(text),
+                "",
+                str(max_chars),
+                "draft.long",
+            )
         )
     found += checker.check_text(text[: max_chars * 2])
-    return sorted(found, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.start))
+    return sorted(found, key=lambda f: (f.severity.rank, f.start))
 
 
 def blocking(findings: list[Finding]) -> bool:
@@ -69,20 +61,12 @@ class Snippet:
     suggestion: str | None
 
 
-def shown(finding: Finding) -> str:
-    """What may be displayed of the matched text: personal data only masked (138****1234)."""
-    if finding.category == "pii":
-        return finding.suggestion or "*" * len(finding.text)
-    return finding.text
-
-
 def snippets(text: str, findings: list[Finding], *, context: int = 12) -> list[Snippet]:
     out = []
     for f in findings:
         before = text[max(0, f.start - context) : f.start].replace("\n", " ")
         after = text[f.end : f.end + context].replace("\n", " ")
-        suggestion = None if f.category == "pii" else f.suggestion
-        out.append(Snippet(f.category, f.severity, before, shown(f), after, suggestion))
+        out.append(Snippet(f.category, f.severity, before, f.shown, after, f.advice))
     return out
 
 
@@ -94,8 +78,8 @@ def to_json(findings: list[Finding]) -> list[dict[str, Any]]:
             "severity": f.severity,
             "start": f.start,
             "end": f.end,
-            "text": shown(f),
-            "suggestion": None if f.category == "pii" else f.suggestion,
+            "text": f.shown,
+            "suggestion": f.advice,
             "rule": f.rule,
         }
         for f in findings

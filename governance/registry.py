@@ -9,59 +9,15 @@ lifecycle move is one of the allowed transitions.
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from governance.errors import InvalidInput, StaleAction
 from governance.i18n import N_
-
-
-class Platform(StrEnum):
-    WECHAT = "wechat"
-    WEIBO = "weibo"
-    DOUYIN = "douyin"
-    TOUTIAO = "toutiao"
-    KUAISHOU = "kuaishou"
-    BILIBILI = "bilibili"
-    XIAOHONGSHU = "xiaohongshu"
-    CHANNELS = "channels"
-    WEBSITE = "website"
-    OTHER = "other"
-
-
-PLATFORM_LABELS: dict[Platform, str] = {
-    Platform.WECHAT: N_("微信公众号"),
-    Platform.WEIBO: N_("微博"),
-    Platform.DOUYIN: N_("抖音"),
-    Platform.TOUTIAO: N_("今日头条"),
-    Platform.KUAISHOU: N_("快手"),
-    Platform.BILIBILI: N_("B站"),
-    Platform.XIAOHONGSHU: N_("小红书"),
-    Platform.CHANNELS: N_("视频号"),
-    Platform.WEBSITE: N_("政府网站栏目"),
-    Platform.OTHER: N_("其他"),
-}
-
-
-class AccountStatus(StrEnum):
-    PENDING = "pending"
-    REJECTED = "rejected"
-    ACTIVE = "active"
-    RECTIFYING = "rectifying"
-    SUSPENDED = "suspended"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-STATUS_LABELS: dict[AccountStatus, str] = {
-    AccountStatus.PENDING: N_("申请中"),
-    AccountStatus.REJECTED: N_("未通过"),
-    AccountStatus.ACTIVE: N_("在用"),
-    AccountStatus.RECTIFYING: N_("整改中"),
-    AccountStatus.SUSPENDED: N_("暂停"),
-    AccountStatus.CLOSED: N_("关停"),
-    AccountStatus.CANCELLED: N_("注销"),
-}
+from governance.vocabulary import ACCOUNT_FIELD_LABELS
+from governance.vocabulary import PLATFORM_LABELS as PLATFORM_LABELS
+from governance.vocabulary import STATUS_LABELS as STATUS_LABELS
+from governance.vocabulary import AccountStatus as AccountStatus
+from governance.vocabulary import Platform as Platform
 
 #: The lifecycle 申请 → 在用 → 整改中 → 关停/注销, plus suspension and rejection.
 TRANSITIONS: dict[AccountStatus, frozenset[AccountStatus]] = {
@@ -156,7 +112,7 @@ def validate_text(
 
 
 def validate_account_name(text: str | None) -> str:
-    return validate_text(text, label=N_("账号名称"), min_len=2, max_len=NAME_MAX)
+    return validate_text(text, label=ACCOUNT_FIELD_LABELS["name"], min_len=2, max_len=NAME_MAX)
 
 
 def validate_unit_name(text: str | None) -> str:
@@ -169,13 +125,21 @@ def validate_reason(text: str | None, *, label: str) -> str:
 
 def validate_necessity(text: str | None) -> str:
     return validate_text(
-        text, label=N_("开设理由"), min_len=NECESSITY_MIN, max_len=NECESSITY_MAX, one_line=False
+        text,
+        label=ACCOUNT_FIELD_LABELS["necessity"],
+        min_len=NECESSITY_MIN,
+        max_len=NECESSITY_MAX,
+        one_line=False,
     )
 
 
 def validate_plan(text: str | None) -> str:
     return validate_text(
-        text, label=N_("运营计划"), min_len=PLAN_MIN, max_len=PLAN_MAX, one_line=False
+        text,
+        label=ACCOUNT_FIELD_LABELS["operating_plan"],
+        min_len=PLAN_MIN,
+        max_len=PLAN_MAX,
+        one_line=False,
     )
 
 
@@ -210,7 +174,9 @@ def validate_http_url(text: str | None, *, label: str) -> str:
 
 def validate_platform_ref(text: str | None) -> str:
     """A platform id (e.g. a WeChat id) or a homepage URL."""
-    value = validate_text(text, label=N_("平台账号ID或主页网址"), min_len=2, max_len=REF_MAX)
+    value = validate_text(
+        text, label=ACCOUNT_FIELD_LABELS["platform_ref"], min_len=2, max_len=REF_MAX
+    )
     if "://" in value:
         validate_http_url(value, label=N_("主页网址"))
     elif " " in value:

@@ -34,6 +34,7 @@ from governance.scoring import (
     rank_units,
     score_account,
 )
+from governance.vocabulary import severity_rank
 
 PERIOD_KINDS = ("week", "month", "quarter", "year", "last_month", "last_quarter")
 PERIOD_LABELS: dict[str, str] = {
@@ -47,7 +48,6 @@ PERIOD_LABELS: dict[str, str] = {
 }
 MAX_PERIOD_DAYS = 3 * 366
 _DORMANT = DormancyState.DORMANT.severity
-_RANK = {"veto": 0, "serious": 1, "general": 2}
 _DATES = re.compile(
     r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*[~～至到—-]+\s*"
     r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*$"
@@ -339,7 +339,7 @@ def build_report(
     listed = tuple(
         (by_id[f.account_id], f)
         for f in sorted(
-            findings, key=lambda f: (f.found_at, f.account_id, _RANK.get(f.severity, 3))
+            findings, key=lambda f: (f.found_at, f.account_id, severity_rank(f.severity))
         )
         if f.account_id in by_id
     )

@@ -24,6 +24,7 @@ from governance.registry import (
     Platform,
 )
 from governance.roles import Actor, can_change_account_status, can_edit_account
+from governance.vocabulary import ACCOUNT_FIELD_LABELS
 from handlers.callbacks import (
     AccAction,
     AccField,
@@ -39,7 +40,6 @@ from handlers.callbacks import (
 from handlers.cases import case_line
 from handlers.guards import member
 from handlers.monitoring import activity_section
-from handlers.notices import account_params
 from handlers.render import (
     account_card,
     audit_label,
@@ -50,12 +50,13 @@ from handlers.render import (
     when,
 )
 from handlers.replies import edit_or_send, reply_to
-from models import accounts, audit, cases, findings, outbox, people
+from models import accounts, audit, cases, findings, people
 from models.accounts import Account, AccountFilter
 from models.activity import account_activity
 from models.cases import ACTIVE_VALUES, CASE_ACCOUNT_STATUSES
 from models.feeds import POLLED_STATUSES
 from models.people import User
+from workflows import registry
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -66,14 +67,8 @@ router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 PAGE_SIZE = 8
-FIELD_LABELS = {
-    "name": N_("账号名称"),
-    "platform_ref": N_("平台账号ID或主页"),
-    "posts_per_week": N_("承诺更新频率（每周条数）"),
-    "necessity": N_("开设理由"),
-    "operating_plan": N_("运营计划"),
-    "feed_url": N_("订阅源地址"),
-}
+EDITABLE = ("name", "platform_ref", "posts_per_week", "necessity", "operating_plan", "feed_url")
+FIELD_LABELS = {field: ACCOUNT_FIELD_LABELS[field] for field in EDITABLE}
 STATUS_ACTIONS = {
     "suspend": AccountStatus.SUSPENDED,
     "resume": AccountStatus.ACTIVE,
@@ -216,7 +211,7 @@ async def _card(
     text = account_card(
         account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
     )
-    if AccountStatus(account.status) not in (AccountStatus.PENDING, AccountStatus.REJECTED):
+    if account.status not in (AccountStatus.PENDING, AccountStatus.REJECTED):
         activity = None
         if account.feed_url:
             activity = await account_activity(
@@ -231,7 +226,7 @@ async def _card(
         text += "\n\n" + findings_section(summary, latest)
         text += "\n\n" + await cases_section(session, account, settings.tz)
     kb = InlineKeyboardBuilder()
-    status = AccountStatus(account.status)
+    status = account.status
     v, aid = account.version, account.id or 0
     if (
         can_edit_account(actor, account.unit_id)
@@ -379,7 +374,6 @@ async def got_value(
         now=clock.now(),
         version=data.get("version"),
     )
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 已保存。") + "\n\n" + text, reply_markup=markup)
@@ -422,28 +416,14 @@ async def change_person(
     before = await accounts.get_visible_account(
         session, account_id=callback_data.account_id, actor=checked
     )
-    previous = before.responsible_id
-    account = await accounts.change_responsible(
+    account = await registry.change_responsible(
         session,
-        account_id=callback_data.account_id,
+        account_id=before.id or 0,
         user_id=callback_data.user_id,
         actor=checked,
         now=clock.now(),
         version=callback_data.version,
     )
-    if account.responsible_id != previous:
-        unit = await session.get(people.Unit, account.unit_id)
-        responsible, _pending = await accounts.responsible_of(session, account)
-        if responsible is not None:
-            await outbox.enqueue(
-                session,
-                chat_id=responsible.telegram_id,
-                kind="account.responsible_assigned",
-                params=account_params(account, unit=unit, responsible=responsible),
-                now=clock.now(),
-                dedup_key=f"responsible:{account.id}:{responsible.id}:{account.version}",
-            )
-    await session.commit()
     text, markup = await _card(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
     await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
@@ -463,16 +443,15 @@ async def status_action(
     checked = member(actor)
     target = STATUS_ACTIONS[callback_data.action]
     if target is AccountStatus.ACTIVE:
-        account = await accounts.change_status(
+        account = await registry.change_status(
             session,
             account_id=callback_data.account_id,
             target=target,
             actor=checked,
+            who=user,
             now=clock.now(),
             version=callback_data.version,
         )
-        await _status_notice(session, account, user, clock)
-        await session.commit()
         text, markup = await _card(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
         await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]
@@ -509,39 +488,19 @@ async def got_reason(
 ) -> None:
     checked = member(actor)
     data = await state.get_data()
-    account = await accounts.change_status(
+    account = await registry.change_status(
         session,
         account_id=data["account_id"],
         target=AccountStatus(data["target"]),
         actor=checked,
+        who=user,
         now=clock.now(),
         reason=message.text,
         version=data.get("version"),
     )
-    await _status_notice(session, account, user, clock)
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, checked, account, settings, clock)
     await message.answer(_("✅ 状态已变更。") + "\n\n" + text, reply_markup=markup)
-
-
-async def _status_notice(session: AsyncSession, account: Account, user: User, clock: Clock) -> None:
-    responsible, _pending = await accounts.responsible_of(session, account)
-    if responsible is None or responsible.id == user.id:
-        return
-    await outbox.enqueue(
-        session,
-        chat_id=responsible.telegram_id,
-        kind="account.status_changed",
-        params={
-            "name": account.name,
-            "status": account.status,
-            "reason": account.status_reason or "",
-            "who": user.name,
-        },
-        now=clock.now(),
-        dedup_key=f"status:{account.id}:{account.version}",
-    )
 
 
 @router.callback_query(AccAction.filter(F.action == "history"))

@@ -17,12 +17,11 @@ from governance.i18n import N_
 from governance.roles import Actor, can_approve_registration
 from handlers.callbacks import RegDecision
 from handlers.guards import require
-from handlers.notices import account_params
 from handlers.render import account_card, esc, person
 from handlers.replies import edit_or_send, reply_to
-from models import accounts, outbox, people
-from models.accounts import Account
+from models import accounts, people
 from models.people import User
+from workflows import registry
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -71,38 +70,6 @@ async def show_registrations(message: Message, session: AsyncSession, settings: 
         )
 
 
-async def _announce(session: AsyncSession, account: Account, decider: User, now: object) -> None:
-    """Tell the applicant the outcome; on approval tell the responsible person too."""
-    applicant = await session.get(User, account.created_by)
-    unit = await session.get(people.Unit, account.unit_id)
-    responsible, _pending = await accounts.responsible_of(session, account)
-    approved = account.status != "rejected"
-    if applicant is not None and applicant.id != decider.id:
-        await outbox.enqueue(
-            session,
-            chat_id=applicant.telegram_id,
-            kind="registration.decided",
-            params={
-                "account_id": account.id,
-                "name": account.name,
-                "approved": approved,
-                "decider": decider.name,
-                "reason": account.status_reason or "",
-            },
-            now=now,
-            dedup_key=f"registration.decided:{account.id}",  # type: ignore[arg-type]
-        )
-    if approved and responsible is not None and responsible.id != decider.id:
-        await outbox.enqueue(
-            session,
-            chat_id=responsible.telegram_id,
-            kind="account.responsible_assigned",
-            params=account_params(account, unit=unit, responsible=responsible),
-            now=now,
-            dedup_key=f"responsible:{account.id}:{responsible.id}",  # type: ignore[arg-type]
-        )
-
-
 @router.callback_query(RegDecision.filter(F.approve))
 async def approve(
     query: CallbackQuery,
@@ -114,16 +81,15 @@ async def approve(
 ) -> None:
     checked = require(actor, can_approve_registration, NOT_ALLOWED)
     now = clock.now()
-    account = await accounts.decide_registration(
+    account = await registry.decide_registration(
         session,
         account_id=callback_data.account_id,
         approve=True,
         actor=checked,
+        decider=user,
         now=now,
         version=callback_data.version,
     )
-    await _announce(session, account, user, now)
-    await session.commit()
     await query.answer(_("已通过"))
     await edit_or_send(
         query,  # type: ignore[union-attr]
@@ -169,17 +135,16 @@ async def got_reject_reason(
     checked = require(actor, can_approve_registration, NOT_ALLOWED)
     data = await state.get_data()
     now = clock.now()
-    account = await accounts.decide_registration(
+    account = await registry.decide_registration(
         session,
         account_id=data["account_id"],
         approve=False,
         actor=checked,
+        decider=user,
         now=now,
         reason=message.text,
         version=data.get("version"),
     )
-    await _announce(session, account, user, now)
-    await session.commit()
     await state.clear()
     await message.answer(
         _("已驳回“{name}”的登记申请，已通知申请人。").format(name=esc(account.name))

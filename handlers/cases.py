@@ -1,7 +1,7 @@
 """/cases and the case card: explain, record a 约谈, close or extend, open a case by hand.
 
 Thin: each button names a case id; who may act is decided by :mod:`models.cases` against the
-database. Dialogs commit their write before leaving the FSM state (SQLite rule).
+database. Dialog state commits with the update's data (bot/transaction.py).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from handlers.replies import reply_to
 from models import accounts, audit, cases, findings, people
 from models.cases import Case, deadline_text
 from models.findings import FindingStatus, StoredFinding
+from workflows import cases as rectification
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -350,7 +351,6 @@ async def _done(
     settings: Settings,
     note: str,
 ) -> None:
-    await session.commit()
     await state.clear()
     text, markup = await _card(session, actor, case, settings.tz)
     await message.answer(note + "\n\n" + text, reply_markup=markup, disable_web_page_preview=True)
@@ -359,14 +359,18 @@ async def _done(
 #: The one-line answers of the case dialog: the service that takes it, the name it takes the
 #: text under, and what the person is told when it worked.
 TEXT_STEPS: dict[str | None, tuple[Callable[..., Awaitable[Case]], str, str]] = {
-    CaseDialog.explanation.state: (cases.explain, "text", N_("✅ 整改说明已提交。")),
-    CaseDialog.interview.state: (cases.record_interview, "note", N_("✅ 约谈情况已记录。")),
+    CaseDialog.explanation.state: (rectification.explain, "text", N_("✅ 整改说明已提交。")),
+    CaseDialog.interview.state: (rectification.record_interview, "note", N_("✅ 约谈情况已记录。")),
     CaseDialog.notice_url.state: (
-        cases.close_account,
+        rectification.close_account,
         "notice_url",
         N_("✅ 已确认关停，账号状态已变更为“关停”。"),
     ),
-    CaseDialog.resolve_reason.state: (cases.resolve_by_hand, "reason", N_("✅ 整改已办结。")),
+    CaseDialog.resolve_reason.state: (
+        rectification.resolve_by_hand,
+        "reason",
+        N_("✅ 整改已办结。"),
+    ),
 }
 
 
@@ -383,7 +387,9 @@ async def got_text(
     checked = member(actor)
     data = await state.get_data()
     service, field, done = TEXT_STEPS[raw_state]
-    extra = {"version": data.get("version") or None} if service is cases.close_account else {}
+    extra = (
+        {"version": data.get("version") or None} if service is rectification.close_account else {}
+    )
     case = await service(
         session,
         case_id=data["case_id"],
@@ -420,7 +426,7 @@ async def got_waiver(
     await findings.waive(
         session, finding_id=finding.id or 0, actor=checked, reason=message.text or "", now=now
     )
-    await cases.resolve_fixed_findings(
+    await rectification.resolve_fixed_findings(
         session, account_id=case.account_id, now=now, policy=settings.case_policy()
     )
     await session.refresh(case)
@@ -437,7 +443,7 @@ async def extend(
     settings: Settings,
 ) -> None:
     checked = member(actor)
-    case = await cases.extend(
+    case = await rectification.extend(
         session,
         case_id=callback_data.case_id,
         actor=checked,
@@ -445,7 +451,6 @@ async def extend(
         policy=settings.case_policy(),
         version=callback_data.version or None,
     )
-    await session.commit()
     text, markup = await _card(session, checked, case, settings.tz)
     await query.answer(_("已延期"))
     await reply_to(
@@ -525,7 +530,7 @@ async def got_new_case(
 ) -> None:
     checked = member(actor)
     data = await state.get_data()
-    case = await cases.open_by_hand(
+    case = await rectification.open_by_hand(
         session,
         account_id=data["account_id"],
         actor=checked,

@@ -68,10 +68,9 @@ async def digest_list(
             if finding.account_key in seen:
                 continue
             seen.add(finding.account_key)
-            text = finding.suggestion if finding.category == "pii" else finding.text
             lines.append(
                 f"• #{account.id} {esc(account.name)} · {category_label(finding.category)}："
-                f"{esc(text)}"
+                f"{esc(finding.text)}"
             )
             shown.append((account.id or 0, account.name))
     else:

@@ -101,7 +101,6 @@ async def invite_role(
         ttl=timedelta(days=settings.invite_ttl_days),
         now=clock.now(),
     )
-    await session.commit()
     link = await create_start_link(bot, invitation.token)
     unit = await people.get_unit(session, invitation.unit_id) if invitation.unit_id else None
     kb = InlineKeyboardBuilder()
@@ -164,7 +163,6 @@ async def revoke(
     await people.revoke_invitation(
         session, invitation_id=callback_data.invitation_id, actor=checked, now=clock.now()
     )
-    await session.commit()
     await query.answer(
         _("已撤销邀请 #{id}").format(id=callback_data.invitation_id), show_alert=True
     )

@@ -24,11 +24,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from documents.ledgerbook import ledger_workbook, read_table, table_workbook
 from governance.clock import Clock
 from governance.errors import InvalidInput, StaleAction, UserFacingError
 from governance.i18n import N_
 from governance.ledger import MAX_FILE_BYTES, RowProblem
-from governance.ledgerbook import ledger_workbook, read_table, table_workbook
 from governance.roles import Actor, can_import_ledger
 from handlers.callbacks import DialogCancel, LedgerImportValid, LedgerMenu
 from handlers.guards import require
@@ -205,7 +205,6 @@ async def upload(
         clock=clock,
         settings=settings,
     )
-    await session.commit()  # the import's writes, if any, before the dialog state changes
     await state.clear()
     if result.imported:
         await _report_success(message, result, bot=bot, settings=settings)
@@ -268,7 +267,6 @@ async def import_valid_rows(
         clock=clock,
         settings=settings,
     )
-    await session.commit()
     await state.clear()
     await query.answer()
     if not result.imported:

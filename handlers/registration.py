@@ -36,6 +36,7 @@ from governance.registry import (
     validate_reason,
 )
 from governance.roles import Actor, can_register_account
+from governance.vocabulary import ACCOUNT_FIELD_LABELS, AccountStatus
 from handlers.callbacks import (
     DialogCancel,
     RegConfirm,
@@ -46,12 +47,12 @@ from handlers.callbacks import (
     RegUnit,
 )
 from handlers.guards import require
-from handlers.notices import account_params, notify_admins
 from handlers.render import account_card, esc, outcome_text, platform_label
 from handlers.replies import edit_or_send
-from models import accounts, outbox, people
+from models import accounts, people
 from models.accounts import AccountDraft
 from models.people import User
+from workflows import registry
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -64,7 +65,7 @@ TEXT = F.text & ~F.text.startswith("/")
 
 
 class ProbeReport(Protocol):
-    """What the feed check tells the form (``jobs.fetch.ProbeResult`` fits)."""
+    """What the feed check tells the form (``feeds.fetch.ProbeResult`` fits)."""
 
     @property
     def usable(self) -> bool: ...
@@ -111,17 +112,7 @@ DEPENDENTS = {
     "platform": ("platform_ref", "duplicate_reason"),
     "unit_id": ("duplicate_reason", "responsible_id"),
 }
-EDIT_LABELS = {
-    "platform": N_("平台"),
-    "name": N_("账号名称"),
-    "platform_ref": N_("平台账号ID或主页"),
-    "unit_id": N_("所属单位"),
-    "responsible_id": N_("责任人"),
-    "posts_per_week": N_("承诺更新频率"),
-    "necessity": N_("开设理由"),
-    "operating_plan": N_("运营计划"),
-    "feed_url": N_("订阅源"),
-}
+EDIT_LABELS = ACCOUNT_FIELD_LABELS
 
 
 def _cancel_row(kb: InlineKeyboardBuilder) -> None:
@@ -274,7 +265,7 @@ async def _summary(
         operating_plan=draft.operating_plan,
         feed_url=draft.feed_url,
         duplicate_reason=draft.duplicate_reason,
-        status="pending",
+        status=AccountStatus.PENDING,
         created_by=0,
         created_at=None,
         updated_at=None,  # type: ignore[arg-type]
@@ -543,9 +534,10 @@ async def confirm(
     data = await state.get_data()
     now = clock.now()
     try:
-        account = await accounts.register_account(
+        account = await registry.register(
             session,
             actor=checked,
+            applicant=user,
             draft=_draft(data),
             now=now,
             submission_key=data.get("submission"),
@@ -554,30 +546,12 @@ async def confirm(
         raise StaleAction(N_("该登记已提交，请勿重复点击。")) from None
     unit = await session.get(people.Unit, account.unit_id)
     responsible = await session.get(User, account.responsible_id)
-    params = account_params(account, unit=unit, responsible=responsible)
-    if account.status == "pending":
-        await notify_admins(
-            session,
-            kind="registration.pending",
-            params={**params, "applicant": user.name},
-            now=now,
-            dedup_prefix=f"registration.pending:{account.id}",
-        )
+    if account.status is AccountStatus.PENDING:
         reply = _("✅ 已提交登记申请（编号 {id}），等待管理员审核，结果会通知你。").format(
             id=account.id
         )
     else:
         reply = _("✅ 账号已登记（编号 {id}），状态：在用。").format(id=account.id)
-        if responsible is not None and responsible.id != checked.user_id:
-            await outbox.enqueue(
-                session,
-                chat_id=responsible.telegram_id,
-                kind="account.responsible_assigned",
-                params=params,
-                now=now,
-                dedup_key=f"responsible:{account.id}:{responsible.id}",
-            )
-    await session.commit()
     await state.clear()
     await query.answer(_("已提交"))
     await edit_or_send(

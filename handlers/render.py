@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -11,12 +12,14 @@ from aiogram.types import Update
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
+from governance import vocabulary
 from governance.activity import DormancyState
 from governance.errors import UserFacingError
 from governance.i18n import N_
 from governance.outcomes import OUTCOME_MESSAGES_ZH, PollOutcome
-from governance.registry import PLATFORM_LABELS, STATUS_LABELS, AccountStatus, Platform
+from governance.quality.pii import mask_pii
 from governance.roles import ROLE_LABELS, Role, sort_roles
+from governance.vocabulary import ACTIVITY_LABELS, Severity, severity_rank
 from models.accounts import Account
 from models.people import Unit, User
 
@@ -53,17 +56,11 @@ def when(moment: datetime | None, tz: ZoneInfo) -> str:
 
 
 def platform_label(value: str) -> str:
-    try:
-        return _(PLATFORM_LABELS[Platform(value)])
-    except ValueError:
-        return esc(value)
+    return esc(vocabulary.platform_label(value, _))
 
 
 def status_label(value: str) -> str:
-    try:
-        return _(STATUS_LABELS[AccountStatus(value)])
-    except ValueError:
-        return esc(value)
+    return esc(vocabulary.status_label(value, _))
 
 
 def role_label(role: Role | str) -> str:
@@ -187,32 +184,20 @@ def locale_of_update(update: Update) -> str:
     return locale_for(user.language_code if user is not None else None)
 
 
-SEVERITY_LABELS = {"veto": N_("单项否决"), "serious": N_("严重"), "general": N_("一般")}
-CATEGORY_LABELS = {
-    "typo": N_("错别字"),
-    "wording": N_("严重表述错误"),
-    "gambling": N_("涉赌"),
-    "porn": N_("涉黄"),
-    "hidden_link": N_("隐藏链接"),
-    "pii": N_("个人信息泄露"),
-    "placeholder": N_("模板未填写"),
-    "ad": N_("广告/残留"),
-    "dead_link": N_("失效链接"),
-}
-
-
 def category_label(category: str) -> str:
-    label = CATEGORY_LABELS.get(category)
-    return _(label) if label else esc(category)
+    return esc(vocabulary.category_label(category, _))
+
+
+def severity_label(severity: str) -> str:
+    return esc(vocabulary.severity_label(severity, _))
 
 
 def findings_text(
     text: str, findings: Sequence[Finding], *, limit: int = 10, context: int = 12
 ) -> str:
     """Each finding with its span highlighted in a short excerpt; severest first."""
-    order = {"veto": 0, "serious": 1, "general": 2}
     lines = []
-    for f in sorted(findings, key=lambda f: (order.get(f.severity, 3), f.start))[:limit]:
+    for f in sorted(findings, key=lambda f: (severity_rank(f.severity), f.start))[:limit]:
         before = text[max(0, f.start - context) : f.start]
         after = text[f.end : f.end + context]
         excerpt = (
@@ -222,8 +207,7 @@ def findings_text(
             + esc(after)
             + ("…" if f.end + context < len(text) else "")
         )
-        label = SEVERITY_LABELS.get(f.severity)
-        head = f"[{_(label) if label else esc(f.severity)}] {category_label(f.category)}"
+        head = f"[{severity_label(f.severity)}] {category_label(f.category)}"
         hint = _("，建议：{s}").format(s=esc(f.suggestion)) if f.suggestion else ""
         lines.append(f"• {head}：{excerpt}{hint}")
     if len(findings) > limit:
@@ -242,13 +226,6 @@ def outcome_text(outcome: str | None, status: int | None = None) -> str:
     return template.format(status=status if status is not None else "?")
 
 
-ACTIVITY_LABELS: dict[DormancyState, str] = {
-    DormancyState.ACTIVE: N_("正常更新"),
-    DormancyState.WARNING: N_("更新预警"),
-    DormancyState.DORMANT: N_("不更新（僵尸号）"),
-    DormancyState.CLOSURE_CANDIDATE: N_("建议关停"),
-    DormancyState.UNKNOWN: N_("未知（监测源异常）"),
-}
 ACTIVITY_ICONS: dict[DormancyState, str] = {
     DormancyState.ACTIVE: "🟢",
     DormancyState.WARNING: "🟡",
@@ -266,17 +243,23 @@ def activity_label(state: str) -> str:
     return f"{ACTIVITY_ICONS[value]} {_(ACTIVITY_LABELS[value])}"
 
 
+def shown(text: str) -> str:
+    """Text that came from a post or a draft, as a person may see it: PII masked, escaped."""
+    return esc(mask_pii(text))
+
+
 def post_line(title: str, link: str | None, published: str) -> str:
     """One post as ``date · title`` with the title linked when the link is http(s)."""
-    shown = esc(title[:80] or _("（无标题）"))
-    if link and link.startswith(("http://", "https://")):
-        shown = f'<a href="{esc(link)}">{shown}</a>'
-    return f"{published} · {shown}"
+    line = esc(mask_pii(title)[:80] or _("（无标题）"))
+    if link and link.lower().startswith(("http://", "https://")):
+        line = f'<a href="{html.escape(link, quote=True)}">{line}</a>'
+    return f"{published} · {line}"
 
 
 class StoredProblem(Protocol):
     """What the card shows of a stored finding."""
 
+    post_id: int | None
     category: str
     severity: str
     text: str
@@ -291,23 +274,26 @@ def findings_section(
     if not summary:
         return _("内容问题：未发现。")
     parts = []
-    for severity in ("veto", "serious", "general"):
+    for severity in Severity:
         cats = [(c, n) for c, s, n in summary if s == severity]
         if cats:
             detail = "、".join(f"{category_label(c)} {n}" for c, n in cats)
             parts.append(
                 _("{severity} {n} 项（{detail}）").format(
-                    severity=_(SEVERITY_LABELS[severity]), n=sum(n for _c, n in cats), detail=detail
+                    severity=severity_label(severity), n=sum(n for _c, n in cats), detail=detail
                 )
             )
     lines = [_("内容问题：") + "；".join(parts)]
-    for problem in latest:
-        shown = problem.suggestion if problem.category == "pii" else problem.text
-        excerpt = (
-            problem.excerpt.replace(problem.text, shown or "")
-            if problem.category == "pii"
-            else problem.excerpt
-        )
-        marked = esc(excerpt).replace(esc(shown or ""), f"<b><u>{esc(shown or '')}</u></b>", 1)
-        lines.append(f"• {category_label(problem.category)}：…{marked}…")
+    by_post: dict[object, list[StoredProblem]] = {}
+    for problem in latest:  # one entry per post, listing each of its problems
+        by_post.setdefault(problem.post_id or id(problem), []).append(problem)
+    for problems in by_post.values():
+        excerpt = mask_pii(problems[0].excerpt)
+        marked = esc(excerpt)
+        for problem in problems:
+            hit = esc(mask_pii(problem.text))
+            if hit:
+                marked = marked.replace(hit, f"<b><u>{hit}</u></b>", 1)
+        labels = "、".join(dict.fromkeys(category_label(p.category) for p in problems))
+        lines.append(f"• {labels}：…{marked}…")
     return "\n".join(lines)

@@ -22,10 +22,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from documents.reportbook import summary_lines
+from documents.reports import file_name, render
 from governance.clock import Clock
 from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
-from governance.reportbook import summary_lines
 from governance.reporting import (
     MAX_PERIOD_DAYS,
     PERIOD_LABELS,
@@ -37,7 +38,6 @@ from governance.roles import Actor
 from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
 from handlers.guards import require
 from handlers.render import esc
-from jobs.reports import file_name, render
 from models import people, reports
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ async def build(
         await reports.record_inspection(
             session, report=report, actor_id=checked.user_id, unit_id=unit_id, now=now
         )
-        await session.commit()
+        await session.commit()  # release the write before the slow render below
     files = await asyncio.to_thread(render, report, tz=settings.tz, tr=_)
     title = _("📋 季度抽查") if report.inspection is not None else _("📊 政务新媒体报告")
     text = "\n".join([f"<b>{title}</b>", *(esc(line) for line in summary_lines(report, _))])

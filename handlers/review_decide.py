@@ -24,8 +24,9 @@ from handlers.guards import member
 from handlers.render import error_text, esc
 from handlers.replies import edit_or_send, reply_to
 from handlers.review_notices import history_keyboard, record_text, review_status
-from models import review_flow, reviews
-from models.review_flow import Decided
+from models import reviews
+from workflows import reviews as review_flow
+from workflows.reviews import Decided
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -104,7 +105,6 @@ async def approve(
             now=clock.now(),
             tz=settings.tz,
         )
-        await session.commit()
     except StaleAction as exc:
         await _refresh_stale(query, session, callback_data.review_id, exc)
         return
@@ -179,7 +179,6 @@ async def got_reason(
             now=clock.now(),
             tz=settings.tz,
         )
-        await session.commit()
     except StaleAction as exc:
         await session.rollback()
         await state.clear()

@@ -21,8 +21,9 @@ from handlers.callbacks import DelegPick
 from handlers.guards import require
 from handlers.render import esc, when
 from handlers.replies import edit_or_send
-from models import outbox, people, routes
+from models import people, routes
 from models.people import User
+from workflows import membership
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -92,20 +93,16 @@ async def set_delegate(
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
     now = clock.now()
-    row = await routes.delegate(
-        session, actor=checked, delegate_id=callback_data.user_id, days=callback_data.days, now=now
-    )
-    other = await people.get_user(session, callback_data.user_id)
-    until = when(row.ends_at, settings.tz)
-    await outbox.enqueue(
+    row, other = await membership.delegate(
         session,
-        chat_id=other.telegram_id,
-        kind="review.delegated",
-        params={"who": user.name, "until": until},
+        actor=checked,
+        who=user,
+        delegate_id=callback_data.user_id,
+        days=callback_data.days,
         now=now,
-        dedup_key=f"review.delegated:{row.id}",
+        tz=settings.tz,
     )
-    await session.commit()
+    until = when(row.ends_at, settings.tz)
     await query.answer(_("已设置"))
     await edit_or_send(
         query,  # type: ignore[union-attr]
@@ -121,6 +118,5 @@ async def end(
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
     await routes.end_delegation(session, actor=checked, now=clock.now())
-    await session.commit()
     await query.answer(_("已结束"))
     await edit_or_send(query, _("代审已结束，审核卡片将重新发给你本人。"))  # type: ignore[union-attr]

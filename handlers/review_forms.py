@@ -12,8 +12,9 @@ from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from governance.vocabulary import category_label
 from handlers.render import platform_label, when
-from handlers.review_notices import EVENT_LABELS, category_label, decision_label, review_status
+from handlers.review_notices import EVENT_LABELS, decision_label, review_status
 from models.reviews import ReviewRecord
 
 
@@ -49,7 +50,9 @@ def review_form_docx(record: ReviewRecord, tz: ZoneInfo) -> bytes:
         cells = versions.add_row().cells
         cells[0].text = _("第 {n} 版").format(n=v.number)
         cells[1].text = when(v.created_at, tz)
-        found = "；".join(f"{category_label(f['category'])}：{f['text']}" for f in v.findings[:10])
+        found = "；".join(
+            f"{category_label(f['category'], _)}：{f['text']}" for f in v.findings[:10]
+        )
         cells[2].text = found or _("未发现问题")
     doc.add_heading(_("审核经过（谁审核谁负责）"), level=2)
     table = doc.add_table(rows=1, cols=6)

@@ -3,15 +3,15 @@ reader's language, and reused by the decision handlers to redraw a card."""
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, InlineKeyboardMarkup
 
 from governance.i18n import N_
-from governance.precheck import CATEGORY_LABELS, snippets
+from governance.precheck import snippets
 from governance.quality import Finding
+from governance.quality.pii import mask_pii
 from governance.review import (
     DECISION_LABELS,
     RULE_LABELS,
@@ -22,8 +22,24 @@ from governance.review import (
 )
 from handlers.callbacks import RvAct, RvMine
 from handlers.delivery import Action, Copy, Edit, Rendered, Send
-from handlers.render import esc, platform_label, when
+from handlers.render import category_label, esc, platform_label, shown, when
 from models.reviews import ReviewRecord
+from workflows.notices import (
+    Approved,
+    CardClosed,
+    CardFinding,
+    Delegated,
+    Escalated,
+    Expired,
+    Progress,
+    Rejected,
+    Reminder,
+    Returned,
+    ReviewCard,
+    RouteBroken,
+    Stuck,
+    Unreviewed,
+)
 
 
 def review_status(value: str) -> str:
@@ -44,85 +60,76 @@ def rule_label(value: str) -> str:
     return _(RULE_LABELS[StageRule(value)])
 
 
-def category_label(value: str) -> str:
-    label = CATEGORY_LABELS.get(value)
-    return _(label) if label else esc(value)
-
-
-def snippet_dicts(text: str, findings: list[Finding], limit: int = 8) -> list[dict[str, Any]]:
+def card_findings(text: str, findings: list[Finding], limit: int = 8) -> list[CardFinding]:
+    """The first ``limit`` findings in their context, as a card stores them (PII masked)."""
     return [
-        {
-            "category": s.category,
-            "severity": s.severity,
-            "before": s.before,
-            "hit": s.hit,
-            "after": s.after,
-            "suggestion": s.suggestion,
-        }
+        CardFinding(
+            category=s.category,
+            severity=s.severity,
+            before=mask_pii(s.before),
+            hit=s.hit,
+            after=mask_pii(s.after),
+            suggestion=s.suggestion,
+        )
         for s in snippets(text, findings[:limit])
     ]
 
 
-def findings_text(findings: list[dict[str, Any]], total: int) -> str:
+def findings_text(findings: list[CardFinding], total: int) -> str:
     """The pre-check summary, each finding's span highlighted in its context."""
     if not total:
         return _("自动预检：未发现问题。")
     lines = [_("⚠️ 自动预检发现 {n} 处问题：").format(n=total)]
     for f in findings:
-        if f["category"] in ("empty", "too_long"):
-            lines.append(f"• {category_label(f['category'])}")
+        if f.category in ("empty", "too_long"):
+            lines.append(f"• {category_label(f.category)}")
             continue
         hint = ""
-        if f.get("suggestion"):
-            hint = " " + _("（建议：{text}）").format(text=esc(f["suggestion"]))
+        if f.suggestion:
+            hint = " " + _("（建议：{text}）").format(text=esc(f.suggestion))
         lines.append(
-            f"• {category_label(f['category'])}：…{esc(f['before'])}"
-            f"<u><b>{esc(f['hit'])}</b></u>{esc(f['after'])}…{hint}"
+            f"• {category_label(f.category)}：…{shown(f.before)}"
+            f"<u><b>{esc(f.hit)}</b></u>{shown(f.after)}…{hint}"
         )
     if total > len(findings):
         lines.append(_("……另有 {n} 处").format(n=total - len(findings)))
     return "\n".join(lines)
 
 
-def diff_text(diff: list[list[str]]) -> str:
+def diff_text(diff: list[tuple[str, str]]) -> str:
     if not diff:
         return ""
     out = []
     for op, chunk in diff:
         if op == "added":
-            out.append(f"<u>{esc(chunk)}</u>")
+            out.append(f"<u>{shown(chunk)}</u>")
         elif op == "removed":
-            out.append(f"<s>{esc(chunk)}</s>")
+            out.append(f"<s>{shown(chunk)}</s>")
         else:
-            out.append(esc(chunk))
+            out.append(shown(chunk))
     return _("与上一版相比的修改（删除线为删去，下划线为新增）：") + "\n" + "".join(out)[:1500]
 
 
-def card_text(p: dict[str, Any]) -> str:
+def card_text(n: ReviewCard) -> str:
     lines = [
-        _("📝 送审稿 {number}（第 {version} 版）").format(
-            number=esc(p["number"]), version=p["version"]
-        ),
-        _("标题：{title}").format(title=esc(p["title"])),
+        _("📝 送审稿 {number}（第 {version} 版）").format(number=esc(n.number), version=n.version),
+        _("标题：{title}").format(title=shown(n.title)),
         _("账号：{account}（{platform}）").format(
-            account=esc(p["account"]), platform=platform_label(p["platform"])
+            account=esc(n.account), platform=platform_label(n.platform)
         ),
-        _("提交人：{who}").format(who=esc(p["submitter"])),
+        _("提交人：{who}").format(who=esc(n.submitter)),
         _("审核环节：{stage}（第 {no}/{count} 环节，{rule}）").format(
-            stage=esc(p["stage"]),
-            no=p["stage_no"],
-            count=p["stage_count"],
-            rule=rule_label(p["rule"]),
+            stage=esc(n.stage), no=n.stage_no, count=n.stage_count, rule=rule_label(n.rule)
         ),
-        _("审核期限：{at}").format(at=esc(p["deadline"])),
+        _("审核期限：{at}").format(at=esc(n.deadline)),
     ]
-    if p.get("planned_at"):
-        lines.append(_("计划发布：{at}").format(at=esc(p["planned_at"])))
-    if p.get("on_behalf_of"):
-        lines.append(_("你代 {who} 审核（代审）。").format(who=esc(p["on_behalf_of"])))
-    lines += ["", findings_text(p.get("findings") or [], p.get("finding_count", 0))]
-    if p.get("diff"):
-        lines += ["", diff_text(p["diff"])]
+    if n.planned_at:
+        lines.append(_("计划发布：{at}").format(at=esc(n.planned_at)))
+    if n.on_behalf_of:
+        lines.append(_("你代 {who} 审核（代审）。").format(who=esc(n.on_behalf_of)))
+    lines += ["", findings_text(n.findings, n.finding_count)]
+    if n.diff:
+        lines += ["", diff_text(n.diff)]
     lines += ["", _("稿件原文见上方消息。请审核：")]
     return "\n".join(lines)
 
@@ -150,27 +157,27 @@ def history_keyboard(review_id: int, round: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def review_card(p: dict[str, Any]) -> list[Action]:
+def review_card(n: ReviewCard) -> list[Action]:
     """Copies of the submitter's original messages, then the card with the buttons."""
-    copies: list[Action] = [Copy(int(chat), int(mid)) for chat, mid in p.get("copies") or []]
-    return [*copies, Send(card_text(p), card_keyboard(p["review_id"], p["round"]))]
+    copies: list[Action] = [Copy(chat, message) for chat, message in n.copies]
+    return [*copies, Send(card_text(n), card_keyboard(n.review_id, n.round))]
 
 
-def closed_text(p: dict[str, Any]) -> str:
+def closed_text(n: CardClosed) -> str:
     template = {
         "approved": _("✅ {number}《{title}》{stage}：已由 {by} 审核通过，无需你再处理。"),
         "returned": _("↩️ {number}《{title}》{stage}：已由 {by} 退回修改，无需你再处理。"),
         "rejected": _("❌ {number}《{title}》{stage}：已由 {by} 驳回，无需你再处理。"),
         "withdrawn": _("🗂 {number}《{title}》已由提交人撤回，无需再审核。"),
         "expired": _("⌛ {number}《{title}》已过计划发布时间仍未审结，已过期，无需再审核。"),
-    }.get(p["outcome"], _("{number}《{title}》已处理。"))
+    }.get(n.outcome, _("{number}《{title}》已处理。"))
     return template.format(
-        number=esc(p["number"]), title=esc(p["title"]), stage=esc(p["stage"]), by=esc(p["by"])
+        number=esc(n.number), title=shown(n.title), stage=esc(n.stage), by=esc(n.by)
     )
 
 
-def card_closed(p: dict[str, Any]) -> list[Action]:
-    return [Edit(int(p["ref"]), closed_text(p), None)]
+def card_closed(n: CardClosed) -> list[Action]:
+    return [Edit(n.ref, closed_text(n), None)]
 
 
 def _mine_button(review_id: int, action: str, label: str) -> InlineKeyboardMarkup:
@@ -179,169 +186,167 @@ def _mine_button(review_id: int, action: str, label: str) -> InlineKeyboardMarku
     return kb.as_markup()
 
 
-def progress(p: dict[str, Any]) -> Rendered:
+def progress(n: Progress) -> Rendered:
     return (
         _("➡️ 你的送审稿 {number}《{title}》已通过{passed}（{by}），进入{next}。").format(
-            number=esc(p["number"]),
-            title=esc(p["title"]),
-            passed=esc(p["passed"]),
-            by=esc(p["by"]),
-            next=esc(p["next"]),
+            number=esc(n.number),
+            title=shown(n.title),
+            passed=esc(n.passed),
+            by=esc(n.by),
+            next=esc(n.next),
         ),
         None,
     )
 
 
-def approved(p: dict[str, Any]) -> Rendered:
+def approved(n: Approved) -> Rendered:
     return (
         _("✅ 你的送审稿 {number}《{title}》已审核通过（终审：{by}），可以发布。").format(
-            number=esc(p["number"]), title=esc(p["title"]), by=esc(p["by"])
+            number=esc(n.number), title=shown(n.title), by=esc(n.by)
         ),
-        _mine_button(p["review_id"], "history", _("📜 审核记录")),
+        _mine_button(n.review_id, "history", _("📜 审核记录")),
     )
 
 
-def returned(p: dict[str, Any]) -> Rendered:
+def returned(n: Returned) -> Rendered:
     return (
         _("↩️ 你的送审稿 {number}《{title}》在{stage}被 {by} 退回修改。\n理由：{reason}").format(
-            number=esc(p["number"]),
-            title=esc(p["title"]),
-            stage=esc(p["stage"]),
-            by=esc(p["by"]),
-            reason=esc(p["reason"]),
+            number=esc(n.number),
+            title=shown(n.title),
+            stage=esc(n.stage),
+            by=esc(n.by),
+            reason=esc(n.reason),
         ),
-        _mine_button(p["review_id"], "resubmit", _("✏️ 提交修改稿")),
+        _mine_button(n.review_id, "resubmit", _("✏️ 提交修改稿")),
     )
 
 
-def rejected(p: dict[str, Any]) -> Rendered:
+def rejected(n: Rejected) -> Rendered:
     return (
         _(
             "❌ 你的送审稿 {number}《{title}》在{stage}被 {by} 驳回，不得发布。\n理由：{reason}"
         ).format(
-            number=esc(p["number"]),
-            title=esc(p["title"]),
-            stage=esc(p["stage"]),
-            by=esc(p["by"]),
-            reason=esc(p["reason"]),
+            number=esc(n.number),
+            title=shown(n.title),
+            stage=esc(n.stage),
+            by=esc(n.by),
+            reason=esc(n.reason),
         ),
         None,
     )
 
 
-def expired(p: dict[str, Any]) -> Rendered:
+def expired(n: Expired) -> Rendered:
     return (
         _(
             "⌛ 你的送审稿 {number}《{title}》在计划发布时间 {at} 前未审结，已过期，不得发布。"
-        ).format(number=esc(p["number"]), title=esc(p["title"]), at=esc(p["planned_at"])),
+        ).format(number=esc(n.number), title=shown(n.title), at=esc(n.planned_at)),
         None,
     )
 
 
-def reminder(p: dict[str, Any]) -> Rendered:
-    if p.get("due"):
+def reminder(n: Reminder) -> Rendered:
+    if n.due:
         text = _("⏰ 送审稿 {number}《{title}》（{stage}）已到审核期限 {at}，请尽快处理。")
     else:
         text = _("⏳ 送审稿 {number}《{title}》（{stage}）审核时限已过半，期限 {at}。")
     body = text.format(
-        number=esc(p["number"]), title=esc(p["title"]), stage=esc(p["stage"]), at=esc(p["deadline"])
+        number=esc(n.number), title=shown(n.title), stage=esc(n.stage), at=esc(n.deadline)
     )
     return body + "\n" + _("发送 /pending 查看待审稿件。"), None
 
 
-def escalated(p: dict[str, Any]) -> Rendered:
-    waiting = "、".join(esc(n) for n in p.get("waiting") or []) or "—"
+def escalated(n: Escalated) -> Rendered:
+    waiting = "、".join(esc(name) for name in n.waiting) or "—"
     return (
         _(
             "🚨 送审稿 {number}《{title}》（账号“{account}”）{stage}"
             "已超过审核期限 {at} 仍未处理。\n"
             "待处理：{waiting}"
         ).format(
-            number=esc(p["number"]),
-            title=esc(p["title"]),
-            account=esc(p["account"]),
-            stage=esc(p["stage"]),
-            at=esc(p["deadline"]),
+            number=esc(n.number),
+            title=shown(n.title),
+            account=esc(n.account),
+            stage=esc(n.stage),
+            at=esc(n.deadline),
             waiting=waiting,
         ),
         None,
     )
 
 
-def stuck(p: dict[str, Any]) -> Rendered:
+def stuck(n: Stuck) -> Rendered:
     return (
         _(
             "⚠️ 送审稿 {number}《{title}》无法进入{stage}：“{unit}”该环节没有可用的审核人"
             "（人员停用或调离，或同一人不能审核两个环节）。请用 /routes 调整审核流程或人员。"
         ).format(
-            number=esc(p["number"]),
-            title=esc(p["title"]),
-            stage=esc(p["stage"]),
-            unit=esc(p["unit"]),
+            number=esc(n.number),
+            title=shown(n.title),
+            stage=esc(n.stage),
+            unit=esc(n.unit),
         ),
         None,
     )
 
 
-def route_broken(p: dict[str, Any]) -> Rendered:
-    params = {
-        k: esc(_(v)) if isinstance(v, str) else esc(v)
-        for k, v in (p.get("why_params") or {}).items()
-    }
-    message_id = str(p["why"])
+def route_broken(n: RouteBroken) -> Rendered:
+    params = {k: esc(_(v)) if isinstance(v, str) else esc(v) for k, v in n.why_params.items()}
     try:
-        why = _(message_id).format(**params)
+        why = _(n.why).format(**params)
     except (KeyError, IndexError, ValueError):
-        why = _(message_id)
+        why = _(n.why)
     return (
         _("⚠️ “{scope}”的审核流程已无法满足：{why}\n请用 /routes 调整。").format(
-            scope=esc(p["scope"]), why=why
+            scope=esc(n.scope), why=why
         ),
         None,
     )
 
 
-def delegated(p: dict[str, Any]) -> Rendered:
+def delegated(n: Delegated) -> Rendered:
     return (
         _("📌 {who} 委托你在 {until} 前代为审核其送审稿件。").format(
-            who=esc(p["who"]), until=esc(p["until"])
+            who=esc(n.who), until=esc(n.until)
         ),
         None,
     )
 
 
-def unreviewed(p: dict[str, Any]) -> Rendered:
-    link = f"\n{esc(p['link'])}" if p.get("link") else ""
+def unreviewed(n: Unreviewed) -> Rendered:
+    link = ""
+    if n.link.lower().startswith(("http://", "https://")):
+        link = "\n" + esc(n.link)
     return (
         _(
             "🚩 未经审核发布：账号“{account}”（{platform}）于 {at} 发布的《{title}》"
             "没有对应的审核通过稿件。"
         ).format(
-            account=esc(p["account"]),
-            platform=platform_label(p["platform"]),
-            at=esc(p["published_at"]),
-            title=esc(p["title"]),
+            account=esc(n.account),
+            platform=platform_label(n.platform),
+            at=esc(n.published_at),
+            title=shown(n.title),
         )
         + link,
         None,
     )
 
 
-REVIEW_RENDERERS = {
-    "review.card": review_card,
-    "review.card_closed": card_closed,
-    "review.progress": progress,
-    "review.approved": approved,
-    "review.returned": returned,
-    "review.rejected": rejected,
-    "review.expired": expired,
-    "review.reminder": reminder,
-    "review.escalated": escalated,
-    "review.stuck": stuck,
-    "review.route_broken": route_broken,
-    "review.delegated": delegated,
-    "review.unreviewed": unreviewed,
-}
+REVIEW_RENDERERS = (
+    review_card,
+    card_closed,
+    progress,
+    approved,
+    returned,
+    rejected,
+    expired,
+    reminder,
+    escalated,
+    stuck,
+    route_broken,
+    delegated,
+    unreviewed,
+)
 
 
 EVENT_LABELS = {

@@ -20,8 +20,9 @@ from handlers.guards import member
 from handlers.render import esc, when
 from handlers.replies import reply_to
 from handlers.review_notices import card_keyboard, card_text
-from models import review_flow, reviews
+from models import reviews
 from models.people import User
+from workflows import reviews as review_flow
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -84,17 +85,16 @@ async def open_draft(
         session, actor=checked, review_id=callback_data.review_id, now=clock.now()
     )
     review = await reviews.get_review(session, callback_data.review_id)
-    params = await review_flow.card_params(session, review, tz=settings.tz)
-    if assignment.on_behalf_of:
-        behalf = await session.get(User, assignment.on_behalf_of)
-        params["on_behalf_of"] = behalf.name if behalf else ""
-    await session.commit()
+    behalf = await session.get(User, assignment.on_behalf_of) if assignment.on_behalf_of else None
+    card = await review_flow.card_notice(
+        session, review, tz=settings.tz, on_behalf_of=behalf.name if behalf else ""
+    )
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    for from_chat, message_id in params["copies"]:
+    for from_chat, message_id in card.copies:
         await bot.copy_message(chat_id, from_chat_id=from_chat, message_id=message_id)
     await bot.send_message(
-        chat_id, card_text(params), reply_markup=card_keyboard(review.id or 0, review.round)
+        chat_id, card_text(card), reply_markup=card_keyboard(review.id or 0, review.round)
     )
 
 
@@ -108,7 +108,6 @@ async def bulk(
 ) -> None:
     checked = member(actor)
     done = await review_flow.bulk_approve(session, actor=checked, now=clock.now(), tz=settings.tz)
-    await session.commit()
     await query.answer(_("已通过 {n} 件").format(n=len(done)))
     numbers = "、".join(esc(d.review.number) for d in done) or "—"
     await reply_to(

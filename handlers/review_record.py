@@ -23,7 +23,8 @@ from handlers.render import esc, when
 from handlers.replies import edit_or_send, reply_to
 from handlers.review_forms import review_form_docx, reviews_xlsx
 from handlers.review_notices import record_text, review_status
-from models import review_flow, reviews
+from models import reviews
+from workflows import reviews as review_flow
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -105,7 +106,6 @@ async def withdraw(
     review = await review_flow.withdraw(
         session, actor=checked, review_id=callback_data.review_id, now=clock.now()
     )
-    await session.commit()
     await query.answer(_("已撤回"))
     await edit_or_send(
         query,  # type: ignore[union-attr]

@@ -425,7 +425,6 @@ async def save(
         version=data.get("version"),
         now=clock.now(),
     )
-    await session.commit()
     await state.clear()
     await query.answer(_("已保存"))
     await edit_or_send(
@@ -451,7 +450,6 @@ async def drop(
         await routes.delete_override(
             session, actor=checked, route_id=route.id or 0, now=clock.now()
         )
-        await session.commit()
     await state.clear()
     await query.answer(_("已删除"))
     await edit_or_send(query, _("已删除该账号的专用审核流程，今后沿用单位流程。"))  # type: ignore[union-attr]

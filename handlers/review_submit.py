@@ -34,10 +34,11 @@ from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.guards import require
 from handlers.render import esc, platform_label, when
 from handlers.replies import edit_or_send, reply_to
-from handlers.review_notices import findings_text, snippet_dicts
-from models import review_flow, reviews
+from handlers.review_notices import card_findings, findings_text
+from models import reviews
 from models.accounts import Account
 from models.people import User
+from workflows import reviews as review_flow
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -206,7 +207,7 @@ async def _show_precheck(
     if files:
         lines.append(_("文件：{names}").format(names="、".join(files)))
     found = checked.findings
-    lines += ["", findings_text(snippet_dicts(checked.text, found), len(found))]
+    lines += ["", findings_text(card_findings(checked.text, found), len(found))]
     await state.set_state(SubmitForm.confirm)
     if blocking(found):
         kb = _step_kb(("resend", _("✏️ 重新发送稿件")), ("cancel", _("取消")))
@@ -321,7 +322,7 @@ async def confirm(
                 now=now,
                 tz=settings.tz,
             )
-        await session.commit()
+        await session.flush()  # a second click's duplicate shows here, not at the reply
     except IntegrityError:
         raise StaleAction(N_("该稿件已提交，请勿重复点击。")) from None
     await state.clear()
@@ -341,7 +342,6 @@ async def resend(
 ) -> None:
     data = await state.get_data()
     await reviews.clear_parts(session, owner_id=user.id or 0, draft_key=data["draft_key"])
-    await session.commit()
     await state.set_state(SubmitForm.collect)
     text, kb = _collect_prompt()
     await query.answer()
@@ -355,7 +355,6 @@ async def cancel(
     data = await state.get_data()
     if data.get("draft_key"):
         await reviews.clear_parts(session, owner_id=user.id or 0, draft_key=data["draft_key"])
-        await session.commit()
     await state.clear()
     await query.answer(_("已取消"))
     await edit_or_send(query, _("送审已取消，未提交任何内容。"))  # type: ignore[union-attr]

@@ -11,13 +11,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
-from governance.roles import Actor, Role
+from governance.roles import Actor
 from handlers.callbacks import DialogCancel
 from handlers.menu import commands_for, set_person_menu
 from handlers.render import esc, platform_label, roles_text
 from handlers.replies import edit_or_send
-from models import accounts, outbox, people
+from models import people
 from models.people import User
+from workflows import membership
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -56,30 +57,20 @@ async def start_with_token(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    invitation = await people.accept_invitation(
+    joined_as = await membership.accept_invitation(
         session, token=command.args or "", user=user, now=clock.now()
     )
-    claimed = await accounts.claim_pending_accounts(
-        session, invitation=invitation, user=user, now=clock.now()
+    invitation, unit, claimed, actor = (
+        joined_as.invitation,
+        joined_as.unit,
+        joined_as.claimed,
+        joined_as.actor,
     )
-    actor = await people.actor_for(session, user)
-    unit = await session.get(people.Unit, invitation.unit_id) if invitation.unit_id else None
-    inviter = await session.get(User, invitation.created_by)
-    if inviter is not None:
-        await outbox.enqueue(
-            session,
-            chat_id=inviter.telegram_id,
-            kind="invitation.accepted",
-            params={"who": user.name, "unit": unit.name if unit else "", "role": invitation.role},
-            now=clock.now(),
-            dedup_key=f"invitation.accepted:{invitation.id}",
-        )
-    await session.commit()
-    await state.clear()  # after the commit: on SQLite the dialog store writes separately
+    await state.clear()
     await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
     joined = _("✅ 你已加入{unit}，角色：{role}。").format(
         unit=f"“{esc(unit.name)}”" if unit else "",
-        role=roles_text(frozenset({Role(invitation.role)})),
+        role=roles_text(frozenset({invitation.role})),
     )
     if claimed:
         joined += "\n" + _("你已是以下账号的责任人：{names}").format(

@@ -113,7 +113,6 @@ async def unit_parent(
         actor=checked,
         now=clock.now(),
     )
-    await session.commit()
     await state.clear()
     await query.answer(_("已新增"))
     await edit_or_send(

@@ -19,8 +19,9 @@ from handlers.guards import member, require
 from handlers.menu import set_person_menu
 from handlers.render import esc, person, role_label, roles_text
 from handlers.replies import edit_or_send
-from models import outbox, people
+from models import people
 from models.people import User
+from workflows import membership
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -137,22 +138,9 @@ async def toggle_role(
         role = Role(callback_data.role)
     except ValueError:
         raise PermissionDenied(N_("只有管理员可以调整角色。")) from None
-    now = clock.now()
-    if role in await people.roles_of(session, target.id or 0):
-        await people.revoke_role(session, user=target, role=role, actor=checked, now=now)
-    else:
-        if role is not Role.ADMIN and target.unit_id is None:
-            raise PermissionDenied(N_("该人员不属于任何单位，只能授予管理员角色。"))
-        await people.grant_role(session, user=target, role=role, actor_id=checked.user_id, now=now)
-    roles = await people.roles_of(session, target.id or 0)
-    await outbox.enqueue(
-        session,
-        chat_id=target.telegram_id,
-        kind="user.roles_changed",
-        params={"who": user.name, "roles": [r.value for r in roles]},
-        now=now,
+    roles = await membership.toggle_role(
+        session, target=target, role=role, actor=checked, who=user, now=clock.now()
     )
-    await session.commit()
     await set_person_menu(bot, i18n, chat_id=target.telegram_id, roles=roles, locale=target.locale)
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
@@ -170,18 +158,14 @@ async def set_active(
 ) -> None:
     checked = require(actor, can_change_roles, N_("只有管理员可以停用或恢复人员。"))
     target = await people.get_user(session, callback_data.user_id)
-    now = clock.now()
-    await people.set_active(
-        session, user=target, active=callback_data.active, actor=checked, now=now
-    )
-    await outbox.enqueue(
+    await membership.set_active(
         session,
-        chat_id=target.telegram_id,
-        kind="user.active_changed",
-        params={"who": user.name, "active": callback_data.active},
-        now=now,
+        target=target,
+        active=callback_data.active,
+        actor=checked,
+        who=user,
+        now=clock.now(),
     )
-    await session.commit()
     text, markup = await _card(session, checked, target)
     await query.answer(_("已更新"))
     await edit_or_send(query, text, reply_markup=markup)  # type: ignore[union-attr]

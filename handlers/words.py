@@ -26,9 +26,9 @@ from handlers.callbacks import (
 from handlers.guards import require
 from handlers.render import category_label, error_text, esc, findings_text
 from handlers.replies import edit_or_send, reply_to
-from jobs.checker import LiveChecker
 from models import wordlists
 from models.wordlists import WORD_CATEGORIES, RuleKind
+from workflows.checker import LiveChecker
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -152,7 +152,6 @@ async def entries(
             skipped.append(f"{esc(line)}：{error_text(exc)}")
             continue
         added.append(esc(rule.word))
-    await session.commit()
     await state.clear()
     await live_checker.refresh(session, force=True)
     reply = [_("已添加 {n} 条，已即时生效。").format(n=len(added))]
@@ -212,7 +211,6 @@ async def remove(
     rule = await wordlists.remove_rule(
         session, actor=checked, rule_id=callback_data.rule_id, now=clock.now()
     )
-    await session.commit()
     await live_checker.refresh(session, force=True)
     text, markup = await _page(session, callback_data.page)
     await query.answer(_("已删除“{word}”，已即时生效。").format(word=rule.word))

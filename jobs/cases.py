@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
-from models import cases
+from workflows import cases as rectification
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -22,7 +22,7 @@ async def check_cases(
 ) -> tuple[int, int]:
     """Return (resolved, escalated)."""
     async with sessionmaker() as session:
-        resolved, escalated = await cases.sweep(
+        resolved, escalated = await rectification.sweep(
             session, now=clock.now(), policy=settings.case_policy()
         )
         await session.commit()

@@ -18,11 +18,12 @@ import aiohttp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from feeds.fetch import FetchResult, fetch_feed
+from feeds.netguard import GuardPolicy
+from feeds.outcome import PollOutcome
 from governance.clock import Clock
-from governance.quality import SEVERITY, Finding
-from jobs.fetch import FetchResult, fetch_feed
-from jobs.netguard import GuardPolicy
-from jobs.outcome import PollOutcome
+from governance.quality import Finding
+from governance.vocabulary import Category
 from jobs.poll import USER_AGENT
 from models import findings, links
 from models.links import LinkState
@@ -122,8 +123,8 @@ async def _flag(
     for link in await links.posts_with(session, url_hash_value=digest):
         text = link.text or url
         finding = Finding(
-            category="dead_link",
-            severity=SEVERITY["dead_link"],
+            category=Category.DEAD_LINK,
+            severity=Category.DEAD_LINK.severity,
             start=link.start,
             end=link.start + len(text),
             text=text[:200],

@@ -8,9 +8,8 @@ re-run (or a restart at 09:00) send nothing twice.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from loguru import logger
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -18,49 +17,26 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.activity import DormancyState
+from governance.alerts import Audience
 from governance.clock import Clock
 from governance.review import ReviewStatus, deadline
 from governance.roles import Role
-from models import cases, outbox, people
+from models import cases, people
 from models.accounts import Account
 from models.alerts import AlertState
 from models.audit import AuditEntry
 from models.feeds import POLLED_STATUSES
 from models.findings import StoredFinding
 from models.reviews import Review
+from workflows.audience import To
+from workflows.notices import Digest
+from workflows.notify import notify
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 DORMANT_STATES = {DormancyState.DORMANT.value, DormancyState.CLOSURE_CANDIDATE.value}
 NAMES_SHOWN = 5
-
-
-@dataclass(slots=True)
-class DigestFigures:
-    """What one digest says; every list is short (the message is read on a phone)."""
-
-    period: str  # daily | weekly
-    label: str  # the local date, or the ISO week
-    unit_id: int = 0
-    unit: str = ""
-    days: int = 1
-    new_problems: dict[str, int] = field(default_factory=dict)
-    veto_problems: int = 0
-    newly_dormant: list[list[Any]] = field(default_factory=list)  # [account id, name]
-    newly_dormant_total: int = 0
-    cases_opened: int = 0
-    cases_resolved: int = 0
-    cases_overdue: int = 0
-    cases_overdue_now: int = 0
-    cases_active: int = 0
-    feeds_broken: int = 0
-    below_plan: int = 0
-    reviews_late: int = 0
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 async def gather(
@@ -71,16 +47,12 @@ async def gather(
     unit_id: int | None = None,
     period: str,
     label: str,
-) -> DigestFigures:
+) -> Digest:
     """The figures of [start, end), for one unit or (None) the whole region."""
     unit = await session.get(people.Unit, unit_id) if unit_id else None
-    figures = DigestFigures(
-        period=period,
-        label=label,
-        unit_id=unit_id or 0,
-        unit=unit.name if unit else "",
-        days=max(1, round((end - start) / timedelta(days=1))),
-    )
+    new_problems: dict[str, int] = {}
+    veto_problems = 0
+    newly_dormant: list[tuple[int, str]] = []
     in_unit = select(Account.id).where(Account.unit_id == unit_id) if unit_id else None
 
     problems = select(
@@ -93,8 +65,8 @@ async def gather(
     for category, severity, count in await session.exec(
         problems.group_by(StoredFinding.category, StoredFinding.severity)
     ):
-        figures.new_problems[category] = figures.new_problems.get(category, 0) + int(count)
-        figures.veto_problems += int(count) if severity == "veto" else 0
+        new_problems[category] = new_problems.get(category, 0) + int(count)
+        veto_problems += int(count) if severity == "veto" else 0
 
     changes = await session.exec(
         select(AuditEntry)
@@ -105,6 +77,7 @@ async def gather(
         )
         .order_by(col(AuditEntry.id))
     )
+    shown: list[Account] = []
     dormant_ids = list(
         dict.fromkeys(
             int(e.object_id) for e in changes if (e.after or {}).get("activity") in DORMANT_STATES
@@ -116,20 +89,7 @@ async def gather(
             stmt = stmt.where(Account.unit_id == unit_id)
         found = {a.id: a for a in await session.exec(stmt)}
         shown = [found[i] for i in dormant_ids if i in found]
-        figures.newly_dormant_total = len(shown)
-        figures.newly_dormant = [[a.id, a.name] for a in shown[:NAMES_SHOWN]]
-
-    figures.cases_opened = await cases.count_between(
-        session, column="opened_at", start=start, end=end, unit_id=unit_id
-    )
-    figures.cases_resolved = await cases.count_between(
-        session, column="resolved_at", start=start, end=end, unit_id=unit_id
-    )
-    figures.cases_overdue = await cases.count_between(
-        session, column="overdue_at", start=start, end=end, unit_id=unit_id
-    )
-    figures.cases_overdue_now = await cases.count_overdue(session, unit_id=unit_id)
-    figures.cases_active = len(await cases.active_cases(session, unit_id=unit_id))
+        newly_dormant = [(a.id or 0, a.name) for a in shown[:NAMES_SHOWN]]
 
     monitored = (
         select(func.count())
@@ -139,14 +99,35 @@ async def gather(
     )
     if unit_id:
         monitored = monitored.where(Account.unit_id == unit_id)
-    figures.feeds_broken = int(
-        (await session.exec(monitored.where(col(AlertState.feed_broken).is_(True)))).one()
+    return Digest(
+        period=period,
+        label=label,
+        unit_id=unit_id or 0,
+        unit=unit.name if unit else "",
+        days=max(1, round((end - start) / timedelta(days=1))),
+        new_problems=new_problems,
+        veto_problems=veto_problems,
+        newly_dormant=newly_dormant,
+        newly_dormant_total=len(shown),
+        cases_opened=await cases.count_between(
+            session, column="opened_at", start=start, end=end, unit_id=unit_id
+        ),
+        cases_resolved=await cases.count_between(
+            session, column="resolved_at", start=start, end=end, unit_id=unit_id
+        ),
+        cases_overdue=await cases.count_between(
+            session, column="overdue_at", start=start, end=end, unit_id=unit_id
+        ),
+        cases_overdue_now=await cases.count_overdue(session, unit_id=unit_id),
+        cases_active=len(await cases.active_cases(session, unit_id=unit_id)),
+        feeds_broken=int(
+            (await session.exec(monitored.where(col(AlertState.feed_broken).is_(True)))).one()
+        ),
+        below_plan=int(
+            (await session.exec(monitored.where(col(AlertState.below_plan).is_(True)))).one()
+        ),
+        reviews_late=await late_reviews(session, now=end, unit_id=unit_id),
     )
-    figures.below_plan = int(
-        (await session.exec(monitored.where(col(AlertState.below_plan).is_(True)))).one()
-    )
-    figures.reviews_late = await late_reviews(session, now=end, unit_id=unit_id)
-    return figures
 
 
 async def late_reviews(session: AsyncSession, *, now: datetime, unit_id: int | None) -> int:
@@ -171,18 +152,13 @@ async def daily_digest(
         figures = await gather(
             session, start=now - timedelta(days=1), end=now, period="daily", label=label
         )
-        chats = await admin_chats(session, alert_chat_id=settings.alert_chat_id)
-        queued = 0
-        for chat_id in chats:
-            row = await outbox.enqueue(
-                session,
-                chat_id=chat_id,
-                kind="digest",
-                params=figures.params,
-                now=now,
-                dedup_key=f"digest:daily:{label}:{chat_id}",
-            )
-            queued += row is not None
+        queued = await notify(
+            session,
+            figures,
+            to=To.of(Audience.OFFICE),
+            now=now,
+            alert_chat_id=settings.alert_chat_id,
+        )
         await session.commit()
     logger.info("daily digest {}: {} queued", label, queued)
     return queued
@@ -198,11 +174,7 @@ async def weekly_digest(
     queued = 0
     async with sessionmaker() as session:
         managers = await people.users_with_role(session, role=Role.UNIT_MANAGER)
-        by_unit: dict[int, list[int]] = {}
-        for manager in managers:
-            if manager.unit_id is not None:
-                by_unit.setdefault(manager.unit_id, []).append(manager.telegram_id)
-        for unit_id, chats in sorted(by_unit.items()):
+        for unit_id in sorted({m.unit_id for m in managers if m.unit_id is not None}):
             figures = await gather(
                 session,
                 start=now - timedelta(days=7),
@@ -211,23 +183,9 @@ async def weekly_digest(
                 period="weekly",
                 label=label,
             )
-            for chat_id in chats:
-                row = await outbox.enqueue(
-                    session,
-                    chat_id=chat_id,
-                    kind="digest",
-                    params=figures.params,
-                    now=now,
-                    dedup_key=f"digest:weekly:{label}:{unit_id}:{chat_id}",
-                )
-                queued += row is not None
+            queued += await notify(
+                session, figures, to=To.of(Audience.UNIT_MANAGERS, unit_id=unit_id), now=now
+            )
         await session.commit()
     logger.info("weekly digest {}: {} queued", label, queued)
     return queued
-
-
-async def admin_chats(session: AsyncSession, *, alert_chat_id: int | None) -> list[int]:
-    """The admins' alert chat when there is one; otherwise each admin in private."""
-    if alert_chat_id is not None:
-        return [alert_chat_id]
-    return [a.telegram_id for a in await people.users_with_role(session, role=Role.ADMIN)]

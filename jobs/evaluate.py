@@ -31,12 +31,22 @@ from governance.alerts import (
 )
 from governance.cases import CaseKind, CasePolicy
 from governance.clock import Clock
-from models import alerts, audit, cases, outbox, posts, recipients
+from models import alerts, audit, posts
 from models.accounts import Account
 from models.activity import account_report
 from models.base import begin_writing
 from models.feeds import POLLED_STATUSES, FeedState
 from models.people import Unit
+from workflows import cases as rectification
+from workflows.audience import To
+from workflows.notices import (
+    DormancyAlert,
+    FeedBrokenAlert,
+    FeedRecoveredAlert,
+    Notice,
+    RecoveredAlert,
+)
+from workflows.notify import notify
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -146,20 +156,16 @@ async def evaluate_account(
         await _audit_dormancy(context, dormancy.previous.state, dormancy.track.state, dormancy)
         if dormancy.action in (Action.RAISE, Action.REPEAT):
             state = dormancy.track.state
-            key = f"dormancy:{account_id}:{state.value}:{_stamp(dormancy.track.since)}"
+            facts = await context.facts(episode=_stamp(dormancy.track.since))
             summary.queued += await context.send(
                 DORMANCY_AUDIENCE[state],
-                kind="alert.dormancy",
-                params={"state": state.value, "repeat": dormancy.track.repeats},
-                dedup=f"{key}:{dormancy.track.repeats}",
+                DormancyAlert(**facts, state=state.value, repeat=dormancy.track.repeats),
             )
         elif dormancy.action is Action.RECOVER:
             previous = dormancy.previous.state
+            facts = await context.facts(episode=_stamp(dormancy.previous.since))
             summary.queued += await context.send(
-                DORMANCY_AUDIENCE[previous],
-                kind="alert.recovered",
-                params={"previous": previous.value},
-                dedup=f"recovered:{account_id}:{previous.value}:{_stamp(dormancy.previous.since)}",
+                DORMANCY_AUDIENCE[previous], RecoveredAlert(**facts, previous=previous.value)
             )
     if health.action is not Action.NONE:
         summary.count(f"feed.{health.action.value}")
@@ -175,22 +181,19 @@ async def evaluate_account(
                 before={"feed_broken": health.previous.broken},
                 after={"feed_broken": health.track.broken, "outcome": feed.last_outcome},
             )
-        params = {
+        about = await context.about()
+        fields = {
+            **about,
             "outcome": feed.last_outcome or "",
             "status": feed.last_status,
             "error": feed.last_error or "",
             "failures": feed.consecutive_failures,
             "last_success": _datetime(feed.last_success_at, policy.tz),
             "repeat": health.track.repeats if health.track.broken else 0,
+            "episode": _stamp(since),
         }
-        kind = "alert.feed_broken" if health.track.broken else "alert.feed_recovered"
-        suffix = f"{health.track.repeats}" if health.track.broken else "ok"
-        summary.queued += await context.send(
-            FEED_AUDIENCE,
-            kind=kind,
-            params=params,
-            dedup=f"feed:{account_id}:{_stamp(since)}:{suffix}",
-        )
+        notice = FeedBrokenAlert(**fields) if health.track.broken else FeedRecoveredAlert(**fields)
+        summary.queued += await context.send(FEED_AUDIENCE, notice)
     await _rectification(context)
     memory.apply(dormancy=dormancy.track, feed=health.track)
     memory.below_plan = report.below_plan
@@ -208,33 +211,32 @@ class _Context:
     now: datetime
     policy: AlertPolicy
 
-    async def send(
-        self, audience: frozenset[Audience], *, kind: str, params: dict[str, Any], dedup: str
-    ) -> int:
-        """Queue one message per distinct chat in ``audience``; return how many were new."""
-        base = await self._params()
-        queued = 0
-        for chat_id in await self._chats(audience):
-            row = await outbox.enqueue(
-                self.session,
-                chat_id=chat_id,
-                kind=kind,
-                params={**base, **params},
-                now=self.now,
-                dedup_key=f"{dedup}:{chat_id}"[:200],
-            )
-            queued += row is not None
-        return queued
+    async def send(self, audience: frozenset[Audience], notice: Notice) -> int:
+        """Queue ``notice`` once per distinct chat of ``audience``; return how many were new."""
+        return await notify(
+            self.session,
+            notice,
+            to=To(audience=audience, account=self.account),
+            now=self.now,
+            alert_chat_id=self.policy.alert_chat_id,
+        )
 
-    async def _params(self) -> dict[str, Any]:
-        account, report = self.account, self.report
+    async def about(self) -> dict[str, Any]:
+        account = self.account
         unit = await self.session.get(Unit, account.unit_id)
-        last = await posts.last_activity_post(self.session, account_id=account.id or 0)
         return {
-            "account_id": account.id,
+            "account_id": account.id or 0,
             "name": account.name,
             "platform": account.platform,
             "unit": unit.name if unit else "",
+        }
+
+    async def facts(self, *, episode: str) -> dict[str, Any]:
+        """The fields of :class:`ActivityFacts` as they stand now."""
+        account, report = self.account, self.report
+        last = await posts.last_activity_post(self.session, account_id=account.id or 0)
+        return {
+            **await self.about(),
             "days": report.days_since_last_post,
             "last_title": last.title if last else "",
             "last_link": last.link if last and last.link else "",
@@ -242,22 +244,15 @@ class _Context:
             "posts_30d": report.posts_30d,
             "planned": account.posts_per_week,
             "dormant_days": self.policy.thresholds.dormant_days,
+            "episode": episode,
         }
-
-    async def _chats(self, audience: frozenset[Audience]) -> list[int]:
-        return await recipients.audience_chats(
-            self.session,
-            account=self.account,
-            audience=audience,
-            alert_chat_id=self.policy.alert_chat_id,
-        )
 
 
 async def _rectification(context: _Context) -> None:
     """A dormant account has a case (opened once); one that posts again has it resolved."""
     state, account = context.report.state, context.account
     if state.severity >= DormancyState.DORMANT.severity:
-        await cases.ensure_case(
+        await rectification.ensure_case(
             context.session,
             account=account,
             kind=CaseKind.DORMANT,
@@ -266,7 +261,7 @@ async def _rectification(context: _Context) -> None:
             policy=context.policy.cases,
         )
     elif state is DormancyState.ACTIVE:
-        await cases.resolve_dormant(
+        await rectification.resolve_dormant(
             context.session,
             account_id=account.id or 0,
             now=context.now,

@@ -25,15 +25,15 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from feeds.feedparse import ParsedFeed, ParsedItem
+from feeds.fetch import FetchResult, fetch_feed
+from feeds.netguard import GuardPolicy
+from feeds.outcome import PollOutcome
+from feeds.parsing import FeedParser
+from feeds.politeness import HostPacer, host_key, interleave_by_host
 from governance.activity import ActivityThresholds, counts_as_activity
 from governance.clock import Clock
 from governance.polling import PollSchedule, ServerHints, next_poll_delay
-from jobs.feedparse import ParsedFeed, ParsedItem
-from jobs.fetch import FetchResult, fetch_feed
-from jobs.netguard import GuardPolicy
-from jobs.outcome import PollOutcome
-from jobs.parsing import FeedParser
-from jobs.politeness import HostPacer, host_key, interleave_by_host
 from models import feeds, posts
 from models.feeds import Claimed, PollRecord
 from models.posts import NewPost

@@ -18,17 +18,19 @@ from urllib.parse import urlsplit
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from governance.alerts import Audience
+from governance.alerts import VETO_AUDIENCE
 from governance.cases import CaseKind, CasePolicy
 from governance.quality import Checker, Finding, extract_links, html_to_text
-from jobs.checker import LiveChecker
 from jobs.poll import StoredItem
-from models import cases, findings, links, outbox, recipients
+from models import cases, findings, links
 from models.accounts import Account
 from models.people import Unit
 from models.posts import Post
-
-VETO_AUDIENCE = frozenset({Audience.RESPONSIBLE, Audience.UNIT_MANAGERS, Audience.ADMINS})
+from workflows import cases as rectification
+from workflows.audience import To
+from workflows.checker import LiveChecker
+from workflows.notices import VetoFinding, VetoProblem
+from workflows.notify import notify
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -132,7 +134,7 @@ class QualityScan:
             await self._alert(session, account, new_vetoes, masks, now)
             if account.status in cases.CASE_ACCOUNT_STATUSES:
                 # one content case per account takes in every veto problem (idempotent)
-                await cases.ensure_case(
+                await rectification.ensure_case(
                     session,
                     account=account,
                     kind=CaseKind.CONTENT,
@@ -149,29 +151,34 @@ class QualityScan:
         masks: dict[int, dict[str, str]],
         now: datetime,
     ) -> None:
+        """One alert per post, listing every veto-level problem found in it."""
         unit = await session.get(Unit, account.unit_id)
-        chats = await recipients.audience_chats(
-            session, account=account, audience=VETO_AUDIENCE, alert_chat_id=self.alert_chat_id
-        )
+        by_post: dict[int, list[findings.StoredFinding]] = {}
         for post_id, finding in vetoes:
+            by_post.setdefault(post_id, []).append(finding)
+        for post_id, found in by_post.items():
             post = await session.get(Post, post_id)
-            params = {
-                "account_id": account.id,
-                "name": account.name,
-                "platform": account.platform,
-                "unit": unit.name if unit else "",
-                "category": finding.category,
-                # personal data is never repeated in an alert: its masked form stands in
-                "text": finding.suggestion if finding.category == "pii" else finding.text,
-                "post_title": findings.mask(post.title, masks.get(post_id, {})) if post else "",
-                "post_link": post.link if post and post.link else "",
-            }
-            for chat_id in chats:
-                await outbox.enqueue(
-                    session,
-                    chat_id=chat_id,
-                    kind="finding.veto",
-                    params=params,
-                    now=now,
-                    dedup_key=f"finding:{finding.id}:{chat_id}",
-                )
+            alert = VetoFinding(
+                account_id=account.id or 0,
+                name=account.name,
+                platform=account.platform,
+                unit=unit.name if unit else "",
+                finding_id=min(f.id or 0 for f in found),
+                post_id=post_id,
+                problems=[
+                    VetoProblem(
+                        category=f.category,
+                        text=f.text,  # stored masked when it is personal data
+                    )
+                    for f in found
+                ],
+                post_title=findings.mask(post.title, masks.get(post_id, {})) if post else "",
+                post_link=post.link if post and post.link else "",
+            )
+            await notify(
+                session,
+                alert,
+                to=To(audience=VETO_AUDIENCE, account=account),
+                now=now,
+                alert_chat_id=self.alert_chat_id,
+            )

@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.matching import MatchWindow
 from jobs.poll import StoredItem
 from models.accounts import Account
-from models.review_match import match_published_post
 from models.routes import effective_route
+from workflows.reviews.published import match_published_post
 
 
 class ReviewMatch:

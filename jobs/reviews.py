@@ -10,10 +10,14 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.alerts import Audience
 from governance.clock import Clock
-from governance.roles import Role
-from models import outbox, people, review_flow, routes
+from models import people, routes
 from models.accounts import Account
+from workflows import reviews as review_flow
+from workflows.audience import To
+from workflows.notices import RouteBroken
+from workflows.notify import notify
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -51,7 +55,7 @@ async def review_expiry(
 async def review_route_check(
     *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
 ) -> int:
-    """Tell the unit's managers and the admins, once a day, about routes nobody can staff."""
+    """Tell the unit's managers and the office, once a day, about routes nobody can staff."""
     now = clock.now()
     day = now.astimezone(settings.tz).date().isoformat()
     queued = 0
@@ -65,30 +69,19 @@ async def review_route_check(
             if route.account_id is not None:
                 account = await session.get(Account, route.account_id)
                 scope = f"{unit.name} / {account.name if account else route.account_id}"
-            recipients = {
-                u.id: u
-                for u in [
-                    *await people.users_with_role(
-                        session, role=Role.UNIT_MANAGER, unit_id=route.unit_id
-                    ),
-                    *await people.users_with_role(session, role=Role.ADMIN),
-                ]
-            }
-            for user in recipients.values():
-                queued += (
-                    await outbox.enqueue(
-                        session,
-                        chat_id=user.telegram_id,
-                        kind="review.route_broken",
-                        params={
-                            "scope": scope,
-                            "why": problem.message,
-                            "why_params": problem.params,
-                        },
-                        now=now,
-                        dedup_key=f"review.route_broken:{route.id}:{route.version}:{day}:{user.id}",
-                    )
-                    is not None
-                )
+            queued += await notify(
+                session,
+                RouteBroken(
+                    route_id=route.id or 0,
+                    route_version=route.version,
+                    day=day,
+                    scope=scope,
+                    why=problem.message,
+                    why_params=dict(problem.params),
+                ),
+                to=To.of(Audience.UNIT_MANAGERS, Audience.OFFICE, unit_id=route.unit_id),
+                now=now,
+                alert_chat_id=settings.alert_chat_id,
+            )
         await session.commit()
     return queued

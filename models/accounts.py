@@ -37,7 +37,7 @@ from governance.roles import (
     registration_needs_approval,
 )
 from models import audit
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 from models.people import Invitation, User, actor_for, get_unit
 
 
@@ -45,7 +45,7 @@ class Account(SQLModel, table=True):
     __tablename__ = "accounts"
 
     id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(sa_type=enum_column(), index=True)
+    platform: Platform = Field(sa_type=EnumString(Platform), index=True)
     name: str = Field(max_length=60)
     platform_ref: str = Field(max_length=200)
     platform_ref_norm: str = Field(max_length=200, index=True)
@@ -59,7 +59,7 @@ class Account(SQLModel, table=True):
     operating_plan: str = Field(max_length=2000)
     duplicate_reason: str | None = Field(default=None, max_length=500)
     feed_url: str | None = Field(default=None, max_length=2048)
-    status: str = Field(sa_type=enum_column(), index=True)
+    status: AccountStatus = Field(sa_type=EnumString(AccountStatus), index=True)
     status_reason: str | None = Field(default=None, max_length=500)
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(sa_type=UTCDateTime())
@@ -119,7 +119,7 @@ async def find_by_platform_ref(
     session: AsyncSession, *, platform: Platform, platform_ref: str, exclude_id: int | None = None
 ) -> Account | None:
     stmt = select(Account).where(
-        Account.platform == platform.value,
+        Account.platform == platform,
         Account.platform_ref_norm == normalize_platform_ref(platform_ref),
         col(Account.status).in_([s.value for s in LIVE_STATUSES]),
     )
@@ -147,7 +147,7 @@ async def unit_accounts_on_platform(
 ) -> list[Account]:
     stmt = select(Account).where(
         Account.unit_id == unit_id,
-        Account.platform == platform.value,
+        Account.platform == platform,
         col(Account.status).in_([s.value for s in LIVE_STATUSES]),
     )
     if exclude_id is not None:
@@ -203,7 +203,7 @@ async def register_account(
     feed_url = validate_http_url(draft.feed_url, label=N_("订阅源地址")) if draft.feed_url else None
     pending = registration_needs_approval(actor)
     account = Account(
-        platform=platform.value,
+        platform=platform,
         name=name,
         platform_ref=ref,
         platform_ref_norm=normalize_platform_ref(ref),
@@ -214,7 +214,7 @@ async def register_account(
         operating_plan=validate_plan(draft.operating_plan),
         duplicate_reason=reason,
         feed_url=feed_url,
-        status=(AccountStatus.PENDING if pending else AccountStatus.ACTIVE).value,
+        status=AccountStatus.PENDING if pending else AccountStatus.ACTIVE,
         created_by=actor.user_id,
         created_at=now,
         updated_at=now,
@@ -361,14 +361,14 @@ async def decide_registration(
     _check_version(account, version)
     before = snapshot(account)
     if approve:
-        platform = Platform(account.platform)
+        platform = account.platform
         await ensure_platform_ref_free(
             session, platform=platform, platform_ref=account.platform_ref, exclude_id=account.id
         )
-        account.status = AccountStatus.ACTIVE.value
+        account.status = AccountStatus.ACTIVE
         account.status_reason = None
     else:
-        account.status = AccountStatus.REJECTED.value
+        account.status = AccountStatus.REJECTED
         account.status_reason = validate_reason(reason, label=N_("驳回理由"))
     account.decided_by, account.decided_at = actor.user_id, now
     return await _save(
@@ -404,7 +404,7 @@ async def update_field(
     account = await get_account(session, account_id)
     if not can_edit_account(actor, account.unit_id):
         raise PermissionDenied(N_("你无权修改该账号。"))
-    if AccountStatus(account.status) not in LIVE_STATUSES:
+    if account.status not in LIVE_STATUSES:
         raise StaleAction(N_("已关停、注销或未通过的账号不能修改。"))
     _check_version(account, version)
     before = snapshot(account)
@@ -413,7 +413,7 @@ async def update_field(
     elif field == "platform_ref":
         ref = validate_platform_ref(value)
         await ensure_platform_ref_free(
-            session, platform=Platform(account.platform), platform_ref=ref, exclude_id=account.id
+            session, platform=account.platform, platform_ref=ref, exclude_id=account.id
         )
         account.platform_ref = ref
     elif field == "posts_per_week":
@@ -450,7 +450,7 @@ async def change_responsible(
     account = await get_account(session, account_id)
     if not can_edit_account(actor, account.unit_id):
         raise PermissionDenied(N_("你无权修改该账号。"))
-    if AccountStatus(account.status) not in LIVE_STATUSES:
+    if account.status not in LIVE_STATUSES:
         raise StaleAction(N_("已关停、注销或未通过的账号不能修改。"))
     _check_version(account, version)
     await ensure_responsible(session, user_id=user_id, unit_id=account.unit_id)
@@ -482,7 +482,7 @@ async def change_status(
     if not can_change_account_status(actor):
         raise PermissionDenied(N_("只有管理员可以变更账号状态。"))
     account = await get_account(session, account_id)
-    current = AccountStatus(account.status)
+    current = account.status
     if current is AccountStatus.PENDING:
         raise StaleAction(N_("该账号尚在登记审批中，请先审批。"))
     check_transition(current, target)
@@ -492,7 +492,7 @@ async def change_status(
         account.status_reason = validate_reason(reason, label=N_("原因"))
     else:
         account.status_reason = None
-    account.status = target.value
+    account.status = target
     return await _save(
         session,
         account=account,
@@ -535,7 +535,7 @@ async def list_accounts(
 async def pending_registrations(session: AsyncSession) -> list[Account]:
     rows = await session.exec(
         select(Account)
-        .where(Account.status == AccountStatus.PENDING.value)
+        .where(Account.status == AccountStatus.PENDING)
         .order_by(col(Account.id))
     )
     return list(rows)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -43,9 +44,38 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
 def enum_column(length: int = 32) -> sa.String:
     """Enums are stored as short strings: no native enum types to migrate on PostgreSQL."""
     return sa.String(length)
+
+
+class EnumString(TypeDecorator[E]):
+    """A ``StrEnum`` stored as its value in a VARCHAR; loaded back as the enum member.
+
+    The column stays a plain ``VARCHAR(length)`` (the schema and the migrations do not change),
+    but Python code sees the enum: a value outside the enum is refused when written or
+    compared, so a misspelt status fails at once instead of matching nothing.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 32) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        if value is None:
+            return None
+        return self.enum(value)
 
 
 async def begin_writing(session: AsyncSession) -> None:

@@ -24,7 +24,7 @@ from models.accounts import Account
 from models.base import UTCDateTime, enum_column
 
 #: Accounts whose feeds are polled: 在用 and 整改中 (a suspended or closed account is not).
-POLLED_STATUSES = (AccountStatus.ACTIVE.value, AccountStatus.RECTIFYING.value)
+POLLED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RECTIFYING)
 
 
 class FeedState(SQLModel, table=True):

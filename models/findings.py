@@ -3,6 +3,9 @@
 A finding row belongs to one post (the evidence); ``account_key`` groups the same defect
 (category and matched text) across an account's posts, so the same injected spam on ten pages
 raises one alert, and the account card counts distinct problems rather than occurrences.
+
+Personal data is stored only masked (``Finding.shown``): ``text``, ``excerpt`` and
+``account_key`` never hold the clear value, so every reader shows ``text`` as it is.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from governance.i18n import N_
 from governance.quality import Finding
 from governance.registry import validate_reason
 from governance.roles import Actor
+from governance.vocabulary import Category, severity_rank
 from models import audit
 from models.base import UTCDateTime, enum_column
 
@@ -61,12 +65,13 @@ class StoredFinding(SQLModel, table=True):
 
 
 def account_key(account_id: int, finding: Finding) -> str:
-    return f"{account_id}:{finding.category}:{finding.text[:TEXT_MAX]}"
+    """The same defect across an account's posts; personal data takes part only masked."""
+    return f"{account_id}:{finding.category}:{finding.shown[:TEXT_MAX]}"
 
 
 def pii_masks(findings: Sequence[Finding]) -> dict[str, str]:
     """Each piece of personal data found, and the masked form to show instead."""
-    return {f.text: f.suggestion or "***" for f in findings if f.category == "pii"}
+    return {f.text: f.shown for f in findings if f.category == Category.PII}
 
 
 def mask(text: str, masks: dict[str, str]) -> str:
@@ -118,8 +123,8 @@ async def record_post_findings(
             "rule": f.rule[:64],
             "start": f.start,
             "end": f.end,
-            "text": f.text[:TEXT_MAX],
-            "suggestion": f.suggestion[:TEXT_MAX] if f.suggestion else None,
+            "text": f.shown[:TEXT_MAX],
+            "suggestion": f.advice[:TEXT_MAX] if f.advice else None,
             "excerpt": excerpts[i][:EXCERPT_MAX]
             if excerpts
             else excerpt(checked_text, f, masks=masks),
@@ -158,8 +163,7 @@ async def open_summary(session: AsyncSession, *, account_id: int) -> list[tuple[
         )
         .group_by(StoredFinding.category, StoredFinding.severity)
     )
-    order = {"veto": 0, "serious": 1, "general": 2}
-    return sorted(((c, s, int(n)) for c, s, n in rows), key=lambda r: (order.get(r[1], 3), r[0]))
+    return sorted(((c, s, int(n)) for c, s, n in rows), key=lambda r: (severity_rank(r[1]), r[0]))
 
 
 async def open_findings(
@@ -178,8 +182,7 @@ async def open_findings(
     seen: dict[str, StoredFinding] = {}
     for row in rows:
         seen.setdefault(row.account_key, row)
-    order = {"veto": 0, "serious": 1, "general": 2}
-    return sorted(seen.values(), key=lambda r: (order.get(r.severity, 3), -(r.id or 0)))[:limit]
+    return sorted(seen.values(), key=lambda r: (severity_rank(r.severity), -(r.id or 0)))[:limit]
 
 
 async def waive(

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.errors import PermissionDenied
 from governance.i18n import N_
 from governance.ledger import Existing, LedgerRow, Validation, validate_table
-from governance.registry import LIVE_STATUSES, AccountStatus, Platform
+from governance.registry import LIVE_STATUSES, AccountStatus
 from governance.roles import Actor, Role, can_export_ledger, can_import_ledger
 from models import audit, people
 from models.accounts import Account, snapshot
@@ -70,7 +70,7 @@ def _row_of(
     return LedgerRow(
         row=0,
         unit=units.get(account.unit_id, ""),
-        platform=Platform(account.platform),
+        platform=account.platform,
         name=account.name,
         platform_ref=account.platform_ref,
         responsible=responsible,
@@ -79,7 +79,7 @@ def _row_of(
         operating_plan=account.operating_plan,
         duplicate_reason=account.duplicate_reason,
         feed_url=account.feed_url,
-        status=AccountStatus(account.status),
+        status=account.status,
         status_reason=account.status_reason,
     )
 

@@ -14,7 +14,7 @@ from governance.i18n import N_
 from governance.registry import clean_line, validate_unit_name
 from governance.roles import Actor, Role, invitable_roles
 from models import audit
-from models.base import UTCDateTime, enum_column
+from models.base import EnumString, UTCDateTime
 
 
 class Unit(SQLModel, table=True):
@@ -44,7 +44,7 @@ class UserRole(SQLModel, table=True):
     __tablename__ = "user_roles"
 
     user_id: int = Field(foreign_key="users.id", primary_key=True)
-    role: str = Field(sa_type=enum_column(), primary_key=True)
+    role: Role = Field(sa_type=EnumString(Role), primary_key=True)
 
 
 class Invitation(SQLModel, table=True):
@@ -53,7 +53,7 @@ class Invitation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token: str = Field(max_length=64, unique=True)
     unit_id: int | None = Field(default=None, foreign_key="units.id")
-    role: str = Field(sa_type=enum_column())
+    role: Role = Field(sa_type=EnumString(Role))
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(sa_type=UTCDateTime())
     expires_at: datetime = Field(sa_type=UTCDateTime())
@@ -68,7 +68,7 @@ class Invitation(SQLModel, table=True):
 
 async def roles_of(session: AsyncSession, user_id: int) -> frozenset[Role]:
     rows = await session.exec(select(UserRole.role).where(UserRole.user_id == user_id))
-    return frozenset(Role(r) for r in rows)
+    return frozenset(rows)
 
 
 async def actor_for(session: AsyncSession, user: User) -> Actor:
@@ -157,7 +157,7 @@ async def grant_role(
     before = await roles_of(session, user.id)
     if role in before:
         return False
-    session.add(UserRole(user_id=user.id, role=role.value))
+    session.add(UserRole(user_id=user.id, role=role))
     await session.flush()
     await audit.record(
         session,
@@ -185,7 +185,7 @@ async def revoke_role(
         raise Conflict(N_("这是最后一位管理员，不能取消其管理员角色。"))
     await session.exec(  # type: ignore[call-overload]
         sa.delete(UserRole).where(
-            col(UserRole.user_id) == user.id, col(UserRole.role) == role.value
+            col(UserRole.user_id) == user.id, col(UserRole.role) == role
         )
     )
     await audit.record(
@@ -206,7 +206,7 @@ async def _count_admins(session: AsyncSession) -> int:
         select(func.count())
         .select_from(UserRole)
         .join(User, col(User.id) == UserRole.user_id)
-        .where(UserRole.role == Role.ADMIN.value, col(User.active).is_(True))
+        .where(UserRole.role == Role.ADMIN, col(User.active).is_(True))
     )
     return int(result.one())
 
@@ -293,7 +293,7 @@ async def users_with_role(
     stmt = (
         select(User)
         .join(UserRole, col(UserRole.user_id) == User.id)
-        .where(UserRole.role == role.value, col(User.active).is_(True))
+        .where(UserRole.role == role, col(User.active).is_(True))
         .order_by(col(User.id))
     )
     if unit_id is not None:
@@ -362,7 +362,7 @@ async def create_invitation(
     invitation = Invitation(
         token=secrets.token_urlsafe(18),  # 24 url-safe chars: fits a /start deep link
         unit_id=unit_id,
-        role=role.value,
+        role=role,
         created_by=actor.user_id,
         created_at=now,
         expires_at=now + ttl,
@@ -461,7 +461,7 @@ async def accept_invitation(
     if invitation.unit_id is not None and user.unit_id not in (None, invitation.unit_id):
         raise Conflict(N_("你已属于其他单位，如需调整请联系管理员。"))
     inviter = await session.get(User, invitation.created_by)
-    if inviter is None or Role(invitation.role) not in invitable_roles(
+    if inviter is None or invitation.role not in invitable_roles(
         await actor_for(session, inviter), invitation.unit_id
     ):  # the inviter lost the right since: the link dies with it
         raise StaleAction(N_("邀请人已无权发出该邀请，请向单位管理员索取新的链接。"))
@@ -483,9 +483,9 @@ async def accept_invitation(
         user.unit_id, user.updated_at = invitation.unit_id, now
         session.add(user)
         await session.flush()
-    role = Role(invitation.role)
+    role = invitation.role
     if role not in roles:
-        session.add(UserRole(user_id=user.id, role=role.value))
+        session.add(UserRole(user_id=user.id, role=role))
         await session.flush()
     await audit.record(
         session,

@@ -28,10 +28,10 @@ from models.reviews import Review
 
 #: Accounts a report covers: registered and not withdrawn (closed ones show as closed).
 REPORTED_STATUSES = (
-    AccountStatus.ACTIVE.value,
-    AccountStatus.RECTIFYING.value,
-    AccountStatus.SUSPENDED.value,
-    AccountStatus.CLOSED.value,
+    AccountStatus.ACTIVE,
+    AccountStatus.RECTIFYING,
+    AccountStatus.SUSPENDED,
+    AccountStatus.CLOSED,
 )
 _CHUNK = 500
 

@@ -1,7 +1,7 @@
 """Reviews (送审稿): the draft's versions and parts, who was asked, and every decision.
 
 The tables and the read-side queries; the workflow that changes them is in
-:mod:`models.review_flow`. A review's ``round`` counts stage entries: cards carry it, so a
+:mod:`workflows.reviews`. A review's ``round`` counts stage entries: cards carry it, so a
 card drawn for an earlier round is recognised as stale; ``lock`` is bumped by every change so
 concurrent presses are applied one after another (see :func:`lock`).
 """

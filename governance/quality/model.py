@@ -1,52 +1,47 @@
-"""The value types every check returns, and the fixed category/severity vocabulary.
+"""The value types every check returns.
 
 Category and severity names are part of the public contract (stored findings, the
-`python -m bot check --jsonl` output), so they live in one place.
+`python -m bot check --jsonl` output): they are :mod:`governance.vocabulary`'s enums.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-CATEGORIES: tuple[str, ...] = (
-    "typo",
-    "wording",
-    "gambling",
-    "porn",
-    "hidden_link",
-    "pii",
-    "placeholder",
-    "ad",
-    "dead_link",
-)
+from governance.vocabulary import CONTENT_CATEGORIES, Category, Severity
 
-# Inspection weight of each category: veto fails the account by itself (单项否决).
-SEVERITY: dict[str, str] = {
-    "wording": "veto",
-    "gambling": "veto",
-    "porn": "veto",
-    "pii": "veto",
-    "hidden_link": "serious",
-    "placeholder": "serious",
-    "dead_link": "serious",
-    "typo": "general",
-    "ad": "general",
-}
-
-SEVERITIES: tuple[str, ...] = ("veto", "serious", "general")
+#: The categories the checker reports, and their weight (the vocabulary lives in one place).
+CATEGORIES: tuple[Category, ...] = CONTENT_CATEGORIES
+SEVERITY: dict[Category, Severity] = {c: c.severity for c in CONTENT_CATEGORIES}
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One defect: `text == checked_text[start:end]` always holds."""
 
-    category: str
-    severity: str
+    category: Category
+    severity: Severity
     start: int
     end: int
     text: str
     suggestion: str | None
     rule: str
+
+    @property
+    def shown(self) -> str:
+        """The matched text as it may be stored or shown: personal data only as its mask.
+
+        The one display rule: for personal data the checker puts the mask in ``suggestion``.
+        """
+        if self.category == Category.PII:
+            return self.suggestion or "*" * len(self.text)
+        return self.text
+
+    @property
+    def advice(self) -> str | None:
+        """The suggestion to show; personal data has none (its suggestion is the mask)."""
+        return None if self.category == Category.PII else self.suggestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,4 +89,5 @@ def make_finding(
     text: str, category: str, start: int, end: int, suggestion: str | None, rule: str
 ) -> Finding:
     """Build a Finding whose text is sliced from the checked text, so spans never lie."""
-    return Finding(category, SEVERITY[category], start, end, text[start:end], suggestion, rule)
+    kind = Category(category)
+    return Finding(kind, kind.severity, start, end, text[start:end], suggestion, rule)

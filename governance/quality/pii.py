@@ -102,27 +102,46 @@ def is_mobile(s: str) -> bool:
     return len(s) == 11 and s[0] == "1" and s[1] in "3456789"
 
 
-def mask(s: str, head: int, tail: int) -> str:
-    return s[:head] + "*" * (len(s) - head - tail) + s[-tail:]
+#: How much of each kind of number stays readable: ID numbers the first 2 and last 3 digits,
+#: mobiles 138****1234, bank cards the first and last 4.
+_KEPT = {"pii.id18": (2, 3), "pii.id15": (2, 3), "pii.mobile": (3, 4), "pii.bankcard": (4, 4)}
+
+
+def mask_number(value: str, rule: str) -> str:
+    """The only form in which a piece of personal data is stored or shown: the masked number.
+
+    ``rule`` is the finding's rule (``pii.id18`` …); separators in ``value`` are dropped.
+    Unknown rules mask everything.
+    """
+    digits = value.replace(" ", "").replace("-", "")
+    head, tail = _KEPT.get(rule, (0, 0))
+    if len(digits) <= head + tail:
+        return "*" * len(digits)
+    return digits[:head] + "*" * (len(digits) - head - tail) + digits[len(digits) - tail :]
 
 
 def _classify(text: str, digits: str, start: int) -> tuple[str, str] | None:
+    rule = _rule(text, digits, start)
+    return (rule, mask_number(digits, rule)) if rule else None
+
+
+def _rule(text: str, digits: str, start: int) -> str | None:
     if is_id18(digits):
-        return "pii.id18", mask(digits, 2, 3)
+        return "pii.id18"
     if not digits.isdigit():
         return None
     before = text[max(0, start - _CONTEXT_WINDOW) : start]
     if is_id15(digits) and _ID_CONTEXT.search(before):
-        return "pii.id15", mask(digits, 2, 3)
+        return "pii.id15"
     if is_mobile(digits):
-        return "pii.mobile", digits[:3] + "****" + digits[-4:]
+        return "pii.mobile"
     if (
         16 <= len(digits) <= 19
         and digits[0] in "3456"
         and luhn(digits)
         and _CARD_CONTEXT.search(before)
     ):
-        return "pii.bankcard", mask(digits, 4, 4)
+        return "pii.bankcard"
     return None
 
 
@@ -140,3 +159,15 @@ def find_pii(text: str) -> Iterator[Finding]:
             hit = _classify(text, t.group(), s)
             if hit:
                 yield make_finding(text, "pii", s, m.start() + t.end(), hit[1], hit[0])
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with every piece of personal data replaced by its masked form.
+
+    The one display rule: anything that came from a post or a draft passes through this before
+    a person sees it (alerts, cards, reports, exports).
+    """
+    found = list(find_pii(text))
+    for f in sorted(found, key=lambda f: f.start, reverse=True):
+        text = text[: f.start] + (f.suggestion or "***") + text[f.end :]
+    return text

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from governance.ledgerbook import ledger_workbook
+from documents.ledgerbook import ledger_workbook
 from tests.fakes.feeds import FakeItem, FeedServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from documents.ledgerbook import ledger_workbook
 from governance.ledger import HEADERS
-from governance.ledgerbook import ledger_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "1001"

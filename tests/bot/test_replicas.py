@@ -26,11 +26,11 @@ from bot.settings import Settings
 from governance.clock import ManualClock
 from governance.errors import ConfigurationError
 from handlers.notices import RENDERERS
-from jobs.checker import LiveChecker
 from models import outbox, people, replicas
 from models.replicas import HandledUpdate, JobRun
 from tests.conftest import ADMIN_ID
 from tests.fakes.telegram import FakeTelegram
+from workflows.checker import LiveChecker
 
 
 def _pg_only(database_url: str) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.scheduler import build_scheduler
-from jobs.checker import LiveChecker
 from jobs.heartbeat import heartbeat
+from workflows.checker import LiveChecker
 
 
 async def test_scheduler_registers_the_heartbeat_once_with_coalescing(

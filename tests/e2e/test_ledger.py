@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.app import BotApp
+from documents.ledgerbook import ledger_workbook
 from governance.ledger import HEADERS
-from governance.ledgerbook import ledger_workbook
 from governance.roles import Role
 from models.accounts import Account
 from models.people import Unit

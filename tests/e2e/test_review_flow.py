@@ -7,11 +7,11 @@ import io
 from docx import Document
 from sqlmodel import select
 
-from models import review_match
 from models.reviews import Review, ReviewDecision, ReviewPart
 from tests.conftest import ADMIN_ID
 from tests.e2e.review_office import DOCX, PHOTO, card, office, submit
 from tests.fakes.telegram import FakeTelegram
+from workflows.reviews import published
 
 DRAFT = "本周六上午九点举办校园开放日，欢迎家长参加。联系人王老师，身份证110101199003074514。"
 
@@ -80,7 +80,7 @@ async def test_three_approvers_see_the_originals_and_the_record_exports(
 
     # closing the loop: an unrelated post is flagged, the approved one is matched
     async with app.sessionmaker() as session:
-        flagged = await review_match.match_published_post(
+        flagged = await published.match_published_post(
             session,
             account_id=o.account_id,
             post_id=501,
@@ -90,7 +90,7 @@ async def test_three_approvers_see_the_originals_and_the_record_exports(
             published_at=clock.now(),
             now=clock.now(),
         )
-        matched = await review_match.match_published_post(
+        matched = await published.match_published_post(
             session,
             account_id=o.account_id,
             post_id=502,

@@ -67,3 +67,24 @@ async def test_a_429_in_the_middle_of_a_card_resumes_without_duplicates(
     ]
     assert len(copies) == 2 and len({c.params["message_id"] for c in copies}) == 2
     assert the_card.buttons
+
+
+async def test_a_draft_part_is_acknowledged_only_once_it_is_committed(
+    app, tg: FakeTelegram, clock
+) -> None:
+    """The 已收到 reply promises the part is kept: when it leaves, another connection sees it."""
+    o = await office(app, tg, clock)
+    seen_when_acknowledged: list[list[str | None]] = []
+
+    async def look_at_the_database(method: str, params: dict) -> None:  # type: ignore[type-arg]
+        if method == "sendMessage" and "已收到" in str(params.get("text", "")):
+            async with app.sessionmaker() as session:
+                parts = list(await session.exec(select(ReviewPart)))
+            seen_when_acknowledged.append([p.text for p in parts])
+
+    tg.on_request = look_at_the_database
+    replies = await o.editor.send("/submit")
+    replies = await o.editor.press(replies[-1], "教育发布")
+    replies = await o.editor.send("本周六上午九点举办校园开放日。")
+    assert any("已收到" in c.text for c in replies)
+    assert seen_when_acknowledged == [["本周六上午九点举办校园开放日。"]]

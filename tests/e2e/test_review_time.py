@@ -8,13 +8,13 @@ from sqlmodel import select
 from bot.app import BotApp
 from bot.scheduler import build_scheduler
 from governance.review import StageRule
-from jobs.checker import LiveChecker
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from models.audit import AuditEntry
 from models.reviews import Review, ReviewDecision
 from tests.conftest import ADMIN_ID, make_settings
 from tests.e2e.review_office import card, office, submit
 from tests.fakes.telegram import FakeTelegram
+from workflows.checker import LiveChecker
 
 TEXT = "区教育局将于下周一召开家长会，请各校做好准备。"
 ALERT_CHAT = -100555

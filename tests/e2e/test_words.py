@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from jobs.checker import LiveChecker, read_extra_file
 from models.audit import AuditEntry
 from tests.conftest import ADMIN_ID
 from tests.fakes.telegram import FakeTelegram
+from workflows.checker import LiveChecker, read_extra_file
 
 SAMPLE = "本周推出滨江夜游项目，欢迎市民体验。"
 

@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +111,9 @@ class FakeTelegram:
     _long_polls: dict[int, web.Request] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base: str = ""
+    #: Awaited with each request (method, params) before it is answered: lets a test look at
+    #: the bot's database at the moment a reply arrives.
+    on_request: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -151,6 +154,8 @@ class FakeTelegram:
                 self._long_polls.pop(id(request), None)
             self.delivered.extend(updates)
             return web.json_response({"ok": True, "result": updates})
+        if self.on_request is not None:
+            await self.on_request(method, params)
         failure = self._next_failure(method, params)
         if failure is not None:
             self._record(Call(method, params, failure))

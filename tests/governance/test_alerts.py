@@ -50,7 +50,7 @@ def test_unknown_state_of_a_broken_feed_changes_nothing() -> None:
 def test_warning_stays_with_the_responsible_person_dormant_reaches_unit_and_office() -> None:
     assert DORMANCY_AUDIENCE[S.WARNING] == {Audience.RESPONSIBLE}
     assert Audience.UNIT_MANAGERS in DORMANCY_AUDIENCE[S.DORMANT]
-    assert Audience.ADMINS in DORMANCY_AUDIENCE[S.CLOSURE_CANDIDATE]  # alert chat, else each admin
+    assert Audience.OFFICE in DORMANCY_AUDIENCE[S.CLOSURE_CANDIDATE]  # alert chat, else each admin
 
 
 def test_feed_track_raises_repeats_and_recovers() -> None:

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
+from documents.ledgerbook import ledger_workbook, read_table, table_workbook
 from governance.errors import InvalidInput
 from governance.ledger import (
     HEADERS,
@@ -18,7 +19,6 @@ from governance.ledger import (
     cell_text,
     validate_table,
 )
-from governance.ledgerbook import ledger_workbook, read_table, table_workbook
 from governance.registry import PLATFORM_LABELS, STATUS_LABELS
 
 NECESSITY = "发布教育政策和招生信息，回应家长关切。"

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from jobs.fetch import make_feed_session
-from jobs.netguard import GuardPolicy
+from feeds.fetch import make_feed_session
+from feeds.netguard import GuardPolicy
 from tests.fakes import FeedServer
 
 LOOPBACK_ONLY = GuardPolicy(allowed_hosts=frozenset({"127.0.0.1"}))

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
+from feeds.fetch import make_feed_session
+from feeds.parsing import FeedParser
 from governance.registry import AccountStatus
-from jobs.fetch import make_feed_session
-from jobs.parsing import FeedParser
 from jobs.poll import poll_feeds
 from models.accounts import Account
 from models.feeds import FeedState, Poll
@@ -20,8 +20,8 @@ from models.people import Unit, User
 from models.posts import Post
 from tests.conftest import make_settings
 from tests.fakes import FeedServer
+from tests.feeds.test_corpus import CORPUS, corpus_files
 from tests.jobs.conftest import LOOPBACK_ONLY
-from tests.jobs.test_corpus import CORPUS, corpus_files
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 

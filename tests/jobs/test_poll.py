@@ -14,13 +14,12 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.scheduler import build_scheduler
+from feeds.fetch import make_feed_session
+from feeds.netguard import GuardPolicy
+from feeds.parsing import FeedParser
+from feeds.politeness import HostPacer, interleave_by_host
 from governance.clock import ManualClock
 from governance.roles import Role
-from jobs.checker import LiveChecker
-from jobs.fetch import make_feed_session
-from jobs.netguard import GuardPolicy
-from jobs.parsing import FeedParser
-from jobs.politeness import HostPacer, interleave_by_host
 from jobs.poll import PollerConfig, poll_feeds, prune_poll_history
 from models.feeds import FeedState, Poll
 from models.posts import Post
@@ -28,6 +27,7 @@ from tests.conftest import ADMIN_ID, make_settings
 from tests.e2e.seed import seed_account, seed_person, seed_unit
 from tests.fakes import FakeItem, FeedServer
 from tests.jobs.conftest import LOOPBACK_ONLY
+from workflows.checker import LiveChecker
 
 
 @pytest.fixture

@@ -1,12 +1,15 @@
-"""The audit log is append-only; dialog state lives in the database across restarts."""
+"""The audit log is append-only; dialog state lives in the database across restarts and
+commits with the update it belongs to."""
 
 from __future__ import annotations
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.fsm_storage import DatabaseStorage
+from bot.fsm_storage import DatabaseStorage, storage_key
+from bot.transaction import UpdateTransaction, update_transaction
 from models import audit
+from models.fsm import DialogState
 
 
 async def test_audit_rows_cannot_be_changed_or_deleted(sessionmaker, clock) -> None:
@@ -36,3 +39,22 @@ async def test_dialog_state_survives_a_new_storage_instance(sessionmaker, clock)
     await second.set_state(key, None)
     await second.set_data(key, {})
     assert await first.get_state(key) is None and await first.get_data(key) == {}
+
+
+async def test_dialog_state_commits_or_rolls_back_with_the_updates_data(
+    sessionmaker, clock
+) -> None:
+    key = StorageKey(bot_id=1, chat_id=3, user_id=3)
+    storage = DatabaseStorage(sessionmaker=sessionmaker, clock=clock)
+    async with sessionmaker() as session:
+        with update_transaction(UpdateTransaction(session)):
+            await storage.set_state(key, "SubmitForm:collect")
+            assert await storage.get_state(key) == "SubmitForm:collect"  # its own write
+            async with sessionmaker() as other:
+                assert await other.get(DialogState, storage_key(key)) is None  # not yet visible
+            await session.rollback()  # the update failed: its dialog step is undone too
+        assert await storage.get_state(key) is None
+        with update_transaction(UpdateTransaction(session)):
+            await storage.set_data(key, {"draft_key": "d1"})
+            await session.commit()
+    assert await storage.get_data(key) == {"draft_key": "d1"}

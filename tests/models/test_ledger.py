@@ -14,10 +14,10 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
+from documents.ledgerbook import ledger_workbook, read_table
 from governance.clock import ManualClock
 from governance.errors import PermissionDenied
 from governance.ledger import HEADERS
-from governance.ledgerbook import ledger_workbook, read_table
 from governance.registry import PLATFORM_LABELS, AccountStatus
 from governance.roles import Actor, Role
 from models import accounts, ledger, people

@@ -8,11 +8,12 @@ from sqlmodel import select
 
 from governance.review import StageSpec
 from governance.roles import Role
-from models import people, review_match
+from models import people
 from models.outbox import OutboxMessage
 from models.review_match import MatchOutcome, ReviewFlag
 from models.routes import save_route
 from tests.e2e.seed import seed_account, seed_person, seed_unit
+from workflows.reviews import published
 
 ADMIN = 1001
 
@@ -53,7 +54,7 @@ async def _setup(sm, clock, *, require: bool | None):  # type: ignore[no-untyped
 
 async def _match(sm, clock, account: int, post_id: int = 1):  # type: ignore[no-untyped-def]
     async with sm() as session:
-        result = await review_match.match_published_post(
+        result = await published.match_published_post(
             session,
             account_id=account,
             post_id=post_id,

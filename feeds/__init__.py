@@ -1,0 +1,2 @@
+"""Reading feeds from the internet: the SSRF guard, the fetcher with its size cap and
+politeness, recognising upstream error pages, and parsing off the event loop."""
