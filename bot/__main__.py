@@ -128,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-        token = settings.bot_token.get_secret_value() if settings.bot_token else ""
-        setup_logging(level=settings.log_level, json=settings.log_json, secrets=[token])
+        setup_logging(level=settings.log_level, json=settings.log_json, secrets=settings.secrets())
         if command == "migrate":
             from bot import db
 
@@ -150,12 +149,23 @@ def main(argv: list[str] | None = None) -> int:
             settings.require_token()
             from bot.app import run
 
-            asyncio.run(run(settings))
+            return asyncio.run(run(settings))
     except ConfigurationError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # One line for the operator; the traceback only in the redacted log (LOG_LEVEL=DEBUG).
+        from loguru import logger
+
+        logger.opt(exception=exc).debug("unexpected failure")
+        print(
+            f"运行失败：意外错误（{type(exc).__name__}）。"
+            "设置 LOG_LEVEL=DEBUG 后重试，可在日志中查看详情。",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -1,7 +1,13 @@
 """The running bot: migrations, Bot, Dispatcher, scheduler and outbox sender in one event loop.
 
 :class:`BotApp` is what ``python -m bot run`` starts and what the end-to-end tests start, against
-a local Bot API server given by ``TELEGRAM_API_BASE``.
+a local Bot API server given by ``TELEGRAM_API_BASE``. Start-up has two halves:
+
+- :meth:`BotApp.open` checks and opens everything (database reachable and at the right
+  migration, Bot API reachable and the token accepted, dispatcher, scheduler, outbox sender);
+  a check that fails raises :class:`~bot.telegram.StartupError` with one Chinese line;
+- :meth:`BotApp.start_updates` starts receiving updates: long polling
+  (:meth:`start_polling`, which a leader gate may wrap) or the webhook, plus the HTTP endpoints.
 """
 
 from __future__ import annotations
@@ -10,15 +16,15 @@ import asyncio
 import contextlib
 import random
 import signal
+import sys
 from functools import partial
+from typing import Any
 
 import aiohttp
 from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.webhook.aiohttp_server import setup_application
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -28,6 +34,7 @@ from bot import db
 from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
+from bot.metrics import ProcessMetrics, RequestOutcomes
 from bot.outbox import OutboxSender
 from bot.replicas import (
     DatabaseEventIsolation,
@@ -40,7 +47,16 @@ from bot.replicas import (
 )
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.telegram import (
+    UNREACHABLE,
+    ApiReachability,
+    StartupError,
+    make_bot,
+    probe_until_reachable,
+)
 from bot.transaction import CommitBeforeReply
+from bot.web import WebServer, build_web_app
+from bot.webhook import RecordingRequestHandler
 from feeds.fetch import make_feed_session, probe_feed
 from feeds.netguard import GuardPolicy
 from feeds.parsing import FeedParser
@@ -58,11 +74,17 @@ class BotApp:
     """Owns every long-lived resource and closes each of them on the way out."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+        self, settings: Settings, *, clock: Clock | None = None, migrate: bool | None = None
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.migrate = migrate
+        self.migrate = settings.migrate_on_start if migrate is None else migrate
+        self.reachability = ApiReachability()
+        self.metrics = ProcessMetrics(role=lambda: self.role)
+        self.web: WebServer | None = None
+        self.webhook: RecordingRequestHandler | None = None
+        self._stopping = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.bot: Bot | None = None
@@ -85,11 +107,23 @@ class BotApp:
         return self.settings.database_url.startswith("postgresql")
 
     @property
-    def role(self) -> Role:
-        """What this replica does with updates (for logs, /monitor and metrics)."""
+    def role(self) -> str:
+        """single (SQLite), leader or follower (polling on PostgreSQL), or webhook (/metrics)."""
+        if self.settings.bot_mode == "webhook":
+            return Role.WEBHOOK.value
         if self.leader is not None:
-            return self.leader.role
-        return Role.SINGLE
+            return self.leader.role.value
+        return Role.SINGLE.value
+
+    def _isolation(self) -> BaseEventIsolation | None:
+        """One update per chat at a time across replicas (one process on SQLite needs none)."""
+        if self.settings.redis_url:
+            from aiogram.fsm.storage.redis import RedisEventIsolation
+
+            return RedisEventIsolation.from_url(self.settings.redis_url)
+        if self.on_postgresql:
+            return DatabaseEventIsolation(self.settings.database_url)
+        return None
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
         """What happens to every new post the poller stores, in its transaction."""
@@ -116,40 +150,75 @@ class BotApp:
         return DatabaseStorage(sessionmaker=sessionmaker, clock=self.clock)
 
     def _bot(self) -> Bot:
-        token = self.settings.require_token()
-        session = None
-        if self.settings.telegram_api_base:
-            session = AiohttpSession(
-                api=TelegramAPIServer.from_base(self.settings.telegram_api_base)
-            )
-        bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        bot = make_bot(self.settings)
         bot.session.middleware(CommitBeforeReply())  # nothing confirms what is not committed
+        bot.session.middleware(RequestOutcomes(self.metrics, self.reachability.ok))
         return bot
 
-    def _isolation(self) -> BaseEventIsolation | None:
-        """One update per chat at a time across replicas (one process on SQLite needs none)."""
-        if self.settings.redis_url:
-            from aiogram.fsm.storage.redis import RedisEventIsolation
+    async def start(self) -> bool:
+        """Open everything, then receive updates; False if stopped while waiting for the API."""
+        if not await self.open():
+            return False
+        await self.start_updates()
+        return True
 
-            return RedisEventIsolation.from_url(self.settings.redis_url)
-        if self.on_postgresql:
-            return DatabaseEventIsolation(self.settings.database_url)
-        return None
+    async def _prepare_database(self) -> None:
+        """The database must answer and be at the code's migration (migrating it if allowed)."""
+        url = self.settings.database_url
+        probe = db.create_engine(url)
+        try:
+            current = await asyncio.wait_for(db.current_revision(probe), 15)
+        except Exception as exc:
+            logger.opt(exception=exc).debug("database probe failed")
+            raise StartupError(
+                f"无法连接数据库（{_safe_db(url)}）：{type(exc).__name__}。"
+                "请检查 DATABASE_URL、数据库服务是否在运行、网络与账号密码。",
+                exit_code=3,
+            ) from None
+        finally:
+            await probe.dispose()
+        head = db.head_revision()
+        if current == head:
+            return
+        if current is not None and current not in db.known_revisions():
+            raise StartupError(
+                f"数据库版本 {current} 比本程序新（本程序为 {head}）："
+                "请升级程序，或换用匹配的数据库。",
+                exit_code=4,
+            )
+        if not self.migrate:
+            raise StartupError(
+                f"数据库结构不是最新版本（当前 {current or '空库'}，需要 {head}）："
+                "请先运行 python -m bot migrate，或设置 MIGRATE_ON_START=true。",
+                exit_code=4,
+            )
+        await db.upgrade(url)
 
-    async def start(self) -> None:
-        """Bring everything up and start long polling in the background."""
+    async def _wait_stopping(self, delay: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        return self._stopping.is_set()
+
+    def request_stop(self) -> None:
+        """Ask a running (or starting) app to stop; :meth:`wait` returns."""
+        self._stopping.set()
+
+    async def open(self) -> bool:
+        """Check and open everything except the update source; False if stopped meanwhile."""
         settings = self.settings
         database_file = sqlite_path(settings.database_url)
-        if database_file is not None:
+        if database_file is not None and self._sqlite_guard is None:
             self._sqlite_guard = SqliteGuard(database_file)
             self._sqlite_guard.acquire()
-        if self.migrate:
-            await db.upgrade(settings.database_url)
+        await self._prepare_database()
         self.engine = db.create_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
         self.storage = self._storage(self.sessionmaker)
         self.isolation = self._isolation()
         self.bot = self._bot()
+        me = await probe_until_reachable(self.bot, settings, stopping=self._wait_stopping)
+        if me is None:
+            return False
         i18n = build_i18n()
         policy = self.guard_policy()
         self.http = make_feed_session(
@@ -214,26 +283,71 @@ class BotApp:
         )
         self.scheduler.start()
         self.sender.start()
-        me = await self.bot.me()
+        logger.info(
+            "bot @{} ready; started as replica {}; database {}",
+            me.username,
+            self.replica,
+            _safe_db(settings.database_url),
+        )
+        return True
+
+    async def start_updates(self) -> None:
+        """Receive updates (polling or webhook) and serve the HTTP endpoints."""
+        settings = self.settings
+        if settings.bot_mode == "webhook" or settings.metrics_port is not None:
+            self.web = self.build_web()
+        if settings.bot_mode == "webhook":
+            await self.start_webhook()
+        else:
+            if self.web is not None:
+                await self.web.start()
+            await self._leave_webhook_mode()
+            self.start_polling()
+        self._background.append(asyncio.create_task(self._keep_api_checked(), name="api-check"))
+        logger.info("receiving updates by {}", settings.bot_mode)
+
+    def build_web(self) -> WebServer:
+        """The HTTP endpoints' app; add routes to ``.app.router`` before it starts."""
+        settings = self.settings
+        app = build_web_app(
+            readiness=self.readiness,
+            metrics=self.metrics,
+            refresh_metrics=self.refresh_metrics,
+            max_body_bytes=settings.webhook_max_body_bytes,
+        )
+        if settings.bot_mode == "webhook":
+            host, port = settings.webhook_host_port
+        else:
+            host, port = settings.metrics_host, settings.metrics_port or 0
+        return WebServer(app, host, port)
+
+    async def _leave_webhook_mode(self) -> None:
+        """A webhook left from an earlier webhook-mode run would make getUpdates fail (409)."""
+        assert self.bot is not None
+        info = await self.bot.get_webhook_info(request_timeout=15)
+        if info.url:
+            logger.warning("a webhook was still set; deleting it to receive updates by polling")
+            await self.bot.delete_webhook(request_timeout=15)
+
+    def start_polling(self) -> None:
+        """Long polling in the background (one replica only: getUpdates is exclusive).
+
+        On PostgreSQL several replicas may share the database: only the one holding the
+        polling lock calls getUpdates (:class:`bot.replicas.PollingLeader`).
+        """
+        assert self.dp is not None and self.bot is not None and self.engine is not None
         if self.on_postgresql:
-            # several replicas may share this database: only the leader calls getUpdates
             self.leader = PollingLeader(
                 self.engine,
-                key=advisory_key(f"polling:{me.id}"),
+                key=advisory_key(f"polling:{self.bot.id}"),
                 name=self.replica,
-                retry=settings.leader_retry_seconds,
+                retry=self.settings.leader_retry_seconds,
                 poll=self._long_poll,
                 stop_poll=self.dp.stop_polling,
             )
             self._polling = asyncio.create_task(self.leader.run(), name="polling-leader")
         else:
             self._polling = asyncio.create_task(self._long_poll(), name="polling")
-        logger.info(
-            "bot @{} started as replica {}; database {}",
-            me.username,
-            self.replica,
-            _safe_db(settings.database_url),
-        )
 
     async def _long_poll(self) -> None:
         assert self.dp is not None and self.bot is not None
@@ -243,6 +357,76 @@ class BotApp:
             close_bot_session=False,
             polling_timeout=self.settings.polling_timeout,
         )
+
+    async def stop_polling(self) -> None:
+        if self.dp is not None and self._polling is not None and not self._polling.done():
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+            if self.leader is not None and self.leader.role is not Role.LEADER:
+                self._polling.cancel()  # a follower: stop waiting for the lock
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._polling, timeout=10)
+
+    async def start_webhook(self) -> None:
+        """Serve the webhook, then tell Telegram where it is (setWebhook)."""
+        assert self.dp is not None and self.bot is not None and self.web is not None
+        assert self.sessionmaker is not None
+        settings = self.settings
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        secret = settings.webhook_secret.get_secret_value()
+        self.webhook = RecordingRequestHandler(
+            self.dp,
+            self.bot,
+            secret_token=secret,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            metrics=self.metrics,
+        )
+        self.webhook.register(self.web.app, path=settings.webhook_path)
+        setup_application(self.web.app, self.dp, bot=self.bot)
+        await self.web.start()
+        await self.webhook.sweep()  # updates recorded but not processed before a restart
+        self._background.append(
+            asyncio.create_task(self.webhook.sweep_forever(), name="webhook-sweeper")
+        )
+        await self.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            drop_pending_updates=settings.webhook_drop_pending,
+            allowed_updates=self.dp.resolve_used_update_types(),
+        )
+
+    async def readiness(self) -> dict[str, bool]:
+        """/readyz: the database answers at the code's migration; the Bot API answered lately."""
+        database = migrated = False
+        if self.engine is not None:
+            try:
+                current = await asyncio.wait_for(db.current_revision(self.engine), 5)
+                database, migrated = True, current == db.head_revision()
+            except Exception as exc:
+                logger.debug("readiness: database check failed: {}", type(exc).__name__)
+        return {
+            "database": database,
+            "migrations": migrated,
+            "telegram": self.reachability.within(60),
+        }
+
+    async def refresh_metrics(self) -> None:
+        self.metrics.refresh_role()
+        self.metrics.api_reachable.set(1 if self.reachability.within(60) else 0)
+        if self.sessionmaker is not None:
+            await self.metrics.refresh_database(self.sessionmaker, self.clock)
+
+    async def _keep_api_checked(self, every: float = 20.0) -> None:
+        """Ask the Bot API (getMe) when nothing else did lately, so /readyz stays truthful."""
+        assert self.bot is not None
+        while not await self._wait_stopping(every):
+            if self.reachability.within(every):
+                continue
+            try:
+                await self.bot.get_me(request_timeout=10)
+            except (*UNREACHABLE, TelegramAPIError) as exc:
+                logger.warning("Bot API did not answer: {}", type(exc).__name__)
 
     async def _bootstrap(self, i18n: object) -> None:
         """ADMIN_IDS become admins in the database; menus are set for everyone with a role."""
@@ -267,18 +451,33 @@ class BotApp:
                         )
 
     async def wait(self) -> None:
+        """Until a stop is requested or polling ends by itself."""
+        waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._stopping.wait())}
         if self._polling is not None:
-            await self._polling
+            waiters.add(self._polling)
+        _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for future in pending:
+            if future is not self._polling:
+                future.cancel()
 
     async def stop(self) -> None:
-        """Stop polling, the scheduler and the sender; close sessions and the engine."""
-        if self.dp is not None and self._polling is not None and not self._polling.done():
-            with contextlib.suppress(RuntimeError):
-                await self.dp.stop_polling()
-            if self.leader is not None and self.leader.role is not Role.LEADER:
-                self._polling.cancel()  # a standby: stop waiting for the lock
+        """Stop receiving updates, the scheduler and the sender; close sessions and the engine."""
+        self._stopping.set()
+        await self.stop_polling()
+        if (
+            self.webhook is not None
+            and self.bot is not None
+            and self.settings.webhook_delete_on_stop
+        ):
+            with contextlib.suppress(*UNREACHABLE, TelegramAPIError):
+                await self.bot.delete_webhook(request_timeout=10)
+        if self.web is not None:
+            await self.web.stop()
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._polling, timeout=10)
+                await task
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.sender is not None:
@@ -291,10 +490,10 @@ class BotApp:
             await asyncio.to_thread(self.parser.close)
         if self.bot is not None:
             await self.bot.session.close()
-        if self.isolation is not None:
-            await self.isolation.close()
         if self.engine is not None:
             await self.engine.dispose()
+        if self.isolation is not None:
+            await self.isolation.close()
         if self._sqlite_guard is not None:
             self._sqlite_guard.release()
         logger.info("bot stopped")
@@ -309,19 +508,23 @@ def _safe_db(url: str) -> str:
     return url
 
 
-async def run(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly."""
+async def run(settings: Settings) -> int:
+    """Run until SIGINT or SIGTERM, then stop cleanly; the exit status.
+
+    A failed start-up check prints its one line to stderr (exit 2 token, 3 database,
+    4 migrations, 1 anything else); details go to the (redacted) log at DEBUG level.
+    """
     app = BotApp(settings)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, app.request_stop)
     try:
-        await app.start()
-        waiter = asyncio.create_task(stop.wait())
-        polling = asyncio.create_task(app.wait())
-        await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
+        if await app.start():
+            await app.wait()
+        return 0
+    except StartupError as exc:
+        print(exc.line, file=sys.stderr)
+        return exc.exit_code
     finally:
         await app.stop()

@@ -90,3 +90,34 @@ async def upgrade(url: str, revision: str = "head") -> None:
                 await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
     finally:
         await engine.dispose()
+
+
+def head_revision() -> str:
+    """The revision the code expects (the newest migration shipped)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("unused://")).get_current_head() or ""
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("unused://"))
+    return {r.revision for r in script.walk_revisions()}
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's revision (old ids translated), or None for an empty database.
+
+    Raises what the driver raises when the database cannot be reached.
+    """
+    from bot.migrations import LEGACY_REVISIONS, VERSION_TABLE
+
+    async with engine.connect() as conn:
+        has_table = await conn.run_sync(lambda c: sa.inspect(c).has_table(VERSION_TABLE))
+        if not has_table:
+            return None
+        value = (await conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))).scalar()
+    if value is None:
+        return None
+    return LEGACY_REVISIONS.get(str(value), str(value))

@@ -38,7 +38,7 @@ class Role(StrEnum):
 
     SINGLE = "single"  # SQLite: the one process
     LEADER = "leader"  # polling mode: the replica that calls getUpdates
-    STANDBY = "standby"  # polling mode: waiting to take over
+    FOLLOWER = "follower"  # polling mode: standing by to take over
     WEBHOOK = "webhook"  # webhook mode: every replica takes what Telegram posts to it
 
 
@@ -101,7 +101,7 @@ class PollingLeader:
     ) -> None:
         self.engine, self.key, self.name, self.retry = engine, key, name, retry
         self.poll, self.stop_poll = poll, stop_poll
-        self.role = Role.STANDBY
+        self.role = Role.FOLLOWER
         self.terms = 0
         """How many times this replica became the leader."""
         self._conn: AsyncConnection | None = None
@@ -126,14 +126,14 @@ class PollingLeader:
                     polling.result()
                     return
                 logger.warning("replica {} lost the polling lock; standing by", self.name)
-                self.role = Role.STANDBY
+                self.role = Role.FOLLOWER
                 with contextlib.suppress(RuntimeError):
                     await self.stop_poll()
                 with contextlib.suppress(Exception):
                     await polling
                 await self._drop()
         finally:
-            self.role = Role.STANDBY
+            self.role = Role.FOLLOWER
             await self._drop()
 
     async def _acquire(self) -> bool:

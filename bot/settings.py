@@ -10,7 +10,8 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -24,6 +25,7 @@ from governance.polling import PollSchedule
 from governance.scoring import ScoringRules, load_rules
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PROXY_SCHEMES = ("socks5", "socks4", "http", "https")
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 
 #: How to fix each setting, shown when it is missing or malformed.
@@ -33,6 +35,26 @@ HINTS: dict[str, str] = {
     "DATABASE_URL": "如 sqlite+aiosqlite:///data/bot.db 或 postgresql+asyncpg://user@host/db",
     "REDIS_URL": "如 redis://127.0.0.1:6379/0；不用 Redis 时留空",
     "TELEGRAM_API_BASE": "本地 Bot API 服务器地址，如 http://127.0.0.1:8081；不用时留空",
+    "TELEGRAM_API_LOCAL": "true：本地 Bot API 服务器以 --local 运行（文件从共享目录直接读取）",
+    "TELEGRAM_API_FILES_DIR": "本地 Bot API 服务器工作目录在本机的挂载位置，"
+    "如 /srv/telegram-bot-api",
+    "TELEGRAM_API_SERVER_DIR": "本地 Bot API 服务器自己的工作目录（--dir），"
+    "默认 /var/lib/telegram-bot-api",
+    "TELEGRAM_PROXY": "访问 Bot API 的代理，如 socks5://user:pass@127.0.0.1:1080、"
+    "http://127.0.0.1:3128 或 https://proxy.example:443；不用时留空",
+    "BOT_MODE": "polling（长轮询，默认）或 webhook",
+    "WEBHOOK_URL": "Telegram 推送更新的公网 HTTPS 地址，如 https://bot.example.gov.cn/tg/webhook",
+    "WEBHOOK_SECRET": "1-256 位字母、数字、_ 或 -，如用 openssl rand -hex 32 生成",
+    "WEBHOOK_LISTEN": "本机监听地址，如 0.0.0.0:8080（nginx 反向代理到此）",
+    "WEBHOOK_DELETE_ON_STOP": "true：停止时撤销 webhook；多副本部署设为 false，"
+    "一个副本停止不应影响其他副本",
+    "WEBHOOK_DROP_PENDING": "true：启动时丢弃 Telegram 在机器人离线期间积压的更新；默认 false",
+    "WEBHOOK_MAX_BODY_BYTES": "webhook 请求体上限（字节），默认 1000000，超出返回 413",
+    "METRICS_PORT": "长轮询模式下 /healthz、/readyz、/metrics 的端口，如 9100；不用时留空",
+    "METRICS_HOST": "上述端口的监听地址，默认 0.0.0.0；只给本机 Prometheus 用时填 127.0.0.1",
+    "STARTUP_RETRY_MAX_SECONDS": "启动时 Bot API 连不上的最长重试间隔（秒），如 60",
+    "MIGRATE_ON_START": "true：启动时自动迁移数据库；多副本部署设为 false，"
+    "并在启动副本前运行 python -m bot migrate",
     "TIMEZONE": "IANA 时区名，如 Asia/Shanghai",
     "ALERT_CHAT_ID": "管理员预警群的数字 ID（群组为负数），如 -1001234567890",
     "LOG_LEVEL": "DEBUG、INFO、WARNING 或 ERROR",
@@ -57,6 +79,22 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
     redis_url: str | None = None
     telegram_api_base: str | None = None
+    # connectivity and deployment (issue 13)
+    telegram_api_local: bool = False
+    telegram_api_server_dir: str = "/var/lib/telegram-bot-api"
+    telegram_api_files_dir: Path | None = None
+    telegram_proxy: SecretStr | None = None
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0:8080"
+    webhook_drop_pending: bool = False
+    webhook_delete_on_stop: bool = True
+    webhook_max_body_bytes: int = Field(default=1_000_000, ge=10_000, le=50_000_000)
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"
+    migrate_on_start: bool = True
+    startup_retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
     timezone: str = "Asia/Shanghai"
     alert_chat_id: int | None = None
     log_level: str = "INFO"
@@ -192,6 +230,11 @@ class Settings(BaseSettings):
         "redis_url",
         "replica_name",
         "telegram_api_base",
+        "telegram_proxy",
+        "telegram_api_files_dir",
+        "webhook_url",
+        "webhook_secret",
+        "metrics_port",
         "alert_chat_id",
         "quality_extra_file",
         "report_scoring_file",
@@ -208,6 +251,38 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("telegram_proxy")
+    @classmethod
+    def _proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            url = urlsplit(value.get_secret_value().strip())
+            if url.scheme not in PROXY_SCHEMES or not url.hostname or url.port is None:
+                raise ValueError("use socks5://, socks4://, http:// or https://host:port")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an https URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else None
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("1-256 characters A-Z, a-z, 0-9, _ or -")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("use HOST:PORT, e.g. 0.0.0.0:8080")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -239,6 +314,8 @@ class Settings(BaseSettings):
             raise ValueError("need WARNING_DAYS <= DORMANT_DAYS <= CLOSURE_CANDIDATE_DAYS")
         if self.poll_min_interval_minutes > self.poll_max_interval_hours * 60:
             raise ValueError("POLL_MIN_INTERVAL_MINUTES exceeds POLL_MAX_INTERVAL_HOURS")
+        if self.bot_mode == "webhook" and (self.webhook_url is None or self.webhook_secret is None):
+            raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
         return self
 
     def activity_thresholds(self) -> ActivityThresholds:
@@ -300,6 +377,27 @@ class Settings(BaseSettings):
             raise ConfigurationError(_line("BOT_TOKEN", "未设置"))
         return self.bot_token.get_secret_value()
 
+    @property
+    def webhook_host_port(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to: the one in ``WEBHOOK_URL`` (nginx passes it through)."""
+        return urlsplit(self.webhook_url or "").path or "/webhook"
+
+    def secrets(self) -> list[str]:
+        """Every secret value the logs must never show."""
+        values = [s.get_secret_value() for s in (self.bot_token, self.webhook_secret) if s]
+        if self.telegram_proxy is not None:
+            proxy = urlsplit(self.telegram_proxy.get_secret_value())
+            values += [v for v in (proxy.password,) if v]
+        if "://" in self.database_url:
+            password = urlsplit(self.database_url).password
+            values += [password] if password else []
+        return values
+
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite+aiosqlite:///"
         if self.database_url.startswith(prefix):
@@ -319,7 +417,9 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "?"
         detail = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings (model validator)
+            raise ConfigurationError(f"配置错误：{detail}。") from None
+        name = str(first["loc"][0]).upper()
         kind = "缺失" if first["type"] == "missing" else f"格式不正确（{detail}）"
         raise ConfigurationError(_line(name, kind)) from None

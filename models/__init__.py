@@ -22,6 +22,7 @@ from models import (  # noqa: F401  (register tables)
     review_match,
     reviews,
     routes,
+    webhook,
     wordlists,
 )
 from models.base import metadata

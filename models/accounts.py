@@ -534,8 +534,6 @@ async def list_accounts(
 
 async def pending_registrations(session: AsyncSession) -> list[Account]:
     rows = await session.exec(
-        select(Account)
-        .where(Account.status == AccountStatus.PENDING)
-        .order_by(col(Account.id))
+        select(Account).where(Account.status == AccountStatus.PENDING).order_by(col(Account.id))
     )
     return list(rows)

@@ -184,9 +184,7 @@ async def revoke_role(
     if role is Role.ADMIN and await _count_admins(session) <= 1:
         raise Conflict(N_("这是最后一位管理员，不能取消其管理员角色。"))
     await session.exec(  # type: ignore[call-overload]
-        sa.delete(UserRole).where(
-            col(UserRole.user_id) == user.id, col(UserRole.role) == role
-        )
+        sa.delete(UserRole).where(col(UserRole.user_id) == user.id, col(UserRole.role) == role)
     )
     await audit.record(
         session,

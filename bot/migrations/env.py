@@ -12,6 +12,7 @@ import os
 import re
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import context
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
@@ -19,6 +20,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
 from bot.migrations import translate_legacy_revision
+
+#: The advisory lock key that serialises migrations on PostgreSQL (any fixed number will do).
+LOCK_KEY = 13_0001
 
 config = context.config
 target_metadata = models.metadata
@@ -58,6 +62,9 @@ def _run(connection: Connection) -> None:
         process_revision_directives=_chain_order_id,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one after another, never side by side.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         translate_legacy_revision(connection)
         context.run_migrations()
 

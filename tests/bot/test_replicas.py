@@ -99,7 +99,7 @@ async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
         )
         second = next(x for x in leaders if x.role is Role.LEADER)
         assert second is not first and polling[second.name].is_set()
-        await _wait_until(lambda: first.role is Role.LEADER or first.role is Role.STANDBY)
+        await _wait_until(lambda: first.role is Role.LEADER or first.role is Role.FOLLOWER)
         await asyncio.sleep(0.3)
         assert sum(x.role is Role.LEADER for x in leaders) == 1
     finally:

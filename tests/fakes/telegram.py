@@ -9,6 +9,12 @@ Files work as in the Bot API: a user's upload (:meth:`FakeUser.send_document`) i
 ``file_id``; ``getFile`` answers its ``file_path``, and ``/file/bot<token>/<file_path>`` serves
 the bytes, so the bot's own ``bot.download(...)`` runs unchanged. Files the bot sends
 (``sendDocument``) are recorded with their bytes in :attr:`Call.files`.
+
+Webhook mode works as in the Bot API too: after the bot's ``setWebhook``, queued updates are
+pushed to its URL over HTTP (one at a time, in order, with the secret-token header, retried
+until answered 200) and ``getUpdates`` answers 409. :attr:`FakeTelegram.pushes` records each
+delivery's HTTP status; :meth:`FakeTelegram.push` posts any body with any secret. For start-up
+tests, :attr:`FakeTelegram.redirect_to` makes every Bot API request answer 307 elsewhere.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -111,6 +118,19 @@ class FakeTelegram:
     _long_polls: dict[int, web.Request] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base: str = ""
+    # webhook mode (set by the bot's setWebhook, cleared by deleteWebhook)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    pushes: list[tuple[int, int]] = field(default_factory=list)  # (update_id, HTTP status)
+    _push_queue: asyncio.Queue[dict[str, Any]] | None = None
+    _pusher: asyncio.Task[None] | None = None
+    _push_http: Any = None
+    #: When set, every Bot API request is answered "307 Temporary Redirect" to this base.
+    redirect_to: str | None = None
+    #: Local mode (telegram-bot-api --local): getFile answers an absolute path under
+    #: ``local_server_dir`` and the bytes are on disk under ``local_dir`` (the shared volume).
+    local_dir: Path | None = None
+    local_server_dir: str = "/var/lib/telegram-bot-api"
     #: Awaited with each request (method, params) before it is answered: lets a test look at
     #: the bot's database at the moment a reply arrives.
     on_request: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
@@ -119,6 +139,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        app.router.add_route("*", "/moved/{tail:.*}", self._moved)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -128,18 +149,73 @@ class FakeTelegram:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
+        if self._push_http is not None:
+            await self._push_http.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    # --- webhook mode -------------------------------------------------------------------------
+
+    async def push(self, body: bytes | dict[str, Any], *, secret: str | None) -> int:
+        """POST ``body`` to the bot's webhook with this secret header; the HTTP status."""
+        import aiohttp
+
+        if self._push_http is None:
+            self._push_http = aiohttp.ClientSession()
+        assert self.webhook_url is not None, "the bot has not called setWebhook"
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        async with self._push_http.post(self.webhook_url, data=data, headers=headers) as resp:
+            await resp.read()
+            return resp.status
+
+    async def _push_forever(self) -> None:
+        assert self._push_queue is not None
+        while True:
+            update = await self._push_queue.get()
+            for attempt in range(100):  # Telegram retries until it gets a 200
+                try:
+                    status = await self.push(update, secret=self.webhook_secret)
+                except OSError:
+                    status = 0
+                self.pushes.append((int(update["update_id"]), status))
+                if status == 200:
+                    break
+                await asyncio.sleep(min(0.01 * 2**attempt, 0.5))
+
+    def _deliver(self, update: dict[str, Any]) -> None:
+        if self._push_queue is None:
+            self._push_queue = asyncio.Queue()
+            self._pusher = asyncio.get_running_loop().create_task(self._push_forever())
+        self._push_queue.put_nowait(update)
+
+    async def _moved(self, request: web.Request) -> web.Response:
+        return web.Response(text="<html><body>Moved here</body></html>", content_type="text/html")
 
     # --- the API ---------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.redirect_to is not None:
+            raise web.HTTPTemporaryRedirect(f"{self.redirect_to}{request.path}")
         if request.match_info["token"] != TOKEN:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         params, files = await _params(request)
+        if method == "getUpdates" and self.webhook_url is not None:
+            conflict = {
+                "ok": False,
+                "error_code": 409,
+                "description": "Conflict: can't use getUpdates method while webhook is active",
+            }
+            return web.json_response(conflict, status=409)
         if method == "getUpdates":
             live = [
                 r for r in self._long_polls.values() if r.transport and not r.transport.is_closing()
@@ -154,6 +230,16 @@ class FakeTelegram:
                 self._long_polls.pop(id(request), None)
             self.delivered.extend(updates)
             return web.json_response({"ok": True, "result": updates})
+        if method == "setWebhook":
+            self.webhook_url = str(params["url"])
+            self.webhook_secret = params.get("secret_token")
+            if str(params.get("drop_pending_updates")).lower() == "true":
+                self._updates.clear()
+            for pending in self._updates:  # what getUpdates had not handed out yet
+                self._deliver(pending)
+            self._updates = []
+        elif method == "deleteWebhook":
+            self.webhook_url = self.webhook_secret = None
         if self.on_request is not None:
             await self.on_request(method, params)
         failure = self._next_failure(method, params)
@@ -181,6 +267,11 @@ class FakeTelegram:
         if file_id not in self.uploads:
             return None
         path, content = self.uploads[file_id]
+        if self.local_dir is not None:
+            on_disk = self.local_dir / TOKEN / path
+            on_disk.parent.mkdir(parents=True, exist_ok=True)
+            on_disk.write_bytes(content)
+            path = f"{self.local_server_dir}/{TOKEN}/{path}"
         return {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
@@ -257,6 +348,12 @@ class FakeTelegram:
         return list(self._updates)
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getWebhookInfo":
+            return {
+                "url": self.webhook_url or "",
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
         if method == "getMe":
             return {
                 "id": BOT_ID,
@@ -300,6 +397,9 @@ class FakeTelegram:
 
     def queue(self, update: dict[str, Any]) -> None:
         update["update_id"] = next(self._update_ids)
+        if self.webhook_url is not None:
+            self._deliver(update)
+            return
         self._updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 

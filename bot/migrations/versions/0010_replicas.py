@@ -4,8 +4,8 @@
 with the lease of the replica running it; ``handled_updates`` the ids of Telegram updates
 already handled; ``send_pace`` the outbox's shared pacing on PostgreSQL.
 
-Revision ID: 0009_replicas
-Revises: 0008_findings_pii_masked
+Revision ID: 0010_replicas
+Revises: 0009_webhook_inbox
 Create Date: 2026-12-01 00:50:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 import models.base
 
 
-revision: str = '0009_replicas'
-down_revision: str | None = '0008_findings_pii_masked'
+revision: str = '0010_replicas'
+down_revision: str | None = '0009_webhook_inbox'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
