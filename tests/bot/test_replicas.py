@@ -357,4 +357,4 @@ async def test_a_second_bot_on_the_same_sqlite_database_does_not_start(
     with pytest.raises(ConfigurationError, match="SQLite"):
         await second.start()
     await second.stop()
-    assert app.role is Role.SINGLE
+    assert app.role == Role.SINGLE
