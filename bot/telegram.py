@@ -191,7 +191,12 @@ async def probe_until_reachable(
                 exit_code=2,
             ) from None
         except UNREACHABLE as exc:
-            reason = type(exc).__name__
+            logger.warning(
+                "无法连接 Telegram Bot API（{}）：{}；{:.0f} 秒后重试。",
+                describe_route(settings),
+                type(exc).__name__,
+                delay,
+            )
         except (ClientDecodeError, TelegramAPIError) as exc:
             logger.opt(exception=exc).debug("unexpected Bot API answer to getMe")
             raise StartupError(
@@ -199,12 +204,6 @@ async def probe_until_reachable(
                 "请检查 TELEGRAM_API_BASE 是否指向 Telegram 或本地 telegram-bot-api 服务器。",
                 exit_code=1,
             ) from None
-            logger.warning(
-                "无法连接 Telegram Bot API（{}）：{}；{:.0f} 秒后重试。",
-                describe_route(settings),
-                reason,
-                delay,
-            )
         if await stopping(delay):
             return None
         delay = min(delay * 2, settings.startup_retry_max_seconds)
