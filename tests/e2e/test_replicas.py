@@ -1,17 +1,20 @@
 """Three replicas as real processes on one PostgreSQL behind the fake Bot API, killed twice.
 
 People join by invitation, register an account and take a draft through a three-stage review
-while 500 feeds are polled, veto alerts go out and the daily digest falls due; the polling
-leader is SIGKILLed twice (and restarted). Afterwards: every update was handled, and once;
-every alert was delivered (at most one duplicate per kill); the digest went out once; no feed
-was fetched by two replicas at once; never two getUpdates at a time.
+while 500 feeds are polled, veto alerts go out and the daily digest falls due; a replica is
+SIGKILLed twice (and restarted): in polling mode the leader (a follower takes over), in webhook
+mode whichever the load balancer was sending to. Afterwards: every update was handled, and
+once; every alert was delivered (at most one duplicate per kill); the digest went out once; no
+feed was fetched by two replicas at once; never two getUpdates at a time.
 
-Heavy (about a minute): marked ``replicas``; ``-m "not replicas"`` leaves it out of a quick run.
+Heavy (minutes on a shared machine): marked ``replicas`` and left out of the default run;
+``pytest -m replicas tests/e2e/test_replicas.py`` runs it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,6 +39,13 @@ from tests.e2e.review_office import card, office, submit
 from tests.e2e.seed import seed_person, seed_unit
 from tests.fakes.feeds import FakeItem, FeedServer
 from tests.fakes.telegram import TOKEN, FakeTelegram
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(300)]
 
@@ -119,8 +129,14 @@ async def _seed_feeds(
         await session.commit()
 
 
-async def _kill_leader(cluster: Cluster) -> float:
-    """SIGKILL the polling leader, restart it, and return how long the takeover took."""
+async def _kill_one(cluster: Cluster, mode: str, turn: int) -> float:
+    """SIGKILL a replica (in polling mode the leader) and restart it; polling mode: how long
+    until a follower led (webhook mode: 0, the load balancer just skips the dead one)."""
+    if mode == "webhook":
+        victim = cluster.replicas[turn % len(cluster.replicas)]
+        await victim.kill()
+        await victim.start()
+        return 0.0
     leader = await cluster.leader()
     await leader.kill()
     killed = asyncio.get_running_loop().time()
@@ -131,8 +147,9 @@ async def _kill_leader(cluster: Cluster) -> float:
     return took
 
 
-async def test_three_polling_replicas_share_the_work_and_survive_two_kills(
-    tmp_path: Path, pg_migrated: str
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_three_replicas_share_the_work_and_survive_two_kills(
+    mode: str, tmp_path: Path, pg_migrated: str
 ) -> None:
     url = cluster_database_url(pg_migrated, "cluster")
     await fresh_database(url)
@@ -142,7 +159,19 @@ async def test_three_polling_replicas_share_the_work_and_survive_two_kills(
     async with FakeTelegram() as tg, FeedServer() as feeds:
         feeds.feed_delay = 0.05
         tg.quiet = 0.6  # four processes share this machine's cores: replies come in slower
-        cluster = Cluster.of(3, settings=_settings(url, tg, digest_time), workdir=tmp_path)
+        settings = _settings(url, tg, digest_time)
+        ports = [free_port() for _ in range(3)]
+        cluster = Cluster.of(3, settings=settings, workdir=tmp_path)
+        if mode == "webhook":  # three replicas behind one public URL (a load balancer)
+            for replica, port in zip(cluster.replicas, ports, strict=True):
+                replica.env.update(
+                    BOT_MODE="webhook",
+                    WEBHOOK_URL="https://bot.example.gov.cn/tg/hook",
+                    WEBHOOK_SECRET="replica-test-secret-0123456789",
+                    WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+                    WEBHOOK_DELETE_ON_STOP="false",  # one replica stopping must not end it
+                )
+            tg.webhook_targets = [f"http://127.0.0.1:{p}/tg/hook" for p in ports]
         engine = db.create_engine(url)
         sm = db.make_sessionmaker(engine)
         kills = 0
@@ -156,7 +185,8 @@ async def test_three_polling_replicas_share_the_work_and_survive_two_kills(
             phase("cluster up")
             local = datetime.now(ZoneInfo(TZ)).strftime("%H:%M")
             assert local < digest_time or digest_time < "00:10", "replicas too slow to start"
-            first_leader = await cluster.leader()
+            if mode == "polling":
+                await cluster.leader()
             o = await office(SimpleNamespace(sessionmaker=sm), tg, SystemClock())
             now = datetime.now(UTC)
             media = await seed_unit(sm, "某区融媒体中心", now)  # no review route: no 未经审核
@@ -174,7 +204,7 @@ async def test_three_polling_replicas_share_the_work_and_survive_two_kills(
             assert "你已加入“某区教育局”" in joined[-1].text
 
             phase("joined")
-            takeover = [await _kill_leader(cluster)]
+            takeover = [await _kill_one(cluster, mode, 1)]
             kills += 1
             phase("first kill")
 
@@ -193,7 +223,7 @@ async def test_three_polling_replicas_share_the_work_and_survive_two_kills(
                 replies = await approver.press(the_card, "通过")
                 assert any("你已通过" in c.text for c in replies)
                 if n == 0:
-                    takeover.append(await _kill_leader(cluster))
+                    takeover.append(await _kill_one(cluster, mode, 2))
                     kills += 1
             approved = await o.editor.inbox(since=since, count=1, timeout=20)
             assert approved
@@ -224,14 +254,18 @@ async def test_three_polling_replicas_share_the_work_and_survive_two_kills(
             await engine.dispose()
 
         assert codes == [0, 0, 0], [r.lines[-20:] for r in cluster.replicas]
-        assert first_leader is not None and kills == 2
-        assert max(takeover) < 10, takeover  # a standby leads within seconds
+        assert kills == 2
+        assert max(takeover) < 10, takeover  # a follower leads within seconds
 
-        # exactly one replica called getUpdates at a time
+        # exactly one replica called getUpdates at a time (none in webhook mode)
         assert tg.conflicts == 0
+        if mode == "webhook":
+            assert not tg.delivered
+            delivered = {uid for uid, status in tg.pushes if status == 200}
+        else:
+            delivered = {u["update_id"] for u in tg.delivered}
 
         # every update handled, and once
-        delivered = {u["update_id"] for u in tg.delivered}
         engine = db.create_engine(url)
         async with db.make_sessionmaker(engine)() as session:
             handled = (await session.exec(select(HandledUpdate.update_id))).all()

@@ -111,6 +111,9 @@ class FakeTelegram:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     delivered: list[dict[str, Any]] = field(default_factory=list)
     """Every update handed out by getUpdates, in order, repeats included."""
+    webhook_targets: list[str] = field(default_factory=list)
+    """Replicas behind one public webhook URL: pushes go to these in turn (a load balancer)."""
+    _next_target: itertools.count[int] = field(default_factory=itertools.count)
     quiet: float = 0.15
     """How long :meth:`settle` waits for silence (raise it on a loaded machine)."""
     conflicts: int = 0
@@ -171,7 +174,10 @@ class FakeTelegram:
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-        async with self._push_http.post(self.webhook_url, data=data, headers=headers) as resp:
+        url = self.webhook_url
+        if self.webhook_targets:  # a load balancer: each attempt goes to the next replica
+            url = self.webhook_targets[next(self._next_target) % len(self.webhook_targets)]
+        async with self._push_http.post(url, data=data, headers=headers) as resp:
             await resp.read()
             return resp.status
 
