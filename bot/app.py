@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.webhook.aiohttp_server import setup_application
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
@@ -38,6 +38,15 @@ from bot.i18n import build_i18n
 from bot.metrics import ProcessMetrics, RequestOutcomes
 from bot.outbox import OutboxSender
 from bot.pacing import Pacer, RateLimits, ReplyPacing
+from bot.replicas import (
+    DatabaseEventIsolation,
+    PollingLeader,
+    Role,
+    SqliteGuard,
+    advisory_key,
+    replica_name,
+    sqlite_path,
+)
 from bot.robots import RobotClient, RobotDelivery, make_robot_session
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
@@ -73,8 +82,6 @@ class BotApp:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.migrate = settings.migrate_on_start if migrate is None else migrate
-        #: "single", or "leader"/"follower" when replicas elect who polls (shown in /metrics).
-        self.role = "single"
         self.reachability = ApiReachability()
         self.metrics = ProcessMetrics(role=lambda: self.role)
         self.web: WebServer | None = None
@@ -101,8 +108,35 @@ class BotApp:
                 group_per_minute=settings.outbox_group_per_minute,
             )
         )
+        self.replica = replica_name(settings.replica_name)
+        self.leader: PollingLeader | None = None
+        self.isolation: BaseEventIsolation | None = None
+        self._sqlite_guard: SqliteGuard | None = None
         self._polling: asyncio.Task[None] | None = None
         self.activity = UpdateActivity()
+
+    @property
+    def on_postgresql(self) -> bool:
+        return self.settings.database_url.startswith("postgresql")
+
+    @property
+    def role(self) -> str:
+        """single (SQLite), leader or follower (polling on PostgreSQL), or webhook (/metrics)."""
+        if self.settings.bot_mode == "webhook":
+            return Role.WEBHOOK.value
+        if self.leader is not None:
+            return self.leader.role.value
+        return Role.SINGLE.value
+
+    def _isolation(self) -> BaseEventIsolation | None:
+        """One update per chat at a time across replicas (one process on SQLite needs none)."""
+        if self.settings.redis_url:
+            from aiogram.fsm.storage.redis import RedisEventIsolation
+
+            return RedisEventIsolation.from_url(self.settings.redis_url)
+        if self.on_postgresql:
+            return DatabaseEventIsolation(self.settings.database_url)
+        return None
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
         """What happens to every new post the poller stores, in its transaction."""
@@ -187,10 +221,15 @@ class BotApp:
     async def open(self) -> bool:
         """Check and open everything except the update source; False if stopped meanwhile."""
         settings = self.settings
+        database_file = sqlite_path(settings.database_url)
+        if database_file is not None and self._sqlite_guard is None:
+            self._sqlite_guard = SqliteGuard(database_file)
+            self._sqlite_guard.acquire()
         await self._prepare_database()
         self.engine = db.create_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
         self.storage = self._storage(self.sessionmaker)
+        self.isolation = self._isolation()
         self.bot = self._bot()
         me = await probe_until_reachable(self.bot, settings, stopping=self._wait_stopping)
         if me is None:
@@ -243,6 +282,7 @@ class BotApp:
             interval=settings.outbox_interval,
             pacer=self.pacer,
             robots=robots,
+            shared=self.on_postgresql,
         )
         async with self.sessionmaker() as session:
             await self.live_checker.refresh(session, force=True)
@@ -258,6 +298,8 @@ class BotApp:
             after_commit=self.sender.wake,
             live_checker=self.live_checker,
             activity=self.activity,
+            events_isolation=self.isolation,
+            replica=self.replica,
         )
         await self._bootstrap(i18n)
         self.scheduler = build_scheduler(
@@ -269,10 +311,16 @@ class BotApp:
             parser=self.parser,
             rng=self.rng,
             hooks=self.post_hooks,
+            replica=self.replica,
         )
         self.scheduler.start()
         self.sender.start()
-        logger.info("bot @{} ready; database {}", me.username, _safe_db(settings.database_url))
+        logger.info(
+            "bot @{} ready; started as replica {}; database {}",
+            me.username,
+            self.replica,
+            _safe_db(settings.database_url),
+        )
         return True
 
     async def start_updates(self) -> None:
@@ -314,22 +362,40 @@ class BotApp:
             await self.bot.delete_webhook(request_timeout=15)
 
     def start_polling(self) -> None:
-        """Long polling in the background (one replica only: getUpdates is exclusive)."""
+        """Long polling in the background (one replica only: getUpdates is exclusive).
+
+        On PostgreSQL several replicas may share the database: only the one holding the
+        polling lock calls getUpdates (:class:`bot.replicas.PollingLeader`).
+        """
+        assert self.dp is not None and self.bot is not None and self.engine is not None
+        if self.on_postgresql:
+            self.leader = PollingLeader(
+                self.engine,
+                key=advisory_key(f"polling:{self.bot.id}"),
+                name=self.replica,
+                retry=self.settings.leader_retry_seconds,
+                poll=self._long_poll,
+                stop_poll=self.dp.stop_polling,
+            )
+            self._polling = asyncio.create_task(self.leader.run(), name="polling-leader")
+        else:
+            self._polling = asyncio.create_task(self._long_poll(), name="polling")
+
+    async def _long_poll(self) -> None:
         assert self.dp is not None and self.bot is not None
-        self._polling = asyncio.create_task(
-            self.dp.start_polling(
-                self.bot,
-                handle_signals=False,
-                close_bot_session=False,
-                polling_timeout=self.settings.polling_timeout,
-            ),
-            name="polling",
+        await self.dp.start_polling(
+            self.bot,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=self.settings.polling_timeout,
         )
 
     async def stop_polling(self) -> None:
         if self.dp is not None and self._polling is not None and not self._polling.done():
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()
+            if self.leader is not None and self.leader.role is not Role.LEADER:
+                self._polling.cancel()  # a follower: stop waiting for the lock
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._polling, timeout=10)
 
@@ -476,6 +542,10 @@ class BotApp:
             await self.bot.session.close()
         if self.engine is not None:
             await self.engine.dispose()
+        if self.isolation is not None:
+            await self.isolation.close()
+        if self._sqlite_guard is not None:
+            self._sqlite_guard.release()
         logger.info("bot stopped")
 
 

@@ -21,9 +21,13 @@ import models  # noqa: F401  (registers every table)
 
 #: Alembic's scripts as a package resource, so an installed (non-editable) copy can migrate too.
 SCRIPT_LOCATION = "bot:migrations"
+#: The advisory lock replicas take turns on while migrating (an arbitrary constant).
+MIGRATION_LOCK = 0x676F_765F_6D69_6772
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
     """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1].split("?", 1)[0]
@@ -40,7 +44,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -65,8 +71,25 @@ def upgrade_sync(url: str, revision: str = "head") -> None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations; Alembic runs its own event loop, so it gets a thread."""
-    await asyncio.to_thread(upgrade_sync, url, revision)
+    """Apply migrations; Alembic runs its own event loop, so it gets a thread.
+
+    On PostgreSQL replicas starting together take turns (an advisory lock held meanwhile): the
+    first migrates, the others find the schema at head.
+    """
+    if not url.startswith("postgresql"):
+        await asyncio.to_thread(upgrade_sync, url, revision)
+        return
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                await asyncio.to_thread(upgrade_sync, url, revision)
+            finally:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        await engine.dispose()
 
 
 def head_revision() -> str:

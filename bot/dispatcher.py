@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Dispatcher, Router
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import LocaleMiddleware
-from bot.middlewares import ActorMiddleware, DbSessionMiddleware
+from bot.middlewares import ActorMiddleware, DbSessionMiddleware, UpdateOnceMiddleware
 from bot.settings import Settings
 from governance.clock import Clock
 from handlers import (
@@ -69,9 +69,12 @@ def build_dispatcher(
     feed_check: Callable[[int], Awaitable[Any]] | None = None,
     after_commit: Callable[[], None] | None = None,
     activity: BaseMiddleware | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+    replica: str = "local",
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage,
+        events_isolation=events_isolation,
         settings=settings,
         clock=clock,
         i18n=i18n,
@@ -85,6 +88,7 @@ def build_dispatcher(
         dp.update.outer_middleware(activity)
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
+    dp.update.outer_middleware(UpdateOnceMiddleware(replica=replica, clock=clock))
     dp.update.outer_middleware(ActorMiddleware(admin_ids=settings.admin_ids, clock=clock))
     # Order matters: /start, /help and /cancel work from any dialog step; catch-alls go last.
     routers = (

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Chat, TelegramObject
+from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.transaction import UpdateTransaction, update_transaction
 from governance.clock import Clock
 from handlers.render import locale_for
-from models import people
+from models import people, replicas
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -53,6 +53,33 @@ class DbSessionMiddleware(BaseMiddleware):
                     raise
             await session.commit()
         transaction.committed()
+        return result
+
+
+class UpdateOnceMiddleware(BaseMiddleware):
+    """Handle each Telegram update once, even when Telegram hands it out again.
+
+    A new polling leader starts without the old one's offset, and a webhook delivery is retried
+    when its answer was lost, so an update may arrive twice. Its id is recorded when its handler
+    has finished (in the update's last transaction); an id already recorded is skipped. The
+    events isolation (one update per chat at a time) makes a second copy wait for the first.
+    An update whose handler failed is not recorded, so a redelivery gets another chance.
+    """
+
+    def __init__(self, *, replica: str, clock: Clock) -> None:
+        self.replica = replica
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        session: AsyncSession = data["session"]
+        if await session.get(replicas.HandledUpdate, event.update_id) is not None:
+            return None
+        result = await handler(event, data)
+        await replicas.mark_update_handled(
+            session, update_id=event.update_id, replica=self.replica, now=self.clock.now()
+        )
         return result
 
 

@@ -20,6 +20,11 @@ Delivery is **at-least-once**: a row is marked sent in its own transaction right
 accepts the message, so a crash (kill -9) between the two sends that one message again after the
 restart; nothing is lost. The window is one request long: at most one duplicate per crash.
 
+Several replicas may run a sender each. A row is sent under a row lock taken with
+``FOR UPDATE SKIP LOCKED`` and checked still pending, so no row goes out from two replicas; on
+PostgreSQL the limits are also kept in the database (:class:`SharedPace`), so they hold for the
+replicas together and not just for each.
+
 A row renders either to one text message or to a list of actions (:mod:`handlers.notices`):
 copies of someone's messages followed by a card, or an edit of a message another row sent.
 One action goes per pass, within the same limits, and the row's ``progress`` is saved after
@@ -31,8 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 
 import aiohttp
 from aiogram import Bot
@@ -60,7 +66,7 @@ from bot.pacing import Pacer, RateLimits, outbox_send
 from bot.robots import Delivered, RobotDelivery
 from governance.clock import Clock
 from handlers.delivery import Action, Copy, Edit, Renderers, Send
-from models import outbox, people
+from models import outbox, people, replicas
 from models.outbox import OutboxMessage, OutboxStatus
 from workflows.notices import UnknownNotice, load
 
@@ -117,6 +123,44 @@ def short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+class Slot(StrEnum):
+    TAKEN = "taken"
+    CHAT_BUSY = "chat_busy"
+    GLOBAL_BUSY = "global_busy"
+
+
+@dataclass
+class SharedPace:
+    """The limits kept for all replicas in PostgreSQL (GCRA rows in ``send_pace``).
+
+    Per chat: one message per ``private_interval`` (private) or per 60/``group_per_minute`` s
+    (groups, a little slower so that no 60-s window holds more than the limit); overall: the
+    global ceiling with a tenth of a second of burst, kept just under ``global_per_second``.
+    """
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    limits: RateLimits = field(default_factory=RateLimits)
+
+    @property
+    def global_gap(self) -> float:
+        return 1.1 / self.limits.global_per_second
+
+    async def take(self, chat_id: int) -> Slot:
+        if chat_id < 0:
+            gap = 60.0 / self.limits.group_per_minute * 1.05
+        else:
+            gap = self.limits.private_interval
+        async with self.sessionmaker() as session:
+            if not await replicas.take_send_slot(session, key=f"chat:{chat_id}", gap=gap, burst=0):
+                await session.commit()
+                return Slot.CHAT_BUSY
+            ok = await replicas.take_send_slot(
+                session, key="global", gap=self.global_gap, burst=0.1
+            )
+            await session.commit()
+        return Slot.TAKEN if ok else Slot.GLOBAL_BUSY
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -130,6 +174,7 @@ class OutboxSender:
         limits: RateLimits | None = None,
         pacer: Pacer | None = None,
         robots: RobotDelivery | None = None,
+        shared: bool = False,
     ) -> None:
         self.bot, self.sessionmaker, self.clock, self.i18n = bot, sessionmaker, clock, i18n
         self.renderers = renderers
@@ -140,6 +185,8 @@ class OutboxSender:
         #: Transient failures in a row; while > 0 the circuit is open until ``probe_at``.
         self.outage_failures = 0
         self.probe_at: datetime | None = None
+        #: On PostgreSQL the limits also hold across replicas (rows in ``send_pace``).
+        self.shared = SharedPace(sessionmaker, self.pacer.limits) if shared else None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set after a pass that found nothing it could do now
         self._attempts = 0  # messages the last pass tried (sent, failed, postponed, waited)
@@ -214,6 +261,8 @@ class OutboxSender:
                 continue
             if not self.pacer.allowed(message.chat_id, self.clock.monotonic()):
                 continue
+            if self.shared is not None and not await self._shared_slot(message.chat_id):
+                continue
             self.pacer.note(message.chat_id, self.clock.monotonic())
             self._attempts += 1
             probing = self.circuit_open
@@ -225,6 +274,16 @@ class OutboxSender:
             if result is _Result.SENT:
                 sent += 1
         return sent
+
+    async def _shared_slot(self, chat_id: int) -> bool:
+        """A slot under the replicas' common limits; waits briefly when the ceiling is hit."""
+        assert self.shared is not None
+        for _ in range(50):
+            slot = await self.shared.take(chat_id)
+            if slot is not Slot.GLOBAL_BUSY:
+                return slot is Slot.TAKEN
+            await asyncio.sleep(self.shared.global_gap)
+        return False
 
     async def _deliver_to_robot(self, message: OutboxMessage) -> bool:
         """A group-robot row: paced and classified by :class:`bot.robots.RobotDelivery`, apart
@@ -259,7 +318,10 @@ class OutboxSender:
 
     async def _deliver(self, message: OutboxMessage) -> _Result:
         async with self.sessionmaker() as session:
-            row = await session.get(OutboxMessage, message.id)
+            # another replica's sender holding this row skips it, and finds it sent afterwards
+            row = await session.get(
+                OutboxMessage, message.id, with_for_update={"skip_locked": True}
+            )
             if row is None or row.status != OutboxStatus.PENDING:
                 return _Result.IDLE
             now = self.clock.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
+from bot.singletons import SingletonExecutor, retry_abandoned_jobs, singleton_kwargs
 from feeds.parsing import FeedParser
 from governance.clock import Clock
 from jobs.cases import check_cases
@@ -21,10 +22,28 @@ from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
 from jobs.poll import NewPostsHook, poll_feeds, prune_poll_history
+from jobs.replicas import prune_handled_updates
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from workflows.checker import LiveChecker, refresh_checker
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+
+#: Jobs whose every occurrence runs on one replica only (see :mod:`bot.singletons`); the
+#: others (feed polling, the checker refresh, the heartbeat) run on every replica.
+SINGLETONS = frozenset(
+    {
+        "evaluate_accounts",
+        "check_cases",
+        "daily_digest",
+        "weekly_digest",
+        "check_dead_links",
+        "prune_poll_history",
+        "prune_handled_updates",
+        "review_reminders",
+        "review_expiry",
+        "review_route_check",
+    }
+)
 
 
 def build_scheduler(
@@ -37,14 +56,31 @@ def build_scheduler(
     parser: FeedParser | None = None,
     rng: random.Random | None = None,
     hooks: Sequence[NewPostsHook] = (),
+    replica: str = "local",
 ) -> AsyncIOScheduler:
     """Every scheduled job, registered once; production and tests share this factory.
 
     The feed poller needs the shared feed session and parser; without them (tools that only
-    want the housekeeping jobs) it is left out.
+    want the housekeeping jobs) it is left out. Singletons run once per occurrence across
+    replicas (:data:`SINGLETONS`); their interval triggers start at one shared epoch.
     """
-    scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+    lease = timedelta(seconds=settings.job_lease_seconds)
+    executor = SingletonExecutor(
+        sessionmaker=sessionmaker, clock=clock, replica=replica, lease=lease, singletons=SINGLETONS
+    )
+    scheduler = AsyncIOScheduler(
+        timezone=UTC, job_defaults=JOB_DEFAULTS, executors={"default": executor}
+    )
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
+    once = singleton_kwargs(**common)
+    scheduler.add_job(
+        retry_abandoned_jobs,
+        "interval",
+        seconds=max(1.0, lease.total_seconds() / 4),
+        id="retry_abandoned_jobs",
+        kwargs={"executor": executor},
+        **common,
+    )
     scheduler.add_job(
         heartbeat,
         "interval",
@@ -82,7 +118,7 @@ def build_scheduler(
                 "settings": settings,
                 "http": http,
             },
-            **common,
+            **once,
         )
     scheduler.add_job(
         evaluate_accounts,
@@ -90,7 +126,7 @@ def build_scheduler(
         minutes=settings.evaluate_minutes,
         id="evaluate_accounts",
         kwargs={"sessionmaker": sessionmaker, "clock": clock, "settings": settings},
-        **common,
+        **once,
     )
     scheduler.add_job(
         check_cases,
@@ -98,7 +134,7 @@ def build_scheduler(
         minutes=settings.case_check_minutes,
         id="check_cases",
         kwargs={"sessionmaker": sessionmaker, "clock": clock, "settings": settings},
-        **common,
+        **once,
     )
     hour, minute = settings.digest_hour_minute
     digest = {"sessionmaker": sessionmaker, "clock": clock, "settings": settings}
@@ -126,7 +162,7 @@ def build_scheduler(
         hours=1,
         id="prune_poll_history",
         kwargs={"sessionmaker": sessionmaker, "settings": settings},
-        **common,
+        **once,
     )
     if live_checker is not None:
         scheduler.add_job(
@@ -150,5 +186,14 @@ def build_scheduler(
             id=job_id,
             replace_existing=True,
             kwargs=review_kwargs,
+            start_date=once["start_date"],
         )
+    scheduler.add_job(
+        prune_handled_updates,
+        "interval",
+        hours=1,
+        id="prune_handled_updates",
+        kwargs={"sessionmaker": sessionmaker, "clock": clock},
+        **once,
+    )
     return scheduler

@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     digest_time: str = "09:00"
     weekly_digest_day: str = "mon"
 
+    # several replicas on one PostgreSQL (issue 13)
+    replica_name: str | None = None
+    """How this replica names itself in logs and the run table (default host:pid)."""
+    leader_retry_seconds: float = Field(default=2.0, gt=0, le=60)
+    job_lease_seconds: int = Field(default=60, ge=5, le=3600)
+
     review_number_prefix: str = Field(default="SH", pattern=r"^[A-Z]{1,6}$")
     review_check_minutes: int = Field(default=5, ge=1, le=60)
     review_escalate_after_hours: float = Field(default=1.0, ge=0, le=168)
@@ -240,6 +246,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "redis_url",
+        "replica_name",
         "telegram_api_base",
         "telegram_proxy",
         "telegram_api_files_dir",

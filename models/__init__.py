@@ -18,6 +18,7 @@ from models import (  # noqa: F401  (register tables)
     outbox,
     people,
     posts,
+    replicas,
     review_match,
     reviews,
     robots,

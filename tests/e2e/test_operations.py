@@ -101,7 +101,9 @@ async def test_metrics_are_scraped_and_parse_as_prometheus_text(
         for s in f.samples
     }
     assert value[("govbot_database_up", ())] == 1
-    assert value[("govbot_replica_role", (("role", "single"),))] == 1
+    # one process on SQLite is "single"; on PostgreSQL the only replica leads the polling
+    role = "leader" if monitored.settings.database_url.startswith("postgresql") else "single"
+    assert value[("govbot_replica_role", (("role", role),))] == 1
     assert value[("govbot_telegram_reachable", ())] == 1
     assert value[("govbot_telegram_requests_total", (("outcome", "ok"),))] >= 2
     assert value[("govbot_poll_duration_seconds_last_hour_gcount", ())] == 0

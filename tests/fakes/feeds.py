@@ -135,6 +135,11 @@ class FeedServer:
         self.canned: dict[str, CannedResponse] = {}
         self._bomb: bytes | None = None
         self._runner: web.AppRunner | None = None
+        self.feed_delay = 0.0
+        """Seconds every /feeds/ answer takes (widens the window two pollers could share)."""
+        self.in_flight: dict[str, int] = {}
+        self.overlaps: list[str] = []
+        """Paths requested again while a request for them was still being answered."""
         self.port = 0
         for kind in ("rss", "atom", "rdf", "json"):
             self.set_feed(kind, default_items(), kind=kind, title=f"示例订阅源（{kind}）")
@@ -242,6 +247,18 @@ class FeedServer:
     # ------------------------------------------------------------------ routing
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if self.in_flight.get(path):
+            self.overlaps.append(path)
+        self.in_flight[path] = self.in_flight.get(path, 0) + 1
+        try:
+            if self.feed_delay and path.startswith("/feeds/"):
+                await asyncio.sleep(self.feed_delay)
+            return await self._answer(request)
+        finally:
+            self.in_flight[path] -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(
             RecordedRequest(
                 request.method, request.path, request.query_string, dict(request.headers)

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,12 @@ from aiohttp import web
 BOT_ID = 777000111
 BOT_USERNAME = "gov_media_test_bot"
 TOKEN = f"{BOT_ID}:TEST-token-abcdefghijklmnopqrstuvwxyz"
+CONFLICT = {
+    "ok": False,
+    "error_code": 409,
+    "description": "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running",
+}
 MESSAGE_METHODS = {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
 
 
@@ -44,6 +51,8 @@ class Call:
     params: dict[str, Any]
     result: Any = None
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field → (name, bytes)
+    at: float = field(default_factory=time.monotonic)
+    """When the request arrived (monotonic seconds), to check pacing."""
 
     @property
     def chat_id(self) -> int | None:
@@ -100,6 +109,16 @@ class FakeTelegram:
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id → (path, bytes)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    delivered: list[dict[str, Any]] = field(default_factory=list)
+    """Every update handed out by getUpdates, in order, repeats included."""
+    webhook_targets: list[str] = field(default_factory=list)
+    """Replicas behind one public webhook URL: pushes go to these in turn (a load balancer)."""
+    _next_target: itertools.count[int] = field(default_factory=itertools.count)
+    quiet: float = 0.15
+    """How long :meth:`settle` waits for silence (raise it on a loaded machine)."""
+    conflicts: int = 0
+    """getUpdates calls made while another live one was waiting (Telegram answers 409)."""
+    _long_polls: dict[int, web.Request] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _queued_up_to: int = 0  # the last update id queued
     _confirmed_up_to: int = 0  # the last update id the bot confirmed (getUpdates offset - 1)
@@ -182,7 +201,10 @@ class FakeTelegram:
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-        async with self._push_http.post(self.webhook_url, data=data, headers=headers) as resp:
+        url = self.webhook_url
+        if self.webhook_targets:  # a load balancer: each attempt goes to the next replica
+            url = self.webhook_targets[next(self._next_target) % len(self.webhook_targets)]
+        async with self._push_http.post(url, data=data, headers=headers) as resp:
             await resp.read()
             return resp.status
 
@@ -230,7 +252,19 @@ class FakeTelegram:
             }
             return web.json_response(conflict, status=409)
         if method == "getUpdates":
-            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+            live = [
+                r for r in self._long_polls.values() if r.transport and not r.transport.is_closing()
+            ]
+            if live:  # two bot instances polling at once
+                self.conflicts += 1
+                return web.json_response(CONFLICT, status=409)
+            self._long_polls[id(request)] = request
+            try:
+                updates = await self._get_updates(params)
+            finally:
+                self._long_polls.pop(id(request), None)
+            self.delivered.extend(updates)
+            return web.json_response({"ok": True, "result": updates})
         if method == "setWebhook":
             self.webhook_url = str(params["url"])
             self.webhook_secret = params.get("secret_token")
@@ -484,7 +518,7 @@ class FakeTelegram:
             return
         while True:  # a bot in another process: wait for a quiet period instead
             count = len(self.calls)
-            await asyncio.sleep(0.15)
+            await asyncio.sleep(self.quiet)
             if len(self.calls) == count:
                 return
 

@@ -4,8 +4,8 @@ A ``robot_channels`` table (per unit, or the office's own with ``unit_id`` NULL)
 gain a nullable ``channel_id`` (a robot row instead of a Telegram chat) and ``mention_user_id``
 (whom to @-mention, resolved when sending); people gain an optional ``mobile``.
 
-Revision ID: 0010_robot_channels
-Revises: 0009_webhook_inbox
+Revision ID: 0011_robot_channels
+Revises: 0010_replicas
 Create Date: 2026-12-01 02:20:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import models.base
 
-revision: str = '0010_robot_channels'
-down_revision: str | None = '0009_webhook_inbox'
+revision: str = '0011_robot_channels'
+down_revision: str | None = '0010_replicas'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

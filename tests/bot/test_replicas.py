@@ -1,0 +1,360 @@
+"""Several replicas on one database: one polling leader, one run per scheduled occurrence,
+one send per outbox row, one handling per update, one process per SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import Update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import db
+from bot.app import BotApp
+from bot.i18n import build_i18n
+from bot.outbox import OutboxSender
+from bot.replicas import DatabaseEventIsolation, PollingLeader, Role, SqliteGuard, advisory_key
+from bot.scheduler import SINGLETONS, build_scheduler
+from bot.settings import Settings
+from governance.clock import ManualClock
+from governance.errors import ConfigurationError
+from handlers.notices import RENDERERS
+from models import outbox, people, replicas
+from models.replicas import HandledUpdate, JobRun
+from tests.conftest import ADMIN_ID
+from tests.fakes.telegram import FakeTelegram
+from workflows.checker import LiveChecker
+
+
+def _pg_only(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several replicas share PostgreSQL")
+
+
+async def _wait_until(predicate: object, timeout: float = 15.0) -> None:
+    async def poll() -> None:
+        while not predicate():  # type: ignore[operator]
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+# --- the polling leader -------------------------------------------------------------------
+
+
+async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
+    database_url: str,
+) -> None:
+    _pg_only(database_url)
+    engines = [db.create_engine(database_url) for _ in range(3)]
+    polling: dict[str, asyncio.Event] = {}
+    stopped: dict[str, asyncio.Event] = {}
+
+    def leader(name: str, engine: sa.ext.asyncio.AsyncEngine) -> PollingLeader:
+        polling[name], stopped[name] = asyncio.Event(), asyncio.Event()
+
+        async def poll() -> None:
+            polling[name].set()
+            await stopped[name].wait()
+
+        async def stop_poll() -> None:
+            stopped[name].set()
+
+        return PollingLeader(
+            engine,
+            key=advisory_key("polling:test"),
+            name=name,
+            retry=0.1,
+            poll=poll,
+            stop_poll=stop_poll,
+        )
+
+    leaders = [leader(f"r{i}", engine) for i, engine in enumerate(engines)]
+    tasks = [asyncio.create_task(x.run()) for x in leaders]
+    try:
+        await _wait_until(lambda: sum(x.role is Role.LEADER for x in leaders) == 1)
+        first = next(x for x in leaders if x.role is Role.LEADER)
+        await asyncio.sleep(0.5)  # standbys keep trying meanwhile: still exactly one leader
+        assert sum(x.role is Role.LEADER for x in leaders) == 1
+        assert sum(e.is_set() for e in polling.values()) == 1
+
+        # the leader's database session dies as it would with its process (SIGKILL)
+        async with engines[0].connect() as conn:
+            await conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                )
+            )
+        await _wait_until(lambda: stopped[first.name].is_set())  # it stops polling
+        await _wait_until(
+            lambda: any(x.role is Role.LEADER for x in leaders if x is not first), timeout=10
+        )
+        second = next(x for x in leaders if x.role is Role.LEADER)
+        assert second is not first and polling[second.name].is_set()
+        await _wait_until(lambda: first.role is Role.LEADER or first.role is Role.FOLLOWER)
+        await asyncio.sleep(0.3)
+        assert sum(x.role is Role.LEADER for x in leaders) == 1
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for engine in engines:
+            await engine.dispose()
+
+
+# --- scheduled singletons ------------------------------------------------------------------
+
+
+async def test_each_occurrence_is_claimed_by_one_replica_and_retried_after_its_lease(
+    database_url: str,
+) -> None:
+    engines = [db.create_engine(database_url) for _ in range(3)]
+    makers = [db.make_sessionmaker(e) for e in engines]
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    at = now.replace(minute=0)
+    lease = timedelta(seconds=60)
+
+    async def claim(maker: async_sessionmaker[AsyncSession], name: str, when: datetime) -> bool:
+        async with maker() as session:
+            won = await replicas.claim_run(
+                session,
+                job_id="daily_digest",
+                scheduled_at=at,
+                replica=name,
+                now=when,
+                lease=lease,
+            )
+            await session.commit()
+            return won
+
+    try:
+        if database_url.startswith("postgresql"):
+            wins = await asyncio.gather(*(claim(m, f"r{i}", now) for i, m in enumerate(makers)))
+        else:
+            wins = [await claim(m, f"r{i}", now) for i, m in enumerate(makers)]
+        assert sorted(wins) == [False, False, True]
+        winner = f"r{wins.index(True)}"
+        # still leased: nobody else may take it
+        assert not await claim(makers[0], "late", now + timedelta(seconds=30))
+        # the winner went silent: after the lease another replica takes the occurrence over
+        assert await claim(makers[1], "rescuer", now + timedelta(seconds=61))
+        async with makers[2]() as session:
+            assert not await replicas.renew_run(
+                session,
+                job_id="daily_digest",
+                scheduled_at=at,
+                replica=winner,
+                until=now + timedelta(minutes=5),
+            )
+            await replicas.finish_run(
+                session,
+                job_id="daily_digest",
+                scheduled_at=at,
+                replica="rescuer",
+                now=now + timedelta(seconds=70),
+                outcome=replicas.RunOutcome.DONE,
+            )
+            await session.commit()
+        # finished: never run again, however late
+        assert not await claim(makers[0], "again", now + timedelta(days=1))
+        async with makers[0]() as session:
+            run = (await session.exec(select(JobRun))).one()
+        assert (run.replica, run.attempts, run.outcome) == ("rescuer", 2, "done")
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_a_job_abandoned_mid_run_is_run_again_by_another_replica(
+    database_url: str, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_url, tg.base, job_lease_seconds=60)
+    clock = ManualClock(datetime(2026, 3, 2, 1, 0, 30, tzinfo=UTC))
+    scheduled = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    async with sessionmaker() as session:  # a replica started the digest, then was killed
+        await people.bootstrap_admin(session, telegram_id=ADMIN_ID, now=clock.now())
+        assert await replicas.claim_run(
+            session,
+            job_id="daily_digest",
+            scheduled_at=scheduled,
+            replica="killed",
+            now=clock.now(),
+            lease=timedelta(seconds=60),
+        )
+        await session.commit()
+    scheduler = build_scheduler(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        clock=clock,
+        live_checker=LiveChecker(),
+        replica="survivor",
+    )
+    scheduler.start(paused=True)
+    try:
+        executor = scheduler._lookup_executor("default")
+        assert "daily_digest" in SINGLETONS
+        assert await executor.retry_abandoned() == 0  # still within its lease
+        clock.advance(timedelta(seconds=61))
+        assert await executor.retry_abandoned() == 1
+        async with sessionmaker() as session:
+            run = (await session.exec(select(JobRun))).one()
+            digests = [
+                m
+                for m in (await session.exec(select(outbox.OutboxMessage))).all()
+                if m.kind == "digest"
+            ]
+        assert (run.replica, run.attempts, run.outcome) == ("survivor", 2, "done")
+        assert [m.chat_id for m in digests] == [ADMIN_ID]
+        assert await executor.retry_abandoned() == 0  # done is done
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+# --- the outbox ----------------------------------------------------------------------------
+
+
+async def test_two_senders_send_every_row_once_and_pace_each_chat_together(
+    database_url: str, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    _pg_only(database_url)
+    engines = [db.create_engine(database_url) for _ in range(2)]
+    makers = [db.make_sessionmaker(e) for e in engines]
+    from aiogram import Bot
+
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_url, tg.base)
+    async with makers[0]() as session:
+        for i in range(120):
+            await outbox.enqueue(
+                session,
+                chat_id=5000 + i % 40,
+                kind="user.active_changed",
+                params={"who": f"第{i}号", "active": True},
+                now=clock.now(),
+            )
+        await session.commit()
+    apps = [BotApp(settings, clock=clock, migrate=False) for _ in range(2)]
+    bots: list[Bot] = [a._bot() for a in apps]
+    senders = [
+        OutboxSender(
+            bot=b,
+            sessionmaker=m,
+            clock=clock,
+            i18n=build_i18n(),
+            renderers=RENDERERS,
+            interval=0.05,
+            shared=True,
+        )
+        for b, m in zip(bots, makers, strict=True)
+    ]
+    for sender in senders:
+        sender.start()
+    try:
+        await _wait_until(
+            lambda: len([c for c in tg.calls if c.method == "sendMessage"]) >= 120, timeout=30
+        )
+        async with makers[0]() as session:
+            assert await outbox.backlog(session) == 0
+    finally:
+        for sender in senders:
+            await sender.stop()
+        for b in bots:
+            await b.session.close()
+        for engine in engines:
+            await engine.dispose()
+    sends = [c for c in tg.calls if c.method == "sendMessage"]
+    texts = [c.text for c in sends]
+    assert len(texts) == 120 and len(set(texts)) == 120  # every row once, none twice
+    by_chat: dict[int, list[float]] = {}
+    for call in sends:
+        by_chat.setdefault(call.chat_id or 0, []).append(call.at)
+    gaps = [b - a for times in by_chat.values() for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.9  # one message per second per chat, across both senders
+
+
+# --- updates -------------------------------------------------------------------------------
+
+
+async def test_an_update_handed_out_twice_is_handled_once(app: BotApp, tg: FakeTelegram) -> None:
+    user = tg.user(ADMIN_ID, "王主任")
+    replies = await user.send("/start")
+    assert replies
+    first = tg.delivered[-1]
+    mark = tg.mark()
+    assert app.dp is not None and app.bot is not None
+    # Telegram hands it out again (a new leader starts without the old one's offset)
+    await app.dp.feed_update(app.bot, Update.model_validate(first, context={"bot": app.bot}))
+    await user.send("/help")
+    assert len(tg.sent_to(ADMIN_ID, since=mark)) == 1  # the /help answer only
+    assert app.sessionmaker is not None
+    async with app.sessionmaker() as session:
+        handled = (await session.exec(select(HandledUpdate.update_id))).all()
+    assert sorted(handled) == sorted({u["update_id"] for u in tg.delivered})
+
+
+async def test_updates_of_one_chat_take_turns_across_replicas(database_url: str) -> None:
+    _pg_only(database_url)
+    isolations = [DatabaseEventIsolation(database_url, pool_size=2) for _ in range(2)]
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    other = StorageKey(bot_id=1, chat_id=43, user_id=43)
+    inside: list[str] = []
+    overlap = []
+
+    async def handle(isolation: DatabaseEventIsolation, k: StorageKey, name: str) -> None:
+        async with isolation.lock(k):
+            inside.append(name)
+            if len([n for n in inside if n.startswith(str(k.chat_id))]) > 1:
+                overlap.append(name)
+            await asyncio.sleep(0.05)
+            inside.remove(name)
+
+    try:
+        await asyncio.gather(
+            *(handle(isolations[i % 2], key, f"42-{i}") for i in range(6)),
+            handle(isolations[0], other, "43-a"),
+        )
+    finally:
+        for isolation in isolations:
+            await isolation.close()
+    assert overlap == []
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+def test_a_second_process_on_one_sqlite_file_is_refused_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    first = SqliteGuard(tmp_path / "bot.db")
+    first.acquire()
+    try:
+        with pytest.raises(ConfigurationError) as refused:
+            SqliteGuard(tmp_path / "bot.db").acquire()
+        assert "SQLite 只支持单个进程" in str(refused.value)
+        assert "PostgreSQL" in str(refused.value)
+    finally:
+        first.release()
+    SqliteGuard(tmp_path / "bot.db").acquire()  # free again once the first has stopped
+
+
+async def test_a_second_bot_on_the_same_sqlite_database_does_not_start(
+    app: BotApp, settings: Settings, clock: ManualClock
+) -> None:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the lock file guards SQLite")
+    second = BotApp(settings, clock=clock, migrate=False)
+    with pytest.raises(ConfigurationError, match="SQLite"):
+        await second.start()
+    await second.stop()
+    assert app.role == Role.SINGLE
