@@ -24,6 +24,7 @@ import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import setup_application
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
@@ -460,14 +461,14 @@ class BotApp:
             except (*UNREACHABLE, TelegramAPIError) as exc:
                 logger.warning("Bot API did not answer: {}", type(exc).__name__)
 
-    async def _bootstrap(self, i18n: object) -> None:
+    async def _bootstrap(self, i18n: I18n) -> None:
         """ADMIN_IDS become admins in the database; menus are set for everyone with a role."""
         assert self.sessionmaker is not None and self.bot is not None
         async with self.sessionmaker() as session:
             for telegram_id in self.settings.admin_ids:
                 await people.bootstrap_admin(session, telegram_id=telegram_id, now=self.clock.now())
             await session.commit()
-        await set_default_menus(self.bot, i18n)  # type: ignore[arg-type]
+        await set_default_menus(self.bot, i18n)
         async with self.sessionmaker() as session:
             for unit_id in [None, *[u.id for u in await people.list_units(session)]]:
                 for user, roles in await people.list_unit_users(
@@ -479,7 +480,7 @@ class BotApp:
                             i18n,
                             chat_id=user.telegram_id,
                             roles=roles,
-                            locale=user.locale,  # type: ignore[arg-type]
+                            locale=user.locale,
                         )
 
     async def idle(self) -> None:

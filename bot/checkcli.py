@@ -128,8 +128,8 @@ def detect_encoding(data: bytes) -> str:
         if exc.start >= len(head) - 3 and len(data) > len(head):
             return "utf-8"  # a character cut by the sample's end
     if b"\x00" in head:
-        if (encoding := _utf16_without_bom(head)) is not None:
-            return encoding
+        if (utf16 := _utf16_without_bom(head)) is not None:
+            return utf16
         raise InputError("输入像是二进制文件，不是文本，无法检查")
     from charset_normalizer import from_bytes
 

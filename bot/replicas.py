@@ -20,9 +20,10 @@ import contextlib
 import hashlib
 import os
 import socket
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
@@ -96,7 +97,7 @@ class PollingLeader:
         key: int,
         name: str,
         retry: float,
-        poll: Callable[[], Awaitable[None]],
+        poll: Callable[[], Coroutine[Any, Any, None]],
         stop_poll: Callable[[], Awaitable[None]],
     ) -> None:
         self.engine, self.key, self.name, self.retry = engine, key, name, retry

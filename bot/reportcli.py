@@ -230,9 +230,7 @@ async def _import(
             print("台账中没有可用的账号行。", file=out)
             return False
         opened = period.bounds(settings.tz)[0] - timedelta(days=365)
-        await session.exec(  # type: ignore[call-overload]
-            sa.update(Account).values(created_at=opened, decided_at=opened)
-        )
+        await session.exec(sa.update(Account).values(created_at=opened, decided_at=opened))
         await session.commit()
     print(f"已读入账号 {len(result.accounts)} 个，开始抓取……", file=out)
     return True

@@ -214,8 +214,8 @@ def ledger_workbook(rows: Iterable[Sequence[Cell]], *, tr: Translate = _identity
     _header(sheet, [c.header for c in COLUMNS], [c.required for c in COLUMNS])
     count = 0
     for count, values in enumerate(rows, start=1):
-        for column, value in enumerate(values, start=1):
-            _put(sheet, count + 1, column, value)
+        for index, value in enumerate(values, start=1):
+            _put(sheet, count + 1, index, value)
     last = max(count + 1, MAX_ROWS + 1)
     keys = [c.key for c in COLUMNS]
     for index, column in enumerate(COLUMNS, start=1):

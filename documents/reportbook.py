@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from documents.ledgerbook import Cell, Translate, _header, _identity, _put, _to_bytes
@@ -140,16 +141,20 @@ def _print_ready(
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
+    if sheet.sheet_properties.pageSetUpPr is None:
+        sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     if header_row:
         sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.oddHeader.center.text = f"{title}（{sheet.title}）"
-    sheet.oddHeader.center.size = 11
-    sheet.oddFooter.left.text = period
-    sheet.oddFooter.right.text = tr(PAGE_OF)
+    header, footer = sheet.oddHeader, sheet.oddFooter
+    assert header is not None and footer is not None  # openpyxl makes both with the sheet
+    header.center.text = f"{title}（{sheet.title}）"
+    header.center.size = 11
+    footer.left.text = period
+    footer.right.text = tr(PAGE_OF)
 
 
 def _rows(sheet: Worksheet, rows: Sequence[Sequence[Cell | float]], first: int = 2) -> None:

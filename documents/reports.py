@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from documents.charts import report_charts
-from documents.reportbook import Translate, report_workbook
+from documents.ledgerbook import Translate
+from documents.reportbook import report_workbook
 from governance.reporting import Report
 
 

@@ -414,7 +414,7 @@ async def import_valid_rows(
         )
         return
     if not result.imported:
-        await reply_to(query, _("没有可导入的有效行，未作修改。"))  # type: ignore[union-attr]
+        await reply_to(query, _("没有可导入的有效行，未作修改。"))
         return
     await _report_success(
         query.message,  # type: ignore[arg-type]

@@ -269,7 +269,7 @@ async def retry_failed_notices(
         )
     text, markup = await _monitor_view(session, clock)
     await query.answer(_("已重新排队 {n} 条通知。").format(n=count))
-    await edit_or_send(query, text, reply_markup=markup)  # type: ignore[arg-type]
+    await edit_or_send(query, text, reply_markup=markup)
 
 
 # --- /check -------------------------------------------------------------------------------------

@@ -287,12 +287,18 @@ def post_line(title: str, link: str | None, published: str) -> str:
 class StoredProblem(Protocol):
     """What the card shows of a stored finding."""
 
-    post_id: int | None
-    category: str
-    severity: str
-    text: str
-    suggestion: str | None
-    excerpt: str
+    @property
+    def post_id(self) -> int | None: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def suggestion(self) -> str | None: ...
+    @property
+    def excerpt(self) -> str: ...
 
 
 def findings_section(

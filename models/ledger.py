@@ -316,7 +316,7 @@ async def import_ledger(
         changed.name, changed.posts_per_week = row.name, row.posts_per_week
         changed.necessity, changed.operating_plan = row.necessity, row.operating_plan
         changed.duplicate_reason, changed.feed_url = row.duplicate_reason, row.feed_url
-        changed.status, changed.status_reason = row.status.value, row.status_reason
+        changed.status, changed.status_reason = row.status, row.status_reason
         changed.updated_at, changed.version = now, changed.version + 1
         session.add(changed)
         await session.flush()

@@ -153,7 +153,7 @@ async def postpone_chat(session: AsyncSession, *, chat_id: int, until: datetime)
 async def postpone_channel(session: AsyncSession, *, channel_id: int, until: datetime) -> None:
     """Keep one group robot's pending rows back until ``until`` (its rate limit), so they do not
     fill the sender's batch while other chats' rows wait behind them."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(OutboxMessage)
         .where(
             col(OutboxMessage.channel_id) == channel_id,
@@ -166,7 +166,7 @@ async def postpone_channel(session: AsyncSession, *, channel_id: int, until: dat
 
 async def release_retries(session: AsyncSession, *, now: datetime) -> None:
     """After an outage: rows waiting out a transient failure's backoff are due at once."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(OutboxMessage)
         .where(
             col(OutboxMessage.status) == OutboxStatus.PENDING.value,
@@ -194,7 +194,7 @@ async def requeue_failed(session: AsyncSession, *, now: datetime, message_id: in
     where = [col(OutboxMessage.status) == OutboxStatus.FAILED.value]
     if message_id is not None:
         where.append(col(OutboxMessage.id) == message_id)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(OutboxMessage)
         .where(*where)
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, error=None)

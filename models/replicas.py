@@ -82,7 +82,7 @@ async def claim_run(
 ) -> bool:
     """Take one occurrence: a fresh one, or one whose runner's lease has expired unfinished."""
     insert = _insert(session)
-    inserted = await session.exec(  # type: ignore[call-overload]
+    inserted = await session.exec(
         insert(JobRun)
         .values(
             job_id=job_id,
@@ -96,7 +96,7 @@ async def claim_run(
     )
     if inserted.rowcount == 1:
         return True
-    taken = await session.exec(  # type: ignore[call-overload]
+    taken = await session.exec(
         sa.update(JobRun)
         .where(
             col(JobRun.job_id) == job_id,
@@ -121,7 +121,7 @@ async def renew_run(
     until: datetime,
 ) -> bool:
     """Extend our lease; ``False`` when another replica has taken the occurrence over."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.update(JobRun)
         .where(
             col(JobRun.job_id) == job_id,
@@ -145,7 +145,7 @@ async def finish_run(
     outcome: RunOutcome,
     error: str | None = None,
 ) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(JobRun)
         .where(
             col(JobRun.job_id) == job_id,
@@ -180,7 +180,7 @@ async def mark_update_handled(
     transaction ends: it then sees the row (skip) or, after a rollback, handles it itself.
     """
     insert = _insert(session)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         insert(HandledUpdate)
         .values(update_id=update_id, replica=replica, handled_at=now)
         .on_conflict_do_nothing(index_elements=["update_id"])
@@ -190,7 +190,7 @@ async def mark_update_handled(
 
 async def prune_handled_updates(session: AsyncSession, *, before: datetime) -> int:
     """Telegram keeps an update for 24 hours; older ids can never come back."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         sa.delete(HandledUpdate).where(col(HandledUpdate.handled_at) < before)
     )
     return int(result.rowcount or 0)

@@ -100,7 +100,7 @@ async def add_rule(
         raise Conflict(N_("“{word}”已在词库中。"), word=value)
     rule = WordRule(
         kind=kind,
-        category=category,
+        category=Category(category) if category else None,
         word=value,
         suggestion=hint,
         created_by=actor.user_id,

@@ -159,7 +159,7 @@ async def remove(
     """Delete the channel; its queued rows are given up and detached from it (kept as history)."""
     channel = await _get(session, actor, channel_id)
     before = _snapshot(channel)
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(OutboxMessage)
         .where(
             col(OutboxMessage.channel_id) == channel_id,
@@ -167,7 +167,7 @@ async def remove(
         )
         .values(status=OutboxStatus.GAVE_UP.value, error="robot channel removed")
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(OutboxMessage)
         .where(col(OutboxMessage.channel_id) == channel_id)
         .values(channel_id=None)

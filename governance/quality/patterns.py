@@ -101,7 +101,9 @@ def _congress_slips() -> list[tuple[str, Entry]]:
     return out
 
 
-def _vice_spam(data: DefaultData, category: str, rows: tuple[tuple[str, str], ...]) -> list:
+def _vice_spam(
+    data: DefaultData, category: str, rows: tuple[tuple[str, str], ...]
+) -> list[tuple[str, Entry]]:
     out: list[tuple[str, Entry]] = []
     for word, kind in rows:
         if kind == "term":

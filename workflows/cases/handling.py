@@ -80,7 +80,7 @@ async def explain(
     target = after_explanation(case.status)
     body = validate_explanation(text)
     before = case_snapshot(case)
-    case.status, case.explanation, case.explained_at = target.value, body, now
+    case.status, case.explanation, case.explained_at = target, body, now
     await save_case(session, case, now=now)
     await audit.record(
         session,
@@ -131,7 +131,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, policy: CasePoli
         check_case_transition(case.status, step.status)
         before = case_snapshot(case)
         missed = case.deadline
-        case.status, case.level, case.deadline = step.status.value, int(step.level), step.deadline
+        case.status, case.level, case.deadline = step.status, int(step.level), step.deadline
         case.overdue_at = now
         await save_case(session, case, now=now)
         await audit.record(

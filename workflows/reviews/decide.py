@@ -140,7 +140,7 @@ async def decide(
             draft_version=review.draft_version,
             user_id=actor.user_id,
             on_behalf_of=assignment.on_behalf_of,
-            decision=decision.value,
+            decision=decision,
             comment=comment,
             at=now,
         )
