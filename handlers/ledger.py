@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -369,6 +369,19 @@ async def upload(
         )
 
 
+async def _saved_file(bot: Bot, state: FSMContext, digest: str) -> tuple[dict[str, Any], bytes]:
+    """The file this dialog was about, downloaded again; stale when it is not the same file."""
+    saved = await state.get_data()
+    if saved.get("digest") != digest:
+        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    buffer = await bot.download(saved["file_id"])
+    assert buffer is not None
+    data = buffer.read()
+    if hashlib.sha256(data).hexdigest()[:16] != digest:
+        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    return saved, data
+
+
 @router.callback_query(LedgerImport.valid_only, LedgerImportValid.filter())
 async def import_valid_rows(
     query: CallbackQuery,
@@ -382,14 +395,7 @@ async def import_valid_rows(
     feed_guard: FeedGuard,
 ) -> None:
     checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
-    saved = await state.get_data()
-    if saved.get("digest") != callback_data.digest:
-        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
-    buffer = await bot.download(saved["file_id"])
-    assert buffer is not None
-    data = buffer.read()
-    if hashlib.sha256(data).hexdigest()[:16] != callback_data.digest:
-        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    saved, data = await _saved_file(bot, state, callback_data.digest)
     result, file = await _import(
         session,
         actor=checked,
@@ -439,14 +445,7 @@ async def apply_changes(
 ) -> None:
     """The admin saw the diff: file the same file again, now applying the changes."""
     checked = require(actor, can_import_ledger, IMPORT_NOT_ALLOWED)
-    saved = await state.get_data()
-    if saved.get("digest") != callback_data.digest:
-        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
-    buffer = await bot.download(saved["file_id"])
-    assert buffer is not None
-    data = buffer.read()
-    if hashlib.sha256(data).hexdigest()[:16] != callback_data.digest:
-        raise StaleAction(N_("该导入已过期，请重新发送台账文件。"))
+    saved, data = await _saved_file(bot, state, callback_data.digest)
     result, file = await _import(
         session,
         actor=checked,
