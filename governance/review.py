@@ -21,7 +21,7 @@ from typing import Any
 from governance.errors import InvalidInput, StaleAction
 from governance.i18n import N_
 from governance.registry import validate_text
-from governance.roles import Role
+from governance.roles import Actor, Role
 
 
 class ReviewStatus(StrEnum):
@@ -204,17 +204,74 @@ def check_staffing(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """One decision as separation of duties sees it: who pressed, for whom, at which stage."""
+
+    user_id: int
+    on_behalf_of: int | None
+    stage_index: int
+
+
+def handled_by_person(decisions: Iterable[Participation]) -> dict[int, set[int]]:
+    """The stages each person took part in: the delegate who pressed and the colleague they
+    acted for both count as having handled that stage (谁审核谁负责, 代审也算)."""
+    handled: dict[int, set[int]] = {}
+    for d in decisions:
+        handled.setdefault(d.user_id, set()).add(d.stage_index)
+        if d.on_behalf_of is not None:
+            handled.setdefault(d.on_behalf_of, set()).add(d.stage_index)
+    return handled
+
+
 def may_approve_stage(
     user_id: int,
     *,
     stage_index: int,
     submitter_id: int,
     decided_stages: dict[int, set[int]],
+    on_behalf_of: int | None = None,
 ) -> bool:
-    """The submitter never; anyone who decided another stage of this draft never."""
-    if user_id == submitter_id:
+    """The submitter never; anyone who decided another stage of this draft never, directly or
+    on behalf of another; acting for someone, both the delegate and that person must qualify."""
+    people = (user_id,) if on_behalf_of is None else (user_id, on_behalf_of)
+    return all(
+        person != submitter_id
+        and all(index == stage_index for index in decided_stages.get(person, set()))
+        for person in people
+    )
+
+
+#: Roles that approve drafts, so may stand in for an approver who is away.
+APPROVING_ROLES: frozenset[Role] = frozenset({Role.APPROVER, Role.UNIT_MANAGER})
+
+
+def check_delegate(actor: Actor, delegate: Actor | None, *, units_above: Sequence[int]) -> None:
+    """Raise :class:`InvalidInput` unless ``delegate`` may review in ``actor``'s place.
+
+    The delegate must be someone else, active, of the same unit or a unit above it
+    (``units_above``: the actor's unit's parents), and hold an approving role: a plain editor
+    could not approve the stages they would act for.
+    """
+    if delegate is None or not delegate.active:
+        raise InvalidInput(N_("代审人必须是在用的人员。"))
+    if delegate.user_id == actor.user_id:
+        raise InvalidInput(N_("不能委托给自己。"))
+    if delegate.unit_id is None or (
+        delegate.unit_id != actor.unit_id and delegate.unit_id not in units_above
+    ):
+        raise InvalidInput(N_("代审人必须是本单位或上级单位的人员。"))
+    if not delegate.roles & APPROVING_ROLES:
+        raise InvalidInput(N_("代审人须有审核权限（审核人或单位管理员）；编辑不能代为审核稿件。"))
+
+
+def may_stand_in(actor: Actor, delegate: Actor, *, units_above: Sequence[int]) -> bool:
+    """The same rule as :func:`check_delegate`, as a yes/no for offering people in a list."""
+    try:
+        check_delegate(actor, delegate, units_above=units_above)
+    except InvalidInput:
         return False
-    return all(index == stage_index for index in decided_stages.get(user_id, set()))
+    return True
 
 
 # --- the workflow's transitions --------------------------------------------------------------

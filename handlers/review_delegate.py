@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
 from governance.i18n import N_
+from governance.review import may_stand_in
 from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import DelegPick
 from handlers.guards import require
@@ -57,13 +58,26 @@ async def delegate_cmd(
             reply_markup=kb.as_markup(),
         )
         return
-    staff = await people.list_unit_users(session, unit_id=checked.unit_id, include_inactive=False)
-    for colleague, _roles in staff[:40]:
-        if colleague.id != user.id:
-            kb.button(text=colleague.name[:30], callback_data=DelegPick(user_id=colleague.id or 0))
+    above = await routes.units_above(session, checked.unit_id)
+    offered = 0
+    for unit_id in [checked.unit_id, *above]:
+        staff = await people.list_unit_users(session, unit_id=unit_id, include_inactive=False)
+        for colleague, roles in staff:
+            candidate = Actor(user_id=colleague.id or 0, unit_id=unit_id, roles=roles)
+            if offered < 40 and may_stand_in(checked, candidate, units_above=above):
+                kb.button(
+                    text=colleague.name[:30], callback_data=DelegPick(user_id=colleague.id or 0)
+                )
+                offered += 1
+    if not offered:
+        await message.answer(
+            _("本单位及上级单位暂无可代审的同事（须为审核人或单位管理员），请联系单位管理员。")
+        )
+        return
     kb.adjust(2)
     await message.answer(
-        _("外出期间，请选择代你审核稿件的同事（须为本单位人员）："), reply_markup=kb.as_markup()
+        _("外出期间，请选择代你审核稿件的同事（须为本单位或上级单位的审核人、单位管理员）："),
+        reply_markup=kb.as_markup(),
     )
 
 

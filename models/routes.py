@@ -11,12 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.errors import InvalidInput, NotFound, PermissionDenied, StaleAction
 from governance.i18n import N_
-from governance.review import StageSpec, check_staffing, stages_from
+from governance.review import StageSpec, check_delegate, check_staffing, stages_from
 from governance.roles import Actor, can_edit_routes
 from models import audit
 from models.accounts import Account
 from models.base import UTCDateTime
-from models.people import User, users_with_role
+from models.people import Unit, User, actor_for, users_with_role
 
 DELEGATION_MAX_DAYS = 60
 
@@ -235,6 +235,18 @@ async def route_problem(session: AsyncSession, route: ReviewRoute) -> InvalidInp
 # --- delegation -----------------------------------------------------------------------------
 
 
+async def units_above(session: AsyncSession, unit_id: int | None) -> list[int]:
+    """The parents of ``unit_id``, nearest first (a cycle in bad data stops the walk)."""
+    found: list[int] = []
+    unit = await session.get(Unit, unit_id) if unit_id is not None else None
+    while unit is not None and unit.parent_id is not None and unit.parent_id not in found:
+        if unit.parent_id == unit_id:
+            break
+        found.append(unit.parent_id)
+        unit = await session.get(Unit, unit.parent_id)
+    return found
+
+
 async def delegate_of(session: AsyncSession, *, user_id: int, now: datetime) -> User | None:
     """Who acts for ``user_id`` right now, if an active person was named for this period."""
     row = (
@@ -280,10 +292,11 @@ async def delegate(
     if not 1 <= days <= DELEGATION_MAX_DAYS:
         raise InvalidInput(N_("代审期限为 1–{max} 天。"), max=DELEGATION_MAX_DAYS)
     other = await session.get(User, delegate_id)
-    if other is None or not other.active or other.unit_id != actor.unit_id:
-        raise InvalidInput(N_("代审人必须是本单位在用的人员。"))
-    if delegate_id == actor.user_id:
-        raise InvalidInput(N_("不能委托给自己。"))
+    check_delegate(
+        actor,
+        await actor_for(session, other) if other is not None else None,
+        units_above=await units_above(session, actor.unit_id),
+    )
     await end_delegation(session, actor=actor, now=now, quiet=True)
     row = Delegation(
         user_id=actor.user_id,

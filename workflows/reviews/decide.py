@@ -98,6 +98,7 @@ async def check_assignee(
         stage_index=review.stage_index,
         submitter_id=review.submitter_id,
         decided_stages=handled,
+        on_behalf_of=row.on_behalf_of,
     ):
         raise PermissionDenied(N_("同一人不能审核同一稿件的两个环节。"))
     done = await session.exec(

@@ -15,7 +15,9 @@ from governance.alerts import Audience
 from governance.precheck import checked_text, snippets
 from governance.quality.pii import mask_pii
 from governance.review import (
+    Participation,
     deadline,
+    handled_by_person,
     may_approve_stage,
 )
 from models import people
@@ -51,10 +53,11 @@ from workflows.reviews.common import (
 
 
 async def handled_stages(session: AsyncSession, review_id: int) -> dict[int, set[int]]:
-    handled: dict[int, set[int]] = {}
-    for d in await decisions(session, review_id):
-        handled.setdefault(d.user_id, set()).add(d.stage_index)
-    return handled
+    """Who took part in which stage; acting on behalf of someone counts for both people."""
+    return handled_by_person(
+        Participation(d.user_id, d.on_behalf_of, d.stage_index)
+        for d in await decisions(session, review_id)
+    )
 
 
 async def enter_stage(
