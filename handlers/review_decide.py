@@ -123,12 +123,13 @@ async def ask_reason(
     state: FSMContext,
     session: AsyncSession,
     actor: Actor | None,
+    clock: Clock,
 ) -> None:
     checked = member(actor)
     review = await reviews.get_review(session, callback_data.review_id)
     try:
         await review_flow.check_assignee(
-            session, actor=checked, review=review, round=callback_data.round
+            session, actor=checked, review=review, round=callback_data.round, now=clock.now()
         )
     except StaleAction as exc:
         await _refresh_stale(query, session, callback_data.review_id, exc)

@@ -128,9 +128,16 @@ async def set_delegate(
 
 @router.callback_query(DelegPick.filter(F.user_id == 0))
 async def end(
-    query: CallbackQuery, session: AsyncSession, actor: Actor | None, clock: Clock
+    query: CallbackQuery,
+    session: AsyncSession,
+    actor: Actor | None,
+    user: User,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
-    await routes.end_delegation(session, actor=checked, now=clock.now())
+    await membership.end_delegation(
+        session, actor=checked, who=user, now=clock.now(), tz=settings.tz
+    )
     await query.answer(_("已结束"))
     await edit_or_send(query, _("代审已结束，审核卡片将重新发给你本人。"))

@@ -321,11 +321,12 @@ async def delegate(
 
 async def end_delegation(
     session: AsyncSession, *, actor: Actor, now: datetime, quiet: bool = False
-) -> None:
+) -> Delegation | None:
+    """Revoke the current delegation (the ended row is returned, None if there was none)."""
     row = await current_delegation(session, user_id=actor.user_id, now=now)
     if row is None:
         if quiet:
-            return
+            return None
         raise StaleAction(N_("你当前没有代审安排。"))
     row.revoked_at = now
     session.add(row)
@@ -339,3 +340,4 @@ async def end_delegation(
         object_id=actor.user_id,
         before={"delegate_id": row.delegate_id},
     )
+    return row

@@ -20,6 +20,7 @@ from models.people import Invitation, Unit, User
 from models.routes import Delegation
 from workflows.notices import ActiveChanged, Delegated, InvitationAccepted, RolesChanged
 from workflows.notify import enqueue
+from workflows.reviews.stages import hand_back
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,9 @@ async def delegate(
     now: datetime,
     tz: ZoneInfo,
 ) -> tuple[Delegation, User]:
-    """Name a colleague who reviews in one's place; the colleague is told until when."""
+    """Name a colleague who reviews in one's place; the colleague is told until when. Cards a
+    previous delegate still held come back to oneself."""
+    before = await routes.current_delegation(session, user_id=actor.user_id, now=now)
     row = await routes.delegate(session, actor=actor, delegate_id=delegate_id, days=days, now=now)
     other = await people.get_user(session, delegate_id)
     await enqueue(
@@ -109,4 +112,16 @@ async def delegate(
         chat_id=other.telegram_id,
         now=now,
     )
+    if before is not None:
+        await hand_back(session, principal=who, delegate_id=before.delegate_id, now=now, tz=tz)
     return row, other
+
+
+async def end_delegation(
+    session: AsyncSession, *, actor: Actor, who: User, now: datetime, tz: ZoneInfo
+) -> int:
+    """Revoke one's delegation; the cards the delegate has not decided come back to oneself.
+    Returns how many came back."""
+    row = await routes.end_delegation(session, actor=actor, now=now)
+    assert row is not None  # not quiet: no current delegation raised
+    return await hand_back(session, principal=who, delegate_id=row.delegate_id, now=now, tz=tz)

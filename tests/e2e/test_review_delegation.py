@@ -8,7 +8,7 @@ from sqlmodel import select
 from governance.review import StageRule
 from governance.roles import Role
 from handlers.callbacks import DelegPick
-from models.reviews import ReviewAssignment
+from models.reviews import ReviewAssignment, ReviewDecision
 from tests.e2e.review_office import APPROVER_TG, EDITOR_TG, card, office, submit
 from tests.e2e.seed import seed_person, seed_unit
 from tests.fakes.telegram import Call, FakeTelegram
@@ -92,3 +92,44 @@ async def test_a_delegate_who_decided_stage_one_on_behalf_gets_no_stage_two_card
     await li.press(second, "通过")
     replies = await o.editor.send(f"/review {number}")
     assert "吴审核（代 孙初审）" in replies[-1].text
+
+
+async def test_a_revoked_delegation_sends_the_card_back_and_the_old_card_is_refused(
+    app, tg: FakeTelegram, clock
+) -> None:
+    o = await office(app, tg, clock, approvers=4)
+    sun, wu = o.approvers[0], o.approvers[3]
+    replies = await sun.send("/delegate")
+    replies = await sun.press(replies[-1], "吴审核")
+    await sun.press(replies[-1], "3 天")
+    mark = tg.mark()
+    await submit(o.editor, parts=[TEXT])
+    held = await card(wu, since=mark)
+    assert "代 孙初审" in held.text
+    mark = tg.mark()
+    replies = await sun.send("/delegate")
+    await sun.press(replies[-1], "结束代审")
+    back = await card(sun, since=mark)
+    assert "代 孙初审" not in back.text
+    refused = await wu.press(held, "通过")
+    assert "你不是该稿件当前环节的审核人" in _said(refused)
+    replies = await sun.press(back, "通过")
+    assert "你已通过" in _said(replies)
+
+
+async def test_a_card_held_past_the_delegations_end_is_refused_at_press_time(
+    app, tg: FakeTelegram, clock
+) -> None:
+    o = await office(app, tg, clock, approvers=4, sla_hours=72)
+    sun, wu = o.approvers[0], o.approvers[3]
+    replies = await sun.send("/delegate")
+    replies = await sun.press(replies[-1], "吴审核")
+    await sun.press(replies[-1], "1 天")
+    mark = tg.mark()
+    await submit(o.editor, parts=[TEXT])
+    held = await card(wu, since=mark)
+    clock.advance(hours=25)
+    refused = await wu.press(held, "通过")
+    assert "代审已结束或已撤回" in _said(refused)
+    async with app.sessionmaker() as session:
+        assert not list(await session.exec(select(ReviewDecision)))

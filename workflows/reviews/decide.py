@@ -34,7 +34,7 @@ from models.reviews import (
     decisions,
     lock,
 )
-from models.routes import stage_people
+from models.routes import delegate_of, stage_people
 from workflows.notices import (
     Approved,
     Progress,
@@ -69,7 +69,7 @@ COMMENT_LABELS = {
 
 
 async def check_assignee(
-    session: AsyncSession, *, actor: Actor, review: Review, round: int
+    session: AsyncSession, *, actor: Actor, review: Review, round: int, now: datetime
 ) -> ReviewAssignment:
     """Who may decide is read from the database at press time, never from the button."""
     check_open(review.status, round_now=review.round, round_pressed=round)
@@ -88,6 +88,11 @@ async def check_assignee(
     ).first()
     if row is None:
         raise PermissionDenied(N_("你不是该稿件当前环节的审核人。"))
+    if row.on_behalf_of is not None:
+        # A delegation ends at its time or when revoked: the card re-checks it at press time.
+        stand_in = await delegate_of(session, user_id=row.on_behalf_of, now=now)
+        if stand_in is None or stand_in.id != actor.user_id:
+            raise PermissionDenied(N_("代审已结束或已撤回，你不能再代为审核该稿件。"))
     # The card went out earlier; the role may have been taken away since: check it again now.
     pool = await stage_people(session, spec=review.stage, unit_id=review.unit_id)
     if (row.on_behalf_of or actor.user_id) not in pool:
@@ -126,7 +131,7 @@ async def decide(
 ) -> Decided:
     """Record one decision exactly once and apply what it causes."""
     review = await lock(session, review_id)
-    assignment = await check_assignee(session, actor=actor, review=review, round=round)
+    assignment = await check_assignee(session, actor=actor, review=review, round=round, now=now)
     comment = validate_comment(
         comment, label=COMMENT_LABELS[decision], required=decision is not Decision.APPROVE
     )
@@ -296,7 +301,7 @@ async def mark_opened(
     review = await session.get(Review, review_id)
     if review is None:
         raise StaleAction(N_("已处理：该稿件已进入下一步或已结束。"))
-    row = await check_assignee(session, actor=actor, review=review, round=review.round)
+    row = await check_assignee(session, actor=actor, review=review, round=review.round, now=now)
     if row.opened_at is None:
         row.opened_at = now
         session.add(row)

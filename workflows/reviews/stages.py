@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance import textdiff
@@ -16,6 +17,7 @@ from governance.precheck import checked_text, snippets
 from governance.quality.pii import mask_pii
 from governance.review import (
     Participation,
+    ReviewStatus,
     deadline,
     handled_by_person,
     may_approve_stage,
@@ -26,6 +28,7 @@ from models.people import User
 from models.reviews import (
     Review,
     ReviewAssignment,
+    ReviewDecision,
     assignments,
     decisions,
     parts_of,
@@ -132,6 +135,56 @@ async def enter_stage(
         },
     )
     return made
+
+
+async def hand_back(
+    session: AsyncSession, *, principal: User, delegate_id: int, now: datetime, tz: ZoneInfo
+) -> int:
+    """A revoked delegation: the undecided cards the delegate holds for ``principal`` go back
+    to ``principal`` (the delegate's old card then answers that the delegation ended)."""
+    rows = await session.exec(
+        select(ReviewAssignment, Review)
+        .join(Review, col(Review.id) == col(ReviewAssignment.review_id))
+        .where(
+            ReviewAssignment.on_behalf_of == principal.id,
+            ReviewAssignment.user_id == delegate_id,
+            Review.status == ReviewStatus.IN_REVIEW,
+            col(ReviewAssignment.round) == col(Review.round),
+            col(ReviewAssignment.stage_index) == col(Review.stage_index),
+        )
+    )
+    handed = 0
+    for row, review in rows.all():
+        taken = await session.exec(
+            select(ReviewDecision.id).where(
+                ReviewDecision.review_id == row.review_id,
+                ReviewDecision.round == row.round,
+                ReviewDecision.user_id == delegate_id,
+            )
+        )
+        own = await session.exec(
+            select(ReviewAssignment.id).where(
+                ReviewAssignment.review_id == row.review_id,
+                ReviewAssignment.round == row.round,
+                ReviewAssignment.user_id == principal.id,
+            )
+        )
+        if taken.first() is not None or own.first() is not None:
+            continue
+        row.user_id = principal.id or 0
+        row.on_behalf_of = None
+        row.opened_at = None
+        queued = await enqueue(
+            session,
+            await card_notice(session, review, tz=tz),
+            chat_id=principal.telegram_id,
+            now=now,
+        )
+        row.card_outbox_id = queued.id if queued else None
+        session.add(row)
+        handed += 1
+    await session.flush()
+    return handed
 
 
 async def card_notice(
