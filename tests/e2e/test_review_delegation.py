@@ -3,6 +3,7 @@ acting on behalf of someone counts as handling that stage for both people."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from governance.review import StageRule
@@ -94,6 +95,7 @@ async def test_a_delegate_who_decided_stage_one_on_behalf_gets_no_stage_two_card
     assert "吴审核（代 孙初审）" in replies[-1].text
 
 
+@pytest.mark.both_backends
 async def test_a_revoked_delegation_sends_the_card_back_and_the_old_card_is_refused(
     app, tg: FakeTelegram, clock
 ) -> None:
@@ -133,3 +135,27 @@ async def test_a_card_held_past_the_delegations_end_is_refused_at_press_time(
     assert "代审已结束或已撤回" in _said(refused)
     async with app.sessionmaker() as session:
         assert not list(await session.exec(select(ReviewDecision)))
+
+
+async def test_naming_another_delegate_brings_the_held_cards_back_to_oneself(
+    app, tg: FakeTelegram, clock
+) -> None:
+    o = await office(app, tg, clock, approvers=5)
+    sun, wu, zheng = o.approvers[0], o.approvers[3], o.approvers[4]
+    replies = await sun.send("/delegate")
+    replies = await sun.press(replies[-1], "吴审核")
+    await sun.press(replies[-1], "3 天")
+    mark = tg.mark()
+    await submit(o.editor, parts=[TEXT])
+    held = await card(wu, since=mark)
+    mark = tg.mark()
+    replies = await sun.send("/delegate")
+    replies = await sun.press(replies[-1], "结束代审")
+    replies = await sun.send("/delegate")
+    replies = await sun.press(replies[-1], "郑审核")
+    await sun.press(replies[-1], "3 天")
+    back = await card(sun, since=mark)
+    assert "代 孙初审" not in back.text
+    assert not [c for c in tg.sent_to(zheng.id, since=mark) if _is_card(c)]
+    refused = await wu.press(held, "通过")
+    assert "你不是该稿件当前环节的审核人" in _said(refused)
