@@ -39,15 +39,9 @@ from governance.clock import Clock
 from governance.errors import InvalidInput, StaleAction, UserFacingError
 from governance.feedroutes import derive
 from governance.i18n import N_
-from governance.ledger import (
-    MAX_FILE_BYTES,
-    LedgerRow,
-    RowProblem,
-    Validation,
-    alias_line,
-    change_table,
-    update_line,
-)
+from governance.ledger import RowProblem, Validation
+from governance.ledgerlines import alias_line, change_table, update_line
+from governance.ledgertable import MAX_FILE_BYTES, LedgerRow
 from governance.roles import Actor, can_import_ledger
 from handlers.callbacks import DialogCancel, LedgerApply, LedgerImportValid, LedgerMenu
 from handlers.guards import require

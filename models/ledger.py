@@ -18,14 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
-from governance.ledger import (
-    COLUMN_BY_KEY,
-    Existing,
-    LedgerRow,
-    RowProblem,
-    Validation,
-    validate_table,
-)
+from governance.ledger import Existing, RowProblem, Validation, validate_table
+from governance.ledgertable import COLUMN_BY_KEY, LedgerRow
 from governance.outcomes import OUTCOME_MESSAGES_ZH, PollOutcome
 from governance.registry import LIVE_STATUSES, AccountStatus
 from governance.roles import Actor, Role, can_export_ledger, can_import_ledger

@@ -17,7 +17,7 @@ from bot import db
 from documents.ledgerbook import ledger_workbook, read_table
 from governance.clock import ManualClock
 from governance.errors import PermissionDenied
-from governance.ledger import HEADERS
+from governance.ledgertable import HEADERS
 from governance.registry import PLATFORM_LABELS, AccountStatus
 from governance.roles import Actor, Role
 from models import accounts, ledger, people
