@@ -42,7 +42,8 @@ from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from governance.errors import UserFacingError
 from governance.ledger import opening_dates
-from governance.reporting import Period, Report, parse_dates, period_for
+from governance.periods import Period, parse_dates, period_for
+from governance.reporting import Report
 from jobs.poll import PollerConfig, poll_feeds
 from jobs.quality_scan import QualityScan
 from models import ledger, people, reports

@@ -27,13 +27,7 @@ from documents.reports import file_name, render
 from governance.clock import Clock
 from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
-from governance.reporting import (
-    MAX_PERIOD_DAYS,
-    PERIOD_LABELS,
-    Period,
-    parse_dates,
-    period_for,
-)
+from governance.periods import MAX_PERIOD_DAYS, PERIOD_LABELS, Period, parse_dates, period_for
 from governance.roles import Actor
 from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
 from handlers.guards import require

@@ -19,7 +19,9 @@ from governance.evidence import (
     poll_fault,
     silence_as_of,
 )
-from governance.reporting import AccountInput, Period, build_report, judge, period_for
+from governance.inspection import judge
+from governance.periods import Period, period_for
+from governance.reporting import AccountInput, build_report
 from governance.scoring import load_rules
 
 TZ = ZoneInfo("Asia/Shanghai")
