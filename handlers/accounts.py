@@ -41,7 +41,7 @@ from handlers.callbacks import (
 from handlers.cases import case_line
 from handlers.guards import member
 from handlers.monitoring import activity_section
-from handlers.registration import FeedProbe
+from handlers.registerform import FeedProbe
 from handlers.render import (
     account_card,
     audit_label,
