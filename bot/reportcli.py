@@ -35,8 +35,8 @@ from bot import db
 from bot.ledgercli import problem_line
 from bot.settings import Settings
 from documents.ledgerbook import read_table
-from documents.reportbook import summary_lines
 from documents.reports import render
+from documents.reporttext import summary_lines
 from feeds.fetch import make_feed_session
 from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock

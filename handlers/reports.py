@@ -22,8 +22,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from documents.reportbook import summary_lines
 from documents.reports import file_name, render
+from documents.reporttext import summary_lines
 from governance.clock import Clock
 from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from documents.reportbook import account_row, basis_text, summary_lines
+from documents.reportbook import account_row
+from documents.reporttext import basis_text, summary_lines
 from governance.activity import DormancyState, PollHealth, compute_activity
 from governance.evidence import (
     Basis,

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from documents.reportbook import report_workbook, summary_lines
+from documents.reportbook import report_workbook
+from documents.reporttext import summary_lines
 from governance.activity import PollHealth
 from governance.evidence import Fault, FeedReading
 from governance.inspection import inspect
