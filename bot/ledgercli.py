@@ -26,7 +26,7 @@ from governance.clock import Clock, SystemClock
 from governance.errors import ConfigurationError, UserFacingError
 from governance.ledger import RowProblem
 from governance.ledgerlines import alias_line, update_line
-from jobs.poll import guard_policy
+from jobs.polltypes import guard_policy
 from models import ledger, people
 
 

@@ -44,7 +44,8 @@ from governance.errors import UserFacingError
 from governance.ledger import opening_dates
 from governance.periods import Period, parse_dates, period_for
 from governance.reporting import Report
-from jobs.poll import PollerConfig, poll_feeds
+from jobs.poll import poll_feeds
+from jobs.polltypes import PollerConfig
 from jobs.quality_scan import QualityScan
 from models import ledger, people, reports
 from models.accounts import Account
