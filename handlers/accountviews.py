@@ -23,7 +23,7 @@ from handlers.callbacks import (
     CaseOpen,
     CheckAccount,
 )
-from handlers.cases import case_line
+from handlers.caseviews import case_line
 from handlers.monitoring import activity_section
 from handlers.render import account_card, esc, findings_section, platform_label, status_label
 from models import accounts, cases, findings, people
