@@ -44,7 +44,7 @@ from handlers.render import (
     when,
 )
 from handlers.replies import edit_or_send, reply_to
-from models import accounts, audit, people
+from models import accountchanges, accounts, audit, people
 from models.accounts import Account
 from models.people import User
 from workflows import registry
@@ -221,7 +221,7 @@ async def got_value(
             )
             return
         value = url
-    account = await accounts.update_field(
+    account = await accountchanges.update_field(
         session,
         account_id=data["account_id"],
         field=data["field"],

@@ -20,7 +20,7 @@ from governance.errors import PermissionDenied
 from governance.ledgertable import HEADERS
 from governance.registry import PLATFORM_LABELS, AccountStatus
 from governance.roles import Actor, Role
-from models import accounts, ledger, people
+from models import accountchanges, accounts, ledger, people
 from models.accounts import Account, AccountDraft
 from models.audit import AuditEntry
 from models.people import Invitation, Unit, User
@@ -350,7 +350,7 @@ async def _registry_by_hand(sm: async_sessionmaker[AsyncSession], clock: ManualC
                 ),
                 now=clock.now(),
             )
-        await accounts.change_status(
+        await accountchanges.change_status(
             session,
             account_id=account.id or 0,
             target=AccountStatus.CLOSED,
