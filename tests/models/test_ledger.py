@@ -20,7 +20,7 @@ from governance.errors import PermissionDenied
 from governance.ledgertable import HEADERS
 from governance.registry import PLATFORM_LABELS, AccountStatus
 from governance.roles import Actor, Role
-from models import accountchanges, accounts, ledger, people
+from models import accountchanges, accounts, invitations, ledger, people
 from models.accounts import Account, AccountDraft
 from models.audit import AuditEntry
 from models.people import Invitation, Unit, User
@@ -203,7 +203,7 @@ async def test_the_invited_person_becomes_responsible_when_they_join(sessionmake
         )
         session.add(newcomer)
         await session.flush()
-        invitation = await people.accept_invitation(
+        invitation = await invitations.accept_invitation(
             session, token=result.pending[0].invitation.token, user=newcomer, now=clock.now()
         )
         claimed = await accounts.claim_pending_accounts(
