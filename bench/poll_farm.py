@@ -163,7 +163,8 @@ async def run(args: argparse.Namespace) -> None:
     from feeds.parsing import FeedParser
     from governance.clock import SystemClock
     from governance.registry import AccountStatus
-    from jobs.poll import PollerConfig, poll_feeds
+    from jobs.poll import poll_feeds
+    from jobs.polltypes import PollerConfig
     from models.accounts import Account
     from models.feeds import FeedState
     from models.people import Unit, User

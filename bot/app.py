@@ -67,7 +67,8 @@ from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from handlers.menu import set_default_menus, set_person_menu
 from handlers.notices import RENDERERS
-from jobs.poll import USER_AGENT, NewPostsHook, check_account, guard_policy
+from jobs.poll import check_account
+from jobs.polltypes import USER_AGENT, NewPostsHook, guard_policy
 from jobs.quality_scan import QualityScan
 from jobs.review_hook import ReviewMatch
 from models import people

@@ -24,8 +24,9 @@ from documents.ledgerbook import ledger_workbook, read_ledger_file
 from feeds.netguard import feed_url_refusal
 from governance.clock import Clock, SystemClock
 from governance.errors import ConfigurationError, UserFacingError
-from governance.ledger import RowProblem, alias_line, update_line
-from jobs.poll import guard_policy
+from governance.ledger import RowProblem
+from governance.ledgerlines import alias_line, update_line
+from jobs.polltypes import guard_policy
 from models import ledger, people
 
 

@@ -35,15 +35,17 @@ from bot import db
 from bot.ledgercli import problem_line
 from bot.settings import Settings
 from documents.ledgerbook import read_table
-from documents.reportbook import summary_lines
 from documents.reports import render
+from documents.reporttext import summary_lines
 from feeds.fetch import make_feed_session
 from feeds.parsing import FeedParser
 from governance.clock import Clock, SystemClock
 from governance.errors import UserFacingError
 from governance.ledger import opening_dates
-from governance.reporting import Period, Report, parse_dates, period_for
-from jobs.poll import PollerConfig, poll_feeds
+from governance.periods import Period, parse_dates, period_for
+from governance.reporting import Report
+from jobs.poll import poll_feeds
+from jobs.polltypes import PollerConfig
 from jobs.quality_scan import QualityScan
 from models import ledger, people, reports
 from models.accounts import Account

@@ -21,7 +21,8 @@ from jobs.dead_links import check_dead_links
 from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
-from jobs.poll import NewPostsHook, poll_feeds, prune_poll_history
+from jobs.poll import poll_feeds, prune_poll_history
+from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from workflows.checker import LiveChecker, refresh_checker

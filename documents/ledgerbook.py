@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from governance.errors import InvalidInput
 from governance.i18n import N_
-from governance.ledger import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, SHEET_TITLE, cell_text
+from governance.ledgertable import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, SHEET_TITLE, cell_text
 from governance.registry import PLATFORM_LABELS, POSTS_PER_WEEK_MAX, STATUS_LABELS
 
 Translate = Callable[[str], str]

@@ -8,13 +8,10 @@ quarter report made in May says what the quarter looked like, not what May looks
 from __future__ import annotations
 
 import itertools
-import math
-import random
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from governance.activity import (
@@ -26,7 +23,6 @@ from governance.activity import (
     dormancy_state,
     is_feed_broken,
 )
-from governance.errors import InvalidInput
 from governance.evidence import (
     FAULT_LABELS,
     READABLE,
@@ -38,6 +34,7 @@ from governance.evidence import (
     silence_as_of,
 )
 from governance.i18n import N_
+from governance.periods import Period
 from governance.quality.pii import mask_pii
 from governance.scoring import (
     AccountFacts,
@@ -48,96 +45,8 @@ from governance.scoring import (
     score_account,
 )
 
-PERIOD_KINDS = ("week", "month", "quarter", "year", "last_month", "last_quarter")
-PERIOD_LABELS: dict[str, str] = {
-    "week": N_("近7天"),
-    "month": N_("本月"),
-    "last_month": N_("上月"),
-    "quarter": N_("本季度"),
-    "last_quarter": N_("上季度"),
-    "year": N_("本年"),
-    "dates": N_("自定义日期"),
-}
-MAX_PERIOD_DAYS = 3 * 366
 _DORMANT = DormancyState.DORMANT.severity
 _RANK = {"veto": 0, "serious": 1, "general": 2}
-_DATES = re.compile(
-    r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*[~～至到—-]+\s*"
-    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*$"
-)
-BAD_DATES = N_("日期格式不对。请按“2026-01-01~2026-03-31”的格式输入起止日期。")
-BAD_DAY = N_("日期不存在：{text}。")
-END_BEFORE_START = N_("结束日期不能早于开始日期。")
-START_IN_FUTURE = N_("开始日期不能晚于今天。")
-TOO_LONG = N_("时间段太长：最多 {days} 天。")
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """Whole days ``start`` to ``end`` inclusive, in the office's zone."""
-
-    start: date
-    end: date
-    kind: str = "dates"
-
-    @property
-    def label(self) -> str:
-        return f"{self.start.isoformat()} ~ {self.end.isoformat()}"
-
-    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        """UTC instants: the period's first moment and the moment after its last day."""
-        start = datetime.combine(self.start, time(), tzinfo=tz).astimezone(UTC)
-        end = datetime.combine(self.end + DAY, time(), tzinfo=tz).astimezone(UTC)
-        return start, end
-
-
-def _quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def period_for(kind: str, today: date) -> Period:
-    """The named period that contains (or just precedes) ``today``; current ones end today."""
-    if kind == "week":
-        return Period(today - timedelta(days=6), today, kind)
-    if kind == "month":
-        return Period(today.replace(day=1), today, kind)
-    if kind == "last_month":
-        end = today.replace(day=1) - DAY
-        return Period(end.replace(day=1), end, kind)
-    if kind == "quarter":
-        return Period(_quarter_start(today), today, kind)
-    if kind == "last_quarter":
-        end = _quarter_start(today) - DAY
-        return Period(_quarter_start(end), end, kind)
-    if kind == "year":
-        return Period(date(today.year, 1, 1), today, kind)
-    raise ValueError(f"unknown period kind {kind!r}")
-
-
-def parse_dates(text: str, today: date) -> Period:
-    """``2026-01-01~2026-03-31`` (also 2026/1/1 至 2026/3/31, 2026年1月1日~…) as a period.
-
-    An end after today is cut to today: a report cannot know the future.
-    """
-    match = _DATES.match(text[:60])
-    if match is None:
-        raise InvalidInput(BAD_DATES)
-    numbers = [int(g) for g in match.groups()]
-    days = []
-    for y, m, d in (numbers[:3], numbers[3:]):
-        try:
-            days.append(date(y, m, d))
-        except ValueError:
-            raise InvalidInput(BAD_DAY, text=f"{y}-{m:02d}-{d:02d}") from None
-    start, end = days
-    if end < start:
-        raise InvalidInput(END_BEFORE_START)
-    if start > today:
-        raise InvalidInput(START_IN_FUTURE)
-    end = min(end, today)
-    if (end - start).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidInput(TOO_LONG, days=MAX_PERIOD_DAYS)
-    return Period(start, end, "dates")
 
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -582,95 +491,3 @@ def build_report(
         unassessable=tally[UNASSESSABLE],
         partial_weeks=partial,
     )
-
-
-# --- the quarterly inspection ---------------------------------------------------------------
-
-
-def draw_sample(ids: Sequence[int], *, ratio: float, seed: int, minimum: int = 1) -> list[int]:
-    """A reproducible random sample: the same ids, ratio and seed always draw the same accounts.
-
-    The ids are sorted first, so the order the database returned them in does not matter.
-    """
-    if not 0 < ratio <= 1:
-        raise ValueError("ratio must be in (0, 1]")
-    pool = sorted(set(ids))
-    size = min(len(pool), max(minimum, math.ceil(len(pool) * ratio)))
-    return sorted(random.Random(seed).sample(pool, size))
-
-
-def judge(
-    line: AccountLine,
-    *,
-    open_vetoes: Mapping[str, int],
-    checked_at: datetime,
-    rules: ScoringRules,
-    tz: ZoneInfo,
-) -> Verdict:
-    """One sampled account against the national rules as of ``checked_at``.
-
-    Fails on no update in the ``update_days`` before the check, or any open veto problem. A
-    feed that cannot be read, or a silence with no evidence to count it from, proves nothing
-    either way: the account is 无法评估 (unless an open veto problem fails it anyway).
-    """
-    reasons: list[tuple[str, Mapping[str, object]]] = []
-    failed = False
-    unknown = False
-    times = [t for t in line.account.post_times if t <= checked_at]
-    last = max(times, default=None)
-    if not line.reading.readable:
-        unknown = True
-        reasons.append((REASON_FAULT, fault_params(line.reading)))
-    elif line.silence is None or line.silence.days is None:
-        unknown = True
-        reasons.append((REASON_LACK, lack_params(line.silence)))
-    else:
-        since = last or line.silence.since
-        if since is None or checked_at - since >= rules.update_days * DAY:
-            failed = True
-            shown = since.astimezone(tz).strftime("%Y-%m-%d") if since else "—"
-            reasons.append((REASON_NO_UPDATE, {"days": rules.update_days, "last": shown}))
-    for category, n in sorted(open_vetoes.items()):
-        if n > 0:
-            failed = True
-            reasons.append((REASON_VETO, {"category": category, "n": n}))
-    if failed:
-        outcome = FAIL
-    elif unknown:
-        outcome = UNASSESSABLE
-    else:
-        outcome = PASS
-        reasons.append((REASON_OK, {"days": rules.update_days}))
-    return Verdict(line, outcome, tuple(reasons))
-
-
-def inspect(
-    report: Report,
-    *,
-    open_vetoes: Mapping[int, Mapping[str, int]],
-    seed: int,
-    rules: ScoringRules,
-    tz: ZoneInfo,
-    ratio: float | None = None,
-) -> Report:
-    """The report with its inspection: a sample of the accounts in use, each judged."""
-    candidates = [
-        line.account.id
-        for line in report.accounts
-        if line.account.status in {"active", "rectifying"}
-    ]
-    share = ratio if ratio is not None else rules.sample_ratio
-    drawn = set(draw_sample(candidates, ratio=share, seed=seed, minimum=rules.sample_minimum))
-    verdicts = tuple(
-        judge(
-            line,
-            open_vetoes=open_vetoes.get(line.account.id, {}),
-            checked_at=report.as_of,
-            rules=rules,
-            tz=tz,
-        )
-        for line in report.accounts
-        if line.account.id in drawn
-    )
-    inspection = Inspection(report.as_of, share, seed, tuple(sorted(candidates)), verdicts)
-    return replace(report, inspection=inspection)

@@ -8,7 +8,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,13 +19,13 @@ from governance.i18n import N_
 from governance.registry import (
     PLATFORM_LABELS,
     STATUS_LABELS,
-    TRANSITIONS,
     AccountStatus,
     Platform,
     validate_http_url,
 )
 from governance.roles import Actor, can_change_account_status, can_edit_account
 from governance.vocabulary import ACCOUNT_FIELD_LABELS
+from handlers.accountviews import STATUS_ACTIONS, account_view, list_view
 from handlers.callbacks import (
     AccAction,
     AccField,
@@ -33,59 +33,30 @@ from handlers.callbacks import (
     AccList,
     AccOpen,
     AccPerson,
-    CaseNew,
-    CaseOpen,
-    CheckAccount,
     DialogCancel,
 )
-from handlers.cases import case_line
 from handlers.guards import member
-from handlers.monitoring import activity_section
-from handlers.registration import FeedProbe
+from handlers.registerform import FeedProbe
 from handlers.render import (
-    account_card,
     audit_label,
     esc,
-    findings_section,
     outcome_text,
-    platform_label,
-    status_label,
     when,
 )
 from handlers.replies import edit_or_send, reply_to
-from models import accounts, audit, cases, findings, people
-from models.accounts import Account, AccountFilter
-from models.activity import account_activity
-from models.cases import ACTIVE_VALUES, CASE_ACCOUNT_STATUSES
-from models.feeds import POLLED_STATUSES
+from models import accountchanges, accounts, audit, people
+from models.accounts import Account
 from models.people import User
 from workflows import registry
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from bot.settings import Settings
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
-PAGE_SIZE = 8
 EDITABLE = ("name", "platform_ref", "posts_per_week", "necessity", "operating_plan", "feed_url")
 FIELD_LABELS = {field: ACCOUNT_FIELD_LABELS[field] for field in EDITABLE}
-STATUS_ACTIONS = {
-    "suspend": AccountStatus.SUSPENDED,
-    "resume": AccountStatus.ACTIVE,
-    "close": AccountStatus.CLOSED,
-    "cancel": AccountStatus.CANCELLED,
-}
-ACTION_LABELS = {
-    "suspend": N_("⏸ 暂停"),
-    "resume": N_("▶️ 恢复在用"),
-    "close": N_("⛔ 关停"),
-    "cancel": N_("🗑 注销"),
-}
-
-
 REASONED = {"account.rejected", "account.suspended", "account.closed", "account.cancelled"}
 
 
@@ -97,67 +68,10 @@ class AccountEdit(StatesGroup):
 # --- list -------------------------------------------------------------------------------------
 
 
-async def _list_view(
-    session: AsyncSession, actor: Actor, query: AccList
-) -> tuple[str, InlineKeyboardMarkup]:
-    filters = AccountFilter(
-        unit_id=query.unit_id or None, platform=query.platform or None, status=query.status or None
-    )
-    rows, total = await accounts.list_accounts(
-        session, actor=actor, filters=filters, page=query.page, page_size=PAGE_SIZE
-    )
-    units = {u.id: u.name for u in await people.list_units(session)}
-    active = []
-    if filters.unit_id:
-        active.append(esc(units.get(filters.unit_id, "?")))
-    if filters.platform:
-        active.append(platform_label(filters.platform))
-    if filters.status:
-        active.append(status_label(filters.status))
-    pages = max(1, -(-total // PAGE_SIZE))
-    lines = [
-        _("账号台账：共 {n} 个").format(n=total)
-        + (_("（筛选：{f}）").format(f="、".join(active)) if active else "")
-        + _("，第 {p}/{pages} 页").format(p=query.page + 1, pages=pages)
-    ]
-    kb = InlineKeyboardBuilder()
-    for account in rows:
-        lines.append(
-            f"#{account.id} {esc(account.name)} · {platform_label(account.platform)} · "
-            f"{esc(units.get(account.unit_id, '?'))} · {status_label(account.status)}"
-        )
-        kb.button(
-            text=f"#{account.id} {account.name[:20]}",
-            callback_data=AccOpen(account_id=account.id or 0),
-        )
-    if not rows:
-        lines.append(_("没有符合条件的账号。"))
-    kb.adjust(2)
-    nav = InlineKeyboardBuilder()
-    if query.page > 0:
-        nav.button(
-            text=_("◀ 上一页"), callback_data=query.model_copy(update={"page": query.page - 1})
-        )
-    if query.page + 1 < pages:
-        nav.button(
-            text=_("下一页 ▶"), callback_data=query.model_copy(update={"page": query.page + 1})
-        )
-    base = {"unit_id": query.unit_id, "platform": query.platform, "status": query.status}
-    if actor.is_admin:
-        nav.button(text=_("按单位"), callback_data=AccFilterMenu(kind="unit", **base))
-    nav.button(text=_("按平台"), callback_data=AccFilterMenu(kind="platform", **base))
-    nav.button(text=_("按状态"), callback_data=AccFilterMenu(kind="status", **base))
-    if active:
-        nav.button(text=_("清除筛选"), callback_data=AccList())
-    nav.adjust(2)
-    kb.attach(nav)
-    return "\n".join(lines), kb.as_markup()
-
-
 @router.message(Command("accounts"))
 async def list_accounts(message: Message, session: AsyncSession, actor: Actor | None) -> None:
     checked = member(actor)
-    text, markup = await _list_view(session, checked, AccList())
+    text, markup = await list_view(session, checked, AccList())
     await message.answer(text, reply_markup=markup)
 
 
@@ -166,7 +80,7 @@ async def page(
     query: CallbackQuery, callback_data: AccList, session: AsyncSession, actor: Actor | None
 ) -> None:
     checked = member(actor)
-    text, markup = await _list_view(session, checked, callback_data)
+    text, markup = await list_view(session, checked, callback_data)
     await query.answer()
     await edit_or_send(query, text, reply_markup=markup)
 
@@ -206,79 +120,6 @@ async def filter_menu(
 # --- card -------------------------------------------------------------------------------------
 
 
-async def _card(
-    session: AsyncSession, actor: Actor, account: Account, settings: Settings, clock: Clock
-) -> tuple[str, InlineKeyboardMarkup]:
-    unit = await session.get(people.Unit, account.unit_id)
-    responsible, pending = await accounts.responsible_of(session, account)
-    text = account_card(
-        account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
-    )
-    if account.status not in (AccountStatus.PENDING, AccountStatus.REJECTED):
-        activity = None
-        if account.feed_url:
-            activity = await account_activity(
-                session,
-                account=account,
-                now=clock.now(),
-                thresholds=settings.activity_thresholds(),
-            )
-        text += "\n" + activity_section(account, activity, settings.tz)
-        summary = await findings.open_summary(session, account_id=account.id or 0)
-        latest = await findings.open_findings(session, account_id=account.id or 0, limit=3)
-        text += "\n\n" + findings_section(summary, latest)
-        text += "\n\n" + await cases_section(session, account, settings.tz)
-    kb = InlineKeyboardBuilder()
-    status = account.status
-    v, aid = account.version, account.id or 0
-    if (
-        can_edit_account(actor, account.unit_id)
-        and status in TRANSITIONS
-        and TRANSITIONS[status]
-        and status is not AccountStatus.PENDING
-    ):
-        kb.button(
-            text=_("✏️ 修改信息"), callback_data=AccAction(account_id=aid, action="edit", version=v)
-        )
-        kb.button(
-            text=_("👤 更换责任人"),
-            callback_data=AccAction(account_id=aid, action="person", version=v),
-        )
-    if can_change_account_status(actor) and status is not AccountStatus.PENDING:
-        for action, target in STATUS_ACTIONS.items():
-            if target in TRANSITIONS[status]:
-                kb.button(
-                    text=_(ACTION_LABELS[action]),
-                    callback_data=AccAction(account_id=aid, action=action, version=v),
-                )
-    if account.feed_url and account.status in POLLED_STATUSES:
-        kb.button(text=_("🔎 立即检查"), callback_data=CheckAccount(account_id=aid))
-    if actor.manages(account.unit_id) and account.status in CASE_ACCOUNT_STATUSES:
-        kb.button(text=_("📋 发起整改"), callback_data=CaseNew(account_id=aid))
-    for case in await cases.account_cases(session, account_id=aid, limit=3):
-        if case.status in ACTIVE_VALUES:
-            kb.button(
-                text=_("整改 #{id}").format(id=case.id),
-                callback_data=CaseOpen(case_id=case.id or 0),
-            )
-    if actor.manages(account.unit_id):
-        kb.button(
-            text=_("📜 变更记录"),
-            callback_data=AccAction(account_id=aid, action="history", version=v),
-        )
-    kb.button(text=_("« 返回列表"), callback_data=AccList())
-    kb.adjust(2)
-    return text, kb.as_markup()
-
-
-async def cases_section(session: AsyncSession, account: Account, tz: ZoneInfo) -> str:
-    """The card's rectification cases: active ones first, then the latest ended."""
-    rows = await cases.account_cases(session, account_id=account.id or 0, limit=5)
-    if not rows:
-        return _("整改：无。")
-    return "\n".join([_("整改："), *("• " + case_line(c, account.name, tz) for c in rows)])
-
-
 @router.callback_query(AccOpen.filter())
 async def open_account(
     query: CallbackQuery,
@@ -292,7 +133,7 @@ async def open_account(
     account = await accounts.get_visible_account(
         session, account_id=callback_data.account_id, actor=checked
     )
-    text, markup = await _card(session, checked, account, settings, clock)
+    text, markup = await account_view(session, checked, account, settings, clock)
     await query.answer()
     await reply_to(query, text, reply_markup=markup)
 
@@ -380,7 +221,7 @@ async def got_value(
             )
             return
         value = url
-    account = await accounts.update_field(
+    account = await accountchanges.update_field(
         session,
         account_id=data["account_id"],
         field=data["field"],
@@ -390,7 +231,7 @@ async def got_value(
         version=data.get("version"),
     )
     await state.clear()
-    text, markup = await _card(session, checked, account, settings, clock)
+    text, markup = await account_view(session, checked, account, settings, clock)
     await message.answer(_("✅ 已保存。") + "\n\n" + text, reply_markup=markup)
 
 
@@ -439,7 +280,7 @@ async def change_person(
         now=clock.now(),
         version=callback_data.version,
     )
-    text, markup = await _card(session, checked, account, settings, clock)
+    text, markup = await account_view(session, checked, account, settings, clock)
     await query.answer(_("已更换责任人"))
     await edit_or_send(query, text, reply_markup=markup)
 
@@ -467,7 +308,7 @@ async def status_action(
             now=clock.now(),
             version=callback_data.version,
         )
-        text, markup = await _card(session, checked, account, settings, clock)
+        text, markup = await account_view(session, checked, account, settings, clock)
         await query.answer(_("已恢复在用"))
         await edit_or_send(query, text, reply_markup=markup)
         return
@@ -514,7 +355,7 @@ async def got_reason(
         version=data.get("version"),
     )
     await state.clear()
-    text, markup = await _card(session, checked, account, settings, clock)
+    text, markup = await account_view(session, checked, account, settings, clock)
     await message.answer(_("✅ 状态已变更。") + "\n\n" + text, reply_markup=markup)
 
 

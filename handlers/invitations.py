@@ -22,6 +22,7 @@ from handlers.guards import require
 from handlers.render import esc, role_label, when
 from handlers.replies import edit_or_send
 from models import people
+from models.invitations import create_invitation, list_open_invitations, revoke_invitation
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -93,7 +94,7 @@ async def invite_role(
         role = Role(callback_data.role)
     except ValueError:
         raise PermissionDenied(NOT_ALLOWED) from None
-    invitation = await people.create_invitation(
+    invitation = await create_invitation(
         session,
         actor=checked,
         unit_id=callback_data.unit_id or None,
@@ -127,7 +128,7 @@ async def list_invites(
     message: Message, session: AsyncSession, actor: Actor | None, clock: Clock, settings: Settings
 ) -> None:
     checked = require(actor, can_invite, NOT_ALLOWED)
-    invitations = await people.list_open_invitations(session, actor=checked, now=clock.now())
+    invitations = await list_open_invitations(session, actor=checked, now=clock.now())
     if not invitations:
         await message.answer(_("没有未使用的邀请。发送 /invite 生成新邀请。"))
         return
@@ -160,7 +161,7 @@ async def revoke(
     clock: Clock,
 ) -> None:
     checked = require(actor, can_invite, NOT_ALLOWED)
-    await people.revoke_invitation(
+    await revoke_invitation(
         session, invitation_id=callback_data.invitation_id, actor=checked, now=clock.now()
     )
     await query.answer(

@@ -22,18 +22,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from documents.reportbook import summary_lines
 from documents.reports import file_name, render
+from documents.reporttext import summary_lines
 from governance.clock import Clock
 from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
-from governance.reporting import (
-    MAX_PERIOD_DAYS,
-    PERIOD_LABELS,
-    Period,
-    parse_dates,
-    period_for,
-)
+from governance.periods import MAX_PERIOD_DAYS, PERIOD_LABELS, Period, parse_dates, period_for
 from governance.roles import Actor
 from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
 from handlers.guards import require

@@ -24,7 +24,7 @@ from feeds.outcome import PollOutcome
 from governance.clock import Clock
 from governance.quality import Finding
 from governance.vocabulary import Category
-from jobs.poll import USER_AGENT
+from jobs.polltypes import USER_AGENT
 from models import findings, links
 from models.links import LinkState
 

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.alerts import VETO_AUDIENCE
 from governance.cases import CaseKind, CasePolicy
 from governance.quality import Checker, Finding, extract_links, html_to_text
-from jobs.poll import StoredItem
+from jobs.polltypes import StoredItem
 from models import cases, findings, links
 from models.accounts import Account
 from models.people import Unit

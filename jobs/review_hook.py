@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.matching import MatchWindow
-from jobs.poll import StoredItem
+from jobs.polltypes import StoredItem
 from models.accounts import Account
 from models.routes import effective_route
 from workflows.reviews.published import match_published_post

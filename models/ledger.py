@@ -18,19 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
-from governance.ledger import (
-    COLUMN_BY_KEY,
-    Existing,
-    LedgerRow,
-    RowProblem,
-    Validation,
-    validate_table,
-)
+from governance.ledger import Existing, RowProblem, Validation, validate_table
+from governance.ledgertable import COLUMN_BY_KEY, LedgerRow
 from governance.outcomes import OUTCOME_MESSAGES_ZH, PollOutcome
 from governance.registry import LIVE_STATUSES, AccountStatus
 from governance.roles import Actor, Role, can_export_ledger, can_import_ledger
 from models import audit, people
 from models.accounts import Account, snapshot
+from models.invitations import create_invitation
 from models.people import Invitation, Unit, User
 
 IMPORT_ROLE = Role.EDITOR  # what a responsible person named in a ledger is invited as
@@ -249,7 +244,7 @@ async def import_ledger(
             return user_id, None
         invitation = invitations.get((unit_id, name))
         if invitation is None:
-            invitation = await people.create_invitation(
+            invitation = await create_invitation(
                 session,
                 actor=actor,
                 unit_id=unit_id,

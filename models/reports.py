@@ -14,8 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.activity import ActivityThresholds, PollHealth, is_feed_broken
 from governance.evidence import PollFact, feed_reading
+from governance.inspection import inspect
+from governance.periods import Period
 from governance.registry import AccountStatus
-from governance.reporting import AccountInput, FindingInput, Period, Report, build_report, inspect
+from governance.reporting import AccountInput, FindingInput, Report, build_report
 from governance.review import ReviewStatus
 from governance.scoring import ScoringRules
 from governance.vocabulary import Severity

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.errors import PermissionDenied
 from governance.i18n import N_
 from governance.roles import Actor, Role
-from models import accounts, people, routes
+from models import accounts, invitations, people, routes
 from models.accounts import Account
 from models.people import Invitation, Unit, User
 from models.routes import Delegation
@@ -36,7 +36,7 @@ async def accept_invitation(
 ) -> Joined:
     """Join by a one-time link; accounts waiting for this person become theirs; the inviter
     is told."""
-    invitation = await people.accept_invitation(session, token=token, user=user, now=now)
+    invitation = await invitations.accept_invitation(session, token=token, user=user, now=now)
     claimed = await accounts.claim_pending_accounts(
         session, invitation=invitation, user=user, now=now
     )

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.alerts import Audience
 from governance.registry import AccountStatus
 from governance.roles import Actor
-from models import accounts
+from models import accountchanges, accounts
 from models.accounts import Account, AccountDraft
 from models.people import Unit, User
 from workflows.audience import To
@@ -101,7 +101,7 @@ async def decide_registration(
     version: int | None = None,
 ) -> Account:
     """An admin approves or rejects; the applicant and (on approval) the responsible hear."""
-    account = await accounts.decide_registration(
+    account = await accountchanges.decide_registration(
         session,
         account_id=account_id,
         approve=approve,
@@ -141,7 +141,7 @@ async def change_responsible(
 ) -> Account:
     before = await accounts.get_account(session, account_id)
     previous = before.responsible_id
-    account = await accounts.change_responsible(
+    account = await accountchanges.change_responsible(
         session, account_id=account_id, user_id=user_id, actor=actor, now=now, version=version
     )
     if account.responsible_id != previous:
@@ -161,7 +161,7 @@ async def change_status(
     version: int | None = None,
 ) -> Account:
     """Suspend, resume, close or cancel; the responsible person hears unless they acted."""
-    account = await accounts.change_status(
+    account = await accountchanges.change_status(
         session,
         account_id=account_id,
         target=target,

@@ -12,7 +12,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 
 from documents.ledgerbook import ledger_workbook
-from governance.ledger import HEADERS
+from governance.ledgertable import HEADERS
 from tests.cli import run_cli
 from tests.fakes.feeds import FakeItem, FeedServer
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from documents.ledgerbook import ledger_workbook
-from governance.ledger import HEADERS
+from governance.ledgertable import HEADERS
 from tests.cli import CliResult, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ from datetime import timedelta
 from bot.app import BotApp
 from governance.clock import ManualClock
 from jobs.evaluate import EvaluationSummary, evaluate_accounts
-from jobs.poll import TickSummary, poll_feeds
+from jobs.poll import poll_feeds
+from jobs.polltypes import TickSummary
 
 
 async def run_jobs(app: BotApp, clock: ManualClock) -> tuple[TickSummary, EvaluationSummary]:

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.app import BotApp
 from documents.ledgerbook import ledger_workbook
-from governance.ledger import HEADERS
+from governance.ledgertable import HEADERS
 from governance.roles import Role
 from models.accounts import Account
 from models.people import Unit

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from governance.reporting import draw_sample
+from governance.inspection import draw_sample
 from governance.roles import Role
 from models.audit import AuditEntry
 from models.outbox import OutboxMessage, OutboxStatus

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feeds.feedparse import cap_items, parse_feed
+from feeds.feedbody import cap_items
+from feeds.feedparse import parse_feed
 from feeds.parsing import FeedParser, ParseTimeout
 
 SEEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

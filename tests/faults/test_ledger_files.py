@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from documents.ledgerbook import read_ledger_file
-from governance.ledger import HEADERS
+from governance.ledgertable import HEADERS
 from tests.bot.test_ledger_cli import _run, line
 
 

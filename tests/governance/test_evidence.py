@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from documents.reportbook import account_row, basis_text, summary_lines
+from documents.reportbook import account_row
+from documents.reporttext import basis_text, summary_lines
 from governance.activity import DormancyState, PollHealth, compute_activity
 from governance.evidence import (
     Basis,
@@ -19,7 +20,9 @@ from governance.evidence import (
     poll_fault,
     silence_as_of,
 )
-from governance.reporting import AccountInput, Period, build_report, judge, period_for
+from governance.inspection import judge
+from governance.periods import Period, period_for
+from governance.reporting import AccountInput, build_report
 from governance.scoring import load_rules
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -11,14 +11,8 @@ from openpyxl import load_workbook
 
 from documents.ledgerbook import ledger_workbook, read_table, table_workbook
 from governance.errors import InvalidInput
-from governance.ledger import (
-    HEADERS,
-    MAX_ROWS,
-    Existing,
-    Validation,
-    cell_text,
-    validate_table,
-)
+from governance.ledger import Existing, Validation, validate_table
+from governance.ledgertable import HEADERS, MAX_ROWS, cell_text
 from governance.registry import PLATFORM_LABELS, STATUS_LABELS
 
 NECESSITY = "发布教育政策和招生信息，回应家长关切。"

@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from documents.reportbook import report_workbook, summary_lines
+from documents.reportbook import report_workbook
+from documents.reporttext import summary_lines
 from governance.activity import PollHealth
 from governance.evidence import Fault, FeedReading
-from governance.reporting import AccountInput, FindingInput, build_report, inspect, period_for
+from governance.inspection import inspect
+from governance.periods import period_for
+from governance.reporting import AccountInput, FindingInput, build_report
 from governance.scoring import load_rules
 from governance.vocabulary import CATEGORY_LABELS, CONTENT_CATEGORIES
 

@@ -9,18 +9,9 @@ import pytest
 
 from governance.activity import DormancyState, PollHealth
 from governance.errors import InvalidInput
-from governance.reporting import (
-    AccountInput,
-    FindingInput,
-    Period,
-    build_report,
-    draw_sample,
-    inspect,
-    judge,
-    parse_dates,
-    period_figures,
-    period_for,
-)
+from governance.inspection import draw_sample, inspect, judge
+from governance.periods import Period, parse_dates, period_for
+from governance.reporting import AccountInput, FindingInput, build_report, period_figures
 from governance.scoring import load_rules
 
 TZ = ZoneInfo("Asia/Shanghai")

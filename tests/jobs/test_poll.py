@@ -20,7 +20,8 @@ from feeds.parsing import FeedParser
 from feeds.politeness import HostPacer, interleave_by_host
 from governance.clock import ManualClock
 from governance.roles import Role
-from jobs.poll import PollerConfig, poll_feeds, prune_poll_history
+from jobs.poll import poll_feeds, prune_poll_history
+from jobs.polltypes import PollerConfig
 from models.feeds import FeedState, Poll
 from models.posts import Post
 from tests.conftest import ADMIN_ID, make_settings

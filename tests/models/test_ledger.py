@@ -17,10 +17,10 @@ from bot import db
 from documents.ledgerbook import ledger_workbook, read_table
 from governance.clock import ManualClock
 from governance.errors import PermissionDenied
-from governance.ledger import HEADERS
+from governance.ledgertable import HEADERS
 from governance.registry import PLATFORM_LABELS, AccountStatus
 from governance.roles import Actor, Role
-from models import accounts, ledger, people
+from models import accountchanges, accounts, invitations, ledger, people
 from models.accounts import Account, AccountDraft
 from models.audit import AuditEntry
 from models.people import Invitation, Unit, User
@@ -203,7 +203,7 @@ async def test_the_invited_person_becomes_responsible_when_they_join(sessionmake
         )
         session.add(newcomer)
         await session.flush()
-        invitation = await people.accept_invitation(
+        invitation = await invitations.accept_invitation(
             session, token=result.pending[0].invitation.token, user=newcomer, now=clock.now()
         )
         claimed = await accounts.claim_pending_accounts(
@@ -350,7 +350,7 @@ async def _registry_by_hand(sm: async_sessionmaker[AsyncSession], clock: ManualC
                 ),
                 now=clock.now(),
             )
-        await accounts.change_status(
+        await accountchanges.change_status(
             session,
             account_id=account.id or 0,
             target=AccountStatus.CLOSED,

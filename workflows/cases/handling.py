@@ -33,7 +33,8 @@ from governance.registry import (
 )
 from governance.roles import Actor
 from models import audit
-from models.accounts import change_status, get_account
+from models.accountchanges import change_status
+from models.accounts import get_account
 from models.cases import (
     ACTIVE_VALUES,
     Case,
