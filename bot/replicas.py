@@ -99,22 +99,31 @@ class PollingLeader:
         retry: float,
         poll: Callable[[], Coroutine[Any, Any, None]],
         stop_poll: Callable[[], Awaitable[None]],
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.engine, self.key, self.name, self.retry = engine, key, name, retry
         self.poll, self.stop_poll = poll, stop_poll
+        self.on_change = on_change
+        """Called after each try for the lock and each change of role (metrics, tests)."""
         self.role = Role.FOLLOWER
         self.terms = 0
         """How many times this replica became the leader."""
+        self.attempts = 0
+        """How many times this replica tried for the lock."""
         self._conn: AsyncConnection | None = None
 
     async def run(self) -> None:
         """Until cancelled: wait for the lock, poll while holding it, and again after a loss."""
         try:
             while True:
-                if not await self._acquire():
+                won = await self._acquire()
+                self.attempts += 1
+                if not won:
+                    self._changed()
                     await asyncio.sleep(self.retry)
                     continue
                 self.role, self.terms = Role.LEADER, self.terms + 1
+                self._changed()
                 logger.info("replica {} is now the polling leader", self.name)
                 polling = asyncio.create_task(self.poll(), name="polling")
                 watch = asyncio.create_task(self._watch(), name="polling-leader-watch")
@@ -128,6 +137,7 @@ class PollingLeader:
                     return
                 logger.warning("replica {} lost the polling lock; standing by", self.name)
                 self.role = Role.FOLLOWER
+                self._changed()
                 with contextlib.suppress(RuntimeError):
                     await self.stop_poll()
                 with contextlib.suppress(Exception):
@@ -135,7 +145,12 @@ class PollingLeader:
                 await self._drop()
         finally:
             self.role = Role.FOLLOWER
+            self._changed()
             await self._drop()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     async def _acquire(self) -> bool:
         try:

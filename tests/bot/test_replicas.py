@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,12 +39,19 @@ def _pg_only(database_url: str) -> None:
         pytest.skip("several replicas share PostgreSQL")
 
 
-async def _wait_until(predicate: object, timeout: float = 15.0) -> None:
-    async def poll() -> None:
-        while not predicate():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
+async def _wait_until(
+    predicate: Callable[[], bool], changed: asyncio.Event, timeout: float = 15.0
+) -> None:
+    """Re-check ``predicate`` each time a leader reports a try or a change of role."""
 
-    await asyncio.wait_for(poll(), timeout)
+    async def watch() -> None:
+        while True:
+            changed.clear()
+            if predicate():
+                return
+            await changed.wait()
+
+    await asyncio.wait_for(watch(), timeout)
 
 
 # --- the polling leader -------------------------------------------------------------------
@@ -56,6 +64,7 @@ async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
     engines = [db.create_engine(database_url) for _ in range(3)]
     polling: dict[str, asyncio.Event] = {}
     stopped: dict[str, asyncio.Event] = {}
+    changed = asyncio.Event()
 
     def leader(name: str, engine: sa.ext.asyncio.AsyncEngine) -> PollingLeader:
         polling[name], stopped[name] = asyncio.Event(), asyncio.Event()
@@ -66,6 +75,7 @@ async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
 
         async def stop_poll() -> None:
             stopped[name].set()
+            changed.set()
 
         return PollingLeader(
             engine,
@@ -74,14 +84,21 @@ async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
             retry=0.1,
             poll=poll,
             stop_poll=stop_poll,
+            on_change=changed.set,
         )
+
+    def tried(leader: PollingLeader, times: int) -> Callable[[], bool]:
+        mark = leader.attempts
+        return lambda: leader.attempts >= mark + times
 
     leaders = [leader(f"r{i}", engine) for i, engine in enumerate(engines)]
     tasks = [asyncio.create_task(x.run()) for x in leaders]
     try:
-        await _wait_until(lambda: sum(x.role is Role.LEADER for x in leaders) == 1)
+        await _wait_until(lambda: sum(x.role is Role.LEADER for x in leaders) == 1, changed)
         first = next(x for x in leaders if x.role is Role.LEADER)
-        await asyncio.sleep(0.5)  # standbys keep trying meanwhile: still exactly one leader
+        # standbys keep trying meanwhile (three more tries each): still exactly one leader
+        waits = [tried(x, 3) for x in leaders if x is not first]
+        await _wait_until(lambda: all(w() for w in waits), changed)
         assert sum(x.role is Role.LEADER for x in leaders) == 1
         assert sum(e.is_set() for e in polling.values()) == 1
 
@@ -93,14 +110,18 @@ async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
                     "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
                 )
             )
-        await _wait_until(lambda: stopped[first.name].is_set())  # it stops polling
+        await _wait_until(lambda: stopped[first.name].is_set(), changed)  # it stops polling
         await _wait_until(
-            lambda: any(x.role is Role.LEADER for x in leaders if x is not first), timeout=10
+            lambda: any(x.role is Role.LEADER for x in leaders if x is not first),
+            changed,
+            timeout=10,
         )
         second = next(x for x in leaders if x.role is Role.LEADER)
         assert second is not first and polling[second.name].is_set()
-        await _wait_until(lambda: first.role is Role.LEADER or first.role is Role.FOLLOWER)
-        await asyncio.sleep(0.3)
+        await _wait_until(lambda: first.role is Role.LEADER or first.role is Role.FOLLOWER, changed)
+        # the old leader, back as a standby, tries again (twice) and does not win
+        again = tried(first, 2)
+        await _wait_until(again, changed)
         assert sum(x.role is Role.LEADER for x in leaders) == 1
     finally:
         for task in tasks:
@@ -261,7 +282,7 @@ async def test_two_senders_send_every_row_once_and_pace_each_chat_together(
     for sender in senders:
         sender.start()
     try:
-        await _wait_until(
+        await tg.until(
             lambda: len([c for c in tg.calls if c.method == "sendMessage"]) >= 120, timeout=30
         )
         async with makers[0]() as session:
