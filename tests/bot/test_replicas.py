@@ -24,7 +24,7 @@ from bot.outbox import OutboxSender
 from bot.replicas import DatabaseEventIsolation, PollingLeader, Role, SqliteGuard, advisory_key
 from bot.scheduler import SINGLETONS, build_scheduler
 from bot.settings import Settings
-from governance.clock import ManualClock
+from governance.clock import ManualClock, SystemClock
 from governance.errors import ConfigurationError
 from handlers.notices import RENDERERS
 from models import outbox, people, replicas
@@ -57,6 +57,7 @@ async def _wait_until(
 # --- the polling leader -------------------------------------------------------------------
 
 
+@pytest.mark.both_backends  # PostgreSQL only: the SQLite variant skips
 async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
     database_url: str,
 ) -> None:
@@ -244,6 +245,7 @@ async def test_a_job_abandoned_mid_run_is_run_again_by_another_replica(
 # --- the outbox ----------------------------------------------------------------------------
 
 
+@pytest.mark.both_backends  # PostgreSQL only: the SQLite variant skips
 async def test_two_senders_send_every_row_once_and_pace_each_chat_together(
     database_url: str, tg: FakeTelegram, clock: ManualClock
 ) -> None:
@@ -271,7 +273,7 @@ async def test_two_senders_send_every_row_once_and_pace_each_chat_together(
         OutboxSender(
             bot=b,
             sessionmaker=m,
-            clock=clock,
+            clock=SystemClock(),  # the pacing under test is in real seconds
             i18n=build_i18n(),
             renderers=RENDERERS,
             interval=0.05,
@@ -324,6 +326,7 @@ async def test_an_update_handed_out_twice_is_handled_once(app: BotApp, tg: FakeT
     assert sorted(handled) == sorted({u["update_id"] for u in tg.delivered})
 
 
+@pytest.mark.both_backends  # PostgreSQL only: the SQLite variant skips
 async def test_updates_of_one_chat_take_turns_across_replicas(database_url: str) -> None:
     _pg_only(database_url)
     isolations = [DatabaseEventIsolation(database_url, pool_size=2) for _ in range(2)]
