@@ -10,9 +10,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.i18n import N_
-from governance.precheck import snippets
-from governance.quality import Finding
-from governance.quality.pii import mask_pii
 from governance.review import (
     DECISION_LABELS,
     RULE_LABELS,
@@ -59,21 +56,6 @@ def decision_label(value: str) -> str:
 
 def rule_label(value: str) -> str:
     return _(RULE_LABELS[StageRule(value)])
-
-
-def card_findings(text: str, findings: list[Finding], limit: int = 8) -> list[CardFinding]:
-    """The first ``limit`` findings in their context, as a card stores them (PII masked)."""
-    return [
-        CardFinding(
-            category=s.category,
-            severity=s.severity,
-            before=mask_pii(s.before),
-            hit=s.hit,
-            after=mask_pii(s.after),
-            suggestion=s.suggestion,
-        )
-        for s in snippets(text, findings[:limit])
-    ]
 
 
 def findings_text(findings: list[CardFinding], total: int) -> str:

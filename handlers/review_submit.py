@@ -34,11 +34,12 @@ from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.guards import require
 from handlers.render import esc, platform_label, when
 from handlers.replies import edit_or_send, pressed_message, reply_to
-from handlers.review_notices import card_findings, findings_text
+from handlers.review_notices import findings_text
 from models import reviews
 from models.accounts import Account
 from models.people import User
 from workflows import reviews as review_flow
+from workflows.reviews import card_findings
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -7,6 +7,7 @@ submitter's news, stuck stages), ``decide`` (decisions, withdrawal, the approver
 and queue the notices.
 """
 
+from workflows.reviews.common import card_findings
 from workflows.reviews.deadlines import expire_due, remind_due
 from workflows.reviews.decide import (
     Decided,
@@ -30,6 +31,7 @@ __all__ = [
     "Decided",
     "Prechecked",
     "bulk_approve",
+    "card_findings",
     "card_notice",
     "check_assignee",
     "check_can_submit",

@@ -9,13 +9,16 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.precheck import snippets
 from governance.quality import Finding
+from governance.quality.pii import mask_pii
 from governance.vocabulary import Category, Severity
 from models import audit
 from models.people import User
 from models.reviews import (
     Review,
 )
+from workflows.notices import CardFinding
 
 CARD_FINDINGS_MAX = 8
 
@@ -76,3 +79,21 @@ def stored_finding(raw: dict[str, Any]) -> Finding:
         raw.get("text") if raw["category"] == "pii" else raw.get("suggestion"),
         raw.get("rule") or "",
     )
+
+
+def card_findings(
+    text: str, findings: list[Finding], *, limit: int = CARD_FINDINGS_MAX
+) -> list[CardFinding]:
+    """The first ``limit`` findings in their context, as a card shows them (PII masked): the
+    approver's card and the submitter's pre-check share it."""
+    return [
+        CardFinding(
+            category=s.category,
+            severity=s.severity,
+            before=mask_pii(s.before),
+            hit=s.hit,
+            after=mask_pii(s.after),
+            suggestion=s.suggestion,
+        )
+        for s in snippets(text, findings[:limit])
+    ]

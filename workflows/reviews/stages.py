@@ -13,8 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance import textdiff
 from governance.alerts import Audience
-from governance.precheck import checked_text, snippets
-from governance.quality.pii import mask_pii
+from governance.precheck import checked_text
 from governance.review import (
     Participation,
     ReviewStatus,
@@ -38,15 +37,14 @@ from models.routes import delegate_of, stage_people
 from workflows.audience import To
 from workflows.notices import (
     CardClosed,
-    CardFinding,
     ReviewCard,
     Stuck,
     ToSubmitter,
 )
 from workflows.notify import enqueue, notify
 from workflows.reviews.common import (
-    CARD_FINDINGS_MAX,
     audit_review,
+    card_findings,
     shown_time,
     stored_finding,
     users_by_id,
@@ -219,17 +217,7 @@ async def card_notice(
         planned_at=shown_time(review.planned_at, tz),
         version=review.draft_version,
         finding_count=len(found),
-        findings=[
-            CardFinding(
-                category=s.category,
-                severity=s.severity,
-                before=mask_pii(s.before),
-                hit=s.hit,
-                after=mask_pii(s.after),
-                suggestion=s.suggestion,
-            )
-            for s in snippets(text, found[:CARD_FINDINGS_MAX])
-        ],
+        findings=card_findings(text, found),
         diff=diff,
         copies=[(p.chat_id, p.message_id) for p in parts],
         on_behalf_of=on_behalf_of,
