@@ -18,6 +18,7 @@ and the next record (or the previous one, whichever way the whole block reads), 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,7 @@ MIN_TITLE = 5
 MAX_ANCHORS = 6000
 MAX_ITEMS = 500
 _LEVELS = 7
+_SINGLE_TEXT = 400
 _NOISE_WORDS = frozenset(
     {
         "nav", "navbar", "menu", "submenu", "daohang", "dh", "footer", "foot", "bottom",
@@ -60,6 +62,7 @@ class Block:
     records: list[Record] = field(default_factory=list)
     score: float = 0.0
     depth: int = 0
+    noisy: bool = False  # inside navigation, footer, sidebar or friend-link boxes
 
     @property
     def dated(self) -> int:
@@ -117,8 +120,9 @@ def _title(anchor: Element, today: date) -> str:
     return anchor_title(anchor, " ".join(kept))
 
 
-def find_blocks(page: Page, *, single: bool = False) -> list[Block]:
-    """Candidate blocks, best first. ``single``: also one-record blocks (a column with one item)."""
+def find_blocks(page: Page) -> list[Block]:
+    """Candidate blocks, best first. A one-record block (a column with one item) must be a
+    small element around a single title link."""
     anchors = link_anchors(page)
     titles = {id(a): (a, link, title) for a, link, title in anchors}
     groups: dict[tuple[int, str], tuple[Element, dict[int, tuple[Element, list[Element]]]]] = {}
@@ -134,8 +138,10 @@ def find_blocks(page: Page, *, single: bool = False) -> list[Block]:
     pagers = _pager_ancestors(page)
     blocks: list[Block] = []
     for container, children in groups.values():
-        if len(children) < (1 if single else 2):
-            continue
+        if len(children) == 1:
+            element, held = next(iter(children.values()))
+            if len(held) > 1 or len(element.text_content() or "") > _SINGLE_TEXT:
+                continue
         block = _block(page, container, children, titles, pagers)
         if block is not None:
             blocks.append(block)
@@ -157,14 +163,29 @@ def _block(
             records.append(record)
     if not records or len(records) * 2 < len(children):
         return None  # most records hold several titles: a box of lists, not a list
+    shapes = Counter(_shape(r) for r in records)
+    shape, _ = shapes.most_common(1)[0]
+    records = [r for r in records if _shape(r) == shape]  # one list's rows look alike
     block = Block(container, records, depth=_depth(container))
     date_records(block, page.today)
     total = len(records)
     if block.dated * 2 < total:
         return None
     length = sum(min(len(r.title), 30) for r in records) / total
-    block.score = (block.dated * 2 + total) * (0.5 + length / 30) * _damping(container, pagers)
+    damping = _damping(container, pagers)
+    block.noisy = damping < 1
+    block.score = (block.dated * 2 + total) * (0.5 + length / 30) * damping
     return block
+
+
+def _shape(record: Record) -> tuple[str, ...]:
+    """The tags from the record down to its title link (``li/a``, ``table/tr/td/a``)."""
+    tags = []
+    element = record.anchor
+    while element is not None and element is not record.element:
+        tags.append(element.tag)
+        element = element.getparent()
+    return tuple(tags)
 
 
 def _record(
