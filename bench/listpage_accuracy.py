@@ -49,7 +49,7 @@ class Case:
     content_type: str | None
     url: str
     today: date
-    expected: dict[str, date]  # link → date; empty: an empty column
+    expected: dict[str, date | None]  # link → date (None: undated); empty: an empty column
 
 
 def farm_cases(sites: int, columns: int, seed: int) -> tuple[list[Case], dict[str, int]]:
@@ -74,7 +74,10 @@ def labelled_cases() -> list[Case]:
     for label in sorted(LABELLED.glob("*.json")):
         spec = json.loads(label.read_text("utf-8"))
         body = (LABELLED / spec["file"]).read_bytes()
-        expected = {i["link"]: date.fromisoformat(i["published"]) for i in spec["items"]}
+        expected = {
+            i["link"]: date.fromisoformat(i["published"]) if i["published"] else None
+            for i in spec["items"]
+        }
         today = date.fromisoformat(spec["today"])
         cases.append(Case(label.stem, body, spec.get("content_type"), spec["url"], today, expected))
     return cases

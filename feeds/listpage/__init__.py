@@ -145,7 +145,7 @@ def _by_selector(page: Page, selector: str) -> ListPage:
     if not records:
         return ListPage(encoding=page.encoding, reason=NoItemsReason.SELECTOR_NO_ITEMS)
     block = Block(elements[0].getparent(), records)
-    date_records(block, page.today)
+    date_records(block, page)
     return ListPage(block.items(), page.encoding, ExtractMethod.SELECTOR, None)
 
 
