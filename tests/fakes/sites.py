@@ -67,7 +67,7 @@ _ARTICLE_ID = re.compile(r"(?:_|/)(\d+)\.html$")
 class HomeMode(StrEnum):
     OK = "ok"
     ERROR = "error"  # HTTP 500
-    RESET = "reset"  # the connection closed without an answer
+    RESET = "reset"  # the connection closed in the middle of the answer
     SLOW = "slow"  # answers after ``SiteFarm.slow_seconds``
 
 
@@ -316,10 +316,14 @@ class SiteFarm:
         if mode is HomeMode.ERROR:
             return web.Response(status=500, text="<html><body>500 Internal Server Error</body>")
         if mode is HomeMode.RESET:
-            transport = request.transport
-            if transport is not None:
-                transport.abort()
-            raise web.HTTPInternalServerError()  # not delivered: the connection is gone
+            # cut mid-answer: a reset before any byte would be retried by aiohttp's client
+            response = web.StreamResponse(headers={"Content-Length": "100000"})
+            response.content_type = "text/html"
+            await response.prepare(request)
+            await response.write(b"<html><head><title>")
+            if request.transport is not None:
+                request.transport.abort()
+            return response
         if mode is HomeMode.SLOW:
             await asyncio.sleep(self.slow_seconds)
         html = render_home(site.slug, site.name, list(site.columns.values()), portal=site.portal)
