@@ -18,10 +18,11 @@ and the next record (or the previous one, whichever way the whole block reads), 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from feeds.listpage.dates import FoundDate, find_full_dates, link_date, piece_date
 from feeds.listpage.html import SKIPPED_TAGS, Element, Page, anchor_title, class_tokens, pieces
@@ -40,10 +41,15 @@ _NOISE_WORDS = frozenset(
         "copyright", "banquan", "friend", "friends", "yqlj", "links", "flink", "header",
         "breadcrumb", "crumb", "position", "location", "dqwz", "pager", "pagination", "fenye",
         "pages", "sidebar", "side", "aside", "hot", "rank", "paihang", "phb", "tuijian",
-        "recommend", "related", "xgxx", "xgwz", "share", "tool", "tools",
+        "recommend", "related", "xgxx", "xgwz", "xglj", "share", "tool", "tools", "gundong",
+        "scroll", "marquee", "ticker",
     }
 )  # fmt: skip
-_PAGER_TEXT = frozenset({"下一页", "上一页", "尾页", "末页", "首页", "下页", "上页", ">>", "next"})
+_CATEGORY = re.compile(r"[\[【〔(（].{1,12}[\]】〕)）]")  # 【通知公告】 before a title: a tag
+_NOISE_TAGS = frozenset({"nav", "footer", "header", "aside", "marquee"})
+_CRUMB_WORDS = frozenset({"breadcrumb", "crumb", "position", "location", "dqwz", "weizhi"})
+_CRUMB_TEXT = ("当前位置", "您的位置", "您现在的位置", "所在位置", "当前页面")
+_PAGER_TEXT = frozenset({"下一页", "上一页", "尾页", "末页", "下页", "上页", ">>", "next"})
 
 
 @dataclass(slots=True)
@@ -101,7 +107,7 @@ def link_anchors(page: Page) -> list[tuple[Element, str, str]]:
         if not href or id(anchor) in hidden:
             continue
         title = _title(anchor, page)
-        if len(title) < MIN_TITLE:
+        if len(title) < MIN_TITLE or _CATEGORY.fullmatch(title):
             continue
         link = _join(page.base, href)
         if link is not None:
@@ -142,7 +148,7 @@ def find_blocks(page: Page) -> list[Block]:
             if level < _SINGLE_LEVELS:
                 near.add(key)
             child, parent = parent, parent.getparent()
-    pagers = _pager_ancestors(page)
+    marks = _landmarks(page)
     blocks: list[Block] = []
     for key, (container, children) in groups.items():
         if len(children) == 1:
@@ -151,7 +157,7 @@ def find_blocks(page: Page) -> list[Block]:
             element, held = next(iter(children.values()))
             if len(held) > 1 or len(element.text_content() or "") > _SINGLE_TEXT:
                 continue
-        block = _block(page, container, children, titles, pagers)
+        block = _block(page, container, children, titles, marks)
         if block is not None:
             blocks.append(block)
     blocks.sort(key=lambda b: (b.score, b.depth), reverse=True)
@@ -163,7 +169,7 @@ def _block(
     container: Element,
     children: dict[int, tuple[Element, list[Element]]],
     titles: dict[int, tuple[Element, str, str]],
-    pagers: dict[int, int],
+    marks: Landmarks,
 ) -> Block | None:
     records = []
     for element, anchors in children.values():
@@ -178,13 +184,23 @@ def _block(
     block = Block(container, records, depth=_depth(container))
     date_records(block, page)
     total = len(records)
-    if block.dated * 2 < total:
+    if block.dated * 2 < total or (total <= 3 and block.dated < total):
         return None
-    length = sum(min(len(r.title), 30) for r in records) / total
-    damping = _damping(container, pagers)
-    block.noisy = damping < 1
-    block.score = (block.dated * 2 + total) * (0.5 + length / 30) * damping
+    length = sum(min(len(r.title), 40) for r in records) / total
+    damping = _damping(container, marks)
+    block.noisy = damping < 0.5
+    block.score = (block.dated * 2 + total) * (length / 20) * damping * _affinity(page, records)
     return block
+
+
+def _affinity(page: Page, records: list[Record]) -> float:
+    """1.5 when most links live under the page's own directory (``/tzgg/index.html`` →
+    ``/tzgg/202611/t…``): a column's items do, a sidebar's picks from the whole site don't."""
+    directory = page.url.split("?", 1)[0].rsplit("/", 1)[0] + "/"
+    if directory.count("/") <= 3:  # the site root: every link is "under" it
+        return 1.0
+    under = sum(1 for r in records if r.link.startswith(directory))
+    return 1.5 if under * 5 >= len(records) * 3 else 1.0
 
 
 def _shape(record: Record) -> tuple[str, ...]:
@@ -248,7 +264,10 @@ def _date_of(
     chosen = standalone or loose
     if not chosen:
         return None
-    return max(chosen, key=lambda f: (f.day, f.full))
+    # the latest date, but not one still ahead (实施日期 beside 发布日期) when a past one is there
+    limit = page.today + timedelta(days=1)
+    past = [f for f in chosen if f.day <= limit] or chosen
+    return max(past, key=lambda f: (f.day, f.full))
 
 
 def _segment_date(record: Record, page: Page, *, forward: bool) -> FoundDate | None:
@@ -284,18 +303,45 @@ def _depth(element: Element) -> int:
     return depth
 
 
-def _damping(container: Element, pagers: dict[int, int]) -> float:
+@dataclass(slots=True)
+class Landmarks:
+    """What tells the column's own list from the rest: pagination close by (element → levels
+    above a 下一页 link), and the breadcrumb (当前位置) that the list follows."""
+
+    pagers: dict[int, int]
+    order: dict[int, int]  # element → position in document order
+    crumb: int | None  # position of the breadcrumb
+
+
+def _landmarks(page: Page) -> Landmarks:
+    order: dict[int, int] = {}
+    crumb = None
+    for position, element in enumerate(page.root.iter()):
+        order[id(element)] = position
+        if crumb is None and isinstance(element.tag, str) and element.tag != "title":
+            words = class_tokens(element)
+            if _CRUMB_WORDS.intersection(words) or (
+                element.text and any(label in element.text for label in _CRUMB_TEXT)
+            ):
+                crumb = position
+    return Landmarks(_pager_ancestors(page), order, crumb)
+
+
+def _damping(container: Element, marks: Landmarks) -> float:
+    """Below 1 inside navigation, footer, sidebar, ticker boxes; above 1 near pagination or
+    after the breadcrumb."""
     factor, pager = 1.0, 1.0
     element, level = container, 0
     while element is not None and element.tag not in ("body", "html"):
-        if element.tag in ("nav", "footer", "header", "aside") or _NOISE_WORDS.intersection(
-            class_tokens(element)
-        ):
-            factor = min(factor, 0.25)
-        if level + pagers.get(id(element), 99) <= 4:
+        if element.tag in _NOISE_TAGS or _NOISE_WORDS.intersection(class_tokens(element)):
+            factor = min(factor, 0.1)
+        if level + marks.pagers.get(id(element), 99) <= 4:
             pager = 1.5
         element, level = element.getparent(), level + 1
-    return factor * pager
+    after = 1.0
+    if marks.crumb is not None and marks.order.get(id(container), -1) > marks.crumb:
+        after = 1.5
+    return factor * pager * after
 
 
 def _pager_ancestors(page: Page) -> dict[int, int]:

@@ -34,6 +34,7 @@ _DATASTORE = re.compile(
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.I | re.S)
 _HTML_SNIFF = re.compile(r"<\s*(?:html|body|head|div|a|table|ul|p|meta|title)\b", re.I)
 _TRUNCATED = ("...", "…", "..", "。。。")
+_BULLETS = "·•●○■□◆◇▪▫►▶>»※★☆-—|"
 
 Element = Any  # lxml.html.HtmlElement: lxml ships no types the project uses
 
@@ -132,8 +133,8 @@ def pieces(record: Element, *, with_tail: bool = False) -> list[tuple[str, Eleme
 def anchor_title(anchor: Element, text: str) -> str:
     """The link's title: its text, or its ``title`` attribute when the text is cut short
     ("关于开展…") or empty (an image link)."""
-    text = clean(text)
-    attribute = clean(anchor.get("title") or "")
+    text = clean(text).lstrip(_BULLETS).strip()
+    attribute = clean(anchor.get("title") or "").lstrip(_BULLETS).strip()
     if not attribute:
         for image in anchor.iter("img"):
             attribute = clean(image.get("alt") or "")

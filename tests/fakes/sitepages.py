@@ -83,6 +83,7 @@ class Column:
     items: list[SiteItem] = field(default_factory=list)
     sidebar: bool = False  # a dated 热点 box beside the list
     truncate: bool = False  # titles cut to 16 characters, the full one in title=""
+    noisy: bool = False  # a dated news ticker in the header, category links, a related-links box
 
 
 @dataclass(slots=True)
@@ -132,7 +133,12 @@ def _row(site: str, column: Column, item: SiteItem, index: int) -> str:
     match column.layout:
         case Layout.TRS_UL | Layout.LINK_ONLY:
             span = f"<span>{when}</span>" if when else ""
-            return f"<li>{a}{span}</li>"
+            category = (
+                f'<a class="lm" href="/{site}/{column.slug}/index.html">[{escape(column.name)}]</a>'
+                if column.noisy
+                else ""
+            )
+            return f"<li>{category}{a}{span}</li>"
         case Layout.HANWEB_TABLE:
             return (
                 '<table width="100%" border="0" cellspacing="0"><tr>'
@@ -244,6 +250,24 @@ HOT = (
 )
 
 
+def _ticker(site: str, column: Column, rng: random.Random) -> str:
+    if not column.noisy:
+        return ""
+    rows = "".join(
+        f'<a href="/{site}/art/2026/{rng.randint(1, 11)}/{rng.randint(1, 28)}/art_9_{n}.html">'
+        f"{escape(HOT[n % len(HOT)])}</a>[{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}]"
+        for n in range(rng.randint(4, 8))
+    )
+    return f'<div class="gundong"><span>最新动态：</span><marquee>{rows}</marquee></div>'
+
+
+def _related(column: Column) -> str:
+    if not column.noisy:
+        return ""
+    rows = "".join(f'<li><a href="{u}">{escape(n)}（相关链接）</a></li>' for n, u in FRIENDS)
+    return f'<div class="xglj"><h4>相关链接</h4><ul>{rows}</ul></div>'
+
+
 def _friends() -> str:
     links = "".join(f'<li><a href="{u}" target="_blank">{escape(n)}</a></li>' for n, u in FRIENDS)
     return f'<div class="yqlj"><div class="tit">友情链接</div><ul>{links}</ul></div>'
@@ -292,12 +316,13 @@ def render_list(
         _head(f"{column.name}_{site_name}", column.encoding, column.declare).replace(
             "</head>", f"{base}</head>"
         )
-        + f"<body>{_chrome_top(site, site_name, columns)}"
+        + f"<body>{_chrome_top(site, site_name, columns)}{_ticker(site, column, rng)}"
         f'<div class="container"><div class="left"><div class="lm-title">{escape(column.name)}'
         f'</div><ul class="lm-menu">{menu}</ul>{_sidebar(site, column, rng)}</div>'
         f'<div class="right"><div class="breadcrumb">当前位置：<a href="/{site}/">首页</a> &gt; '
         f'<a href="{list_path(site, column)}">{escape(column.name)}</a></div>'
-        f'<div class="main-list">{listing}</div></div></div>{_friends()}{_footer(site_name)}'
+        f'<div class="main-list">{listing}</div>{_related(column)}</div></div>{_friends()}'
+        f"{_footer(site_name)}"
         "</body></html>"
     )
     link_base = urljoin(page_url, f"/{site}/{column.slug}/") if base else page_url

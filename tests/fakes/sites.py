@@ -225,6 +225,7 @@ class SiteFarm:
             page_size=rng.choice((10, 15, 20)),
             sidebar=rng.random() < 0.3,
             truncate=rng.random() < 0.3,
+            noisy=rng.random() < 0.3,
         )
         if rng.random() >= empty_share:
             count = rng.choice((1, 2, 3, 8, 15, 25, 40))

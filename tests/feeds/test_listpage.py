@@ -398,3 +398,25 @@ def test_fuzz_html_never_raises(parts: list[str], encoding: str) -> None:
 def test_fuzz_bytes_never_raise(body: bytes, content_type: str | None) -> None:
     result = extract_items(body, url=URL, content_type=content_type, today=TODAY)
     assert isinstance(result, ListPage)
+
+
+def test_relative_dates_and_dates_ahead() -> None:
+    html = (
+        '<ul><li><a href="/a/1">区政府召开常务会议第一条</a><span>3小时前</span></li>'
+        '<li><a href="/a/2">区政府召开常务会议第二条</a><span>昨天</span></li>'
+        '<li><a href="/a/3">区政府召开常务会议第三条</a><span>发布于 5天前</span></li></ul>'
+        '<table><tr><td><a href="/p/1">关于印发某某管理办法的通知一</a></td><td>2026-11-20</td>'
+        "<td>2027-01-01</td></tr><tr><td><a href='/p/2'>关于印发某某管理办法的通知二</a></td>"
+        "<td>2026-11-10</td><td>2027-01-01</td></tr></table>"
+    )
+    best = extract_items(html.encode(), url=URL, today=TODAY, all_blocks=True)
+    assert [i.published for i in best.items] == [
+        date(2026, 12, 1), date(2026, 11, 30), date(2026, 11, 26),
+        date(2026, 11, 20), date(2026, 11, 10),  # 实施日期 2027-01-01 is not when it appeared
+    ]  # fmt: skip
+
+
+def test_category_tags_and_tickers_are_not_items() -> None:
+    column = Column("xwdt", "新闻动态", items=_items(1), noisy=True, link_style=LinkStyle.ART)
+    result, farm = _farm_page(column)
+    _assert_matches(result, farm, "xwdt")
