@@ -18,7 +18,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from loguru import logger
 
 from feeds.listpage.detect import MAX_ITEMS, Block, Record, date_records, find_blocks
-from feeds.listpage.html import Page, anchor_title, class_tokens, clean, host_of, parse_page
+from feeds.listpage.html import (
+    Page,
+    anchor_title,
+    class_tokens,
+    clean,
+    host_of,
+    parse_page,
+    text_of,
+)
 from feeds.listpage.html import safe_join as _join
 from feeds.listpage.model import ExtractMethod, ListItem, ListPage, NoItemsReason
 
@@ -108,7 +116,7 @@ def _disjoint(blocks: list[Block]) -> list[Block]:
 
 def _says_empty(page: Page) -> bool:
     body = page.root.find("body")
-    text = clean((body if body is not None else page.root).text_content() or "")
+    text = clean(text_of(body if body is not None else page.root))
     return _EMPTY_NOTICE.search(text) is not None
 
 
@@ -137,7 +145,7 @@ def _by_selector(page: Page, selector: str) -> ListPage:
         best: Record | None = None
         for anchor in anchors:
             link = _join(page.base, anchor.get("href") or "")
-            title = anchor_title(anchor, anchor.text_content() or "")
+            title = anchor_title(anchor, text_of(anchor))
             if link and title and (best is None or len(title) > len(best.title)):
                 best = Record(element, anchor, title, link)
         if best is not None:
@@ -179,7 +187,7 @@ def _navigation(page: Page) -> list[str]:
             continue
         if _inside_nav(anchor):
             in_nav.append(link)
-        elif 2 <= len(anchor_title(anchor, anchor.text_content() or "")) <= 10:
+        elif 2 <= len(anchor_title(anchor, text_of(anchor))) <= 10:
             short.append(link)
     return list(dict.fromkeys(in_nav or short))[:MAX_NAV_LINKS]
 

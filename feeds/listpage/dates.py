@@ -44,6 +44,7 @@ _RELATIVE = re.compile(
     r"^(?:(今天|今日|刚刚)|(昨天|昨日)|(前天)|(\d{1,2})\s*(?:分钟|小时)前|(\d{1,2})\s*天前)$"
 )
 _MAX_AHEAD = timedelta(days=366)
+_MAYBE = re.compile(r"\d|今|昨|前|刚")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ def piece_date(text: str, today: date) -> FoundDate | None:
     """The date ``text`` consists of (labels such as 发布时间：, brackets and spaces aside), or
     ``None`` when the text says more than a date."""
     text = normalise(text).strip()
-    if not text or len(text) > 40:
+    if not text or len(text) > 40 or not _MAYBE.search(text):
         return None
     relative = _RELATIVE.match(_LABELS.sub("", text))
     if relative is not None:

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from feeds.listpage.dates import FoundDate, find_full_dates, link_date, piece_date
-from feeds.listpage.html import SKIPPED_TAGS, Element, Page, anchor_title, class_tokens, pieces
+from feeds.listpage.html import (
+    SKIPPED_TAGS,
+    Element,
+    Page,
+    anchor_title,
+    class_tokens,
+    pieces,
+    text_of,
+)
 from feeds.listpage.html import safe_join as _join
 from feeds.listpage.model import ListItem
 
@@ -48,7 +56,8 @@ _NOISE_WORDS = frozenset(
 _CATEGORY = re.compile(r"[\[【〔(（].{1,12}[\]】〕)）]")  # 【通知公告】 before a title: a tag
 _NOISE_TAGS = frozenset({"nav", "footer", "header", "aside", "marquee"})
 _CRUMB_WORDS = frozenset({"breadcrumb", "crumb", "position", "location", "dqwz", "weizhi"})
-_CRUMB_TEXT = ("当前位置", "您的位置", "您现在的位置", "所在位置", "当前页面")
+_CRUMB_NAMED = re.compile("|".join(_CRUMB_WORDS))
+_CRUMB_TEXT = re.compile("当前位置|您的位置|您现在的位置|所在位置|当前页面")
 _PAGER_TEXT = frozenset({"下一页", "上一页", "尾页", "末页", "下页", "上页", ">>", "next"})
 
 
@@ -106,6 +115,8 @@ def link_anchors(page: Page) -> list[tuple[Element, str, str]]:
         href = anchor.get("href")
         if not href or id(anchor) in hidden:
             continue
+        if len(anchor) == 0 and len(anchor.text or "") < MIN_TITLE and not anchor.get("title"):
+            continue  # a menu entry: too short to be a title whatever it holds
         title = _title(anchor, page)
         if len(title) < MIN_TITLE or _CATEGORY.fullmatch(title):
             continue
@@ -116,6 +127,11 @@ def link_anchors(page: Page) -> list[tuple[Element, str, str]]:
 
 
 def _title(anchor: Element, page: Page) -> str:
+    if len(anchor) == 0:  # no child elements: the common case, without the walk
+        text = anchor.text or ""
+        if page_piece_date(page, text) is not None:
+            text = ""
+        return anchor_title(anchor, text)
     own = [text for text, owner in pieces(anchor) if owner is anchor]
     kept = [text for text in own if page_piece_date(page, text) is None]
     return anchor_title(anchor, " ".join(kept))
@@ -155,7 +171,7 @@ def find_blocks(page: Page) -> list[Block]:
             if key not in near:
                 continue
             element, held = next(iter(children.values()))
-            if len(held) > 1 or len(element.text_content() or "") > _SINGLE_TEXT:
+            if len(held) > 1 or len(text_of(element)) > _SINGLE_TEXT:
                 continue
         block = _block(page, container, children, titles, marks)
         if block is not None:
@@ -319,10 +335,10 @@ def _landmarks(page: Page) -> Landmarks:
     for position, element in enumerate(page.root.iter()):
         order[id(element)] = position
         if crumb is None and isinstance(element.tag, str) and element.tag != "title":
-            words = class_tokens(element)
-            if _CRUMB_WORDS.intersection(words) or (
-                element.text and any(label in element.text for label in _CRUMB_TEXT)
-            ):
+            named = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+            if (
+                _CRUMB_NAMED.search(named) and _CRUMB_WORDS.intersection(class_tokens(element))
+            ) or (element.text and _CRUMB_TEXT.search(element.text)):
                 crumb = position
     return Landmarks(_pager_ancestors(page), order, crumb)
 
@@ -348,7 +364,7 @@ def _pager_ancestors(page: Page) -> dict[int, int]:
     """Elements up to four levels above a pagination link (下一页, 尾页 …), with the level."""
     marked: dict[int, int] = {}
     for anchor in page.root.iter("a"):
-        text = (anchor.text_content() or "").strip().lower()
+        text = text_of(anchor).strip().lower()
         if text not in _PAGER_TEXT:
             continue
         element = anchor.getparent()

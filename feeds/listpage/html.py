@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
-import lxml.html
 
 from feeds.listpage.dates import FoundDate
 from feeds.listpage.decode import decode_html
@@ -36,7 +35,7 @@ _HTML_SNIFF = re.compile(r"<\s*(?:html|body|head|div|a|table|ul|p|meta|title)\b"
 _TRUNCATED = ("...", "…", "..", "。。。")
 _BULLETS = "·•●○■□◆◇▪▫►▶>»※★☆-—|"
 
-Element = Any  # lxml.html.HtmlElement: lxml ships no types the project uses
+Element = Any  # lxml.etree._Element: lxml ships no types the project uses
 
 
 @dataclass(slots=True)
@@ -61,11 +60,13 @@ def parse_page(
         text = _DATASTORE.sub(_records, text)
     if not _HTML_SNIFF.search(text[:65536]):
         return NoItemsReason.NOT_HTML
-    parser = lxml.html.HTMLParser(
+    # lxml.etree's parser, not lxml.html's: plain elements, without a Python class lookup on
+    # every access (about a third faster here)
+    parser = lxml.etree.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, recover=True
     )
     try:
-        root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
+        root = lxml.etree.fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.LxmlError, ValueError):
         return NoItemsReason.UNPARSABLE
     if root is None:
@@ -88,14 +89,23 @@ def safe_join(base: str, href: str) -> str | None:
     href = href.strip()
     if not href or href.startswith("#"):
         return None
+    if href.startswith("/") and not href.startswith("//") and "/." not in href:
+        origin = base.split("/", 3)[:3]  # the common case, without urljoin's cost
+        if len(origin) == 3 and origin[0] in ("http:", "https:") and origin[2]:
+            return "/".join(origin) + href.split("#", 1)[0]
     try:
-        joined = urljoin(base, href)
+        joined = href if href.startswith(("http://", "https://")) else urljoin(base, href)
         parts = urlsplit(joined)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return joined.split("#", 1)[0]
+
+
+def text_of(element: Element) -> str:
+    """All the text inside ``element`` (``text_content()`` of lxml.html)."""
+    return "".join(element.itertext())
 
 
 def clean(text: str) -> str:
