@@ -92,3 +92,30 @@ def test_generated_farm_is_varied_and_reproducible() -> None:
     assert [c.title for c in first.sites[pairs[0][0]].columns[pairs[0][1]].items] == [
         c.title for c in second.sites[pairs[0][0]].columns[pairs[0][1]].items
     ]
+
+
+async def test_sites_spread_over_loopback_hosts(client: aiohttp.ClientSession) -> None:
+    async with SiteFarm(today=TODAY, hosts=3) as farm:
+        pairs = farm.generate(sites=6, columns=2, seed=3)
+        hosts = {
+            farm.column_url(site, column).split("/")[2].split(":")[0] for site, column in pairs
+        }
+        assert hosts == {"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+        site, column = next(
+            (s, c) for s, c in reversed(pairs) if len(farm.sites[s].columns[c].items) > 1
+        )
+        async with client.get(farm.column_url(site, column)) as response:
+            assert response.status == 200
+            body = await response.read()
+            content_type = response.headers["Content-Type"]
+        page = extract_items(body, url=farm.column_url(site, column), content_type=content_type,
+                             today=TODAY)  # fmt: skip
+        expected = farm.expected(site, column)
+        assert expected
+        assert [(i.link, i.published) for i in page.items] == [
+            (e.link, e.published) for e in expected
+        ]
+        async with client.get(farm.home_url(site)) as response:
+            etag = response.headers["ETag"]
+        async with client.get(farm.home_url(site), headers={"If-None-Match": etag}) as response:
+            assert response.status == 304
