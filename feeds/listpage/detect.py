@@ -1,0 +1,287 @@
+"""Finding the list on a page without a per-site template.
+
+Every link with a title-like text (:data:`MIN_TITLE` characters or more) is a candidate item.
+Walking up from each, its ancestors are grouped as (container, child tag): the ``<li>`` of one
+``<ul>``, the ``<tr>`` of one table, the ``<div class="list_item">`` of one box, the links
+themselves in a flat ``<a>…</a>[11-30]<br>`` list. A group whose records each carry one
+dominant title link is a candidate block; it is scored by how many records it has, how many
+carry a date and how long their titles are, damped when it sits in navigation, footer,
+friend-link or sidebar boxes (by class/id words) and lifted when pagination is close by. The
+best block wins; records without a date keep ``published=None``.
+
+Each record's date is, in order: a piece of its text that is only a date (``<span>``, ``[11-30]``,
+a table cell; several → the latest, 发布 after 成文); a full date elsewhere in its text; the
+date in its link's path. A record that has no date of its own borrows from the text between it
+and the next record (or the previous one, whichever way the whole block reads), which covers
+``<dt>/<dd>`` pairs and flat lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from feeds.listpage.dates import FoundDate, find_full_dates, link_date, piece_date
+from feeds.listpage.html import SKIPPED_TAGS, Element, Page, anchor_title, class_tokens, pieces
+from feeds.listpage.html import safe_join as _join
+from feeds.listpage.model import ListItem
+
+MIN_TITLE = 5
+MAX_ANCHORS = 6000
+MAX_ITEMS = 500
+_LEVELS = 7
+_NOISE_WORDS = frozenset(
+    {
+        "nav", "navbar", "menu", "submenu", "daohang", "dh", "footer", "foot", "bottom",
+        "copyright", "banquan", "friend", "friends", "yqlj", "links", "flink", "header",
+        "breadcrumb", "crumb", "position", "location", "dqwz", "pager", "pagination", "fenye",
+        "pages", "sidebar", "side", "aside", "hot", "rank", "paihang", "phb", "tuijian",
+        "recommend", "related", "xgxx", "xgwz", "share", "tool", "tools",
+    }
+)  # fmt: skip
+_PAGER_TEXT = frozenset({"下一页", "上一页", "尾页", "末页", "首页", "下页", "上页", ">>", "next"})
+
+
+@dataclass(slots=True)
+class Record:
+    element: Element
+    anchor: Element
+    title: str
+    link: str
+    own: FoundDate | None = None
+    dated: FoundDate | None = None
+    linked: date | None = None
+
+
+@dataclass(slots=True)
+class Block:
+    container: Element
+    records: list[Record] = field(default_factory=list)
+    score: float = 0.0
+    depth: int = 0
+
+    @property
+    def dated(self) -> int:
+        return sum(1 for r in self.records if r.dated is not None)
+
+    def items(self) -> list[ListItem]:
+        seen: set[str] = set()
+        out: list[ListItem] = []
+        for record in self.records:
+            if record.link in seen:
+                continue
+            seen.add(record.link)
+            found = record.dated
+            out.append(
+                ListItem(
+                    title=record.title,
+                    link=record.link,
+                    published=found.day if found else None,
+                    published_time=found.at if found else None,
+                )
+            )
+        return out[:MAX_ITEMS]
+
+
+def link_anchors(page: Page) -> list[tuple[Element, str, str]]:
+    """``(a, absolute link, title)`` for the page's links with a title-like text."""
+    out: list[tuple[Element, str, str]] = []
+    body = page.root.find("body")
+    root = body if body is not None else page.root
+    for anchor in root.iter("a"):
+        if len(out) >= MAX_ANCHORS:
+            break
+        href = anchor.get("href")
+        link = _join(page.base, href) if href else None
+        if link is None or _skipped(anchor):
+            continue
+        title = _title(anchor, page.today)
+        if len(title) >= MIN_TITLE:
+            out.append((anchor, link, title))
+    return out
+
+
+def _skipped(element: Element) -> bool:
+    parent = element.getparent()
+    while parent is not None:
+        if parent.tag in SKIPPED_TAGS:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _title(anchor: Element, today: date) -> str:
+    own = [text for text, owner in pieces(anchor) if owner is anchor]
+    kept = [text for text in own if piece_date(text, today) is None]
+    return anchor_title(anchor, " ".join(kept))
+
+
+def find_blocks(page: Page, *, single: bool = False) -> list[Block]:
+    """Candidate blocks, best first. ``single``: also one-record blocks (a column with one item)."""
+    anchors = link_anchors(page)
+    titles = {id(a): (a, link, title) for a, link, title in anchors}
+    groups: dict[tuple[int, str], tuple[Element, dict[int, tuple[Element, list[Element]]]]] = {}
+    for anchor, _, _ in anchors:
+        child, parent = anchor, anchor.getparent()
+        for _ in range(_LEVELS):
+            if parent is None or parent.tag in ("html",):
+                break
+            key = (id(parent), child.tag)
+            _, children = groups.setdefault(key, (parent, {}))
+            children.setdefault(id(child), (child, []))[1].append(anchor)
+            child, parent = parent, parent.getparent()
+    pagers = _pager_ancestors(page)
+    blocks: list[Block] = []
+    for container, children in groups.values():
+        if len(children) < (1 if single else 2):
+            continue
+        block = _block(page, container, children, titles, pagers)
+        if block is not None:
+            blocks.append(block)
+    blocks.sort(key=lambda b: (b.score, b.depth), reverse=True)
+    return blocks
+
+
+def _block(
+    page: Page,
+    container: Element,
+    children: dict[int, tuple[Element, list[Element]]],
+    titles: dict[int, tuple[Element, str, str]],
+    pagers: dict[int, int],
+) -> Block | None:
+    records = []
+    for element, anchors in children.values():
+        record = _record(element, anchors, titles)
+        if record is not None:
+            records.append(record)
+    if not records or len(records) * 2 < len(children):
+        return None  # most records hold several titles: a box of lists, not a list
+    block = Block(container, records, depth=_depth(container))
+    date_records(block, page.today)
+    total = len(records)
+    if block.dated * 2 < total:
+        return None
+    length = sum(min(len(r.title), 30) for r in records) / total
+    block.score = (block.dated * 2 + total) * (0.5 + length / 30) * _damping(container, pagers)
+    return block
+
+
+def _record(
+    element: Element, anchors: list[Element], titles: dict[int, tuple[Element, str, str]]
+) -> Record | None:
+    ranked = sorted((titles[id(a)] for a in anchors), key=lambda t: len(t[2]), reverse=True)
+    anchor, link, title = ranked[0]
+    others = sum(len(t[2]) for t in ranked[1:])
+    if others >= len(title):
+        return None
+    return Record(element, anchor, title, link)
+
+
+def date_records(block: Block, today: date) -> None:
+    """Set each record's date (see the module docstring); a record without one borrows from
+    its neighbouring siblings, in the direction that dates more records of the block."""
+    for record in block.records:
+        record.own = _own_date(record, today)
+        record.linked = link_date(record.link, today)
+    undated = [r for r in block.records if r.own is None]
+    after = {id(r): _segment_date(r, today, forward=True) for r in undated}
+    before = {id(r): _segment_date(r, today, forward=False) for r in undated}
+    forward = sum(1 for d in after.values() if d) >= sum(1 for d in before.values() if d)
+    use = after if forward else before
+    for record in block.records:
+        found = record.own or use.get(id(record))
+        if found is None and record.linked is not None:
+            found = FoundDate(record.linked, None, True)
+        elif (
+            found is not None
+            and not found.full
+            and record.linked is not None
+            and (found.day.month, found.day.day) == (record.linked.month, record.linked.day)
+        ):
+            found = FoundDate(record.linked, found.at, True)
+        record.dated = found
+
+
+def _own_date(record: Record, today: date) -> FoundDate | None:
+    return _date_of(pieces(record.element), record.anchor, today)
+
+
+def _date_of(
+    texts: Iterable[tuple[str, Element | None]], title_anchor: Element | None, today: date
+) -> FoundDate | None:
+    loose: list[FoundDate] = []
+    standalone: list[FoundDate] = []
+    for text, owner in texts:
+        found = piece_date(text, today)
+        if found is not None:
+            standalone.append(found)
+        elif owner is None or owner is not title_anchor:
+            loose.extend(find_full_dates(text, today))
+    chosen = standalone or loose
+    if not chosen:
+        return None
+    return max(chosen, key=lambda f: (f.day, f.full))
+
+
+def _segment_date(record: Record, today: date, *, forward: bool) -> FoundDate | None:
+    """The date in the text between ``record`` and the next (or previous) record of its kind."""
+    element = record.element
+    texts: list[tuple[str, Element | None]] = []
+    if forward:
+        if element.tail:
+            texts.append((element.tail, None))
+        sibling = element.getnext()
+        while sibling is not None and sibling.tag != element.tag:
+            texts.extend(pieces(sibling, with_tail=True))
+            sibling = sibling.getnext()
+    else:
+        sibling = element.getprevious()
+        while sibling is not None and sibling.tag != element.tag:
+            texts[:0] = pieces(sibling, with_tail=True)
+            sibling = sibling.getprevious()
+        if sibling is not None and sibling.tail:
+            texts.insert(0, (sibling.tail, None))
+        elif sibling is None and element.getparent() is not None and element.getparent().text:
+            texts.insert(0, (element.getparent().text, None))
+    if sum(len(t) for t, _ in texts) > 200:
+        return None  # the text of another part of the page, not a date beside a link
+    return _date_of(texts, None, today)
+
+
+def _depth(element: Element) -> int:
+    depth = 0
+    while element is not None:
+        depth += 1
+        element = element.getparent()
+    return depth
+
+
+def _damping(container: Element, pagers: dict[int, int]) -> float:
+    factor, pager = 1.0, 1.0
+    element, level = container, 0
+    while element is not None and element.tag not in ("body", "html"):
+        if element.tag in ("nav", "footer", "header", "aside") or _NOISE_WORDS.intersection(
+            class_tokens(element)
+        ):
+            factor = min(factor, 0.25)
+        if level + pagers.get(id(element), 99) <= 4:
+            pager = 1.5
+        element, level = element.getparent(), level + 1
+    return factor * pager
+
+
+def _pager_ancestors(page: Page) -> dict[int, int]:
+    """Elements up to four levels above a pagination link (下一页, 尾页 …), with the level."""
+    marked: dict[int, int] = {}
+    for anchor in page.root.iter("a"):
+        text = (anchor.text_content() or "").strip().lower()
+        if text not in _PAGER_TEXT:
+            continue
+        element = anchor.getparent()
+        for level in range(1, 5):
+            if element is None:
+                break
+            marked[id(element)] = min(level, marked.get(id(element), level))
+            element = element.getparent()
+    return marked
