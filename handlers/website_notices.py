@@ -26,9 +26,7 @@ def website_down(n: SiteDownAlert) -> Rendered:
         esc(n.url),
         _("原因：{why}").format(why=esc(n.error or "—")),
         _("开始时间：{at}").format(at=esc(n.since)),
-        _(
-            "监测1周内打不开的次数达到5%即为“站点无法访问”单项否决，请立即排查服务器和网络。"
-        ),
+        _("监测1周内打不开的次数达到5%即为“站点无法访问”单项否决，请立即排查服务器和网络。"),
     ]
     return "\n".join(lines), _button(n.account_id)
 

@@ -13,6 +13,7 @@ hidden and off-site links (the gambling-domain rules).
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import secrets
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from feeds.feedparse import ParsedItem
 from feeds.fetch import FetchResult, fetch_feed
-from feeds.listpage import ListPage, extract_items, is_portal
+from feeds.listpage import ListPage, extract_items, looks_like_portal
 from feeds.outcome import PollOutcome
 from feeds.politeness import HostPacer, host_key, interleave_by_host
 from governance.clock import Clock
@@ -101,9 +102,13 @@ async def watch_columns(
                 reads.append(await _read(claim, http=http, pacer=pacer, clock=clock, s=settings))
             except Exception as exc:  # a bug must cost one page, never the tick
                 logger.exception("reading column {} failed", claim.id)
-                fetched = FetchResult(outcome=PollOutcome.NETWORK, url=claim.url, final_url=claim.url)
+                fetched = FetchResult(
+                    outcome=PollOutcome.NETWORK, url=claim.url, final_url=claim.url
+                )
                 reads.append(
-                    _Read(claim, clock.now(), fetched, PollOutcome.NETWORK, error=type(exc).__name__)
+                    _Read(
+                        claim, clock.now(), fetched, PollOutcome.NETWORK, error=type(exc).__name__
+                    )
                 )
 
     try:
@@ -116,7 +121,9 @@ async def watch_columns(
                         poll = _record(read, new, settings=settings, now=clock.now(), rng=rng)
                         await websites.record_column_poll(session, poll=poll, token=token)
                 except Exception:
-                    logger.exception("storing column {} failed; its lease will expire", read.claim.id)
+                    logger.exception(
+                        "storing column {} failed; its lease will expire", read.claim.id
+                    )
                     continue
                 tick.read += 1
                 tick.new_items += new[0]
@@ -158,11 +165,24 @@ async def _read(
         return read
     body, content_type = fetched.body, fetched.headers.get("content-type")
     fetched.body = None
+    home = claim.kind is ColumnClass.HOME
     read.page = await asyncio.to_thread(
-        extract_items, body, url=fetched.final_url, content_type=content_type, selector=claim.selector
+        functools.partial(
+            extract_items,
+            body,
+            url=fetched.final_url,
+            content_type=content_type,
+            selector=claim.selector,
+            today=started_at.astimezone(s.tz).date(),  # year-less dates by the injected clock
+            all_blocks=home,  # a home page shows several columns' lists
+        )
     )
-    if claim.kind is ColumnClass.HOME:
-        read.portal = await asyncio.to_thread(is_portal, body, fetched.final_url)
+    if home:
+        read.portal = await asyncio.to_thread(
+            functools.partial(
+                looks_like_portal, body, url=fetched.final_url, content_type=content_type
+            )
+        )
         read.html = body.decode(read.page.encoding, "replace")[:SNAPSHOT_HTML_MAX]
     return read
 
@@ -213,7 +233,9 @@ async def _store(
         fresh[identity] = (post, parsed)
     if read.html is not None:
         _add_snapshot(fresh, read, settings.tz)
-    known = await posts.known_identities(session, account_id=claim.account_id, identities=list(fresh))
+    known = await posts.known_identities(
+        session, account_id=claim.account_id, identities=list(fresh)
+    )
     todo = {k: v for k, v in fresh.items() if k not in known}
     inserted = await posts.insert_new(
         session, account_id=claim.account_id, posts=[p for p, _i in todo.values()], now=now
@@ -230,9 +252,7 @@ async def _store(
     return items_new, newest
 
 
-def _add_snapshot(
-    fresh: dict[str, tuple[NewPost, ParsedItem]], read: _Read, tz: ZoneInfo
-) -> None:
+def _add_snapshot(fresh: dict[str, tuple[NewPost, ParsedItem]], read: _Read, tz: ZoneInfo) -> None:
     """The home page once per local day, as a post whose HTML holds every link on it."""
     claim, now = read.claim, read.started_at
     day = now.astimezone(tz).strftime("%Y-%m-%d")
@@ -264,7 +284,12 @@ def _add_snapshot(
 
 
 def _record(
-    read: _Read, new: tuple[int, datetime | None], *, settings: Settings, now: datetime, rng: random.Random
+    read: _Read,
+    new: tuple[int, datetime | None],
+    *,
+    settings: Settings,
+    now: datetime,
+    rng: random.Random,
 ) -> ColumnPoll:
     success = read.outcome.is_success
     failures = 0 if success else read.claim.consecutive_failures + 1
@@ -293,4 +318,3 @@ def _record(
         portal=read.portal,
         note=note,
     )
-

@@ -19,7 +19,7 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from loguru import logger
@@ -161,11 +161,13 @@ async def _record_visit(
     ms = int(result.elapsed_seconds * 1000)
     day = started.astimezone(settings.tz).date()
     await websites.tally_probe(session, account_id=account_id, day=day, ok=not failed, ms=ms)
-    error = (result.error or (f"HTTP {result.status}" if result.status else result.outcome.value))
+    error = result.error or (f"HTTP {result.status}" if result.status else result.outcome.value)
     site.last_probe_at, site.last_probe_ok, site.last_probe_ms = started, not failed, ms
     site.last_probe_error = error[:300] if failed else None
     site.probe_failures = site.probe_failures + 1 if failed else 0
-    site.next_probe_at = next_probe_at(started, per_day=settings.website_probes_per_day, jitter=jitter)
+    site.next_probe_at = next_probe_at(
+        started, per_day=settings.website_probes_per_day, jitter=jitter
+    )
     queued = 0
     about = await _about(session, account)
     if failed and site.probe_failures >= rules.outage_after and site.down_since is None:
@@ -203,7 +205,12 @@ class WebsiteEvaluation:
 
 
 async def website_facts(
-    session: AsyncSession, *, account_id: int, now: datetime, settings: Settings, rules: WebsiteRules
+    session: AsyncSession,
+    *,
+    account_id: int,
+    now: datetime,
+    settings: Settings,
+    rules: WebsiteRules,
 ) -> WebsiteFacts:
     """What monitoring knows of one website as of ``now`` (complete local days for visits)."""
     pages = await websites.columns_of(session, account_id=account_id)
@@ -284,7 +291,12 @@ async def _apply(
     queued = 0
     if names != before:
         await _audit(
-            session, account_id, "website.vetoes_changed", now, {"vetoes": names}, {"vetoes": before}
+            session,
+            account_id,
+            "website.vetoes_changed",
+            now,
+            {"vetoes": names},
+            {"vetoes": before},
         )
         if names and not before:
             site.vetoes_since = now
@@ -305,7 +317,11 @@ async def _apply(
         )
         queued += await _send(session, account, notice, now, settings)
     case_problems = [
-        {"kind": "website", "rule": r.rule.value, "text": reason_text(r.rule, r.reason, dict(r.params))}
+        {
+            "kind": "website",
+            "rule": r.rule.value,
+            "text": reason_text(r.rule, r.reason, dict(r.params)),
+        }
         for r in failing
         if r.rule in CASE_RULES
     ]
@@ -332,7 +348,7 @@ async def _apply(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-async def _about(session: AsyncSession, account: Account) -> dict[str, object]:
+async def _about(session: AsyncSession, account: Account) -> dict[str, Any]:
     unit = await session.get(Unit, account.unit_id)
     return {
         "account_id": account.id or 0,
