@@ -78,8 +78,8 @@ def _extract(
         return ListPage(reason=page)
     if selector is not None and selector.strip():
         return _by_selector(page, selector.strip())
-    blocks = find_blocks(page) or find_blocks(page, single=True)
-    if not blocks:
+    blocks = find_blocks(page)
+    if not blocks or (blocks[0].noisy and _says_empty(page)):
         return ListPage(encoding=page.encoding, reason=_why_nothing(page))
     chosen = _disjoint(blocks) if all_ else blocks[:1]
     items: list[ListItem] = []
@@ -106,10 +106,14 @@ def _disjoint(blocks: list[Block]) -> list[Block]:
     return chosen
 
 
-def _why_nothing(page: Page) -> NoItemsReason:
+def _says_empty(page: Page) -> bool:
     body = page.root.find("body")
     text = clean((body if body is not None else page.root).text_content() or "")
-    if _EMPTY_NOTICE.search(text):
+    return _EMPTY_NOTICE.search(text) is not None
+
+
+def _why_nothing(page: Page) -> NoItemsReason:
+    if _says_empty(page):
         return NoItemsReason.EMPTY_NOTICE
     if next(page.root.iter("a"), None) is None:
         return NoItemsReason.NO_LINKS
@@ -141,7 +145,7 @@ def _by_selector(page: Page, selector: str) -> ListPage:
     if not records:
         return ListPage(encoding=page.encoding, reason=NoItemsReason.SELECTOR_NO_ITEMS)
     block = Block(elements[0].getparent(), records)
-    date_records(block, page.today)
+    date_records(block, page)
     return ListPage(block.items(), page.encoding, ExtractMethod.SELECTOR, None)
 
 

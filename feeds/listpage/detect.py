@@ -18,6 +18,7 @@ and the next record (or the previous one, whichever way the whole block reads), 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,8 @@ MIN_TITLE = 5
 MAX_ANCHORS = 6000
 MAX_ITEMS = 500
 _LEVELS = 7
+_SINGLE_TEXT = 400
+_SINGLE_LEVELS = 3
 _NOISE_WORDS = frozenset(
     {
         "nav", "navbar", "menu", "submenu", "daohang", "dh", "footer", "foot", "bottom",
@@ -60,6 +63,7 @@ class Block:
     records: list[Record] = field(default_factory=list)
     score: float = 0.0
     depth: int = 0
+    noisy: bool = False  # inside navigation, footer, sidebar or friend-link boxes
 
     @property
     def dated(self) -> int:
@@ -89,53 +93,64 @@ def link_anchors(page: Page) -> list[tuple[Element, str, str]]:
     out: list[tuple[Element, str, str]] = []
     body = page.root.find("body")
     root = body if body is not None else page.root
+    hidden = {id(a) for box in root.iter(*SKIPPED_TAGS) for a in box.iter("a")}
     for anchor in root.iter("a"):
         if len(out) >= MAX_ANCHORS:
             break
         href = anchor.get("href")
-        link = _join(page.base, href) if href else None
-        if link is None or _skipped(anchor):
+        if not href or id(anchor) in hidden:
             continue
-        title = _title(anchor, page.today)
-        if len(title) >= MIN_TITLE:
+        title = _title(anchor, page)
+        if len(title) < MIN_TITLE:
+            continue
+        link = _join(page.base, href)
+        if link is not None:
             out.append((anchor, link, title))
     return out
 
 
-def _skipped(element: Element) -> bool:
-    parent = element.getparent()
-    while parent is not None:
-        if parent.tag in SKIPPED_TAGS:
-            return True
-        parent = parent.getparent()
-    return False
-
-
-def _title(anchor: Element, today: date) -> str:
+def _title(anchor: Element, page: Page) -> str:
     own = [text for text, owner in pieces(anchor) if owner is anchor]
-    kept = [text for text in own if piece_date(text, today) is None]
+    kept = [text for text in own if page_piece_date(page, text) is None]
     return anchor_title(anchor, " ".join(kept))
 
 
-def find_blocks(page: Page, *, single: bool = False) -> list[Block]:
-    """Candidate blocks, best first. ``single``: also one-record blocks (a column with one item)."""
+def page_piece_date(page: Page, text: str) -> FoundDate | None:
+    """:func:`piece_date`, remembered per page (the same texts recur at every level)."""
+    try:
+        return page.dates[text]
+    except KeyError:
+        found = page.dates[text] = piece_date(text, page.today)
+        return found
+
+
+def find_blocks(page: Page) -> list[Block]:
+    """Candidate blocks, best first. A one-record block (a column with one item) must be a
+    small element around a single title link."""
     anchors = link_anchors(page)
     titles = {id(a): (a, link, title) for a, link, title in anchors}
     groups: dict[tuple[int, str], tuple[Element, dict[int, tuple[Element, list[Element]]]]] = {}
+    near: set[tuple[int, str]] = set()  # groups close enough above a link to be a one-item list
     for anchor, _, _ in anchors:
         child, parent = anchor, anchor.getparent()
-        for _ in range(_LEVELS):
+        for level in range(_LEVELS):
             if parent is None or parent.tag in ("html",):
                 break
             key = (id(parent), child.tag)
             _, children = groups.setdefault(key, (parent, {}))
             children.setdefault(id(child), (child, []))[1].append(anchor)
+            if level < _SINGLE_LEVELS:
+                near.add(key)
             child, parent = parent, parent.getparent()
     pagers = _pager_ancestors(page)
     blocks: list[Block] = []
-    for container, children in groups.values():
-        if len(children) < (1 if single else 2):
-            continue
+    for key, (container, children) in groups.items():
+        if len(children) == 1:
+            if key not in near:
+                continue
+            element, held = next(iter(children.values()))
+            if len(held) > 1 or len(element.text_content() or "") > _SINGLE_TEXT:
+                continue
         block = _block(page, container, children, titles, pagers)
         if block is not None:
             blocks.append(block)
@@ -157,14 +172,29 @@ def _block(
             records.append(record)
     if not records or len(records) * 2 < len(children):
         return None  # most records hold several titles: a box of lists, not a list
+    shapes = Counter(_shape(r) for r in records)
+    shape, _ = shapes.most_common(1)[0]
+    records = [r for r in records if _shape(r) == shape]  # one list's rows look alike
     block = Block(container, records, depth=_depth(container))
-    date_records(block, page.today)
+    date_records(block, page)
     total = len(records)
     if block.dated * 2 < total:
         return None
     length = sum(min(len(r.title), 30) for r in records) / total
-    block.score = (block.dated * 2 + total) * (0.5 + length / 30) * _damping(container, pagers)
+    damping = _damping(container, pagers)
+    block.noisy = damping < 1
+    block.score = (block.dated * 2 + total) * (0.5 + length / 30) * damping
     return block
+
+
+def _shape(record: Record) -> tuple[str, ...]:
+    """The tags from the record down to its title link (``li/a``, ``table/tr/td/a``)."""
+    tags = []
+    element = record.anchor
+    while element is not None and element is not record.element:
+        tags.append(element.tag)
+        element = element.getparent()
+    return tuple(tags)
 
 
 def _record(
@@ -178,15 +208,16 @@ def _record(
     return Record(element, anchor, title, link)
 
 
-def date_records(block: Block, today: date) -> None:
+def date_records(block: Block, page: Page) -> None:
     """Set each record's date (see the module docstring); a record without one borrows from
     its neighbouring siblings, in the direction that dates more records of the block."""
+    today = page.today
     for record in block.records:
-        record.own = _own_date(record, today)
+        record.own = _date_of(pieces(record.element), record.anchor, page)
         record.linked = link_date(record.link, today)
     undated = [r for r in block.records if r.own is None]
-    after = {id(r): _segment_date(r, today, forward=True) for r in undated}
-    before = {id(r): _segment_date(r, today, forward=False) for r in undated}
+    after = {id(r): _segment_date(r, page, forward=True) for r in undated}
+    before = {id(r): _segment_date(r, page, forward=False) for r in undated}
     forward = sum(1 for d in after.values() if d) >= sum(1 for d in before.values() if d)
     use = after if forward else before
     for record in block.records:
@@ -203,28 +234,24 @@ def date_records(block: Block, today: date) -> None:
         record.dated = found
 
 
-def _own_date(record: Record, today: date) -> FoundDate | None:
-    return _date_of(pieces(record.element), record.anchor, today)
-
-
 def _date_of(
-    texts: Iterable[tuple[str, Element | None]], title_anchor: Element | None, today: date
+    texts: Iterable[tuple[str, Element | None]], title_anchor: Element | None, page: Page
 ) -> FoundDate | None:
     loose: list[FoundDate] = []
     standalone: list[FoundDate] = []
     for text, owner in texts:
-        found = piece_date(text, today)
+        found = page_piece_date(page, text)
         if found is not None:
             standalone.append(found)
         elif owner is None or owner is not title_anchor:
-            loose.extend(find_full_dates(text, today))
+            loose.extend(find_full_dates(text, page.today))
     chosen = standalone or loose
     if not chosen:
         return None
     return max(chosen, key=lambda f: (f.day, f.full))
 
 
-def _segment_date(record: Record, today: date, *, forward: bool) -> FoundDate | None:
+def _segment_date(record: Record, page: Page, *, forward: bool) -> FoundDate | None:
     """The date in the text between ``record`` and the next (or previous) record of its kind."""
     element = record.element
     texts: list[tuple[str, Element | None]] = []
@@ -246,7 +273,7 @@ def _segment_date(record: Record, today: date, *, forward: bool) -> FoundDate | 
             texts.insert(0, (element.getparent().text, None))
     if sum(len(t) for t, _ in texts) > 200:
         return None  # the text of another part of the page, not a date beside a link
-    return _date_of(texts, None, today)
+    return _date_of(texts, None, page)
 
 
 def _depth(element: Element) -> int:

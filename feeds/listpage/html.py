@@ -8,7 +8,7 @@ a link), titles are the link's pieces that are not dates.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
+from feeds.listpage.dates import FoundDate
 from feeds.listpage.decode import decode_html
 from feeds.listpage.model import NoItemsReason
 
@@ -25,6 +26,12 @@ SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "select", "
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+# Hanweb's jpage: the list is shipped as CDATA records in <script type="text/xml"> and drawn by
+# JavaScript; the records are plain HTML rows, put back in place of the script.
+_DATASTORE = re.compile(
+    r"<script[^>]*text/xml[^>]*>\s*<datastore>(.*?)</datastore>\s*</script>", re.I | re.S
+)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.I | re.S)
 _HTML_SNIFF = re.compile(r"<\s*(?:html|body|head|div|a|table|ul|p|meta|title)\b", re.I)
 _TRUNCATED = ("...", "…", "..", "。。。")
 
@@ -38,6 +45,7 @@ class Page:
     encoding: str
     base: str
     today: date
+    dates: dict[str, FoundDate | None] = field(default_factory=dict)  # piece text → its date
 
 
 def parse_page(
@@ -48,6 +56,8 @@ def parse_page(
         return NoItemsReason.EMPTY_BODY
     text, encoding = decode_html(body[:MAX_BYTES], content_type)
     text = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))
+    if "<datastore>" in text:
+        text = _DATASTORE.sub(_records, text)
     if not _HTML_SNIFF.search(text[:65536]):
         return NoItemsReason.NOT_HTML
     parser = lxml.html.HTMLParser(
@@ -66,6 +76,10 @@ def parse_page(
             base = safe_join(url, href.strip()) or url
             break
     return Page(root, url, encoding, base, today)
+
+
+def _records(match: re.Match[str]) -> str:
+    return "".join(_RECORD.findall(match.group(1)))
 
 
 def safe_join(base: str, href: str) -> str | None:
