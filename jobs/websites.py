@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -34,7 +34,6 @@ from governance.cases import CaseKind
 from governance.clock import Clock
 from governance.websites import (
     INDICATORS,
-    WebsiteFacts,
     WebsiteRule,
     WebsiteRules,
     WebsiteVerdict,
@@ -42,7 +41,7 @@ from governance.websites import (
     next_probe_at,
 )
 from jobs.polltypes import USER_AGENT, guard_policy
-from models import audit, findings, websites
+from models import audit, websites
 from models.accounts import Account
 from models.base import begin_writing
 from models.people import Unit
@@ -204,37 +203,6 @@ class WebsiteEvaluation:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-async def website_facts(
-    session: AsyncSession,
-    *,
-    account_id: int,
-    now: datetime,
-    settings: Settings,
-    rules: WebsiteRules,
-) -> WebsiteFacts:
-    """What monitoring knows of one website as of ``now`` (complete local days for visits)."""
-    pages = await websites.columns_of(session, account_id=account_id)
-    home = next((p.facts() for p in pages if p.kind == "home"), None)
-    today = now.astimezone(settings.tz).date()
-    days = await websites.probe_days(
-        session,
-        account_id=account_id,
-        first=today - timedelta(days=rules.days),
-        last=today - timedelta(days=1),
-    )
-    summary = await findings.open_summary(session, account_id=account_id)
-    problems: dict[str, int] = {}
-    for category, _severity, n in summary:
-        problems[category] = problems.get(category, 0) + n
-    return WebsiteFacts(
-        home=home,
-        columns=[p.facts() for p in pages if p.kind != "home"],
-        probe_days=days,
-        dead_links=problems.get("dead_link", 0),
-        problems=problems,
-    )
-
-
 async def evaluate_websites(
     *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings
 ) -> WebsiteEvaluation:
@@ -249,8 +217,8 @@ async def evaluate_websites(
         try:
             async with sessionmaker() as session:
                 await begin_writing(session)
-                facts = await website_facts(
-                    session, account_id=account_id, now=now, settings=settings, rules=rules
+                facts = await websites.website_facts(
+                    session, account_id=account_id, now=now, tz=settings.tz, days=rules.days
                 )
                 verdict = judge_website(facts, now=now, rules=rules, scoring=scoring)
                 summary.queued += await _apply(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,7 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.outcomes import PollOutcome
 from governance.registry import AccountStatus
-from governance.websites import ColumnClass, ColumnFacts, ProbeDay
+from governance.websites import ColumnClass, ColumnFacts, ProbeDay, WebsiteFacts
+from models import findings
 from models.accounts import Account
 from models.base import EnumString, UTCDateTime
 
@@ -394,3 +396,28 @@ async def website_ids(session: AsyncSession, *, account_ids: Sequence[int]) -> s
         select(Website.account_id).where(col(Website.account_id).in_(account_ids))
     )
     return set(rows)
+
+
+async def website_facts(
+    session: AsyncSession, *, account_id: int, now: datetime, tz: ZoneInfo, days: int
+) -> WebsiteFacts:
+    """What monitoring knows of one website as of ``now`` (complete local days for visits)."""
+    pages = await columns_of(session, account_id=account_id)
+    home = next((p.facts() for p in pages if p.kind == ColumnClass.HOME), None)
+    today = now.astimezone(tz).date()
+    tally = await probe_days(
+        session,
+        account_id=account_id,
+        first=today - timedelta(days=days),
+        last=today - timedelta(days=1),
+    )
+    problems: dict[str, int] = {}
+    for category, _severity, n in await findings.open_summary(session, account_id=account_id):
+        problems[category] = problems.get(category, 0) + n
+    return WebsiteFacts(
+        home=home,
+        columns=[p.facts() for p in pages if p.kind != ColumnClass.HOME],
+        probe_days=tally,
+        dead_links=problems.get("dead_link", 0),
+        problems=problems,
+    )
