@@ -462,3 +462,15 @@ def judge_website(
         stale_columns=tuple(sorted(stale)),
         empty_columns=counts.empty,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WebsiteLine:
+    """One website in a report: who answers for it and its verdict as of the report."""
+
+    id: int
+    name: str
+    unit: str
+    home_url: str
+    columns: int
+    verdict: WebsiteVerdict

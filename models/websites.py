@@ -24,10 +24,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.outcomes import PollOutcome
 from governance.registry import AccountStatus
-from governance.websites import ColumnClass, ColumnFacts, ProbeDay, WebsiteFacts
+from governance.scoring import ScoringRules
+from governance.websites import (
+    ColumnClass,
+    ColumnFacts,
+    ProbeDay,
+    WebsiteFacts,
+    WebsiteLine,
+    WebsiteRules,
+    judge_website,
+)
 from models import findings
 from models.accounts import Account
 from models.base import EnumString, UTCDateTime
+from models.people import Unit
 
 #: Extractor reasons that mean "the column has nothing" (空白栏目), not "detection failed".
 EMPTY_REASONS = ("empty_notice", "no_links")
@@ -421,3 +431,45 @@ async def website_facts(
         dead_links=problems.get("dead_link", 0),
         problems=problems,
     )
+
+
+async def website_lines(
+    session: AsyncSession,
+    *,
+    unit_id: int | None,
+    as_of: datetime,
+    tz: ZoneInfo,
+    rules: WebsiteRules,
+    scoring: ScoringRules,
+) -> list[WebsiteLine]:
+    """Every watched website in scope (one unit, or all) judged as of ``as_of``.
+
+    Visits count up to the day before ``as_of``; column freshness is what monitoring knows now
+    (a report on a past quarter shows the columns' current state).
+    """
+    stmt = (
+        select(Website, Account, Unit.name)
+        .join(Account, col(Account.id) == Website.account_id)
+        .join(Unit, col(Unit.id) == Account.unit_id)
+        .where(col(Account.status).in_(WATCHED_STATUSES))
+        .order_by(col(Unit.name), col(Account.id))
+    )
+    if unit_id is not None:
+        stmt = stmt.where(Account.unit_id == unit_id)
+    lines = []
+    for site, account, unit_name in (await session.exec(stmt)).all():
+        facts = await website_facts(
+            session, account_id=site.account_id, now=as_of, tz=tz, days=rules.days
+        )
+        verdict = judge_website(facts, now=as_of, rules=rules, scoring=scoring)
+        lines.append(
+            WebsiteLine(
+                id=site.account_id,
+                name=account.name,
+                unit=unit_name,
+                home_url=site.home_url,
+                columns=len(facts.columns),
+                verdict=verdict,
+            )
+        )
+    return lines

@@ -3,6 +3,7 @@ manual clock moved day by day (never sleeping for time to pass)."""
 
 from __future__ import annotations
 
+import io
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -10,13 +11,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.settings import Settings
 from governance.cases import CaseKind, CaseStatus
 from governance.websites import ColumnClass
 from models.cases import Case
-from tests.conftest import make_settings
+from tests.conftest import ADMIN_ID, make_settings
 from tests.e2e.monitoring import drain_outbox
 from tests.e2e.websites import (
     MANAGER,
@@ -78,6 +80,20 @@ def build_site(farm: SiteFarm) -> None:
     farm.add_site("qzf", "某区人民政府", [*NEWS, notice])
 
 
+async def quarter_report(tg: FakeTelegram):  # type: ignore[no-untyped-def]
+    admin = tg.user(ADMIN_ID, "王主任")
+    menu = (await admin.send("/report"))[-1]
+    scope = (await admin.press(menu, "本季度"))[-1]
+    mark = tg.mark()
+    await admin.press(scope, "全部单位")
+
+    def documents() -> list:  # type: ignore[type-arg]
+        return [c for c in tg.sent_to(ADMIN_ID, since=mark) if c.method == "sendDocument"]
+
+    await tg.until(lambda: bool(documents()), timeout=20)
+    return load_workbook(io.BytesIO(documents()[0].document))
+
+
 async def test_columns_are_read_and_the_update_rules_fire_then_clear(
     app, clock, tg: FakeTelegram, farm: SiteFarm
 ) -> None:
@@ -127,6 +143,27 @@ async def test_columns_are_read_and_the_update_rules_fire_then_clear(
     assert {p["rule"] for p in case.problems} == {"home_update", "column_update"}
     manager_texts = [c.text for c in tg.calls[since:] if c.chat_id == MANAGER]
     assert any("网站单项否决" in t for t in manager_texts)
+
+    # the quarterly report has the website's row, with the vetoes and the verdict
+    book = await quarter_report(tg)
+    assert "网站" in book.sheetnames
+    rows = [[c.value for c in row] for row in book["网站"].iter_rows()]
+    assert rows[0][:5] == ["编号", "单位", "网站名称", "首页地址", "监测栏目数"]
+    assert rows[0][5:] == [
+        "站点无法访问",
+        "首页不更新",
+        "栏目不更新",
+        "严重错误",
+        "扣分",
+        "得分",
+        "结论",
+    ]
+    (row,) = rows[1:]
+    assert row[2] == "某区人民政府门户网站" and row[4] == 6
+    assert str(row[5]).startswith("无法评估") and str(row[6]).startswith("单项否决")
+    assert str(row[7]).startswith("单项否决：动态要闻类2周内") and row[-1] == "不合格"
+    accounts = [[c.value for c in r] for r in book["账号"].iter_rows()]
+    assert len(accounts) == 1  # the website is not an account row
 
     # a second evaluation says nothing new
     since = len(tg.calls)
