@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import AccOpen
+from handlers.callbacks import WebOpen
 from handlers.delivery import Rendered, Renderer
 from handlers.render import esc
 from workflows.notices import SiteDownAlert, SiteRecoveredAlert, WebsiteVetoAlert
@@ -14,7 +14,7 @@ from workflows.notices import SiteDownAlert, SiteRecoveredAlert, WebsiteVetoAler
 
 def _button(account_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("查看网站"), callback_data=AccOpen(account_id=account_id))
+    kb.button(text=_("查看网站"), callback_data=WebOpen(account_id=account_id))
     return kb.as_markup()
 
 

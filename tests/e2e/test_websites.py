@@ -16,10 +16,13 @@ from sqlmodel import select
 
 from bot.settings import Settings
 from governance.cases import CaseKind, CaseStatus
+from governance.roles import Role
 from governance.websites import ColumnClass
+from models.audit import AuditEntry
 from models.cases import Case
 from tests.conftest import ADMIN_ID, make_settings
 from tests.e2e.monitoring import drain_outbox
+from tests.e2e.seed import seed_person, seed_unit
 from tests.e2e.websites import (
     MANAGER,
     RESPONSIBLE,
@@ -228,3 +231,54 @@ async def test_a_flapping_home_page_alerts_recovers_and_fails_availability_after
     await drain_outbox(app)
     texts = [c.text for c in tg.calls[since:] if c.method == "sendMessage"]
     assert any("站点无法访问" in t and "9 次" in t for t in texts)
+
+
+async def test_admins_file_a_website_and_its_columns_in_chat(
+    app, clock, tg: FakeTelegram, farm: SiteFarm
+) -> None:
+    build_site(farm)
+    now = clock.now()
+    unit = await seed_unit(app.sessionmaker, "某区人民政府办公室", now)
+    person = await seed_person(
+        app.sessionmaker, telegram_id=RESPONSIBLE, name="王网管", unit_id=unit,
+        roles=(Role.EDITOR,), now=now,
+    )  # fmt: skip
+    other = await seed_unit(app.sessionmaker, "某街道办", now)
+    await seed_person(
+        app.sessionmaker, telegram_id=MANAGER, name="钱主任", unit_id=other,
+        roles=(Role.UNIT_MANAGER,), now=now,
+    )  # fmt: skip
+    admin = tg.user(ADMIN_ID, "王主任")
+    home = farm.home_url("qzf")
+    done = (await admin.send(f"/websites add {unit}|某区政府门户网站|{home}|{person}"))[-1]
+    assert "已登记网站" in done.text
+    account = int(done.text.split("#", 1)[1].split("：", 1)[0])
+    news = farm.column_url("qzf", "xwdt")
+    added = (await admin.send(f"/websites column {account}|新闻动态|{news}|动态要闻"))[-1]
+    assert "已添加栏目" in added.text and "动态要闻" in added.text
+    again = (await admin.send(f"/websites column {account}|新闻动态|{news}|动态要闻"))[-1]
+    assert "该栏目地址已登记" in again.text
+    bad = (await admin.send(f"/websites column {account}|栏目|{news}x|博客"))[-1]
+    assert "栏目类别应为" in bad.text
+    column = int(added.text.split("#", 1)[1].split("：", 1)[0])
+    wrong = (await admin.send(f"/websites selector {column}|ul[[["))[-1]
+    assert "选择器写法有误" in wrong.text
+
+    # a manager of another unit may neither add columns nor see the website
+    manager = tg.user(MANAGER, "钱主任")
+    refused = (await manager.send(f"/websites column {account}|工作动态|{news}?a|动态要闻"))[-1]
+    assert "只有管理员和本单位管理员" in refused.text
+    assert "（0 个）" in (await manager.send("/websites"))[-1].text
+
+    await watch(app, clock)
+    listing = (await admin.send("/websites"))[-1]
+    assert "某区政府门户网站" in listing.text
+    card = (await admin.press(listing, f"#{account} 某区政府门户网站"))[-1]
+    assert "首页：" in card.text and "新闻动态［动态要闻］6 条，最近 2026-01-04" in card.text
+    assert "首页外部链接域名" in card.text  # the farm's friend links, for the hidden-link rules
+    async with app.sessionmaker() as session:
+        actions = [
+            a.action
+            for a in (await session.exec(select(AuditEntry).where(AuditEntry.object_id == account)))
+        ]
+    assert {"account.registered", "website.registered", "website.column_added"} <= set(actions)
