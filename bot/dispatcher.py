@@ -37,6 +37,7 @@ from handlers import (
     start,
     units,
     users,
+    websites,
     words,
 )
 from workflows.checker import LiveChecker
@@ -113,6 +114,7 @@ def build_dispatcher(
         review_delegate.router,
         reports.router,
         channels.router,
+        websites.router,
         fallback.router,
     )
     dp.include_routers(*(_detached(r) for r in routers))

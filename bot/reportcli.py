@@ -190,6 +190,7 @@ async def _audit(
                 registration_known=False,
                 count_cases=False,
                 opened=opened,
+                website_rules=settings.website_rules(),
             )
     finally:
         await engine.dispose()

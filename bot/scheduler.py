@@ -17,6 +17,7 @@ from bot.singletons import SingletonExecutor, retry_abandoned_jobs, singleton_kw
 from feeds.parsing import FeedParser
 from governance.clock import Clock
 from jobs.cases import check_cases
+from jobs.columns import watch_columns
 from jobs.dead_links import check_dead_links
 from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
@@ -25,6 +26,7 @@ from jobs.poll import poll_feeds, prune_poll_history
 from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
 from jobs.reviews import review_expiry, review_reminders, review_route_check
+from jobs.websites import evaluate_websites, probe_websites
 from workflows.checker import LiveChecker, refresh_checker
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
@@ -43,6 +45,9 @@ SINGLETONS = frozenset(
         "review_reminders",
         "review_expiry",
         "review_route_check",
+        "watch_columns",
+        "probe_websites",
+        "evaluate_websites",
     }
 )
 
@@ -121,6 +126,37 @@ def build_scheduler(
             },
             **once,
         )
+    if http is not None:  # government websites: their pages and home page visits
+        site_kwargs = {"sessionmaker": sessionmaker, "clock": clock, "settings": settings}
+        scheduler.add_job(
+            watch_columns,
+            "interval",
+            seconds=settings.website_column_tick_seconds,
+            id="watch_columns",
+            kwargs={
+                **site_kwargs,
+                "http": http,
+                "rng": rng or random.Random(),
+                "hooks": tuple(hooks),
+            },
+            **once,
+        )
+        scheduler.add_job(
+            probe_websites,
+            "interval",
+            seconds=settings.website_probe_tick_seconds,
+            id="probe_websites",
+            kwargs={**site_kwargs, "http": http, "rng": rng or random.Random()},
+            **once,
+        )
+    scheduler.add_job(
+        evaluate_websites,
+        "interval",
+        minutes=settings.website_evaluate_minutes,
+        id="evaluate_websites",
+        kwargs={"sessionmaker": sessionmaker, "clock": clock, "settings": settings},
+        **once,
+    )
     scheduler.add_job(
         evaluate_accounts,
         "interval",

@@ -23,6 +23,7 @@ from governance.errors import ConfigurationError
 from governance.matching import MatchWindow
 from governance.polling import PollSchedule
 from governance.scoring import ScoringRules, load_rules
+from governance.websites import WebsiteRules, load_website_rules
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PROXY_SCHEMES = ("socks5", "socks4", "http", "https")
@@ -180,6 +181,15 @@ class Settings(BaseSettings):
     allow_private_robots: bool = False
     robot_timeout: float = Field(default=10.0, gt=0, le=120)
 
+    # government websites (issue 15)
+    website_rules_file: Path | None = None
+    website_probes_per_day: int = Field(default=24, ge=1, le=1440)
+    website_probe_timeout: float | None = Field(default=None, gt=0, le=120)
+    website_probe_tick_seconds: int = Field(default=60, ge=1, le=3600)
+    website_column_minutes: int = Field(default=360, ge=5, le=10_080)
+    website_column_tick_seconds: int = Field(default=60, ge=1, le=3600)
+    website_evaluate_minutes: int = Field(default=60, ge=1)
+
     @field_validator("bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: Any) -> Any:
@@ -257,6 +267,8 @@ class Settings(BaseSettings):
         "quality_extra_file",
         "report_scoring_file",
         "report_sample_ratio",
+        "website_rules_file",
+        "website_probe_timeout",
         "rsshub_base",
         "rsshub_key",
         mode="before",
@@ -365,6 +377,14 @@ class Settings(BaseSettings):
     def digest_hour_minute(self) -> tuple[int, int]:
         hour, minute = self.digest_time.split(":")
         return int(hour), int(minute)
+
+    def website_rules(self) -> WebsiteRules:
+        """The website rule file (the shipped one unless WEBSITE_RULES_FILE names a copy);
+        WEBSITE_PROBE_TIMEOUT, when set, overrides the file's 15 s."""
+        rules = load_website_rules(self.website_rules_file)
+        if self.website_probe_timeout is not None:
+            rules = replace(rules, timeout_seconds=self.website_probe_timeout)
+        return rules
 
     def scoring_rules(self) -> ScoringRules:
         """The report's rule file (the shipped one unless REPORT_SCORING_FILE names a copy);

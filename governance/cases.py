@@ -34,6 +34,7 @@ class CaseKind(StrEnum):
     DORMANT = "dormant"  # 不更新（僵尸号）
     CONTENT = "content"  # veto findings (单项否决的内容问题)
     MANUAL = "manual"  # opened by hand from the account card
+    WEBSITE = "website"  # a website veto rule (站点无法访问, 首页不更新, 栏目不更新)
 
 
 class Level(IntEnum):
@@ -53,6 +54,7 @@ CASE_KIND_LABELS: dict[CaseKind, str] = {
     CaseKind.DORMANT: N_("不更新（僵尸号）"),
     CaseKind.CONTENT: N_("单项否决内容问题"),
     CaseKind.MANUAL: N_("人工发起"),
+    CaseKind.WEBSITE: N_("网站单项否决"),
 }
 
 ACTIVE_STATUSES: frozenset[CaseStatus] = frozenset(

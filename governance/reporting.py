@@ -44,6 +44,7 @@ from governance.scoring import (
     rank_units,
     score_account,
 )
+from governance.websites import WebsiteLine
 
 _DORMANT = DormancyState.DORMANT.severity
 _RANK = {"veto": 0, "serious": 1, "general": 2}
@@ -212,6 +213,8 @@ class Report:
     unassessable: int = 0
     partial_weeks: tuple[date, ...] = ()
     """Mondays of the first and last weeks when the period starts or ends inside them."""
+    websites: tuple[WebsiteLine, ...] = ()
+    """Government websites in scope, judged by the website rules (their own sheet)."""
 
     @property
     def outcomes(self) -> dict[str, int]:

@@ -86,6 +86,12 @@ class AccOpen(CallbackData, prefix="ao"):
     account_id: int
 
 
+class WebOpen(CallbackData, prefix="wo"):
+    """A government website's card (its account id)."""
+
+    account_id: int
+
+
 class AccAction(CallbackData, prefix="aa"):
     account_id: int
     action: str  # edit | person | suspend | resume | close | cancel | history

@@ -27,6 +27,7 @@ from handlers.render import (
 )
 from handlers.review_notices import REVIEW_RENDERERS
 from handlers.robot_notices import ROBOT_RENDERERS
+from handlers.website_notices import WEBSITE_RENDERERS
 from workflows.notices import (
     AboutAccount,
     AccountStatusChanged,
@@ -248,6 +249,7 @@ RENDERERS: Renderers = Renderers(
     *REVIEW_RENDERERS,
     *CASE_RENDERERS,
     *ROBOT_RENDERERS,
+    *WEBSITE_RENDERERS,
 )
 """Every notice kind's renderer, found by the type of its notice."""
 

@@ -201,6 +201,7 @@ async def build(
         rules=settings.scoring_rules(),
         thresholds=settings.activity_thresholds(),
         inspection_seed=seed,
+        website_rules=settings.website_rules(),
     )
     if report.inspection is not None:
         await reports.record_inspection(

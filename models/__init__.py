@@ -24,6 +24,7 @@ from models import (  # noqa: F401  (register tables)
     robots,
     routes,
     webhook,
+    websites,
     wordlists,
 )
 from models.base import metadata

@@ -36,6 +36,7 @@ ACTIVE_VALUES = [s.value for s in ACTIVE_STATUSES]
 #: Resolutions found by monitoring are stored as message ids and translated when shown.
 RESOLVED_POSTED = N_("监测显示账号已恢复更新")
 RESOLVED_FINDINGS = N_("监测显示问题已消除或经管理员豁免")
+RESOLVED_WEBSITE = N_("监测显示网站单项否决情形已消除")
 #: Accounts a case may be opened for: live and monitored.
 CASE_ACCOUNT_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RECTIFYING)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +22,8 @@ from governance.reporting import AccountInput, FindingInput, Report, build_repor
 from governance.review import ReviewStatus
 from governance.scoring import ScoringRules
 from governance.vocabulary import Severity
-from models import audit, feeds
+from governance.websites import WebsiteRules, load_website_rules
+from models import audit, feeds, websites
 from models.accounts import Account
 from models.cases import Case
 from models.feeds import Poll
@@ -304,6 +306,7 @@ async def make_report(
     registration_known: bool = True,
     count_cases: bool = True,
     opened: Mapping[int, datetime] | None = None,
+    website_rules: WebsiteRules | None = None,
 ) -> Report:
     """The report of a period and scope; with a seed, also the inspection of a sample."""
     start, end = period.bounds(tz)
@@ -318,6 +321,9 @@ async def make_report(
         count_cases=count_cases,
         opened=opened,
     )
+    # websites are accounts in the registry but have their own rules and sheet
+    site_ids = await websites.website_ids(session, account_ids=[a.id for a in accounts])
+    accounts = [a for a in accounts if a.id not in site_ids]
     ids = [a.id for a in accounts]
     findings = await finding_inputs(session, account_ids=ids, start=start, end=end)
     report = build_report(
@@ -330,6 +336,15 @@ async def make_report(
         rules=rules,
         thresholds=thresholds,
     )
+    sites = await websites.website_lines(
+        session,
+        unit_id=unit_id,
+        as_of=min(end, now),
+        tz=tz,
+        rules=website_rules or load_website_rules(),
+        scoring=rules,
+    )
+    report = replace(report, websites=tuple(sites))
     if inspection_seed is None:
         return report
     return inspect(

@@ -187,6 +187,9 @@ def make_settings(database_url: str, api_base: str, **extra: object) -> Settings
         "evaluate_minutes": 600,
         "poll_host_spacing_ms": 0,
         "feed_parse_workers": 0,
+        "website_probe_tick_seconds": 3600,
+        "website_column_tick_seconds": 3600,
+        "website_evaluate_minutes": 600,
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -21,6 +21,7 @@ from workflows.cases.resolution import (
     resolve_by_hand,
     resolve_dormant,
     resolve_fixed_findings,
+    resolve_website,
     sweep,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "resolve_by_hand",
     "resolve_dormant",
     "resolve_fixed_findings",
+    "resolve_website",
     "sweep",
 ]

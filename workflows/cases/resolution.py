@@ -29,6 +29,7 @@ from models.cases import (
     ACTIVE_VALUES,
     RESOLVED_FINDINGS,
     RESOLVED_POSTED,
+    RESOLVED_WEBSITE,
     Case,
     active_key,
     case_snapshot,
@@ -129,6 +130,21 @@ async def resolve_dormant(
         now=now,
         policy=policy,
     )
+    return 1
+
+
+async def resolve_website(
+    session: AsyncSession, *, account_id: int, now: datetime, policy: CasePolicy
+) -> int:
+    """No website veto rule fails any more: the website's case is rectified."""
+    case = (
+        await session.exec(
+            select(Case).where(Case.active_key == active_key(account_id, CaseKind.WEBSITE))
+        )
+    ).first()
+    if case is None:
+        return 0
+    await resolve(session, case=case, resolution=RESOLVED_WEBSITE, now=now, policy=policy)
     return 1
 
 

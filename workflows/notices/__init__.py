@@ -53,6 +53,7 @@ from workflows.notices.reviews import (
     Unreviewed,
 )
 from workflows.notices.robots import RobotTest
+from workflows.notices.websites import SiteDownAlert, SiteRecoveredAlert, WebsiteVetoAlert
 
 __all__ = [
     "AboutAccount",
@@ -95,12 +96,15 @@ __all__ = [
     "RobotTest",
     "RolesChanged",
     "RouteBroken",
+    "SiteDownAlert",
+    "SiteRecoveredAlert",
     "Stuck",
     "ToSubmitter",
     "UnknownNotice",
     "Unreviewed",
     "VetoFinding",
     "VetoProblem",
+    "WebsiteVetoAlert",
     "kinds",
     "load",
 ]
