@@ -141,7 +141,7 @@ class BotApp:
         return None
 
     def new_post_hooks(self) -> tuple[NewPostsHook, ...]:
-        """What happens to every new post the poller stores, in its transaction."""
+        """What happens to every new post the poller stores, once it is committed."""
         settings = self.settings
         return (
             QualityScan(

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.dialogs import PrivateDialogs
 from bot.i18n import LocaleMiddleware
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware, UpdateOnceMiddleware
 from bot.settings import Settings
@@ -91,6 +92,8 @@ def build_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
     dp.update.outer_middleware(UpdateOnceMiddleware(replica=replica, clock=clock))
     dp.update.outer_middleware(ActorMiddleware(admin_ids=settings.admin_ids, clock=clock))
+    # a button pressed in a group that starts a dialog continues it in private
+    dp.callback_query.outer_middleware(PrivateDialogs())
     # Order matters: /start, /help and /cancel work from any dialog step; catch-alls go last.
     routers = (
         errors.router,

@@ -6,7 +6,6 @@ database. Dialog state commits with the update's data (bot/transaction.py).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -55,16 +54,6 @@ class CaseDialog(StatesGroup):
     resolve_reason = State()
     waive_reason = State()
     new_case = State()
-
-
-def private_dialog(state: FSMContext, query: CallbackQuery) -> FSMContext:
-    """The presser's dialog in their private chat, where :func:`reply_to` asks the question
-    (a button pressed in the admins' group is answered in private)."""
-    uid = query.from_user.id
-    if state.key.chat_id == uid:
-        return state
-    key = dataclasses.replace(state.key, chat_id=uid, user_id=uid, thread_id=None)
-    return FSMContext(storage=state.storage, key=key)
 
 
 # --- /cases -----------------------------------------------------------------------------------
@@ -161,7 +150,6 @@ async def ask_text(
     ):
         raise NotFound(N_("找不到该问题。"))
     target, prompt = PROMPTS[action]
-    state = private_dialog(state, query)  # the question is asked in private: so is the answer
     await state.set_state(target)
     await state.set_data(
         {"case_id": case.id, "version": callback_data.version, "item": callback_data.item}
@@ -342,7 +330,6 @@ async def new_case(
     )
     if not can_open_case(checked, account.unit_id):
         raise PermissionDenied(N_("只有管理员和本单位管理员可以发起整改。"))
-    state = private_dialog(state, query)
     await state.set_state(CaseDialog.new_case)
     await state.set_data({"account_id": account.id})
     await query.answer()

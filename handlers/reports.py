@@ -32,7 +32,7 @@ from governance.roles import Actor
 from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
 from handlers.guards import require
 from handlers.render import esc
-from handlers.replies import pressed_message
+from handlers.replies import pressed_message, reply_to
 from models import people, reports
 
 if TYPE_CHECKING:
@@ -102,8 +102,8 @@ async def ask_dates(query: CallbackQuery, actor: Actor | None, state: FSMContext
     kb = InlineKeyboardBuilder()
     kb.button(text=_("取消"), callback_data=DialogCancel())
     await query.answer()
-    await pressed_message(query).answer(
-        _("请输入起止日期，格式如 2026-01-01~2026-03-31："), reply_markup=kb.as_markup()
+    await reply_to(
+        query, _("请输入起止日期，格式如 2026-01-01~2026-03-31："), reply_markup=kb.as_markup()
     )
 
 

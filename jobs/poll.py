@@ -6,7 +6,10 @@ them concurrently through the one shared guarded session (total and per-host con
 per-host spacing), parses changed bodies in worker processes, and hands each result to a writer
 that stores posts once per (account, identity), records the poll and schedules the next one
 with :func:`governance.polling.next_poll_delay`. Writes are batched: one transaction per batch
-of results keeps SQLite's single writer busy with useful work, not with commits.
+of results keeps SQLite's single writer busy with useful work, not with commits. The new-post
+hooks (content checks, review matching) run after that transaction commits, in their own: the
+checks are CPU work, and SQLite's one write lock must not wait on them (a first import of many
+archives would hold it for minutes).
 """
 
 from __future__ import annotations
@@ -191,8 +194,9 @@ class Poller:
         try:
             result = await self._poll(claimed)
             async with self.sessionmaker() as session:
-                records = await self._write(session, [result], manual=True)
+                records, stored = await self._write(session, [result], manual=True)
                 await session.commit()
+            await self._run_hooks(stored)
         finally:
             async with self.sessionmaker() as session:
                 await feeds.release(session, token=self.token)
@@ -297,24 +301,27 @@ class Poller:
                 batch.append(item)
             try:
                 async with self.sessionmaker() as session:
-                    records = await self._write(session, batch)
+                    records, stored = await self._write(session, batch)
                     await session.commit()
             except Exception:
                 logger.exception("storing {} poll results failed; leases will expire", len(batch))
                 continue
             for result, record in zip(batch, records, strict=True):
                 summary.add(result, record.items_new)
+            await self._run_hooks(stored)
 
     async def _write(
         self, session: AsyncSession, batch: list[FeedResult], *, manual: bool = False
-    ) -> list[PollRecord]:
-        """Store posts, then record every poll of the batch with its next poll time."""
+    ) -> tuple[list[PollRecord], list[tuple[int, list[StoredItem]]]]:
+        """Store posts, then record every poll of the batch with its next poll time; returns
+        the records and, per account, the posts the hooks are to see once this commits."""
         now = self.clock.now()
         new_counts: dict[int, int] = {}
         newest: dict[int, datetime | None] = {}
+        stored: list[tuple[int, list[StoredItem]]] = []
         for result in batch:
             aid = result.claimed.account_id
-            new_counts[aid], newest[aid] = await self._store_posts(session, result, now)
+            new_counts[aid], newest[aid] = await self._store_posts(session, result, now, stored)
         recent = await posts.recent_counts(
             session, account_ids=list(new_counts), since=now - timedelta(days=7)
         )
@@ -327,10 +334,14 @@ class Poller:
             await feeds.record_poll(session, record=record, token=self.token)
             records.append(record)
         await session.flush()
-        return records
+        return records, stored
 
     async def _store_posts(
-        self, session: AsyncSession, result: FeedResult, now: datetime
+        self,
+        session: AsyncSession,
+        result: FeedResult,
+        now: datetime,
+        stored: list[tuple[int, list[StoredItem]]],
     ) -> tuple[int, datetime | None]:
         claimed = result.claimed
         newest_known = claimed.newest_post_at
@@ -372,20 +383,30 @@ class Poller:
             session, account_id=claimed.account_id, posts=fresh, now=now
         )
         if inserted and self.hooks:
-            stored = [StoredItem(inserted[i.identity], i) for i in items if i.identity in inserted]
-            await self._run_hooks(session, claimed.account_id, stored, now)
+            mine = [StoredItem(inserted[i.identity], i) for i in items if i.identity in inserted]
+            stored.append((claimed.account_id, mine))
         return len(inserted), newest
 
-    async def _run_hooks(
-        self, session: AsyncSession, account_id: int, stored: list[StoredItem], now: datetime
-    ) -> None:
-        """Each hook in a savepoint: a failing check costs its own work, never the posts."""
-        for hook in self.hooks:
-            try:
-                async with session.begin_nested():
-                    await hook(session, account_id=account_id, stored=stored, now=now)
-            except Exception:
-                logger.exception("new-post hook {!r} failed for account {}", hook, account_id)
+    async def _run_hooks(self, stored: list[tuple[int, list[StoredItem]]]) -> None:
+        """The hooks on posts already committed, in a transaction of their own; each hook per
+        account in a savepoint: a failing check costs its own work, never the posts."""
+        if not stored or not self.hooks:
+            return
+        now = self.clock.now()
+        try:
+            async with self.sessionmaker() as session:
+                for account_id, items in stored:
+                    for hook in self.hooks:
+                        try:
+                            async with session.begin_nested():
+                                await hook(session, account_id=account_id, stored=items, now=now)
+                        except Exception:
+                            logger.exception(
+                                "new-post hook {!r} failed for account {}", hook, account_id
+                            )
+                await session.commit()
+        except Exception:
+            logger.exception("new-post hooks for {} accounts failed", len(stored))
 
     def _record(
         self,

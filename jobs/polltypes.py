@@ -33,7 +33,7 @@ class StoredItem:
 
 
 class NewPostsHook(Protocol):
-    """Work on new posts in the poller's transaction (content checks, review matching)."""
+    """Work on new posts once the poller committed them, in a transaction of its own."""
 
     async def __call__(
         self,

@@ -1,6 +1,6 @@
 """Check every new post for defects; store findings; alert at once on new veto problems.
 
-Runs as a poller hook in the same transaction that stores the posts. The title and the HTML
+Runs as a poller hook once the posts are committed, in its own transaction. The title and the HTML
 body are checked together as one document (title, blank line, body text) so every finding's
 span and excerpt point into text a person can read; HTML is checked as HTML so hidden and
 off-list links are found. Checking is CPU work (a few MB/s), so it runs in a worker thread.

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +35,9 @@ from governance.roles import (
 from models import audit
 from models.base import EnumString, UTCDateTime
 from models.people import Invitation, User, actor_for, get_unit
+
+LIVE_REF_INDEX = "uq_accounts_live_platform_ref"
+LIVE_WHERE = sa.text("status IN (" + ", ".join(f"'{s.value}'" for s in sorted(LIVE_STATUSES)) + ")")
 
 
 class Account(SQLModel, table=True):
@@ -69,6 +73,18 @@ class Account(SQLModel, table=True):
             "responsible_id IS NOT NULL OR responsible_invitation_id IS NOT NULL",
             name="responsible_named",
         ),
+        # A platform id is held by one live account at most: the database decides, so two
+        # registrations racing past the check in code cannot both be filed.
+        sa.Index(
+            LIVE_REF_INDEX,
+            "platform",
+            "platform_ref_norm",
+            unique=True,
+            sqlite_where=LIVE_WHERE,
+            postgresql_where=LIVE_WHERE,
+        ),
+        # keyset pages of /accounts (by unit, then id)
+        sa.Index("ix_accounts_unit_id_id", "unit_id", "id"),
     )
 
 
@@ -135,6 +151,13 @@ async def ensure_platform_ref_free(
             name=other.name,
             id=other.id,
         )
+
+
+def holds_live_ref(exc: IntegrityError) -> bool:
+    """Whether a failed write broke the one-live-account-per-platform-id index (the loser of
+    two registrations racing past :func:`ensure_platform_ref_free`)."""
+    text = str(exc.orig)
+    return LIVE_REF_INDEX in text or "accounts.platform_ref_norm" in text
 
 
 async def unit_accounts_on_platform(
@@ -308,18 +331,23 @@ async def save_change(
     values = snapshot(account)
     values.pop("platform", None)
     values["platform_ref_norm"] = normalize_platform_ref(account.platform_ref)
-    result = await session.exec(
-        sa.update(Account)
-        .where(col(Account.id) == account.id, col(Account.version) == old_version)
-        .values(
-            **values,
-            updated_at=now,
-            version=old_version + 1,
-            decided_by=account.decided_by,
-            decided_at=account.decided_at,
+    try:
+        result = await session.exec(
+            sa.update(Account)
+            .where(col(Account.id) == account.id, col(Account.version) == old_version)
+            .values(
+                **values,
+                updated_at=now,
+                version=old_version + 1,
+                decided_by=account.decided_by,
+                decided_at=account.decided_at,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
+    except IntegrityError as exc:
+        if holds_live_ref(exc):
+            raise Conflict(N_("该平台账号已被其他账号登记，同一平台账号不能重复登记。")) from None
+        raise
     if result.rowcount != 1:
         raise StaleAction(N_("该账号信息已被他人更新，请重新打开账号卡片后再操作。"))
     await session.refresh(account)

@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.alerts import Audience
-from governance.registry import AccountStatus
+from governance.errors import Conflict
+from governance.i18n import N_
+from governance.registry import AccountStatus, Platform
 from governance.roles import Actor
 from models import accountchanges, accounts
 from models.accounts import Account, AccountDraft
@@ -72,10 +75,31 @@ async def register(
     now: datetime,
     submission_key: str | None = None,
 ) -> Account:
-    """File a registration: an admin's is active at once, a manager's waits for an admin."""
-    account = await accounts.register_account(
-        session, actor=actor, draft=draft, now=now, submission_key=submission_key
-    )
+    """File a registration: an admin's is active at once, a manager's waits for an admin.
+
+    The database's unique index decides a race between two registrations of one platform id:
+    the loser's transaction is rolled back and they hear which account holds the id.
+    """
+    try:
+        account = await accounts.register_account(
+            session, actor=actor, draft=draft, now=now, submission_key=submission_key
+        )
+    except IntegrityError as exc:
+        if not accounts.holds_live_ref(exc):
+            raise  # e.g. the same submission pressed twice: the caller says so
+        await session.rollback()  # the failed flush left nothing usable; the winner is committed
+        other = await accounts.find_by_platform_ref(
+            session, platform=Platform(draft.platform), platform_ref=draft.platform_ref
+        )
+        if other is not None and submission_key and other.submission_key == submission_key:
+            raise  # not a rival: this very form, confirmed twice
+        if other is not None:
+            raise Conflict(
+                N_("该平台账号已登记为“{name}”（编号 {id}），同一平台账号不能重复登记。"),
+                name=other.name,
+                id=other.id,
+            ) from None
+        raise Conflict(N_("该平台账号刚刚已被登记，同一平台账号不能重复登记。")) from None
     if account.status == AccountStatus.PENDING:
         fields = await summary_fields(session, account)
         await notify(
