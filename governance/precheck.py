@@ -49,7 +49,10 @@ def precheck(
             )
         )
     found += checker.check_text(text[: max_chars * 2])
-    return sorted(found, key=lambda f: (f.severity.rank, f.start))
+    # a document nobody could check comes first: it says what the rest of the list leaves out
+    return sorted(
+        found, key=lambda f: (f.category != Category.UNREADABLE, f.severity.rank, f.start)
+    )
 
 
 def blocking(findings: list[Finding]) -> bool:
@@ -72,8 +75,10 @@ class Snippet:
 def snippets(text: str, findings: list[Finding], *, context: int = 12) -> list[Snippet]:
     out = []
     for f in findings:
-        before = text[max(0, f.start - context) : f.start].replace("\n", " ")
-        after = text[f.end : f.end + context].replace("\n", " ")
+        # the context stays in the hit's own paragraph, message or document part
+        before = text[max(0, f.start - context) : f.start].rsplit("\n\n", 1)[-1]
+        after = text[f.end : f.end + context].split("\n\n", 1)[0]
+        before, after = before.replace("\n", " "), after.replace("\n", " ")
         out.append(Snippet(f.category, f.severity, before, f.shown, after, f.advice))
     return out
 

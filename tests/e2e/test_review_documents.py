@@ -108,6 +108,7 @@ async def test_a_scanned_pdf_needs_manual_review_and_a_text_pdf_names_its_page(
     assert "需人工审核" in summary.text and "扫描件.pdf" in summary.text
     assert "未发现问题" not in summary.text
     assert "安排.pdf 第2页" in summary.text, summary.text
+    assert summary.text.index("需人工审核") < summary.text.index("个人信息"), "listed first"
 
     mark = tg.mark()
     await o.editor.press(summary, "仍然提交")
