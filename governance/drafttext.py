@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.i18n import N_
-from governance.quality import Finding
-from governance.vocabulary import Category, Severity, Translate, untranslated
+from governance.vocabulary import Translate, untranslated
+
+if TYPE_CHECKING:  # the checker's package is heavy to import; the file reader imports this
+    from governance.quality import Finding
 
 
 class Spot(StrEnum):
@@ -262,22 +264,6 @@ def compose(pieces: Iterable[Piece]) -> Composed:
             )
             spans.append((at, at + len(text), place))
     return Composed("".join(body), tuple(spans), tuple(unread))
-
-
-def unread_findings(composed: Composed, *, offset: int) -> list[Finding]:
-    """One finding per document the pre-check could not read: honest, never a pass."""
-    return [
-        Finding(
-            Category.UNREADABLE,
-            Severity.SERIOUS,
-            u.start + offset,
-            u.end + offset,
-            composed.body[u.start : u.end],
-            u.pages or None,
-            u.rule,
-        )
-        for u in composed.unread
-    ]
 
 
 def unread_reason(rule: str, pages: str | None = None, tr: Translate = untranslated) -> str:

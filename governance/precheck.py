@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.drafttext import Place
+from governance.drafttext import Composed, Place
 from governance.quality import Checker, Finding
 from governance.vocabulary import Category, Severity
 
@@ -53,6 +53,22 @@ def precheck(
     return sorted(
         found, key=lambda f: (f.category != Category.UNREADABLE, f.severity.rank, f.start)
     )
+
+
+def unread_findings(composed: Composed, *, offset: int) -> list[Finding]:
+    """One finding per document the pre-check could not read: honest, never a pass."""
+    return [
+        Finding(
+            Category.UNREADABLE,
+            Severity.SERIOUS,
+            u.start + offset,
+            u.end + offset,
+            composed.body[u.start : u.end],
+            u.pages or None,
+            u.rule,
+        )
+        for u in composed.unread
+    ]
 
 
 def blocking(findings: list[Finding]) -> bool:

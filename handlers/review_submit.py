@@ -30,7 +30,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from documents.drafts import Limits, extract
+from documents.drafts.child import extract
+from documents.drafts.reader import Limits
 from governance.clock import Clock
 from governance.drafttext import REFUSAL_MESSAGES, DocText, Readable, Refusal
 from governance.errors import InvalidInput, PermissionDenied, StaleAction

@@ -17,7 +17,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from documents.drafts.pdftext import read_pdf
 from documents.drafts.safety import (
     OLE_MAGIC,
     PDF_MAGIC,
@@ -96,6 +95,8 @@ def read_document(data: bytes, file_name: str, limits: Limits) -> DocText:
             raise Refused(Refusal.MACRO)
         return _legacy(data, ".wps" if suffix == ".wps" else ".doc", limits)
     if PDF_MAGIC in data[:1024]:
+        from documents.drafts.pdftext import read_pdf  # pypdf only when a PDF comes
+
         return read_pdf(data, max_pages=limits.max_pages, max_chars=limits.max_chars)
     if data.startswith(b"{\\rtf"):
         return _legacy(data, ".rtf", limits)

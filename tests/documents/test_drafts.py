@@ -4,11 +4,14 @@ the files refused before anything is decompressed or parsed."""
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from documents.drafts import Limits, extract, read_document
+from documents.drafts.child import extract
+from documents.drafts.reader import Limits, read_document
 from documents.drafts.safety import Refused
 from governance.drafttext import Readable, Refusal, Spot
 from governance.errors import InvalidInput
@@ -125,3 +128,42 @@ async def test_extraction_runs_in_a_child_process_killed_at_its_deadline() -> No
     with pytest.raises(InvalidInput) as late:
         await extract(make_docx(paragraphs=["x"]), "a.docx", Limits(timeout=0.001))
     assert "秒内未能读取完毕" in late.value.args[0]
+
+
+FAKE_SOFFICE = """#!{python}
+import shutil, sys
+from pathlib import Path
+args = sys.argv[1:]
+assert "--headless" in args and args[args.index("--convert-to") + 1].startswith("docx")
+assert any(a.startswith("-env:UserInstallation=file://") for a in args), args
+outdir, source = Path(args[args.index("--outdir") + 1]), Path(args[-1])
+if source.read_bytes().endswith(b"BROKEN"):
+    sys.exit(1)
+outdir.mkdir(parents=True, exist_ok=True)
+shutil.copy({converted!r}, outdir / (source.stem + ".docx"))
+"""
+
+
+def test_legacy_files_are_converted_with_libreoffice_headless(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command LibreOffice gets (headless, own profile, --convert-to docx, --outdir) and
+    what becomes of its output; a stand-in plays soffice (the suite does not install it)."""
+    folder = tmp_path
+    converted = folder / "converted.docx"
+    converted.write_bytes(make_docx(paragraphs=["旧版文档的正文。"], table=[["甲", "乙"]]))
+    script = folder / "soffice"
+    script.write_text(FAKE_SOFFICE.format(python=sys.executable, converted=str(converted)))
+    script.chmod(0o755)
+    monkeypatch.setattr("documents.drafts.reader.converter", lambda: str(script))
+    legacy = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512
+    doc = read_document(legacy, "旧稿.doc", Limits())
+    assert doc.readable == Readable.TEXT
+    assert {s.place.label(): s.text for s in doc.segments} == {
+        "第1段": "旧版文档的正文。",
+        "表1第1行第1列": "甲",
+        "表1第1行第2列": "乙",
+    }
+    with pytest.raises(Refused) as refused:
+        read_document(legacy + b"BROKEN", "旧稿.wps", Limits())
+    assert refused.value.reason == Refusal.BROKEN

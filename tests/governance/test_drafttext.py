@@ -11,10 +11,9 @@ from governance.drafttext import (
     Spot,
     compose,
     locate,
-    unread_findings,
     unread_reason,
 )
-from governance.precheck import checked_text, precheck, to_json
+from governance.precheck import checked_text, precheck, to_json, unread_findings
 from governance.quality import build_checker
 
 DOC = DocText(

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from governance.drafttext import Place, locate, unread_findings
+from governance.drafttext import Place, locate
 from governance.errors import InvalidInput, PermissionDenied, StaleAction
 from governance.i18n import N_
-from governance.precheck import blocking, checked_text, precheck, to_json
+from governance.precheck import blocking, checked_text, precheck, to_json, unread_findings
 from governance.quality import Checker, Finding
 from governance.registry import LIVE_STATUSES, AccountStatus
 from governance.review import (
