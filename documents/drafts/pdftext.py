@@ -1,4 +1,5 @@
-"""A PDF's text layer, page by page, with pypdf (pure Python, BSD-licensed, maintained).
+"""A PDF's text layer, page by page, with pypdf (pure Python, BSD-licensed, maintained); the
+targets of link annotations are added after the page's text, as a .docx's hyperlinks are.
 
 A page without text but with pictures is a scanned page: a PDF that is all such pages has no
 text layer (:attr:`Readable.NO_TEXT`, "扫描件，需人工审核"); one with some of them names those
@@ -33,6 +34,18 @@ def _has_images(page: Any) -> bool:
     return False
 
 
+def _link_targets(page: Any) -> list[str]:
+    """Addresses of the page's link annotations: the words shown may hide where they go."""
+    found = []
+    for ref in page.get("/Annots") or ():
+        annotation = ref.get_object()
+        action = annotation.get("/A")
+        action = action.get_object() if action is not None else None
+        if annotation.get("/Subtype") == "/Link" and action and "/URI" in action:
+            found.append(str(action["/URI"]))
+    return found
+
+
 def read_pdf(data: bytes, *, max_pages: int, max_chars: int) -> DocText:
     check_pdf_bytes(data)
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # warnings about sloppy files are noise
@@ -53,6 +66,9 @@ def read_pdf(data: bytes, *, max_pages: int, max_chars: int) -> DocText:
         chars = 0
         for number, page in enumerate(reader.pages, 1):
             text = (page.extract_text() or "").strip()
+            hidden = [url for url in _link_targets(page) if url not in text]
+            if hidden:
+                text = "\n".join([text, *(f"（{url}）" for url in hidden)]).strip()
             if not text:
                 if _has_images(page):
                     image_pages.append(number)

@@ -65,6 +65,11 @@ class Walker:
                 found = _FIELD_LINK.search(child.text or "")
                 if found:
                     out.append(f"（{found.group(1)}）")
+            elif tag == w("fldSimple"):
+                self._walk(child, out)
+                found = _FIELD_LINK.search(child.get(w("instr")) or "")
+                if found:
+                    out.append(f"（{found.group(1)}）")
             elif tag == w("hyperlink"):
                 start = len(out)
                 self._walk(child, out)

@@ -196,9 +196,11 @@ def _stream(data: bytes, extra: str = "") -> bytes:
     )
 
 
-def make_pdf(pages: list[str]) -> bytes:
+def make_pdf(pages: list[str], *, links: dict[int, str] | None = None) -> bytes:
     """A PDF whose pages show ``pages`` (one line each) in a Type0 font; text is extractable
-    through the font's ToUnicode map (glyph n is the text's n-th distinct character)."""
+    through the font's ToUnicode map (glyph n is the text's n-th distinct character).
+    ``links``: page index -> the address of a link annotation over the page's text."""
+    links = links or {}
     chars = sorted({ch for page in pages for ch in page})
     cid = {ch: n + 1 for n, ch in enumerate(chars)}
     cmap_lines = "\n".join(f"<{cid[ch]:04X}> <{ord(ch):04X}>" for ch in chars if ord(ch) <= 0xFFFF)
@@ -222,14 +224,21 @@ def make_pdf(pages: list[str]) -> bytes:
         b"<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
         _stream(cmap),
     ]
+    annotations = {page: 6 + 2 * count + k for k, page in enumerate(sorted(links))}
     for n, text in enumerate(pages):
         hexed = "".join(f"{cid[ch]:04X}" for ch in text)
         content = f"BT /F1 12 Tf 40 760 Td <{hexed}> Tj ET".encode()
+        annots = f"/Annots [{annotations[n]} 0 R] " if n in annotations else ""
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] {annots}"
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {7 + 2 * n} 0 R >>".encode()
         )
         objects.append(_stream(content))
+    for page in sorted(links):
+        objects.append(
+            f"<< /Type /Annot /Subtype /Link /Rect [40 750 300 775] /Border [0 0 0] "
+            f"/A << /S /URI /URI ({links[page]}) >> >>".encode()
+        )
     return _pdf(objects)
 
 

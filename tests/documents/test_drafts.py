@@ -59,6 +59,8 @@ def test_pdf_pages_scans_and_partly_scanned_files() -> None:
         (Spot.PAGE, 1, "第一页。"),
         (Spot.PAGE, 2, f"身份证{ID_NUMBER}"),
     ]
+    linked = read_document(make_pdf(["点击进入"], links={0: GAMBLING_URL}), "a.pdf", Limits())
+    assert linked.segments[0].text == f"点击进入\n（{GAMBLING_URL}）", "a link's target is read"
     scan = read_document(make_scanned_pdf(3), "scan.pdf", Limits())
     assert scan.readable == Readable.NO_TEXT and scan.pages == 3 and not scan.segments
 
@@ -167,3 +169,18 @@ def test_legacy_files_are_converted_with_libreoffice_headless(
     with pytest.raises(Refused) as refused:
         read_document(legacy + b"BROKEN", "旧稿.wps", Limits())
     assert refused.value.reason == Refusal.BROKEN
+
+
+def test_field_hyperlinks_and_text_boxes_in_a_paragraph() -> None:
+    from documents.drafts.safety import parse_xml
+    from documents.drafts.wordml import W, Walker
+
+    p = parse_xml(
+        f'<w:p xmlns:w="{W}"><w:fldSimple w:instr=\' HYPERLINK "{GAMBLING_URL}" \'>'
+        "<w:r><w:t>官网</w:t></w:r></w:fldSimple>"
+        "<w:r><w:txbxContent><w:p><w:r><w:t>框内文字</w:t></w:r></w:p></w:txbxContent></w:r>"
+        '<w:moveFrom w:id="1"><w:r><w:t>移走的</w:t></w:r></w:moveFrom></w:p>'.encode()
+    )
+    walker = Walker({})
+    assert walker.paragraph(p) == f"官网（{GAMBLING_URL}）"
+    assert walker.textboxes == ["框内文字"]
