@@ -3,7 +3,9 @@
 :func:`extract` runs :mod:`~documents.drafts.reader` in a child process
 (:mod:`~documents.drafts.worker`) off the event loop, killed at its deadline; a file that is
 not taken (too big, too many pages, a zip bomb, macros, encryption, scripts, broken, too slow)
-becomes :class:`~governance.errors.InvalidInput` with a message saying why.
+becomes :class:`~governance.errors.InvalidInput` with a message saying why; a reader that
+fails for any other reason is an unexpected error (logged with a reference number), never
+blamed on the file.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import os
 import signal
 import sys
 from typing import Any
-
-from loguru import logger
 
 from documents.drafts.reader import Limits
 from governance.drafttext import REFUSAL_MESSAGES, DocText, Refusal
@@ -74,14 +74,12 @@ async def extract(data: bytes, file_name: str, limits: Limits) -> DocText:
     try:
         answer = json.loads(out)
     except ValueError:
-        logger.warning(
-            "读取送审文件的子进程异常退出（{}）：{}",
-            process.returncode,
-            err[-2000:].decode(errors="replace"),
-        )
-        if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # its CPU limit
             raise refusal(Refusal.TIMEOUT, {"seconds": int(limits.timeout)}) from None
-        raise refusal(Refusal.BROKEN) from None
+        if process.returncode == -signal.SIGSEGV:  # a parser's C code gave up on the file
+            raise refusal(Refusal.BROKEN) from None
+        tail = err[-2000:].decode(errors="replace")
+        raise RuntimeError(f"draft reader exited {process.returncode}: {tail}") from None
     if "refused" in answer:
         raise refusal(str(answer["refused"]), answer.get("params"))
     return DocText.from_json(answer["text"])

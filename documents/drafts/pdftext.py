@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PyPdfError
+from pypdf.errors import PyPdfError
 
 from documents.drafts.safety import Refused, check_pdf_bytes
 from governance.drafttext import DocText, Place, Readable, Refusal, Segment, Spot
@@ -79,7 +79,7 @@ def read_pdf(data: bytes, *, max_pages: int, max_chars: int) -> DocText:
             segments.append(Segment(Place(Spot.PAGE, a=number), text))
     except Refused:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+    except Exception:  # PdfReadError, or any error pypdf meets hostile input with
         raise Refused(Refusal.BROKEN) from None
     if not segments:
         return DocText(Readable.NO_TEXT, pages=count, image_pages=tuple(image_pages))
