@@ -181,3 +181,15 @@ async def test_a_resubmitted_document_shows_what_changed_in_its_text(
     again = await card(o.approvers[0], since=mark)
     assert "与上一版相比" in again.text
     assert "<s>一</s>" in again.text and "<u>二</u>" in again.text, again.text
+
+
+async def test_a_legacy_doc_without_libreoffice_cannot_be_pre_checked(
+    app, tg: FakeTelegram, clock, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no soffice/libreoffice to convert with
+    o = await office(app, tg, clock)
+    legacy = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024
+    acks, summary = await _to_summary(o.editor, [Upload(legacy, "旧版通知.doc")])
+    assert "旧版格式" in acks[0].text and "无法自动预检" in acks[0].text
+    assert "需人工审核：旧版通知.doc 旧版格式" in summary.text, summary.text
+    assert "未发现问题" not in summary.text
