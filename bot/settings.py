@@ -65,6 +65,9 @@ HINTS: dict[str, str] = {
     "WEEKEND_DAYS": "休息日的 ISO 星期数，逗号分隔，默认 6,7（周六、周日）",
     "DIGEST_TIME": "每日通报时间，HH:MM，如 09:00",
     "WEEKLY_DIGEST_DAY": "周报发送日：mon、tue、wed、thu、fri、sat 或 sun",
+    "REVIEW_FILE_MAX_MB": "送审文件大小上限（MB），默认 20（Telegram 允许机器人下载的上限）",
+    "REVIEW_FILE_MAX_PAGES": "送审文件页数上限，默认 300",
+    "REVIEW_FILE_TIMEOUT": "读取一个送审文件的最长秒数（含 .doc/.wps 转换），默认 60",
     "RSSHUB_BASE": "本单位 RSSHub 的地址，如 https://rsshub.example.gov.cn；不用时留空",
 }
 
@@ -169,6 +172,12 @@ class Settings(BaseSettings):
     review_check_minutes: int = Field(default=5, ge=1, le=60)
     review_escalate_after_hours: float = Field(default=1.0, ge=0, le=168)
     review_draft_max_chars: int = Field(default=20_000, ge=500, le=200_000)
+    review_file_max_mb: int = Field(default=20, ge=1, le=2000)
+    """Largest draft file (.docx/.pdf/.doc/.wps) read for the pre-check; the Bot API lets bots
+    download up to 20 MB (a local Bot API server more)."""
+    review_file_max_pages: int = Field(default=300, ge=1, le=10_000)
+    review_file_timeout: float = Field(default=60.0, gt=0, le=600)
+    """Seconds to read one draft file (LibreOffice conversion of .doc/.wps included)."""
     review_match_before_hours: float = Field(default=2.0, ge=0, le=72)
     review_match_after_days: float = Field(default=14.0, gt=0, le=180)
     review_match_threshold: float = Field(default=0.6, gt=0, le=1)

@@ -53,7 +53,8 @@ SEVERITY_LABELS: dict[Severity, str] = {
 
 
 class Category(StrEnum):
-    """What kind of problem a finding is. ``EMPTY`` and ``TOO_LONG`` exist only for drafts."""
+    """What kind of problem a finding is. ``EMPTY``, ``TOO_LONG`` and ``UNREADABLE`` exist only
+    for drafts."""
 
     TYPO = "typo"
     WORDING = "wording"
@@ -66,6 +67,7 @@ class Category(StrEnum):
     DEAD_LINK = "dead_link"
     EMPTY = "empty"
     TOO_LONG = "too_long"
+    UNREADABLE = "unreadable"  # a document whose text could not be read: manual review
 
     @property
     def severity(self) -> Severity:
@@ -102,6 +104,7 @@ CATEGORY_SEVERITY: dict[Category, Severity] = {
     Category.AD: Severity.GENERAL,
     Category.EMPTY: Severity.VETO,
     Category.TOO_LONG: Severity.SERIOUS,
+    Category.UNREADABLE: Severity.SERIOUS,
 }
 
 CATEGORY_LABELS: dict[Category, str] = {
@@ -116,6 +119,7 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.DEAD_LINK: N_("失效链接"),
     Category.EMPTY: N_("稿件为空"),
     Category.TOO_LONG: N_("稿件过长"),
+    Category.UNREADABLE: N_("需人工审核"),
 }
 
 

@@ -17,6 +17,7 @@ from lxml import etree
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from governance.drafttext import Place, unread_reason
 from governance.quality.pii import mask_pii
 from governance.vocabulary import category_label
 from handlers.render import platform_label, when
@@ -159,10 +160,7 @@ def review_form_docx(record: ReviewRecord, tz: ZoneInfo) -> bytes:
         cells = versions.add_row().cells
         cells[0].text = _("第 {n} 版").format(n=v.number)
         cells[1].text = when(v.created_at, tz)
-        found = "；".join(
-            f"{category_label(f['category'], _)}：{mask_pii(str(f['text']))}"
-            for f in v.findings[:10]
-        )
+        found = "；".join(form_finding(f) for f in v.findings[:10])
         cells[2].text = found or _("未发现问题")
     _width(versions, (Cm(2.2), Cm(3.6), Cm(9.8)))
     _heading(doc, _("审核经过（谁审核谁负责）"))
@@ -213,6 +211,17 @@ def review_form_docx(record: ReviewRecord, tz: ZoneInfo) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def form_finding(raw: dict[str, Any]) -> str:
+    """One stored finding as the form prints it: category, text (masked), place in the file."""
+    label = category_label(str(raw["category"]), _)
+    place = Place.from_dict(raw.get("where"))
+    if raw["category"] == "unreadable":
+        name = place.file if place else ""
+        return f"{label}：{name} {unread_reason(str(raw.get('rule')), raw.get('suggestion'), _)}"
+    where = _("（位置：{place}）").format(place=place.label(_)) if place else ""
+    return f"{label}：{mask_pii(str(raw['text']))}{mask_pii(where)}"
 
 
 def _link(record: ReviewRecord, tz: ZoneInfo) -> str:

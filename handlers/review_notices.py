@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from governance.drafttext import unread_reason
 from governance.i18n import N_
 from governance.review import (
     DECISION_LABELS,
@@ -67,12 +68,20 @@ def findings_text(findings: list[CardFinding], total: int) -> str:
         if f.category in ("empty", "too_long"):
             lines.append(f"• {category_label(f.category)}")
             continue
+        if f.category == "unreadable":
+            name = f.place.file if f.place else ""
+            reason = unread_reason(f.rule, f.suggestion, _)
+            lines.append(f"• {category_label(f.category)}：{shown(name)} {esc(reason)}")
+            continue
         hint = ""
         if f.suggestion:
             hint = " " + _("（建议：{text}）").format(text=esc(f.suggestion))
+        where = ""
+        if f.place is not None:
+            where = " " + _("（位置：{place}）").format(place=shown(f.place.label(_)))
         lines.append(
             f"• {category_label(f.category)}：…{shown(f.before)}"
-            f"<u><b>{esc(f.hit)}</b></u>{shown(f.after)}…{hint}"
+            f"<u><b>{esc(f.hit)}</b></u>{shown(f.after)}…{where}{hint}"
         )
     if total > len(findings):
         lines.append(_("……另有 {n} 处").format(n=total - len(findings)))

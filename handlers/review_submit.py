@@ -13,17 +13,27 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    Document,
+    InaccessibleMessage,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from documents.drafts.child import extract
+from documents.drafts.reader import Limits
 from governance.clock import Clock
+from governance.drafttext import REFUSAL_MESSAGES, DocText, Readable, Refusal
 from governance.errors import InvalidInput, PermissionDenied, StaleAction
 from governance.i18n import N_
 from governance.precheck import blocking
@@ -50,6 +60,8 @@ router.message.filter(F.chat.type == "private")
 NOT_ALLOWED = N_("只有单位人员可以提交送审稿。")
 TEXT = F.text & ~F.text.startswith("/")
 DOCUMENT_TYPES = (".docx", ".doc", ".pdf", ".wps")
+MACRO_TYPES = (".docm", ".dotm", ".xlsm", ".pptm")
+MB = 1024 * 1024
 PARTS_MAX = 30
 
 
@@ -136,21 +148,70 @@ def _part_of(message: Message) -> tuple[str, str | None, str | None]:
         return "video", caption, message.video.file_name
     if message.document:
         name = message.document.file_name or ""
-        if PurePosixPath(name.lower()).suffix not in DOCUMENT_TYPES:
+        suffix = PurePosixPath(name.lower()).suffix
+        if suffix in MACRO_TYPES:
+            raise InvalidInput(REFUSAL_MESSAGES[Refusal.MACRO])
+        if suffix not in DOCUMENT_TYPES:
             raise InvalidInput(N_("只接受 .docx、.doc、.pdf、.wps 格式的文件，请转换后重新发送。"))
         return "document", caption, name
     raise InvalidInput(N_("只能发送文字、图片、视频或文件（.docx、.pdf）。"))
 
 
+async def _read_document(bot: Bot, document: Document, settings: Settings) -> DocText:
+    """The document's text for the pre-check; refused (nothing stored) when it is too big, a
+    zip bomb, has macros, is encrypted or broken. The size is checked before downloading."""
+    limits = Limits(
+        max_bytes=settings.review_file_max_mb * MB,
+        max_pages=settings.review_file_max_pages,
+        timeout=settings.review_file_timeout,
+    )
+    if document.file_size and document.file_size > limits.max_bytes:
+        raise InvalidInput(
+            REFUSAL_MESSAGES[Refusal.TOO_BIG],
+            size=f"{document.file_size / MB:.1f}",
+            max=settings.review_file_max_mb,
+        )
+    try:
+        buffer = await bot.download(document.file_id)
+    except TelegramAPIError:
+        raise InvalidInput(N_("文件下载失败，请重新发送。")) from None
+    assert buffer is not None
+    return await extract(buffer.read(), document.file_name or "", limits)
+
+
+def _document_ack(name: str, doc: DocText) -> str:
+    if doc.readable == Readable.NO_TEXT:
+        return _(
+            "已收到文件《{name}》：这是扫描件（没有文字层），无法自动预检，审核人需人工审核全文。"
+        ).format(name=esc(name))
+    if doc.readable == Readable.NOT_CONVERTED:
+        return _(
+            "已收到文件《{name}》：旧版格式（.doc/.wps）本机无法转换，无法自动预检，"
+            "审核人需人工审核全文；另存为 .docx 后发送可以自动预检。"
+        ).format(name=esc(name))
+    return _("已收到文件《{name}》：已读取 {chars} 字，将一并预检。").format(
+        name=esc(name), chars=doc.chars
+    )
+
+
 @router.message(SubmitForm.collect, ~F.text.startswith("/"))
 async def got_part(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, clock: Clock
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    clock: Clock,
+    bot: Bot,
+    settings: Settings,
 ) -> None:
     kind, text, file_name = _part_of(message)
     data = await state.get_data()
     held = await reviews.draft_parts(session, owner_id=user.id or 0, draft_key=data["draft_key"])
     if len(held) >= PARTS_MAX:
         raise InvalidInput(N_("一篇稿件最多 {max} 条消息，请点“完成”。"), max=PARTS_MAX)
+    extracted = None
+    if kind == "document" and message.document is not None:
+        extracted = await _read_document(bot, message.document, settings)
     first = await reviews.add_part(
         session,
         owner_id=user.id or 0,
@@ -162,8 +223,13 @@ async def got_part(
         file_name=file_name,
         media_group_id=message.media_group_id,
         now=clock.now(),
+        extracted=extracted,
     )
-    if first:
+    if extracted is not None:
+        ack = _document_ack(file_name or "", extracted)
+        ack += "\n" + _("可以继续发送，发送完毕请点击“完成”。")
+        await message.answer(ack, reply_markup=_step_kb(("done", _("✅ 完成"))))
+    elif first:
         await message.answer(
             _("已收到。可以继续发送，发送完毕请点击“完成”。"),
             reply_markup=_step_kb(("done", _("✅ 完成"))),
@@ -208,7 +274,8 @@ async def _show_precheck(
     if files:
         lines.append(_("文件：{names}").format(names="、".join(files)))
     found = checked.findings
-    lines += ["", findings_text(card_findings(checked.text, found), len(found))]
+    shown = card_findings(checked.text, found, places=checked.places)
+    lines += ["", findings_text(shown, len(found))]
     await state.set_state(SubmitForm.confirm)
     if blocking(found):
         kb = _step_kb(("resend", _("✏️ 重新发送稿件")), ("cancel", _("取消")))

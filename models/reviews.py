@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.drafttext import Composed, DocText, Piece, compose
 from governance.errors import NotFound, PermissionDenied
 from governance.i18n import N_
 from governance.review import Decision, ReviewStatus, StageSpec, stages_from
@@ -94,9 +95,16 @@ class ReviewPart(SQLModel, table=True):
     text: str | None = Field(default=None, sa_type=sa.Text)
     file_name: str | None = Field(default=None, max_length=255)
     media_group_id: str | None = Field(default=None, max_length=64)
+    #: A document's text by place (:meth:`governance.drafttext.DocText.to_json`), read once
+    #: when it arrived; None for other parts.
+    extracted: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=UTCDateTime())
 
     __table_args__ = (sa.UniqueConstraint("draft_key", "message_id", name="uq_review_parts_msg"),)
+
+    @property
+    def document(self) -> DocText | None:
+        return DocText.from_json(self.extracted) if self.extracted else None
 
 
 class ReviewAssignment(SQLModel, table=True):
@@ -339,6 +347,7 @@ async def add_part(
     file_name: str | None,
     media_group_id: str | None,
     now: datetime,
+    extracted: DocText | None = None,
 ) -> bool:
     """Store one message; False for the second and later parts of an album (ack it once).
 
@@ -369,6 +378,7 @@ async def add_part(
             text=text,
             file_name=file_name,
             media_group_id=media_group_id,
+            extracted=extracted.to_json() if extracted is not None else None,
             created_at=now,
         )
     )
@@ -400,9 +410,14 @@ async def clear_parts(session: AsyncSession, *, owner_id: int, draft_key: str) -
     )
 
 
+def composed(parts: list[ReviewPart]) -> Composed:
+    """The draft's text: every message's text or caption and every document's text by place,
+    in order, with the place each span came from."""
+    return compose(Piece(p.text, p.file_name, p.document) for p in parts)
+
+
 def body_of(parts: list[ReviewPart]) -> str:
-    """The draft's text: every message's text or caption, in order."""
-    return "\n\n".join(p.text.strip() for p in parts if p.text and p.text.strip())
+    return composed(parts).body
 
 
 # --- the record (谁审核谁负责) -------------------------------------------------------------

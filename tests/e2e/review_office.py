@@ -11,6 +11,7 @@ from governance.review import StageRule, StageSpec
 from governance.roles import Role
 from models import people, routes
 from tests.conftest import ADMIN_ID
+from tests.documents.samples import make_docx
 from tests.e2e.seed import seed_account, seed_person, seed_unit
 from tests.fakes.telegram import Call, FakeTelegram, FakeUser
 
@@ -110,21 +111,32 @@ async def office(
 
 
 PHOTO = {"photo": [{"file_id": "ph1", "file_unique_id": "uph1", "width": 800, "height": 600}]}
-DOCX = {
-    "document": {
-        "file_id": "doc1",
-        "file_unique_id": "udoc1",
-        "file_name": "活动方案.docx",
-        "mime_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    }
-}
 
 
-async def send_parts(user: FakeUser, parts: list[str | dict[str, Any]]) -> Call:
+@dataclass(frozen=True)
+class Upload:
+    """A file the user uploads as a draft part (stored by the fake server, read by the bot)."""
+
+    content: bytes
+    name: str
+    caption: str | None = None
+
+
+DOCX = Upload(make_docx(paragraphs=["活动安排：上午参观校园，下午座谈。"]), "活动方案.docx")
+
+Part = str | dict[str, Any] | Upload
+
+
+async def send_parts(user: FakeUser, parts: list[Part]) -> Call:
     """Send the draft's messages; return the last acknowledgement (it has the 完成 button)."""
     last = None
     for part in parts:
-        replies = await (user.send(part) if isinstance(part, str) else user.send(None, **part))
+        if isinstance(part, Upload):
+            replies = await user.send_document(part.content, part.name, caption=part.caption)
+        elif isinstance(part, str):
+            replies = await user.send(part)
+        else:
+            replies = await user.send(None, **part)
         last = replies[-1]
     assert last is not None and "完成" in str(last.buttons), last.text if last else None
     return last
@@ -134,7 +146,7 @@ async def submit(
     user: FakeUser,
     *,
     account: str = "教育发布",
-    parts: list[str | dict[str, Any]],
+    parts: list[Part],
     title: str = "关于开展校园开放日活动的通知",
     planned: str | None = None,
     anyway: bool = False,

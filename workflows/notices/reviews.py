@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Any
 
+from governance.drafttext import Place
 from workflows.notices.base import Notice, notice, part
 
 
@@ -18,6 +19,8 @@ class CardFinding(Notice):
     hit: str = ""
     after: str = ""
     suggestion: str | None = None
+    rule: str = ""
+    place: Place | None = None  # where in an uploaded document (表1第2行第2列, 脚注1, 第2页)
 
 
 @notice("review.card")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.drafttext import Place
 from governance.precheck import snippets
 from governance.quality import Finding
 from governance.quality.pii import mask_pii
@@ -81,11 +83,21 @@ def stored_finding(raw: dict[str, Any]) -> Finding:
     )
 
 
+def stored_place(raw: dict[str, Any]) -> Place | None:
+    return Place.from_dict(raw.get("where"))
+
+
 def card_findings(
-    text: str, findings: list[Finding], *, limit: int = CARD_FINDINGS_MAX
+    text: str,
+    findings: list[Finding],
+    *,
+    places: Sequence[Place | None] = (),
+    limit: int = CARD_FINDINGS_MAX,
 ) -> list[CardFinding]:
-    """The first ``limit`` findings in their context, as a card shows them (PII masked): the
-    approver's card and the submitter's pre-check share it."""
+    """The first ``limit`` findings in their context, as a card shows them (PII masked), with
+    their place in an uploaded document: the approver's card and the submitter's pre-check
+    share it."""
+    shown = findings[:limit]
     return [
         CardFinding(
             category=s.category,
@@ -93,7 +105,9 @@ def card_findings(
             before=mask_pii(s.before),
             hit=s.hit,
             after=mask_pii(s.after),
-            suggestion=s.suggestion,
+            suggestion=f.suggestion if f.category == Category.UNREADABLE else s.suggestion,
+            rule=f.rule,
+            place=places[index] if index < len(places) else None,
         )
-        for s in snippets(text, findings[:limit])
+        for index, (f, s) in enumerate(zip(shown, snippets(text, shown), strict=True))
     ]

@@ -47,6 +47,7 @@ from workflows.reviews.common import (
     card_findings,
     shown_time,
     stored_finding,
+    stored_place,
     users_by_id,
 )
 
@@ -217,7 +218,7 @@ async def card_notice(
         planned_at=shown_time(review.planned_at, tz),
         version=review.draft_version,
         finding_count=len(found),
-        findings=card_findings(text, found),
+        findings=card_findings(text, found, places=[stored_place(f) for f in current.findings]),
         diff=diff,
         copies=[(p.chat_id, p.message_id) for p in parts],
         on_behalf_of=on_behalf_of,

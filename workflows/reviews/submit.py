@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.drafttext import Place, locate
 from governance.errors import InvalidInput, PermissionDenied, StaleAction
 from governance.i18n import N_
-from governance.precheck import blocking, checked_text, precheck, to_json
+from governance.precheck import blocking, checked_text, precheck, to_json, unread_findings
 from governance.quality import Checker, Finding
 from governance.registry import LIVE_STATUSES, AccountStatus
 from governance.review import (
@@ -26,7 +27,7 @@ from models.reviews import (
     Review,
     ReviewPart,
     ReviewVersion,
-    body_of,
+    composed,
     draft_parts,
     lock,
     next_seq,
@@ -46,6 +47,7 @@ class Prechecked:
     body: str
     findings: list[Finding]
     parts: list[ReviewPart]
+    places: list[Place | None] = field(default_factory=list)  # aligned with ``findings``
 
     @property
     def has_media(self) -> bool:
@@ -61,15 +63,26 @@ async def precheck_draft(
     checker: Checker,
     max_chars: int,
 ) -> Prechecked:
+    """The pre-check of the messages and documents sent so far; a document's findings carry
+    their place in it, and a document whose text could not be read is a finding itself."""
     parts = await draft_parts(session, owner_id=owner_id, draft_key=draft_key)
-    body = body_of(parts)
+    draft = composed(parts)
+    body = draft.body
     text = checked_text(title, body)
+    offset = len(text) - len(body)
     has_media = any(p.kind != "text" for p in parts)
     if not parts:  # a title alone is no draft
         found = precheck("", checker=checker)
     else:
-        found = precheck(text, checker=checker, has_media=has_media, max_chars=max_chars)
-    return Prechecked(text=text, body=body, findings=found, parts=parts)
+        found = precheck(
+            text,
+            checker=checker,
+            has_media=has_media,
+            max_chars=max_chars,
+            extra=unread_findings(draft, offset=offset),
+        )
+    places = locate(draft, found, offset=offset)
+    return Prechecked(text=text, body=body, findings=found, parts=parts, places=places)
 
 
 async def submittable_accounts(session: AsyncSession, *, actor: Actor) -> list[Account]:
@@ -185,7 +198,7 @@ async def _add_version(
         number=review.draft_version,
         title=title,
         body=checked.body,
-        findings=to_json(checked.findings),
+        findings=to_json(checked.findings, checked.places),
         has_media=checked.has_media,
         created_at=now,
     )

@@ -1,0 +1,85 @@
+"""Reading a draft file off the event loop, as the bot does it.
+
+:func:`extract` runs :mod:`~documents.drafts.reader` in a child process
+(:mod:`~documents.drafts.worker`) off the event loop, killed at its deadline; a file that is
+not taken (too big, too many pages, a zip bomb, macros, encryption, scripts, broken, too slow)
+becomes :class:`~governance.errors.InvalidInput` with a message saying why; a reader that
+fails for any other reason is an unexpected error (logged with a reference number), never
+blamed on the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+from documents.drafts.reader import Limits
+from governance.drafttext import REFUSAL_MESSAGES, DocText, Refusal
+from governance.errors import InvalidInput
+
+
+def refusal(reason: str, params: dict[str, Any] | None = None) -> InvalidInput:
+    try:
+        known = Refusal(reason)
+    except ValueError:
+        known = Refusal.BROKEN
+    return InvalidInput(REFUSAL_MESSAGES[known], **(params or {}))
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+async def extract(data: bytes, file_name: str, limits: Limits) -> DocText:
+    """The document's text by place, read in a child process within ``limits.timeout``
+    seconds (its start included)."""
+    if len(data) > limits.max_bytes:
+        raise refusal(
+            Refusal.TOO_BIG,
+            {"size": f"{len(data) / 1024 / 1024:.1f}", "max": limits.max_bytes // 1024 // 1024},
+        )
+    header = {
+        "name": file_name,
+        "max_bytes": limits.max_bytes,
+        "max_pages": limits.max_pages,
+        "max_chars": limits.max_chars,
+        "timeout": limits.timeout,
+    }
+    payload = json.dumps(header).encode() + b"\n" + data
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "documents.drafts.worker",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # LibreOffice, if started, is killed with it
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(payload), timeout=limits.timeout)
+    except TimeoutError:
+        _kill(process)
+        await process.wait()
+        raise refusal(Refusal.TIMEOUT, {"seconds": int(limits.timeout)}) from None
+    finally:
+        if process.returncode is None:
+            _kill(process)
+            await process.wait()
+    try:
+        answer = json.loads(out)
+    except ValueError:
+        if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # its CPU limit
+            raise refusal(Refusal.TIMEOUT, {"seconds": int(limits.timeout)}) from None
+        if process.returncode == -signal.SIGSEGV:  # a parser's C code gave up on the file
+            raise refusal(Refusal.BROKEN) from None
+        tail = err[-2000:].decode(errors="replace")
+        raise RuntimeError(f"draft reader exited {process.returncode}: {tail}") from None
+    if "refused" in answer:
+        raise refusal(str(answer["refused"]), answer.get("params"))
+    return DocText.from_json(answer["text"])
