@@ -28,6 +28,7 @@ from handlers import (
     monitoring,
     registration,
     reports,
+    reposts,
     review_decide,
     review_delegate,
     review_queue,
@@ -112,6 +113,7 @@ def build_dispatcher(
         review_record.router,
         review_delegate.router,
         reports.router,
+        reposts.router,
         channels.router,
         fallback.router,
     )

@@ -24,6 +24,7 @@ from jobs.heartbeat import heartbeat
 from jobs.poll import poll_feeds, prune_poll_history
 from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
+from jobs.reposts import repost_reminders
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from workflows.checker import LiveChecker, refresh_checker
 
@@ -43,6 +44,7 @@ SINGLETONS = frozenset(
         "review_reminders",
         "review_expiry",
         "review_route_check",
+        "repost_reminders",
     }
 )
 
@@ -189,6 +191,14 @@ def build_scheduler(
             kwargs=review_kwargs,
             start_date=once["start_date"],
         )
+    scheduler.add_job(
+        repost_reminders,
+        "interval",
+        minutes=settings.repost_check_minutes,
+        id="repost_reminders",
+        kwargs=review_kwargs,
+        **once,
+    )
     scheduler.add_job(
         prune_handled_updates,
         "interval",
