@@ -1,7 +1,8 @@
 """The report workbook: figures in, .xlsx bytes out, no I/O of its own.
 
 Sheets: 概况 (summary), 账号 (one row per account), 单位 (one row per unit, ranked), 问题明细
-(every distinct problem, with its post's link), 抽查 (the inspection, when there is one, laid out
+(every distinct problem, with its post's link), 转载任务 (repost tasks, when the period has
+any: see documents.repostsheet), 抽查 (the inspection, when there is one, laid out
 to attach to a 通报) and 图表 (the charts, when given). Every figure comes from the one model of
 the period (:class:`governance.reporting.Report`): a total in 概况 is the sum of the detail rows.
 Text never becomes a formula (see ledgerbook._put) and personal data arrives masked.
@@ -33,6 +34,7 @@ from documents.reporttext import (
     outcome_label,
     reason_text,
 )
+from documents.repostsheet import SHEET_REPOSTS, fill_reposts
 from governance.i18n import N_
 from governance.reporting import (
     FAIL,
@@ -147,6 +149,11 @@ def report_workbook(
         sheet = book.create_sheet(tr(name))
         fill(sheet, report, tz, tr)
         _print_ready(sheet, title=title, period=period, tr=tr, header_row=header_row)
+    if report.reposts:
+        sheet = book.create_sheet(tr(SHEET_REPOSTS))
+        fill_reposts(sheet, report, tz, tr)
+        _fit(sheet)
+        _print_ready(sheet, title=title, period=period, tr=tr)
     if report.inspection is not None:
         sheet = book.create_sheet(tr(SHEET_INSPECTION))
         head = _inspection(sheet, report, tz, tr)

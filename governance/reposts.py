@@ -528,3 +528,48 @@ def read_source(text: str, *, extra_links: Sequence[str] = (), forwarded: bool =
     if forwarded or rest:
         return Source(title, link, rest or None)
     return Source(title, link, None)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReport:
+    """One task in a period report: its accounts' progress as of the report."""
+
+    task_id: int
+    title: str
+    deadline: datetime
+    lines: tuple[TargetLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """Tasks assigned to a unit or an account, and how many were done."""
+
+    name: str
+    unit: str
+    assigned: int
+    done: int
+    overdue: int
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.assigned if self.assigned else 0.0
+
+
+def completion(tasks: Iterable[TaskReport], *, per: str) -> list[Completion]:
+    """Completion per ``"unit"`` or per ``"account"`` over every task, in name order."""
+    tally: dict[tuple[str, str], list[int]] = {}
+    for task in tasks:
+        for line in task.lines:
+            key = (
+                (line.unit, line.unit)
+                if per == "unit"
+                else (line.unit, f"#{line.account_id} {line.account}")
+            )
+            counts = tally.setdefault(key, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += line.progress is Progress.DONE
+            counts[2] += line.progress is Progress.OVERDUE
+    return [
+        Completion(name=name, unit=unit, assigned=a, done=d, overdue=o)
+        for (unit, name), (a, d, o) in sorted(tally.items())
+    ]

@@ -440,9 +440,7 @@ async def confirm_task(
     )
     rows = await reposts.task_lines(session, task, now=now, unit_id=_view_unit(checked))
     text, markup = task_card(task, rows, actor=checked, tz=settings.tz)
-    await pressed_message(query).answer(
-        text, reply_markup=markup, link_preview_options=NO_PREVIEW
-    )
+    await pressed_message(query).answer(text, reply_markup=markup, link_preview_options=NO_PREVIEW)
 
 
 # --- corrections ------------------------------------------------------------------------------
@@ -465,7 +463,7 @@ async def target_menu(
     account = await session.get(Account, target.account_id)
     unit = await session.get(Unit, account.unit_id) if account else None
     assert account is not None and unit is not None
-    line = reposts.line_of(target, account, unit, task=task, now=clock.now())
+    line = stored.line_of(target, account, unit, task=task, now=clock.now())
     kb = InlineKeyboardBuilder()
     text = [account_line(line, settings.tz)]
     if target.link:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from models.feeds import Poll
 from models.findings import FindingStatus, StoredFinding
 from models.people import Unit
 from models.posts import Post
+from models.reposts import missed_counts, task_reports
 from models.review_match import ReviewFlag
 from models.reviews import Review
 
@@ -176,6 +178,7 @@ async def account_inputs(
         session, account_ids=ids, start=start, end=before
     )
     cases = await case_counts(session, account_ids=ids, start=start, end=before)
+    missed = await missed_counts(session, account_ids=ids, start=start, end=before)
     current = now is not None and before >= now
     inputs = []
     for account, unit in rows:
@@ -221,6 +224,7 @@ async def account_inputs(
                 oldest_seen=oldest.get(aid),
                 registered_known=registration_known,
                 opened_at=(opened or {}).get(aid),
+                reposts_missed=missed.get(aid, 0),
             )
         )
     return inputs
@@ -330,6 +334,9 @@ async def make_report(
         rules=rules,
         thresholds=thresholds,
     )
+    tasks = await task_reports(session, start=start, end=end, now=now, unit_id=unit_id)
+    if tasks:
+        report = replace(report, reposts=tuple(tasks))
     if inspection_seed is None:
         return report
     return inspect(

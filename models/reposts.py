@@ -14,7 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.errors import NotFound
 from governance.i18n import N_
-from governance.reposts import MatchMethod, TargetStatus, TaskStatus
+from governance.reposts import (
+    MatchMethod,
+    TargetLine,
+    TargetStatus,
+    TaskReport,
+    TaskStatus,
+    progress_of,
+)
 from models.accounts import Account
 from models.base import EnumString, UTCDateTime
 from models.people import Unit
@@ -170,4 +177,59 @@ async def missed_counts(
             .group_by(col(RepostTarget.account_id))
         )
         found.update({account_id: int(n) for account_id, n in rows})
+    return found
+
+
+async def overdue(
+    session: AsyncSession, *, now: datetime, since: datetime, unit_id: int | None = None
+) -> list[tuple[RepostTask, list[Account]]]:
+    """Open tasks whose deadline passed in ``[since, now]`` with accounts still pending."""
+    rows = await session.exec(
+        select(RepostTask, Account)
+        .join(RepostTarget, col(RepostTarget.task_id) == RepostTask.id)
+        .join(Account, col(Account.id) == RepostTarget.account_id)
+        .where(
+            RepostTask.status == TaskStatus.OPEN,
+            RepostTask.deadline <= now,
+            RepostTask.deadline >= since,
+            RepostTarget.status == TargetStatus.PENDING,
+        )
+        .order_by(col(RepostTask.id), col(Account.id))
+    )
+    found: dict[int, tuple[RepostTask, list[Account]]] = {}
+    for task, account in rows:
+        if unit_id is not None and account.unit_id != unit_id:
+            continue
+        found.setdefault(task.id or 0, (task, []))[1].append(account)
+    return list(found.values())
+
+
+def line_of(
+    target: RepostTarget, account: Account, unit: Unit, *, task: RepostTask, now: datetime
+) -> TargetLine:
+    """One account of a task as the card and the report show it."""
+    done_at = target.published_at or target.matched_at
+    return TargetLine(
+        account_id=account.id or 0,
+        account=account.name,
+        unit=unit.name,
+        progress=progress_of(target.status, deadline=task.deadline, now=now),
+        method=target.method,
+        matched_at=done_at,
+        link=target.link,
+        late=bool(target.status is TargetStatus.DONE and done_at and done_at > task.deadline),
+    )
+
+
+async def task_reports(
+    session: AsyncSession, *, start: datetime, end: datetime, now: datetime, unit_id: int | None
+) -> list[TaskReport]:
+    """The tasks of a report period, each account's progress as of ``min(end, now)``."""
+    as_of = min(end, now)
+    found = []
+    for task in await tasks_between(session, start=start, end=end):
+        rows = await targets_of(session, task_id=task.id or 0, unit_id=unit_id)
+        if rows:
+            lines = tuple(line_of(t, a, u, task=task, now=as_of) for t, a, u in rows)
+            found.append(TaskReport(task.id or 0, task.title, task.deadline, lines))
     return found

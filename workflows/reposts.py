@@ -33,19 +33,18 @@ from governance.reposts import (
     due_reminders,
     in_window,
     judge,
-    progress_of,
 )
 from governance.roles import Actor
 from governance.vocabulary import AccountStatus
 from models import audit
 from models.accounts import Account
-from models.people import Unit
 from models.posts import Post
 from models.reposts import (
     RepostTarget,
     RepostTask,
     get_target,
     get_task,
+    line_of,
     open_targets_for_account,
     open_tasks,
     targets_of,
@@ -404,22 +403,6 @@ async def task_lines(
     for target, account, unit in await targets_of(session, task_id=task.id or 0, unit_id=unit_id):
         lines.append((target, line_of(target, account, unit, task=task, now=now)))
     return lines
-
-
-def line_of(
-    target: RepostTarget, account: Account, unit: Unit, *, task: RepostTask, now: datetime
-) -> TargetLine:
-    done_at = target.published_at or target.matched_at
-    return TargetLine(
-        account_id=account.id or 0,
-        account=account.name,
-        unit=unit.name,
-        progress=progress_of(target.status, deadline=task.deadline, now=now),
-        method=target.method,
-        matched_at=done_at,
-        link=target.link,
-        late=bool(target.status is TargetStatus.DONE and done_at and done_at > task.deadline),
-    )
 
 
 async def send_reminders(
