@@ -271,12 +271,15 @@ def clean_text(text: str, title: str = "") -> str:
 @dataclass(frozen=True, slots=True)
 class TitleLikeness:
     """How the post's cleaned title aligns with the task's: matched characters (in blocks of
-    two or more), characters the post adds inside the aligned span, and their lengths."""
+    two or more), characters the post adds inside the aligned span, whether an end of the
+    title was replaced (the task loses characters there and the post adds others), and the
+    lengths."""
 
     matched: int
     inserted: int
     task_len: int
     post_len: int
+    replaced_end: bool = False
 
 
 def title_likeness(task_title: str, post_title: str) -> TitleLikeness:
@@ -291,7 +294,9 @@ def title_likeness(task_title: str, post_title: str) -> TitleLikeness:
     matched = sum(m.size for m in blocks)
     first, last = blocks[0], blocks[-1]
     span = (last.b + last.size) - first.b
-    return TitleLikeness(matched, span - matched, len(a), len(b))
+    head = min(first.a, first.b)
+    tail = min(len(a) - last.a - last.size, len(b) - last.b - last.size)
+    return TitleLikeness(matched, span - matched, len(a), len(b), max(head, tail) >= 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,10 +313,16 @@ class Thresholds:
     """At most this many characters added inside the aligned title (a changed particle)."""
     text_min_chars: int = 30
     """Texts shorter than this (normalized) carry no text evidence."""
-    text_match: float = 0.6
-    """Share of the shorter text's trigrams found in the longer: the same article."""
+    text_match: float = 0.8
+    """Share of the shorter text's trigrams found in the longer: the same article (articles of
+    one office share boilerplate sentences, so well over half)."""
+    text_partial: float = 0.5
+    """With a matching title, a text this alike means the post carries the article (not the
+    headline only), though edited or cut."""
     text_contradicts: float = 0.25
     """A long post text below this likeness is another article, whatever its title."""
+    text_long: int = 50
+    """How long (normalized) a post text must be to contradict a matching title."""
     lookback: timedelta = timedelta(days=3)
     """Posts this long before the task was created still count (offices repost first)."""
     grace: timedelta = timedelta(days=30)
@@ -326,6 +337,7 @@ def title_matches(task_title: str, post_title: str, th: Thresholds) -> bool:
         t.matched / t.task_len >= th.title_keep
         and t.matched / t.post_len >= th.title_own
         and t.inserted <= th.title_inserted
+        and not t.replaced_end
     )
 
 
@@ -375,9 +387,11 @@ def judge(article: Article, post: PostView, th: Thresholds | None = None) -> Mat
         return MatchMethod.TEXT
     if not title_matches(article.title, post.title, th):
         return None
-    if likeness is not None and likeness < th.text_contradicts:
+    if likeness is not None and likeness < th.text_contradicts and len(text) >= th.text_long:
         return None  # its own, different text: another article with a similar title
-    if article.text and (likeness is None or likeness < th.text_match):
+    if likeness is not None and likeness >= th.text_partial:
+        return MatchMethod.TITLE  # the title and much of the text
+    if article.text:  # the article's text is known and the post does not carry it
         return MatchMethod.HEADLINE if article.headline_counts else None
     return MatchMethod.TITLE
 
