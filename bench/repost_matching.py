@@ -58,7 +58,8 @@ def evaluate(rows: list[dict], *, errors: int = 0) -> dict[str, float]:
     elapsed = time.perf_counter() - started
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    print(f"  variants {len(rows)} (reposts {tp + fn}, others {fp + tn}); {elapsed * 1e6 / len(rows):.0f} µs each")
+    each = elapsed * 1e6 / len(rows)
+    print(f"  variants {len(rows)} (reposts {tp + fn}, others {fp + tn}); {each:.0f} µs each")
     print(f"  precision {precision:.3f}  recall {recall:.3f}  (tp {tp}, fp {fp}, fn {fn}, tn {tn})")
     for kind, tally in sorted(by_kind.items()):
         print(f"    {kind:<20} {tally['right']:>4}/{tally['n']:<4}")

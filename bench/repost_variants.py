@@ -7,8 +7,8 @@ yields the edits reposts make (labelled true) and look-alikes that are other art
 
 true:  exact, prefix, suffix, stacked, shortened_head, shortened_tail, shortened_inner,
        editorial, new_title_text, excerpt_text, edited_text (note on top, a sentence dropped,
-       words changed), commented_excerpt (own comment over two sentences), link_tracking, link_in_text, wechat_short,
-       headline_only
+       words changed), commented_excerpt (own comment over two sentences), link_tracking,
+       link_in_text, wechat_short, headline_only
 false: template_twin (same template, other topic), word_swap (one word changed inside),
        own_text_lookalike (the article's title over another article's text), same_body_org
        (same issuing body, other article), other_link (same site, other page),
@@ -31,18 +31,58 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "reposts.jsonl"
 
 BODIES = (
-    "市人民政府办公室", "市应急管理局", "区教育局", "市卫生健康委员会", "市生态环境局",
-    "市人力资源和社会保障局", "市市场监督管理局", "市住房和城乡建设局", "市交通运输局",
-    "市民政局", "市医疗保障局", "市公安局", "市农业农村局", "市文化广电旅游局", "市税务局",
-    "市发展和改革委员会", "市自然资源和规划局", "市水利局", "市消防救援支队", "区司法局",
+    "市人民政府办公室",
+    "市应急管理局",
+    "区教育局",
+    "市卫生健康委员会",
+    "市生态环境局",
+    "市人力资源和社会保障局",
+    "市市场监督管理局",
+    "市住房和城乡建设局",
+    "市交通运输局",
+    "市民政局",
+    "市医疗保障局",
+    "市公安局",
+    "市农业农村局",
+    "市文化广电旅游局",
+    "市税务局",
+    "市发展和改革委员会",
+    "市自然资源和规划局",
+    "市水利局",
+    "市消防救援支队",
+    "区司法局",
 )
 TOPICS = (
-    "安全生产月", "防汛抗旱", "生活垃圾分类", "城乡居民医保缴费", "义务教育招生入学",
-    "消防安全宣传", "食品安全", "优化营商环境", "城乡居民养老保险", "冬季清洁供暖",
-    "全国文明城市创建", "乡村振兴", "全民禁毒宣传", "反电信网络诈骗", "节能减排",
-    "稳就业促增收", "老旧小区改造", "流感疫苗接种", "高温防暑", "森林草原防火",
-    "农民工工资支付", "社区养老服务", "校园周边环境整治", "电动自行车安全", "耕地保护",
-    "河湖长制", "全民健身", "消费券发放", "住房公积金提取", "残疾人两项补贴",
+    "安全生产月",
+    "防汛抗旱",
+    "生活垃圾分类",
+    "城乡居民医保缴费",
+    "义务教育招生入学",
+    "消防安全宣传",
+    "食品安全",
+    "优化营商环境",
+    "城乡居民养老保险",
+    "冬季清洁供暖",
+    "全国文明城市创建",
+    "乡村振兴",
+    "全民禁毒宣传",
+    "反电信网络诈骗",
+    "节能减排",
+    "稳就业促增收",
+    "老旧小区改造",
+    "流感疫苗接种",
+    "高温防暑",
+    "森林草原防火",
+    "农民工工资支付",
+    "社区养老服务",
+    "校园周边环境整治",
+    "电动自行车安全",
+    "耕地保护",
+    "河湖长制",
+    "全民健身",
+    "消费券发放",
+    "住房公积金提取",
+    "残疾人两项补贴",
 )
 TEMPLATES = (
     "关于开展{year}年{topic}活动的通知",
@@ -72,17 +112,41 @@ OTHER_SENTENCES = (
     "会议强调，要坚持问题导向，聚焦群众急难愁盼，推动各项工作落地见效。",
     "会后，与会人员围绕下一阶段重点任务进行了深入交流，并提出了具体意见建议。",
 )
-PREFIXES = ("【转载】", "【转发】", "转自{body}：", "重磅！", "速看！", "关注！", "【权威发布】",
-            "#{topic}#", "转：", "[转载]", "提醒！")
-SUFFIXES = (" | 来源：{body}", "（转自{body}）", "——来源：{body}", "_{body}", " - {body}",
-            "（转载）")
+PREFIXES = (
+    "【转载】",
+    "【转发】",
+    "转自{body}：",
+    "重磅！",
+    "速看！",
+    "关注！",
+    "【权威发布】",
+    "#{topic}#",
+    "转：",
+    "[转载]",
+    "提醒！",
+)
+SUFFIXES = (
+    " | 来源：{body}",
+    "（转自{body}）",
+    "——来源：{body}",
+    "_{body}",
+    " - {body}",
+    "（转载）",
+)
 EDITORIAL = ("来了！", "，速看", "（附全文）", "，请查收", "！", "，一起了解")
 SOURCE_LINES = ("来源：{body}", "转自：{body}", "文章来源：{body}官方网站", "原标题：{title}")
 EDITOR_LINES = ("编辑：{name}", "责任编辑：{name}", "审核：{name}", "校对：{name}")
 NAMES = ("王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏")
 HOSTS = ("www.gov.cn", "www.example.gov.cn", "fgw.example.gov.cn", "jyj.example.gov.cn")
-TRACKING = ("utm_source=wechat&utm_medium=social", "spm=a2c4g.11186623", "from=timeline",
-            "share_token=8f2a91", "isappinstalled=0", "scene=21", "sharer_shareid=abc123")
+TRACKING = (
+    "utm_source=wechat&utm_medium=social",
+    "spm=a2c4g.11186623",
+    "from=timeline",
+    "share_token=8f2a91",
+    "isappinstalled=0",
+    "scene=21",
+    "sharer_shareid=abc123",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +165,15 @@ NOTES = (
     "【编者按】{topic}事关群众切身利益，请广大市民关注。",
     "转给身边的人！",
 )
-REWORDS = (("各单位", "各部门"), ("群众", "市民"), ("进一步", "更好地"), ("要求", "强调"),
-           ("明显成效", "积极成效"), ("及时", "尽快"), ("通知如下", "通知如下："))
+REWORDS = (
+    ("各单位", "各部门"),
+    ("群众", "市民"),
+    ("进一步", "更好地"),
+    ("要求", "强调"),
+    ("明显成效", "积极成效"),
+    ("及时", "尽快"),
+    ("通知如下", "通知如下："),
+)
 
 
 def _fill(template: str, rng: random.Random, *, body: str, topic: str, year: int) -> str:
@@ -127,14 +198,15 @@ def _token(rng: random.Random, n: int = 16) -> str:
 def _link(rng: random.Random) -> str:
     if rng.random() < 0.5:
         biz = _token(rng, 12) + "=="
-        return (
-            f"https://mp.weixin.qq.com/s?__biz={biz}&mid={rng.randint(2_247_000_000, 2_651_000_000)}"
-            f"&idx={rng.randint(1, 4)}&sn={_token(rng, 32).lower()}#rd"
-        )
+        mid = rng.randint(2_247_000_000, 2_651_000_000)
+        idx = rng.randint(1, 4)
+        sn = _token(rng, 32).lower()
+        return f"https://mp.weixin.qq.com/s?__biz={biz}&mid={mid}&idx={idx}&sn={sn}#rd"
     if rng.random() < 0.5:
         return f"https://mp.weixin.qq.com/s/{_token(rng, 22)}"
     host = rng.choice(HOSTS)
-    return f"https://{host}/zwgk/{rng.randint(2024, 2026)}-{rng.randint(1, 12):02d}/t{rng.randint(10**6, 10**7)}.html"
+    year, month, number = rng.randint(2024, 2026), rng.randint(1, 12), rng.randint(10**6, 10**7)
+    return f"https://{host}/zwgk/{year}-{month:02d}/t{number}.html"
 
 
 def sources(rng: random.Random, count: int) -> list[Source]:
@@ -154,7 +226,9 @@ def sources(rng: random.Random, count: int) -> list[Source]:
     return found
 
 
-def _task(s: Source, *, headline: bool = True, with_text: bool = True, with_link: bool = True) -> dict:
+def _task(
+    s: Source, *, headline: bool = True, with_text: bool = True, with_link: bool = True
+) -> dict:
     return {
         "title": s.title,
         "link": s.link if with_link else None,
@@ -164,7 +238,12 @@ def _task(s: Source, *, headline: bool = True, with_text: bool = True, with_link
 
 
 def _row(kind: str, label: bool, task: dict, title: str, link: str | None, text: str) -> dict:
-    return {"kind": kind, "label": label, "task": task, "post": {"title": title, "link": link, "text": text}}
+    return {
+        "kind": kind,
+        "label": label,
+        "task": task,
+        "post": {"title": title, "link": link, "text": text},
+    }
 
 
 def _own_link(rng: random.Random) -> str:
@@ -226,37 +305,83 @@ def variants(rng: random.Random, count: int = 60) -> Iterator[dict]:
         full = f"{source_line}\n{s.text}\n{editor_line}"
         maybe_text = full if rng.random() < 0.5 else ""
         yield _row("exact", True, task, s.title, own, maybe_text)
-        yield _row("prefix", True, task, rng.choice(PREFIXES).format(**f) + s.title, own, maybe_text)
-        yield _row("suffix", True, task, s.title + rng.choice(SUFFIXES).format(**f), own, maybe_text)
+        yield _row(
+            "prefix", True, task, rng.choice(PREFIXES).format(**f) + s.title, own, maybe_text
+        )
+        yield _row(
+            "suffix", True, task, s.title + rng.choice(SUFFIXES).format(**f), own, maybe_text
+        )
         stacked = rng.choice(PREFIXES).format(**f) + rng.choice(PREFIXES).format(**f)
-        yield _row("stacked", True, task, stacked + s.title + rng.choice(SUFFIXES).format(**f), own, "")
+        yield _row(
+            "stacked", True, task, stacked + s.title + rng.choice(SUFFIXES).format(**f), own, ""
+        )
         for where in ("head", "tail", "inner"):
             yield _row(f"shortened_{where}", True, task, _shorten(s.title, rng, where), own, "")
-        yield _row("editorial", True, task, _shorten(s.title, rng, "head") + rng.choice(EDITORIAL), own, "")
+        yield _row(
+            "editorial", True, task, _shorten(s.title, rng, "head") + rng.choice(EDITORIAL), own, ""
+        )
         if task["text"]:
             new_title = f"{s.topic}，这些要点请收好"
             yield _row("new_title_text", True, task, new_title, own, full)
             cut = int(len(s.text) * rng.uniform(0.55, 0.8))
-            yield _row("edited_text", True, task, rng.choice((s.title, f"{s.topic}，这些要点请收好")), own, _edited(s, rng))
+            yield _row(
+                "edited_text",
+                True,
+                task,
+                rng.choice((s.title, f"{s.topic}，这些要点请收好")),
+                own,
+                _edited(s, rng),
+            )
             yield _row("commented_excerpt", True, task, f"关注{s.topic}", own, _commented(s, rng))
-            yield _row("excerpt_text", True, task, rng.choice(PREFIXES).format(**f) + s.title, own, s.text[:cut] + "\n" + source_line)
+            yield _row(
+                "excerpt_text",
+                True,
+                task,
+                rng.choice(PREFIXES).format(**f) + s.title,
+                own,
+                s.text[:cut] + "\n" + source_line,
+            )
         if task["link"]:
-            yield _row("link_tracking", True, task, rng.choice(("转发", "分享文章", "请关注")), _with_tracking(s.link, rng), "")
-            yield _row("link_in_text", True, task, "转发微博", own, f"请大家关注转发：{_with_tracking(s.link, rng)}")
+            yield _row(
+                "link_tracking",
+                True,
+                task,
+                rng.choice(("转发", "分享文章", "请关注")),
+                _with_tracking(s.link, rng),
+                "",
+            )
+            yield _row(
+                "link_in_text",
+                True,
+                task,
+                "转发微博",
+                own,
+                f"请大家关注转发：{_with_tracking(s.link, rng)}",
+            )
             if "/s/" in s.link:
                 yield _row("wechat_short", True, task, "推荐阅读", s.link + "?scene=1#rd", "")
         yield _row("headline_only", True, task, rng.choice(PREFIXES).format(**f) + s.title, own, "")
         refused = _task(s, headline=False, with_text=True, with_link=False)
-        yield _row("headline_refused", False, refused, rng.choice(PREFIXES).format(**f) + s.title, own, "")
+        yield _row(
+            "headline_refused", False, refused, rng.choice(PREFIXES).format(**f) + s.title, own, ""
+        )
 
         # look-alikes: other articles
         twins = [o for o in others if o.template == s.template and o.topic != s.topic]
         if twins:
             o = rng.choice(twins)
-            yield _row("template_twin", False, task, o.title, _own_link(rng), o.text if rng.random() < 0.5 else "")
+            yield _row(
+                "template_twin",
+                False,
+                task,
+                o.title,
+                _own_link(rng),
+                o.text if rng.random() < 0.5 else "",
+            )
         swapped = s.title.replace(s.topic, rng.choice([t for t in TOPICS if t != s.topic]), 1)
         other_text = "".join(
-            _fill(x, rng, body=s.body, topic=s.topic, year=2026) for x in rng.sample(OTHER_SENTENCES, 3)
+            _fill(x, rng, body=s.body, topic=s.topic, year=2026)
+            for x in rng.sample(OTHER_SENTENCES, 3)
         )
         if swapped != s.title:
             yield _row("word_swap", False, task, swapped, _own_link(rng), "")
@@ -267,7 +392,11 @@ def variants(rng: random.Random, count: int = 60) -> Iterator[dict]:
             o = rng.choice(same_body)
             yield _row("same_body_org", False, task, o.title, _own_link(rng), o.text)
         if task["link"] and "/s/" not in s.link:
-            other = s.link.replace("idx=", "idx=9") if "idx=" in s.link else s.link.replace(".html", "1.html")
+            other = (
+                s.link.replace("idx=", "idx=9")
+                if "idx=" in s.link
+                else s.link.replace(".html", "1.html")
+            )
             yield _row("other_link", False, _task(s, with_text=False), "转发", other, "")
         o = rng.choice(others)
         yield _row("unrelated", False, task, o.title, _own_link(rng), o.text)

@@ -70,7 +70,11 @@ async def _region(app, clock, feeds: FeedServer) -> list[int]:  # type: ignore[n
             )
             feeds.set_feed(
                 f"a{i}",
-                [FakeItem("旧文章", f"https://example.gov.cn/{i}/0", f"{i}-0", now - timedelta(days=5))],
+                [
+                    FakeItem(
+                        "旧文章", f"https://example.gov.cn/{i}/0", f"{i}-0", now - timedelta(days=5)
+                    )
+                ],
             )
             accounts.append(
                 await seed_account(
@@ -169,18 +173,27 @@ async def test_repost_task_from_forward_to_overdue_report(
     pending_people = [RESPONSIBLE + i for i in (LOOKALIKE, 18, 19)]
     clock.set(task.deadline - timedelta(hours=23))
     mark = tg.mark()
-    assert await repost_reminders(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings) == 3
+    assert (
+        await repost_reminders(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings)
+        == 3
+    )
     app.sender.wake()
     for chat in pending_people:
         reminder = await received(tg, chat, "即将截止", since=mark)
         assert TITLE in reminder.text
     await drained(app, tg)
     assert not [c for c in tg.sent_to(RESPONSIBLE, since=mark) if "截止" in c.text]
-    assert await repost_reminders(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings) == 0
+    assert (
+        await repost_reminders(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings)
+        == 0
+    )
 
     clock.set(task.deadline + timedelta(hours=15))  # 09:00 the next morning
     mark = tg.mark()
-    assert await repost_reminders(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings) == 3
+    assert (
+        await repost_reminders(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings)
+        == 3
+    )
     await daily_digest(sessionmaker=app.sessionmaker, clock=clock, settings=app.settings)
     app.sender.wake()
     await received(tg, RESPONSIBLE + 18, "已到截止时间", since=mark)

@@ -133,7 +133,9 @@ def test_reminders_a_day_before_then_at_the_deadline_once_each() -> None:
     assert due_reminders(deadline=deadline, now=deadline, sent=sent, before=day) == [
         Reminder.DEADLINE
     ]
-    assert due_reminders(deadline=deadline, now=deadline, sent=[Reminder.DEADLINE], before=day) == []
+    assert (
+        due_reminders(deadline=deadline, now=deadline, sent=[Reminder.DEADLINE], before=day) == []
+    )
 
 
 def test_deadlines_are_read_in_the_office_zone() -> None:
@@ -166,4 +168,4 @@ def test_progress_by_unit_and_completion_rates() -> None:
     rates = {c.name: c.rate for c in completion([task, task], per="unit")}
     assert rates == {"甲局": 0.5, "乙局": 0.0}
     accounts = completion([task], per="account")
-    assert [(c.name, c.assigned, c.done) for c in accounts][0] == ("#3 乙发布", 1, 0)
+    assert (accounts[0].name, accounts[0].assigned, accounts[0].done) == ("#3 乙发布", 1, 0)
