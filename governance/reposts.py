@@ -391,9 +391,9 @@ def judge(article: Article, post: PostView, th: Thresholds | None = None) -> Mat
         return None  # its own, different text: another article with a similar title
     if likeness is not None and likeness >= th.text_partial:
         return MatchMethod.TITLE  # the title and much of the text
-    if article.text:  # the article's text is known and the post does not carry it
+    if len(text) < th.text_min_chars or article.text:  # the post does not carry the text
         return MatchMethod.HEADLINE if article.headline_counts else None
-    return MatchMethod.TITLE
+    return MatchMethod.TITLE  # a text of its own, the article's unknown: the title decides
 
 
 def in_window(

@@ -75,7 +75,9 @@ def test_different_pages_keep_different_canonical_forms() -> None:
     ],
 )
 def test_repost_edits_to_the_title_still_match(title: str) -> None:
-    assert judge(article(text=""), PostView(title, None, "")) is MatchMethod.TITLE
+    assert judge(article(text=""), PostView(title, None, "")) is MatchMethod.HEADLINE
+    with_text = PostView(title, None, "转发学习。" + TEXT)
+    assert judge(article(text="", link=None), with_text) is MatchMethod.TITLE
 
 
 @pytest.mark.parametrize(
@@ -106,6 +108,7 @@ def test_headline_only_counts_only_when_the_task_says_so() -> None:
     post = PostView("【转发】" + TITLE, "https://other.gov.cn/a/1", "")
     assert judge(article(link=None), post) is MatchMethod.HEADLINE
     assert judge(article(link=None, headline=False), post) is None
+    assert judge(article(link=None, text="", headline=False), post) is None  # text unknown
 
 
 def test_a_similar_title_over_its_own_long_text_is_another_article() -> None:
