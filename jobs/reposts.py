@@ -33,22 +33,19 @@ class RepostMatch:
         stored: Sequence[StoredItem],
         now: datetime,
     ) -> None:
-        for entry in stored:
-            item = entry.item
-            matched = await reposts.match_post(
-                session,
-                account_id=account_id,
+        posts = [
+            reposts.NewPost(
                 post_id=entry.post_id,
-                title=item.title,
-                text=item.body_text,
-                link=item.link,
-                published_at=item.published or now,
-                now=now,
+                title=entry.item.title,
+                text=entry.item.body_text,
+                link=entry.item.link,
+                published_at=entry.item.published or now,
             )
-            if matched:
-                logger.info(
-                    "account {} reposted task(s) {}", account_id, [t.task_id for t in matched]
-                )
+            for entry in stored
+        ]
+        matched = await reposts.match_posts(session, account_id=account_id, posts=posts, now=now)
+        if matched:
+            logger.info("account {} reposted task(s) {}", account_id, [t.task_id for t in matched])
 
 
 async def repost_reminders(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -128,7 +129,7 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _notice_fields(task: RepostTask, account: Account, tz: ZoneInfo) -> dict[str, object]:
+def _notice_fields(task: RepostTask, account: Account, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "task_id": task.id or 0,
         "title": task.title,
@@ -203,7 +204,7 @@ async def create_task(
     for account in chosen:
         await notify(
             session,
-            RepostAssigned(**_notice_fields(task, account, tz)),  # type: ignore[arg-type]
+            RepostAssigned(**_notice_fields(task, account, tz)),
             to=To.of(Audience.RESPONSIBLE, account=account, exclude=actor.user_id),
             now=now,
         )
@@ -247,6 +248,67 @@ async def _mark_done(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """A post the poller just stored, as repost recognition needs it."""
+
+    post_id: int
+    title: str
+    text: str
+    link: str | None
+    published_at: datetime
+
+
+async def match_posts(
+    session: AsyncSession,
+    *,
+    account_id: int,
+    posts: Sequence[NewPost],
+    now: datetime,
+    thresholds: Thresholds | None = None,
+) -> list[RepostTarget]:
+    """Compare an account's new posts with its open tasks; record each task a post reposts.
+
+    One query for the account's open tasks, however many posts. Idempotent: a target already
+    done, or a post an admin excluded, is left alone.
+    """
+    th = thresholds or Thresholds()
+    open_rows = await open_targets_for_account(
+        session, account_id=account_id, now=now, grace=th.grace
+    )
+    matched: list[RepostTarget] = []
+    for target, task in open_rows:
+        article = Article.of(
+            title=task.title,
+            link=task.source_link,
+            text=task.text,
+            headline_counts=task.headline_counts,
+        )
+        for post in posts:
+            if post.post_id in (target.excluded_posts or []):
+                continue
+            if not in_window(
+                post.published_at, created_at=task.created_at, deadline=task.deadline, th=th
+            ):
+                continue
+            method = judge(article, PostView(post.title or "", post.link, post.text or ""), th)
+            if method is None:
+                continue
+            await _mark_done(
+                session,
+                target,
+                method=method,
+                post_id=post.post_id,
+                link=post.link,
+                published_at=post.published_at,
+                now=now,
+                actor_id=None,
+            )
+            matched.append(target)
+            break
+    return matched
+
+
 async def match_post(
     session: AsyncSession,
     *,
@@ -259,41 +321,11 @@ async def match_post(
     now: datetime,
     thresholds: Thresholds | None = None,
 ) -> list[RepostTarget]:
-    """Compare one new post with the account's open tasks; record each task it reposts.
-
-    Idempotent: a target already done, or a post an admin excluded, is left alone.
-    """
-    th = thresholds or Thresholds()
-    matched: list[RepostTarget] = []
-    post = PostView(title=title or "", link=link, text=text or "")
-    for target, task in await open_targets_for_account(
-        session, account_id=account_id, now=now, grace=th.grace
-    ):
-        if post_id in (target.excluded_posts or []):
-            continue
-        if not in_window(published_at, created_at=task.created_at, deadline=task.deadline, th=th):
-            continue
-        article = Article.of(
-            title=task.title,
-            link=task.source_link,
-            text=task.text,
-            headline_counts=task.headline_counts,
-        )
-        method = judge(article, post, th)
-        if method is None:
-            continue
-        await _mark_done(
-            session,
-            target,
-            method=method,
-            post_id=post_id,
-            link=link,
-            published_at=published_at,
-            now=now,
-            actor_id=None,
-        )
-        matched.append(target)
-    return matched
+    """:func:`match_posts` for one post."""
+    post = NewPost(post_id, title, text, link, published_at)
+    return await match_posts(
+        session, account_id=account_id, posts=[post], now=now, thresholds=thresholds
+    )
 
 
 async def _correctable(
@@ -431,7 +463,7 @@ async def send_reminders(
                 pending += 1
                 queued += await notify(
                     session,
-                    RepostReminder(stage=stage.value, **_notice_fields(task, account, tz)),  # type: ignore[arg-type]
+                    RepostReminder(stage=stage.value, **_notice_fields(task, account, tz)),
                     to=To.of(Audience.RESPONSIBLE, account=account),
                     now=now,
                     alert_chat_id=alert_chat_id,
