@@ -28,6 +28,7 @@ from handlers import (
     monitoring,
     registration,
     reports,
+    repostfix,
     reposts,
     review_decide,
     review_delegate,
@@ -114,6 +115,7 @@ def build_dispatcher(
         review_delegate.router,
         reports.router,
         reposts.router,
+        repostfix.router,
         channels.router,
         fallback.router,
     )

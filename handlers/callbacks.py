@@ -308,3 +308,7 @@ class TaskHeadline(CallbackData, prefix="th"):
 
 class TaskConfirm(CallbackData, prefix="tk"):
     action: str  # confirm | cancel | skip_text
+
+
+class TaskRecord(CallbackData, prefix="tr"):
+    task_id: int

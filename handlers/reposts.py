@@ -2,8 +2,7 @@
 
 Admins start tasks for any accounts; a unit manager for their unit's. The dialog is
 :func:`handlers.repostform.advance`; each answer is checked by the rules the workflow checks
-again when the task is stored. Corrections (undo a false match with a reason, confirm a missed
-repost with its link) are short dialogs of their own.
+again when the task is stored. Corrections are :mod:`handlers.repostfix`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -37,8 +35,6 @@ from governance.reposts import (
 )
 from governance.roles import Actor
 from handlers.callbacks import (
-    DialogCancel,
-    TaskClose,
     TaskConfirm,
     TaskDeadline,
     TaskHeadline,
@@ -47,16 +43,13 @@ from handlers.callbacks import (
     TaskOpen,
     TaskPick,
     TaskScope,
-    TaskTarget,
 )
 from handlers.guards import member, require
 from handlers.render import esc, short
 from handlers.replies import edit_or_send, pressed_message
-from handlers.repostform import RepostForm, advance, draft_of, pick_keyboard, send_step
-from handlers.repostviews import account_line, task_card
+from handlers.repostform import RepostForm, advance, draft_of, pick_keyboard
+from handlers.repostviews import task_card
 from models import reposts as stored
-from models.accounts import Account
-from models.people import Unit
 from workflows import reposts
 from workflows.reposts import can_manage_reposts, validate_body, validate_deadline, validate_title
 
@@ -70,11 +63,6 @@ NOT_ALLOWED = N_("只有管理员和单位管理员可以管理转载任务。")
 TEXT = F.text & ~F.text.startswith("/")
 LIST_SIZE = 10
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-class RepostFix(StatesGroup):
-    reason = State()  # why a match is undone
-    link = State()  # the link of a repost confirmed by hand
 
 
 # --- list and card ----------------------------------------------------------------------------
@@ -443,132 +431,6 @@ async def confirm_task(
     await pressed_message(query).answer(text, reply_markup=markup, link_preview_options=NO_PREVIEW)
 
 
-# --- corrections ------------------------------------------------------------------------------
-
-
-@router.callback_query(TaskTarget.filter(F.action == "open"))
-async def target_menu(
-    query: CallbackQuery,
-    callback_data: TaskTarget,
-    session: AsyncSession,
-    actor: Actor | None,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    checked = require(actor, can_manage_reposts, NOT_ALLOWED)
-    target = await stored.get_target(session, callback_data.target_id)
-    task = await stored.get_task(session, target.task_id)
-    if not reposts.can_correct(checked, task):
-        raise PermissionDenied(reposts.NOT_YOURS)
-    account = await session.get(Account, target.account_id)
-    unit = await session.get(Unit, account.unit_id) if account else None
-    assert account is not None and unit is not None
-    line = stored.line_of(target, account, unit, task=task, now=clock.now())
-    kb = InlineKeyboardBuilder()
-    text = [account_line(line, settings.tz)]
-    if target.link:
-        text.append(_("转载链接：{link}").format(link=esc(target.link)))
-    if target.status is TargetStatus.DONE:
-        kb.button(
-            text=_("撤销匹配"), callback_data=TaskTarget(target_id=target.id or 0, action="undo")
-        )
-    else:
-        kb.button(
-            text=_("手工确认已转载"),
-            callback_data=TaskTarget(target_id=target.id or 0, action="confirm"),
-        )
-    kb.button(text=_("返回任务"), callback_data=TaskOpen(task_id=task.id or 0))
-    kb.adjust(1)
-    await query.answer()
-    await pressed_message(query).answer("\n".join(text), reply_markup=kb.as_markup())
-
-
-@router.callback_query(TaskTarget.filter(F.action.in_({"undo", "confirm"})))
-async def target_fix(
-    query: CallbackQuery,
-    callback_data: TaskTarget,
-    state: FSMContext,
-    session: AsyncSession,
-    actor: Actor | None,
-) -> None:
-    checked = require(actor, can_manage_reposts, NOT_ALLOWED)
-    target = await stored.get_target(session, callback_data.target_id)
-    task = await stored.get_task(session, target.task_id)
-    if not reposts.can_correct(checked, task):
-        raise PermissionDenied(reposts.NOT_YOURS)
-    await state.clear()
-    await state.set_data({"target_id": target.id})
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("取消"), callback_data=DialogCancel())
-    if callback_data.action == "undo":
-        await state.set_state(RepostFix.reason)
-        prompt = _("请说明撤销这次匹配的原因（如：转载的是另一篇文章）。")
-    else:
-        await state.set_state(RepostFix.link)
-        prompt = _("请发送该账号转载文章的链接。")
-    await send_step(query, prompt, kb.as_markup())
-
-
-@router.message(RepostFix.reason, TEXT)
-async def got_reason(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, clock: Clock
-) -> None:
-    checked = require(actor, can_manage_reposts, NOT_ALLOWED)
-    data = await state.get_data()
-    target = await reposts.undo_match(
-        session,
-        actor=checked,
-        target_id=int(data["target_id"]),
-        reason=message.text or "",
-        now=clock.now(),
-    )
-    await state.clear()
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("返回任务"), callback_data=TaskOpen(task_id=target.task_id))
-    await message.answer(
-        _("已撤销匹配，该账号恢复为待转载；该条内容不会再被匹配。"), reply_markup=kb.as_markup()
-    )
-
-
-@router.message(RepostFix.link, TEXT)
-async def got_link(
-    message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None, clock: Clock
-) -> None:
-    checked = require(actor, can_manage_reposts, NOT_ALLOWED)
-    data = await state.get_data()
-    target = await reposts.confirm_by_hand(
-        session,
-        actor=checked,
-        target_id=int(data["target_id"]),
-        link=message.text or "",
-        now=clock.now(),
-    )
-    await state.clear()
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("返回任务"), callback_data=TaskOpen(task_id=target.task_id))
-    await message.answer(_("已手工确认该账号完成转载。"), reply_markup=kb.as_markup())
-
-
-@router.callback_query(TaskClose.filter())
-async def close(
-    query: CallbackQuery,
-    callback_data: TaskClose,
-    session: AsyncSession,
-    actor: Actor | None,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    checked = require(actor, can_manage_reposts, NOT_ALLOWED)
-    await reposts.close_task(
-        session,
-        actor=checked,
-        task_id=callback_data.task_id,
-        now=clock.now(),
-        cancel=callback_data.cancel,
-    )
-    await show_card(query, session, checked, settings, clock, callback_data.task_id)
-
-
-@router.message(StateFilter(RepostForm, RepostFix), ~F.text)
+@router.message(StateFilter(RepostForm), ~F.text)
 async def not_text(message: Message) -> None:
     await message.answer(_("请按提示发送文字或点击按钮；发送 /cancel 可取消。"))

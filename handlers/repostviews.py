@@ -21,7 +21,7 @@ from governance.reposts import (
     totals,
 )
 from governance.roles import Actor
-from handlers.callbacks import TaskClose, TaskList, TaskOpen, TaskTarget
+from handlers.callbacks import TaskClose, TaskList, TaskOpen, TaskRecord, TaskTarget
 from handlers.render import esc, safe_link, short
 from models.reposts import RepostTarget, RepostTask
 from workflows.reposts import can_correct
@@ -124,6 +124,9 @@ def task_card(
     kb.button(text=_("🔄 刷新"), callback_data=TaskOpen(task_id=task.id or 0, page=page))
     kb.button(text=_("任务列表"), callback_data=TaskList())
     sizes.append(2)
+    if can_correct(actor, task):
+        kb.button(text=_("📜 记录"), callback_data=TaskRecord(task_id=task.id or 0))
+        sizes.append(1)
     if correct:
         kb.button(text=_("结束任务"), callback_data=TaskClose(task_id=task.id or 0))
         kb.button(text=_("撤销任务"), callback_data=TaskClose(task_id=task.id or 0, cancel=True))

@@ -158,6 +158,10 @@ async def test_a_unit_managers_task_corrections_and_robot_reminders(
     assert "已手工确认" in confirmed.text
     card = (await boss.press(confirmed, "返回任务"))[-1]
     assert "已转载 1，待转载 2" in card.text and "人工确认" in card.text
+    record = (await boss.press(card, "📜 记录"))[-1]
+    assert "转载任务 #1 的记录" in record.text
+    assert "撤销匹配 · #" in record.text and "转发的是旧版通知" in record.text
+    assert "冯主任 · 人工确认转载" in record.text
 
     clock.set(task.deadline - timedelta(hours=20))
     assert (
