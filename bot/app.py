@@ -70,6 +70,7 @@ from handlers.notices import RENDERERS
 from jobs.poll import check_account
 from jobs.polltypes import USER_AGENT, NewPostsHook, guard_policy
 from jobs.quality_scan import QualityScan
+from jobs.reposts import RepostMatch
 from jobs.review_hook import ReviewMatch
 from models import people
 from workflows.checker import LiveChecker
@@ -152,6 +153,7 @@ class BotApp:
             ReviewMatch(
                 window=settings.match_window(), alert_chat_id=settings.alert_chat_id, tz=settings.tz
             ),
+            RepostMatch(),
         )
 
     def guard_policy(self) -> GuardPolicy:

@@ -25,6 +25,7 @@ from jobs.heartbeat import heartbeat
 from jobs.poll import poll_feeds, prune_poll_history
 from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
+from jobs.reposts import repost_reminders
 from jobs.reviews import review_expiry, review_reminders, review_route_check
 from jobs.websites import evaluate_websites, probe_websites
 from workflows.checker import LiveChecker, refresh_checker
@@ -48,6 +49,7 @@ SINGLETONS = frozenset(
         "watch_columns",
         "probe_websites",
         "evaluate_websites",
+        "repost_reminders",
     }
 )
 
@@ -225,6 +227,14 @@ def build_scheduler(
             kwargs=review_kwargs,
             start_date=once["start_date"],
         )
+    scheduler.add_job(
+        repost_reminders,
+        "interval",
+        minutes=settings.repost_check_minutes,
+        id="repost_reminders",
+        kwargs=review_kwargs,
+        **once,
+    )
     scheduler.add_job(
         prune_handled_updates,
         "interval",

@@ -181,6 +181,11 @@ class Settings(BaseSettings):
     review_match_before_hours: float = Field(default=2.0, ge=0, le=72)
     review_match_after_days: float = Field(default=14.0, gt=0, le=180)
     review_match_threshold: float = Field(default=0.6, gt=0, le=1)
+    # repost tasks (转载任务, issue 19)
+    repost_check_minutes: int = Field(default=15, ge=1, le=240)
+    """How often reminders of repost tasks are checked."""
+    repost_remind_before_hours: float = Field(default=24.0, ge=1, le=168)
+    """How long before a repost task's deadline the first reminder goes out."""
 
     # feeds derived from platform + platform id on the office's RSSHub (issue 14)
     rsshub_base: str | None = None

@@ -2,7 +2,8 @@
 
 Sheets: 概况 (summary), 账号 (one row per account), 单位 (one row per unit, ranked), 问题明细
 (every distinct problem, with its post's link), 网站 (government websites, when there are any:
-:mod:`documents.websitesheet`), 抽查 (the inspection, when there is one, laid out
+:mod:`documents.websitesheet`), 转载任务 (repost tasks, when the period has any:
+:mod:`documents.repostsheet`), 抽查 (the inspection, when there is one, laid out
 to attach to a 通报) and 图表 (the charts, when given). Every figure comes from the one model of
 the period (:class:`governance.reporting.Report`): a total in 概况 is the sum of the detail rows.
 Text never becomes a formula (see ledgerbook._put) and personal data arrives masked.
@@ -35,6 +36,7 @@ from documents.reporttext import (
     reason_text,
 )
 from documents.websitesheet import SHEET_WEBSITES, fill_websites
+from documents.repostsheet import SHEET_REPOSTS, fill_reposts
 from governance.i18n import N_
 from governance.reporting import (
     FAIL,
@@ -154,6 +156,11 @@ def report_workbook(
         fill_websites(sheet, report.websites, tr)
         _fit(sheet)
         _print_ready(sheet, title=title, period=period, tr=tr, header_row=1)
+    if report.reposts:
+        sheet = book.create_sheet(tr(SHEET_REPOSTS))
+        fill_reposts(sheet, report, tz, tr)
+        _fit(sheet)
+        _print_ready(sheet, title=title, period=period, tr=tr)
     if report.inspection is not None:
         sheet = book.create_sheet(tr(SHEET_INSPECTION))
         head = _inspection(sheet, report, tz, tr)

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from documents.ledgerbook import Translate, _identity
+from documents.repostsheet import overdue_lines
 from governance.activity import DormancyState
 from governance.evidence import BASIS_LABELS, FAULT_LABELS, LACK_LABELS, Fault, Lack
 from governance.i18n import N_
@@ -143,6 +144,7 @@ def summary_lines(report: Report, tr: Translate = _identity, *, top: int = 3) ->
             for u in ranked[:top]
         )
         lines.append(tr(N_("单位排名：{ranking}")).format(ranking=ranking))
+    lines += overdue_lines(report, tr)
     if report.inspection is not None:
         verdicts = report.inspection.verdicts
         lines.append(

@@ -36,6 +36,7 @@ from governance.evidence import (
 from governance.i18n import N_
 from governance.periods import Period
 from governance.quality.pii import mask_pii
+from governance.reposts import TaskReport
 from governance.scoring import (
     AccountFacts,
     Score,
@@ -80,6 +81,8 @@ class AccountInput:
     """False where ``registered_at`` is a stand-in (an inspector's throwaway import)."""
     opened_at: datetime | None = None
     """The account's opening date from a ledger, when it gives one."""
+    reposts_missed: int = 0
+    """Repost tasks due in the period that the account did not repost."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +218,8 @@ class Report:
     """Mondays of the first and last weeks when the period starts or ends inside them."""
     websites: tuple[WebsiteLine, ...] = ()
     """Government websites in scope, judged by the website rules (their own sheet)."""
+    reposts: tuple[TaskReport, ...] = ()
+    """Repost tasks due in the period (转载任务), each account's progress."""
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -304,7 +309,7 @@ def _line(
         account.post_times, start=start, end=as_of, registered_at=evidence_from
     )
     if not reading.readable:
-        facts = AccountFacts(DormancyState.UNKNOWN, False, True, found)
+        facts = AccountFacts(DormancyState.UNKNOWN, False, True, found, account.reposts_missed)
         return AccountLine(
             account,
             posts,
@@ -343,7 +348,7 @@ def _line(
     else:
         state = dormancy_state(silence.days, thresholds=thresholds)
         below = activity.below_plan
-    score = score_account(AccountFacts(state, below, False, found), rules)
+    score = score_account(AccountFacts(state, below, False, found, account.reposts_missed), rules)
     if silence.days is None and not score.vetoes:
         outcome = UNASSESSABLE
     else:

@@ -35,6 +35,7 @@ REASON_FEED_BROKEN = N_("监测源异常")
 REASON_FINDINGS = N_("{category} {n} 处")
 REASON_VETO_DORMANT = N_("单项否决：检查前2周内未更新")
 REASON_VETO_FINDING = N_("单项否决：{category}")
+REASON_REPOST_MISSED = N_("逾期未完成转载任务 {n} 项")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class ScoringRules:
     sample_ratio: float = 0.3
     sample_minimum: int = 1
     update_days: int = 14
+    repost_missed: int = 0
+    """Points per repost task not done by its deadline; 0 (the default) leaves it out."""
 
     def points_for(self, category: str) -> int:
         if category in self.per_category:
@@ -83,6 +86,7 @@ def rules_from(data: Mapping[str, Any]) -> ScoringRules:
     activity = data.get("activity", {})
     findings = data.get("findings", {})
     inspection = data.get("inspection", {})
+    reposts = data.get("reposts", {})
     severity, category, cap = (
         {k: _int(v, f"findings.{part}.{k}") for k, v in findings.get(part, {}).items()}
         for part in ("severity", "category", "cap")
@@ -115,6 +119,7 @@ def rules_from(data: Mapping[str, Any]) -> ScoringRules:
         sample_ratio=ratio,
         sample_minimum=_int(inspection.get("minimum", 1), "inspection.minimum"),
         update_days=_int(inspection.get("update_days", 14), "inspection.update_days"),
+        repost_missed=_int(reposts.get("missed", 0), "reposts.missed"),
     )
     if rules.pass_mark > rules.full or rules.update_days < 1:
         raise ValueError("pass_mark 不能高于 full，update_days 至少为 1")
@@ -130,6 +135,8 @@ class AccountFacts:
     feed_broken: bool
     problems: Mapping[str, int]
     """Distinct problems found in the period, by category."""
+    reposts_missed: int = 0
+    """Repost tasks whose deadline fell in the period and were not done (never reads or likes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,14 @@ def score_account(facts: AccountFacts, rules: ScoringRules) -> Score:
         taken.append(Deduction(REASON_FINDINGS, points, {"category": category, "n": n}))
         if _SEVERITY_OF.get(category) is Severity.VETO:
             vetoes.append(Deduction(REASON_VETO_FINDING, 0, {"category": category}))
+    if rules.repost_missed and facts.reposts_missed > 0:
+        taken.append(
+            Deduction(
+                REASON_REPOST_MISSED,
+                rules.repost_missed * facts.reposts_missed,
+                {"n": facts.reposts_missed},
+            )
+        )
     points = max(rules.full - sum(d.points for d in taken), 0)
     passed = not vetoes and points >= rules.pass_mark
     return Score(points, passed, tuple(d for d in taken if d.points), tuple(vetoes))

@@ -271,3 +271,50 @@ class ChanKind(CallbackData, prefix="hk"):
 class ChanAct(CallbackData, prefix="ha"):
     channel_id: int
     action: str  # test | pause | resume | delete
+
+
+class TaskList(CallbackData, prefix="tl"):
+    page: int = 0
+
+
+class TaskNew(CallbackData, prefix="tn"):
+    pass
+
+
+class TaskOpen(CallbackData, prefix="to"):
+    task_id: int
+    page: int = 0
+
+
+class TaskTarget(CallbackData, prefix="tg"):
+    target_id: int
+    action: str  # open | undo | confirm
+
+
+class TaskClose(CallbackData, prefix="tc"):
+    task_id: int
+    cancel: bool = False
+
+
+class TaskScope(CallbackData, prefix="ts"):
+    kind: str  # governance.reposts.ScopeKind
+
+
+class TaskPick(CallbackData, prefix="tp"):
+    value: str  # a unit id or a platform value to toggle; "" when the choice is complete
+
+
+class TaskDeadline(CallbackData, prefix="td"):
+    days: int
+
+
+class TaskHeadline(CallbackData, prefix="th"):
+    counts: bool
+
+
+class TaskConfirm(CallbackData, prefix="tk"):
+    action: str  # confirm | cancel | skip_text
+
+
+class TaskRecord(CallbackData, prefix="tr"):
+    task_id: int

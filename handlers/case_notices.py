@@ -213,6 +213,18 @@ def digest(n: Digest) -> Rendered:
     lines.append("• " + _("监测源异常 {n} 个（监测故障，不计为不更新）").format(n=n.feeds_broken))
     lines.append("• " + _("低于承诺更新频率 {n} 个").format(n=n.below_plan))
     lines.append("• " + _("超时未审的送审稿 {n} 件").format(n=n.reviews_late))
+    for task_id, title, pending, first in n.reposts_overdue:
+        more = _("等") if pending > len(first) else ""
+        lines.append(
+            "• "
+            + _("转载任务 #{id}《{title}》逾期未转载 {n} 个：{names}{more}").format(
+                id=task_id,
+                title=esc(title),
+                n=pending,
+                names="、".join(esc(name) for name in first),
+                more=more,
+            )
+        )
     kb = InlineKeyboardBuilder()
     kb.button(text=_("整改清单"), callback_data=CaseList(unit_id=unit_id))
     kb.button(text=_("不更新账号"), callback_data=DigestList(kind="dormant", unit_id=unit_id))

@@ -25,6 +25,7 @@ from handlers.render import (
     shown,
     status_label,
 )
+from handlers.repost_notices import REPOST_RENDERERS
 from handlers.review_notices import REVIEW_RENDERERS
 from handlers.robot_notices import ROBOT_RENDERERS
 from handlers.website_notices import WEBSITE_RENDERERS
@@ -250,6 +251,7 @@ RENDERERS: Renderers = Renderers(
     *CASE_RENDERERS,
     *ROBOT_RENDERERS,
     *WEBSITE_RENDERERS,
+    *REPOST_RENDERERS,
 )
 """Every notice kind's renderer, found by the type of its notice."""
 

@@ -189,6 +189,13 @@ AUDIT_LABELS: dict[str, str] = {
     "case.extended": N_("延期整改"),
     "case.resolved": N_("整改办结"),
     "case.closed": N_("关停（整改终结）"),
+    "repost_task.created": N_("发布转载任务"),
+    "repost_task.reminded": N_("提醒未转载账号"),
+    "repost_task.closed": N_("结束任务"),
+    "repost_task.cancelled": N_("撤销任务"),
+    "repost_target.matched": N_("识别到转载"),
+    "repost_target.undone": N_("撤销匹配"),
+    "repost_target.confirmed": N_("人工确认转载"),
 }
 
 

@@ -22,6 +22,7 @@ from governance.clock import Clock
 from governance.review import ReviewStatus, deadline
 from governance.roles import Role
 from models import cases, people
+from models import reposts as repost_tasks
 from models.accounts import Account
 from models.alerts import AlertState
 from models.audit import AuditEntry
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 DORMANT_STATES = {DormancyState.DORMANT, DormancyState.CLOSURE_CANDIDATE}
 NAMES_SHOWN = 5
+REPOST_OVERDUE_SHOWN = timedelta(days=30)
 
 
 async def gather(
@@ -127,7 +129,21 @@ async def gather(
             (await session.exec(monitored.where(col(AlertState.below_plan).is_(True)))).one()
         ),
         reviews_late=await late_reviews(session, now=end, unit_id=unit_id),
+        reposts_overdue=await overdue_reposts(session, now=end, unit_id=unit_id),
     )
+
+
+async def overdue_reposts(
+    session: AsyncSession, *, now: datetime, unit_id: int | None
+) -> list[tuple[int, str, int, list[str]]]:
+    """Repost tasks of the last 30 days past their deadline with accounts still pending."""
+    found = await repost_tasks.overdue(
+        session, now=now, since=now - REPOST_OVERDUE_SHOWN, unit_id=unit_id
+    )
+    return [
+        (task.id or 0, task.title[:60], len(accounts), [a.name for a in accounts[:NAMES_SHOWN]])
+        for task, accounts in found[:NAMES_SHOWN]
+    ]
 
 
 async def late_reviews(session: AsyncSession, *, now: datetime, unit_id: int | None) -> int:

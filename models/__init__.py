@@ -19,6 +19,7 @@ from models import (  # noqa: F401  (register tables)
     people,
     posts,
     replicas,
+    reposts,
     review_match,
     reviews,
     robots,

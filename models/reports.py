@@ -30,6 +30,7 @@ from models.feeds import Poll
 from models.findings import FindingStatus, StoredFinding
 from models.people import Unit
 from models.posts import Post
+from models.reposts import missed_counts, task_reports
 from models.review_match import ReviewFlag
 from models.reviews import Review
 
@@ -178,6 +179,7 @@ async def account_inputs(
         session, account_ids=ids, start=start, end=before
     )
     cases = await case_counts(session, account_ids=ids, start=start, end=before)
+    missed = await missed_counts(session, account_ids=ids, start=start, end=before)
     current = now is not None and before >= now
     inputs = []
     for account, unit in rows:
@@ -223,6 +225,7 @@ async def account_inputs(
                 oldest_seen=oldest.get(aid),
                 registered_known=registration_known,
                 opened_at=(opened or {}).get(aid),
+                reposts_missed=missed.get(aid, 0),
             )
         )
     return inputs
@@ -345,6 +348,9 @@ async def make_report(
         scoring=rules,
     )
     report = replace(report, websites=tuple(sites))
+    tasks = await task_reports(session, start=start, end=end, now=now, unit_id=unit_id)
+    if tasks:
+        report = replace(report, reposts=tuple(tasks))
     if inspection_seed is None:
         return report
     return inspect(

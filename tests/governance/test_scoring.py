@@ -89,8 +89,22 @@ def test_a_broken_feed_is_not_held_against_the_account_by_default() -> None:
 
 def test_engagement_is_never_an_input() -> None:
     names = {f.name for f in dataclasses.fields(AccountFacts)}
-    assert names == {"state", "below_plan", "feed_broken", "problems"}
+    assert names == {"state", "below_plan", "feed_broken", "problems", "reposts_missed"}
     assert not {"likes", "reads", "reposts", "views"} & names
+
+
+def test_missed_repost_tasks_cost_points_only_when_the_rule_file_says_so() -> None:
+    missed = dataclasses.replace(facts(), reposts_missed=2)
+    assert RULES.repost_missed == 0  # off by default: national rules do not require it
+    assert score_account(missed, RULES).points == 100
+    counted = rules_from({"reposts": {"missed": 3}})
+    score = score_account(missed, counted)
+    assert score.points == 94
+    assert [(d.reason, d.params) for d in score.deductions] == [
+        ("逾期未完成转载任务 {n} 项", {"n": 2})
+    ]
+    with pytest.raises(ValueError):
+        rules_from({"reposts": {"missed": -1}})
 
 
 def test_units_rank_by_average_then_failures_and_share_ties() -> None:

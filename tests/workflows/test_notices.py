@@ -44,6 +44,16 @@ CASE_PROBLEMS = {
     "more": 2,
 }
 
+REPOST = {
+    "task_id": 3,
+    "title": "关于开展安全生产月活动的通知",
+    "link": "https://mp.weixin.qq.com/s/abc",
+    "deadline": "2026-01-08 18:00",
+    "account_id": 7,
+    "account": "某某发布",
+    "platform": "wechat",
+    "headline_counts": True,
+}
 SAMPLES: dict[str, n.Notice] = {
     s.kind: s
     for s in [
@@ -137,8 +147,11 @@ SAMPLES: dict[str, n.Notice] = {
             newly_dormant=[(7, "某某发布")],
             newly_dormant_total=4,
             reviews_late=1,
+            reposts_overdue=[(3, "关于开展安全生产月活动的通知", 6, ["甲发布", "乙发布"])],
         ),
         n.RobotTest(channel_name="办公室群", requested_by="管理员"),
+        n.RepostAssigned(**REPOST),
+        n.RepostReminder(**REPOST, stage="deadline"),
     ]
 }
 

@@ -35,6 +35,7 @@ from workflows.notices.monitoring import (
     VetoFinding,
     VetoProblem,
 )
+from workflows.notices.reposts import RepostAssigned, RepostReminder
 from workflows.notices.reviews import (
     Approved,
     CardClosed,
@@ -90,6 +91,8 @@ __all__ = [
     "RegistrationPending",
     "Rejected",
     "Reminder",
+    "RepostAssigned",
+    "RepostReminder",
     "ResponsibleAssigned",
     "Returned",
     "ReviewCard",

@@ -28,6 +28,8 @@ class Digest(Notice):
     feeds_broken: int = 0
     below_plan: int = 0
     reviews_late: int = 0
+    reposts_overdue: list[tuple[int, str, int, list[str]]] = field(default_factory=list)
+    """Repost tasks past their deadline: (task id, title, accounts pending, first names)."""
 
     def dedup_key(self) -> str:
         if self.period == "weekly":
