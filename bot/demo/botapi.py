@@ -257,8 +257,9 @@ class BotApiCore:
         return list(self._updates)
 
     async def close(self) -> None:
-        """Answer a waiting long poll at once (the bot is stopping)."""
+        """Answer a waiting long poll at once and end the pages' streams (we are stopping)."""
         self.closing = True
+        self.publish({"type": "closing"})
         async with self._changed:
             self._changed.notify_all()
 

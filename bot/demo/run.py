@@ -44,6 +44,7 @@ from jobs.polltypes import guard_policy
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 8765
+TZ = "Asia/Shanghai"
 #: What the clock's jump runs at once, in this order (the scheduler runs them by itself too).
 JOBS_AFTER_JUMP = (
     "poll_feeds",
@@ -81,7 +82,7 @@ class Demo:
         self._jumping = asyncio.Lock()
         self._warmup: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
-        """Set once the first poll and evaluation after start-up are done."""
+        """Set once the first poll and evaluation after start-up are done and sent."""
 
     async def __aenter__(self) -> Demo:
         try:
@@ -204,7 +205,7 @@ class Demo:
         self.api = BotApiCore(now=lambda: clock.now().timestamp())
         scenario.add_people(self.api)
         controls = DemoControls(
-            now=clock.now, speed=self.options.speed, advance=self.advance, timezone="Asia/Shanghai"
+            now=clock.now, speed=self.options.speed, advance=self.advance, timezone=TZ
         )
         app = build_demo_app(self.api, controls)
         self.farm = FeedFarm(now=clock.now, base="http://placeholder")
@@ -258,6 +259,8 @@ class Demo:
     async def _first_pass(self) -> None:
         try:
             await self.run_jobs()
+            if self.app is not None:
+                await self.app.idle()  # the seeded drafts' cards and the first alerts are out
         except Exception as exc:  # the scheduler retries on its own; the page stays up
             logger.opt(exception=exc).warning("demo: first poll failed")
         finally:
@@ -276,12 +279,18 @@ class Demo:
             if self.app.sender is not None:
                 self.app.sender.wake()
 
+    def clock_view(self) -> dict[str, object]:
+        assert self.clock is not None
+        return {"now": self.clock.now().isoformat(), "speed": self.clock.speed, "timezone": TZ}
+
     async def advance(self, delta: timedelta) -> datetime:
         """Jump the clock forward and let monitoring catch up at once."""
         assert self.clock is not None
         before = self.clock.now()
         after = self.clock.advance(delta)
         self.save_state()
+        if self.api is not None:  # the page shows the new time before the alerts arrive
+            self.api.publish({"type": "clock", **self.clock_view()})
         await self.run_jobs(digest=after - before >= timedelta(days=1))
         return after
 

@@ -26,6 +26,7 @@ from bot.demo.botapi import BotApiCore
 from bot.demo.scenario import PERSONAS
 
 STATIC = resources.files("bot.demo") / "static"
+FONT_DIR = resources.files("documents") / "fonts"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
 MAX_UPLOAD = 20 * 1024 * 1024
 TOKEN_HEADER = "X-Demo-Token"
@@ -49,6 +50,7 @@ def build_demo_app(api: BotApiCore, controls: DemoControls) -> web.Application:
     page = _Page(api, controls)
     app.router.add_get("/", page.index)
     app.router.add_get("/static/{name}", page.static)
+    app.router.add_get("/font.ttf", page.font)
     app.router.add_get("/api/state", page.state)
     app.router.add_get("/api/chats/{chat_id}", page.history)
     app.router.add_get("/api/events", page.events)
@@ -96,6 +98,11 @@ class _Page:
         if not path.is_file():
             raise web.HTTPNotFound()
         return web.Response(text=path.read_text(encoding="utf-8"), content_type=kind)
+
+    async def font(self, request: web.Request) -> web.Response:
+        """The CJK font the charts ship with, so the page reads well without system fonts."""
+        body = (FONT_DIR / "wqy-microhei-gb2312.ttf").read_bytes()
+        return web.Response(body=body, content_type="font/ttf", headers=_CACHE)
 
     def _clock(self) -> dict[str, Any]:
         return {
@@ -151,6 +158,8 @@ class _Page:
                     await response.write(b": keep-alive\n\n")
                     continue
                 await response.write(_event(event))
+                if event["type"] == "closing":
+                    break
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
@@ -206,9 +215,7 @@ class _Page:
         if not 0 < hours <= 24 * 30:
             return _bad("move between 1 hour and 30 days")
         await self.controls.advance(timedelta(hours=hours))
-        clock = {"type": "clock", **self._clock()}
-        self.api.publish(clock)
-        return web.json_response({"ok": True, **clock})
+        return web.json_response({"ok": True, "type": "clock", **self._clock()})
 
     async def download(self, request: web.Request) -> web.Response:
         stored = self.api.files.get(request.match_info["file_id"])
@@ -227,6 +234,7 @@ class _Page:
 
 
 _NO_CACHE = {"Cache-Control": "no-store"}
+_CACHE = {"Cache-Control": "max-age=86400"}
 
 
 def _event(event: dict[str, Any]) -> bytes:
