@@ -1,5 +1,5 @@
-"""``python -m bot``: run (default), migrate, check, admin add, accounts import|export|template,
-audit."""
+"""``python -m bot``: run (default), demo, migrate, check, admin add, accounts
+import|export|template, audit."""
 
 from __future__ import annotations
 
@@ -198,6 +198,40 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help=_h("同时把图表写成 PNG 文件到此目录", "also write the charts as PNG files here"),
     )
+    demo = sub.add_parser(
+        "demo",
+        help=_h(
+            "离线演示：内置的 Bot API、订阅源农场和网页聊天（不需要令牌和网络）",
+            "offline demo: embedded Bot API, feed farm and a web chat (no token, no network)",
+        ),
+    )
+    demo.add_argument(
+        "--fresh",
+        action="store_true",
+        help=_h("在临时目录中从头开始", "start over in a temporary directory"),
+    )
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("demo"),
+        help=_h("数据目录（默认 demo/）", "data directory (default demo/)"),
+    )
+    demo.add_argument(
+        "--port", type=int, default=8765, help=_h("本机端口（默认 8765）", "local port (8765)")
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help=_h(
+            "时钟倍速，如 1440 表示一分钟过一天", "clock speed: 1440 makes a day pass in a minute"
+        ),
+    )
+    demo.add_argument(
+        "--no-browser",
+        action="store_true",
+        help=_h("不自动打开浏览器", "do not open a browser"),
+    )
     admin = sub.add_parser("admin", help=_h("管理员", "manage admins"))
     admin_sub = admin.add_subparsers(
         dest="admin_command", required=True, title=_h("命令", "commands"), parser_class=Parser
@@ -258,6 +292,27 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     return audit_file(settings, args.file, args.out, options=options)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo.run import DemoOptions, run_demo
+    from bot.logging import setup_logging
+
+    if not 0 < args.speed <= 100_000 or not 0 <= args.port <= 65535:
+        print(_h("倍速应在 0 到 100000 之间，端口在 0 到 65535 之间。", "bad --speed or --port"))
+        return 2
+    setup_logging(level=os.environ.get("LOG_LEVEL", "WARNING"), json=False, secrets=[])
+    options = DemoOptions(
+        directory=args.dir,
+        fresh=args.fresh,
+        port=args.port,
+        speed=args.speed,
+        open_browser=not args.no_browser,
+    )
+    try:
+        return asyncio.run(run_demo(options))
+    except KeyboardInterrupt:
+        return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -269,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"无法读取输入：{exc}", file=sys.stderr)
             return 2
+    if command == "demo":
+        return _demo(args)
     if command == "accounts" and args.accounts_command == "template":
         from bot.ledgercli import template_file
 

@@ -266,7 +266,11 @@ class BotApp:
             max_bytes=settings.feed_max_bytes,
             clock=self.clock.now,
         )
-        robot_policy = GuardPolicy(allow_private=settings.allow_private_robots)
+        robot_policy = GuardPolicy(
+            allow_private=settings.allow_private_robots,
+            allowed_hosts=settings.closed_network,
+            only_allowed=settings.feed_allowed_only,
+        )
         self.robot_http = make_robot_session(robot_policy)
         robots = RobotDelivery(
             client=RobotClient(

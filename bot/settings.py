@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     feed_max_bytes: int = Field(default=5_000_000, ge=10_000)
     allow_private_feeds: bool = False
     feed_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # refuse every address not on FEED_ALLOWED_HOSTS, for feeds, links and robots alike (no DNS
+    # lookup either): the demo, or an office on a closed network
+    feed_allowed_only: bool = False
+    # /start tells each person what to try next (``python -m bot demo`` sets it)
+    demo_tour: bool = False
     polling_timeout: int = Field(default=30, ge=0, le=60)
     outbox_interval: float = Field(default=1.0, gt=0, le=60)
     # Telegram's sending limits; only tests loosen them (their clock stands still).
@@ -413,6 +418,11 @@ class Settings(BaseSettings):
             min_interval=timedelta(minutes=self.poll_min_interval_minutes),
             max_interval=timedelta(hours=self.poll_max_interval_hours),
         )
+
+    @property
+    def closed_network(self) -> frozenset[str]:
+        """The only hosts links and robots may reach when FEED_ALLOWED_ONLY is set."""
+        return frozenset(self.feed_allowed_hosts) if self.feed_allowed_only else frozenset()
 
     @property
     def tz(self) -> ZoneInfo:

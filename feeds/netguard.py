@@ -176,10 +176,14 @@ class GuardPolicy:
     hostnames, IP addresses or CIDR blocks, e.g. ``{"rsshub.intra.gov.cn", "10.20.0.0/16"}``.
     Metadata, multicast and unspecified addresses stay forbidden under every policy, in every
     form (an IPv6 address is judged by the IPv4 addresses it embeds as well).
+    ``only_allowed`` turns the allow-list into the whole world: every other address, global ones
+    included, is refused, and :func:`check_url` refuses other hostnames before any DNS lookup
+    (the demo's local feed farm; a closed network).
     """
 
     allow_private: bool = False
     allowed_hosts: frozenset[str] = frozenset()
+    only_allowed: bool = False
     _names: frozenset[str] = field(init=False, repr=False, compare=False)
     _networks: tuple[IPNetwork, ...] = field(init=False, repr=False, compare=False)
 
@@ -212,6 +216,8 @@ class GuardPolicy:
 
     def _refusal(self, ip: IPAddress, host: str | None) -> str | None:
         reason = is_forbidden_address(ip)
+        if reason is None and self.only_allowed:
+            reason = "not on the allow-list"
         if reason is None:
             return None
         if reason.startswith(_ALWAYS_FORBIDDEN_PREFIXES):
@@ -220,7 +226,7 @@ class GuardPolicy:
             return None
         if any(ip.version == net.version and ip in net for net in self._networks):
             return None
-        if self.allow_private:
+        if self.allow_private and not self.only_allowed:
             return None
         return reason
 
@@ -276,6 +282,8 @@ def check_url(url: str | URL, *, policy: GuardPolicy) -> URL:
     if ip is None:
         if _is_legacy_numeric_host(host):
             raise URLRefused("bad_url", "numeric host is not a canonical IP address")
+        if policy.only_allowed and not policy.host_allowed(host):
+            raise URLRefused("forbidden", "host refused: not on the allow-list")
         return parsed
     reason = policy.address_refusal(ip)
     if reason is not None:

@@ -6,6 +6,7 @@ All times are aware datetimes in UTC; the configured zone is applied only when s
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -60,3 +61,43 @@ class ManualClock:
         when = when.astimezone(UTC)
         self._elapsed += max((when - self._now).total_seconds(), 0.0)
         self._now = when
+
+
+class ScaledClock:
+    """Wall time that runs ``speed`` times faster from ``start`` and can jump forward.
+
+    For the demo (``python -m bot demo --speed N``): days pass in minutes so dormancy and
+    deadlines can be watched happening. :meth:`monotonic` stays in real seconds, because the
+    outbox's pacing is about the real rate of requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        start: datetime,
+        speed: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ScaledClock needs an aware datetime")
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._start = start.astimezone(UTC)
+        self.speed = speed
+        self._real = monotonic
+        self._origin = monotonic()
+        self._jumped = timedelta()
+
+    def now(self) -> datetime:
+        elapsed = (self._real() - self._origin) * self.speed
+        return self._start + timedelta(seconds=elapsed) + self._jumped
+
+    def monotonic(self) -> float:
+        return self._real()
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Jump forward (never back); return the new time."""
+        if delta < timedelta():
+            raise ValueError("the clock only moves forward")
+        self._jumped += delta
+        return self.now()

@@ -198,7 +198,12 @@ async def got_webhook(
     kind = RobotKind(data["kind"])
     url = channels.check_webhook(kind, message.text or "")
     try:
-        check_url(url, policy=GuardPolicy(allow_private=settings.allow_private_robots))
+        policy = GuardPolicy(
+            allow_private=settings.allow_private_robots,
+            allowed_hosts=settings.closed_network,
+            only_allowed=settings.feed_allowed_only,
+        )
+        check_url(url, policy=policy)
     except URLRefused:
         raise InvalidInput(
             N_("该地址不允许访问（内网或保留地址），请使用平台提供的公网地址。")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -16,9 +18,13 @@ from handlers.callbacks import DialogCancel
 from handlers.menu import commands_for, set_person_menu
 from handlers.render import esc, platform_label, roles_text
 from handlers.replies import edit_or_send
+from handlers.tour import tour
 from models import people
 from models.people import User
 from workflows import membership
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -56,6 +62,7 @@ async def start_with_token(
     state: FSMContext,
     bot: Bot,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     joined_as = await membership.accept_invitation(
         session, token=command.args or "", user=user, now=clock.now()
@@ -76,15 +83,23 @@ async def start_with_token(
         joined += "\n" + _("你已是以下账号的责任人：{names}").format(
             names="、".join(f"{esc(a.name)}（{platform_label(a.platform)}）" for a in claimed)
         )
-    await message.answer(joined + "\n\n" + await _intro(session, user, actor))
+    guide = tour(actor.roles) if settings.demo_tour and actor.active else ""
+    await message.answer(joined + "\n\n" + await _intro(session, user, actor) + guide)
 
 
 @router.message(CommandStart())
 async def start(
-    message: Message, session: AsyncSession, user: User, actor: Actor, bot: Bot, i18n: I18n
+    message: Message,
+    session: AsyncSession,
+    user: User,
+    actor: Actor,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
-    await message.answer(await _intro(session, user, actor))
+    guide = tour(actor.roles) if settings.demo_tour and actor.active else ""
+    await message.answer(await _intro(session, user, actor) + guide)
 
 
 @router.message(Command("help"))

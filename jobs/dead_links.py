@@ -79,7 +79,11 @@ async def check_dead_links(
         return summary
     # Links come from post HTML, which strangers can write (hacked pages, spam): the feeds'
     # intranet exemptions do not apply; only an explicit setting (tests) lifts the guard.
-    policy = GuardPolicy(allow_private=settings.allow_private_links)
+    policy = GuardPolicy(
+        allow_private=settings.allow_private_links,
+        allowed_hosts=settings.closed_network,
+        only_allowed=settings.feed_allowed_only,
+    )
     gate = asyncio.Semaphore(settings.dead_link_concurrency)
 
     async def check(url: str) -> FetchResult:

@@ -82,6 +82,7 @@ def guard_policy(settings: Settings) -> GuardPolicy:
     return GuardPolicy(
         allow_private=settings.allow_private_feeds,
         allowed_hosts=frozenset(settings.feed_allowed_hosts),
+        only_allowed=settings.feed_allowed_only,
     )
 
 

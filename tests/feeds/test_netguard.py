@@ -148,3 +148,28 @@ async def test_resolver_lets_allow_listed_hostname_through() -> None:
     policy = GuardPolicy(allowed_hosts=frozenset({"rsshub.intra"}))
     resolver = GuardedResolver(policy, inner=FakeResolver({"rsshub.intra": ["10.3.0.2"]}))
     assert [r["host"] for r in await resolver.resolve("rsshub.intra", 1200)] == ["10.3.0.2"]
+
+
+def test_only_allowed_refuses_everything_off_the_list_before_any_lookup() -> None:
+    """FEED_ALLOWED_ONLY (the demo): global addresses and other hostnames are refused too."""
+    policy = GuardPolicy(allowed_hosts=frozenset({"127.0.0.1", "rsshub.intra"}), only_allowed=True)
+    assert check_url("http://127.0.0.1:8765/farm/a.xml", policy=policy).port == 8765
+    assert check_url("http://rsshub.intra/weibo/1", policy=policy).host == "rsshub.intra"
+    for url in ("http://8.8.8.8/", "https://rsshub.app/x", "http://127.0.0.2/", "http://[::1]/"):
+        with pytest.raises(URLRefused) as refused:
+            check_url(url, policy=policy)
+        assert refused.value.kind == "forbidden"
+    assert policy.address_refusal(ipaddress.ip_address("93.184.216.34")) == "not on the allow-list"
+    lifted = GuardPolicy(allow_private=True, only_allowed=True)  # allow_private lifts nothing
+    assert lifted.address_refusal(ipaddress.ip_address("10.0.0.1")) == "private"
+    metadata = GuardPolicy(allowed_hosts=frozenset({"169.254.169.254"}), only_allowed=True)
+    assert str(metadata.address_refusal(ipaddress.ip_address("169.254.169.254"))).startswith(
+        "metadata"
+    )
+
+
+async def test_only_allowed_resolver_drops_global_answers() -> None:
+    policy = GuardPolicy(allowed_hosts=frozenset({"10.3.0.0/16"}), only_allowed=True)
+    inner = FakeResolver({"mixed.example": ["10.3.0.2", "93.184.216.34"]})
+    kept = await GuardedResolver(policy, inner=inner).resolve("mixed.example", 80)
+    assert [r["host"] for r in kept] == ["10.3.0.2"]

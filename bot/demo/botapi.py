@@ -1,0 +1,566 @@
+"""An embedded, in-process Bot API: a test double of Telegram for offline use.
+
+``python -m bot demo`` points the real bot (``TELEGRAM_API_BASE``) at this instead of
+api.telegram.org. It implements the subset of the Bot API the product uses — getUpdates (long
+polling), sendMessage, editMessageText/ReplyMarkup, deleteMessage, answerCallbackQuery,
+sendDocument, sendPhoto, copyMessage, getFile and file downloads, setMyCommands, getMe and the
+webhook queries — and keeps every chat's history, so a web page can show the conversations and
+let people type, press buttons and upload files as Telegram clients would. Nothing here talks
+to Telegram; it is not a Telegram implementation to expose to anyone but the local user.
+
+:class:`BotApiCore` is the shared part (requests in, chats and files stored, updates out);
+:meth:`BotApiCore.routes` mounts it on any aiohttp application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.demo.html import telegram_html
+
+BOT_ID = 777000111
+BOT_USERNAME = "gov_media_demo_bot"
+BOT_NAME = "治理机器人"
+#: Methods whose result is a message the bot put into a chat.
+MESSAGE_METHODS = frozenset(
+    {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
+)
+_IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
+
+
+def demo_token() -> str:
+    """A fresh token in Telegram's shape (the bot's settings validate it)."""
+    return f"{BOT_ID}:DEMO{secrets.token_hex(16)}"
+
+
+@dataclass(slots=True)
+class StoredFile:
+    """A file someone sent (a person's upload or the bot's document/photo)."""
+
+    file_id: str
+    name: str
+    mime_type: str
+    content: bytes
+
+    @property
+    def path(self) -> str:
+        return f"files/{self.file_id}/{self.name}"
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": f"u{self.file_id}",
+            "file_name": self.name,
+            "mime_type": self.mime_type,
+            "file_size": len(self.content),
+        }
+
+    def photo(self) -> list[dict[str, Any]]:
+        size = {"file_id": self.file_id, "file_unique_id": f"u{self.file_id}"}
+        return [{**size, "width": 1280, "height": 960, "file_size": len(self.content)}]
+
+
+@dataclass(slots=True)
+class ChatMessage:
+    """One message in one chat, as both the bot and the web page need it."""
+
+    chat_id: int
+    message_id: int
+    date: int
+    sender_id: int
+    sender_name: str
+    text: str = ""
+    html: bool = False  # the text is Telegram HTML (the bot's parse_mode) rather than plain
+    reply_markup: dict[str, Any] | None = None
+    file: StoredFile | None = None
+    kind: str = "text"  # text, document or photo
+    edited: bool = False
+
+    @property
+    def from_bot(self) -> bool:
+        return self.sender_id == BOT_ID
+
+    def result(self) -> dict[str, Any]:
+        """The Bot API's Message object for the bot's own message."""
+        chat: dict[str, Any] = {"id": self.chat_id, "type": "private"}
+        if self.chat_id < 0:
+            chat = {"id": self.chat_id, "type": "supergroup", "title": "group"}
+        message: dict[str, Any] = {
+            "message_id": self.message_id,
+            "date": self.date,
+            "chat": chat,
+            "from": {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": BOT_NAME,
+                "username": BOT_USERNAME,
+            },
+        }
+        if self.kind == "text":
+            message["text"] = self.text
+        elif self.text:
+            message["caption"] = self.text
+        if self.file is not None:
+            message[self.kind] = self.file.photo() if self.kind == "photo" else self.file.document()
+        if self.reply_markup is not None:
+            message["reply_markup"] = self.reply_markup
+        if self.edited:
+            message["edit_date"] = self.date
+        return message
+
+    def view(self) -> dict[str, Any]:
+        """What the web page shows (rendering the HTML subset is the page's business)."""
+        return {
+            "chat_id": self.chat_id,
+            "message_id": self.message_id,
+            "date": self.date,
+            "from_bot": self.from_bot,
+            "sender": self.sender_name,
+            "text": self.text,
+            "html": telegram_html(self.text, is_html=self.html),
+            "kind": self.kind,
+            "file": None
+            if self.file is None
+            else {"id": self.file.file_id, "name": self.file.name, "mime": self.file.mime_type},
+            "inline_keyboard": (self.reply_markup or {}).get("inline_keyboard"),
+            "edited": self.edited,
+        }
+
+
+@dataclass(slots=True)
+class Chat:
+    id: int
+    title: str
+    members: tuple[int, ...] = ()  # for group chats: who may speak there
+    messages: list[ChatMessage] = field(default_factory=list)
+    reply_keyboard: list[list[str]] | None = None
+    commands: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def is_group(self) -> bool:
+        return self.id < 0
+
+
+@dataclass(slots=True)
+class Person:
+    """A Telegram user the local user can act as."""
+
+    id: int
+    name: str
+    language_code: str = "zh-hans"
+
+    def tg_user(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.name,
+            "language_code": self.language_code,
+        }
+
+
+class BotApiCore:
+    """The state of the embedded Bot API: chats, files, queued updates and listeners."""
+
+    def __init__(self, *, token: str | None = None, now: Callable[[], float]) -> None:
+        self.token = token or demo_token()
+        self._now = now
+        self.people: dict[int, Person] = {}
+        self.chats: dict[int, Chat] = {}
+        self.files: dict[str, StoredFile] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.default_commands: list[dict[str, str]] = []
+        self.closing = False
+
+    # --- who is there ---------------------------------------------------------------------
+
+    def add_person(self, person: Person) -> Chat:
+        self.people[person.id] = person
+        return self.chats.setdefault(person.id, Chat(person.id, person.name))
+
+    def add_group(self, chat_id: int, title: str, members: tuple[int, ...]) -> Chat:
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        return self.chats.setdefault(chat_id, Chat(chat_id, title, members))
+
+    def chat(self, chat_id: int) -> Chat:
+        if chat_id not in self.chats:  # the bot may write to someone the page has not listed
+            self.chats[chat_id] = Chat(chat_id, str(chat_id))
+        return self.chats[chat_id]
+
+    # --- listeners (the web page's live updates) ------------------------------------------
+
+    def listen(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
+        self._listeners.add(queue)
+        return queue
+
+    def unlisten(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._listeners.discard(queue)
+
+    def publish(self, event: dict[str, Any]) -> None:
+        for queue in list(self._listeners):
+            with contextlib.suppress(asyncio.QueueFull):  # a stalled page misses events
+                queue.put_nowait(event)
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params, uploads = await read_params(request)
+        if method == "getUpdates":
+            return _ok(await self._get_updates(params))
+        try:
+            result = self.call(method, params, uploads)
+        except LookupError as exc:
+            return _error(400, f"Bad Request: {exc}")
+        return _ok(result)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        for stored in self.files.values():
+            if stored.path == request.match_info["path"]:
+                return web.Response(body=stored.content, content_type="application/octet-stream")
+        return web.Response(status=404)
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 25.0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout and not self.closing:
+            async with self._changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self._updates) or self.closing),
+                        timeout,
+                    )
+        return list(self._updates)
+
+    async def close(self) -> None:
+        """Answer a waiting long poll at once and end the pages' streams (we are stopping)."""
+        self.closing = True
+        self.publish({"type": "closing"})
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- the bot's methods ----------------------------------------------------------------
+
+    def call(
+        self, method: str, params: dict[str, Any], uploads: dict[str, tuple[str, bytes]]
+    ) -> Any:
+        """Answer one Bot API method; :class:`LookupError` for a bad id."""
+        if method == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": BOT_NAME,
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method == "getWebhookInfo":
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        if method == "sendMessage":
+            return self._put(params, text=str(params.get("text", ""))).result()
+        if method in {"sendDocument", "sendPhoto"}:
+            kind = "document" if method == "sendDocument" else "photo"
+            name, content = uploads.get(kind) or self._resend(params.get(kind))
+            stored = self.store(content, name)
+            caption = str(params.get("caption") or "")
+            return self._put(params, text=caption, file=stored, kind=kind).result()
+        if method == "copyMessage":
+            source = self.find(int(params["from_chat_id"]), int(params["message_id"]))
+            copy = self._put(
+                params,
+                text=source.text,
+                file=source.file,
+                kind=source.kind,
+                html=source.html,
+            )
+            return {"message_id": copy.message_id}
+        if method in {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}:
+            message = self.find(int(params["chat_id"]), int(params["message_id"]))
+            if method != "editMessageReplyMarkup":
+                message.text = str(params.get("text") or params.get("caption") or "")
+                message.html = params.get("parse_mode") == "HTML"
+            message.reply_markup = _inline(params.get("reply_markup"))
+            message.edited = True
+            self.publish({"type": "edit", "message": message.view()})
+            return message.result()
+        if method == "deleteMessage":
+            chat = self.chat(int(params["chat_id"]))
+            message_id = int(params["message_id"])
+            chat.messages = [m for m in chat.messages if m.message_id != message_id]
+            self.publish({"type": "delete", "chat_id": chat.id, "message_id": message_id})
+            return True
+        if method == "answerCallbackQuery":
+            if params.get("text"):
+                self.publish(
+                    {
+                        "type": "toast",
+                        "query": str(params.get("callback_query_id", "")),
+                        "text": str(params["text"]),
+                    }
+                )
+            return True
+        if method == "getFile":
+            found = self.files.get(str(params.get("file_id")))
+            if found is None:
+                raise LookupError("invalid file_id")
+            return {
+                "file_id": found.file_id,
+                "file_unique_id": f"u{found.file_id}",
+                "file_size": len(found.content),
+                "file_path": found.path,
+            }
+        if method in {"setMyCommands", "deleteMyCommands"}:
+            self._commands(params, [] if method == "deleteMyCommands" else params.get("commands"))
+            return True
+        return True  # sendChatAction, deleteWebhook, setChatMenuButton...: nothing to show
+
+    def _commands(self, params: dict[str, Any], commands: Any) -> None:
+        listed = [
+            {"command": str(c.get("command")), "description": str(c.get("description", ""))}
+            for c in (commands or [])
+            if isinstance(c, dict)
+        ]
+        scope = params.get("scope") or {}
+        if isinstance(scope, dict) and scope.get("type") == "chat":
+            chat = self.chat(int(scope["chat_id"]))
+            chat.commands = listed
+            self.publish({"type": "commands", "chat_id": chat.id, "commands": listed})
+        elif not params.get("language_code") and scope.get("type") != "all_group_chats":
+            self.default_commands = listed
+
+    def _resend(self, file_id: Any) -> tuple[str, bytes]:
+        stored = self.files.get(str(file_id))
+        if stored is None:
+            raise LookupError("wrong file identifier specified")
+        return stored.name, stored.content
+
+    def store(self, content: bytes, name: str, mime_type: str | None = None) -> StoredFile:
+        file_id = f"F{next(self._file_ids):05d}"
+        suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        mime = mime_type or _IMAGE_TYPES.get(suffix, "application/octet-stream")
+        stored = StoredFile(file_id, name or "file", mime, content)
+        self.files[file_id] = stored
+        return stored
+
+    def find(self, chat_id: int, message_id: int) -> ChatMessage:
+        for message in self.chat(chat_id).messages:
+            if message.message_id == message_id:
+                return message
+        raise LookupError("message to edit not found")
+
+    def _put(
+        self,
+        params: dict[str, Any],
+        *,
+        text: str,
+        file: StoredFile | None = None,
+        kind: str = "text",
+        html: bool | None = None,
+    ) -> ChatMessage:
+        chat = self.chat(int(params["chat_id"]))
+        markup = params.get("reply_markup")
+        message = ChatMessage(
+            chat_id=chat.id,
+            message_id=next(self._message_ids),
+            date=int(self._now()),
+            sender_id=BOT_ID,
+            sender_name=BOT_NAME,
+            text=text,
+            html=params.get("parse_mode") == "HTML" if html is None else html,
+            reply_markup=_inline(markup),
+            file=file,
+            kind=kind,
+        )
+        chat.messages.append(message)
+        if isinstance(markup, dict) and "keyboard" in markup:
+            chat.reply_keyboard = [
+                [b if isinstance(b, str) else str(b.get("text", "")) for b in row]
+                for row in markup["keyboard"]
+            ]
+            self.publish({"type": "keyboard", "chat_id": chat.id, "rows": chat.reply_keyboard})
+        elif isinstance(markup, dict) and markup.get("remove_keyboard"):
+            chat.reply_keyboard = None
+            self.publish({"type": "keyboard", "chat_id": chat.id, "rows": None})
+        self.publish({"type": "message", "message": message.view()})
+        return message
+
+    # --- people acting --------------------------------------------------------------------
+
+    def _queue(self, update: dict[str, Any]) -> int:
+        update["update_id"] = next(self._update_ids)
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._wake())
+        return int(update["update_id"])
+
+    async def _wake(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _sender(self, person_id: int, chat_id: int) -> tuple[Person, Chat]:
+        person = self.people.get(person_id)
+        if person is None:
+            raise LookupError("no such person")
+        chat = self.chats.get(chat_id)
+        if chat is None or (chat_id != person_id and person_id not in chat.members):
+            raise LookupError("this person is not in that chat")
+        return person, chat
+
+    def _chat_object(self, chat: Chat, person: Person) -> dict[str, Any]:
+        if chat.is_group:
+            return {"id": chat.id, "type": "supergroup", "title": chat.title}
+        return {"id": chat.id, "type": "private", "first_name": person.name}
+
+    def record(
+        self,
+        person_id: int,
+        chat_id: int,
+        *,
+        text: str | None = None,
+        upload: StoredFile | None = None,
+        as_photo: bool = False,
+    ) -> ChatMessage:
+        """Put a person's message into the chat's history without telling the bot (seeding)."""
+        person, chat = self._sender(person_id, chat_id)
+        message = ChatMessage(
+            chat_id=chat.id,
+            message_id=next(self._message_ids),
+            date=int(self._now()),
+            sender_id=person.id,
+            sender_name=person.name,
+            text=text or "",
+            file=upload,
+            kind="text" if upload is None else ("photo" if as_photo else "document"),
+        )
+        chat.messages.append(message)
+        self.publish({"type": "message", "message": message.view()})
+        return message
+
+    def send(
+        self,
+        person_id: int,
+        chat_id: int,
+        *,
+        text: str | None = None,
+        upload: StoredFile | None = None,
+        as_photo: bool = False,
+    ) -> ChatMessage:
+        """A person writes (or uploads) into a chat; the bot receives it as an update."""
+        person, chat = self._sender(person_id, chat_id)
+        message = self.record(person_id, chat_id, text=text, upload=upload, as_photo=as_photo)
+        body: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": self._chat_object(chat, person),
+            "from": person.tg_user(),
+        }
+        if upload is not None:
+            body["photo" if as_photo else "document"] = (
+                upload.photo() if as_photo else upload.document()
+            )
+            if text:
+                body["caption"] = text
+        elif text is not None:
+            body["text"] = text
+            if text.startswith("/"):
+                length = len(text.split()[0])
+                body["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        self._queue({"message": body})
+        return message
+
+    def press(self, person_id: int, chat_id: int, message_id: int, data: str) -> str:
+        """A person presses an inline button; the callback query's id."""
+        person, chat = self._sender(person_id, chat_id)
+        message = self.find(chat.id, message_id)
+        buttons = [
+            b for row in (message.reply_markup or {}).get("inline_keyboard", []) for b in row
+        ]
+        if not any(b.get("callback_data") == data for b in buttons):
+            raise LookupError("no such button on that message")
+        query_id = f"cq{next(self._update_ids)}"
+        self._queue(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": person.tg_user(),
+                    "chat_instance": f"ci{chat.id}",
+                    "data": data,
+                    "message": {
+                        "message_id": message.message_id,
+                        "date": message.date,
+                        "chat": self._chat_object(chat, person),
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": BOT_NAME},
+                        "text": message.text,
+                    },
+                }
+            }
+        )
+        return query_id
+
+
+def _inline(markup: Any) -> dict[str, Any] | None:
+    if isinstance(markup, dict) and "inline_keyboard" in markup:
+        return {"inline_keyboard": markup["inline_keyboard"]}
+    return None
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+def _error(code: int, description: str) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error_code": code, "description": description}, status=code
+    )
+
+
+async def read_params(
+    request: web.Request,
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+    """A Bot API request's parameters, and the files it uploaded (field → (name, bytes))."""
+    files: dict[str, tuple[str, bytes]] = {}
+    if request.content_type == "application/json":
+        raw: dict[str, Any] = await request.json()
+    else:
+        form = await request.post()
+        raw = {k: v for k, v in form.items() if isinstance(v, str)}
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                files[key] = (value.filename, value.file.read())
+                raw[key] = "<file>"
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and value[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        params[key] = value
+    for key, value in list(params.items()):  # "document": "attach://<field>" as the API resolves
+        if isinstance(value, str) and value.startswith("attach://"):
+            field_name = value.removeprefix("attach://")
+            if field_name in files:
+                files[key] = files[field_name]
+    return params, files

@@ -1,0 +1,76 @@
+"""The demo's pure parts: the scaled clock, the farm's feeds, Telegram's HTML on the page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.demo.farm import FeedProfile
+from bot.demo.html import telegram_html
+from bot.demo.scenario import ACCOUNTS, PERSONAS, profiles
+from governance.clock import ScaledClock
+from governance.roles import Role
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def test_scaled_clock_runs_fast_and_jumps_forward_only() -> None:
+    real = [100.0]
+    clock = ScaledClock(start=START, speed=1440, monotonic=lambda: real[0])
+    real[0] += 60  # a real minute is a demo day
+    assert clock.now() == START + timedelta(days=1)
+    assert clock.monotonic() == 160.0  # pacing stays in real seconds
+    assert clock.advance(timedelta(hours=2)) == START + timedelta(days=1, hours=2)
+    with pytest.raises(ValueError):
+        clock.advance(timedelta(seconds=-1))
+    with pytest.raises(ValueError):
+        ScaledClock(start=datetime(2026, 1, 1), speed=1)
+
+
+def test_a_stopped_feed_ends_exactly_when_it_stopped_and_a_live_one_keeps_posting() -> None:
+    stopped = FeedProfile(
+        "a", "甲", since=START - timedelta(days=100), every=timedelta(days=3), until=START
+    )
+    items = stopped.items(START + timedelta(days=30))
+    assert items[0][1] == START and len(items) == 34
+    live = FeedProfile("b", "乙", since=START - timedelta(days=10), every=timedelta(days=1))
+    assert len(live.items(START)) == 11 and len(live.items(START + timedelta(days=5))) == 16
+    veto = FeedProfile("c", "丙", since=START, every=timedelta(days=7), veto_at=START)
+    assert any("赌场" in body for _t, _w, body in veto.items(START))
+
+
+def test_the_scenario_covers_every_state_role_and_about_thirty_accounts() -> None:
+    states = {state for *_rest, state, _every in ACCOUNTS}
+    assert states >= {"fresh", "warning", "dormant", "closure", "broken", "veto", "unreviewed"}
+    assert 25 <= len(ACCOUNTS) <= 35 and len({a[2] for a in ACCOUNTS}) >= 7
+    assert {r for p in PERSONAS for r in p.roles} == set(Role)
+    assert [p.role_label for p in PERSONAS] == [
+        "管理员",
+        "单位管理员",
+        "初审",
+        "复审",
+        "终审",
+        "编辑",
+    ]
+    assert len(profiles(START)) == len(ACCOUNTS)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_html", "shown"),
+    [
+        ("<b>粗</b> <i>斜</i> <code>x</code>", True, "<b>粗</b> <i>斜</i> <code>x</code>"),
+        ("<strong>s</strong><em>e</em>", True, "<b>s</b><i>e</i>"),
+        ('<a href="https://gov.cn/a?b=1&amp;c=2">链</a>', True, "https://gov.cn/a?b=1&amp;c=2"),
+        ('<a href="javascript:alert(1)">x</a>', True, "<a>x</a>"),
+        ("<script>alert(1)</script>", True, "alert(1)"),
+        ('<img src=x onerror="alert(1)">', True, ""),
+        ("a &lt; b", True, "a &lt; b"),
+        ("<b>未闭合", True, "<b>未闭合</b>"),
+        ("<b>用户</b>输入", False, "&lt;b&gt;用户&lt;/b&gt;输入"),
+    ],
+)
+def test_only_telegrams_html_subset_reaches_the_page(text: str, is_html: bool, shown: str) -> None:
+    result = telegram_html(text, is_html=is_html)
+    assert shown in result
+    assert "<script" not in result and "onerror" not in result and "javascript:" not in result
