@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0013_list_indexes'
-down_revision: str | None = '0011_robot_channels'
+down_revision: str | None = '0012_websites'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,7 +17,7 @@ from alembic import op
 import models.base
 
 revision: str = '0014_repost_tasks'
-down_revision: str | None = '0011_robot_channels'
+down_revision: str | None = '0013_list_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

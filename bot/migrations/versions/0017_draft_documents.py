@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0017_draft_documents'
-down_revision: str | None = '0011_robot_channels'
+down_revision: str | None = '0014_repost_tasks'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
