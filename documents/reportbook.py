@@ -35,8 +35,8 @@ from documents.reporttext import (
     outcome_label,
     reason_text,
 )
-from documents.websitesheet import SHEET_WEBSITES, fill_websites
 from documents.repostsheet import SHEET_REPOSTS, fill_reposts
+from documents.websitesheet import SHEET_WEBSITES, fill_websites
 from governance.i18n import N_
 from governance.reporting import (
     FAIL,
