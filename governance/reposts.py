@@ -470,16 +470,23 @@ class Reminder(StrEnum):
 
 
 def due_reminders(
-    *, deadline: datetime, now: datetime, sent: Iterable[Reminder], before: timedelta
+    *,
+    deadline: datetime,
+    now: datetime,
+    sent: Iterable[Reminder],
+    before: timedelta,
+    created_at: datetime | None = None,
 ) -> list[Reminder]:
-    """Reminders due at ``now`` and not yet sent; the day-before one is skipped once the
-    deadline itself has passed (the deadline reminder says more)."""
+    """Reminders due at ``now`` and not yet sent. The day-before one is skipped once the
+    deadline itself has passed (the deadline reminder says more), and for a task created
+    less than ``before`` ahead of its deadline (the assignment has just said it)."""
     done = set(sent)
     due: list[Reminder] = []
+    short_notice = created_at is not None and created_at >= deadline - before
     if now >= deadline:
         if Reminder.DEADLINE not in done:
             due.append(Reminder.DEADLINE)
-    elif now >= deadline - before and Reminder.DAY_BEFORE not in done:
+    elif now >= deadline - before and Reminder.DAY_BEFORE not in done and not short_notice:
         due.append(Reminder.DAY_BEFORE)
     return due
 
