@@ -106,6 +106,9 @@ SCOPE_LABELS: dict[ScopeKind, str] = {
 # --- links ----------------------------------------------------------------------------------
 
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'，。；！？、）】」]+", re.IGNORECASE)
+#: Query parameters that say who shared a link and how, never which page it is. Only names
+#: seen as tracking on the platforms reposts come from; an unknown one is kept (two links that
+#: differ in it stay different: a missed link match costs less than a false one).
 _TRACKING_EXACT = frozenset(
     {
         "spm",
@@ -125,31 +128,21 @@ _TRACKING_EXACT = frozenset(
         "vd_source",
         "xsec_token",
         "xsec_source",
-        "timestamp",
-        "ts",
         "_wv",
         "ivk_sa",
         "exportkey",
         "pass_ticket",
         "wx_header",
-        "key",
         "ascene",
         "uin",
         "devicetype",
-        "version",
-        "lang",
         "nettype",
         "abtest_cookie",
         "fontscale",
         "subscene",
         "sessionid",
         "poc_token",
-        "source",
         "tt_from",
-        "utm",
-        "refer",
-        "referer",
-        "ref",
         "wfr",
         "s_trans",
         "s_channel",
@@ -164,7 +157,6 @@ _TRACKING_EXACT = frozenset(
         "share_app_id",
         "share_uid",
         "bbid",
-        "sn",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "share_", "sharer_", "spm_", "from_", "wx_")
