@@ -106,6 +106,9 @@ SCOPE_LABELS: dict[ScopeKind, str] = {
 # --- links ----------------------------------------------------------------------------------
 
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'，。；！？、）】」]+", re.IGNORECASE)
+#: Query parameters that say who shared a link and how, never which page it is. Only names
+#: seen as tracking on the platforms reposts come from; an unknown one is kept (two links that
+#: differ in it stay different: a missed link match costs less than a false one).
 _TRACKING_EXACT = frozenset(
     {
         "spm",
@@ -125,31 +128,21 @@ _TRACKING_EXACT = frozenset(
         "vd_source",
         "xsec_token",
         "xsec_source",
-        "timestamp",
-        "ts",
         "_wv",
         "ivk_sa",
         "exportkey",
         "pass_ticket",
         "wx_header",
-        "key",
         "ascene",
         "uin",
         "devicetype",
-        "version",
-        "lang",
         "nettype",
         "abtest_cookie",
         "fontscale",
         "subscene",
         "sessionid",
         "poc_token",
-        "source",
         "tt_from",
-        "utm",
-        "refer",
-        "referer",
-        "ref",
         "wfr",
         "s_trans",
         "s_channel",
@@ -164,7 +157,6 @@ _TRACKING_EXACT = frozenset(
         "share_app_id",
         "share_uid",
         "bbid",
-        "sn",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "share_", "sharer_", "spm_", "from_", "wx_")
@@ -470,16 +462,23 @@ class Reminder(StrEnum):
 
 
 def due_reminders(
-    *, deadline: datetime, now: datetime, sent: Iterable[Reminder], before: timedelta
+    *,
+    deadline: datetime,
+    now: datetime,
+    sent: Iterable[Reminder],
+    before: timedelta,
+    created_at: datetime | None = None,
 ) -> list[Reminder]:
-    """Reminders due at ``now`` and not yet sent; the day-before one is skipped once the
-    deadline itself has passed (the deadline reminder says more)."""
+    """Reminders due at ``now`` and not yet sent. The day-before one is skipped once the
+    deadline itself has passed (the deadline reminder says more), and for a task created
+    less than ``before`` ahead of its deadline (the assignment has just said it)."""
     done = set(sent)
     due: list[Reminder] = []
+    short_notice = created_at is not None and created_at >= deadline - before
     if now >= deadline:
         if Reminder.DEADLINE not in done:
             due.append(Reminder.DEADLINE)
-    elif now >= deadline - before and Reminder.DAY_BEFORE not in done:
+    elif now >= deadline - before and Reminder.DAY_BEFORE not in done and not short_notice:
         due.append(Reminder.DAY_BEFORE)
     return due
 

@@ -293,7 +293,8 @@ class TaskTarget(CallbackData, prefix="tg"):
 
 class TaskClose(CallbackData, prefix="tc"):
     task_id: int
-    cancel: bool = False
+    cancel: bool = False  # withdraw (撤销) rather than end (结束)
+    sure: bool = False  # pressed on the confirmation, not on the card
 
 
 class TaskScope(CallbackData, prefix="ts"):

@@ -161,6 +161,21 @@ async def close(
     clock: Clock,
 ) -> None:
     checked = require(actor, can_manage_reposts, NOT_ALLOWED)
+    if not callback_data.sure:
+        task = await stored.get_task(session, callback_data.task_id)
+        if not reposts.can_correct(checked, task):
+            raise PermissionDenied(reposts.NOT_YOURS)
+        kb = InlineKeyboardBuilder()
+        sure = TaskClose(task_id=callback_data.task_id, cancel=callback_data.cancel, sure=True)
+        kb.button(text=_("确定"), callback_data=sure)
+        kb.button(text=_("返回任务"), callback_data=TaskOpen(task_id=callback_data.task_id))
+        kb.adjust(2)
+        if callback_data.cancel:
+            prompt = _("撤销后该任务不再计入通报和报告，已识别的转载记录保留。确定撤销？")
+        else:
+            prompt = _("结束后不再识别转载、不再提醒，进度保留在报告中。确定结束？")
+        await send_step(query, prompt, kb.as_markup())
+        return
     await reposts.close_task(
         session,
         actor=checked,

@@ -454,6 +454,7 @@ async def send_reminders(
             now=now,
             sent=[Reminder(r) for r in task.reminded or [] if r in Reminder._value2member_map_],
             before=before,
+            created_at=task.created_at,
         )
         for stage in due:
             pending = 0

@@ -68,3 +68,20 @@ async def test_cases_and_digests_are_scheduled_in_the_configured_zone(
         assert monday_8am.astimezone(UTC).hour == 0
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def test_repost_reminders_run_on_one_replica_at_the_configured_interval(
+    settings, sessionmaker, clock
+) -> None:
+    from bot.scheduler import SINGLETONS
+    from jobs.reposts import repost_reminders
+
+    scheduler = build_scheduler(settings=settings, sessionmaker=sessionmaker, clock=clock)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("repost_reminders")
+        assert job is not None and job.func is repost_reminders
+        assert job.trigger.interval.total_seconds() == settings.repost_check_minutes * 60
+        assert job.coalesce is True and "repost_reminders" in SINGLETONS
+    finally:
+        scheduler.shutdown(wait=False)

@@ -189,3 +189,9 @@ async def test_a_unit_managers_task_corrections_and_robot_reminders(
         "repost_task.reminded",
     ]
     await drained(app, tg)
+
+    card = (await boss.press(confirmed, "返回任务"))[-1]
+    sure = (await boss.press(card, "结束任务"))[-1]
+    assert "确定结束" in sure.text
+    ended = (await boss.press(sure, "确定"))[-1]
+    assert "（已结束）" in ended.text and "结束任务" not in [b["text"] for b in ended.buttons]

@@ -139,6 +139,8 @@ def test_reminders_a_day_before_then_at_the_deadline_once_each() -> None:
     assert (
         due_reminders(deadline=deadline, now=deadline, sent=[Reminder.DEADLINE], before=day) == []
     )
+    late = deadline - day / 3  # a task created at short notice: the assignment said it all
+    assert due_reminders(deadline=deadline, now=late, sent=[], before=day, created_at=late) == []
 
 
 def test_deadlines_are_read_in_the_office_zone() -> None:
