@@ -4,46 +4,36 @@ the reason."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Document
 from aiogram.utils.i18n import gettext as _
 
-from documents.drafts.child import extract
-from documents.drafts.reader import Limits
+from documents.drafts.child import DraftReader
 from governance.drafttext import REFUSAL_MESSAGES, DocText, Readable, Refusal
 from governance.errors import InvalidInput
 from governance.i18n import N_
 from handlers.render import esc
 
-if TYPE_CHECKING:
-    from bot.settings import Settings
-
 MB = 1024 * 1024
 
 
-async def read_draft_file(bot: Bot, document: Document, settings: Settings) -> DocText:
+async def read_draft_file(bot: Bot, document: Document, drafts: DraftReader) -> DocText:
     """The document's text for the pre-check; refused (nothing stored) when it is too big, a
     zip bomb, has macros, is encrypted or broken. The size is checked before downloading."""
-    limits = Limits(
-        max_bytes=settings.review_file_max_mb * MB,
-        max_pages=settings.review_file_max_pages,
-        timeout=settings.review_file_timeout,
-    )
-    if document.file_size and document.file_size > limits.max_bytes:
+    max_bytes = drafts.limits.max_bytes
+    if document.file_size and document.file_size > max_bytes:
         raise InvalidInput(
             REFUSAL_MESSAGES[Refusal.TOO_BIG],
             size=f"{document.file_size / MB:.1f}",
-            max=settings.review_file_max_mb,
+            max=max_bytes // MB,
         )
     try:
         buffer = await bot.download(document.file_id)
     except TelegramAPIError:
         raise InvalidInput(N_("文件下载失败，请重新发送。")) from None
     assert buffer is not None
-    return await extract(buffer.read(), document.file_name or "", limits)
+    return await drafts.read(buffer.read(), document.file_name or "")
 
 
 def document_ack(name: str, doc: DocText) -> str:

@@ -23,6 +23,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from documents.drafts.child import DraftReader
 from governance.clock import Clock
 from governance.drafttext import REFUSAL_MESSAGES, Refusal
 from governance.errors import InvalidInput, PermissionDenied, StaleAction
@@ -156,7 +157,7 @@ async def got_part(
     user: User,
     clock: Clock,
     bot: Bot,
-    settings: Settings,
+    drafts: DraftReader,
 ) -> None:
     kind, text, file_name = _part_of(message)
     data = await state.get_data()
@@ -165,7 +166,7 @@ async def got_part(
         raise InvalidInput(N_("一篇稿件最多 {max} 条消息，请点“完成”。"), max=PARTS_MAX)
     extracted = None
     if kind == "document" and message.document is not None:
-        extracted = await read_draft_file(bot, message.document, settings)
+        extracted = await read_draft_file(bot, message.document, drafts)
     first = await reviews.add_part(
         session,
         owner_id=user.id or 0,

@@ -83,3 +83,19 @@ async def extract(data: bytes, file_name: str, limits: Limits) -> DocText:
     if "refused" in answer:
         raise refusal(str(answer["refused"]), answer.get("params"))
     return DocText.from_json(answer["text"])
+
+
+class DraftReader:
+    """The bot's one reader of draft files: its limits, and at most ``concurrency`` children
+    at a time (an album of ten documents must not start ten readers on a two-core host).
+    Made once in ``build_dispatcher`` and injected into handlers as ``drafts``."""
+
+    def __init__(self, *, limits: Limits, concurrency: int = 2) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.limits = limits
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def read(self, data: bytes, file_name: str) -> DocText:
+        async with self._slots:
+            return await extract(data, file_name, self.limits)

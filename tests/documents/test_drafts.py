@@ -3,6 +3,7 @@ the files refused before anything is decompressed or parsed."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 import zipfile
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from documents.drafts.child import extract
+from documents.drafts.child import DraftReader, extract
 from documents.drafts.reader import Limits, read_document
 from documents.drafts.safety import Refused
 from governance.drafttext import Readable, Refusal, Spot
@@ -130,6 +131,16 @@ async def test_extraction_runs_in_a_child_process_killed_at_its_deadline() -> No
     with pytest.raises(InvalidInput) as late:
         await extract(make_docx(paragraphs=["x"]), "a.docx", Limits(timeout=0.001))
     assert "秒内未能读取完毕" in late.value.args[0]
+
+
+async def test_the_bots_reader_runs_a_bounded_number_of_children() -> None:
+    reader = DraftReader(limits=Limits(), concurrency=1)
+    docs = await asyncio.gather(
+        *(reader.read(make_docx(paragraphs=[f"第{n}份。"]), "a.docx") for n in range(3))
+    )
+    assert [d.segments[0].text for d in docs] == ["第0份。", "第1份。", "第2份。"]
+    with pytest.raises(ValueError, match="concurrency"):
+        DraftReader(limits=Limits(), concurrency=0)
 
 
 FAKE_SOFFICE = """#!{python}
