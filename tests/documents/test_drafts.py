@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from documents.drafts.child import DraftReader, extract
 from documents.drafts.reader import Limits, read_document
@@ -195,3 +197,30 @@ def test_field_hyperlinks_and_text_boxes_in_a_paragraph() -> None:
     walker = Walker({})
     assert walker.paragraph(p) == f"官网（{GAMBLING_URL}）"
     assert walker.textboxes == ["框内文字"]
+
+
+SAMPLES = {
+    "docx": make_docx(paragraphs=["第一段。"], table=[["甲", "乙"]], footnotes=["注"]),
+    "pdf": make_pdf(["第一页。", "第二页。"]),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(sorted(SAMPLES)),
+    cut=st.integers(min_value=0, max_value=10_000),
+    flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8),
+)
+def test_damaged_files_are_read_or_refused_never_an_error(
+    kind: str, cut: int, flips: list[tuple[int, int]]
+) -> None:
+    """Truncated or corrupted files: either text or a refusal (BROKEN), no other exception."""
+    data = bytearray(SAMPLES[kind])
+    for at, value in flips:
+        data[at % len(data)] = value
+    damaged = bytes(data[: max(1, len(data) - cut % len(data))])
+    try:
+        doc = read_document(damaged, f"x.{kind}", Limits())
+    except Refused:
+        return
+    assert doc.readable in set(Readable)
