@@ -224,3 +224,12 @@ def test_damaged_files_are_read_or_refused_never_an_error(
     except Refused:
         return
     assert doc.readable in set(Readable)
+
+
+def test_the_reader_process_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from documents.drafts.child import child_environment
+
+    monkeypatch.setenv("BOT_TOKEN", "123:secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://bot:pw@db/bot")
+    passed = child_environment()
+    assert "BOT_TOKEN" not in passed and "DATABASE_URL" not in passed and "PATH" in passed
