@@ -15,6 +15,8 @@ from bot.dialogs import PrivateDialogs
 from bot.i18n import LocaleMiddleware
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware, UpdateOnceMiddleware
 from bot.settings import Settings
+from documents.drafts.child import DraftReader
+from documents.drafts.reader import Limits
 from governance.clock import Clock
 from handlers import (
     accounts,
@@ -87,6 +89,13 @@ def build_dispatcher(
         feed_check=feed_check,
         feed_guard=feed_guard,  # the SSRF guard's address rules, for feed URLs stored unfetched
         checker=live_checker.holder,  # the live content checker: /words changes apply at once
+        drafts=DraftReader(  # drafts' .docx/.pdf files, read in child processes
+            limits=Limits(
+                max_bytes=settings.review_file_max_mb * 1024 * 1024,
+                max_pages=settings.review_file_max_pages,
+                timeout=settings.review_file_timeout,
+            )
+        ),
     )
     if activity is not None:  # outermost: an update counts until its commit is done
         dp.update.outer_middleware(activity)

@@ -100,6 +100,7 @@ UNREADABLE_RULES: dict[str, str] = {
     "draft.scanned": N_("扫描件（没有文字层），无法自动预检，需人工审核全文"),
     "draft.image_pages": N_("{pages}为图片（没有文字层），这些页需人工审核"),
     "draft.unconverted": N_("旧版格式（.doc/.wps），本机无法转换，无法自动预检，需人工审核全文"),
+    "draft.not_read": N_("提交时系统尚不读取文件内容，未经自动预检，需人工审核全文"),
 }
 
 

@@ -14,26 +14,18 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    Document,
-    InaccessibleMessage,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from documents.drafts.child import extract
-from documents.drafts.reader import Limits
+from documents.drafts.child import DraftReader
 from governance.clock import Clock
-from governance.drafttext import REFUSAL_MESSAGES, DocText, Readable, Refusal
+from governance.drafttext import REFUSAL_MESSAGES, Refusal
 from governance.errors import InvalidInput, PermissionDenied, StaleAction
 from governance.i18n import N_
 from governance.precheck import blocking
@@ -41,6 +33,7 @@ from governance.quality import CheckerHolder
 from governance.review import ReviewStatus, parse_planned, validate_title
 from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import RvMine, SubAccount, SubStep
+from handlers.draft_files import document_ack, read_draft_file
 from handlers.guards import require
 from handlers.render import esc, platform_label, when
 from handlers.replies import edit_or_send, pressed_message, reply_to
@@ -61,7 +54,6 @@ NOT_ALLOWED = N_("只有单位人员可以提交送审稿。")
 TEXT = F.text & ~F.text.startswith("/")
 DOCUMENT_TYPES = (".docx", ".doc", ".pdf", ".wps")
 MACRO_TYPES = (".docm", ".dotm", ".xlsm", ".pptm")
-MB = 1024 * 1024
 PARTS_MAX = 30
 
 
@@ -157,43 +149,6 @@ def _part_of(message: Message) -> tuple[str, str | None, str | None]:
     raise InvalidInput(N_("只能发送文字、图片、视频或文件（.docx、.pdf）。"))
 
 
-async def _read_document(bot: Bot, document: Document, settings: Settings) -> DocText:
-    """The document's text for the pre-check; refused (nothing stored) when it is too big, a
-    zip bomb, has macros, is encrypted or broken. The size is checked before downloading."""
-    limits = Limits(
-        max_bytes=settings.review_file_max_mb * MB,
-        max_pages=settings.review_file_max_pages,
-        timeout=settings.review_file_timeout,
-    )
-    if document.file_size and document.file_size > limits.max_bytes:
-        raise InvalidInput(
-            REFUSAL_MESSAGES[Refusal.TOO_BIG],
-            size=f"{document.file_size / MB:.1f}",
-            max=settings.review_file_max_mb,
-        )
-    try:
-        buffer = await bot.download(document.file_id)
-    except TelegramAPIError:
-        raise InvalidInput(N_("文件下载失败，请重新发送。")) from None
-    assert buffer is not None
-    return await extract(buffer.read(), document.file_name or "", limits)
-
-
-def _document_ack(name: str, doc: DocText) -> str:
-    if doc.readable == Readable.NO_TEXT:
-        return _(
-            "已收到文件《{name}》：这是扫描件（没有文字层），无法自动预检，审核人需人工审核全文。"
-        ).format(name=esc(name))
-    if doc.readable == Readable.NOT_CONVERTED:
-        return _(
-            "已收到文件《{name}》：旧版格式（.doc/.wps）本机无法转换，无法自动预检，"
-            "审核人需人工审核全文；另存为 .docx 后发送可以自动预检。"
-        ).format(name=esc(name))
-    return _("已收到文件《{name}》：已读取 {chars} 字，将一并预检。").format(
-        name=esc(name), chars=doc.chars
-    )
-
-
 @router.message(SubmitForm.collect, ~F.text.startswith("/"))
 async def got_part(
     message: Message,
@@ -202,7 +157,7 @@ async def got_part(
     user: User,
     clock: Clock,
     bot: Bot,
-    settings: Settings,
+    drafts: DraftReader,
 ) -> None:
     kind, text, file_name = _part_of(message)
     data = await state.get_data()
@@ -211,7 +166,7 @@ async def got_part(
         raise InvalidInput(N_("一篇稿件最多 {max} 条消息，请点“完成”。"), max=PARTS_MAX)
     extracted = None
     if kind == "document" and message.document is not None:
-        extracted = await _read_document(bot, message.document, settings)
+        extracted = await read_draft_file(bot, message.document, drafts)
     first = await reviews.add_part(
         session,
         owner_id=user.id or 0,
@@ -226,7 +181,7 @@ async def got_part(
         extracted=extracted,
     )
     if extracted is not None:
-        ack = _document_ack(file_name or "", extracted)
+        ack = document_ack(file_name or "", extracted)
         ack += "\n" + _("可以继续发送，发送完毕请点击“完成”。")
         await message.answer(ack, reply_markup=_step_kb(("done", _("✅ 完成"))))
     elif first:

@@ -31,6 +31,15 @@ def refusal(reason: str, params: dict[str, Any] | None = None) -> InvalidInput:
     return InvalidInput(REFUSAL_MESSAGES[known], **(params or {}))
 
 
+#: What the reader needs of the bot's environment; the rest (the bot token, database and proxy
+#: passwords) never reaches the process that parses untrusted files.
+PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def child_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in PASSED_ON if name in os.environ}
+
+
 def _kill(process: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -60,6 +69,7 @@ async def extract(data: bytes, file_name: str, limits: Limits) -> DocText:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,  # LibreOffice, if started, is killed with it
+        env=child_environment(),
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(payload), timeout=limits.timeout)
@@ -83,3 +93,19 @@ async def extract(data: bytes, file_name: str, limits: Limits) -> DocText:
     if "refused" in answer:
         raise refusal(str(answer["refused"]), answer.get("params"))
     return DocText.from_json(answer["text"])
+
+
+class DraftReader:
+    """The bot's one reader of draft files: its limits, and at most ``concurrency`` children
+    at a time (an album of ten documents must not start ten readers on a two-core host).
+    Made once in ``build_dispatcher`` and injected into handlers as ``drafts``."""
+
+    def __init__(self, *, limits: Limits, concurrency: int = 2) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.limits = limits
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def read(self, data: bytes, file_name: str) -> DocText:
+        async with self._slots:
+            return await extract(data, file_name, self.limits)

@@ -22,27 +22,32 @@ from governance.drafttext import DocText, Place, Readable, Refusal, Segment, Spo
 
 
 def _has_images(page: Any) -> bool:
-    resources = page.get("/Resources")
-    resources = resources.get_object() if resources is not None else None
-    if not resources or "/XObject" not in resources:
+    try:
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else None
+        if not resources or "/XObject" not in resources:
+            return False
+        objects = resources["/XObject"].get_object()
+        return any(
+            ref.get_object().get("/Subtype") in ("/Image", "/Form") for ref in objects.values()
+        )
+    except Exception:  # a page whose resources do not resolve: judged by its text alone
         return False
-    objects = resources["/XObject"].get_object()
-    for ref in objects.values():
-        subtype = ref.get_object().get("/Subtype")
-        if subtype in ("/Image", "/Form"):
-            return True
-    return False
 
 
 def _link_targets(page: Any) -> list[str]:
     """Addresses of the page's link annotations: the words shown may hide where they go."""
     found = []
-    for ref in page.get("/Annots") or ():
-        annotation = ref.get_object()
-        action = annotation.get("/A")
-        action = action.get_object() if action is not None else None
-        if annotation.get("/Subtype") == "/Link" and action and "/URI" in action:
-            found.append(str(action["/URI"]))
+    try:
+        annotations = page.get("/Annots")
+        for ref in annotations.get_object() if annotations is not None else ():
+            annotation = ref.get_object()
+            action = annotation.get("/A")
+            action = action.get_object() if action is not None else None
+            if annotation.get("/Subtype") == "/Link" and action and "/URI" in action:
+                found.append(str(action["/URI"]))
+    except Exception:  # a malformed annotation costs its links, not the page's text
+        return found
     return found
 
 

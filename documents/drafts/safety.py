@@ -13,6 +13,7 @@ or launch actions are refused. XML is parsed without entities or network access.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +87,13 @@ def check_macros(archive: zipfile.ZipFile) -> None:
 
 def read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     """A member's bytes, never more than ``limit`` (the directory may lie about sizes)."""
-    with archive.open(name) as member:
-        data = member.read(limit + 1)
+    try:
+        with archive.open(name) as member:
+            data = member.read(limit + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError):
+        raise Refused(Refusal.BROKEN) from None
+    except NotImplementedError:  # a compression method zipfile does not have
+        raise Refused(Refusal.BROKEN) from None
     if len(data) > limit:
         raise Refused(Refusal.ZIP_BOMB)
     return data
@@ -98,7 +104,7 @@ def open_zip(data: bytes, limits: ZipLimits) -> zipfile.ZipFile:
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError):
         raise Refused(Refusal.BROKEN) from None
     check_zip(archive, limits)
     check_macros(archive)

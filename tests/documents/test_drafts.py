@@ -3,14 +3,17 @@ the files refused before anything is decompressed or parsed."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from documents.drafts.child import extract
+from documents.drafts.child import DraftReader, extract
 from documents.drafts.reader import Limits, read_document
 from documents.drafts.safety import Refused
 from governance.drafttext import Readable, Refusal, Spot
@@ -132,6 +135,16 @@ async def test_extraction_runs_in_a_child_process_killed_at_its_deadline() -> No
     assert "秒内未能读取完毕" in late.value.args[0]
 
 
+async def test_the_bots_reader_runs_a_bounded_number_of_children() -> None:
+    reader = DraftReader(limits=Limits(), concurrency=1)
+    docs = await asyncio.gather(
+        *(reader.read(make_docx(paragraphs=[f"第{n}份。"]), "a.docx") for n in range(3))
+    )
+    assert [d.segments[0].text for d in docs] == ["第0份。", "第1份。", "第2份。"]
+    with pytest.raises(ValueError, match="concurrency"):
+        DraftReader(limits=Limits(), concurrency=0)
+
+
 FAKE_SOFFICE = """#!{python}
 import shutil, sys
 from pathlib import Path
@@ -184,3 +197,39 @@ def test_field_hyperlinks_and_text_boxes_in_a_paragraph() -> None:
     walker = Walker({})
     assert walker.paragraph(p) == f"官网（{GAMBLING_URL}）"
     assert walker.textboxes == ["框内文字"]
+
+
+SAMPLES = {
+    "docx": make_docx(paragraphs=["第一段。"], table=[["甲", "乙"]], footnotes=["注"]),
+    "pdf": make_pdf(["第一页。", "第二页。"]),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(sorted(SAMPLES)),
+    cut=st.integers(min_value=0, max_value=10_000),
+    flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8),
+)
+def test_damaged_files_are_read_or_refused_never_an_error(
+    kind: str, cut: int, flips: list[tuple[int, int]]
+) -> None:
+    """Truncated or corrupted files: either text or a refusal (BROKEN), no other exception."""
+    data = bytearray(SAMPLES[kind])
+    for at, value in flips:
+        data[at % len(data)] = value
+    damaged = bytes(data[: max(1, len(data) - cut % len(data))])
+    try:
+        doc = read_document(damaged, f"x.{kind}", Limits())
+    except Refused:
+        return
+    assert doc.readable in set(Readable)
+
+
+def test_the_reader_process_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from documents.drafts.child import child_environment
+
+    monkeypatch.setenv("BOT_TOKEN", "123:secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://bot:pw@db/bot")
+    passed = child_environment()
+    assert "BOT_TOKEN" not in passed and "DATABASE_URL" not in passed and "PATH" in passed

@@ -193,3 +193,27 @@ async def test_a_legacy_doc_without_libreoffice_cannot_be_pre_checked(
     assert "旧版格式" in acks[0].text and "无法自动预检" in acks[0].text
     assert "需人工审核：旧版通知.doc 旧版格式" in summary.text, summary.text
     assert "未发现问题" not in summary.text
+
+
+async def test_a_file_sent_before_files_were_read_is_not_passed_on_later_cards(
+    app, tg: FakeTelegram, clock
+) -> None:
+    """A review in flight at the upgrade: its file was never read, so the next stage's card
+    says so instead of 未发现问题."""
+    o = await office(app, tg, clock)
+    mark = tg.mark()
+    await submit(
+        o.editor, parts=["请审核附件。", Upload(make_docx(paragraphs=["正文"]), "附件.docx")]
+    )
+    first = await card(o.approvers[0], since=mark)
+    assert "未发现问题" in first.text
+    async with app.sessionmaker() as session:
+        for part in await session.exec(select(ReviewPart)):
+            part.extracted = None  # as stored before this release
+            session.add(part)
+        await session.commit()
+    mark = tg.mark()
+    await o.approvers[0].press(first, "通过")
+    second = await card(o.approvers[1], since=mark)
+    assert "需人工审核：附件.docx 提交时系统尚不读取文件内容" in second.text, second.text
+    assert "未发现问题" not in second.text

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance import textdiff
 from governance.alerts import Audience
+from governance.drafttext import Place, Spot
 from governance.precheck import checked_text
 from governance.review import (
     Participation,
@@ -21,6 +22,7 @@ from governance.review import (
     handled_by_person,
     may_approve_stage,
 )
+from governance.vocabulary import Category
 from models import people
 from models.accounts import Account
 from models.people import User
@@ -37,6 +39,7 @@ from models.routes import delegate_of, stage_people
 from workflows.audience import To
 from workflows.notices import (
     CardClosed,
+    CardFinding,
     ReviewCard,
     Stuck,
     ToSubmitter,
@@ -201,6 +204,17 @@ async def card_notice(
         previous = await version(session, review_id=review.id or 0, number=review.draft_version - 1)
         ops = textdiff.diff(previous.body, current.body)
         diff.extend(textdiff.compact(ops)[:40])
+    shown = card_findings(text, found, places=[stored_place(f) for f in current.findings])
+    # files sent before drafts' files were read: say so rather than let the card pass them
+    unread = [
+        CardFinding(
+            category=Category.UNREADABLE,
+            rule="draft.not_read",
+            place=Place(Spot.FILE, p.file_name or ""),
+        )
+        for p in parts
+        if p.kind == "document" and p.extracted is None
+    ]
     spec = review.stage
     return ReviewCard(
         review_id=review.id or 0,
@@ -217,8 +231,8 @@ async def card_notice(
         deadline=shown_time(deadline(review.stage_started_at, spec.sla_hours), tz),
         planned_at=shown_time(review.planned_at, tz),
         version=review.draft_version,
-        finding_count=len(found),
-        findings=card_findings(text, found, places=[stored_place(f) for f in current.findings]),
+        finding_count=len(found) + len(unread),
+        findings=unread + shown,
         diff=diff,
         copies=[(p.chat_id, p.message_id) for p in parts],
         on_behalf_of=on_behalf_of,
