@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from bot.settings import HINTS, Settings
@@ -56,3 +57,10 @@ def test_nginx_serves_the_webhook_path_of_the_env_template() -> None:
     assert url is not None
     path = "/" + url.group(1).split("://", 1)[1].split("/", 1)[1]
     assert f"location = {path} " in (DEPLOY / "nginx" / "gov-media-bot.conf").read_text()
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (DEPLOY / "Dockerfile").read_text(), re.M))
+    assert packages <= copied, packages - copied
