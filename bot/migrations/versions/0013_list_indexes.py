@@ -9,7 +9,7 @@ pages (accounts by unit, people by unit, cases by deadline) and the dormancy ran
 (feed_state by newest activity).
 
 Revision ID: 0013_list_indexes
-Revises: 0011_robot_channels
+Revises: 0012_websites
 Create Date: 2026-12-01 03:50:00
 """
 

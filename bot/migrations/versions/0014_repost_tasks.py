@@ -4,7 +4,7 @@ A target records how its account's repost was recognised (link, text, title, hea
 hand), the post and the time; posts an admin excluded are kept so they never match again.
 
 Revision ID: 0014_repost_tasks
-Revises: 0011_robot_channels
+Revises: 0013_list_indexes
 Create Date: 2026-12-01 03:50:00
 """
 

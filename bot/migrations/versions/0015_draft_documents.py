@@ -5,8 +5,8 @@ read (text, no text layer, not converted), its pages and its text segments with 
 (paragraph, table cell, header, footnote, page ...), so the pre-check, the card, the printable
 form and a resubmission's diff all read the same text without downloading the file again.
 
-Revision ID: 0017_draft_documents
-Revises: 0011_robot_channels
+Revision ID: 0015_draft_documents
+Revises: 0014_repost_tasks
 Create Date: 2026-12-01 04:00:00
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0017_draft_documents'
+revision: str = '0015_draft_documents'
 down_revision: str | None = '0014_repost_tasks'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
