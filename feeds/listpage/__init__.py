@@ -201,11 +201,13 @@ def _inside_nav(anchor: object) -> bool:
     return False
 
 
-def looks_like_portal(body: bytes, *, url: str, content_type: str | None = None) -> bool:
+def looks_like_portal(
+    body: bytes, *, url: str, content_type: str | None = None, today: date | None = None
+) -> bool:
     """True for a home page that only navigates: links to its sections, no dated list (so
     the 首页不更新 rule looks at the second-level pages instead)."""
     try:
-        page = parse_page(body, url=url, content_type=content_type, today=beijing_today())
+        page = parse_page(body, url=url, content_type=content_type, today=today or beijing_today())
         if isinstance(page, NoItemsReason):
             return False
         if any(block.dated >= 2 for block in find_blocks(page)):
