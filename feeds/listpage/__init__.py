@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
+import lxml.etree
+from cssselect import SelectorError
 from loguru import logger
+from lxml.cssselect import CSSSelector
 
 from feeds.listpage.detect import MAX_ITEMS, Block, Record, date_records, find_blocks
 from feeds.listpage.html import (
@@ -38,6 +42,7 @@ __all__ = [
     "extract_items",
     "looks_like_portal",
     "navigation_links",
+    "selector_problem",
 ]
 
 _BEIJING = timezone(timedelta(hours=8))
@@ -49,6 +54,7 @@ _NAV_WORDS = frozenset(
 )
 _FILE_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".rar", ".jpg", ".png", ".gif")
 MAX_NAV_LINKS = 200
+MAX_SELECTOR = 500
 
 
 def beijing_today() -> date:
@@ -128,15 +134,29 @@ def _why_nothing(page: Page) -> NoItemsReason:
     return NoItemsReason.NO_DATED_BLOCK
 
 
-def _by_selector(page: Page, selector: str) -> ListPage:
-    from cssselect import SelectorError
-    from lxml.cssselect import CSSSelector
+def selector_problem(selector: str) -> NoItemsReason | None:
+    """``BAD_SELECTOR`` when ``selector`` is not CSS the column watcher can use (check it when
+    an admin types it in), else ``None``."""
+    return NoItemsReason.BAD_SELECTOR if _compile(selector) is None else None
 
+
+def _compile(selector: str) -> Any:
+    if not selector.strip() or len(selector) > MAX_SELECTOR:
+        return None
     try:
-        matcher = CSSSelector(selector, translator="html")
+        return CSSSelector(selector.strip(), translator="html")
     except (SelectorError, ValueError, TypeError):
+        return None
+
+
+def _by_selector(page: Page, selector: str) -> ListPage:
+    matcher = _compile(selector)
+    if matcher is None:
         return ListPage(encoding=page.encoding, reason=NoItemsReason.BAD_SELECTOR)
-    elements = matcher(page.root)
+    try:
+        elements = matcher(page.root)
+    except lxml.etree.XPathError:
+        return ListPage(encoding=page.encoding, reason=NoItemsReason.BAD_SELECTOR)
     if not elements:
         return ListPage(encoding=page.encoding, reason=NoItemsReason.SELECTOR_MATCHED_NOTHING)
     records = []

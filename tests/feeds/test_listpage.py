@@ -19,6 +19,7 @@ from feeds.listpage import (
     extract_items,
     looks_like_portal,
     navigation_links,
+    selector_problem,
 )
 from tests.fakes.sitepages import DATED_LINKS, Column, DateStyle, Layout, LinkStyle, SiteItem
 from tests.fakes.sites import SiteFarm
@@ -420,3 +421,27 @@ def test_category_tags_and_tickers_are_not_items() -> None:
     column = Column("xwdt", "新闻动态", items=_items(1), noisy=True, link_style=LinkStyle.ART)
     result, farm = _farm_page(column)
     _assert_matches(result, farm, "xwdt")
+
+
+@pytest.mark.parametrize(
+    ("selector", "problem"),
+    [
+        ("ul.list > li", None),
+        ("#content .list_item:nth-child(n+2)", None),
+        ("div[[", NoItemsReason.BAD_SELECTOR),
+        ("", NoItemsReason.BAD_SELECTOR),
+        ("li" * 300, NoItemsReason.BAD_SELECTOR),
+        ("li:foo", NoItemsReason.BAD_SELECTOR),
+        ("ul >", NoItemsReason.BAD_SELECTOR),
+    ],
+)
+def test_selector_problem(selector: str, problem: NoItemsReason | None) -> None:
+    assert selector_problem(selector) is problem
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_fuzz_selectors_never_raise(selector: str) -> None:
+    page = extract_items(UNDATED.encode(), url=URL, selector=selector, today=TODAY)
+    if selector_problem(selector) is not None and selector.strip():
+        assert page.reason is NoItemsReason.BAD_SELECTOR
