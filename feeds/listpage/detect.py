@@ -79,6 +79,7 @@ class Block:
     score: float = 0.0
     depth: int = 0
     noisy: bool = False  # inside navigation, footer, sidebar or friend-link boxes
+    shape: tuple[str, ...] = ()  # the tags from a record down to its title link
 
     @property
     def dated(self) -> int:
@@ -176,8 +177,53 @@ def find_blocks(page: Page) -> list[Block]:
         block = _block(page, container, children, titles, marks)
         if block is not None:
             blocks.append(block)
+    blocks.extend(_split_lists(blocks))
     blocks.sort(key=lambda b: (b.score, b.depth), reverse=True)
     return blocks
+
+
+def _split_lists(blocks: list[Block]) -> list[Block]:
+    """One list printed as several sibling boxes (TRS: a ``<ul>`` per five rows, a separator
+    line between): consecutive sibling containers of the same tag whose rows have the same
+    shape, with nothing but empty elements between them, become one block."""
+    by_container = {id(b.container): b for b in blocks if b.records}
+    merged: list[Block] = []
+    seen: set[int] = set()
+    for block in blocks:
+        parent = block.container.getparent()
+        if parent is None or id(parent) in seen:
+            continue
+        seen.add(id(parent))
+        run: list[Block] = []
+        for sibling in parent:
+            part = by_container.get(id(sibling))
+            if part is not None and (not run or _joins(run[0], part)):
+                run.append(part)
+                continue
+            if part is None and not "".join(sibling.itertext()).strip():
+                continue  # an empty separator
+            if len(run) > 1:
+                merged.append(_merge(run))
+            run = [part] if part is not None else []
+        if len(run) > 1:
+            merged.append(_merge(run))
+    return merged
+
+
+def _joins(first: Block, other: Block) -> bool:
+    return (
+        first.container.tag == other.container.tag
+        and first.shape == other.shape
+        and first.noisy == other.noisy
+    )
+
+
+def _merge(run: list[Block]) -> Block:
+    records = [r for part in run for r in part.records]
+    block = Block(run[0].container, records, depth=run[0].depth, shape=run[0].shape)
+    block.score = sum(part.score for part in run)
+    block.noisy = run[0].noisy
+    return block
 
 
 def _block(
@@ -197,7 +243,7 @@ def _block(
     shapes = Counter(_shape(r) for r in records)
     shape, _ = shapes.most_common(1)[0]
     records = [r for r in records if _shape(r) == shape]  # one list's rows look alike
-    block = Block(container, records, depth=_depth(container))
+    block = Block(container, records, depth=_depth(container), shape=shape)
     date_records(block, page)
     total = len(records)
     if block.dated * 2 < total or (total <= 3 and block.dated < total):
