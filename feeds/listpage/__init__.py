@@ -21,6 +21,7 @@ from cssselect import SelectorError
 from loguru import logger
 from lxml.cssselect import CSSSelector
 
+from feeds.listpage.article import article_date
 from feeds.listpage.detect import MAX_ITEMS, Block, Record, date_records, find_blocks
 from feeds.listpage.html import (
     Page,
@@ -39,6 +40,7 @@ __all__ = [
     "ListItem",
     "ListPage",
     "NoItemsReason",
+    "article_date",
     "extract_items",
     "looks_like_portal",
     "navigation_links",

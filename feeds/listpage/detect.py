@@ -99,6 +99,7 @@ class Block:
                     link=record.link,
                     published=found.day if found else None,
                     published_time=found.at if found else None,
+                    year_inferred=found is not None and not found.full,
                 )
             )
         return out[:MAX_ITEMS]

@@ -16,6 +16,7 @@ from feeds.listpage import (
     ExtractMethod,
     ListPage,
     NoItemsReason,
+    article_date,
     extract_items,
     looks_like_portal,
     navigation_links,
@@ -445,3 +446,39 @@ def test_fuzz_selectors_never_raise(selector: str) -> None:
     page = extract_items(UNDATED.encode(), url=URL, selector=selector, today=TODAY)
     if selector_problem(selector) is not None and selector.strip():
         assert page.reason is NoItemsReason.BAD_SELECTOR
+
+
+def test_year_inferred_is_flagged() -> None:
+    html = (
+        '<ul><li><a href="/n/1.html">县领导新年走访慰问活动一</a>[11-30]</li>'
+        '<li><a href="/art/2025/11/29/art_1_2.html">县领导新年走访慰问活动二</a>[11-29]</li>'
+        '<li><a href="/n/3.html">县领导新年走访慰问活动三</a>2026-11-28</li></ul>'
+    )
+    result = extract_items(html.encode(), url=URL, today=TODAY)
+    assert [(i.published, i.year_inferred) for i in result.items] == [
+        (date(2026, 11, 30), True), (date(2025, 11, 29), False), (date(2026, 11, 28), False)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<html><head><meta name="PubDate" content="2025-11-30 10:20"></head><body>x</body>',
+         date(2025, 11, 30)),
+        ("<html><body><p>索引号：330100/2026-00123</p><div>来源：区政府 发布时间：2025年11月30日"
+         "</div><p>2026年1月1日起施行</p></body></html>", date(2025, 11, 30)),
+        ("<html><body><h1>标题</h1><p>2024-05-06</p></body></html>", date(2024, 5, 6)),
+        ("<html><body><h1>没有日期</h1></body></html>", None),
+        ("", None),
+    ],
+)  # fmt: skip
+def test_article_date(html: str, expected: date | None) -> None:
+    assert article_date(html.encode(), url=URL, today=TODAY) == expected
+
+
+def test_article_date_of_a_farm_item() -> None:
+    from tests.fakes.sitepages import render_article
+
+    item = _items(1)[0]
+    body = render_article("某某区人民政府", item).encode()
+    assert article_date(body, url=URL, today=TODAY) == item.published.date()
