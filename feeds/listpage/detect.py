@@ -167,6 +167,9 @@ def find_blocks(page: Page) -> list[Block]:
                 near.add(key)
             child, parent = parent, parent.getparent()
     marks = _landmarks(page)
+    holders = frozenset(
+        id(child) for _, children in groups.values() for child, _ in children.values()
+    )
     blocks: list[Block] = []
     for key, (container, children) in groups.items():
         if len(children) == 1:
@@ -175,7 +178,7 @@ def find_blocks(page: Page) -> list[Block]:
             element, held = next(iter(children.values()))
             if len(held) > 1 or len(text_of(element)) > _SINGLE_TEXT:
                 continue
-        block = _block(page, container, children, titles, marks)
+        block = _block(page, container, children, titles, marks, holders)
         if block is not None:
             blocks.append(block)
     blocks.extend(_split_lists(blocks))
@@ -233,10 +236,12 @@ def _block(
     children: dict[int, tuple[Element, list[Element]]],
     titles: dict[int, tuple[Element, str, str]],
     marks: Landmarks,
+    holders: frozenset[int],
 ) -> Block | None:
     records = []
+    directory = _directory(page)
     for element, anchors in children.values():
-        record = _record(element, anchors, titles)
+        record = _record(element, anchors, titles, directory)
         if record is not None:
             records.append(record)
     if not records or len(records) * 2 < len(children):
@@ -245,7 +250,7 @@ def _block(
     shape, _ = shapes.most_common(1)[0]
     records = [r for r in records if _shape(r) == shape]  # one list's rows look alike
     block = Block(container, records, depth=_depth(container), shape=shape)
-    date_records(block, page)
+    date_records(block, page, holders)
     total = len(records)
     if block.dated * 2 < total or (total <= 3 and block.dated < total):
         return None
@@ -259,8 +264,8 @@ def _block(
 def _affinity(page: Page, records: list[Record]) -> float:
     """1.5 when most links live under the page's own directory (``/tzgg/index.html`` →
     ``/tzgg/202611/t…``): a column's items do, a sidebar's picks from the whole site don't."""
-    directory = page.url.split("?", 1)[0].rsplit("/", 1)[0] + "/"
-    if directory.count("/") <= 3:  # the site root: every link is "under" it
+    directory = _directory(page)
+    if directory is None:
         return 1.0
     under = sum(1 for r in records if r.link.startswith(directory))
     return 1.5 if under * 5 >= len(records) * 3 else 1.0
@@ -277,17 +282,36 @@ def _shape(record: Record) -> tuple[str, ...]:
 
 
 def _record(
-    element: Element, anchors: list[Element], titles: dict[int, tuple[Element, str, str]]
+    element: Element,
+    anchors: list[Element],
+    titles: dict[int, tuple[Element, str, str]],
+    directory: str | None,
 ) -> Record | None:
-    ranked = sorted((titles[id(a)] for a in anchors), key=lambda t: len(t[2]), reverse=True)
+    """The row's title link: the longest, but one into the column's own directory first (a
+    row's 发布机构 link can be longer than a short title). ``None`` for a box of several
+    titles."""
+
+    def rank(entry: tuple[Element, str, str]) -> tuple[bool, int]:
+        return bool(directory and entry[1].startswith(directory)), len(entry[2])
+
+    ranked = sorted((titles[id(a)] for a in anchors), key=rank, reverse=True)
     anchor, link, title = ranked[0]
     others = sum(len(t[2]) for t in ranked[1:])
-    if others >= len(title):
+    if others >= len(title) and not (
+        len(ranked) <= 3 and rank(ranked[0])[0] and not any(rank(t)[0] for t in ranked[1:])
+    ):
         return None
     return Record(element, anchor, title, link)
 
 
-def date_records(block: Block, page: Page) -> None:
+def _directory(page: Page) -> str | None:
+    """The page's own directory (``http://h/tzgg/`` for ``http://h/tzgg/index.html``), or
+    ``None`` at the site root, where every link would be "under" it."""
+    directory = page.url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[0] + "/"
+    return directory if directory.count("/") > 3 else None
+
+
+def date_records(block: Block, page: Page, holders: frozenset[int] = frozenset()) -> None:
     """Set each record's date (see the module docstring); a record without one borrows from
     its neighbouring siblings, in the direction that dates more records of the block."""
     today = page.today
@@ -295,8 +319,9 @@ def date_records(block: Block, page: Page) -> None:
         record.own = _date_of(pieces(record.element), record.anchor, page)
         record.linked = link_date(record.link, today)
     undated = [r for r in block.records if r.own is None]
-    after = {id(r): _segment_date(r, page, forward=True) for r in undated}
-    before = {id(r): _segment_date(r, page, forward=False) for r in undated}
+    rows = holders | {id(r.element) for r in block.records}  # where a neighbour's text ends
+    after = {id(r): _segment_date(r, page, rows, forward=True) for r in undated}
+    before = {id(r): _segment_date(r, page, rows, forward=False) for r in undated}
     forward = sum(1 for d in after.values() if d) >= sum(1 for d in before.values() if d)
     use = after if forward else before
     for record in block.records:
@@ -333,20 +358,24 @@ def _date_of(
     return max(past, key=lambda f: (f.day, f.full))
 
 
-def _segment_date(record: Record, page: Page, *, forward: bool) -> FoundDate | None:
-    """The date in the text between ``record`` and the next (or previous) record of its kind."""
+def _segment_date(
+    record: Record, page: Page, rows: frozenset[int], *, forward: bool
+) -> FoundDate | None:
+    """The date in the text between ``record`` and the next (or previous) row of its block, or
+    anything else holding a title: ``<a>…</a>[11-30]<br>``, ``<dt>``/``<dd>``, a title row and
+    its date row below."""
     element = record.element
     texts: list[tuple[str, Element | None]] = []
     if forward:
         if element.tail:
             texts.append((element.tail, None))
         sibling = element.getnext()
-        while sibling is not None and sibling.tag != element.tag:
+        while sibling is not None and id(sibling) not in rows:
             texts.extend(pieces(sibling, with_tail=True))
             sibling = sibling.getnext()
     else:
         sibling = element.getprevious()
-        while sibling is not None and sibling.tag != element.tag:
+        while sibling is not None and id(sibling) not in rows:
             texts[:0] = pieces(sibling, with_tail=True)
             sibling = sibling.getprevious()
         if sibling is not None and sibling.tail:
