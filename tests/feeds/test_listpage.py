@@ -4,8 +4,10 @@ portal pages, navigation links, and input that must never raise."""
 from __future__ import annotations
 
 import codecs
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -482,3 +484,25 @@ def test_article_date_of_a_farm_item() -> None:
     item = _items(1)[0]
     body = render_article("某某区人民政府", item).encode()
     assert article_date(body, url=URL, today=TODAY) == item.published.date()
+
+
+def _labelled() -> list[object]:
+    """The labelled pages; a known miss is a strict xfail, so a fix shows up."""
+    cases: list[object] = []
+    for label in sorted((Path(__file__).parent.parent / "data" / "listpages").glob("*.json")):
+        miss = json.loads(label.read_text("utf-8")).get("known_miss")
+        marks = [pytest.mark.xfail(strict=True, reason=miss)] if miss else []
+        cases.append(pytest.param(label, id=label.stem, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("label", _labelled())
+def test_labelled_pages(label: Path) -> None:
+    """The hand-written pages of bench/listpage_accuracy.py, item for item and date for date."""
+    spec = json.loads(label.read_text("utf-8"))
+    body = (label.parent / spec["file"]).read_bytes()
+    today = date.fromisoformat(spec["today"])
+    result = extract_items(body, url=spec["url"], content_type=spec["content_type"], today=today)
+    assert [(i.link, i.published and i.published.isoformat()) for i in result.items] == [
+        (i["link"], i["published"]) for i in spec["items"]
+    ]
