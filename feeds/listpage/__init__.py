@@ -28,6 +28,7 @@ from feeds.listpage.html import (
     anchor_title,
     class_tokens,
     clean,
+    column_hints,
     host_of,
     parse_page,
     text_of,
@@ -71,27 +72,38 @@ def extract_items(
     selector: str | None = None,
     today: date | None = None,
     all_blocks: bool = False,
+    column_name: str | None = None,
 ) -> ListPage:
     """The items of the list on a column page.
 
     ``selector``: a CSS selector matching each item's element (``ul.list > li``); when given,
     detection is not tried. ``today`` (default: today in Beijing) places year-less dates such as
     ``[11-30]``. ``all_blocks``: the items of every dated block (a home page's several
-    columns), not only the best one.
+    columns), not only the best one. ``column_name`` (栏目名称): a list under a heading of that
+    name weighs double (as does one under a heading named in the page's ``<title>``).
     """
     try:
-        return _extract(body, url, content_type, selector, today or beijing_today(), all_blocks)
+        return _extract(
+            body, url, content_type, selector, today or beijing_today(), all_blocks, column_name
+        )
     except Exception:  # a parser bug must not stop a poll: record it, report no items
         logger.opt(exception=True).warning("list page extraction failed for {}", url)
         return ListPage(reason=NoItemsReason.UNPARSABLE)
 
 
 def _extract(
-    body: bytes, url: str, content_type: str | None, selector: str | None, today: date, all_: bool
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    selector: str | None,
+    today: date,
+    all_: bool,
+    column_name: str | None,
 ) -> ListPage:
     page = parse_page(body, url=url, content_type=content_type, today=today)
     if isinstance(page, NoItemsReason):
         return ListPage(reason=page)
+    page.hints = column_hints(page, column_name)
     if selector is not None and selector.strip():
         return _by_selector(page, selector.strip())
     blocks = find_blocks(page)

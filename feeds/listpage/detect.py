@@ -31,6 +31,7 @@ from feeds.listpage.html import (
     Page,
     anchor_title,
     class_tokens,
+    clean,
     pieces,
     text_of,
 )
@@ -206,12 +207,18 @@ def _split_lists(blocks: list[Block]) -> list[Block]:
                 continue
             if part is None and not "".join(sibling.itertext()).strip():
                 continue  # an empty separator
-            if len(run) > 1:
+            if _mergeable(run):
                 merged.append(_merge(run))
             run = [part] if part is not None else []
-        if len(run) > 1:
+        if _mergeable(run):
             merged.append(_merge(run))
     return merged
+
+
+def _mergeable(run: list[Block]) -> bool:
+    """Several boxes of rows (the last may hold one); not a row per box, which is one list
+    already found at the level above."""
+    return len(run) > 1 and all(len(part.records) > 1 for part in run[:-1])
 
 
 def _joins(first: Block, other: Block) -> bool:
@@ -403,6 +410,7 @@ class Landmarks:
     pagers: dict[int, int]
     order: dict[int, int]  # element → position in document order
     crumb: int | None  # position of the breadcrumb
+    hints: tuple[str, ...] = ()  # the column's name (see Page.hints)
 
 
 def _landmarks(page: Page) -> Landmarks:
@@ -416,7 +424,7 @@ def _landmarks(page: Page) -> Landmarks:
                 _CRUMB_NAMED.search(named) and _CRUMB_WORDS.intersection(class_tokens(element))
             ) or (element.text and _CRUMB_TEXT.search(element.text)):
                 crumb = position
-    return Landmarks(_pager_ancestors(page), order, crumb)
+    return Landmarks(_pager_ancestors(page), order, crumb, page.hints)
 
 
 def _damping(container: Element, marks: Landmarks) -> float:
@@ -433,7 +441,35 @@ def _damping(container: Element, marks: Landmarks) -> float:
     after = 1.0
     if marks.crumb is not None and marks.order.get(id(container), -1) > marks.crumb:
         after = 1.5
-    return factor * pager * after
+    named = 1.0
+    if marks.hints:
+        heading = _under_heading(container, marks.hints)
+        named = 1.0 if heading is None else 2.0 if heading else 0.5
+    return factor * pager * after * named
+
+
+def _under_heading(container: Element, hints: tuple[str, ...]) -> bool | None:
+    """Whether the nearest short text before the list (a ``<h3>``, a ``div.title``) names the
+    column (``<h3>预决算公开</h3><ul>…`` on the 预决算公开 page), names something else
+    (``<h3>要闻</h3>``: another box), or ``None``: no heading."""
+    element = container
+    for _ in range(3):  # the container, then up to two boxes around it
+        sibling = element.getprevious()
+        for _ in range(3):
+            if sibling is None:
+                break
+            text = clean("".join(sibling.itertext())).replace("更多", "").strip(" >»")
+            if text and sum(1 for _ in sibling.iter("a")) > 2:
+                return None  # a menu or another list, not a heading
+            if text:
+                if len(text) > 20 or len(text) < 2:
+                    return None  # running text, not a heading
+                return any(hint in text or text in hint for hint in hints)
+            sibling = sibling.getprevious()
+        element = element.getparent()
+        if element is None or element.tag in ("body", "html"):
+            return None
+    return None
 
 
 def _pager_ancestors(page: Page) -> dict[int, int]:

@@ -502,7 +502,27 @@ def test_labelled_pages(label: Path) -> None:
     spec = json.loads(label.read_text("utf-8"))
     body = (label.parent / spec["file"]).read_bytes()
     today = date.fromisoformat(spec["today"])
-    result = extract_items(body, url=spec["url"], content_type=spec["content_type"], today=today)
+    result = extract_items(
+        body,
+        url=spec["url"],
+        content_type=spec["content_type"],
+        today=today,
+        column_name=spec.get("column"),
+    )
     assert [(i.link, i.published and i.published.isoformat()) for i in result.items] == [
         (i["link"], i["published"]) for i in spec["items"]
     ]
+
+
+def test_column_name_tells_a_small_list_from_a_bigger_box() -> None:
+    """Two items under 预决算公开 beside eight under 要闻, class names saying nothing: only the
+    column's name (which the caller knows) tells them apart."""
+    label = Path(__file__).parent.parent / "data" / "listpages" / "hard_small_main_list.json"
+    spec = json.loads(label.read_text("utf-8"))
+    body = (label.parent / spec["file"]).read_bytes()
+    blind = extract_items(body, url=spec["url"], today=TODAY)
+    named = extract_items(body, url=spec["url"], today=TODAY, column_name="预决算公开")
+    assert len(blind.items) == 8  # the bigger box
+    assert [i.link for i in named.items] == [i["link"] for i in spec["items"]]
+    titled = body.replace(b"<head>", "<head><title>预决算公开-区审计局</title>".encode())
+    assert extract_items(titled, url=spec["url"], today=TODAY).items == named.items
