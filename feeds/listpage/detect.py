@@ -4,16 +4,19 @@ Every link with a title-like text (:data:`MIN_TITLE` characters or more) is a ca
 Walking up from each, its ancestors are grouped as (container, child tag): the ``<li>`` of one
 ``<ul>``, the ``<tr>`` of one table, the ``<div class="list_item">`` of one box, the links
 themselves in a flat ``<a>…</a>[11-30]<br>`` list. A group whose records each carry one
-dominant title link is a candidate block; it is scored by how many records it has, how many
-carry a date and how long their titles are, damped when it sits in navigation, footer,
-friend-link or sidebar boxes (by class/id words) and lifted when pagination is close by. The
-best block wins; records without a date keep ``published=None``.
+dominant title link, shaped alike (the same tags down to it), is a candidate block; it is
+scored by how many records it has, how many carry a date and how long their titles are, then
+weighed by where it stands (:mod:`feeds.listpage.signals`: navigation, footer, friend-link,
+sidebar and ticker boxes weigh a tenth; pagination close by, following the breadcrumb, a
+heading naming the column and links under the column's directory lift it). Sibling boxes of
+rows (a TRS list cut every five rows) are merged. The best block wins; records without a date
+keep ``published=None``.
 
 Each record's date is, in order: a piece of its text that is only a date (``<span>``, ``[11-30]``,
 a table cell; several → the latest, 发布 after 成文); a full date elsewhere in its text; the
 date in its link's path. A record that has no date of its own borrows from the text between it
 and the next record (or the previous one, whichever way the whole block reads), which covers
-``<dt>/<dd>`` pairs and flat lists.
+``<dt>/<dd>`` pairs, flat lists and a date row under each title row.
 """
 
 from __future__ import annotations
@@ -30,13 +33,12 @@ from feeds.listpage.html import (
     Element,
     Page,
     anchor_title,
-    class_tokens,
-    clean,
     pieces,
     text_of,
 )
 from feeds.listpage.html import safe_join as _join
 from feeds.listpage.model import ListItem
+from feeds.listpage.signals import Landmarks, affinity, column_directory, damping, landmarks
 
 MIN_TITLE = 5
 MAX_ANCHORS = 6000
@@ -44,22 +46,7 @@ MAX_ITEMS = 500
 _LEVELS = 7
 _SINGLE_TEXT = 400
 _SINGLE_LEVELS = 3
-_NOISE_WORDS = frozenset(
-    {
-        "nav", "navbar", "menu", "submenu", "daohang", "dh", "footer", "foot", "bottom",
-        "copyright", "banquan", "friend", "friends", "yqlj", "links", "flink", "header",
-        "breadcrumb", "crumb", "position", "location", "dqwz", "pager", "pagination", "fenye",
-        "pages", "sidebar", "side", "aside", "hot", "rank", "paihang", "phb", "tuijian",
-        "recommend", "related", "xgxx", "xgwz", "xglj", "share", "tool", "tools", "gundong",
-        "scroll", "marquee", "ticker",
-    }
-)  # fmt: skip
 _CATEGORY = re.compile(r"[\[【〔(（].{1,12}[\]】〕)）]")  # 【通知公告】 before a title: a tag
-_NOISE_TAGS = frozenset({"nav", "footer", "header", "aside", "marquee"})
-_CRUMB_WORDS = frozenset({"breadcrumb", "crumb", "position", "location", "dqwz", "weizhi"})
-_CRUMB_NAMED = re.compile("|".join(_CRUMB_WORDS))
-_CRUMB_TEXT = re.compile("当前位置|您的位置|您现在的位置|所在位置|当前页面")
-_PAGER_TEXT = frozenset({"下一页", "上一页", "尾页", "末页", "下页", "上页", ">>", "next"})
 
 
 @dataclass(slots=True)
@@ -167,7 +154,7 @@ def find_blocks(page: Page) -> list[Block]:
             if level < _SINGLE_LEVELS:
                 near.add(key)
             child, parent = parent, parent.getparent()
-    marks = _landmarks(page)
+    marks = landmarks(page)
     holders = frozenset(
         id(child) for _, children in groups.values() for child, _ in children.values()
     )
@@ -246,7 +233,7 @@ def _block(
     holders: frozenset[int],
 ) -> Block | None:
     records = []
-    directory = _directory(page)
+    directory = column_directory(page)
     for element, anchors in children.values():
         record = _record(element, anchors, titles, directory)
         if record is not None:
@@ -262,20 +249,11 @@ def _block(
     if block.dated * 2 < total or (total <= 3 and block.dated < total):
         return None
     length = sum(min(len(r.title), 40) for r in records) / total
-    damping = _damping(container, marks)
-    block.noisy = damping < 0.5
-    block.score = (block.dated * 2 + total) * (length / 20) * damping * _affinity(page, records)
+    placed = damping(container, marks)
+    block.noisy = placed < 0.5  # inside a noise box, whatever lifted it
+    weight = placed * affinity(page, [r.link for r in records])
+    block.score = (block.dated * 2 + total) * (length / 20) * weight
     return block
-
-
-def _affinity(page: Page, records: list[Record]) -> float:
-    """1.5 when most links live under the page's own directory (``/tzgg/index.html`` →
-    ``/tzgg/202611/t…``): a column's items do, a sidebar's picks from the whole site don't."""
-    directory = _directory(page)
-    if directory is None:
-        return 1.0
-    under = sum(1 for r in records if r.link.startswith(directory))
-    return 1.5 if under * 5 >= len(records) * 3 else 1.0
 
 
 def _shape(record: Record) -> tuple[str, ...]:
@@ -309,13 +287,6 @@ def _record(
     ):
         return None
     return Record(element, anchor, title, link)
-
-
-def _directory(page: Page) -> str | None:
-    """The page's own directory (``http://h/tzgg/`` for ``http://h/tzgg/index.html``), or
-    ``None`` at the site root, where every link would be "under" it."""
-    directory = page.url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[0] + "/"
-    return directory if directory.count("/") > 3 else None
 
 
 def date_records(block: Block, page: Page, holders: frozenset[int] = frozenset()) -> None:
@@ -400,89 +371,3 @@ def _depth(element: Element) -> int:
         depth += 1
         element = element.getparent()
     return depth
-
-
-@dataclass(slots=True)
-class Landmarks:
-    """What tells the column's own list from the rest: pagination close by (element → levels
-    above a 下一页 link), and the breadcrumb (当前位置) that the list follows."""
-
-    pagers: dict[int, int]
-    order: dict[int, int]  # element → position in document order
-    crumb: int | None  # position of the breadcrumb
-    hints: tuple[str, ...] = ()  # the column's name (see Page.hints)
-
-
-def _landmarks(page: Page) -> Landmarks:
-    order: dict[int, int] = {}
-    crumb = None
-    for position, element in enumerate(page.root.iter()):
-        order[id(element)] = position
-        if crumb is None and isinstance(element.tag, str) and element.tag != "title":
-            named = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-            if (
-                _CRUMB_NAMED.search(named) and _CRUMB_WORDS.intersection(class_tokens(element))
-            ) or (element.text and _CRUMB_TEXT.search(element.text)):
-                crumb = position
-    return Landmarks(_pager_ancestors(page), order, crumb, page.hints)
-
-
-def _damping(container: Element, marks: Landmarks) -> float:
-    """Below 1 inside navigation, footer, sidebar, ticker boxes; above 1 near pagination or
-    after the breadcrumb."""
-    factor, pager = 1.0, 1.0
-    element, level = container, 0
-    while element is not None and element.tag not in ("body", "html"):
-        if element.tag in _NOISE_TAGS or _NOISE_WORDS.intersection(class_tokens(element)):
-            factor = min(factor, 0.1)
-        if level + marks.pagers.get(id(element), 99) <= 4:
-            pager = 1.5
-        element, level = element.getparent(), level + 1
-    after = 1.0
-    if marks.crumb is not None and marks.order.get(id(container), -1) > marks.crumb:
-        after = 1.5
-    named = 1.0
-    if marks.hints:
-        heading = _under_heading(container, marks.hints)
-        named = 1.0 if heading is None else 2.0 if heading else 0.5
-    return factor * pager * after * named
-
-
-def _under_heading(container: Element, hints: tuple[str, ...]) -> bool | None:
-    """Whether the nearest short text before the list (a ``<h3>``, a ``div.title``) names the
-    column (``<h3>预决算公开</h3><ul>…`` on the 预决算公开 page), names something else
-    (``<h3>要闻</h3>``: another box), or ``None``: no heading."""
-    element = container
-    for _ in range(3):  # the container, then up to two boxes around it
-        sibling = element.getprevious()
-        for _ in range(3):
-            if sibling is None:
-                break
-            text = clean("".join(sibling.itertext())).replace("更多", "").strip(" >»")
-            if text and sum(1 for _ in sibling.iter("a")) > 2:
-                return None  # a menu or another list, not a heading
-            if text:
-                if len(text) > 20 or len(text) < 2:
-                    return None  # running text, not a heading
-                return any(hint in text or text in hint for hint in hints)
-            sibling = sibling.getprevious()
-        element = element.getparent()
-        if element is None or element.tag in ("body", "html"):
-            return None
-    return None
-
-
-def _pager_ancestors(page: Page) -> dict[int, int]:
-    """Elements up to four levels above a pagination link (下一页, 尾页 …), with the level."""
-    marked: dict[int, int] = {}
-    for anchor in page.root.iter("a"):
-        text = text_of(anchor).strip().lower()
-        if text not in _PAGER_TEXT:
-            continue
-        element = anchor.getparent()
-        for level in range(1, 5):
-            if element is None:
-                break
-            marked[id(element)] = min(level, marked.get(id(element), level))
-            element = element.getparent()
-    return marked
