@@ -50,6 +50,7 @@ class Case:
     url: str
     today: date
     expected: dict[str, date | None]  # link → date (None: undated); empty: an empty column
+    column: str | None = None  # the column's name, where the label gives it
 
 
 def farm_cases(sites: int, columns: int, seed: int) -> tuple[list[Case], dict[str, int]]:
@@ -79,7 +80,17 @@ def labelled_cases() -> list[Case]:
             for i in spec["items"]
         }
         today = date.fromisoformat(spec["today"])
-        cases.append(Case(label.stem, body, spec.get("content_type"), spec["url"], today, expected))
+        cases.append(
+            Case(
+                label.stem,
+                body,
+                spec.get("content_type"),
+                spec["url"],
+                today,
+                expected,
+                spec.get("column"),
+            )
+        )
     return cases
 
 
@@ -113,7 +124,13 @@ _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
 
 
 def ours(case: Case) -> tuple[dict[str, date | None], bool]:
-    page = extract_items(case.body, url=case.url, content_type=case.content_type, today=case.today)
+    page = extract_items(
+        case.body,
+        url=case.url,
+        content_type=case.content_type,
+        today=case.today,
+        column_name=case.column,
+    )
     empty_ok = page.method is ExtractMethod.NONE and page.reason is NoItemsReason.EMPTY_NOTICE
     return {i.link: i.published for i in page.items}, empty_ok
 

@@ -46,6 +46,7 @@ class Page:
     base: str
     today: date
     dates: dict[str, FoundDate | None] = field(default_factory=dict)  # piece text → its date
+    hints: tuple[str, ...] = ()  # the column's name: a list under that heading is the column's
 
 
 def parse_page(
@@ -78,6 +79,21 @@ def parse_page(
             base = safe_join(url, href.strip()) or url
             break
     return Page(root, url, encoding, base, today)
+
+
+_TITLE_PARTS = re.compile(r"\s*(?:[_|｜\-—–·>»:：]+|\s{2,})\s*")
+
+
+def column_hints(page: Page, column_name: str | None) -> tuple[str, ...]:
+    """Names the column's own list may stand under: the name the caller knows, and the parts
+    of ``<title>`` (``通知公告_某某区人民政府`` → 通知公告) that are not the site's name."""
+    hints = [clean(column_name)] if column_name and clean(column_name) else []
+    title = page.root.find(".//title")
+    if title is not None and title.text:
+        for part in _TITLE_PARTS.split(clean(title.text)):
+            if 2 <= len(part) <= 12 and not any(w in part for w in ("网", "人民政府", "首页")):
+                hints.append(part)
+    return tuple(dict.fromkeys(hints))
 
 
 def _records(match: re.Match[str]) -> str:

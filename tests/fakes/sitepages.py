@@ -11,7 +11,8 @@ Layouts, as those CMSes print them (class names, nesting and date styles):
 - ``date_before``: ``<li><span class="time">2026.11.30</span><a>…</a>``;
 - ``anchor_block``: the whole row a link, ``<a><span>标题</span><span>2026-11-30 10:20:00</span>``;
 - ``flat_br``: links and ``(11-30)`` separated by ``<br>`` in one box;
-- ``policy_table``: 政策文件 table: 序号 | 标题 | 文号 | 成文日期 | 发布日期.
+- ``policy_table``: 政策文件 table: 序号 | 标题 | 文号 | 成文日期 | 发布日期;
+- ``trs_split``: a TRS list cut into one ``<ul>`` per five rows with a separator between.
 
 Around every list: a top navigation bar, a breadcrumb, a left column menu, optionally a
 sidebar of dated "热点" items and a friend-links box, pagination, and a footer with dates.
@@ -37,6 +38,7 @@ class Layout(StrEnum):
     ANCHOR_BLOCK = "anchor_block"
     FLAT_BR = "flat_br"
     POLICY_TABLE = "policy_table"
+    TRS_SPLIT = "trs_split"  # TRS lists cut into a <ul> per five rows, a line between
 
 
 class DateStyle(StrEnum):
@@ -131,7 +133,7 @@ def _row(site: str, column: Column, item: SiteItem, index: int) -> str:
     when = escape(print_date(column.date_style, item.published))
     a = f'<a href="{href}" target="_blank"{attr}>{shown}</a>'
     match column.layout:
-        case Layout.TRS_UL | Layout.LINK_ONLY:
+        case Layout.TRS_UL | Layout.LINK_ONLY | Layout.TRS_SPLIT:
             span = f"<span>{when}</span>" if when else ""
             category = (
                 f'<a class="lm" href="/{site}/{column.slug}/index.html">[{escape(column.name)}]</a>'
@@ -170,6 +172,7 @@ def _row(site: str, column: Column, item: SiteItem, index: int) -> str:
 _OPEN = {
     Layout.TRS_UL: ('<ul class="list">', "</ul>"),
     Layout.LINK_ONLY: ('<ul class="list-ul">', "</ul>"),
+    Layout.TRS_SPLIT: ('<div class="list-box"><ul class="list">', "</ul></div>"),
     Layout.HANWEB_TABLE: ('<table width="100%"><tr><td id="list_td">', "</td></tr></table>"),
     Layout.JIYUE_DL: ('<div class="news_list"><dl class="xxgk_list">', "</dl></div>"),
     Layout.JCMS_DIV: ('<div class="list_box">', "</div>"),
@@ -304,7 +307,15 @@ def render_list(
     shown = page_items(column, page)
     if shown:
         open_, close = _OPEN[column.layout]
-        rows = "".join(_row(site, column, item, i + 1) for i, item in enumerate(shown))
+        rows = "".join(
+            _row(site, column, item, i + 1)
+            + (
+                '</ul><div class="line"></div><ul class="list">'
+                if column.layout is Layout.TRS_SPLIT and i % 5 == 4 and i + 1 < len(shown)
+                else ""
+            )
+            for i, item in enumerate(shown)
+        )
         listing = f"{open_}{rows}{close}{_pager(site, column, page)}"
     else:
         listing = '<div class="no-data">暂无信息</div>'

@@ -4,8 +4,10 @@ portal pages, navigation links, and input that must never raise."""
 from __future__ import annotations
 
 import codecs
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,9 +18,11 @@ from feeds.listpage import (
     ExtractMethod,
     ListPage,
     NoItemsReason,
+    article_date,
     extract_items,
     looks_like_portal,
     navigation_links,
+    selector_problem,
 )
 from tests.fakes.sitepages import DATED_LINKS, Column, DateStyle, Layout, LinkStyle, SiteItem
 from tests.fakes.sites import SiteFarm
@@ -420,3 +424,105 @@ def test_category_tags_and_tickers_are_not_items() -> None:
     column = Column("xwdt", "新闻动态", items=_items(1), noisy=True, link_style=LinkStyle.ART)
     result, farm = _farm_page(column)
     _assert_matches(result, farm, "xwdt")
+
+
+@pytest.mark.parametrize(
+    ("selector", "problem"),
+    [
+        ("ul.list > li", None),
+        ("#content .list_item:nth-child(n+2)", None),
+        ("div[[", NoItemsReason.BAD_SELECTOR),
+        ("", NoItemsReason.BAD_SELECTOR),
+        ("li" * 300, NoItemsReason.BAD_SELECTOR),
+        ("li:foo", NoItemsReason.BAD_SELECTOR),
+        ("ul >", NoItemsReason.BAD_SELECTOR),
+    ],
+)
+def test_selector_problem(selector: str, problem: NoItemsReason | None) -> None:
+    assert selector_problem(selector) is problem
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_fuzz_selectors_never_raise(selector: str) -> None:
+    page = extract_items(UNDATED.encode(), url=URL, selector=selector, today=TODAY)
+    if selector_problem(selector) is not None and selector.strip():
+        assert page.reason is NoItemsReason.BAD_SELECTOR
+
+
+def test_year_inferred_is_flagged() -> None:
+    html = (
+        '<ul><li><a href="/n/1.html">县领导新年走访慰问活动一</a>[11-30]</li>'
+        '<li><a href="/art/2025/11/29/art_1_2.html">县领导新年走访慰问活动二</a>[11-29]</li>'
+        '<li><a href="/n/3.html">县领导新年走访慰问活动三</a>2026-11-28</li></ul>'
+    )
+    result = extract_items(html.encode(), url=URL, today=TODAY)
+    assert [(i.published, i.year_inferred) for i in result.items] == [
+        (date(2026, 11, 30), True), (date(2025, 11, 29), False), (date(2026, 11, 28), False)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<html><head><meta name="PubDate" content="2025-11-30 10:20"></head><body>x</body>',
+         date(2025, 11, 30)),
+        ("<html><body><p>索引号：330100/2026-00123</p><div>来源：区政府 发布时间：2025年11月30日"
+         "</div><p>2026年1月1日起施行</p></body></html>", date(2025, 11, 30)),
+        ("<html><body><h1>标题</h1><p>2024-05-06</p></body></html>", date(2024, 5, 6)),
+        ("<html><body><h1>没有日期</h1></body></html>", None),
+        ("", None),
+    ],
+)  # fmt: skip
+def test_article_date(html: str, expected: date | None) -> None:
+    assert article_date(html.encode(), url=URL, today=TODAY) == expected
+
+
+def test_article_date_of_a_farm_item() -> None:
+    from tests.fakes.sitepages import render_article
+
+    item = _items(1)[0]
+    body = render_article("某某区人民政府", item).encode()
+    assert article_date(body, url=URL, today=TODAY) == item.published.date()
+
+
+def _labelled() -> list[object]:
+    """The labelled pages; a known miss is a strict xfail, so a fix shows up."""
+    cases: list[object] = []
+    for label in sorted((Path(__file__).parent.parent / "data" / "listpages").glob("*.json")):
+        miss = json.loads(label.read_text("utf-8")).get("known_miss")
+        marks = [pytest.mark.xfail(strict=True, reason=miss)] if miss else []
+        cases.append(pytest.param(label, id=label.stem, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("label", _labelled())
+def test_labelled_pages(label: Path) -> None:
+    """The hand-written pages of bench/listpage_accuracy.py, item for item and date for date."""
+    spec = json.loads(label.read_text("utf-8"))
+    body = (label.parent / spec["file"]).read_bytes()
+    today = date.fromisoformat(spec["today"])
+    result = extract_items(
+        body,
+        url=spec["url"],
+        content_type=spec["content_type"],
+        today=today,
+        column_name=spec.get("column"),
+    )
+    assert [(i.link, i.published and i.published.isoformat()) for i in result.items] == [
+        (i["link"], i["published"]) for i in spec["items"]
+    ]
+
+
+def test_column_name_tells_a_small_list_from_a_bigger_box() -> None:
+    """Two items under 预决算公开 beside eight under 要闻, class names saying nothing: only the
+    column's name (which the caller knows) tells them apart."""
+    label = Path(__file__).parent.parent / "data" / "listpages" / "hard_small_main_list.json"
+    spec = json.loads(label.read_text("utf-8"))
+    body = (label.parent / spec["file"]).read_bytes()
+    blind = extract_items(body, url=spec["url"], today=TODAY)
+    named = extract_items(body, url=spec["url"], today=TODAY, column_name="预决算公开")
+    assert len(blind.items) == 8  # the bigger box
+    assert [i.link for i in named.items] == [i["link"] for i in spec["items"]]
+    titled = body.replace(b"<head>", "<head><title>预决算公开-区审计局</title>".encode())
+    assert extract_items(titled, url=spec["url"], today=TODAY).items == named.items
