@@ -88,6 +88,7 @@ async def test_metrics_are_scraped_and_parse_as_prometheus_text(
     mark = tg.mark()
     monitored.sender.wake()
     await tg.wait_for(lambda c: c.method == "sendMessage" and "李科长" in c.text, since=mark)
+    await monitored.idle()  # the sender records the delivery after Telegram answered
     clock.advance(timedelta(seconds=5))
 
     status, body = await _get(monitored, "/metrics")
