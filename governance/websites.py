@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from governance.errors import ConfigurationError
+from governance.errors import ConfigurationError, InvalidInput
 from governance.i18n import N_
 from governance.scoring import REASON_FINDINGS, Deduction, ScoringRules
 from governance.vocabulary import Category, Severity
@@ -53,6 +53,27 @@ COLUMN_CLASS_LABELS: dict[ColumnClass, str] = {
 
 #: Classes a person may give a column (the home page is created with the website).
 COLUMN_CLASSES = tuple(c for c in ColumnClass if c is not ColumnClass.HOME)
+_CLASS_ALIASES = {
+    "动态": ColumnClass.NEWS,
+    "要闻": ColumnClass.NEWS,
+    "通知": ColumnClass.NOTICE,
+    "公告": ColumnClass.NOTICE,
+    "政策": ColumnClass.POLICY,
+    "人事": ColumnClass.PERSONNEL,
+    "互动": ColumnClass.INTERACTION,
+    "其它": ColumnClass.OTHER,
+}
+
+
+def parse_column_class(text: str) -> ColumnClass:
+    """A column class from its value, its Chinese label or a short word (chat and ledger)."""
+    raw = (text or "").strip()
+    for kind in COLUMN_CLASSES:
+        if raw in (kind.value, COLUMN_CLASS_LABELS[kind]):
+            return kind
+    if raw in _CLASS_ALIASES:
+        return _CLASS_ALIASES[raw]
+    raise InvalidInput(N_("栏目类别应为：动态要闻、通知公告、政策文件、人事规划、互动交流或其他。"))
 
 
 class WebsiteRule(StrEnum):

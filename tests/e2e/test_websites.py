@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.settings import Settings
+from documents.ledgerbook import ledger_workbook
 from governance.cases import CaseKind, CaseStatus
 from governance.roles import Role
 from governance.websites import ColumnClass
@@ -282,3 +283,47 @@ async def test_admins_file_a_website_and_its_columns_in_chat(
             for a in (await session.exec(select(AuditEntry).where(AuditEntry.object_id == account)))
         ]
     assert {"account.registered", "website.registered", "website.column_added"} <= set(actions)
+
+
+async def test_the_ledger_files_and_exports_websites_with_their_columns(
+    app, clock, tg: FakeTelegram, farm: SiteFarm
+) -> None:
+    build_site(farm)
+    now = clock.now()
+    unit = await seed_unit(app.sessionmaker, "某区人民政府办公室", now)
+    await seed_person(
+        app.sessionmaker, telegram_id=RESPONSIBLE, name="王网管", unit_id=unit,
+        roles=(Role.EDITOR,), now=now,
+    )  # fmt: skip
+    admin = tg.user(ADMIN_ID, "王主任")
+    home = farm.home_url("qzf")
+    site = ["某区人民政府办公室", "某区政府门户网站", home, "王网管"]
+    street = ["某街道办", "某街道门户网站", "http://127.0.0.1:9/jd/", "王五"]
+    websites_sheet = [
+        [*site, "新闻动态", farm.column_url("qzf", "xwdt"), "动态要闻", "是", ""],
+        [*site, "通知公告", farm.column_url("qzf", "tzgg"), "通知公告", "是", ""],
+        [*street],  # responsible person invited by the 台账 sheet's row below
+        ["某区人民政府办公室", "某网站", "http://127.0.0.1:9/x/", "查无此人"],
+    ]
+    accounts = [
+        ["某街道办", "微博", "街道微博", "jd_wb", "王五", 3, "发布街道政务信息，回应居民关切。",
+         "每周三条，办公室编辑，分管领导审核。", "", "", "在用", ""],
+    ]  # fmt: skip
+    data = ledger_workbook(accounts, websites=websites_sheet)
+    reply = (await admin.send_document(data, "台账.xlsx"))[-1].text
+    assert "✅ 台账已导入：新增账号 1 个" in reply
+    assert "网站工作表：新增网站 2 个、栏目 2 个，0 行与已有记录相同。" in reply
+    assert "网站第 5 行" in reply and "查无此人" in reply
+
+    tick = await watch(app, clock)
+    assert tick.outcomes.get("ok", 0) >= 3  # the office's home page and its two columns
+
+    menu = (await admin.send("/ledger"))[-1]
+    [export] = [c for c in await admin.press(menu, "导出台账") if c.method == "sendDocument"]
+    book = load_workbook(io.BytesIO(export.document))
+    rows = [[c.value for c in r] for r in book["网站"].iter_rows()]
+    assert rows[0][:4] == ["单位", "网站名称", "首页地址", "责任人"]
+    assert [r[4] for r in rows[1:]] == ["新闻动态", "通知公告", None]
+    assert rows[3][:4] == ["某街道办", "某街道门户网站", "http://127.0.0.1:9/jd/", "王五"]
+    again = (await admin.send_document(export.document, "台账.xlsx"))[-1].text
+    assert "新增网站 0 个、栏目 0 个，3 行与已有记录相同" in again
