@@ -98,6 +98,7 @@ async def quarter_report(tg: FakeTelegram):  # type: ignore[no-untyped-def]
     return load_workbook(io.BytesIO(documents()[0].document))
 
 
+@pytest.mark.both_backends  # claims, JSON vetoes, the column counter update
 async def test_columns_are_read_and_the_update_rules_fire_then_clear(
     app, clock, tg: FakeTelegram, farm: SiteFarm
 ) -> None:
@@ -189,6 +190,7 @@ async def test_columns_are_read_and_the_update_rules_fire_then_clear(
     assert case.status == CaseStatus.RESOLVED
 
 
+@pytest.mark.both_backends  # the per-day visit tally is an upsert
 async def test_a_flapping_home_page_alerts_recovers_and_fails_availability_after_a_week(
     app, clock, tg: FakeTelegram, farm: SiteFarm
 ) -> None:
