@@ -273,8 +273,8 @@ async def _apply(
     about = await _about(session, account)
     episode = _stamp(site.vetoes_since or now)
     for result in failing:
-        if result.rule.value in before:
-            continue
+        if result.rule.value in before or result.rule not in CASE_RULES:
+            continue  # 严重错误 was alerted, with its case, when the content check found it
         text = reason_text(result.rule, result.reason, dict(result.params))
         notice = WebsiteVetoAlert(
             **about,

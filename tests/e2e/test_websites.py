@@ -329,3 +329,32 @@ async def test_the_ledger_files_and_exports_websites_with_their_columns(
     assert rows[3][:4] == ["某街道办", "某街道门户网站", "http://127.0.0.1:9/jd/", "王五"]
     again = (await admin.send_document(export.document, "台账.xlsx"))[-1].text
     assert "新增网站 0 个、栏目 0 个，3 行与已有记录相同" in again
+
+
+async def test_a_gambling_title_in_a_column_is_a_veto_with_its_alert_and_case(
+    app, clock, tg: FakeTelegram, farm: SiteFarm
+) -> None:
+    build_site(farm)
+    account, _ids = await website_office(
+        app,
+        clock,
+        name="某区人民政府门户网站",
+        home_url=farm.home_url("qzf"),
+        columns=[("新闻动态", farm.column_url("qzf", "xwdt"), ColumnClass.NEWS)],
+    )
+    await watch(app, clock)
+    now_local = clock.now().astimezone(TZ).replace(tzinfo=None)
+    farm.publish("qzf", "xwdt", "澳门葡京赌场官网注册就送88元彩金", now_local)
+    clock.advance(timedelta(hours=7))
+    since = len(tg.calls)
+    assert (await watch(app, clock)).new_items >= 1
+    await evaluate(app, clock)
+    site = await website(app, account)
+    assert "serious_error" in site.vetoes and site.outcome == "fail"
+    await drain_outbox(app)
+    texts = [c.text for c in tg.calls[since:] if c.chat_id == RESPONSIBLE]
+    assert any(t.startswith("🚨 单项否决问题") for t in texts)  # the content alert, once
+    assert not any(t.startswith("🚨 网站单项否决") for t in texts)
+    async with app.sessionmaker() as session:
+        case = (await session.exec(select(Case).where(Case.account_id == account))).one()
+    assert case.kind == CaseKind.CONTENT
