@@ -275,12 +275,13 @@ async def _apply(
     for result in failing:
         if result.rule.value in before or result.rule not in CASE_RULES:
             continue  # 严重错误 was alerted, with its case, when the content check found it
-        text = reason_text(result.rule, result.reason, dict(result.params))
+        values = {k: v if isinstance(v, int) else str(v) for k, v in result.params.items()}
         notice = WebsiteVetoAlert(
             **about,
             rule=result.rule.value,
             indicator=result.indicator,
-            reason=text.split("：", 1)[-1],
+            reason=result.reason,
+            values=values,
             episode=f"{episode}:{_stamp(now)}",
         )
         queued += await _send(session, account, notice, now, settings)
