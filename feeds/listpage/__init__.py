@@ -14,11 +14,25 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
+import lxml.etree
+from cssselect import SelectorError
 from loguru import logger
+from lxml.cssselect import CSSSelector
 
+from feeds.listpage.article import article_date
 from feeds.listpage.detect import MAX_ITEMS, Block, Record, date_records, find_blocks
-from feeds.listpage.html import Page, anchor_title, class_tokens, clean, host_of, parse_page
+from feeds.listpage.html import (
+    Page,
+    anchor_title,
+    class_tokens,
+    clean,
+    column_hints,
+    host_of,
+    parse_page,
+    text_of,
+)
 from feeds.listpage.html import safe_join as _join
 from feeds.listpage.model import ExtractMethod, ListItem, ListPage, NoItemsReason
 
@@ -27,9 +41,11 @@ __all__ = [
     "ListItem",
     "ListPage",
     "NoItemsReason",
+    "article_date",
     "extract_items",
     "looks_like_portal",
     "navigation_links",
+    "selector_problem",
 ]
 
 _BEIJING = timezone(timedelta(hours=8))
@@ -41,6 +57,7 @@ _NAV_WORDS = frozenset(
 )
 _FILE_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".rar", ".jpg", ".png", ".gif")
 MAX_NAV_LINKS = 200
+MAX_SELECTOR = 500
 
 
 def beijing_today() -> date:
@@ -55,27 +72,38 @@ def extract_items(
     selector: str | None = None,
     today: date | None = None,
     all_blocks: bool = False,
+    column_name: str | None = None,
 ) -> ListPage:
     """The items of the list on a column page.
 
     ``selector``: a CSS selector matching each item's element (``ul.list > li``); when given,
     detection is not tried. ``today`` (default: today in Beijing) places year-less dates such as
     ``[11-30]``. ``all_blocks``: the items of every dated block (a home page's several
-    columns), not only the best one.
+    columns), not only the best one. ``column_name`` (栏目名称): a list under a heading of that
+    name weighs double (as does one under a heading named in the page's ``<title>``).
     """
     try:
-        return _extract(body, url, content_type, selector, today or beijing_today(), all_blocks)
+        return _extract(
+            body, url, content_type, selector, today or beijing_today(), all_blocks, column_name
+        )
     except Exception:  # a parser bug must not stop a poll: record it, report no items
         logger.opt(exception=True).warning("list page extraction failed for {}", url)
         return ListPage(reason=NoItemsReason.UNPARSABLE)
 
 
 def _extract(
-    body: bytes, url: str, content_type: str | None, selector: str | None, today: date, all_: bool
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    selector: str | None,
+    today: date,
+    all_: bool,
+    column_name: str | None,
 ) -> ListPage:
     page = parse_page(body, url=url, content_type=content_type, today=today)
     if isinstance(page, NoItemsReason):
         return ListPage(reason=page)
+    page.hints = column_hints(page, column_name)
     if selector is not None and selector.strip():
         return _by_selector(page, selector.strip())
     blocks = find_blocks(page)
@@ -108,7 +136,7 @@ def _disjoint(blocks: list[Block]) -> list[Block]:
 
 def _says_empty(page: Page) -> bool:
     body = page.root.find("body")
-    text = clean((body if body is not None else page.root).text_content() or "")
+    text = clean(text_of(body if body is not None else page.root))
     return _EMPTY_NOTICE.search(text) is not None
 
 
@@ -120,15 +148,29 @@ def _why_nothing(page: Page) -> NoItemsReason:
     return NoItemsReason.NO_DATED_BLOCK
 
 
-def _by_selector(page: Page, selector: str) -> ListPage:
-    from cssselect import SelectorError
-    from lxml.cssselect import CSSSelector
+def selector_problem(selector: str) -> NoItemsReason | None:
+    """``BAD_SELECTOR`` when ``selector`` is not CSS the column watcher can use (check it when
+    an admin types it in), else ``None``."""
+    return NoItemsReason.BAD_SELECTOR if _compile(selector) is None else None
 
+
+def _compile(selector: str) -> Any:
+    if not selector.strip() or len(selector) > MAX_SELECTOR:
+        return None
     try:
-        matcher = CSSSelector(selector, translator="html")
+        return CSSSelector(selector.strip(), translator="html")
     except (SelectorError, ValueError, TypeError):
+        return None
+
+
+def _by_selector(page: Page, selector: str) -> ListPage:
+    matcher = _compile(selector)
+    if matcher is None:
         return ListPage(encoding=page.encoding, reason=NoItemsReason.BAD_SELECTOR)
-    elements = matcher(page.root)
+    try:
+        elements = matcher(page.root)
+    except lxml.etree.XPathError:
+        return ListPage(encoding=page.encoding, reason=NoItemsReason.BAD_SELECTOR)
     if not elements:
         return ListPage(encoding=page.encoding, reason=NoItemsReason.SELECTOR_MATCHED_NOTHING)
     records = []
@@ -137,7 +179,7 @@ def _by_selector(page: Page, selector: str) -> ListPage:
         best: Record | None = None
         for anchor in anchors:
             link = _join(page.base, anchor.get("href") or "")
-            title = anchor_title(anchor, anchor.text_content() or "")
+            title = anchor_title(anchor, text_of(anchor))
             if link and title and (best is None or len(title) > len(best.title)):
                 best = Record(element, anchor, title, link)
         if best is not None:
@@ -179,7 +221,7 @@ def _navigation(page: Page) -> list[str]:
             continue
         if _inside_nav(anchor):
             in_nav.append(link)
-        elif 2 <= len(anchor_title(anchor, anchor.text_content() or "")) <= 10:
+        elif 2 <= len(anchor_title(anchor, text_of(anchor))) <= 10:
             short.append(link)
     return list(dict.fromkeys(in_nav or short))[:MAX_NAV_LINKS]
 
@@ -193,11 +235,13 @@ def _inside_nav(anchor: object) -> bool:
     return False
 
 
-def looks_like_portal(body: bytes, *, url: str, content_type: str | None = None) -> bool:
+def looks_like_portal(
+    body: bytes, *, url: str, content_type: str | None = None, today: date | None = None
+) -> bool:
     """True for a home page that only navigates: links to its sections, no dated list (so
     the 首页不更新 rule looks at the second-level pages instead)."""
     try:
-        page = parse_page(body, url=url, content_type=content_type, today=beijing_today())
+        page = parse_page(body, url=url, content_type=content_type, today=today or beijing_today())
         if isinstance(page, NoItemsReason):
             return False
         if any(block.dated >= 2 for block in find_blocks(page)):

@@ -1,10 +1,11 @@
 """Dates as Chinese government sites print them, in text and in link paths.
 
 Text: ``2026-11-30``, ``2026年11月30日``, ``2026.11.30``, ``2026/11/30``, with an optional time
-(``10:20``, ``10:20:00``), full-width digits too; year-less ``11-30``, ``[11-30]``, ``(11-30)``,
-``11月30日`` take the most recent year that does not put the date after ``today``. Links: the
-date a CMS writes into the path (TRS ``/202611/t20261130_1.html``, Hanweb ``/art/2026/11/30/``,
-``/2026/11/30/``, ``/2026-11/30/``, ``/2026/1130/``, or an id that starts with ``20261130``).
+(``10:20``, ``10:20:00``), full-width digits too; 今天, 昨天, 3小时前, 2天前. Year-less
+``11-30``, ``[11-30]``, ``(11-30)``, ``11月30日`` take the most recent year that does not put
+the date after ``today``. Links: the date a CMS writes into the path (TRS
+``/202611/t20261130_1.html``, Hanweb ``/art/2026/11/30/``, ``/2026/11/30/``, ``/2026-11/30/``,
+``/2026/1130/``, or an id that starts with ``20261130``).
 
 A year-less date is only trusted when it stands alone in its piece of text (a ``<span>`` or the
 text after a link): inside a title, "关于11月30日停电的通知" is not a publication date.
@@ -17,7 +18,10 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．：　［］（）", "0123456789-/.: []()")
-_TIME = r"(?:\s*T?\s*(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2}))?)?"
+_TIME = (
+    r"(?:\s*T?\s*(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2}))?"
+    r"(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _FULL = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})(?!\d)\s*日?"
     + _TIME
@@ -36,7 +40,11 @@ _LINK_PATTERNS = (
     re.compile(r"/((?:19|20)\d{2})/(\d{2})(\d{2})/"),
     re.compile(r"[/_=-]((?:19|20)\d{2})(\d{2})(\d{2})\d{0,9}(?=[/_.?&#-]|$)"),
 )
+_RELATIVE = re.compile(
+    r"^(?:(今天|今日|刚刚)|(昨天|昨日)|(前天)|(\d{1,2})\s*(?:分钟|小时)前|(\d{1,2})\s*天前)$"
+)
 _MAX_AHEAD = timedelta(days=366)
+_MAYBE = re.compile(r"\d|今|昨|前|刚")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +112,11 @@ def piece_date(text: str, today: date) -> FoundDate | None:
     """The date ``text`` consists of (labels such as 发布时间：, brackets and spaces aside), or
     ``None`` when the text says more than a date."""
     text = normalise(text).strip()
-    if not text or len(text) > 40:
+    if not text or len(text) > 40 or not _MAYBE.search(text):
         return None
+    relative = _RELATIVE.match(_LABELS.sub("", text))
+    if relative is not None:
+        return _relative(relative, today)
     for pattern, read in ((_FULL, _full), (_SHORT, _short)):
         match = pattern.search(text)
         if match is None:
@@ -115,6 +126,19 @@ def piece_date(text: str, today: date) -> FoundDate | None:
             return None
         return read(match, today)
     return None
+
+
+def _relative(match: re.Match[str], today: date) -> FoundDate:
+    """今天, 昨天, 前天, 3小时前, 2天前: what newer CMSes print for the last days."""
+    if match[2]:
+        days = 1
+    elif match[3]:
+        days = 2
+    elif match[5]:
+        days = int(match[5])
+    else:
+        days = 0
+    return FoundDate(today - timedelta(days=days), None, False)
 
 
 def link_date(url: str, today: date) -> date | None:

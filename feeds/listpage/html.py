@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
-import lxml.html
 
 from feeds.listpage.dates import FoundDate
 from feeds.listpage.decode import decode_html
@@ -34,8 +33,9 @@ _DATASTORE = re.compile(
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.I | re.S)
 _HTML_SNIFF = re.compile(r"<\s*(?:html|body|head|div|a|table|ul|p|meta|title)\b", re.I)
 _TRUNCATED = ("...", "…", "..", "。。。")
+_BULLETS = "·•●○■□◆◇▪▫►▶>»※★☆-—|"
 
-Element = Any  # lxml.html.HtmlElement: lxml ships no types the project uses
+Element = Any  # lxml.etree._Element: lxml ships no types the project uses
 
 
 @dataclass(slots=True)
@@ -46,6 +46,7 @@ class Page:
     base: str
     today: date
     dates: dict[str, FoundDate | None] = field(default_factory=dict)  # piece text → its date
+    hints: tuple[str, ...] = ()  # the column's name: a list under that heading is the column's
 
 
 def parse_page(
@@ -60,11 +61,13 @@ def parse_page(
         text = _DATASTORE.sub(_records, text)
     if not _HTML_SNIFF.search(text[:65536]):
         return NoItemsReason.NOT_HTML
-    parser = lxml.html.HTMLParser(
+    # lxml.etree's parser, not lxml.html's: plain elements, without a Python class lookup on
+    # every access (about a third faster here)
+    parser = lxml.etree.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, recover=True
     )
     try:
-        root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
+        root = lxml.etree.fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.LxmlError, ValueError):
         return NoItemsReason.UNPARSABLE
     if root is None:
@@ -78,6 +81,21 @@ def parse_page(
     return Page(root, url, encoding, base, today)
 
 
+_TITLE_PARTS = re.compile(r"\s*(?:[_|｜\-—–·>»:：]+|\s{2,})\s*")
+
+
+def column_hints(page: Page, column_name: str | None) -> tuple[str, ...]:
+    """Names the column's own list may stand under: the name the caller knows, and the parts
+    of ``<title>`` (``通知公告_某某区人民政府`` → 通知公告) that are not the site's name."""
+    hints = [clean(column_name)] if column_name and clean(column_name) else []
+    title = page.root.find(".//title")
+    if title is not None and title.text:
+        for part in _TITLE_PARTS.split(clean(title.text)):
+            if 2 <= len(part) <= 12 and not any(w in part for w in ("网", "人民政府", "首页")):
+                hints.append(part)
+    return tuple(dict.fromkeys(hints))
+
+
 def _records(match: re.Match[str]) -> str:
     return "".join(_RECORD.findall(match.group(1)))
 
@@ -87,14 +105,23 @@ def safe_join(base: str, href: str) -> str | None:
     href = href.strip()
     if not href or href.startswith("#"):
         return None
+    if href.startswith("/") and not href.startswith("//") and "/." not in href:
+        origin = base.split("/", 3)[:3]  # the common case, without urljoin's cost
+        if len(origin) == 3 and origin[0] in ("http:", "https:") and origin[2]:
+            return "/".join(origin) + href.split("#", 1)[0]
     try:
-        joined = urljoin(base, href)
+        joined = href if href.startswith(("http://", "https://")) else urljoin(base, href)
         parts = urlsplit(joined)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return joined.split("#", 1)[0]
+
+
+def text_of(element: Element) -> str:
+    """All the text inside ``element`` (``text_content()`` of lxml.html)."""
+    return "".join(element.itertext())
 
 
 def clean(text: str) -> str:
@@ -132,8 +159,8 @@ def pieces(record: Element, *, with_tail: bool = False) -> list[tuple[str, Eleme
 def anchor_title(anchor: Element, text: str) -> str:
     """The link's title: its text, or its ``title`` attribute when the text is cut short
     ("关于开展…") or empty (an image link)."""
-    text = clean(text)
-    attribute = clean(anchor.get("title") or "")
+    text = clean(text).lstrip(_BULLETS).strip()
+    attribute = clean(anchor.get("title") or "").lstrip(_BULLETS).strip()
     if not attribute:
         for image in anchor.iter("img"):
             attribute = clean(image.get("alt") or "")

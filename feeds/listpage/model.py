@@ -55,13 +55,17 @@ class ListItem:
 
     ``link`` is absolute (resolved against the page URL and any ``<base href>``). ``published``
     is the site's own calendar date (Beijing time as printed); ``published_time`` is set when the
-    page also printed a time of day.
+    page also printed a time of day. ``year_inferred``: the page printed no year (``[11-30]``)
+    and none was in the link, so the year is the latest that does not put the date ahead of
+    today; a column silent for over a year would look recent, so where that matters read the
+    item's own page (:func:`feeds.listpage.article_date`).
     """
 
     title: str
     link: str
     published: date | None = None
     published_time: time | None = None
+    year_inferred: bool = False
 
     @property
     def published_at(self) -> datetime | None:

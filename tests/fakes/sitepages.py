@@ -11,7 +11,8 @@ Layouts, as those CMSes print them (class names, nesting and date styles):
 - ``date_before``: ``<li><span class="time">2026.11.30</span><a>…</a>``;
 - ``anchor_block``: the whole row a link, ``<a><span>标题</span><span>2026-11-30 10:20:00</span>``;
 - ``flat_br``: links and ``(11-30)`` separated by ``<br>`` in one box;
-- ``policy_table``: 政策文件 table: 序号 | 标题 | 文号 | 成文日期 | 发布日期.
+- ``policy_table``: 政策文件 table: 序号 | 标题 | 文号 | 成文日期 | 发布日期;
+- ``trs_split``: a TRS list cut into one ``<ul>`` per five rows with a separator between.
 
 Around every list: a top navigation bar, a breadcrumb, a left column menu, optionally a
 sidebar of dated "热点" items and a friend-links box, pagination, and a footer with dates.
@@ -37,6 +38,7 @@ class Layout(StrEnum):
     ANCHOR_BLOCK = "anchor_block"
     FLAT_BR = "flat_br"
     POLICY_TABLE = "policy_table"
+    TRS_SPLIT = "trs_split"  # TRS lists cut into a <ul> per five rows, a line between
 
 
 class DateStyle(StrEnum):
@@ -83,6 +85,7 @@ class Column:
     items: list[SiteItem] = field(default_factory=list)
     sidebar: bool = False  # a dated 热点 box beside the list
     truncate: bool = False  # titles cut to 16 characters, the full one in title=""
+    noisy: bool = False  # a dated news ticker in the header, category links, a related-links box
 
 
 @dataclass(slots=True)
@@ -130,9 +133,14 @@ def _row(site: str, column: Column, item: SiteItem, index: int) -> str:
     when = escape(print_date(column.date_style, item.published))
     a = f'<a href="{href}" target="_blank"{attr}>{shown}</a>'
     match column.layout:
-        case Layout.TRS_UL | Layout.LINK_ONLY:
+        case Layout.TRS_UL | Layout.LINK_ONLY | Layout.TRS_SPLIT:
             span = f"<span>{when}</span>" if when else ""
-            return f"<li>{a}{span}</li>"
+            category = (
+                f'<a class="lm" href="/{site}/{column.slug}/index.html">[{escape(column.name)}]</a>'
+                if column.noisy
+                else ""
+            )
+            return f"<li>{category}{a}{span}</li>"
         case Layout.HANWEB_TABLE:
             return (
                 '<table width="100%" border="0" cellspacing="0"><tr>'
@@ -164,6 +172,7 @@ def _row(site: str, column: Column, item: SiteItem, index: int) -> str:
 _OPEN = {
     Layout.TRS_UL: ('<ul class="list">', "</ul>"),
     Layout.LINK_ONLY: ('<ul class="list-ul">', "</ul>"),
+    Layout.TRS_SPLIT: ('<div class="list-box"><ul class="list">', "</ul></div>"),
     Layout.HANWEB_TABLE: ('<table width="100%"><tr><td id="list_td">', "</td></tr></table>"),
     Layout.JIYUE_DL: ('<div class="news_list"><dl class="xxgk_list">', "</dl></div>"),
     Layout.JCMS_DIV: ('<div class="list_box">', "</div>"),
@@ -244,6 +253,24 @@ HOT = (
 )
 
 
+def _ticker(site: str, column: Column, rng: random.Random) -> str:
+    if not column.noisy:
+        return ""
+    rows = "".join(
+        f'<a href="/{site}/art/2026/{rng.randint(1, 11)}/{rng.randint(1, 28)}/art_9_{n}.html">'
+        f"{escape(HOT[n % len(HOT)])}</a>[{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}]"
+        for n in range(rng.randint(4, 8))
+    )
+    return f'<div class="gundong"><span>最新动态：</span><marquee>{rows}</marquee></div>'
+
+
+def _related(column: Column) -> str:
+    if not column.noisy:
+        return ""
+    rows = "".join(f'<li><a href="{u}">{escape(n)}（相关链接）</a></li>' for n, u in FRIENDS)
+    return f'<div class="xglj"><h4>相关链接</h4><ul>{rows}</ul></div>'
+
+
 def _friends() -> str:
     links = "".join(f'<li><a href="{u}" target="_blank">{escape(n)}</a></li>' for n, u in FRIENDS)
     return f'<div class="yqlj"><div class="tit">友情链接</div><ul>{links}</ul></div>'
@@ -280,7 +307,15 @@ def render_list(
     shown = page_items(column, page)
     if shown:
         open_, close = _OPEN[column.layout]
-        rows = "".join(_row(site, column, item, i + 1) for i, item in enumerate(shown))
+        rows = "".join(
+            _row(site, column, item, i + 1)
+            + (
+                '</ul><div class="line"></div><ul class="list">'
+                if column.layout is Layout.TRS_SPLIT and i % 5 == 4 and i + 1 < len(shown)
+                else ""
+            )
+            for i, item in enumerate(shown)
+        )
         listing = f"{open_}{rows}{close}{_pager(site, column, page)}"
     else:
         listing = '<div class="no-data">暂无信息</div>'
@@ -292,12 +327,13 @@ def render_list(
         _head(f"{column.name}_{site_name}", column.encoding, column.declare).replace(
             "</head>", f"{base}</head>"
         )
-        + f"<body>{_chrome_top(site, site_name, columns)}"
+        + f"<body>{_chrome_top(site, site_name, columns)}{_ticker(site, column, rng)}"
         f'<div class="container"><div class="left"><div class="lm-title">{escape(column.name)}'
         f'</div><ul class="lm-menu">{menu}</ul>{_sidebar(site, column, rng)}</div>'
         f'<div class="right"><div class="breadcrumb">当前位置：<a href="/{site}/">首页</a> &gt; '
         f'<a href="{list_path(site, column)}">{escape(column.name)}</a></div>'
-        f'<div class="main-list">{listing}</div></div></div>{_friends()}{_footer(site_name)}'
+        f'<div class="main-list">{listing}</div>{_related(column)}</div></div>{_friends()}'
+        f"{_footer(site_name)}"
         "</body></html>"
     )
     link_base = urljoin(page_url, f"/{site}/{column.slug}/") if base else page_url

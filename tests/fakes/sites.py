@@ -1,4 +1,4 @@
-"""A local farm of government websites for tests: real HTTP on 127.0.0.1, a random port.
+"""A local farm of government websites for tests: real HTTP on loopback, a random port.
 
 Each site has a home page and columns (栏目) whose list pages come in the layouts of the common
 Chinese government CMSes (:mod:`tests.fakes.sitepages`), in UTF-8 or GBK/GB18030 declared in
@@ -15,6 +15,8 @@ can make a column update; :meth:`SiteFarm.expected` gives the truth a list page 
         farm.set_home_schedule("qzf", [HomeMode.ERROR, HomeMode.SLOW])
 
 :meth:`SiteFarm.generate` builds many varied sites from a seed (e.g. 200 columns for a bench).
+``SiteFarm(hosts=4)`` spreads the sites over 127.0.0.1 … 127.0.0.4 (one listening socket each),
+so per-host politeness sees several hosts, as it would with real sites.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ _ARTICLE_ID = re.compile(r"(?:_|/)(\d+)\.html$")
 class HomeMode(StrEnum):
     OK = "ok"
     ERROR = "error"  # HTTP 500
-    RESET = "reset"  # the connection closed without an answer
+    RESET = "reset"  # the connection closed in the middle of the answer
     SLOW = "slow"  # answers after ``SiteFarm.slow_seconds``
 
 
@@ -77,6 +79,7 @@ class FakeSite:
     name: str
     columns: dict[str, Column] = field(default_factory=dict)
     portal: bool = False
+    host: int = 0  # index into SiteFarm.addresses
     schedule: deque[HomeMode] = field(default_factory=deque)
     default_mode: HomeMode = HomeMode.OK
     home_requests: int = 0
@@ -104,9 +107,15 @@ def make_title(rng: random.Random, column_class: str) -> str:
 
 
 class SiteFarm:
-    """Async context manager around an aiohttp app bound to 127.0.0.1 on a free port."""
+    """Async context manager around an aiohttp app bound to loopback addresses, free ports."""
 
-    def __init__(self, *, today: date | None = None, slow_seconds: float = 20.0) -> None:
+    def __init__(
+        self, *, today: date | None = None, slow_seconds: float = 20.0, hosts: int = 1
+    ) -> None:
+        if not 1 <= hosts <= 250:
+            raise ValueError("hosts must be between 1 and 250")
+        self.addresses = [f"127.0.0.{n}" for n in range(1, hosts + 1)]
+        self.ports = [0] * hosts
         self.today = today or (datetime.now(UTC) + _BEIJING_OFFSET).date()
         self.slow_seconds = slow_seconds
         """How long a ``SLOW`` home page takes (above the probe's 15 s limit by default)."""
@@ -137,11 +146,13 @@ class SiteFarm:
             app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server  # aiohttp keeps the bound socket only here
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        for index, address in enumerate(self.addresses):
+            site = web.TCPSite(self._runner, address, 0)
+            await site.start()
+            server = site._server  # aiohttp keeps the bound socket only here
+            assert server is not None and server.sockets  # type: ignore[attr-defined]
+            self.ports[index] = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.port = self.ports[0]
 
     async def close(self) -> None:
         if self._runner is not None:
@@ -152,12 +163,19 @@ class SiteFarm:
 
     @property
     def base_url(self) -> str:
+        """The first host's origin (every site when ``hosts=1``)."""
         return f"http://127.0.0.1:{self.port}"
+
+    def site_base(self, site: str) -> str:
+        """The origin a site is served from."""
+        index = self.sites[site].host
+        return f"http://{self.addresses[index]}:{self.ports[index]}"
 
     def add_site(
         self, slug: str, name: str, columns: list[Column], *, portal: bool = False
     ) -> FakeSite:
-        site = FakeSite(slug, name, {c.slug: c for c in columns}, portal=portal)
+        host = len(self.sites) % len(self.addresses)
+        site = FakeSite(slug, name, {c.slug: c for c in columns}, portal=portal, host=host)
         self.sites[slug] = site
         for column in columns:
             for item in column.items:
@@ -225,6 +243,7 @@ class SiteFarm:
             page_size=rng.choice((10, 15, 20)),
             sidebar=rng.random() < 0.3,
             truncate=rng.random() < 0.3,
+            noisy=rng.random() < 0.3,
         )
         if rng.random() >= empty_share:
             count = rng.choice((1, 2, 3, 8, 15, 25, 40))
@@ -250,10 +269,10 @@ class SiteFarm:
     # ------------------------------------------------------------------ what tests read
 
     def home_url(self, site: str) -> str:
-        return f"{self.base_url}/{site}/"
+        return f"{self.site_base(site)}/{site}/"
 
     def column_url(self, site: str, column: str, page: int = 0) -> str:
-        return self.base_url + list_path(site, self.sites[site].columns[column], page)
+        return self.site_base(site) + list_path(site, self.sites[site].columns[column], page)
 
     def render_column(self, site: str, column: str, page: int = 0) -> tuple[bytes, str, str]:
         """``(body, content type, URL)`` of a list page, rendered without HTTP (benches)."""
@@ -269,7 +288,7 @@ class SiteFarm:
     ) -> tuple[bytes, str, list[ExpectedItem]]:
         site = self.sites[site_slug]
         column = site.columns[column_slug]
-        page_url = self.base_url + list_path(site_slug, column, page)
+        page_url = self.site_base(site_slug) + list_path(site_slug, column, page)
         html, expected = render_list(
             site_slug, site.name, list(site.columns.values()), column, page, page_url
         )
@@ -316,14 +335,24 @@ class SiteFarm:
         if mode is HomeMode.ERROR:
             return web.Response(status=500, text="<html><body>500 Internal Server Error</body>")
         if mode is HomeMode.RESET:
-            transport = request.transport
-            if transport is not None:
-                transport.abort()
-            raise web.HTTPInternalServerError()  # not delivered: the connection is gone
+            # cut mid-answer: a reset before any byte would be retried by aiohttp's client
+            response = web.StreamResponse(headers={"Content-Length": "100000"})
+            response.content_type = "text/html"
+            await response.prepare(request)
+            await response.write(b"<html><head><title>")
+            if request.transport is not None:
+                request.transport.abort()
+            return response
         if mode is HomeMode.SLOW:
             await asyncio.sleep(self.slow_seconds)
         html = render_home(site.slug, site.name, list(site.columns.values()), portal=site.portal)
-        return web.Response(text=html, content_type="text/html", charset="utf-8")
+        newest = max(
+            (c.items[0].published for c in site.columns.values() if c.items),
+            default=datetime(2020, 1, 1),
+        )
+        return _conditional(
+            request, html.encode(), "text/html; charset=utf-8", newest - _BEIJING_OFFSET
+        )
 
 
 def _conditional(
