@@ -177,6 +177,7 @@ async def _read(
             selector=claim.selector,
             today=started_at.astimezone(s.tz).date(),  # year-less dates by the injected clock
             all_blocks=home,  # a home page shows several columns' lists
+            column_name=None if home else claim.name,  # a list under its own heading weighs more
         )
     )
     if home:

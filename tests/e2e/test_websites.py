@@ -19,6 +19,7 @@ from documents.ledgerbook import ledger_workbook
 from governance.cases import CaseKind, CaseStatus
 from governance.roles import Role
 from governance.websites import ColumnClass
+from models import people
 from models.audit import AuditEntry
 from models.cases import Case
 from tests.conftest import ADMIN_ID, make_settings
@@ -36,6 +37,7 @@ from tests.e2e.websites import (
 )
 from tests.fakes.sites import Column, DateStyle, HomeMode, Layout, LinkStyle, SiteFarm, SiteItem
 from tests.fakes.telegram import FakeTelegram
+from workflows.websites import add_column
 
 TZ = ZoneInfo("Asia/Shanghai")
 ALERT_CHAT = -1009100
@@ -358,3 +360,46 @@ async def test_a_gambling_title_in_a_column_is_a_veto_with_its_alert_and_case(
     async with app.sessionmaker() as session:
         case = (await session.exec(select(Case).where(Case.account_id == account))).one()
     assert case.kind == CaseKind.CONTENT
+
+
+async def test_a_portal_home_page_is_judged_by_its_second_level_pages_and_empty_columns_count(
+    app, clock, tg: FakeTelegram, farm: SiteFarm
+) -> None:
+    news = Column("xwdt", "新闻动态", layout=Layout.TRS_UL)
+    news.items = dated(5, TODAY - timedelta(days=1), "新闻动态")
+    empties = [Column(f"kb{i}", f"空白栏目{i}", column_class="通知公告") for i in range(5)]
+    farm.add_site("portal", "某镇人民政府", [news, *empties], portal=True)
+    pages = [("新闻动态", farm.column_url("portal", "xwdt"), ColumnClass.NEWS)]
+    pages += [(c.name, farm.column_url("portal", c.slug), ColumnClass.OTHER) for c in empties[:4]]
+    account, _ids = await website_office(
+        app, clock, name="某镇政府网站", home_url=farm.home_url("portal"), columns=pages
+    )
+    await watch(app, clock)
+    read = await columns(app, account)
+    assert read["首页"].portal and read["首页"].readable
+    assert all(read[c.name].readable and read[c.name].items == 0 for c in empties[:4])
+    await evaluate(app, clock)
+    assert (await website(app, account)).vetoes == []  # fresh second-level page; 4 empty
+
+    # the fifth empty column reaches the limit (≥ 5 空白栏目)
+    async with app.sessionmaker() as session:
+        admin = await people.get_user_by_telegram_id(session, ADMIN_ID)
+        await add_column(
+            session,
+            actor=await people.actor_for(session, admin),
+            account_id=account,
+            name=empties[4].name,
+            url=farm.column_url("portal", empties[4].slug),
+            kind=ColumnClass.OTHER,
+            now=clock.now(),
+        )
+        await session.commit()
+    await watch(app, clock)
+    await evaluate(app, clock)
+    assert (await website(app, account)).vetoes == ["column_update"]
+
+    # two weeks on, no second-level page has anything new: the portal's 首页不更新
+    clock.advance(timedelta(days=15))
+    await watch(app, clock)
+    await evaluate(app, clock)
+    assert (await website(app, account)).vetoes == ["home_update", "column_update"]
