@@ -165,7 +165,7 @@ async def _record_visit(
     site.last_probe_error = error[:300] if failed else None
     site.probe_failures = site.probe_failures + 1 if failed else 0
     site.next_probe_at = next_probe_at(
-        started, per_day=settings.website_probes_per_day, jitter=jitter
+        started, per_day=settings.website_probes_per_day, jitter=jitter, tz=settings.tz
     )
     queued = 0
     about = await _about(session, account)
