@@ -281,6 +281,11 @@ async def test_admins_file_a_website_and_its_columns_in_chat(
     card = (await admin.press(listing, f"#{account} 某区政府门户网站"))[-1]
     assert "首页：" in card.text and "新闻动态［动态要闻］6 条，最近 2026-01-04" in card.text
     assert "首页外部链接域名" in card.text  # the farm's friend links, for the hidden-link rules
+    farm.set_home_schedule("qzf", [HomeMode.ERROR])
+    until = clock.now() + timedelta(hours=3)
+    await probe_until(app, clock, until, random.Random(2))
+    card = (await admin.press(listing, f"#{account} 某区政府门户网站"))[-1]
+    assert "近 7 天访问 3 次，打不开 1 次（33.3%）" in card.text  # 09:00, 10:xx, 11:xx
     async with app.sessionmaker() as session:
         actions = [
             a.action
