@@ -139,14 +139,36 @@ async def run(args: argparse.Namespace) -> None:
                     f"(limit {args.per_host}), min start gap "
                     f"{min(gaps, default=0) * 1000:.0f} ms (spacing {args.spacing_ms} ms)"
                 )
-        async with sm() as session:
-            from sqlmodel import select
+        from sqlmodel import col, select
 
+        from models.posts import Post
+
+        async with sm() as session:
             rows = list(await session.exec(select(WebsiteColumn)))
+            stored = list(
+                await session.exec(select(Post).where(col(Post.identity).startswith("c")))
+            )
         with_items = sum(1 for r in rows if r.items > 0)
-        dated = sum(1 for r in rows if r.last_update is not None)
         truth = sum(1 for s, c in made if farm.sites[s].columns[c].items)
-        print(f"columns with items found: {with_items}/{truth} non-empty; with a date: {dated}")
+        print(f"columns with items found: {with_items}/{truth} non-empty")
+        # item dates: every item a list page shows, against what was stored for its column
+        by_url = {r.url: r for r in rows}
+        found = {(p.identity.split(":", 1)[0], p.link): p for p in stored}
+        tz = settings.tz
+        expected = correct = missing = 0
+        for slug, column_slug in made:
+            row = by_url[farm.column_url(slug, column_slug)]
+            for item in farm.expected(slug, column_slug):
+                expected += 1
+                post = found.get((f"c{row.id}", item.link))
+                if post is None:
+                    missing += 1
+                elif post.dated and post.published_at.astimezone(tz).date() == item.published:
+                    correct += 1
+        print(
+            f"item dates: {correct}/{expected} correct ({correct / max(expected, 1):.4f}), "
+            f"{missing} items not found"
+        )
 
 
 def main() -> None:

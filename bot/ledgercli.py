@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import IO
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot import db
 from bot.settings import Settings
-from documents.ledgerbook import ledger_workbook, read_ledger_file
+from documents.ledgerbook import ledger_workbook, read_ledger_file, read_named_sheet
 from feeds.netguard import feed_url_refusal
 from governance.clock import Clock, SystemClock
 from governance.errors import ConfigurationError, UserFacingError
 from governance.ledger import RowProblem
 from governance.ledgerlines import alias_line, update_line
+from governance.websiteledger import SHEET_WEBSITES, parse_website_rows
 from jobs.polltypes import guard_policy
-from models import ledger, people
+from models import ledger, people, websites
+from models.people import User
+from workflows.websites import import_websites
 
 
 def problem_line(problem: RowProblem) -> str:
@@ -56,7 +61,9 @@ def import_file(
     """Validate and import a ledger file; print the problems, new units and invitation links."""
     out = out or sys.stdout
     try:
-        file = read_ledger_file(path.read_bytes(), path.name)
+        data = path.read_bytes()
+        file = read_ledger_file(data, path.name)
+        sites = read_named_sheet(data, SHEET_WEBSITES)
     except OSError as exc:
         print(f"无法读取文件：{exc}", file=out)
         return 2
@@ -78,6 +85,7 @@ def import_file(
             clock=clock or SystemClock(),
             out=out,
             apply=apply,
+            sites=sites,
         )
     )
 
@@ -93,6 +101,7 @@ async def _import(
     clock: Clock,
     out: IO[str],
     apply: bool = False,
+    sites: list[list[object]] | None = None,
 ) -> int:
     telegram_id = as_telegram_id or (settings.admin_ids[0] if settings.admin_ids else None)
     if telegram_id is None:
@@ -123,6 +132,8 @@ async def _import(
             except UserFacingError as exc:
                 print(str(exc), file=out)
                 return 2
+            if sites and (result.imported or result.validation.clean):
+                await _import_websites(session, user, sites, now=now, out=out)
             await session.commit()
     finally:
         await engine.dispose()
@@ -172,21 +183,41 @@ async def _import(
     return 0
 
 
+async def _import_websites(
+    session: AsyncSession, user: User, table: list[list[object]], *, now: datetime, out: IO[str]
+) -> None:
+    """The 网站 sheet, after the accounts (whose units it may name)."""
+    rows, problems = parse_website_rows(table)
+    done = await import_websites(
+        session, actor=await people.actor_for(session, user), rows=rows, now=now
+    )
+    print(
+        f"网站工作表：新增网站 {done.websites} 个、栏目 {done.columns} 个，"
+        f"{done.unchanged} 行与已有记录相同。",
+        file=out,
+    )
+    for problem in [*problems, *done.problems]:
+        print(f"  网站第 {problem.row} 行：{problem.error}", file=out)
+
+
 def export_file(
     settings: Settings, path: Path, *, unit: str | None = None, out: IO[str] | None = None
 ) -> int:
     """Write the registry (or one unit's accounts) as a ledger workbook."""
     out = out or sys.stdout
-    rows = asyncio.run(_export_rows(settings, unit))
-    if rows is None:
+    found = asyncio.run(_export_rows(settings, unit))
+    if found is None:
         print(f"找不到单位“{unit}”。", file=out)
         return 2
-    path.write_bytes(ledger_workbook(rows))
-    print(f"已导出 {len(rows)} 个账号到 {path}。", file=out)
+    rows, sites = found
+    path.write_bytes(ledger_workbook(rows, websites=sites))
+    print(f"已导出 {len(rows)} 个账号、网站工作表 {len(sites)} 行到 {path}。", file=out)
     return 0
 
 
-async def _export_rows(settings: Settings, unit: str | None) -> list[tuple[str | int, ...]] | None:
+async def _export_rows(
+    settings: Settings, unit: str | None
+) -> tuple[list[tuple[str | int, ...]], list[list[object]]] | None:
     await db.upgrade(settings.database_url)
     engine = db.create_engine(settings.database_url)
     try:
@@ -197,7 +228,8 @@ async def _export_rows(settings: Settings, unit: str | None) -> list[tuple[str |
                 if not match:
                     return None
                 unit_id = match[0].id
-            return [r.cells() for r in await ledger.ledger_rows(session, unit_id=unit_id)]
+            rows = [r.cells() for r in await ledger.ledger_rows(session, unit_id=unit_id)]
+            return rows, await websites.ledger_rows(session, unit_id=unit_id)
     finally:
         await engine.dispose()
 

@@ -34,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import db
 from bot.ledgercli import problem_line
 from bot.settings import Settings
-from documents.ledgerbook import read_table
+from documents.ledgerbook import read_named_sheet, read_table
 from documents.reports import render
 from documents.reporttext import summary_lines
 from feeds.fetch import make_feed_session
@@ -44,12 +44,15 @@ from governance.errors import UserFacingError
 from governance.ledger import opening_dates
 from governance.periods import Period, parse_dates, period_for
 from governance.reporting import Report
+from governance.websiteledger import SHEET_WEBSITES, parse_website_rows
+from jobs.columns import watch_columns
 from jobs.poll import poll_feeds
 from jobs.polltypes import PollerConfig
 from jobs.quality_scan import QualityScan
 from models import ledger, people, reports
 from models.accounts import Account
 from workflows.checker import LiveChecker
+from workflows.websites import import_websites
 
 AUDITOR_ID = 1  # the throwaway database's only person, who "imports" the ledger
 
@@ -84,7 +87,9 @@ def audit_file(
     clock = clock or SystemClock()
     try:
         period = resolve_period(options.period, clock.now().astimezone(settings.tz).date())
-        table = read_table(path.read_bytes(), path.name)
+        data = path.read_bytes()
+        table = read_table(data, path.name)
+        sites = read_named_sheet(data, SHEET_WEBSITES)
     except OSError as exc:
         print(f"无法读取文件：{exc}", file=out)
         return 2
@@ -97,7 +102,14 @@ def audit_file(
         )
         report = asyncio.run(
             _audit(
-                local, table, source=path.name, period=period, options=options, clock=clock, out=out
+                local,
+                table,
+                source=path.name,
+                period=period,
+                options=options,
+                clock=clock,
+                out=out,
+                sites=sites,
             )
         )
     if report is None:
@@ -123,6 +135,7 @@ async def _audit(
     options: AuditOptions,
     clock: Clock,
     out: IO[str],
+    sites: list[list[object]] | None = None,
 ) -> Report | None:
     await db.upgrade(settings.database_url)
     engine = db.create_engine(settings.database_url)
@@ -137,6 +150,7 @@ async def _audit(
             settings=settings,
             clock=clock,
             out=out,
+            sites=sites,
         ):
             return None
         async with sessionmaker() as session:
@@ -158,6 +172,16 @@ async def _audit(
                 config=config,
                 hooks=(QualityScan(live=live, alert_chat_id=None),),
             )
+            if sites:  # the websites' pages, read once (availability needs a week: 无法评估)
+                pages = await watch_columns(
+                    sessionmaker=sessionmaker,
+                    clock=clock,
+                    settings=settings,
+                    http=http,
+                    rng=random.Random(0),
+                    hooks=(QualityScan(live=live, alert_chat_id=None),),
+                )
+                print(f"已读取网站页面 {pages.read} 个，新条目 {pages.new_items} 条。", file=out)
         finally:
             await http.close()
             parser.close()
@@ -205,6 +229,7 @@ async def _import(
     settings: Settings,
     clock: Clock,
     out: IO[str],
+    sites: list[list[object]] | None = None,
 ) -> bool:
     """File the ledger's valid rows; print the others. False when nothing could be filed."""
     now = clock.now()
@@ -232,6 +257,14 @@ async def _import(
         if not result.accounts:
             print("台账中没有可用的账号行。", file=out)
             return False
+        if sites:
+            rows, problems = parse_website_rows(sites)
+            done = await import_websites(
+                session, actor=await people.actor_for(session, user), rows=rows, now=now
+            )
+            print(f"已读入网站 {done.websites} 个、栏目 {done.columns} 个。", file=out)
+            for problem in [*problems, *done.problems]:
+                print(f"  网站第 {problem.row} 行：{problem.error}", file=out)
         opened = period.bounds(settings.tz)[0] - timedelta(days=365)
         await session.exec(sa.update(Account).values(created_at=opened, decided_at=opened))
         await session.commit()

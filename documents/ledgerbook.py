@@ -28,6 +28,8 @@ from governance.errors import InvalidInput
 from governance.i18n import N_
 from governance.ledgertable import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, SHEET_TITLE, cell_text
 from governance.registry import PLATFORM_LABELS, POSTS_PER_WEEK_MAX, STATUS_LABELS
+from governance.websiteledger import HEADERS as WEBSITE_HEADERS
+from governance.websiteledger import SHEET_WEBSITES
 
 Translate = Callable[[str], str]
 Cell = str | int | None
@@ -201,8 +203,14 @@ def _to_bytes(book: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def ledger_workbook(rows: Iterable[Sequence[Cell]], *, tr: Translate = _identity) -> bytes:
-    """The ledger: sheet 台账 (the data, with drop-downs) and sheet 填写说明.
+def ledger_workbook(
+    rows: Iterable[Sequence[Cell]],
+    *,
+    tr: Translate = _identity,
+    websites: Iterable[Sequence[object]] = (),
+) -> bytes:
+    """The ledger: sheet 台账 (the data, with drop-downs), sheet 网站 (government websites and
+    their columns, :mod:`governance.websiteledger`) and sheet 填写说明.
 
     With no rows it is the template; with the registry's rows it is the export. Both have the
     same layout, which is what the import reads.
@@ -229,8 +237,56 @@ def ledger_workbook(rows: Iterable[Sequence[Cell]], *, tr: Translate = _identity
         min_row=2, max_row=count + 1, min_col=ref_column, max_col=ref_column
     ):
         cell.number_format = "@"  # long numeric ids stay text in Excel
+    _website_sheet(book.create_sheet(SHEET_WEBSITES), websites, tr)
     _guide(book.create_sheet(tr(N_("填写说明"))), tr)
     return _to_bytes(book)
+
+
+def _website_sheet(sheet: Worksheet, rows: Iterable[Sequence[object]], tr: Translate) -> None:
+    # The sheet's title is what the import looks for: it stays 网站 in every language.
+    _header(sheet, [tr(label) for _key, label in WEBSITE_HEADERS], [True] * 4)
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            _put(
+                sheet, r, c, value if isinstance(value, str | int) or value is None else str(value)
+            )
+    for index, width in enumerate((18, 22, 34, 10, 14, 40, 10, 8, 20), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def read_named_sheet(data: bytes, title: str) -> list[list[object]] | None:
+    """The rows of the visible sheet ``title`` of an .xlsx ledger; ``None`` when it has none
+    (a CSV, or a workbook without that sheet). Call after :func:`read_ledger_file` accepted
+    the file (size, zip bomb)."""
+    if not data.startswith(_ZIP_MAGIC):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                found = [
+                    ws
+                    for ws in book.worksheets
+                    if ws.sheet_state == "visible" and ws.title.strip() == title
+                ]
+                if not found:
+                    return None
+                sheet = found[0]
+                sheet.reset_dimensions()
+                rows: list[list[object]] = [
+                    list(values)
+                    for _n, values in zip(
+                        range(MAX_ROWS + 20),
+                        sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True),
+                        strict=False,
+                    )
+                ]
+            finally:
+                book.close()
+    except Exception:
+        raise InvalidInput(BROKEN_XLSX) from None
+    return _trim(rows)
 
 
 def _validations(sheet: Worksheet, keys: list[str], last: int, tr: Translate) -> None:

@@ -15,12 +15,12 @@ import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from governance.errors import ConfigurationError
+from governance.errors import ConfigurationError, InvalidInput
 from governance.i18n import N_
 from governance.scoring import REASON_FINDINGS, Deduction, ScoringRules
 from governance.vocabulary import Category, Severity
@@ -53,6 +53,27 @@ COLUMN_CLASS_LABELS: dict[ColumnClass, str] = {
 
 #: Classes a person may give a column (the home page is created with the website).
 COLUMN_CLASSES = tuple(c for c in ColumnClass if c is not ColumnClass.HOME)
+_CLASS_ALIASES = {
+    "动态": ColumnClass.NEWS,
+    "要闻": ColumnClass.NEWS,
+    "通知": ColumnClass.NOTICE,
+    "公告": ColumnClass.NOTICE,
+    "政策": ColumnClass.POLICY,
+    "人事": ColumnClass.PERSONNEL,
+    "互动": ColumnClass.INTERACTION,
+    "其它": ColumnClass.OTHER,
+}
+
+
+def parse_column_class(text: str) -> ColumnClass:
+    """A column class from its value, its Chinese label or a short word (chat and ledger)."""
+    raw = (text or "").strip()
+    for kind in COLUMN_CLASSES:
+        if raw in (kind.value, COLUMN_CLASS_LABELS[kind]):
+            return kind
+    if raw in _CLASS_ALIASES:
+        return _CLASS_ALIASES[raw]
+    raise InvalidInput(N_("栏目类别应为：动态要闻、通知公告、政策文件、人事规划、互动交流或其他。"))
 
 
 class WebsiteRule(StrEnum):
@@ -190,20 +211,22 @@ def website_rules_from(data: Mapping[str, Any]) -> WebsiteRules:
 # --- the probe's rhythm ---------------------------------------------------------------------
 
 
-def next_probe_at(now: datetime, *, per_day: int, jitter: float) -> datetime:
-    """A random moment in the next of ``per_day`` equal slots of the UTC day.
+def next_probe_at(now: datetime, *, per_day: int, jitter: float, tz: tzinfo = UTC) -> datetime:
+    """A random moment in the next of ``per_day`` equal slots of the local day (``tz``).
 
     One visit per slot at a random offset: the visits are irregular (the indicator's 间隔性访问)
-    yet every full day holds exactly ``per_day`` of them, so the daily minimum is never missed
-    by chance. ``jitter`` in [0, 1) comes from the caller's random source.
+    yet every full local day (the days the visits are counted in) holds exactly ``per_day`` of
+    them, so the daily minimum is never missed by chance. ``jitter`` in [0, 1) comes from the
+    caller's random source.
     """
     if per_day < 1:
         raise ValueError("per_day must be at least 1")
     slot = 86400 / per_day
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    index = math.floor((now - midnight).total_seconds() / slot)
+    local = now.astimezone(tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    index = math.floor((local - midnight).total_seconds() / slot)
     start = midnight + timedelta(seconds=(index + 1) * slot)
-    return start + timedelta(seconds=slot * min(max(jitter, 0.0), 0.999))
+    return (start + timedelta(seconds=slot * min(max(jitter, 0.0), 0.999))).astimezone(UTC)
 
 
 # --- facts ----------------------------------------------------------------------------------

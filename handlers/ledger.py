@@ -15,6 +15,7 @@ like the other, re-reads the same file and applies everything in one transaction
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from documents.ledgerbook import (
     LedgerFile,
     ledger_workbook,
     read_ledger_file,
+    read_named_sheet,
     table_workbook,
 )
 from governance.clock import Clock
@@ -41,10 +43,12 @@ from governance.i18n import N_
 from governance.ledgerlines import change_table
 from governance.ledgertable import MAX_FILE_BYTES, LedgerRow
 from governance.roles import Actor, can_import_ledger
+from governance.websiteledger import SHEET_WEBSITES, parse_website_rows
 from handlers.callbacks import DialogCancel, LedgerApply, LedgerImportValid, LedgerMenu
 from handlers.guards import require
 from handlers.ledgerreplies import (
     SHOWN_PROBLEMS,
+    plain_error,
     problems_text,
     problems_workbook,
     report_success,
@@ -52,8 +56,9 @@ from handlers.ledgerreplies import (
     updates_text,
 )
 from handlers.replies import pressed_message, reply_to
-from models import ledger
+from models import ledger, websites
 from models.ledger import FeedGuard, ImportResult
+from workflows.websites import import_websites
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -111,7 +116,10 @@ async def export(
 ) -> None:
     checked = require(actor, _ledger_user, NOT_ALLOWED)
     rows = await ledger.export_rows(session, actor=checked)
-    data = await asyncio.to_thread(ledger_workbook, rows, tr=_)
+    sites = await websites.ledger_rows(
+        session, unit_id=None if checked.is_admin else checked.unit_id
+    )
+    data = await asyncio.to_thread(functools.partial(ledger_workbook, rows, tr=_, websites=sites))
     stamp = clock.now().astimezone(settings.tz).strftime("%Y%m%d")
     await query.answer()
     await pressed_message(query).answer_document(
@@ -264,6 +272,7 @@ async def upload(
     await state.clear()
     note = source_note(file)
     if result.imported:
+        note += await _websites_from(session, actor=checked, data=data, clock=clock)
         await report_success(message, result, bot=bot, settings=settings, note=note)
         return
     validation = result.validation
@@ -280,12 +289,14 @@ async def upload(
         )
         return
     if validation.clean:
+        sites = await _websites_from(session, actor=checked, data=data, clock=clock)
         await message.answer(
             note
             + "\n"
             + _("没有需要导入的新账号：{n} 行与系统中已有记录相同，未作修改。").format(
                 n=len(validation.unchanged)
             )
+            + sites
         )
         return
     kb = InlineKeyboardBuilder()
@@ -306,6 +317,25 @@ async def upload(
             BufferedInputFile(problems_workbook(validation.problems), filename="台账错误清单.xlsx"),
             caption=_("完整的错误清单：共 {n} 处。").format(n=len(validation.problems)),
         )
+
+
+async def _websites_from(session: AsyncSession, *, actor: Actor, data: bytes, clock: Clock) -> str:
+    """File the 网站 sheet's new websites and columns (after the accounts, whose units they may
+    name); a line for the reply, empty when the file has no such sheet."""
+    table = await asyncio.to_thread(read_named_sheet, data, SHEET_WEBSITES)
+    if not table:
+        return ""
+    rows, problems = parse_website_rows(table)
+    done = await import_websites(session, actor=actor, rows=rows, now=clock.now())
+    problems += done.problems
+    line = "\n" + _("网站工作表：新增网站 {w} 个、栏目 {c} 个，{u} 行与已有记录相同。").format(
+        w=done.websites, c=done.columns, u=done.unchanged
+    )
+    for problem in problems[:SHOWN_PROBLEMS]:
+        line += "\n" + _("网站第 {row} 行：{error}").format(
+            row=problem.row, error=plain_error(problem.error)
+        )
+    return line
 
 
 async def _saved_file(bot: Bot, state: FSMContext, digest: str) -> tuple[dict[str, Any], bytes]:
@@ -361,12 +391,13 @@ async def import_valid_rows(
     if not result.imported:
         await reply_to(query, _("没有可导入的有效行，未作修改。"))
         return
+    note = source_note(file) + await _websites_from(session, actor=checked, data=data, clock=clock)
     await report_success(
         query.message,  # type: ignore[arg-type]
         result,
         bot=bot,
         settings=settings,
-        note=source_note(file),
+        note=note,
     )
 
 

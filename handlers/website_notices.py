@@ -38,12 +38,20 @@ def website_recovered(n: SiteRecoveredAlert) -> Rendered:
     return text, _button(n.account_id)
 
 
+def _reason(n: WebsiteVetoAlert) -> str:
+    values = {k: _(v) if isinstance(v, str) else v for k, v in n.values.items()}
+    try:
+        return _(n.reason).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return _(n.reason)
+
+
 def website_veto(n: WebsiteVetoAlert) -> Rendered:
     lines = [
         _("🚨 网站单项否决：{unit}的“{name}”{indicator}。").format(
             unit=esc(n.unit), name=esc(n.name), indicator=esc(_(n.indicator))
         ),
-        _("情况：{reason}").format(reason=esc(n.reason)),
+        _("情况：{reason}").format(reason=esc(_reason(n))),
         _("请责任人立即整改，并向政务公开办报告整改情况。"),
     ]
     return "\n".join(lines), _button(n.account_id)

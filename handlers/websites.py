@@ -11,6 +11,8 @@ Thin: each form calls one workflow (:mod:`workflows.websites`), which checks the
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -208,6 +210,19 @@ async def card_text(
         lines.append(
             _("最近访问：{at}，{state}").format(
                 at=site.last_probe_at.astimezone(tz).strftime("%m-%d %H:%M"), state=state
+            )
+        )
+    visits = failures = 0
+    if site.last_probe_at is not None:  # the week up to the last visit, as counted per day
+        last_day = site.last_probe_at.astimezone(tz).date()
+        week = await websites.probe_days(
+            session, account_id=site.account_id, first=last_day - timedelta(days=6), last=last_day
+        )
+        visits, failures = sum(d.visits for d in week), sum(d.failures for d in week)
+    if visits:
+        lines.append(
+            _("近 7 天访问 {visits} 次，打不开 {failures} 次（{ratio}）").format(
+                visits=visits, failures=failures, ratio=f"{failures / visits:.1%}"
             )
         )
     if site.outcome is not None:

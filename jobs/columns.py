@@ -4,10 +4,11 @@ A tick (:func:`watch_columns`) claims due pages (the home page and every column)
 fetches them through the one guarded session with the feeds' politeness (per-host concurrency
 and spacing), size cap and conditional requests, turns each changed list page into items
 (:func:`feeds.listpage.extract_items`, off the event loop) and stores new items as posts of
-the website's account, once per (column, link). New items go through the poller's hooks, so
-their titles get the same content checks as posts. The home page is also stored once a day as
-a snapshot post holding its links, so the dead-link job checks them and the content checker sees
-hidden and off-site links (the gambling-domain rules).
+the website's account, once per (column, link). New items go through the poller's content
+check hook (:class:`jobs.quality_scan.QualityScan`), so their titles get the same checks as
+posts; the pre-publication review matching is for new-media accounts and is not applied. The
+home page is also stored once a day as a snapshot post holding its links, so the dead-link job
+checks them and the content checker sees hidden and off-site links (the gambling-domain rules).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from feeds.politeness import HostPacer, host_key, interleave_by_host
 from governance.clock import Clock
 from governance.websites import ColumnClass
 from jobs.polltypes import USER_AGENT, NewPostsHook, StoredItem, guard_policy
+from jobs.quality_scan import QualityScan
 from models import posts, websites
 from models.posts import NewPost
 from models.websites import ColumnClaim, ColumnPoll
@@ -175,6 +177,7 @@ async def _read(
             selector=claim.selector,
             today=started_at.astimezone(s.tz).date(),  # year-less dates by the injected clock
             all_blocks=home,  # a home page shows several columns' lists
+            column_name=None if home else claim.name,  # a list under its own heading weighs more
         )
     )
     if home:
@@ -240,9 +243,10 @@ async def _store(
     inserted = await posts.insert_new(
         session, account_id=claim.account_id, posts=[p for p, _i in todo.values()], now=now
     )
-    if inserted and hooks:
+    checks = [h for h in hooks if isinstance(h, QualityScan)]
+    if inserted and checks:
         stored = [StoredItem(inserted[k], todo[k][1]) for k in todo if k in inserted]
-        for hook in hooks:
+        for hook in checks:
             try:
                 async with session.begin_nested():
                     await hook(session, account_id=claim.account_id, stored=stored, now=now)

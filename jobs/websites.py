@@ -165,7 +165,7 @@ async def _record_visit(
     site.last_probe_error = error[:300] if failed else None
     site.probe_failures = site.probe_failures + 1 if failed else 0
     site.next_probe_at = next_probe_at(
-        started, per_day=settings.website_probes_per_day, jitter=jitter
+        started, per_day=settings.website_probes_per_day, jitter=jitter, tz=settings.tz
     )
     queued = 0
     about = await _about(session, account)
@@ -273,14 +273,15 @@ async def _apply(
     about = await _about(session, account)
     episode = _stamp(site.vetoes_since or now)
     for result in failing:
-        if result.rule.value in before:
-            continue
-        text = reason_text(result.rule, result.reason, dict(result.params))
+        if result.rule.value in before or result.rule not in CASE_RULES:
+            continue  # 严重错误 was alerted, with its case, when the content check found it
+        values = {k: v if isinstance(v, int) else str(v) for k, v in result.params.items()}
         notice = WebsiteVetoAlert(
             **about,
             rule=result.rule.value,
             indicator=result.indicator,
-            reason=text.split("：", 1)[-1],
+            reason=result.reason,
+            values=values,
             episode=f"{episode}:{_stamp(now)}",
         )
         queued += await _send(session, account, notice, now, settings)

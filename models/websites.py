@@ -26,6 +26,7 @@ from governance.outcomes import PollOutcome
 from governance.registry import AccountStatus
 from governance.scoring import ScoringRules
 from governance.websites import (
+    COLUMN_CLASS_LABELS,
     ColumnClass,
     ColumnFacts,
     ProbeDay,
@@ -37,7 +38,7 @@ from governance.websites import (
 from models import findings
 from models.accounts import Account
 from models.base import EnumString, UTCDateTime
-from models.people import Unit
+from models.people import Invitation, Unit, User
 
 #: Extractor reasons that mean "the column has nothing" (空白栏目), not "detection failed".
 EMPTY_REASONS = ("empty_notice", "no_links")
@@ -473,3 +474,75 @@ async def website_lines(
             )
         )
     return lines
+
+
+async def website_in_unit(session: AsyncSession, *, unit_id: int, home_url: str) -> int | None:
+    """The account id of the unit's website with this home page, if filed."""
+    rows = await session.exec(
+        select(Website.account_id)
+        .join(Account, col(Account.id) == Website.account_id)
+        .where(Account.unit_id == unit_id, Website.home_url == home_url)
+    )
+    return rows.first()
+
+
+async def person_in_unit(session: AsyncSession, *, unit_id: int, name: str) -> int | None:
+    """The id of the unit's active person of this name (the ledger names people)."""
+    rows = await session.exec(
+        select(User.id).where(
+            User.unit_id == unit_id, User.name == name, col(User.active).is_(True)
+        )
+    )
+    return rows.first()
+
+
+async def invitation_in_unit(session: AsyncSession, *, unit_id: int, name: str) -> int | None:
+    """An open invitation to the unit for a person of this name (the ledger's stand-in)."""
+    rows = await session.exec(
+        select(Invitation.id)
+        .where(
+            Invitation.unit_id == unit_id,
+            Invitation.person_name == name,
+            col(Invitation.used_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+        )
+        .order_by(col(Invitation.id).desc())
+    )
+    return rows.first()
+
+
+async def ledger_rows(session: AsyncSession, *, unit_id: int | None = None) -> list[list[object]]:
+    """The 网站 sheet as it exports: a row per column (a website without columns: one row)."""
+    stmt = (
+        select(Website, Account, Unit.name)
+        .join(Account, col(Account.id) == Website.account_id)
+        .join(Unit, col(Unit.id) == Account.unit_id)
+        .order_by(col(Unit.name), col(Account.id))
+    )
+    if unit_id is not None:
+        stmt = stmt.where(Account.unit_id == unit_id)
+    out: list[list[object]] = []
+    for site, account, unit_name in (await session.exec(stmt)).all():
+        person = ""
+        if account.responsible_id is not None:
+            user = await session.get(User, account.responsible_id)
+            person = user.name if user else ""
+        elif account.responsible_invitation_id is not None:
+            invitation = await session.get(Invitation, account.responsible_invitation_id)
+            person = (invitation.person_name or "") if invitation else ""
+        head: list[object] = [unit_name, account.name, site.home_url, person]
+        pages = await columns_of(session, account_id=site.account_id, include_home=False)
+        if not pages:
+            out.append([*head, None, None, None, None, None])
+        for page in pages:
+            out.append(
+                [
+                    *head,
+                    page.name,
+                    page.url,
+                    COLUMN_CLASS_LABELS[page.kind],
+                    "是" if page.first_level else "否",
+                    page.selector,
+                ]
+            )
+    return out

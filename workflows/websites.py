@@ -9,20 +9,44 @@ change writes an audit row. Nothing here commits: the caller's transaction is th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from governance.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    UserFacingError,
+)
 from governance.i18n import N_
-from governance.registry import validate_http_url, validate_text
+from governance.ledger import RowProblem
+from governance.registry import (
+    AccountStatus,
+    normalize_platform_ref,
+    validate_account_name,
+    validate_http_url,
+    validate_text,
+)
 from governance.roles import Actor, can_edit_account
 from governance.vocabulary import Platform
-from governance.websites import COLUMN_CLASSES, ColumnClass
-from models import audit
-from models.accounts import Account, AccountDraft, register_account
-from models.websites import Website, WebsiteColumn, find_column, get_website
+from governance.websiteledger import WebsiteRow
+from governance.websites import ColumnClass, parse_column_class
+from models import audit, people
+from models.accounts import Account, AccountDraft, register_account, snapshot
+from models.people import Unit
+from models.websites import (
+    Website,
+    WebsiteColumn,
+    find_column,
+    get_website,
+    invitation_in_unit,
+    person_in_unit,
+    website_in_unit,
+)
 
 #: A website has no posting plan of its own: its registration says what is monitored instead.
 WEBSITE_NECESSITY = "政府网站：按《政府网站与政务新媒体检查指标》监测可用性、首页和栏目更新。"
@@ -40,26 +64,7 @@ class WebsiteDraft:
 
 
 def column_class(text: str) -> ColumnClass:
-    """A column class from its value or its Chinese label (chat and ledger)."""
-    from governance.websites import COLUMN_CLASS_LABELS
-
-    raw = (text or "").strip()
-    for kind in COLUMN_CLASSES:
-        if raw in (kind.value, COLUMN_CLASS_LABELS[kind]):
-            return kind
-    aliases = {
-        "动态": ColumnClass.NEWS,
-        "要闻": ColumnClass.NEWS,
-        "通知": ColumnClass.NOTICE,
-        "公告": ColumnClass.NOTICE,
-        "政策": ColumnClass.POLICY,
-        "人事": ColumnClass.PERSONNEL,
-        "互动": ColumnClass.INTERACTION,
-        "其它": ColumnClass.OTHER,
-    }
-    if raw in aliases:
-        return aliases[raw]
-    raise InvalidInput(N_("栏目类别应为：动态要闻、通知公告、政策文件、人事规划、互动交流或其他。"))
+    return parse_column_class(text)
 
 
 async def register_website(
@@ -83,21 +88,10 @@ async def register_website(
         now=now,
     )
     assert account.id is not None
-    site = Website(account_id=account.id, home_url=url, created_at=now, next_probe_at=now)
-    session.add(site)
-    session.add(
-        WebsiteColumn(
-            account_id=account.id,
-            name="首页",
-            url=url,
-            kind=ColumnClass.HOME,
-            first_level=True,
-            created_at=now,
-            created_by=actor.user_id,
-            next_poll_at=now,
-        )
-    )
+    site, home = _site_row(account.id, url, actor, now)
+    session.add_all([site, home])
     await session.flush()
+    assert isinstance(site, Website)
     await audit.record(
         session,
         at=now,
@@ -108,6 +102,67 @@ async def register_website(
         after={"home_url": url},
     )
     return account, site
+
+
+def _site_row(account_id: int, url: str, actor: Actor, now: datetime) -> list[object]:
+    return [
+        Website(account_id=account_id, home_url=url, created_at=now, next_probe_at=now),
+        WebsiteColumn(
+            account_id=account_id,
+            name="首页",
+            url=url,
+            kind=ColumnClass.HOME,
+            first_level=True,
+            created_at=now,
+            created_by=actor.user_id,
+            next_poll_at=now,
+        ),
+    ]
+
+
+async def _file_invited(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    row: WebsiteRow,
+    unit_id: int,
+    invitation_id: int,
+    now: datetime,
+) -> Account:
+    """A website whose responsible person is still invited (the ledger's own rule for accounts)."""
+    account = Account(
+        platform=Platform.WEBSITE,
+        name=validate_account_name(row.name),
+        platform_ref=row.home_url,
+        platform_ref_norm=normalize_platform_ref(row.home_url),
+        unit_id=unit_id,
+        responsible_invitation_id=invitation_id,
+        posts_per_week=1,
+        necessity=WEBSITE_NECESSITY,
+        operating_plan=WEBSITE_PLAN,
+        duplicate_reason="政府网站与其栏目分别登记",
+        status=AccountStatus.ACTIVE,
+        created_by=actor.user_id,
+        created_at=now,
+        updated_at=now,
+        decided_by=actor.user_id,
+        decided_at=now,
+    )
+    session.add(account)
+    await session.flush()
+    assert account.id is not None
+    session.add_all(_site_row(account.id, row.home_url, actor, now))
+    await session.flush()
+    await audit.record(
+        session,
+        at=now,
+        actor_id=actor.user_id,
+        action="website.imported",
+        object_type="account",
+        object_id=account.id,
+        after={**snapshot(account), "home_url": row.home_url},
+    )
+    return account
 
 
 async def _editable_site(session: AsyncSession, *, actor: Actor, account_id: int) -> Account:
@@ -201,3 +256,89 @@ async def set_selector(
         after={"column_id": column_id, "selector": column.selector},
     )
     return column
+
+
+# --- the 网站 sheet of the ledger -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class WebsiteImport:
+    websites: int = 0
+    columns: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+async def import_websites(
+    session: AsyncSession, *, actor: Actor, rows: Sequence[WebsiteRow], now: datetime
+) -> WebsiteImport:
+    """File the sheet's websites and columns that are not registered yet; row by row, each in a
+    savepoint, so one bad row (an unknown unit, a person not in the unit, a taken URL) is
+    reported and the others are filed. Units and people are found by name, as in the ledger."""
+    result = WebsiteImport()
+    units = {u.name: u for u in await people.list_units(session)}
+    for row in rows:
+        try:
+            async with session.begin_nested():
+                filed = await _import_row(session, actor=actor, row=row, units=units, now=now)
+        except UserFacingError as exc:
+            result.problems.append(RowProblem(row.row, "", row.home_url, exc))
+            continue
+        result.websites += filed[0]
+        result.columns += filed[1]
+        result.unchanged += not any(filed)
+    return result
+
+
+async def _import_row(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    row: WebsiteRow,
+    units: dict[str, Unit],
+    now: datetime,
+) -> tuple[int, int]:
+    unit = units.get(row.unit)
+    if unit is None or unit.id is None:
+        raise NotFound(N_("找不到单位“{name}”，请先在台账工作表或单位管理中建立。"), name=row.unit)
+    account_id = await website_in_unit(session, unit_id=unit.id, home_url=row.home_url)
+    new_site = 0
+    if account_id is None:
+        person = await person_in_unit(session, unit_id=unit.id, name=row.responsible)
+        if person is not None:
+            account, _site = await register_website(
+                session,
+                actor=actor,
+                draft=WebsiteDraft(
+                    name=row.name, home_url=row.home_url, unit_id=unit.id, responsible_id=person
+                ),
+                now=now,
+            )
+        else:  # named in the 台账 sheet but not joined yet: their invitation stands in
+            invitation = await invitation_in_unit(session, unit_id=unit.id, name=row.responsible)
+            if invitation is None or not actor.is_admin:
+                raise NotFound(
+                    N_("责任人“{name}”不是“{unit}”的人员，也没有待接受的邀请。"),
+                    name=row.responsible,
+                    unit=row.unit,
+                )
+            account = await _file_invited(
+                session, actor=actor, row=row, unit_id=unit.id, invitation_id=invitation, now=now
+            )
+        account_id, new_site = account.id or 0, 1
+    if row.column_url is None or row.kind is None or row.column is None:
+        return new_site, 0
+    if await find_column(session, account_id=account_id, url=row.column_url) is not None:
+        return new_site, 0
+    await add_column(
+        session,
+        actor=actor,
+        account_id=account_id,
+        name=row.column,
+        url=row.column_url,
+        kind=row.kind,
+        first_level=row.first_level,
+        selector=row.selector,
+        now=now,
+    )
+    return new_site, 1

@@ -225,3 +225,39 @@ async def test_broken_feeds_are_unassessable_never_dormant(tmp_path: Path) -> No
     edu = next(r for r in rows[1:] if r[rows[0].index("账号名称")] == "教育发布")
     assert edu[rows[0].index("结论")] == "无法评估"  # not 建议关停 for 457 days
     assert "覆盖不足" in edu[rows[0].index("天数依据")]
+
+
+async def test_audit_reads_the_websites_of_the_ledger(tmp_path: Path) -> None:
+    from tests.fakes.sites import Column, SiteFarm, SiteItem
+
+    async with FeedServer() as feeds, SiteFarm() as farm:
+        today = farm.today
+        news = Column("xwdt", "新闻动态")
+        news.items = [
+            SiteItem(f"区政府召开常务会议{i}", datetime(today.year, today.month, today.day, 9))
+            for i in range(3)
+        ]
+        farm.add_site("qzf", "某区人民政府", [news])
+        feeds.set_feed(
+            "edu",
+            [FakeItem("教育动态", "https://example.gov.cn/e/1", "e1", datetime.now(UTC))],
+        )
+        site = ["区教育局", "区教育局网站", farm.home_url("qzf"), "张三"]
+        path = tmp_path / "台账.xlsx"
+        path.write_bytes(
+            ledger_workbook(
+                [row("区教育局", "微信公众号", "某区教育发布", "jy_wx", feeds.feed_url("edu"))],
+                websites=[[*site, "新闻动态", farm.column_url("qzf", "xwdt"), "动态要闻"]],
+            )
+        )
+        code, out = await _audit(tmp_path, "台账.xlsx", "--out", "报告.xlsx")
+    assert code == 0, out
+    assert "已读入网站 1 个、栏目 1 个" in out and "已读取网站页面 2 个" in out
+    book = load_workbook(io.BytesIO((tmp_path / "报告.xlsx").read_bytes()))
+    assert "网站" in book.sheetnames
+    head, line = _sheet(book, "网站")
+    assert line[2] == "区教育局网站" and line[4] == 1
+    assert str(line[head.index("站点无法访问")]).startswith("无法评估：监测不足")
+    assert str(line[head.index("首页不更新")]).startswith("未发现")
+    assert line[-1] == "无法评估"
+    assert [r[2] for r in _sheet(book, "账号")[1:]] == ["某区教育发布"]

@@ -15,9 +15,11 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.settings import Settings
+from documents.ledgerbook import ledger_workbook
 from governance.cases import CaseKind, CaseStatus
 from governance.roles import Role
 from governance.websites import ColumnClass
+from models import people
 from models.audit import AuditEntry
 from models.cases import Case
 from tests.conftest import ADMIN_ID, make_settings
@@ -35,6 +37,7 @@ from tests.e2e.websites import (
 )
 from tests.fakes.sites import Column, DateStyle, HomeMode, Layout, LinkStyle, SiteFarm, SiteItem
 from tests.fakes.telegram import FakeTelegram
+from workflows.websites import add_column
 
 TZ = ZoneInfo("Asia/Shanghai")
 ALERT_CHAT = -1009100
@@ -97,6 +100,7 @@ async def quarter_report(tg: FakeTelegram):  # type: ignore[no-untyped-def]
     return load_workbook(io.BytesIO(documents()[0].document))
 
 
+@pytest.mark.both_backends  # claims, JSON vetoes, the column counter update
 async def test_columns_are_read_and_the_update_rules_fire_then_clear(
     app, clock, tg: FakeTelegram, farm: SiteFarm
 ) -> None:
@@ -188,6 +192,7 @@ async def test_columns_are_read_and_the_update_rules_fire_then_clear(
     assert case.status == CaseStatus.RESOLVED
 
 
+@pytest.mark.both_backends  # the per-day visit tally is an upsert
 async def test_a_flapping_home_page_alerts_recovers_and_fails_availability_after_a_week(
     app, clock, tg: FakeTelegram, farm: SiteFarm
 ) -> None:
@@ -276,9 +281,130 @@ async def test_admins_file_a_website_and_its_columns_in_chat(
     card = (await admin.press(listing, f"#{account} 某区政府门户网站"))[-1]
     assert "首页：" in card.text and "新闻动态［动态要闻］6 条，最近 2026-01-04" in card.text
     assert "首页外部链接域名" in card.text  # the farm's friend links, for the hidden-link rules
+    farm.set_home_schedule("qzf", [HomeMode.ERROR])
+    until = clock.now() + timedelta(hours=3)
+    await probe_until(app, clock, until, random.Random(2))
+    card = (await admin.press(listing, f"#{account} 某区政府门户网站"))[-1]
+    assert "近 7 天访问 3 次，打不开 1 次（33.3%）" in card.text  # 09:00, 10:xx, 11:xx
     async with app.sessionmaker() as session:
         actions = [
             a.action
             for a in (await session.exec(select(AuditEntry).where(AuditEntry.object_id == account)))
         ]
     assert {"account.registered", "website.registered", "website.column_added"} <= set(actions)
+
+
+async def test_the_ledger_files_and_exports_websites_with_their_columns(
+    app, clock, tg: FakeTelegram, farm: SiteFarm
+) -> None:
+    build_site(farm)
+    now = clock.now()
+    unit = await seed_unit(app.sessionmaker, "某区人民政府办公室", now)
+    await seed_person(
+        app.sessionmaker, telegram_id=RESPONSIBLE, name="王网管", unit_id=unit,
+        roles=(Role.EDITOR,), now=now,
+    )  # fmt: skip
+    admin = tg.user(ADMIN_ID, "王主任")
+    home = farm.home_url("qzf")
+    site = ["某区人民政府办公室", "某区政府门户网站", home, "王网管"]
+    street = ["某街道办", "某街道门户网站", "http://127.0.0.1:9/jd/", "王五"]
+    websites_sheet = [
+        [*site, "新闻动态", farm.column_url("qzf", "xwdt"), "动态要闻", "是", ""],
+        [*site, "通知公告", farm.column_url("qzf", "tzgg"), "通知公告", "是", ""],
+        [*street],  # responsible person invited by the 台账 sheet's row below
+        ["某区人民政府办公室", "某网站", "http://127.0.0.1:9/x/", "查无此人"],
+    ]
+    accounts = [
+        ["某街道办", "微博", "街道微博", "jd_wb", "王五", 3, "发布街道政务信息，回应居民关切。",
+         "每周三条，办公室编辑，分管领导审核。", "", "", "在用", ""],
+    ]  # fmt: skip
+    data = ledger_workbook(accounts, websites=websites_sheet)
+    reply = (await admin.send_document(data, "台账.xlsx"))[-1].text
+    assert "✅ 台账已导入：新增账号 1 个" in reply
+    assert "网站工作表：新增网站 2 个、栏目 2 个，0 行与已有记录相同。" in reply
+    assert "网站第 5 行" in reply and "查无此人" in reply
+
+    tick = await watch(app, clock)
+    assert tick.outcomes.get("ok", 0) >= 3  # the office's home page and its two columns
+
+    menu = (await admin.send("/ledger"))[-1]
+    [export] = [c for c in await admin.press(menu, "导出台账") if c.method == "sendDocument"]
+    book = load_workbook(io.BytesIO(export.document))
+    rows = [[c.value for c in r] for r in book["网站"].iter_rows()]
+    assert rows[0][:4] == ["单位", "网站名称", "首页地址", "责任人"]
+    assert [r[4] for r in rows[1:]] == ["新闻动态", "通知公告", None]
+    assert rows[3][:4] == ["某街道办", "某街道门户网站", "http://127.0.0.1:9/jd/", "王五"]
+    again = (await admin.send_document(export.document, "台账.xlsx"))[-1].text
+    assert "新增网站 0 个、栏目 0 个，3 行与已有记录相同" in again
+
+
+async def test_a_gambling_title_in_a_column_is_a_veto_with_its_alert_and_case(
+    app, clock, tg: FakeTelegram, farm: SiteFarm
+) -> None:
+    build_site(farm)
+    account, _ids = await website_office(
+        app,
+        clock,
+        name="某区人民政府门户网站",
+        home_url=farm.home_url("qzf"),
+        columns=[("新闻动态", farm.column_url("qzf", "xwdt"), ColumnClass.NEWS)],
+    )
+    await watch(app, clock)
+    now_local = clock.now().astimezone(TZ).replace(tzinfo=None)
+    farm.publish("qzf", "xwdt", "澳门葡京赌场官网注册就送88元彩金", now_local)
+    clock.advance(timedelta(hours=7))
+    since = len(tg.calls)
+    assert (await watch(app, clock)).new_items >= 1
+    await evaluate(app, clock)
+    site = await website(app, account)
+    assert "serious_error" in site.vetoes and site.outcome == "fail"
+    await drain_outbox(app)
+    texts = [c.text for c in tg.calls[since:] if c.chat_id == RESPONSIBLE]
+    assert any(t.startswith("🚨 单项否决问题") for t in texts)  # the content alert, once
+    assert not any(t.startswith("🚨 网站单项否决") for t in texts)
+    async with app.sessionmaker() as session:
+        case = (await session.exec(select(Case).where(Case.account_id == account))).one()
+    assert case.kind == CaseKind.CONTENT
+
+
+async def test_a_portal_home_page_is_judged_by_its_second_level_pages_and_empty_columns_count(
+    app, clock, tg: FakeTelegram, farm: SiteFarm
+) -> None:
+    news = Column("xwdt", "新闻动态", layout=Layout.TRS_UL)
+    news.items = dated(5, TODAY - timedelta(days=1), "新闻动态")
+    empties = [Column(f"kb{i}", f"空白栏目{i}", column_class="通知公告") for i in range(5)]
+    farm.add_site("portal", "某镇人民政府", [news, *empties], portal=True)
+    pages = [("新闻动态", farm.column_url("portal", "xwdt"), ColumnClass.NEWS)]
+    pages += [(c.name, farm.column_url("portal", c.slug), ColumnClass.OTHER) for c in empties[:4]]
+    account, _ids = await website_office(
+        app, clock, name="某镇政府网站", home_url=farm.home_url("portal"), columns=pages
+    )
+    await watch(app, clock)
+    read = await columns(app, account)
+    assert read["首页"].portal and read["首页"].readable
+    assert all(read[c.name].readable and read[c.name].items == 0 for c in empties[:4])
+    await evaluate(app, clock)
+    assert (await website(app, account)).vetoes == []  # fresh second-level page; 4 empty
+
+    # the fifth empty column reaches the limit (≥ 5 空白栏目)
+    async with app.sessionmaker() as session:
+        admin = await people.get_user_by_telegram_id(session, ADMIN_ID)
+        await add_column(
+            session,
+            actor=await people.actor_for(session, admin),
+            account_id=account,
+            name=empties[4].name,
+            url=farm.column_url("portal", empties[4].slug),
+            kind=ColumnClass.OTHER,
+            now=clock.now(),
+        )
+        await session.commit()
+    await watch(app, clock)
+    await evaluate(app, clock)
+    assert (await website(app, account)).vetoes == ["column_update"]
+
+    # two weeks on, no second-level page has anything new: the portal's 首页不更新
+    clock.advance(timedelta(days=15))
+    await watch(app, clock)
+    await evaluate(app, clock)
+    assert (await website(app, account)).vetoes == ["home_update", "column_update"]

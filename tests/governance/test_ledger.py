@@ -224,7 +224,7 @@ def test_written_text_never_becomes_a_formula_and_reads_back_unchanged() -> None
 
 def test_template_has_the_columns_a_guide_and_drop_downs() -> None:
     book = load_workbook(io.BytesIO(ledger_workbook([])))
-    assert book.sheetnames == ["台账", "填写说明"]
+    assert book.sheetnames == ["台账", "网站", "填写说明"]
     sheet = book["台账"]
     assert [c.value for c in sheet[1]] == list(HEADERS)
     assert sheet.max_row == 1 and sheet.freeze_panes == "A2"
@@ -245,7 +245,7 @@ def test_template_has_the_columns_a_guide_and_drop_downs() -> None:
 
 def test_template_translates_its_guide_but_keeps_the_chinese_headers() -> None:
     book = load_workbook(io.BytesIO(ledger_workbook([], tr=lambda s: f"<{s}>")))
-    assert book.sheetnames == ["台账", "<填写说明>"]
+    assert book.sheetnames == ["台账", "网站", "<填写说明>"]
     assert [c.value for c in book["台账"][1]] == list(HEADERS)
 
 

@@ -188,3 +188,15 @@ def test_visits_fall_one_per_slot_at_a_random_offset() -> None:
     assert per_day[date(2026, 12, 2)] == 24
     gaps = {round((b - a).total_seconds()) for a, b in itertools.pairwise(seen)}
     assert len(gaps) > 5  # irregular
+
+
+def test_twenty_visits_fall_in_every_local_day() -> None:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    moment, seen, rng = datetime(2026, 12, 1, tzinfo=UTC), [], random.Random(5)
+    for _ in range(20 * 4):
+        moment = next_probe_at(moment, per_day=20, jitter=rng.random(), tz=tz)
+        seen.append(moment.astimezone(tz).date())
+    counts = {d: seen.count(d) for d in set(seen)}
+    assert counts[date(2026, 12, 2)] == counts[date(2026, 12, 3)] == 20

@@ -152,6 +152,33 @@ SAMPLES: dict[str, n.Notice] = {
         n.RobotTest(channel_name="办公室群", requested_by="管理员"),
         n.RepostAssigned(**REPOST),
         n.RepostReminder(**REPOST, stage="deadline"),
+        n.SiteDownAlert(
+            account_id=9,
+            name="某区政府网站",
+            platform="website",
+            unit="某区政府办",
+            url="http://www.example.gov.cn/",
+            failures=2,
+            error="timed out",
+            since="2026-12-01 09:00",
+            episode="20261201010000",
+        ),
+        n.SiteRecoveredAlert(
+            account_id=9,
+            name="某区政府网站",
+            platform="website",
+            url="http://www.example.gov.cn/",
+            since="2026-12-01 09:00",
+        ),
+        n.WebsiteVetoAlert(
+            account_id=9,
+            name="某区政府网站",
+            platform="website",
+            rule="column_update",
+            indicator="单项否决·栏目不更新",
+            reason="空白栏目 {n} 个（≥{limit}）",
+            values={"n": 5, "limit": 5},
+        ),
     ]
 }
 

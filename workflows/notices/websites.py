@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import field
+
 from workflows.notices.base import notice
 from workflows.notices.monitoring import AboutAccount
 
@@ -32,11 +34,14 @@ class SiteRecoveredAlert(AboutAccount):
 
 @notice("website.veto")
 class WebsiteVetoAlert(AboutAccount):
-    """A veto rule of the website indicators fails (单项否决); ``reason`` is already worded."""
+    """A veto rule of the website indicators fails (单项否决): ``indicator`` and ``reason`` are
+    message ids, ``values`` the reason's parameters (text values may be message ids too), so
+    each reader gets them in their language."""
 
     rule: str = ""
     indicator: str = ""
     reason: str = ""
+    values: dict[str, str | int] = field(default_factory=dict)
     episode: str = "-"
 
     def dedup_key(self) -> str:
