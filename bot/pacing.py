@@ -116,6 +116,32 @@ class Pacer:
             waits.append(window - (now - sent[0]))
         return max(0.01, min(waits) if waits else 0.01)
 
+    def _window(self, chat_id: int) -> tuple[float, int]:
+        """(seconds, messages) a chat may receive: groups per minute, private chats per interval."""
+        if chat_id < 0:
+            return 60.0, self.limits.group_per_minute
+        return self.limits.private_interval, 1
+
+    def chat_ready_at(self, chat_id: int, now: float) -> float:
+        """When the chat's own limit lets a message go (a time before ``now`` if it does)."""
+        sent = self.per_chat.get(chat_id)
+        window, cap = self._window(chat_id)
+        if sent is not None:
+            while sent and now - sent[0] >= window:
+                sent.popleft()
+        if not sent or len(sent) < cap:
+            return float("-inf")
+        return sent[len(sent) - cap] + window
+
+    def global_ready_at(self, now: float) -> float:
+        """When the overall ceiling lets the next message go (``now`` if it does)."""
+        while self.recent and now - self.recent[0] >= 1.0:
+            self.recent.popleft()
+        cap = self.limits.global_per_second
+        if len(self.recent) < cap:
+            return now
+        return self.recent[len(self.recent) - cap] + 1.0
+
     def note(self, chat_id: int, now: float, *, reply: bool = False) -> None:
         self.recent.append(now)
         if not (reply and chat_id > 0):

@@ -1,0 +1,191 @@
+"""Alert throughput: 500 queued messages to 50 chats, in several orders, against Telegram's ceiling.
+
+    .venv/bin/python bench/alert_throughput.py [--messages 500] [--chats 50] [--no-old]
+
+The real outbox sender (SQLite database, rendering, row locks, commits) sends through aiogram to
+the local fake Bot API, whose :class:`tests.fakes.floodlimit.FloodLimiter` answers 429 to every
+message over Telegram's limits (strict sliding windows: 30 in any second overall, one a second
+per private chat). For each order of the queue it prints the time from the sender's start to the
+last message's arrival, messages per second, the share of Telegram's ceiling reached (ceiling
+time = max(N / 30 s, the busiest chat's (n - 1) × 1 s)), the 429s, and whether every chat got
+its messages in queue order; then the same for the previous sender (first 100 due rows in queue
+order, a message skipped when its chat is paced, 1 s between passes), kept here as the baseline.
+Only loopback traffic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+
+from bot import db
+from bot.i18n import build_i18n
+from bot.outbox import OutboxSender, _Result
+from bot.pacing import Pacer, RateLimits
+from governance.clock import SystemClock
+from handlers.notices import RENDERERS
+from models import outbox
+from models.outbox import OutboxMessage
+from tests.fakes.floodlimit import FloodLimiter
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+FIRST_CHAT = 700_000
+
+
+class OldSender(OutboxSender):
+    """The sender before fair scheduling (kept for comparison): the first ``limit`` due rows in
+    queue order, each skipped when its chat is paced, and a 1-s wait after a fruitless pass."""
+
+    async def send_due(self, limit: int | None = 100, *, refresh: bool = True) -> int:
+        async with self.sessionmaker() as session:
+            due = await outbox.due_messages(session, now=self.clock.now(), limit=limit or 100)
+        sent = 0
+        for message in due:
+            assert message.id is not None
+            if not self.pacer.allowed(message.chat_id, self.clock.monotonic()):
+                continue
+            self.pacer.note(message.chat_id, self.clock.monotonic())
+            self._attempts += 1
+            if await self._deliver(message.id) is _Result.SENT:
+                sent += 1
+        self._next_wait = self.interval
+        return sent
+
+
+def orders(n: int, chats: int, seed: int = 5) -> dict[str, list[int]]:
+    """Destination chat (index) of each message, in queue order."""
+    per = n // chats
+    rng = random.Random(seed)
+    hot = [0] * 16 + [1 + i % (chats - 1) for i in range(n - 16)]
+    rng.shuffle(hot)
+    return {
+        "grouped": [c for c in range(chats) for _ in range(per)],
+        "interleaved": [i % chats for i in range(n)],
+        "hot + cold": hot,
+        "random": [rng.randrange(chats) for _ in range(n)],
+    }
+
+
+def ceiling_seconds(targets: list[int], limits: RateLimits) -> float:
+    busiest = max(Counter(targets).values())
+    return max(len(targets) / limits.global_per_second, (busiest - 1) * limits.private_interval)
+
+
+async def run_once(
+    sm: db.async_sessionmaker[db.AsyncSession],  # type: ignore[name-defined]
+    targets: list[int],
+    *,
+    old: bool,
+) -> dict[str, float | int | bool]:
+    limits = RateLimits()
+    flood = FloodLimiter()
+    clock = SystemClock()
+    async with sm() as session:
+        await session.exec(sa.delete(OutboxMessage))  # type: ignore[call-overload]
+        seq: Counter[int] = Counter()
+        for chat in targets:
+            seq[chat] += 1
+            await outbox.enqueue(
+                session,
+                chat_id=FIRST_CHAT + chat,
+                kind="user.active_changed",
+                params={"who": f"#{seq[chat]}#", "active": True},
+                now=clock.now(),
+            )
+        await session.commit()
+    async with FakeTelegram() as tg:
+        tg.flood = flood
+        bot = Bot(
+            TOKEN,
+            session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base)),
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
+        kind = OldSender if old else OutboxSender
+        sender = kind(
+            bot=bot,
+            sessionmaker=sm,
+            clock=clock,
+            i18n=build_i18n(),
+            renderers=RENDERERS,
+            pacer=Pacer(limits),
+        )
+        cpu, start = time.process_time(), time.monotonic()
+        sender.start()
+        deadline = start + 20 * ceiling_seconds(targets, limits) + 30
+        while len(flood.accepted) < len(targets) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        cpu = time.process_time() - cpu
+        await sender.stop()
+        await bot.session.close()
+        elapsed = flood.accepted[-1][0] - start
+        got: dict[int, list[int]] = defaultdict(list)
+        for call in tg.calls:
+            if call.method == "sendMessage" and "message_id" in (call.result or {}):
+                got[int(call.chat_id or 0)].append(int(call.text.split("#")[1]))
+        in_order = all(v == sorted(v) and len(v) == len(set(v)) for v in got.values())
+    return {
+        "seconds": elapsed,
+        "sent": len(flood.accepted),
+        "refused": flood.refused,
+        "in_order": in_order,
+        "cpu": cpu,
+        "ceiling": ceiling_seconds(targets, limits),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--no-old", action="store_true", help="skip the previous sender")
+    args = parser.parse_args()
+    url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='alerts-')}/bench.db"
+    await db.upgrade(url)
+    engine = db.create_engine(url)
+    sm = db.make_sessionmaker(engine)
+    print(
+        f"{args.messages} messages to {args.chats} private chats; fake Bot API answers 429 over "
+        "30/s overall or 1/s per chat (strict sliding windows); SQLite"
+    )
+    header = (
+        f"{'order':12s} {'ceiling':>8s} | {'product':>8s} {'msg/s':>6s} {'of ceil':>7s} "
+        f"{'429':>4s} {'order':>5s} {'CPU s':>6s}"
+    )
+    if not args.no_old:
+        header += f" | {'old':>7s} {'msg/s':>6s} {'of ceil':>7s} {'429':>4s} {'order':>5s}"
+    print(header)
+    for name, targets in orders(args.messages, args.chats).items():
+        new = await run_once(sm, targets, old=False)
+        line = (
+            f"{name:12s} {new['ceiling']:7.1f}s | {new['seconds']:7.1f}s "
+            f"{new['sent'] / new['seconds']:6.1f} {new['ceiling'] / new['seconds']:7.0%} "
+            f"{new['refused']:4d} {'kept' if new['in_order'] else 'NO':>5s} {new['cpu']:6.1f}"
+        )
+        if not args.no_old:
+            old = await run_once(sm, targets, old=True)
+            line += (
+                f" | {old['seconds']:6.1f}s {old['sent'] / old['seconds']:6.1f} "
+                f"{old['ceiling'] / old['seconds']:7.0%} {old['refused']:4d} "
+                f"{'kept' if old['in_order'] else 'NO':>5s}"
+            )
+        print(line, flush=True)
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
