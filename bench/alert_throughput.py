@@ -126,9 +126,10 @@ async def run_once(
         )
         cpu, start = time.process_time(), time.monotonic()
         sender.start()
-        deadline = start + 20 * ceiling_seconds(targets, limits) + 30
-        while len(flood.accepted) < len(targets) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await tg.until(
+            lambda: len(flood.accepted) >= len(targets),
+            timeout=20 * ceiling_seconds(targets, limits) + 30,
+        )
         cpu = time.process_time() - cpu
         await sender.stop()
         await bot.session.close()

@@ -243,7 +243,6 @@ class OutboxSender:
         while True:
             self._wake.clear()
             self._attempts = 0
-            self._next_wait = self.interval
             try:
                 await self.send_due(refresh=self._refresh_due())
             except asyncio.CancelledError:
@@ -308,6 +307,7 @@ class OutboxSender:
         While the circuit is open only one row (the probe) is tried, once per backoff period.
         """
         now = self.clock.now()
+        self._next_wait = self.interval
         if self.circuit_open and self.probe_at is not None and now < self.probe_at:
             self._next_wait = (self.probe_at - now).total_seconds()
             return 0
