@@ -35,36 +35,17 @@ from aiogram.enums import ParseMode
 
 from bot import db
 from bot.i18n import build_i18n
-from bot.outbox import OutboxSender, _Result
+from bot.outbox import OutboxSender
 from bot.pacing import Pacer, RateLimits
 from governance.clock import SystemClock
 from handlers.notices import RENDERERS
 from models import outbox
 from models.outbox import OutboxMessage
+from tests.bench.legacy_sender import LegacySender
 from tests.fakes.floodlimit import FloodLimiter
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 FIRST_CHAT = 700_000
-
-
-class OldSender(OutboxSender):
-    """The sender before fair scheduling (kept for comparison): the first ``limit`` due rows in
-    queue order, each skipped when its chat is paced, and a 1-s wait after a fruitless pass."""
-
-    async def send_due(self, limit: int | None = 100, *, refresh: bool = True) -> int:
-        async with self.sessionmaker() as session:
-            due = await outbox.due_messages(session, now=self.clock.now(), limit=limit or 100)
-        sent = 0
-        for message in due:
-            assert message.id is not None
-            if not self.pacer.allowed(message.chat_id, self.clock.monotonic()):
-                continue
-            self.pacer.note(message.chat_id, self.clock.monotonic())
-            self._attempts += 1
-            if await self._deliver(message.id) is _Result.SENT:
-                sent += 1
-        self._next_wait = self.interval
-        return sent
 
 
 def orders(n: int, chats: int, seed: int = 5) -> dict[str, list[int]]:
@@ -115,7 +96,7 @@ async def run_once(
             session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base)),
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
-        kind = OldSender if old else OutboxSender
+        kind = LegacySender if old else OutboxSender
         sender = kind(
             bot=bot,
             sessionmaker=sm,
