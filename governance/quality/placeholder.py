@@ -44,9 +44,23 @@ _ASCII_AROUND = re.compile(r"[\s,;:()\[\]\"'!?]")
 
 #: Strings without which no rule below can match (lowered): a text holding none of them has no
 #: placeholder, which the checker learns from its one automaton pass instead of scanning again.
-#: ``X_TRIGGERS`` open the x-run rule (a scan of the whole text), the others the rest.
-X_TRIGGERS: tuple[str, ...] = ("x", "ｘ", "×")
-TRIGGERS: tuple[str, ...] = ("○○", "某某", *_BRACKET_WORDS, "{{", "${", "%%")
+#: ``X_TRIGGERS`` open the x-run rule (a scan of the whole text): every way ``_X`` can start,
+#: lowered (X → x, Ｘ → ｘ): two x in a row, x before a dot, x next to 年月日号, x before a
+#: measure word. A lone x in a word or a unit (2x, Wi-Fi box) opens nothing.
+X_TRIGGERS: tuple[str, ...] = (
+    *(a + b for a in "xｘ" for b in "xｘ"),
+    "××",
+    *(a + b for a in "x×" for b in ".．"),
+    *(a + b for a in "xｘ" for b in "年月日号"),
+    "月x",
+    "月ｘ",
+    *(a + b for a in "xｘ×" for b in dict.fromkeys(_MEASURE)),
+)
+TRIGGERS: tuple[str, ...] = (
+    "○○", "某某", "{{", "${", "%%",
+    # the words ``_BRACKET`` needs (待 alone, common in any text, is not one)
+    "填写", "输入", "待填", "待补充", "待完善", "待定", "此处", "插入", "补充", "替换",
+)  # fmt: skip
 
 
 def find_placeholders(
