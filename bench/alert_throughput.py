@@ -3,8 +3,9 @@
     .venv/bin/python bench/alert_throughput.py [--messages 500] [--chats 50] [--no-old]
 
 The real outbox sender (SQLite database, rendering, row locks, commits) sends through aiogram to
-the local fake Bot API, whose :class:`tests.fakes.floodlimit.FloodLimiter` answers 429 to every
-message over Telegram's limits (strict sliding windows: 30 in any second overall, one a second
+the local fake Bot API, in a process of its own as Telegram would be, whose
+:class:`tests.fakes.floodlimit.FloodLimiter` answers 429 to every message over Telegram's
+limits (strict sliding windows: 30 in any second overall, one a second
 per private chat). For each order of the queue it prints the time from the sender's start to the
 last message's arrival, messages per second, the share of Telegram's ceiling reached (ceiling
 time = max(N / 30 s, the busiest chat's (n - 1) × 1 s)), the 429s, and whether every chat got
@@ -17,21 +18,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import random
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import delete
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
 from bot.i18n import build_i18n
@@ -67,17 +72,54 @@ def ceiling_seconds(targets: list[int], limits: RateLimits) -> float:
     return max(len(targets) / limits.global_per_second, (busiest - 1) * limits.private_interval)
 
 
+def fake_main(pipe: Any) -> None:
+    """The fake Bot API in a process of its own (Telegram is not in the bot's process either):
+    answers "status" with what its flood limiter let through, "reset" with a fresh limiter."""
+
+    async def serve() -> None:
+        async with FakeTelegram() as tg:
+            tg.flood = FloodLimiter()
+            pipe.send(tg.base)
+            loop = asyncio.get_running_loop()
+            while True:
+                command = await loop.run_in_executor(None, pipe.recv)
+                if command == "stop":
+                    return
+                if command == "reset":
+                    tg.flood, tg.calls = FloodLimiter(), []
+                    pipe.send(None)
+                    continue
+                got: dict[int, list[int]] = defaultdict(list)
+                for call in tg.calls:
+                    if call.method == "sendMessage" and "message_id" in (call.result or {}):
+                        got[int(call.chat_id or 0)].append(int(call.text.split("#")[1]))
+                accepted = tg.flood.accepted
+                pipe.send(
+                    (len(accepted), tg.flood.refused, accepted[-1][0] if accepted else 0, got)
+                )
+
+    asyncio.run(serve())
+
+
+async def _ask(pipe: Any, command: str) -> Any:
+    loop = asyncio.get_running_loop()
+    pipe.send(command)
+    return await loop.run_in_executor(None, pipe.recv)
+
+
 async def run_once(
-    sm: db.async_sessionmaker[db.AsyncSession],  # type: ignore[name-defined]
+    sm: async_sessionmaker[AsyncSession],
+    base: str,
+    pipe: Any,
     targets: list[int],
     *,
     old: bool,
 ) -> dict[str, float | int | bool]:
     limits = RateLimits()
-    flood = FloodLimiter()
     clock = SystemClock()
+    await _ask(pipe, "reset")
     async with sm() as session:
-        await session.exec(sa.delete(OutboxMessage))  # type: ignore[call-overload]
+        await session.exec(delete(OutboxMessage))
         seq: Counter[int] = Counter()
         for chat in targets:
             seq[chat] += 1
@@ -89,41 +131,32 @@ async def run_once(
                 now=clock.now(),
             )
         await session.commit()
-    async with FakeTelegram() as tg:
-        tg.flood = flood
-        bot = Bot(
-            TOKEN,
-            session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base)),
-            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-        )
-        kind = LegacySender if old else OutboxSender
-        sender = kind(
-            bot=bot,
-            sessionmaker=sm,
-            clock=clock,
-            i18n=build_i18n(),
-            renderers=RENDERERS,
-            pacer=Pacer(limits),
-        )
-        cpu, start = time.process_time(), time.monotonic()
-        sender.start()
-        await tg.until(
-            lambda: len(flood.accepted) >= len(targets),
-            timeout=20 * ceiling_seconds(targets, limits) + 30,
-        )
-        cpu = time.process_time() - cpu
-        await sender.stop()
-        await bot.session.close()
-        elapsed = flood.accepted[-1][0] - start
-        got: dict[int, list[int]] = defaultdict(list)
-        for call in tg.calls:
-            if call.method == "sendMessage" and "message_id" in (call.result or {}):
-                got[int(call.chat_id or 0)].append(int(call.text.split("#")[1]))
-        in_order = all(v == sorted(v) and len(v) == len(set(v)) for v in got.values())
+    bot = Bot(
+        TOKEN,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(base)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    kind = LegacySender if old else OutboxSender
+    sender = kind(
+        bot=bot, sessionmaker=sm, clock=clock, i18n=build_i18n(), renderers=RENDERERS,
+        pacer=Pacer(limits),
+    )  # fmt: skip
+    cpu, start = time.process_time(), time.monotonic()
+    sender.start()
+    deadline = start + 20 * ceiling_seconds(targets, limits) + 30
+    while True:
+        sent, refused, last, got = await _ask(pipe, "status")
+        if sent >= len(targets) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    cpu = time.process_time() - cpu
+    await sender.stop()
+    await bot.session.close()
+    in_order = all(v == sorted(v) and len(v) == len(set(v)) for v in got.values())
     return {
-        "seconds": elapsed,
-        "sent": len(flood.accepted),
-        "refused": flood.refused,
+        "seconds": last - start,
+        "sent": sent,
+        "refused": refused,
         "in_order": in_order,
         "cpu": cpu,
         "ceiling": ceiling_seconds(targets, limits),
@@ -140,6 +173,10 @@ async def main() -> None:
     await db.upgrade(url)
     engine = db.create_engine(url)
     sm = db.make_sessionmaker(engine)
+    parent, child = multiprocessing.get_context("spawn").Pipe()
+    fake = multiprocessing.get_context("spawn").Process(target=fake_main, args=(child,))
+    fake.start()
+    base = parent.recv()
     print(
         f"{args.messages} messages to {args.chats} private chats; fake Bot API answers 429 over "
         "30/s overall or 1/s per chat (strict sliding windows); SQLite"
@@ -152,14 +189,14 @@ async def main() -> None:
         header += f" | {'old':>7s} {'msg/s':>6s} {'of ceil':>7s} {'429':>4s} {'order':>5s}"
     print(header)
     for name, targets in orders(args.messages, args.chats).items():
-        new = await run_once(sm, targets, old=False)
+        new = await run_once(sm, base, parent, targets, old=False)
         line = (
             f"{name:12s} {new['ceiling']:7.1f}s | {new['seconds']:7.1f}s "
             f"{new['sent'] / new['seconds']:6.1f} {new['ceiling'] / new['seconds']:7.0%} "
             f"{new['refused']:4d} {'kept' if new['in_order'] else 'NO':>5s} {new['cpu']:6.1f}"
         )
         if not args.no_old:
-            old = await run_once(sm, targets, old=True)
+            old = await run_once(sm, base, parent, targets, old=True)
             line += (
                 f" | {old['seconds']:6.1f}s {old['sent'] / old['seconds']:6.1f} "
                 f"{old['ceiling'] / old['seconds']:7.0%} {old['refused']:4d} "
@@ -167,6 +204,8 @@ async def main() -> None:
             )
         print(line, flush=True)
     await engine.dispose()
+    parent.send("stop")
+    fake.join()
 
 
 if __name__ == "__main__":
