@@ -36,9 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum, StrEnum
+from enum import Enum
 
 import aiohttp
 from aiogram import Bot
@@ -63,11 +62,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.fairqueue import FairQueue, Wait
 from bot.i18n import DEFAULT_LOCALE
 from bot.logging import redact
-from bot.pacing import Pacer, RateLimits, outbox_send
+from bot.pacing import Pacer, RateLimits, SharedPace, Slot, outbox_send
 from bot.robots import Delivered, RobotDelivery
 from governance.clock import Clock
 from handlers.delivery import Action, Copy, Edit, Renderers, Send
-from models import outbox, people, replicas
+from models import outbox, people
 from models.outbox import OutboxMessage, OutboxStatus
 from workflows.notices import UnknownNotice, load
 
@@ -122,50 +121,6 @@ def short_error(exc: BaseException) -> str:
         return f"{type(exc).__name__}: {exc.message}"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class Slot(StrEnum):
-    TAKEN = "taken"
-    CHAT_BUSY = "chat_busy"
-    GLOBAL_BUSY = "global_busy"
-
-
-@dataclass
-class SharedPace:
-    """The limits kept for all replicas in PostgreSQL (GCRA rows in ``send_pace``).
-
-    Per chat: one message per ``private_interval`` (private) or per 60/``group_per_minute`` s
-    (groups, a little slower so that no 60-s window holds more than the limit); overall: one
-    message per 1.03/``global_per_second`` s without burst (29.1/s of 30), which leaves 30 ms
-    for the requests' different ways to Telegram before any one-second window could hold 31.
-    A chat slot taken while the ceiling is busy is rolled back, so the retry can take it.
-    """
-
-    sessionmaker: async_sessionmaker[AsyncSession]
-    limits: RateLimits = field(default_factory=RateLimits)
-
-    @property
-    def global_gap(self) -> float:
-        return 1.03 / self.limits.global_per_second
-
-    def chat_gap(self, chat_id: int) -> float:
-        if chat_id < 0:
-            return 60.0 / self.limits.group_per_minute * 1.05
-        return self.limits.private_interval
-
-    async def take(self, chat_id: int) -> Slot:
-        gap = self.chat_gap(chat_id)
-        async with self.sessionmaker() as session:
-            if not await replicas.take_send_slot(session, key=f"chat:{chat_id}", gap=gap, burst=0):
-                await session.commit()
-                return Slot.CHAT_BUSY
-            if not await replicas.take_send_slot(
-                session, key="global", gap=self.global_gap, burst=0.0
-            ):
-                await session.rollback()  # give the chat's slot back: the retry may take it
-                return Slot.GLOBAL_BUSY
-            await session.commit()
-        return Slot.TAKEN
 
 
 class OutboxSender:
