@@ -258,9 +258,11 @@ class OutboxSender:
         """Send what is due and allowed now; return how many were sent.
 
         Rows are taken destination by destination (:class:`bot.fairqueue.FairQueue`): the next
-        one always comes from the chat or robot whose limit frees soonest, in queue order within
-        it. The pass ends when nothing may go at the clock's current time (``_next_wait`` says
-        how long until something may), or after ``interval`` to read newly due rows.
+        one comes from a chat or robot whose own limit lets it receive now, the one with most
+        rows waiting first, in queue order within it; a paced destination never holds up the
+        others, and a group robot's rows wait for its window without a database update. The
+        pass ends when nothing may go at the clock's current time (``_next_wait`` says how long
+        until something may), or after ``interval`` to read newly due rows.
         While the circuit is open only one row (the probe) is tried, once per backoff period.
         """
         now = self.clock.now()

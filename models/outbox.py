@@ -185,20 +185,6 @@ async def postpone_chat(session: AsyncSession, *, chat_id: int, until: datetime)
     )
 
 
-async def postpone_channel(session: AsyncSession, *, channel_id: int, until: datetime) -> None:
-    """Keep one group robot's pending rows back until ``until`` (its rate limit), so they do not
-    fill the sender's batch while other chats' rows wait behind them."""
-    await session.exec(
-        sa.update(OutboxMessage)
-        .where(
-            col(OutboxMessage.channel_id) == channel_id,
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-            col(OutboxMessage.next_attempt_at) < until,
-        )
-        .values(next_attempt_at=until)
-    )
-
-
 async def release_retries(session: AsyncSession, *, now: datetime) -> None:
     """After an outage: rows waiting out a transient failure's backoff are due at once."""
     await session.exec(
