@@ -36,9 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum, StrEnum
+from enum import Enum
 
 import aiohttp
 from aiogram import Bot
@@ -60,13 +59,14 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.fairqueue import FairQueue, Wait
 from bot.i18n import DEFAULT_LOCALE
 from bot.logging import redact
-from bot.pacing import Pacer, RateLimits, outbox_send
+from bot.pacing import Pacer, RateLimits, SharedPace, Slot, outbox_send
 from bot.robots import Delivered, RobotDelivery
 from governance.clock import Clock
 from handlers.delivery import Action, Copy, Edit, Renderers, Send
-from models import outbox, people, replicas
+from models import outbox, people
 from models.outbox import OutboxMessage, OutboxStatus
 from workflows.notices import UnknownNotice, load
 
@@ -123,44 +123,6 @@ def short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class Slot(StrEnum):
-    TAKEN = "taken"
-    CHAT_BUSY = "chat_busy"
-    GLOBAL_BUSY = "global_busy"
-
-
-@dataclass
-class SharedPace:
-    """The limits kept for all replicas in PostgreSQL (GCRA rows in ``send_pace``).
-
-    Per chat: one message per ``private_interval`` (private) or per 60/``group_per_minute`` s
-    (groups, a little slower so that no 60-s window holds more than the limit); overall: the
-    global ceiling with a tenth of a second of burst, kept just under ``global_per_second``.
-    """
-
-    sessionmaker: async_sessionmaker[AsyncSession]
-    limits: RateLimits = field(default_factory=RateLimits)
-
-    @property
-    def global_gap(self) -> float:
-        return 1.1 / self.limits.global_per_second
-
-    async def take(self, chat_id: int) -> Slot:
-        if chat_id < 0:
-            gap = 60.0 / self.limits.group_per_minute * 1.05
-        else:
-            gap = self.limits.private_interval
-        async with self.sessionmaker() as session:
-            if not await replicas.take_send_slot(session, key=f"chat:{chat_id}", gap=gap, burst=0):
-                await session.commit()
-                return Slot.CHAT_BUSY
-            ok = await replicas.take_send_slot(
-                session, key="global", gap=self.global_gap, burst=0.1
-            )
-            await session.commit()
-        return Slot.TAKEN if ok else Slot.GLOBAL_BUSY
-
-
 class OutboxSender:
     def __init__(
         self,
@@ -175,6 +137,8 @@ class OutboxSender:
         pacer: Pacer | None = None,
         robots: RobotDelivery | None = None,
         shared: bool = False,
+        per_lane: int = 3,
+        batch: int = 1000,
     ) -> None:
         self.bot, self.sessionmaker, self.clock, self.i18n = bot, sessionmaker, clock, i18n
         self.renderers = renderers
@@ -187,6 +151,14 @@ class OutboxSender:
         self.probe_at: datetime | None = None
         #: On PostgreSQL the limits also hold across replicas (rows in ``send_pace``).
         self.shared = SharedPace(sessionmaker, self.pacer.limits) if shared else None
+        #: the due rows read from the database, per destination (see :meth:`send_due`)
+        self.per_lane, self.batch = per_lane, batch
+        self._chats: FairQueue[int] = FairQueue()
+        self._robot_rows: FairQueue[int] = FairQueue()
+        self._stale = True
+        self._refreshed_at = 0.0
+        self._locales: dict[int, str] = {}
+        self._next_wait = interval
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set after a pass that found nothing it could do now
         self._attempts = 0  # messages the last pass tried (sent, failed, postponed, waited)
@@ -198,6 +170,7 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Ask for an immediate pass (after a commit that queued something)."""
+        self._stale = True
         self._idle.clear()
         self._wake.set()
 
@@ -227,48 +200,109 @@ class OutboxSender:
             self._wake.clear()
             self._attempts = 0
             try:
-                await self.send_due()
+                await self.send_due(refresh=self._refresh_due())
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("outbox pass failed")
                 self._attempts = 0  # e.g. the database is away: wait the interval, not spin
+                self._next_wait = self.interval
             if self._attempts:
                 continue  # what this pass did may have made more due (the next action, a row)
             if not self._wake.is_set():
                 self._idle.set()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.wait_for(self._wake.wait(), min(self.interval, self._next_wait))
+
+    def _refresh_due(self) -> bool:
+        """Read the due rows again: after a wake-up, every ``interval``, or with nothing left."""
+        if self._stale or not (self._chats or self._robot_rows):
+            return True
+        return self.clock.monotonic() - self._refreshed_at >= self.interval
 
     def _secrets(self) -> list[str]:
         return [self.bot.token]
 
-    async def send_due(self, limit: int = 100) -> int:
+    async def _refresh(self) -> None:
+        self._stale = False
+        self._locales.clear()
+        self._refreshed_at = mono = self.clock.monotonic()
+        async with self.sessionmaker() as session:
+            due = await outbox.due_lanes(
+                session, now=self.clock.now(), per_lane=self.per_lane, limit=self.batch
+            )
+        chats = {(c, i): n for i, c, channel, n in due if channel is None}
+        robots = {(channel, i): n for i, _, channel, n in due if channel is not None}
+        self._chats.load(chats, now=mono, backlog={c: n for (c, _), n in chats.items()})
+        self._robot_rows.load(robots, now=mono, backlog={r: n for (r, _), n in robots.items()})
+
+    def _robot_ready(self, channel_id: int, now: float) -> float:
+        assert self.robots is not None
+        return now + self.robots.wait(channel_id, now)
+
+    def _pick(self) -> tuple[bool, int, int] | Wait:
+        """The next row: (is it a robot's, destination, row id), or how long until one may go."""
+        mono = self.clock.monotonic()
+        robot_wait = float("inf")
+        if self.robots is not None:
+            robot = self._robot_rows.pick(mono, self._robot_ready)
+            if not isinstance(robot, Wait):
+                return True, *robot
+            robot_wait = robot.seconds
+        chat = self._chats.pick(mono, self.pacer.chat_ready_at, self.pacer.global_ready_at)
+        if not isinstance(chat, Wait):
+            return False, *chat
+        return Wait(min(chat.seconds, robot_wait))
+
+    async def send_due(self, limit: int | None = None, *, refresh: bool = True) -> int:
         """Send what is due and allowed now; return how many were sent.
 
+        Rows are taken destination by destination (:class:`bot.fairqueue.FairQueue`): the next
+        one comes from a chat or robot whose own limit lets it receive now, the one with most
+        rows waiting first, in queue order within it; a paced destination never holds up the
+        others, and a group robot's rows wait for its window without a database update. The
+        pass ends when nothing may go at the clock's current time (``_next_wait`` says how long
+        until something may), or after ``interval`` to read newly due rows.
         While the circuit is open only one row (the probe) is tried, once per backoff period.
         """
         now = self.clock.now()
+        self._next_wait = self.interval
         if self.circuit_open and self.probe_at is not None and now < self.probe_at:
+            self._next_wait = (self.probe_at - now).total_seconds()
             return 0
-        async with self.sessionmaker() as session:
-            due = await outbox.due_messages(session, now=now, limit=limit)
+        if limit is not None:
+            self.batch = limit
+        if refresh:
+            await self._refresh()
         sent = 0
-        for message in due:
-            if message.channel_id is not None:
-                if await self._deliver_to_robot(message):
+        started = self.clock.monotonic()
+        while True:
+            if self.clock.monotonic() - started >= self.interval:
+                self._next_wait = 0.0  # a long pass: read what became due meanwhile
+                break
+            pick = self._pick()
+            if isinstance(pick, Wait):
+                self._next_wait = min(self._next_wait, pick.seconds)
+                break
+            robot, destination, row_id = pick
+            if robot:
+                self._attempts += 1
+                if await self._deliver_to_robot(row_id):
                     sent += 1
                 continue
-            if not self.pacer.allowed(message.chat_id, self.clock.monotonic()):
+            if self.shared is not None and not await self._shared_slot(destination):
                 continue
-            if self.shared is not None and not await self._shared_slot(message.chat_id):
-                continue
-            self.pacer.note(message.chat_id, self.clock.monotonic())
             self._attempts += 1
             probing = self.circuit_open
-            result = await self._deliver(message)
+            result = await self._deliver(row_id)
+            if result is not _Result.IDLE:  # Telegram was asked: counted from the answer on
+                self.pacer.note(destination, self.clock.monotonic())
+            if result is _Result.POSTPONED:
+                self._chats.drop(destination)  # its rows come back when the 429 has passed
             if result is _Result.TRANSIENT:
-                break  # the API is unwell: the circuit is open, the rest waits for a probe
+                self._chats.clear()  # the API is unwell: the rest waits for a probe
+                self._robot_rows.clear()
+                break
             if probing and self.circuit_open and result is not _Result.IDLE:
                 await self._close_circuit()
             if result is _Result.SENT:
@@ -276,27 +310,28 @@ class OutboxSender:
         return sent
 
     async def _shared_slot(self, chat_id: int) -> bool:
-        """A slot under the replicas' common limits; waits briefly when the ceiling is hit."""
+        """A slot under the replicas' common limits; waits briefly when the ceiling is hit.
+
+        A chat another replica has just written to steps aside (its next rows too).
+        """
         assert self.shared is not None
         for _ in range(50):
             slot = await self.shared.take(chat_id)
-            if slot is not Slot.GLOBAL_BUSY:
-                return slot is Slot.TAKEN
+            if slot is Slot.TAKEN:
+                return True
+            if slot is Slot.CHAT_BUSY:  # another replica just wrote to it: its rows wait for
+                self._chats.drop(chat_id)  # the next reading of the due rows
+                return False
             await asyncio.sleep(self.shared.global_gap)
         return False
 
-    async def _deliver_to_robot(self, message: OutboxMessage) -> bool:
+    async def _deliver_to_robot(self, row_id: int) -> bool:
         """A group-robot row: paced and classified by :class:`bot.robots.RobotDelivery`, apart
         from Telegram's pacer and circuit (a robot platform's trouble says nothing of Telegram's).
         """
-        if self.robots is None or message.id is None or message.channel_id is None:
+        if self.robots is None:
             return False
-        wait = self.robots.wait(message.channel_id, self.clock.monotonic())
-        if wait > 0:  # its rows step aside until then, out of the way of other chats' rows
-            await self.robots.hold_back(message.channel_id, wait)
-            return False
-        self._attempts += 1
-        return await self.robots.deliver(message.id) is Delivered.SENT
+        return await self.robots.deliver(row_id) is Delivered.SENT
 
     def _open_circuit(self, now: datetime) -> None:
         self.outage_failures += 1
@@ -306,22 +341,26 @@ class OutboxSender:
         """A probe got through: everything the outage held back is due again."""
         logger.info("Bot API reachable again after {} failed attempts", self.outage_failures)
         self.outage_failures, self.probe_at = 0, None
+        self._stale = True
         async with self.sessionmaker() as session:
             await outbox.release_retries(session, now=self.clock.now())
             await session.commit()
 
     async def _locale(self, session: AsyncSession, chat_id: int) -> str:
+        """The chat's language, looked up once per reading of the due rows (a query less per
+        message of a backlog; a change of language shows from the next reading, ≤ a second)."""
         if chat_id < 0:
             return DEFAULT_LOCALE
-        user = await people.get_user_by_telegram_id(session, chat_id)
-        return user.locale if user else DEFAULT_LOCALE
+        locale = self._locales.get(chat_id)
+        if locale is None:
+            user = await people.get_user_by_telegram_id(session, chat_id)
+            locale = self._locales[chat_id] = user.locale if user else DEFAULT_LOCALE
+        return locale
 
-    async def _deliver(self, message: OutboxMessage) -> _Result:
+    async def _deliver(self, row_id: int) -> _Result:
         async with self.sessionmaker() as session:
             # another replica's sender holding this row skips it, and finds it sent afterwards
-            row = await session.get(
-                OutboxMessage, message.id, with_for_update={"skip_locked": True}
-            )
+            row = await session.get(OutboxMessage, row_id, with_for_update={"skip_locked": True})
             if row is None or row.status != OutboxStatus.PENDING:
                 return _Result.IDLE
             now = self.clock.now()

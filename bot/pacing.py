@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.middlewares.base import (
@@ -33,6 +34,10 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods.base import TelegramType
 from loguru import logger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import replicas
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -116,6 +121,32 @@ class Pacer:
             waits.append(window - (now - sent[0]))
         return max(0.01, min(waits) if waits else 0.01)
 
+    def _window(self, chat_id: int) -> tuple[float, int]:
+        """(seconds, messages) a chat may receive: groups per minute, private chats per interval."""
+        if chat_id < 0:
+            return 60.0, self.limits.group_per_minute
+        return self.limits.private_interval, 1
+
+    def chat_ready_at(self, chat_id: int, now: float) -> float:
+        """When the chat's own limit lets a message go (a time before ``now`` if it does)."""
+        sent = self.per_chat.get(chat_id)
+        window, cap = self._window(chat_id)
+        if sent is not None:
+            while sent and now - sent[0] >= window:
+                sent.popleft()
+        if not sent or len(sent) < cap:
+            return float("-inf")
+        return sent[len(sent) - cap] + window
+
+    def global_ready_at(self, now: float) -> float:
+        """When the overall ceiling lets the next message go (``now`` if it does)."""
+        while self.recent and now - self.recent[0] >= 1.0:
+            self.recent.popleft()
+        cap = self.limits.global_per_second
+        if len(self.recent) < cap:
+            return now
+        return self.recent[len(self.recent) - cap] + 1.0
+
     def note(self, chat_id: int, now: float, *, reply: bool = False) -> None:
         self.recent.append(now)
         if not (reply and chat_id > 0):
@@ -177,3 +208,47 @@ class ReplyPacing(BaseRequestMiddleware):
                 await self.sleep(exc.retry_after)
                 waited += exc.retry_after
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Slot(StrEnum):
+    TAKEN = "taken"
+    CHAT_BUSY = "chat_busy"
+    GLOBAL_BUSY = "global_busy"
+
+
+@dataclass
+class SharedPace:
+    """The limits kept for all replicas in PostgreSQL (GCRA rows in ``send_pace``).
+
+    Per chat: one message per ``private_interval`` (private) or per 60/``group_per_minute`` s
+    (groups, a little slower so that no 60-s window holds more than the limit); overall: one
+    message per 1.03/``global_per_second`` s without burst (29.1/s of 30), which leaves 30 ms
+    for the requests' different ways to Telegram before any one-second window could hold 31.
+    A chat slot taken while the ceiling is busy is rolled back, so the retry can take it.
+    """
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    limits: RateLimits = field(default_factory=RateLimits)
+
+    @property
+    def global_gap(self) -> float:
+        return 1.03 / self.limits.global_per_second
+
+    def chat_gap(self, chat_id: int) -> float:
+        if chat_id < 0:
+            return 60.0 / self.limits.group_per_minute * 1.05
+        return self.limits.private_interval
+
+    async def take(self, chat_id: int) -> Slot:
+        gap = self.chat_gap(chat_id)
+        async with self.sessionmaker() as session:
+            if not await replicas.take_send_slot(session, key=f"chat:{chat_id}", gap=gap, burst=0):
+                await session.commit()
+                return Slot.CHAT_BUSY
+            if not await replicas.take_send_slot(
+                session, key="global", gap=self.global_gap, burst=0.0
+            ):
+                await session.rollback()  # give the chat's slot back: the retry may take it
+                return Slot.GLOBAL_BUSY
+            await session.commit()
+        return Slot.TAKEN

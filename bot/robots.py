@@ -120,7 +120,6 @@ class _RobotState:
     kind: RobotKind | None = None
     sent_at: list[float] = field(default_factory=list)
     resting_until: float = 0.0
-    held_until: float = 0.0  # rows already moved in the database up to this (monotonic) time
 
 
 class RobotDelivery:
@@ -152,17 +151,6 @@ class RobotDelivery:
 
     def allowed(self, channel_id: int, monotonic: float) -> bool:
         return self.wait(channel_id, monotonic) <= 0
-
-    async def hold_back(self, channel_id: int, seconds: float) -> None:
-        """Move the robot's pending rows to when it may send again (one UPDATE per wait)."""
-        state, mono = self._state(channel_id), self.clock.monotonic()
-        if state.held_until >= mono + seconds:
-            return
-        state.held_until = mono + seconds
-        until = self.clock.now() + timedelta(seconds=seconds)
-        async with self.sessionmaker() as session:
-            await outbox.postpone_channel(session, channel_id=channel_id, until=until)
-            await session.commit()
 
     def _note(self, channel_id: int, monotonic: float) -> None:
         state = self._state(channel_id)

@@ -95,6 +95,41 @@ async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> l
     return list(rows)
 
 
+async def due_lanes(
+    session: AsyncSession, *, now: datetime, per_lane: int, limit: int
+) -> list[tuple[int, int, int | None, int]]:
+    """Due pending rows as ``(id, chat_id, channel_id, due rows of that destination)``: at most
+    ``per_lane`` per destination (a chat, or a group robot), the first of every destination
+    before the second of any.
+
+    Whatever order rows were queued in, one batch then holds work for many destinations, so
+    the sender never idles behind one chat's per-second limit (see :mod:`bot.fairqueue`).
+    """
+    lane = (col(OutboxMessage.chat_id), col(OutboxMessage.channel_id))
+    due = (
+        sa.select(
+            col(OutboxMessage.id).label("id"),
+            col(OutboxMessage.chat_id).label("chat_id"),
+            col(OutboxMessage.channel_id).label("channel_id"),
+            func.row_number().over(partition_by=lane, order_by=col(OutboxMessage.id)).label("rank"),
+            func.count().over(partition_by=lane).label("backlog"),
+        )
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.next_attempt_at) <= now,
+        )
+        .subquery()
+    )
+    connection = await session.connection()  # Core rows: four plain columns, no entities
+    rows = await connection.execute(
+        sa.select(due.c.id, due.c.chat_id, due.c.channel_id, due.c.backlog)
+        .where(due.c.rank <= per_lane)
+        .order_by(due.c.rank, due.c.id)
+        .limit(limit)
+    )
+    return [(int(i), int(c), None if r is None else int(r), int(n)) for i, c, r, n in rows]
+
+
 async def backlog(session: AsyncSession) -> int:
     result = await session.exec(
         select(func.count())
@@ -143,20 +178,6 @@ async def postpone_chat(session: AsyncSession, *, chat_id: int, until: datetime)
         sa.update(OutboxMessage)
         .where(
             col(OutboxMessage.chat_id) == chat_id,
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-            col(OutboxMessage.next_attempt_at) < until,
-        )
-        .values(next_attempt_at=until)
-    )
-
-
-async def postpone_channel(session: AsyncSession, *, channel_id: int, until: datetime) -> None:
-    """Keep one group robot's pending rows back until ``until`` (its rate limit), so they do not
-    fill the sender's batch while other chats' rows wait behind them."""
-    await session.exec(
-        sa.update(OutboxMessage)
-        .where(
-            col(OutboxMessage.channel_id) == channel_id,
             col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.next_attempt_at) < until,
         )

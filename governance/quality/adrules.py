@@ -113,6 +113,15 @@ _GATES: dict[str, tuple[str, ...]] = {
     "pages": ("页",),
     "icp": ("ICP",),
     "watermark": ("公众号", "微信号", "扫码", "扫描二维码", "识别二维码"),
+    # second words: a rule whose gate word is common in government text (关注, 来源, 公众号)
+    # runs only when the other word its pattern needs occurs too
+    "account": ("公众号", "订阅号", "服务号", "视频号", "抖音号", "头条号"),
+    "source_name": (
+        "网络", "互联网", "百度", "今日头条", "抖音", "快手", "知乎", "搜狐", "网易", "百家号",
+        "头条号", "小红书",
+    ),
+    "domain": (".com", ".net", ".cc", ".top", ".vip", ".xyz", ".info", ".org", ".cn"),
+    "qr": ("扫码", "扫描二维码", "识别二维码"),
 }  # fmt: skip
 _GATE_WORDS = [(w, gate) for gate, words in _GATES.items() for w in words]
 _GATE_AC = ahocorasick_rs.AhoCorasick([w for w, _ in _GATE_WORDS])
@@ -126,14 +135,21 @@ def _open_gates(text: str) -> set[str]:
     return {_GATE_WORDS[i][1] for i, _, _ in hits}
 
 
-def find_ad_residue(text: str) -> Iterator[Finding]:
-    gates = _open_gates(text)
-    if "follow" in gates:
+#: Every gate word, lowered, with its gate: the checker folds them into its one automaton.
+GATE_WORDS: tuple[tuple[str, str], ...] = tuple((w.lower(), gate) for w, gate in _GATE_WORDS)
+
+
+def find_ad_residue(text: str, gates: set[str] | frozenset[str] | None = None) -> Iterator[Finding]:
+    """Residue findings; ``gates``: the gates open in ``text`` when the caller's own scan found
+    them already (the checker's automaton holds :data:`GATE_WORDS`), else one pass here."""
+    if gates is None:
+        gates = _open_gates(text)
+    if "follow" in gates and "account" in gates:
         yield from _follow(text)
     if "nav" in gates:
         for m in _NAV.finditer(text):
             yield make_finding(text, "ad", m.start(), m.end(), "删除页面导航残留", "ad.nav")
-    if "source" in gates:
+    if "source" in gates and "source_name" in gates:
         for m in _SOURCE.finditer(text):
             yield make_finding(text, "ad", m.start(), m.end(), "注明真实来源或删除", "ad.source")
     yield from _site_residue(text, gates)
@@ -150,7 +166,7 @@ def find_site_residue(text: str) -> Iterator[Finding]:
     return _site_residue(text, _open_gates(text))
 
 
-def _site_residue(text: str, gates: set[str]) -> Iterator[Finding]:
+def _site_residue(text: str, gates: set[str] | frozenset[str]) -> Iterator[Finding]:
     for m in _META.finditer(text) if "meta" in gates else ():
         fields = len(re.findall(r"[:：]", m.group()))
         if fields >= 2 or _META_STRONG.search(m.group()):
@@ -165,10 +181,10 @@ def _site_residue(text: str, gates: set[str]) -> Iterator[Finding]:
         yield make_finding(text, "ad", m.start(), m.end(), "删除网站备案信息残留", "ad.icp")
     if "watermark" not in gates:
         return
-    for m in _WATERMARK.finditer(text):
+    for m in _WATERMARK.finditer(text) if "domain" in gates else ():
         if not _GOV_DOMAIN.search(m.group()):
             yield _serious(text, m.start(), m.end(), "删除第三方网站水印", "ad.watermark")
-    for m in _QR_CALL.finditer(text):
+    for m in _QR_CALL.finditer(text) if "qr" in gates else ():
         name = m.group()
         if not _OFFICIAL_NAME.search(name[4:]) or _WATERMARK.search(name):
             yield _serious(text, m.start(), m.end(), "删除引流二维码", "ad.qr")

@@ -26,14 +26,14 @@ import ahocorasick_rs
 
 from governance.vocabulary import Severity
 
-from .adrules import find_ad_residue
+from .adrules import GATE_WORDS, find_ad_residue
 from .data import load_default_data
 from .extract import extract
 from .links import URL, domain_allowed, host_of
 from .model import Customization, Finding, Link, make_finding
 from .patterns import ALLOW, SPUN, STANDARD, Entry, build_pairs
 from .pii import find_pii
-from .placeholder import find_placeholders
+from .placeholder import TRIGGERS, X_TRIGGERS, find_placeholders
 from .repeats import find_malformed_document_numbers, find_repeats
 from .seo import find_seo_spam
 from .spun import runs_into_word
@@ -44,6 +44,18 @@ _CONTACT = re.compile(
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _TITLE_WINDOW = 8
+#: Entries of the automaton that find no defect but open a rule family for the text (the
+#: family's regexes run only then): folding them into the one pass replaces a scan per family.
+_GATE = "gate"
+_PLACEHOLDER, _X_RUN, _URL = "placeholder", "placeholder.x", "url"
+_GATES: tuple[tuple[str, str], ...] = (
+    *GATE_WORDS,
+    *((t, _PLACEHOLDER) for t in TRIGGERS),
+    *((t, _X_RUN) for t in X_TRIGGERS),
+    ("http", _URL),
+    ("www.", _URL),
+)
+_ALL_GATES = frozenset(g for _, g in _GATES)
 
 
 def _is_word_char(c: str) -> bool:
@@ -76,6 +88,8 @@ class Checker:
                     url_grouped.setdefault(word, []).append(Entry(category, f"{category}.url"))
         for pattern, entry in build_pairs(custom):
             grouped.setdefault(pattern, []).append(entry)
+        for word, gate in _GATES:
+            grouped.setdefault(word, []).append(Entry(gate, gate, kind=_GATE))
         patterns = list(grouped)
         self._entries: tuple[tuple[Entry, ...], ...] = tuple(tuple(grouped[p]) for p in patterns)
         self._ac = ahocorasick_rs.AhoCorasick(patterns)
@@ -96,40 +110,50 @@ class Checker:
         """All findings in `text`, sorted by position; spans index into `text`."""
         if not text:
             return []
-        found = self._dictionary(text)
+        found, gates = self._scan(text)
         found += find_pii(text)
-        found += find_placeholders(text, self._surnames)
-        found += find_ad_residue(text)
+        if _PLACEHOLDER in gates or _X_RUN in gates:
+            found += find_placeholders(text, self._surnames, x_runs=_X_RUN in gates)
+        found += find_ad_residue(text, gates)
         found += find_seo_spam(text)
         found += find_repeats(text)
         found += find_malformed_document_numbers(text)
-        found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
+        if _URL in gates:
+            found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
         return _vice_over_ad(_dedupe(found))
 
     def _dictionary(self, text: str) -> list[Finding]:
+        return self._scan(text)[0]
+
+    def _scan(self, text: str) -> tuple[list[Finding], frozenset[str]]:
+        """Dictionary findings, and the rule families whose gate words occur (one pass)."""
         low = text.lower()
-        if len(low) != len(text):  # a few code points change length when lowered
-            low = text
+        every_gate = len(low) != len(text)
+        if every_gate:  # a few code points change length when lowered: match the text as is,
+            low = text  # and let every family look for itself
         try:
             matches = self._ac.find_matches_as_indexes(low, overlapping=True)
         except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
             matches = self._ac.find_matches_as_indexes(
                 _SURROGATE.sub("\ufffd", low), overlapping=True
             )
+        gates: set[str] = set()
         if not matches:
-            return []
+            return [], _ALL_GATES if every_gate else frozenset()
         allowed: list[tuple[int, int]] = []
         standard: list[tuple[int, int]] = []
         hits: list[tuple[int, int, Entry]] = []
         for idx, s, e in matches:
             for entry in self._entries[idx]:
-                if entry.kind == ALLOW:
+                if entry.kind == _GATE:
+                    gates.add(entry.category)
+                elif entry.kind == ALLOW:
                     allowed.append((s, e))
                 elif entry.kind == STANDARD:
                     standard.append((s, e))
                 elif _ascii_bounded(low, s, e):
                     hits.append((s, e, entry))
-        out = []
+        out: list[Finding] = []
         inside_allowed, inside_standard = _Spans(allowed), _Spans(standard)
         for s, e, entry in hits:
             if inside_allowed.contains(s, e):
@@ -147,7 +171,7 @@ class Checker:
         wording = _Spans([(f.start, f.end) for f in out if f.category == "wording"])
         if wording:  # a typo inside a wording error is the same defect, reported once
             out = [f for f in out if f.category != "typo" or not wording.contains(f.start, f.end)]
-        return out
+        return out, _ALL_GATES if every_gate else frozenset(gates)
 
     def _enforcement_context(self, text: str, s: int, e: int) -> bool:
         sentence = _sentence(text, s, e)

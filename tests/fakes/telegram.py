@@ -31,6 +31,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.floodlimit import FloodLimiter
+
 BOT_ID = 777000111
 BOT_USERNAME = "gov_media_test_bot"
 TOKEN = f"{BOT_ID}:TEST-token-abcdefghijklmnopqrstuvwxyz"
@@ -40,6 +42,8 @@ CONFLICT = {
     "description": "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running",
 }
+#: Methods that put a message into a chat: what :attr:`FakeTelegram.flood` limits.
+FLOOD_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "copyMessage"})
 MESSAGE_METHODS = {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
 
 
@@ -149,6 +153,8 @@ class FakeTelegram:
     #: While set, every method but getUpdates fails this way: ``"502_html"`` (a proxy's HTML
     #: page), ``"500"`` (a JSON server error); :meth:`go_down` refuses connections instead.
     outage: str | None = None
+    #: When set, messages over Telegram's flood limits are answered 429 (see its module).
+    flood: FloodLimiter | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
@@ -292,6 +298,17 @@ class FakeTelegram:
         if failure is not None:
             self._record(Call(method, params, failure))
             return web.json_response(failure, status=failure["error_code"])
+        if self.flood is not None and method in FLOOD_METHODS:
+            retry_after = self.flood.admit(int(params.get("chat_id") or 0))
+            if retry_after:
+                failure = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                    "parameters": {"retry_after": retry_after},
+                }
+                self._record(Call(method, params, failure))
+                return web.json_response(failure, status=429)
         if method == "getFile":
             found = self._get_file(params)
             if found is None:
