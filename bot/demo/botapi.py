@@ -15,6 +15,7 @@ to Telegram; it is not a Telegram implementation to expose to anyone but the loc
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
@@ -33,6 +34,18 @@ BOT_NAME = "治理机器人"
 #: Methods whose result is a message the bot put into a chat.
 MESSAGE_METHODS = frozenset(
     {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
+)
+_SAVED = (
+    "chat_id",
+    "message_id",
+    "date",
+    "sender_id",
+    "sender_name",
+    "text",
+    "html",
+    "reply_markup",
+    "kind",
+    "edited",
 )
 _IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
 
@@ -189,17 +202,61 @@ class BotApiCore:
 
     def add_person(self, person: Person) -> Chat:
         self.people[person.id] = person
-        return self.chats.setdefault(person.id, Chat(person.id, person.name))
+        chat = self.chat(person.id)
+        chat.title = person.name
+        return chat
 
     def add_group(self, chat_id: int, title: str, members: tuple[int, ...]) -> Chat:
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        return self.chats.setdefault(chat_id, Chat(chat_id, title, members))
+        chat = self.chat(chat_id)
+        chat.title, chat.members = title, members
+        return chat
 
     def chat(self, chat_id: int) -> Chat:
         if chat_id not in self.chats:  # the bot may write to someone the page has not listed
             self.chats[chat_id] = Chat(chat_id, str(chat_id))
         return self.chats[chat_id]
+
+    # --- saving the chats between runs ---------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Chats and files as JSON-ready data (``load`` restores them on the next start)."""
+        return {
+            "files": {
+                f.file_id: [f.name, f.mime_type, base64.b64encode(f.content).decode()]
+                for f in self.files.values()
+            },
+            "chats": {
+                str(chat.id): {
+                    "keyboard": chat.reply_keyboard,
+                    "messages": [
+                        {
+                            **{k: getattr(m, k) for k in _SAVED},
+                            "file": m.file.file_id if m.file else None,
+                        }
+                        for m in chat.messages
+                    ],
+                }
+                for chat in self.chats.values()
+            },
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        for file_id, (name, mime, content) in data.get("files", {}).items():
+            self.files[file_id] = StoredFile(file_id, name, mime, base64.b64decode(content))
+        top_message = top_file = 0
+        for key, saved in data.get("chats", {}).items():
+            chat = self.chat(int(key))
+            chat.reply_keyboard = saved.get("keyboard")
+            for m in saved.get("messages", []):
+                stored = self.files.get(m["file"]) if m.get("file") else None
+                chat.messages.append(ChatMessage(**{k: m[k] for k in _SAVED}, file=stored))
+                top_message = max(top_message, int(m["message_id"]))
+        for file_id in self.files:
+            top_file = max(top_file, int(file_id.lstrip("F") or 0))
+        self._message_ids = itertools.count(top_message + 1)
+        self._file_ids = itertools.count(top_file + 1)
 
     # --- listeners (the web page's live updates) ------------------------------------------
 

@@ -8,8 +8,8 @@ base is the embedded one, the SSRF guard allows the farm's address and nothing e
 run every minute. Nothing leaves the machine.
 
 State lives in ``demo/`` (the SQLite database and ``state.json``: the scenario's epoch, the
-clock's time and the port) so a second run continues where the first stopped; ``--fresh``
-starts over in a temporary directory. Chats themselves live only in memory.
+clock's time and the port; ``chats.json``: the conversations) so a second run continues where
+the first stopped; ``--fresh`` starts over in a temporary directory.
 """
 
 from __future__ import annotations
@@ -123,6 +123,9 @@ class Demo:
         self.state["port"] = self.port
         path = self.directory / "state.json"
         path.write_text(json.dumps(self.state, ensure_ascii=False, indent=1), encoding="utf-8")
+        if self.api is not None:
+            chats = json.dumps(self.api.dump(), ensure_ascii=False)
+            (self.directory / "chats.json").write_text(chats, encoding="utf-8")
 
     async def _listen(self, app: web.Application) -> None:
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -203,6 +206,9 @@ class Demo:
         )
         clock = self.clock
         self.api = BotApiCore(now=lambda: clock.now().timestamp())
+        chats = self.directory / "chats.json"
+        if continuing and chats.is_file():
+            self.api.load(json.loads(chats.read_text(encoding="utf-8")))
         scenario.add_people(self.api)
         controls = DemoControls(
             now=clock.now, speed=self.options.speed, advance=self.advance, timezone=TZ

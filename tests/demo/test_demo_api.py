@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlmodel import select
 
-from bot.demo.run import LOOPBACK, Demo
-from bot.demo.scenario import ALERT_CHAT_ID, PERSONA_BY_KEY
+from bot.demo.run import LOOPBACK, Demo, DemoOptions
+from bot.demo.scenario import ACCOUNTS, ALERT_CHAT_ID, PERSONA_BY_KEY
 from feeds.netguard import URLRefused, check_url
+from models.accounts import Account
 from tests.demo.conftest import Events, bot_message
 
 ADMIN = PERSONA_BY_KEY["admin"].telegram_id
@@ -128,3 +132,21 @@ async def test_the_demo_reaches_nothing_beyond_loopback(demo: Demo) -> None:
     async with aiohttp.ClientSession() as http:
         rebinding = await http.get(f"{demo.url}/api/state", headers={"Host": "evil.example"})
         assert rebinding.status == 403
+
+
+async def test_a_second_run_continues_where_the_first_stopped(tmp_path: Path) -> None:
+    options = DemoOptions(directory=tmp_path / "demo", port=0, open_browser=False)
+    async with Demo(options) as first:
+        await asyncio.wait_for(first.ready.wait(), 60)
+        assert first.api is not None
+        seen = len(first.api.chats[FIRST].messages)
+        jumped = await first.advance(timedelta(hours=5))
+    async with Demo(options) as second:
+        assert second.clock is not None and second.api is not None and second.app is not None
+        assert second.clock.now() >= jumped  # the demo's time went on from where it was
+        assert len(second.api.chats[FIRST].messages) >= seen > 0
+        assert second.app.sessionmaker is not None
+        async with second.app.sessionmaker() as session:
+            urls = list(await session.exec(select(Account.feed_url)))
+        assert len(urls) == len(ACCOUNTS)  # seeded once
+        assert all(str(url).startswith(f"{second.url}/farm/") for url in urls)  # new port

@@ -74,3 +74,20 @@ def test_only_telegrams_html_subset_reaches_the_page(text: str, is_html: bool, s
     result = telegram_html(text, is_html=is_html)
     assert shown in result
     assert "<script" not in result and "onerror" not in result and "javascript:" not in result
+
+
+async def test_chats_and_files_survive_a_restart() -> None:
+    from bot.demo.botapi import BotApiCore, Person
+
+    api = BotApiCore(now=lambda: 1_800_000_000.0)
+    api.add_person(Person(7, "甲"))
+    stored = api.store(b"\x89PNG...", "图.png")
+    api.record(7, 7, text="说明", upload=stored, as_photo=True)
+    api.call("sendMessage", {"chat_id": 7, "text": "<b>好</b>", "parse_mode": "HTML"}, {})
+    again = BotApiCore(now=lambda: 1_800_000_000.0)
+    again.load(api.dump())
+    again.add_person(Person(7, "甲"))
+    assert [m.view() for m in again.chats[7].messages] == [m.view() for m in api.chats[7].messages]
+    assert again.files[stored.file_id].content == b"\x89PNG..."
+    later = again.call("sendMessage", {"chat_id": 7, "text": "再"}, {})
+    assert later["message_id"] > max(m.message_id for m in api.chats[7].messages)
