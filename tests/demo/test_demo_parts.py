@@ -8,7 +8,7 @@ import pytest
 
 from bot.demo.farm import FeedProfile
 from bot.demo.html import telegram_html
-from bot.demo.scenario import ACCOUNTS, PERSONAS, profiles
+from bot.demo.scenario import ACCOUNTS, PERSONAS, history_start, profiles
 from governance.clock import ScaledClock
 from governance.roles import Role
 
@@ -91,3 +91,16 @@ async def test_chats_and_files_survive_a_restart() -> None:
     assert again.files[stored.file_id].content == b"\x89PNG..."
     later = again.call("sendMessage", {"chat_id": 7, "text": "再"}, {})
     assert later["message_id"] > max(m.message_id for m in api.chats[7].messages)
+
+
+@pytest.mark.parametrize(
+    ("epoch", "begins"),
+    [
+        (datetime(2026, 12, 1, 3, tzinfo=UTC), datetime(2026, 6, 20, 16, tzinfo=UTC)),
+        (datetime(2026, 2, 10, 3, tzinfo=UTC), datetime(2025, 9, 20, 16, tzinfo=UTC)),
+    ],
+)
+def test_the_farms_history_covers_the_whole_previous_quarter(
+    epoch: datetime, begins: datetime
+) -> None:
+    assert history_start(epoch) == begins  # 10 days before 07-01 / 10-01, Shanghai midnight
