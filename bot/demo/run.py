@@ -23,7 +23,7 @@ import sys
 import tempfile
 import webbrowser
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -81,6 +81,7 @@ class Demo:
         self.port = 0
         self._jumping = asyncio.Lock()
         self._warmup: asyncio.Task[None] | None = None
+        self._days: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
         """Set once the first poll and evaluation after start-up are done and sent."""
 
@@ -247,6 +248,8 @@ class Demo:
                 tz=settings.tz,
             )
         self._warmup = asyncio.create_task(self._first_pass(), name="demo-warmup")
+        if self.options.speed > 1:
+            self._days = asyncio.create_task(self._watch_days(), name="demo-days")
 
     async def _follow_port(self, url: str, *, old: object) -> None:
         """The farm moved to another port: its feed URLs in the database follow."""
@@ -274,11 +277,11 @@ class Demo:
 
     # --- the clock ------------------------------------------------------------------------
 
-    async def run_jobs(self, *, digest: bool = False) -> None:
+    async def run_jobs(self, *, also: tuple[str, ...] = ()) -> None:
         """Run the clock-driven jobs now, from the one scheduler's own registrations."""
         assert self.app is not None and self.app.scheduler is not None
         async with self._jumping:
-            for job_id in JOBS_AFTER_JUMP + (("daily_digest",) if digest else ()):
+            for job_id in JOBS_AFTER_JUMP + also:
                 job = self.app.scheduler.get_job(job_id)
                 if job is not None:
                     await job.func(*job.args, **job.kwargs)
@@ -297,16 +300,47 @@ class Demo:
         self.save_state()
         if self.api is not None:  # the page shows the new time before the alerts arrive
             self.api.publish({"type": "clock", **self.clock_view()})
-        await self.run_jobs(digest=after - before >= timedelta(days=1))
+        await self.run_jobs(also=self.digests_between(before, after))
         return after
+
+    def digests_between(self, before: datetime, after: datetime) -> tuple[str, ...]:
+        """The digests whose time of day (``DIGEST_TIME``) the demo clock passed: their cron
+        triggers follow the wall clock, not the demo's."""
+        assert self.app is not None
+        settings = self.app.settings
+        hour, minute = settings.digest_hour_minute
+        found: list[str] = []
+        day = before.astimezone(settings.tz).date()
+        while (moment := datetime.combine(day, time(hour, minute), settings.tz)) <= after:
+            if moment > before:
+                weekly = moment.strftime("%a").lower() == settings.weekly_digest_day
+                found += ["daily_digest", "weekly_digest"] if weekly else ["daily_digest"]
+            day += timedelta(days=1)
+        return tuple(dict.fromkeys(found))  # each once, however long the jump
+
+    async def _watch_days(self, every: float = 2.0) -> None:
+        """With ``--speed``: run the digests when the demo's day reaches their time."""
+        assert self.clock is not None
+        seen = self.clock.now()
+        while True:
+            await asyncio.sleep(every)  # real time: the demo clock runs on by itself
+            now = self.clock.now()
+            digests = self.digests_between(seen, now)
+            seen = now
+            if digests:
+                try:
+                    await self.run_jobs(also=digests)
+                except Exception as exc:
+                    logger.opt(exception=exc).warning("demo: digest failed")
 
     # --- stop -----------------------------------------------------------------------------
 
     async def stop(self) -> None:
-        if self._warmup is not None:
-            self._warmup.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._warmup
+        for task in (self._warmup, self._days):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.api is not None:
             await self.api.close()
         if self.app is not None:

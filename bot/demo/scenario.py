@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.demo.botapi import BotApiCore, Person
+from bot.demo.botapi import BotApiCore
+from bot.demo.chats import Person
 from bot.demo.farm import FeedFarm, FeedProfile
 from governance.quality import Checker
 from governance.review import StageRule, StageSpec

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.demo.botapi import BotApiCore
+from bot.demo.chats import Person
 from bot.demo.farm import FeedProfile
 from bot.demo.html import telegram_html
 from bot.demo.scenario import ACCOUNTS, PERSONAS, history_start, profiles
@@ -77,8 +79,6 @@ def test_only_telegrams_html_subset_reaches_the_page(text: str, is_html: bool, s
 
 
 async def test_chats_and_files_survive_a_restart() -> None:
-    from bot.demo.botapi import BotApiCore, Person
-
     api = BotApiCore(now=lambda: 1_800_000_000.0)
     api.add_person(Person(7, "甲"))
     stored = api.store(b"\x89PNG...", "图.png")
@@ -104,3 +104,23 @@ def test_the_farms_history_covers_the_whole_previous_quarter(
     epoch: datetime, begins: datetime
 ) -> None:
     assert history_start(epoch) == begins  # 10 days before 07-01 / 10-01, Shanghai midnight
+
+
+def test_the_digests_follow_the_demo_clock_not_the_wall_clock() -> None:
+    from types import SimpleNamespace
+
+    from bot.demo.run import Demo, DemoOptions
+    from bot.settings import Settings
+
+    demo = Demo(DemoOptions())
+    demo.app = SimpleNamespace(settings=Settings(_env_file=None))  # type: ignore[assignment]
+    monday_8am = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai, a Monday
+    hour = timedelta(hours=1)
+    assert demo.digests_between(monday_8am, monday_8am + hour / 2) == ()
+    assert demo.digests_between(monday_8am, monday_8am + hour) == ("daily_digest", "weekly_digest")
+    tuesday = monday_8am + timedelta(days=1)
+    assert demo.digests_between(tuesday, tuesday + 2 * hour) == ("daily_digest",)
+    assert demo.digests_between(tuesday, tuesday + timedelta(days=30)) == (
+        "daily_digest",
+        "weekly_digest",
+    )

@@ -35,8 +35,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.demo.botapi import MESSAGE_METHODS
-from bot.demo.botapi import read_params as _params
+from bot.demo.chats import MESSAGE_METHODS
+from bot.demo.chats import read_params as _params
 
 BOT_ID = 777000111
 BOT_USERNAME = "gov_media_test_bot"
