@@ -13,11 +13,11 @@ from governance.roles import Role
 
 def tour(roles: frozenset[Role]) -> str:
     """The tour's next steps for someone with ``roles`` (the most powerful role leads)."""
-    lines = ["", _("🧭 <b>演示导览</b>（只在演示模式出现）")]
+    lines = ["", "", _("🧭 <b>演示导览</b>（只在演示模式出现）")]
     if Role.ADMIN in roles:
         lines += [
             _("1. /register 用按钮登记一个新账号：平台、名称、单位、责任人，订阅源可暂不填写。"),
-            _("2. /monitor 查看监测概况：更新预警、僵尸号、监测源异常，各有一个样例账号。"),
+            _("2. /dormant 查看不更新账号排行；/monitor 查看监测运行状况和异常的监测源。"),
             _("3. 左侧“政务公开办预警群”收到预警；点“快进 1 天”，“教育发布”会变成僵尸号。"),
             _("4. /report 生成上一季度的报表，下载工作簿和图表。"),
         ]

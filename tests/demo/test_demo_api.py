@@ -64,6 +64,10 @@ async def test_personas_chat_press_upload_and_move_the_clock_over_the_page_api(d
             assert (await http.post("/api/send", json=start, headers=headers)).status == 200
             tour = await events.wait_for(bot_message(ADMIN, "演示导览", "/register"), since=mark)
             assert "<b>演示导览</b>" in tour["message"]["html"]  # Telegram's HTML, kept safe
+            mark = len(events.seen)
+            start_editor = {"persona": EDITOR, "chat": EDITOR, "text": "/start"}
+            assert (await http.post("/api/send", json=start_editor, headers=headers)).ok
+            await events.wait_for(bot_message(EDITOR, "演示导览", "/submit"), since=mark)
 
             # the first approver approves a seeded draft from the card's button
             card = await review_card(http, events, FIRST)
