@@ -25,7 +25,7 @@ def tour(roles: frozenset[Role]) -> str:
         lines += [
             _("1. /routes 查看本单位的三级审核流程（初审 → 复审 → 终审）。"),
             _("2. /accounts 查看本单位账号；“区教育局微博”有未经审核发布的文章。"),
-            _("3. /invite 生成邀请链接，邀请同事加入本单位。"),
+            _("3. /invite 生成邀请链接；点击链接，左侧的“新同事”就会用它加入本单位。"),
         ]
     elif Role.APPROVER in roles:
         lines += [

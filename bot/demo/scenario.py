@@ -60,6 +60,8 @@ PERSONAS = (
     Persona("second", 3002, "李复审", "复审", "区教育局", (Role.APPROVER,)),
     Persona("final", 3003, "周终审", "终审", "区教育局", (Role.APPROVER,)),
     Persona("editor", 4001, "钱编辑", "编辑", "区教育局", (Role.EDITOR,)),
+    # nobody yet: joins by clicking an invitation link (/invite) on the page
+    Persona("newcomer", 5001, "新同事", "待加入", None, ()),
 )
 PERSONA_BY_KEY = {p.key: p for p in PERSONAS}
 
@@ -182,7 +184,7 @@ async def seed(sm: async_sessionmaker[AsyncSession], *, farm: FeedFarm, epoch: d
             assert unit.id is not None
             unit_ids[name] = unit.id
         users: dict[int, User] = {}
-        everyone = [(p.telegram_id, p.name, p.unit, p.roles) for p in PERSONAS]
+        everyone = [(p.telegram_id, p.name, p.unit, p.roles) for p in PERSONAS if p.roles]
         everyone += [(tg, name, unit, (role,)) for tg, name, unit, role in STAFF]
         for telegram_id, name, unit_name, roles in everyone:
             user = User(

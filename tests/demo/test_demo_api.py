@@ -49,7 +49,7 @@ async def test_personas_chat_press_upload_and_move_the_clock_over_the_page_api(d
         headers = {"X-Demo-Token": match.group(1)}
         state = await (await http.get("/api/state")).json()
         roles = [p["role"] for p in state["personas"]]
-        assert roles == ["管理员", "单位管理员", "初审", "复审", "终审", "编辑"]
+        assert roles == ["管理员", "单位管理员", "初审", "复审", "终审", "编辑", "待加入"]
         assert [g["id"] for g in state["groups"]] == [ALERT_CHAT_ID]
 
         events = Events()

@@ -1,5 +1,6 @@
 """The demo page in a real browser (Playwright driving Debian's Chromium): personas, buttons,
-a registration, a draft through three review stages, a dormancy alert and the report download.
+a registration, an invitation link, a draft through three review stages, a dormancy alert and
+the report download.
 
 Run it with ``scripts/test -m browser tests/demo`` (it is left out of the default run to keep the
 suite fast). Chromium comes from the system (``/usr/bin/chromium``); where it is missing the
@@ -127,6 +128,18 @@ async def walk_through(page: Any, demo: Demo, artifacts: Path, expect: Any) -> N
     await press("请核对登记信息", "✅ 确认提交")
     await see("账号已登记")
     await shot("registered")
+
+    # a unit manager invites a colleague; the invitation link joins the newcomer persona
+    await persona("manager")
+    await say("/invite")
+    await press("请选择受邀人的角色", "编辑")
+    invitation = await see("邀请已生成")
+    await invitation.locator("a", has_text="?start=").click()
+    await expect(page.locator('button[data-persona="newcomer"]')).to_have_class(
+        re.compile("active")
+    )
+    await see("你已加入“区教育局”")
+    await shot("newcomer-joined")
 
     # the editor submits a draft
     await persona("editor")

@@ -47,14 +47,8 @@ def test_the_scenario_covers_every_state_role_and_about_thirty_accounts() -> Non
     assert states >= {"fresh", "warning", "dormant", "closure", "broken", "veto", "unreviewed"}
     assert 25 <= len(ACCOUNTS) <= 35 and len({a[2] for a in ACCOUNTS}) >= 7
     assert {r for p in PERSONAS for r in p.roles} == set(Role)
-    assert [p.role_label for p in PERSONAS] == [
-        "管理员",
-        "单位管理员",
-        "初审",
-        "复审",
-        "终审",
-        "编辑",
-    ]
+    labels = [p.role_label for p in PERSONAS]
+    assert labels == ["管理员", "单位管理员", "初审", "复审", "终审", "编辑", "待加入"]
     assert len(profiles(START)) == len(ACCOUNTS)
 
 
