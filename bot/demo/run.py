@@ -38,8 +38,11 @@ from bot.demo import scenario
 from bot.demo.botapi import BotApiCore
 from bot.demo.farm import FeedFarm
 from bot.demo.web import DemoControls, build_demo_app
+from bot.replicas import SqliteGuard
 from bot.settings import Settings
+from bot.telegram import StartupError
 from governance.clock import ScaledClock
+from governance.errors import ConfigurationError
 from jobs.polltypes import guard_policy
 
 LOOPBACK = "127.0.0.1"
@@ -82,6 +85,7 @@ class Demo:
         self._jumping = asyncio.Lock()
         self._warmup: asyncio.Task[None] | None = None
         self._days: asyncio.Task[None] | None = None
+        self._guard: SqliteGuard | None = None
         self.ready = asyncio.Event()
         """Set once the first poll and evaluation after start-up are done and sent."""
 
@@ -104,11 +108,20 @@ class Demo:
     # --- start ----------------------------------------------------------------------------
 
     def _load_state(self) -> bool:
-        """Whether a seeded demo is there to continue."""
+        """Whether a seeded demo is there to continue (the directory is ours from here on)."""
         if self.options.fresh:
             self._tmp = tempfile.TemporaryDirectory(prefix="govbot-demo-")
             self.directory = Path(self._tmp.name)
         self.directory.mkdir(parents=True, exist_ok=True)
+        guard = SqliteGuard(self.directory / "demo")
+        try:
+            guard.acquire()
+        except ConfigurationError:
+            raise ConfigurationError(
+                f"演示目录 {self.directory} 正被另一个演示进程使用：请先停止它，"
+                "或用 --dir 换一个目录、用 --fresh 在临时目录中运行。"
+            ) from None
+        self._guard = guard
         path = self.directory / "state.json"
         if path.is_file() and (self.directory / "bot.db").is_file():
             self.state = json.loads(path.read_text(encoding="utf-8"))
@@ -349,6 +362,8 @@ class Demo:
             self.save_state()
         if self.runner is not None:
             await self.runner.cleanup()
+        if self._guard is not None:
+            self._guard.release()
         if self._tmp is not None:
             self._tmp.cleanup()
 
@@ -366,15 +381,23 @@ async def run_demo(options: DemoOptions) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopping.set)
-    async with Demo(options) as demo:
-        print(f"演示已启动 / demo running: {demo.url}/", flush=True)
-        print(
-            f"数据目录 / data: {demo.directory}{'（临时）' if options.fresh else ''}；"
-            "按 Ctrl+C 退出 / Ctrl+C to stop",
-            flush=True,
-        )
-        if options.open_browser and _has_display():
-            with contextlib.suppress(webbrowser.Error):
-                webbrowser.open(f"{demo.url}/")
-        await stopping.wait()
+    try:
+        async with Demo(options) as demo:
+            print(f"演示已启动 / demo running: {demo.url}/", flush=True)
+            print(
+                f"数据目录 / data: {demo.directory}{'（临时）' if options.fresh else ''}；"
+                "按 Ctrl+C 退出 / Ctrl+C to stop",
+                flush=True,
+            )
+            if options.open_browser and _has_display():
+                with contextlib.suppress(webbrowser.Error):
+                    webbrowser.open(f"{demo.url}/")
+            await stopping.wait()
+            print("正在停止… / stopping…", flush=True)
+    except StartupError as exc:
+        print(exc.line, file=sys.stderr)
+        return exc.exit_code
+    except ConfigurationError as exc:  # e.g. another demo already runs on this directory
+        print(str(exc), file=sys.stderr)
+        return 2
     return 0

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlmodel import select
 
 from bot.demo.run import LOOPBACK, Demo, DemoOptions
 from bot.demo.scenario import ACCOUNTS, ALERT_CHAT_ID, PERSONA_BY_KEY
 from feeds.netguard import URLRefused, check_url
+from governance.errors import ConfigurationError
 from models.accounts import Account
 from tests.demo.conftest import Events, bot_message
 
@@ -145,6 +147,8 @@ async def test_a_second_run_continues_where_the_first_stopped(tmp_path: Path) ->
         assert first.api is not None
         seen = len(first.api.chats[FIRST].messages)
         jumped = await first.advance(timedelta(hours=5))
+        with pytest.raises(ConfigurationError, match="正被另一个演示进程使用"):
+            await Demo(options).start()  # a second demo on the same directory touches nothing
     async with Demo(options) as second:
         assert second.clock is not None and second.api is not None and second.app is not None
         assert second.clock.now() >= jumped  # the demo's time went on from where it was
