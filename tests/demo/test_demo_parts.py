@@ -118,3 +118,36 @@ def test_the_digests_follow_the_demo_clock_not_the_wall_clock() -> None:
         "daily_digest",
         "weekly_digest",
     )
+
+
+async def test_the_embedded_api_keeps_reply_keyboards_photos_and_edits() -> None:
+    api = BotApiCore(now=lambda: 1_800_000_000.0)
+    api.add_person(Person(7, "甲"))
+    events = api.listen()
+    keyboard = {"keyboard": [[{"text": "是"}, "否"]], "resize_keyboard": True}
+    sent = api.call("sendMessage", {"chat_id": 7, "text": "确定？", "reply_markup": keyboard}, {})
+    assert api.chats[7].reply_keyboard == [["是", "否"]]
+    api.call(
+        "sendMessage", {"chat_id": 7, "text": "好", "reply_markup": {"remove_keyboard": True}}, {}
+    )
+    assert api.chats[7].reply_keyboard is None
+    edited = api.call(
+        "editMessageText",
+        {
+            "chat_id": 7,
+            "message_id": sent["message_id"],
+            "text": "<i>已确定</i>",
+            "parse_mode": "HTML",
+        },
+        {},
+    )
+    assert edited["text"] == "<i>已确定</i>" and api.chats[7].messages[0].view()["edited"]
+    photo = api.store(b"\x89PNG", "现场.png")
+    api.send(7, 7, text="现场照片", upload=photo, as_photo=True)
+    update = api._updates[-1]["message"]
+    assert update["photo"][0]["file_id"] == photo.file_id and update["caption"] == "现场照片"
+    assert api.call("getFile", {"file_id": photo.file_id}, {})["file_path"] == photo.path
+    kinds = [events.get_nowait()["type"] for _ in range(events.qsize())]
+    assert kinds == ["keyboard", "message", "keyboard", "message", "edit", "message"]
+    with pytest.raises(LookupError):
+        api.send(8, 7, text="陌生人")  # nobody may write into someone else's chat
