@@ -151,3 +151,11 @@ async def test_the_embedded_api_keeps_reply_keyboards_photos_and_edits() -> None
     assert kinds == ["keyboard", "message", "keyboard", "message", "edit", "message"]
     with pytest.raises(LookupError):
         api.send(8, 7, text="陌生人")  # nobody may write into someone else's chat
+
+
+def test_the_demo_command_refuses_a_bad_speed_or_port(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import main
+
+    assert main(["demo", "--speed", "0"]) == 2
+    assert main(["demo", "--port", "70000"]) == 2
+    assert "倍速" in capsys.readouterr().err
