@@ -349,6 +349,9 @@ class Demo:
     # --- stop -----------------------------------------------------------------------------
 
     async def stop(self) -> None:
+        if self._warmup is not None:  # a first poll cut off mid-write only makes noise
+            with contextlib.suppress(TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._warmup), 5)
         for task in (self._warmup, self._days):
             if task is not None:
                 task.cancel()
