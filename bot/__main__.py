@@ -297,7 +297,10 @@ def _demo(args: argparse.Namespace) -> int:
     from bot.logging import setup_logging
 
     if not 0 < args.speed <= 100_000 or not 0 <= args.port <= 65535:
-        print(_h("倍速应在 0 到 100000 之间，端口在 0 到 65535 之间。", "bad --speed or --port"))
+        print(
+            _h("倍速应在 0 到 100000 之间，端口在 0 到 65535 之间。", "bad --speed or --port"),
+            file=sys.stderr,
+        )
         return 2
     setup_logging(level=os.environ.get("LOG_LEVEL", "WARNING"), json=False, secrets=[])
     options = DemoOptions(

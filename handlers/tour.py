@@ -13,11 +13,11 @@ from governance.roles import Role
 
 def tour(roles: frozenset[Role]) -> str:
     """The tour's next steps for someone with ``roles`` (the most powerful role leads)."""
-    lines = ["", _("🧭 <b>演示导览</b>（只在演示模式出现）")]
+    lines = ["", "", _("🧭 <b>演示导览</b>（只在演示模式出现）")]
     if Role.ADMIN in roles:
         lines += [
             _("1. /register 用按钮登记一个新账号：平台、名称、单位、责任人，订阅源可暂不填写。"),
-            _("2. /monitor 查看监测概况：更新预警、僵尸号、监测源异常，各有一个样例账号。"),
+            _("2. /dormant 查看不更新账号排行；/monitor 查看监测运行状况和异常的监测源。"),
             _("3. 左侧“政务公开办预警群”收到预警；点“快进 1 天”，“教育发布”会变成僵尸号。"),
             _("4. /report 生成上一季度的报表，下载工作簿和图表。"),
         ]
@@ -25,7 +25,7 @@ def tour(roles: frozenset[Role]) -> str:
         lines += [
             _("1. /routes 查看本单位的三级审核流程（初审 → 复审 → 终审）。"),
             _("2. /accounts 查看本单位账号；“区教育局微博”有未经审核发布的文章。"),
-            _("3. /invite 生成邀请链接，邀请同事加入本单位。"),
+            _("3. /invite 生成邀请链接；点击链接，左侧的“新同事”就会用它加入本单位。"),
         ]
     elif Role.APPROVER in roles:
         lines += [

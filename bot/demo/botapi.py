@@ -15,156 +15,27 @@ to Telegram; it is not a Telegram implementation to expose to anyone but the loc
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
-import json
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from bot.demo.html import telegram_html
-
-BOT_ID = 777000111
-BOT_USERNAME = "gov_media_demo_bot"
-BOT_NAME = "治理机器人"
-#: Methods whose result is a message the bot put into a chat.
-MESSAGE_METHODS = frozenset(
-    {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
+from bot.demo.chats import (
+    BOT_ID,
+    BOT_NAME,
+    BOT_USERNAME,
+    IMAGE_TYPES,
+    SAVED_FIELDS,
+    Chat,
+    ChatMessage,
+    Person,
+    StoredFile,
+    demo_token,
+    read_params,
 )
-_IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
-
-
-def demo_token() -> str:
-    """A fresh token in Telegram's shape (the bot's settings validate it)."""
-    return f"{BOT_ID}:DEMO{secrets.token_hex(16)}"
-
-
-@dataclass(slots=True)
-class StoredFile:
-    """A file someone sent (a person's upload or the bot's document/photo)."""
-
-    file_id: str
-    name: str
-    mime_type: str
-    content: bytes
-
-    @property
-    def path(self) -> str:
-        return f"files/{self.file_id}/{self.name}"
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": f"u{self.file_id}",
-            "file_name": self.name,
-            "mime_type": self.mime_type,
-            "file_size": len(self.content),
-        }
-
-    def photo(self) -> list[dict[str, Any]]:
-        size = {"file_id": self.file_id, "file_unique_id": f"u{self.file_id}"}
-        return [{**size, "width": 1280, "height": 960, "file_size": len(self.content)}]
-
-
-@dataclass(slots=True)
-class ChatMessage:
-    """One message in one chat, as both the bot and the web page need it."""
-
-    chat_id: int
-    message_id: int
-    date: int
-    sender_id: int
-    sender_name: str
-    text: str = ""
-    html: bool = False  # the text is Telegram HTML (the bot's parse_mode) rather than plain
-    reply_markup: dict[str, Any] | None = None
-    file: StoredFile | None = None
-    kind: str = "text"  # text, document or photo
-    edited: bool = False
-
-    @property
-    def from_bot(self) -> bool:
-        return self.sender_id == BOT_ID
-
-    def result(self) -> dict[str, Any]:
-        """The Bot API's Message object for the bot's own message."""
-        chat: dict[str, Any] = {"id": self.chat_id, "type": "private"}
-        if self.chat_id < 0:
-            chat = {"id": self.chat_id, "type": "supergroup", "title": "group"}
-        message: dict[str, Any] = {
-            "message_id": self.message_id,
-            "date": self.date,
-            "chat": chat,
-            "from": {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": BOT_NAME,
-                "username": BOT_USERNAME,
-            },
-        }
-        if self.kind == "text":
-            message["text"] = self.text
-        elif self.text:
-            message["caption"] = self.text
-        if self.file is not None:
-            message[self.kind] = self.file.photo() if self.kind == "photo" else self.file.document()
-        if self.reply_markup is not None:
-            message["reply_markup"] = self.reply_markup
-        if self.edited:
-            message["edit_date"] = self.date
-        return message
-
-    def view(self) -> dict[str, Any]:
-        """What the web page shows (rendering the HTML subset is the page's business)."""
-        return {
-            "chat_id": self.chat_id,
-            "message_id": self.message_id,
-            "date": self.date,
-            "from_bot": self.from_bot,
-            "sender": self.sender_name,
-            "text": self.text,
-            "html": telegram_html(self.text, is_html=self.html),
-            "kind": self.kind,
-            "file": None
-            if self.file is None
-            else {"id": self.file.file_id, "name": self.file.name, "mime": self.file.mime_type},
-            "inline_keyboard": (self.reply_markup or {}).get("inline_keyboard"),
-            "edited": self.edited,
-        }
-
-
-@dataclass(slots=True)
-class Chat:
-    id: int
-    title: str
-    members: tuple[int, ...] = ()  # for group chats: who may speak there
-    messages: list[ChatMessage] = field(default_factory=list)
-    reply_keyboard: list[list[str]] | None = None
-    commands: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def is_group(self) -> bool:
-        return self.id < 0
-
-
-@dataclass(slots=True)
-class Person:
-    """A Telegram user the local user can act as."""
-
-    id: int
-    name: str
-    language_code: str = "zh-hans"
-
-    def tg_user(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "is_bot": False,
-            "first_name": self.name,
-            "language_code": self.language_code,
-        }
 
 
 class BotApiCore:
@@ -189,17 +60,61 @@ class BotApiCore:
 
     def add_person(self, person: Person) -> Chat:
         self.people[person.id] = person
-        return self.chats.setdefault(person.id, Chat(person.id, person.name))
+        chat = self.chat(person.id)
+        chat.title = person.name
+        return chat
 
     def add_group(self, chat_id: int, title: str, members: tuple[int, ...]) -> Chat:
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        return self.chats.setdefault(chat_id, Chat(chat_id, title, members))
+        chat = self.chat(chat_id)
+        chat.title, chat.members = title, members
+        return chat
 
     def chat(self, chat_id: int) -> Chat:
         if chat_id not in self.chats:  # the bot may write to someone the page has not listed
             self.chats[chat_id] = Chat(chat_id, str(chat_id))
         return self.chats[chat_id]
+
+    # --- saving the chats between runs ---------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Chats and files as JSON-ready data (``load`` restores them on the next start)."""
+        return {
+            "files": {
+                f.file_id: [f.name, f.mime_type, base64.b64encode(f.content).decode()]
+                for f in self.files.values()
+            },
+            "chats": {
+                str(chat.id): {
+                    "keyboard": chat.reply_keyboard,
+                    "messages": [
+                        {
+                            **{k: getattr(m, k) for k in SAVED_FIELDS},
+                            "file": m.file.file_id if m.file else None,
+                        }
+                        for m in chat.messages
+                    ],
+                }
+                for chat in self.chats.values()
+            },
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        for file_id, (name, mime, content) in data.get("files", {}).items():
+            self.files[file_id] = StoredFile(file_id, name, mime, base64.b64decode(content))
+        top_message = top_file = 0
+        for key, saved in data.get("chats", {}).items():
+            chat = self.chat(int(key))
+            chat.reply_keyboard = saved.get("keyboard")
+            for m in saved.get("messages", []):
+                stored = self.files.get(m["file"]) if m.get("file") else None
+                chat.messages.append(ChatMessage(**{k: m[k] for k in SAVED_FIELDS}, file=stored))
+                top_message = max(top_message, int(m["message_id"]))
+        for file_id in self.files:
+            top_file = max(top_file, int(file_id.lstrip("F") or 0))
+        self._message_ids = itertools.count(top_message + 1)
+        self._file_ids = itertools.count(top_file + 1)
 
     # --- listeners (the web page's live updates) ------------------------------------------
 
@@ -362,7 +277,7 @@ class BotApiCore:
     def store(self, content: bytes, name: str, mime_type: str | None = None) -> StoredFile:
         file_id = f"F{next(self._file_ids):05d}"
         suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        mime = mime_type or _IMAGE_TYPES.get(suffix, "application/octet-stream")
+        mime = mime_type or IMAGE_TYPES.get(suffix, "application/octet-stream")
         stored = StoredFile(file_id, name or "file", mime, content)
         self.files[file_id] = stored
         return stored
@@ -536,31 +451,3 @@ def _error(code: int, description: str) -> web.Response:
     return web.json_response(
         {"ok": False, "error_code": code, "description": description}, status=code
     )
-
-
-async def read_params(
-    request: web.Request,
-) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
-    """A Bot API request's parameters, and the files it uploaded (field → (name, bytes))."""
-    files: dict[str, tuple[str, bytes]] = {}
-    if request.content_type == "application/json":
-        raw: dict[str, Any] = await request.json()
-    else:
-        form = await request.post()
-        raw = {k: v for k, v in form.items() if isinstance(v, str)}
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                files[key] = (value.filename, value.file.read())
-                raw[key] = "<file>"
-    params: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, str) and value[:1] in "[{":
-            with contextlib.suppress(ValueError):
-                value = json.loads(value)
-        params[key] = value
-    for key, value in list(params.items()):  # "document": "attach://<field>" as the API resolves
-        if isinstance(value, str) and value.startswith("attach://"):
-            field_name = value.removeprefix("attach://")
-            if field_name in files:
-                files[key] = files[field_name]
-    return params, files

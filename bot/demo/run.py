@@ -8,8 +8,8 @@ base is the embedded one, the SSRF guard allows the farm's address and nothing e
 run every minute. Nothing leaves the machine.
 
 State lives in ``demo/`` (the SQLite database and ``state.json``: the scenario's epoch, the
-clock's time and the port) so a second run continues where the first stopped; ``--fresh``
-starts over in a temporary directory. Chats themselves live only in memory.
+clock's time and the port; ``chats.json``: the conversations) so a second run continues where
+the first stopped; ``--fresh`` starts over in a temporary directory.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sys
 import tempfile
 import webbrowser
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -38,8 +38,11 @@ from bot.demo import scenario
 from bot.demo.botapi import BotApiCore
 from bot.demo.farm import FeedFarm
 from bot.demo.web import DemoControls, build_demo_app
+from bot.replicas import SqliteGuard
 from bot.settings import Settings
+from bot.telegram import StartupError
 from governance.clock import ScaledClock
+from governance.errors import ConfigurationError
 from jobs.polltypes import guard_policy
 
 LOOPBACK = "127.0.0.1"
@@ -81,6 +84,8 @@ class Demo:
         self.port = 0
         self._jumping = asyncio.Lock()
         self._warmup: asyncio.Task[None] | None = None
+        self._days: asyncio.Task[None] | None = None
+        self._guard: SqliteGuard | None = None
         self.ready = asyncio.Event()
         """Set once the first poll and evaluation after start-up are done and sent."""
 
@@ -103,11 +108,20 @@ class Demo:
     # --- start ----------------------------------------------------------------------------
 
     def _load_state(self) -> bool:
-        """Whether a seeded demo is there to continue."""
+        """Whether a seeded demo is there to continue (the directory is ours from here on)."""
         if self.options.fresh:
             self._tmp = tempfile.TemporaryDirectory(prefix="govbot-demo-")
             self.directory = Path(self._tmp.name)
         self.directory.mkdir(parents=True, exist_ok=True)
+        guard = SqliteGuard(self.directory / "demo")
+        try:
+            guard.acquire()
+        except ConfigurationError:
+            raise ConfigurationError(
+                f"演示目录 {self.directory} 正被另一个演示进程使用：请先停止它，"
+                "或用 --dir 换一个目录、用 --fresh 在临时目录中运行。"
+            ) from None
+        self._guard = guard
         path = self.directory / "state.json"
         if path.is_file() and (self.directory / "bot.db").is_file():
             self.state = json.loads(path.read_text(encoding="utf-8"))
@@ -123,6 +137,9 @@ class Demo:
         self.state["port"] = self.port
         path = self.directory / "state.json"
         path.write_text(json.dumps(self.state, ensure_ascii=False, indent=1), encoding="utf-8")
+        if self.api is not None:
+            chats = json.dumps(self.api.dump(), ensure_ascii=False)
+            (self.directory / "chats.json").write_text(chats, encoding="utf-8")
 
     async def _listen(self, app: web.Application) -> None:
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -203,6 +220,9 @@ class Demo:
         )
         clock = self.clock
         self.api = BotApiCore(now=lambda: clock.now().timestamp())
+        chats = self.directory / "chats.json"
+        if continuing and chats.is_file():
+            self.api.load(json.loads(chats.read_text(encoding="utf-8")))
         scenario.add_people(self.api)
         controls = DemoControls(
             now=clock.now, speed=self.options.speed, advance=self.advance, timezone=TZ
@@ -241,6 +261,8 @@ class Demo:
                 tz=settings.tz,
             )
         self._warmup = asyncio.create_task(self._first_pass(), name="demo-warmup")
+        if self.options.speed > 1:
+            self._days = asyncio.create_task(self._watch_days(), name="demo-days")
 
     async def _follow_port(self, url: str, *, old: object) -> None:
         """The farm moved to another port: its feed URLs in the database follow."""
@@ -268,11 +290,11 @@ class Demo:
 
     # --- the clock ------------------------------------------------------------------------
 
-    async def run_jobs(self, *, digest: bool = False) -> None:
+    async def run_jobs(self, *, also: tuple[str, ...] = ()) -> None:
         """Run the clock-driven jobs now, from the one scheduler's own registrations."""
         assert self.app is not None and self.app.scheduler is not None
         async with self._jumping:
-            for job_id in JOBS_AFTER_JUMP + (("daily_digest",) if digest else ()):
+            for job_id in JOBS_AFTER_JUMP + also:
                 job = self.app.scheduler.get_job(job_id)
                 if job is not None:
                     await job.func(*job.args, **job.kwargs)
@@ -291,16 +313,50 @@ class Demo:
         self.save_state()
         if self.api is not None:  # the page shows the new time before the alerts arrive
             self.api.publish({"type": "clock", **self.clock_view()})
-        await self.run_jobs(digest=after - before >= timedelta(days=1))
+        await self.run_jobs(also=self.digests_between(before, after))
         return after
+
+    def digests_between(self, before: datetime, after: datetime) -> tuple[str, ...]:
+        """The digests whose time of day (``DIGEST_TIME``) the demo clock passed: their cron
+        triggers follow the wall clock, not the demo's."""
+        assert self.app is not None
+        settings = self.app.settings
+        hour, minute = settings.digest_hour_minute
+        found: list[str] = []
+        day = before.astimezone(settings.tz).date()
+        while (moment := datetime.combine(day, time(hour, minute), settings.tz)) <= after:
+            if moment > before:
+                weekly = moment.strftime("%a").lower() == settings.weekly_digest_day
+                found += ["daily_digest", "weekly_digest"] if weekly else ["daily_digest"]
+            day += timedelta(days=1)
+        return tuple(dict.fromkeys(found))  # each once, however long the jump
+
+    async def _watch_days(self, every: float = 2.0) -> None:
+        """With ``--speed``: run the digests when the demo's day reaches their time."""
+        assert self.clock is not None
+        seen = self.clock.now()
+        while True:
+            await asyncio.sleep(every)  # real time: the demo clock runs on by itself
+            now = self.clock.now()
+            digests = self.digests_between(seen, now)
+            seen = now
+            if digests:
+                try:
+                    await self.run_jobs(also=digests)
+                except Exception as exc:
+                    logger.opt(exception=exc).warning("demo: digest failed")
 
     # --- stop -----------------------------------------------------------------------------
 
     async def stop(self) -> None:
-        if self._warmup is not None:
-            self._warmup.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._warmup
+        if self._warmup is not None:  # a first poll cut off mid-write only makes noise
+            with contextlib.suppress(TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._warmup), 5)
+        for task in (self._warmup, self._days):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.api is not None:
             await self.api.close()
         if self.app is not None:
@@ -309,6 +365,8 @@ class Demo:
             self.save_state()
         if self.runner is not None:
             await self.runner.cleanup()
+        if self._guard is not None:
+            self._guard.release()
         if self._tmp is not None:
             self._tmp.cleanup()
 
@@ -326,15 +384,23 @@ async def run_demo(options: DemoOptions) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopping.set)
-    async with Demo(options) as demo:
-        print(f"演示已启动 / demo running: {demo.url}/", flush=True)
-        print(
-            f"数据目录 / data: {demo.directory}{'（临时）' if options.fresh else ''}；"
-            "按 Ctrl+C 退出 / Ctrl+C to stop",
-            flush=True,
-        )
-        if options.open_browser and _has_display():
-            with contextlib.suppress(webbrowser.Error):
-                webbrowser.open(f"{demo.url}/")
-        await stopping.wait()
+    try:
+        async with Demo(options) as demo:
+            print(f"演示已启动 / demo running: {demo.url}/", flush=True)
+            print(
+                f"数据目录 / data: {demo.directory}{'（临时）' if options.fresh else ''}；"
+                "按 Ctrl+C 退出 / Ctrl+C to stop",
+                flush=True,
+            )
+            if options.open_browser and _has_display():
+                with contextlib.suppress(webbrowser.Error):
+                    webbrowser.open(f"{demo.url}/")
+            await stopping.wait()
+            print("正在停止… / stopping…", flush=True)
+    except StartupError as exc:
+        print(exc.line, file=sys.stderr)
+        return exc.exit_code
+    except ConfigurationError as exc:  # e.g. another demo already runs on this directory
+        print(str(exc), file=sys.stderr)
+        return 2
     return 0

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.demo.botapi import BotApiCore, Person
+from bot.demo.botapi import BotApiCore
+from bot.demo.chats import Person
 from bot.demo.farm import FeedFarm, FeedProfile
 from governance.quality import Checker
 from governance.review import StageRule, StageSpec
@@ -29,7 +30,15 @@ from workflows.reviews.submit import submit
 
 ALERT_CHAT_ID = -1_000_000_001
 ALERT_CHAT_TITLE = "政务公开办预警群"
-HISTORY = timedelta(days=100)  # a past quarter and then some
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def history_start(epoch: datetime) -> datetime:
+    """Ten days before the previous quarter began: /report 上季度 has the whole quarter."""
+    local = epoch.astimezone(TZ)
+    first_month = 3 * ((local.month - 1) // 3) + 1  # this quarter's first month
+    year, month = (local.year, first_month - 3) if first_month > 3 else (local.year - 1, 10)
+    return datetime(year, month, 1, tzinfo=TZ).astimezone(epoch.tzinfo) - timedelta(days=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,8 @@ PERSONAS = (
     Persona("second", 3002, "李复审", "复审", "区教育局", (Role.APPROVER,)),
     Persona("final", 3003, "周终审", "终审", "区教育局", (Role.APPROVER,)),
     Persona("editor", 4001, "钱编辑", "编辑", "区教育局", (Role.EDITOR,)),
+    # nobody yet: joins by clicking an invitation link (/invite) on the page
+    Persona("newcomer", 5001, "新同事", "待加入", None, ()),
 )
 PERSONA_BY_KEY = {p.key: p for p in PERSONAS}
 
@@ -137,7 +148,7 @@ def profiles(epoch: datetime) -> list[FeedProfile]:
     """The farm's feeds for a scenario seeded at ``epoch`` (the same on every start)."""
     found = []
     for number, (feed, name, _platform, _unit, state, every) in enumerate(ACCOUNTS):
-        since = epoch - HISTORY + timedelta(hours=3 * number)
+        since = history_start(epoch) + timedelta(hours=3 * number)
         stopped = _STOPPED_DAYS.get(state)
         found.append(
             FeedProfile(
@@ -163,29 +174,30 @@ def add_people(api: BotApiCore) -> None:
 
 async def seed(sm: async_sessionmaker[AsyncSession], *, farm: FeedFarm, epoch: datetime) -> None:
     """Fill an empty, migrated database with the office (accounts via the registry workflow)."""
+    opened = history_start(epoch)  # the office has been at it since before last quarter
     async with sm() as session:
         unit_ids: dict[str, int] = {}
         for name, parent in UNITS:
-            unit = Unit(name=name, parent_id=unit_ids.get(parent or ""), created_at=epoch)
+            unit = Unit(name=name, parent_id=unit_ids.get(parent or ""), created_at=opened)
             session.add(unit)
             await session.flush()
             assert unit.id is not None
             unit_ids[name] = unit.id
         users: dict[int, User] = {}
-        everyone = [(p.telegram_id, p.name, p.unit, p.roles) for p in PERSONAS]
+        everyone = [(p.telegram_id, p.name, p.unit, p.roles) for p in PERSONAS if p.roles]
         everyone += [(tg, name, unit, (role,)) for tg, name, unit, role in STAFF]
         for telegram_id, name, unit_name, roles in everyone:
             user = User(
                 telegram_id=telegram_id,
                 name=name,
                 unit_id=unit_ids[unit_name] if unit_name else None,
-                created_at=epoch,
-                updated_at=epoch,
+                created_at=opened,
+                updated_at=opened,
             )
             session.add(user)
             await session.flush()
             for role in roles:
-                await people.grant_role(session, user=user, role=role, actor_id=None, now=epoch)
+                await people.grant_role(session, user=user, role=role, actor_id=None, now=opened)
             users[telegram_id] = user
         admin = users[PERSONA_BY_KEY["admin"].telegram_id]
         actor = await people.actor_for(session, admin)
@@ -218,7 +230,7 @@ async def seed(sm: async_sessionmaker[AsyncSession], *, farm: FeedFarm, epoch: d
                     feed_url=farm.url(feed),
                     duplicate_reason="不同栏目分别运营（演示数据）",
                 ),
-                now=epoch,
+                now=opened,
             )
         approvers = [
             users[PERSONA_BY_KEY[k].telegram_id].id or 0 for k in ("first", "second", "final")

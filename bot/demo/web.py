@@ -118,7 +118,7 @@ class _Page:
                 "id": p.telegram_id,
                 "name": p.name,
                 "role": p.role_label,
-                "unit": p.unit,
+                "unit": p.unit or ("政务公开办" if p.roles else "尚未加入：点同事发来的邀请链接"),
             }
             for p in PERSONAS
         ]

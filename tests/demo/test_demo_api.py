@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
+from sqlmodel import select
 
-from bot.demo.run import LOOPBACK, Demo
-from bot.demo.scenario import ALERT_CHAT_ID, PERSONA_BY_KEY
+from bot.demo.run import LOOPBACK, Demo, DemoOptions
+from bot.demo.scenario import ACCOUNTS, ALERT_CHAT_ID, PERSONA_BY_KEY
 from feeds.netguard import URLRefused, check_url
+from governance.errors import ConfigurationError
+from models.accounts import Account
 from tests.demo.conftest import Events, bot_message
 
 ADMIN = PERSONA_BY_KEY["admin"].telegram_id
@@ -45,7 +51,7 @@ async def test_personas_chat_press_upload_and_move_the_clock_over_the_page_api(d
         headers = {"X-Demo-Token": match.group(1)}
         state = await (await http.get("/api/state")).json()
         roles = [p["role"] for p in state["personas"]]
-        assert roles == ["管理员", "单位管理员", "初审", "复审", "终审", "编辑"]
+        assert roles == ["管理员", "单位管理员", "初审", "复审", "终审", "编辑", "待加入"]
         assert [g["id"] for g in state["groups"]] == [ALERT_CHAT_ID]
 
         events = Events()
@@ -60,6 +66,10 @@ async def test_personas_chat_press_upload_and_move_the_clock_over_the_page_api(d
             assert (await http.post("/api/send", json=start, headers=headers)).status == 200
             tour = await events.wait_for(bot_message(ADMIN, "演示导览", "/register"), since=mark)
             assert "<b>演示导览</b>" in tour["message"]["html"]  # Telegram's HTML, kept safe
+            mark = len(events.seen)
+            start_editor = {"persona": EDITOR, "chat": EDITOR, "text": "/start"}
+            assert (await http.post("/api/send", json=start_editor, headers=headers)).ok
+            await events.wait_for(bot_message(EDITOR, "演示导览", "/submit"), since=mark)
 
             # the first approver approves a seeded draft from the card's button
             card = await review_card(http, events, FIRST)
@@ -128,3 +138,23 @@ async def test_the_demo_reaches_nothing_beyond_loopback(demo: Demo) -> None:
     async with aiohttp.ClientSession() as http:
         rebinding = await http.get(f"{demo.url}/api/state", headers={"Host": "evil.example"})
         assert rebinding.status == 403
+
+
+async def test_a_second_run_continues_where_the_first_stopped(tmp_path: Path) -> None:
+    options = DemoOptions(directory=tmp_path / "demo", port=0, open_browser=False)
+    async with Demo(options) as first:
+        await asyncio.wait_for(first.ready.wait(), 60)
+        assert first.api is not None
+        seen = len(first.api.chats[FIRST].messages)
+        jumped = await first.advance(timedelta(hours=5))
+        with pytest.raises(ConfigurationError, match="正被另一个演示进程使用"):
+            await Demo(options).start()  # a second demo on the same directory touches nothing
+    async with Demo(options) as second:
+        assert second.clock is not None and second.api is not None and second.app is not None
+        assert second.clock.now() >= jumped  # the demo's time went on from where it was
+        assert len(second.api.chats[FIRST].messages) >= seen > 0
+        assert second.app.sessionmaker is not None
+        async with second.app.sessionmaker() as session:
+            urls = list(await session.exec(select(Account.feed_url)))
+        assert len(urls) == len(ACCOUNTS)  # seeded once
+        assert all(str(url).startswith(f"{second.url}/farm/") for url in urls)  # new port

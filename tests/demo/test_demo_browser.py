@@ -1,11 +1,12 @@
 """The demo page in a real browser (Playwright driving Debian's Chromium): personas, buttons,
-a registration, a draft through three review stages, a dormancy alert and the report download.
+a registration, an invitation link, a draft through three review stages, a dormancy alert and
+the report download.
 
 Run it with ``scripts/test -m browser tests/demo`` (it is left out of the default run to keep the
 suite fast). Chromium comes from the system (``/usr/bin/chromium``); where it is missing the
 test installs it with apt-get when it runs as root, and skips with the reason otherwise.
-Screenshots and the downloaded report are kept under pytest's temporary directory (the path is
-printed) or under ``DEMO_ARTIFACTS`` when set.
+Screenshots and the downloaded report are kept in ``build/demo-artifacts/`` (the path is
+printed; ``DEMO_ARTIFACTS`` chooses another).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.demo.run import Demo
 from bot.demo.scenario import ALERT_CHAT_ID
@@ -45,13 +47,14 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def artifacts(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+def artifacts(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> Path:
+    """Outside pytest's rotating tmp dirs, so the screenshots outlive later test runs."""
     chosen = os.environ.get("DEMO_ARTIFACTS")
-    path = Path(chosen) if chosen else tmp_path_factory.mktemp("artifacts")
+    path = Path(chosen) if chosen else request.config.rootpath / "build" / "demo-artifacts"
+    shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"demo browser test artifacts: {path}")
+    with capsys.disabled():
+        print(f"\ndemo browser test artifacts: {path}")
     return path
 
 
@@ -126,6 +129,18 @@ async def walk_through(page: Any, demo: Demo, artifacts: Path, expect: Any) -> N
     await see("账号已登记")
     await shot("registered")
 
+    # a unit manager invites a colleague; the invitation link joins the newcomer persona
+    await persona("manager")
+    await say("/invite")
+    await press("请选择受邀人的角色", "编辑")
+    invitation = await see("邀请已生成")
+    await invitation.locator("a", has_text="?start=").click()
+    await expect(page.locator('button[data-persona="newcomer"]')).to_have_class(
+        re.compile("active")
+    )
+    await see("你已加入“区教育局”")
+    await shot("newcomer-joined")
+
     # the editor submits a draft
     await persona("editor")
     await say("/submit")
@@ -172,5 +187,8 @@ async def walk_through(page: Any, demo: Demo, artifacts: Path, expect: Any) -> N
     download = await download_info.value
     target = artifacts / download.suggested_filename
     await download.save_as(target)
-    assert target.read_bytes()[:2] == b"PK"  # an .xlsx workbook
+    summary = dict(
+        row[:2] for row in load_workbook(target).worksheets[0].iter_rows(values_only=True)
+    )
+    assert int(summary["账号数"]) >= 25 and int(summary["期内发布数"]) > 500, summary
     await shot("report")

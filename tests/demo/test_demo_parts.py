@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.demo.botapi import BotApiCore
+from bot.demo.chats import Person
 from bot.demo.farm import FeedProfile
 from bot.demo.html import telegram_html
-from bot.demo.scenario import ACCOUNTS, PERSONAS, profiles
+from bot.demo.scenario import ACCOUNTS, PERSONAS, history_start, profiles
 from governance.clock import ScaledClock
 from governance.roles import Role
 
@@ -45,14 +47,8 @@ def test_the_scenario_covers_every_state_role_and_about_thirty_accounts() -> Non
     assert states >= {"fresh", "warning", "dormant", "closure", "broken", "veto", "unreviewed"}
     assert 25 <= len(ACCOUNTS) <= 35 and len({a[2] for a in ACCOUNTS}) >= 7
     assert {r for p in PERSONAS for r in p.roles} == set(Role)
-    assert [p.role_label for p in PERSONAS] == [
-        "管理员",
-        "单位管理员",
-        "初审",
-        "复审",
-        "终审",
-        "编辑",
-    ]
+    labels = [p.role_label for p in PERSONAS]
+    assert labels == ["管理员", "单位管理员", "初审", "复审", "终审", "编辑", "待加入"]
     assert len(profiles(START)) == len(ACCOUNTS)
 
 
@@ -74,3 +70,92 @@ def test_only_telegrams_html_subset_reaches_the_page(text: str, is_html: bool, s
     result = telegram_html(text, is_html=is_html)
     assert shown in result
     assert "<script" not in result and "onerror" not in result and "javascript:" not in result
+
+
+async def test_chats_and_files_survive_a_restart() -> None:
+    api = BotApiCore(now=lambda: 1_800_000_000.0)
+    api.add_person(Person(7, "甲"))
+    stored = api.store(b"\x89PNG...", "图.png")
+    api.record(7, 7, text="说明", upload=stored, as_photo=True)
+    api.call("sendMessage", {"chat_id": 7, "text": "<b>好</b>", "parse_mode": "HTML"}, {})
+    again = BotApiCore(now=lambda: 1_800_000_000.0)
+    again.load(api.dump())
+    again.add_person(Person(7, "甲"))
+    assert [m.view() for m in again.chats[7].messages] == [m.view() for m in api.chats[7].messages]
+    assert again.files[stored.file_id].content == b"\x89PNG..."
+    later = again.call("sendMessage", {"chat_id": 7, "text": "再"}, {})
+    assert later["message_id"] > max(m.message_id for m in api.chats[7].messages)
+
+
+@pytest.mark.parametrize(
+    ("epoch", "begins"),
+    [
+        (datetime(2026, 12, 1, 3, tzinfo=UTC), datetime(2026, 6, 20, 16, tzinfo=UTC)),
+        (datetime(2026, 2, 10, 3, tzinfo=UTC), datetime(2025, 9, 20, 16, tzinfo=UTC)),
+    ],
+)
+def test_the_farms_history_covers_the_whole_previous_quarter(
+    epoch: datetime, begins: datetime
+) -> None:
+    assert history_start(epoch) == begins  # 10 days before 07-01 / 10-01, Shanghai midnight
+
+
+def test_the_digests_follow_the_demo_clock_not_the_wall_clock() -> None:
+    from types import SimpleNamespace
+
+    from bot.demo.run import Demo, DemoOptions
+    from bot.settings import Settings
+
+    demo = Demo(DemoOptions())
+    demo.app = SimpleNamespace(settings=Settings(_env_file=None))  # type: ignore[assignment]
+    monday_8am = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai, a Monday
+    hour = timedelta(hours=1)
+    assert demo.digests_between(monday_8am, monday_8am + hour / 2) == ()
+    assert demo.digests_between(monday_8am, monday_8am + hour) == ("daily_digest", "weekly_digest")
+    tuesday = monday_8am + timedelta(days=1)
+    assert demo.digests_between(tuesday, tuesday + 2 * hour) == ("daily_digest",)
+    assert demo.digests_between(tuesday, tuesday + timedelta(days=30)) == (
+        "daily_digest",
+        "weekly_digest",
+    )
+
+
+async def test_the_embedded_api_keeps_reply_keyboards_photos_and_edits() -> None:
+    api = BotApiCore(now=lambda: 1_800_000_000.0)
+    api.add_person(Person(7, "甲"))
+    events = api.listen()
+    keyboard = {"keyboard": [[{"text": "是"}, "否"]], "resize_keyboard": True}
+    sent = api.call("sendMessage", {"chat_id": 7, "text": "确定？", "reply_markup": keyboard}, {})
+    assert api.chats[7].reply_keyboard == [["是", "否"]]
+    api.call(
+        "sendMessage", {"chat_id": 7, "text": "好", "reply_markup": {"remove_keyboard": True}}, {}
+    )
+    assert api.chats[7].reply_keyboard is None
+    edited = api.call(
+        "editMessageText",
+        {
+            "chat_id": 7,
+            "message_id": sent["message_id"],
+            "text": "<i>已确定</i>",
+            "parse_mode": "HTML",
+        },
+        {},
+    )
+    assert edited["text"] == "<i>已确定</i>" and api.chats[7].messages[0].view()["edited"]
+    photo = api.store(b"\x89PNG", "现场.png")
+    api.send(7, 7, text="现场照片", upload=photo, as_photo=True)
+    update = api._updates[-1]["message"]
+    assert update["photo"][0]["file_id"] == photo.file_id and update["caption"] == "现场照片"
+    assert api.call("getFile", {"file_id": photo.file_id}, {})["file_path"] == photo.path
+    kinds = [events.get_nowait()["type"] for _ in range(events.qsize())]
+    assert kinds == ["keyboard", "message", "keyboard", "message", "edit", "message"]
+    with pytest.raises(LookupError):
+        api.send(8, 7, text="陌生人")  # nobody may write into someone else's chat
+
+
+def test_the_demo_command_refuses_a_bad_speed_or_port(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import main
+
+    assert main(["demo", "--speed", "0"]) == 2
+    assert main(["demo", "--port", "70000"]) == 2
+    assert "倍速" in capsys.readouterr().err

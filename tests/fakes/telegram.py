@@ -15,6 +15,10 @@ pushed to its URL over HTTP (one at a time, in order, with the secret-token head
 until answered 200) and ``getUpdates`` answers 409. :attr:`FakeTelegram.pushes` records each
 delivery's HTTP status; :meth:`FakeTelegram.push` posts any body with any secret. For start-up
 tests, :attr:`FakeTelegram.redirect_to` makes every Bot API request answer 307 elsewhere.
+
+The product's own offline double, :mod:`bot.demo.botapi` (what ``python -m bot demo`` runs
+against), shares its request parsing and message-method set with this one; this fake adds what
+only tests need: recorded calls, injected failures and outages, webhook pushes, conflicts.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.demo.chats import MESSAGE_METHODS
+from bot.demo.chats import read_params as _params
 from tests.fakes.floodlimit import FloodLimiter
 
 BOT_ID = 777000111
@@ -44,7 +50,6 @@ CONFLICT = {
 }
 #: Methods that put a message into a chat: what :attr:`FakeTelegram.flood` limits.
 FLOOD_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "copyMessage"})
-MESSAGE_METHODS = {"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"}
 
 
 @dataclass
@@ -682,29 +687,3 @@ class FakeUser:
         except AssertionError:
             raise AssertionError(f"{self.name} got fewer than {count} messages") from None
         return self.tg.sent_to(chat_id, since=since)
-
-
-async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
-    """The request's parameters, and the files it uploaded (field → (file name, bytes))."""
-    files: dict[str, tuple[str, bytes]] = {}
-    if request.content_type == "application/json":
-        raw: dict[str, Any] = await request.json()
-    else:
-        form = await request.post()
-        raw = {k: v for k, v in form.items() if isinstance(v, str)}
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                files[key] = (value.filename, value.file.read())
-                raw[key] = "<file>"
-    params: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, str) and value[:1] in "[{":
-            with contextlib.suppress(ValueError):
-                value = json.loads(value)
-        params[key] = value
-    for key, value in list(params.items()):  # "document": "attach://<field>" as the API resolves
-        if isinstance(value, str) and value.startswith("attach://"):
-            field_name = value.removeprefix("attach://")
-            if field_name in files:
-                files[key] = files[field_name]
-    return params, files

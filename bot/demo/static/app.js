@@ -58,7 +58,7 @@ function renderSidebar() {
   const personas = $("personas");
   personas.innerHTML = "";
   for (const p of state.personas) {
-    personas.appendChild(conversationButton(p.id, `${p.name}（${p.role}）`, p.unit || "政务公开办", p.key));
+    personas.appendChild(conversationButton(p.id, `${p.name}（${p.role}）`, p.unit, p.key));
   }
   const groups = $("groups");
   groups.innerHTML = "";
@@ -100,6 +100,11 @@ async function openChat(id) {
   $("chat-title").textContent = persona ? `${persona.name}（${persona.role}）与机器人` : group.title;
   const actor = personaById(state.acting);
   $("chat-sub").textContent = group && actor ? `以 ${actor.name} 的身份发言；群里只处理发给机器人的命令` : (persona && persona.unit) || "";
+  if (pendingJoin && persona && persona.key === "newcomer") {
+    const token = pendingJoin;
+    pendingJoin = null;
+    await sendText(`/start ${token}`);
+  }
   markSidebar();
   renderMessages();
   $("composer-text").focus();
@@ -127,13 +132,34 @@ function messageElement(m) {
   } else if (m.file) {
     html += `<a class="file" href="/files/${m.file.id}?download=1" download="${escapeText(m.file.name)}">📄 ${escapeText(m.file.name)}</a>\n`;
   }
-  html += `<div class="text">${m.html}</div>`;
+  html += `<div class="text">${linkDeepLinks(m.html)}</div>`;
   const time = new Date(m.date * 1000).toLocaleString("zh-CN", { timeZone: state.clock ? state.clock.timezone : undefined });
   html += `<div class="meta">${m.edited ? "已编辑 · " : ""}${escapeText(time)}</div>`;
   div.innerHTML = html;
   if (m.inline_keyboard) div.appendChild(inlineKeyboard(m));
   return div;
 }
+
+// Invitation links (https://t.me/<bot>?start=<token>) stay on the page: clicking one joins as
+// the newcomer persona, as a colleague would by opening it in Telegram.
+const DEEP_LINK = /(?<!href=")https:\/\/t\.me\/[A-Za-z0-9_]+\?start=[\w-]+/g;
+let pendingJoin = null;
+
+function linkDeepLinks(html) {
+  return html.replace(DEEP_LINK, (url) => `<a href="${url}">${url}</a>`);
+}
+
+$("messages").addEventListener("click", async (event) => {
+  const a = event.target.closest("a");
+  if (!a || !/^https:\/\/t\.me\//.test(a.href)) return;
+  event.preventDefault();
+  const match = a.href.match(/\?start=([\w-]+)/);
+  const newcomer = state.personas.find((p) => p.key === "newcomer");
+  if (!match || !newcomer) { toast("演示中不打开 Telegram 链接"); return; }
+  pendingJoin = match[1];
+  toast("以“新同事”的身份打开邀请链接");
+  await openChat(newcomer.id);
+});
 
 function inlineKeyboard(m) {
   const keyboard = document.createElement("div");
