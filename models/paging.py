@@ -81,10 +81,10 @@ class Order:
     def after(self, cursor: Cursor, *, backwards: bool) -> Any:
         """Rows strictly past ``cursor`` in reading order (or before it, ``backwards``)."""
         forward = self.descending == backwards  # True: larger keys come next
-        key = self.param(cursor.key)
-        if forward:
-            return sa.or_(self.key > key, sa.and_(self.key == key, self.id > cursor.id))
-        return sa.or_(self.key < key, sa.and_(self.key == key, self.id < cursor.id))
+        # a row-value comparison, so SQLite and PostgreSQL walk the (key, id) index range
+        here = sa.tuple_(self.key, self.id)
+        there = sa.tuple_(sa.literal(self.param(cursor.key), self.key.type), cursor.id)
+        return here > there if forward else here < there
 
     def sort(self, *, backwards: bool) -> tuple[Any, Any]:
         ascending = self.descending == backwards
