@@ -236,8 +236,12 @@ async def user_loop(
                 if op == "card":
                     data = f"ao:{rng.randrange(1, accounts + 1)}"
                 else:
-                    assert listing is not None
-                    data = listing.button("下一页")["callback_data"]
+                    nexts = [
+                        b for b in (listing.buttons if listing else []) if "下一页" in b["text"]
+                    ]
+                    if not nexts:  # the last list was an error reply: nothing to page
+                        continue
+                    data = nexts[0]["callback_data"]
                 update = {
                     "callback_query": {
                         "id": f"q{uid}-{rng.randrange(1 << 40)}",
@@ -265,7 +269,7 @@ async def user_loop(
                 out["timeouts"].append(60.0)
                 continue
             out[op].append(time.perf_counter() - started)
-            if op == "/accounts":
+            if op == "/accounts" and reply.buttons:
                 listing = reply
         done += 1
 
@@ -324,17 +328,18 @@ async def queries_side_by_side(url: str, accounts: int) -> None:
     async def keyset_first(session: Any) -> None:
         await list_accounts(session, actor=admin, filters=AccountFilter(), page_size=8)
 
-    async def keyset_deep(session: Any) -> None:
-        async with sm() as probe:
-            anchor = (
-                await probe.exec(
-                    select(Account).order_by(col(Account.unit_id), col(Account.id)).offset(deep)
-                )
-            ).first()
-        from models.paging import Cursor
+    async with sm() as probe:  # the row a person paging this far would have seen last
+        anchor = (
+            await probe.exec(
+                select(Account).order_by(col(Account.unit_id), col(Account.id)).offset(deep)
+            )
+        ).first()
+    assert anchor is not None
+    from models.paging import Cursor
 
-        assert anchor is not None
-        cursor = Cursor(key=anchor.unit_id, id=anchor.id or 0)
+    cursor = Cursor(key=anchor.unit_id, id=anchor.id or 0)
+
+    async def keyset_deep(session: Any) -> None:
         await list_accounts(
             session, actor=admin, filters=AccountFilter(), cursor=cursor, page_size=8
         )
