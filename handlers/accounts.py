@@ -43,7 +43,7 @@ from handlers.render import (
     outcome_text,
     when,
 )
-from handlers.replies import edit_or_send, reply_to
+from handlers.replies import edit_or_send, reply_to, turn_page
 from models import accountchanges, accounts, audit, people
 from models.accounts import Account
 from models.people import User
@@ -82,35 +82,29 @@ async def page(
     checked = member(actor)
     text, markup = await list_view(session, checked, callback_data)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup)
+    await turn_page(query, text, reply_markup=markup)
 
 
 @router.callback_query(AccFilterMenu.filter())
 async def filter_menu(
     query: CallbackQuery, callback_data: AccFilterMenu, session: AsyncSession, actor: Actor | None
 ) -> None:
-    checked = member(actor)
+    member(actor)
     base = AccList(
         unit_id=callback_data.unit_id, platform=callback_data.platform, status=callback_data.status
     )
     kb = InlineKeyboardBuilder()
-    if callback_data.kind == "unit" and checked.is_admin:
-        for unit in await people.list_units(session):
-            kb.button(
-                text=unit.name,
-                callback_data=base.model_copy(update={"unit_id": unit.id, "page": 0}),
-            )
-    elif callback_data.kind == "platform":
+    if callback_data.kind == "platform":
         for platform in Platform:
             kb.button(
                 text=_(PLATFORM_LABELS[platform]),
-                callback_data=base.model_copy(update={"platform": platform.value, "page": 0}),
+                callback_data=base.model_copy(update={"platform": platform.value}),
             )
-    else:
+    else:  # units are picked from the unit tree (UnitTree, purpose ACCOUNTS)
         for status in AccountStatus:
             kb.button(
                 text=_(STATUS_LABELS[status]),
-                callback_data=base.model_copy(update={"status": status.value, "page": 0}),
+                callback_data=base.model_copy(update={"status": status.value}),
             )
     kb.adjust(2)
     await query.answer()

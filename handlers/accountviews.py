@@ -11,9 +11,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
+from governance.errors import PermissionDenied
 from governance.i18n import N_
 from governance.registry import TRANSITIONS, AccountStatus
-from governance.roles import Actor, can_change_account_status, can_edit_account
+from governance.roles import (
+    Actor,
+    can_change_account_status,
+    can_edit_account,
+    can_view_account,
+)
 from handlers.callbacks import (
     AccAction,
     AccFilterMenu,
@@ -22,9 +28,12 @@ from handlers.callbacks import (
     CaseNew,
     CaseOpen,
     CheckAccount,
+    UnitPurpose,
+    UnitTree,
 )
 from handlers.caseviews import case_line
 from handlers.monitoring import activity_section
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import account_card, esc, findings_section, platform_label, status_label
 from models import accounts, cases, findings, people
 from models.accounts import Account, AccountFilter
@@ -58,10 +67,14 @@ async def list_view(
     filters = AccountFilter(
         unit_id=query.unit_id or None, platform=query.platform or None, status=query.status or None
     )
-    rows, total = await accounts.list_accounts(
-        session, actor=actor, filters=filters, page=query.page, page_size=PAGE_SIZE
+    if filters.unit_id and not can_view_account(actor, filters.unit_id):
+        raise PermissionDenied(N_("你只能查看本单位的账号。"))
+    page = await accounts.list_accounts(
+        session, actor=actor, filters=filters, cursor=cursor_of(query), page_size=PAGE_SIZE
     )
-    units = {u.id: u.name for u in await people.list_units(session)}
+    units = await people.unit_names(
+        session, unit_ids={a.unit_id for a in page.rows} | {filters.unit_id or 0}
+    )
     active = []
     if filters.unit_id:
         active.append(esc(units.get(filters.unit_id, "?")))
@@ -69,14 +82,14 @@ async def list_view(
         active.append(platform_label(filters.platform))
     if filters.status:
         active.append(status_label(filters.status))
-    pages = max(1, -(-total // PAGE_SIZE))
     lines = [
-        _("账号台账：共 {n} 个").format(n=total)
+        _("账号台账：共 {n} 个").format(n=page.total)
         + (_("（筛选：{f}）").format(f="、".join(active)) if active else "")
-        + _("，第 {p}/{pages} 页").format(p=query.page + 1, pages=pages)
+        + "，"
+        + span_text(page, total=False)
     ]
     kb = InlineKeyboardBuilder()
-    for account in rows:
+    for account in page.rows:
         lines.append(
             f"#{account.id} {esc(account.name)} · {platform_label(account.platform)} · "
             f"{esc(units.get(account.unit_id, '?'))} · {status_label(account.status)}"
@@ -85,26 +98,19 @@ async def list_view(
             text=f"#{account.id} {account.name[:20]}",
             callback_data=AccOpen(account_id=account.id or 0),
         )
-    if not rows:
+    if not page.rows:
         lines.append(_("没有符合条件的账号。"))
     kb.adjust(2)
+    kb.attach(nav_row(page, query))
     nav = InlineKeyboardBuilder()
-    if query.page > 0:
-        nav.button(
-            text=_("◀ 上一页"), callback_data=query.model_copy(update={"page": query.page - 1})
-        )
-    if query.page + 1 < pages:
-        nav.button(
-            text=_("下一页 ▶"), callback_data=query.model_copy(update={"page": query.page + 1})
-        )
     base = {"unit_id": query.unit_id, "platform": query.platform, "status": query.status}
     if actor.is_admin:
-        nav.button(text=_("按单位"), callback_data=AccFilterMenu(kind="unit", **base))
+        nav.button(text=_("按单位"), callback_data=UnitTree(purpose=UnitPurpose.ACCOUNTS))
     nav.button(text=_("按平台"), callback_data=AccFilterMenu(kind="platform", **base))
     nav.button(text=_("按状态"), callback_data=AccFilterMenu(kind="status", **base))
     if active:
         nav.button(text=_("清除筛选"), callback_data=AccList())
-    nav.adjust(2)
+    nav.adjust(3)
     kb.attach(nav)
     return "\n".join(lines), kb.as_markup()
 

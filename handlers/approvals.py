@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,8 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from governance.clock import Clock
 from governance.i18n import N_
 from governance.roles import Actor, can_approve_registration
-from handlers.callbacks import RegDecision
+from handlers.callbacks import PendingList, RegDecision
 from handlers.guards import require
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import account_card, esc, person
 from handlers.replies import edit_or_send, reply_to
 from models import accounts, people
@@ -35,14 +36,27 @@ class RejectForm(StatesGroup):
     reason = State()
 
 
-async def show_registrations(message: Message, session: AsyncSession, settings: Settings) -> None:
-    """Admins' part of /pending (see handlers.review_queue): registrations to approve."""
-    rows = await accounts.pending_registrations(session)
-    if not rows:
-        await message.answer(_("没有待审批的账号登记。"))
+REGISTRATIONS_PAGE = 5
+
+
+async def show_registrations(
+    target: Message | InaccessibleMessage,
+    session: AsyncSession,
+    settings: Settings,
+    query: PendingList,
+) -> None:
+    """Admins' part of /pending (see handlers.review_queue): registrations to approve, a few
+    cards at a time, then a button for the next few."""
+    page = await accounts.pending_registrations(
+        session, cursor=cursor_of(query), size=REGISTRATIONS_PAGE
+    )
+    if not page.rows:
+        await target.answer(_("没有待审批的账号登记。"))
         return
-    await message.answer(_("待审批的账号登记：{n} 个").format(n=len(rows)))
-    for account in rows[:20]:
+    await target.answer(
+        _("待审批的账号登记：{n} 个").format(n=page.total) + "，" + span_text(page, total=False)
+    )
+    for account in page.rows:
         unit = await session.get(people.Unit, account.unit_id)
         responsible, waiting = await accounts.responsible_of(session, account)
         applicant = await session.get(User, account.created_by)
@@ -60,13 +74,19 @@ async def show_registrations(message: Message, session: AsyncSession, settings: 
             ),
         )
         kb.adjust(2)
-        await message.answer(
+        await target.answer(
             _("申请人：{who}").format(who=person(applicant))
             + "\n"
             + account_card(
                 account, unit=unit, responsible=responsible, tz=settings.tz, pending=waiting
             ),
             reply_markup=kb.as_markup(),
+        )
+    if page.has_next:
+        nav = nav_row(page, query)
+        await target.answer(
+            _("还有 {n} 个待审批的登记。").format(n=page.total - page.before - len(page.rows)),
+            reply_markup=nav.as_markup(),
         )
 
 

@@ -6,7 +6,23 @@ database when the button is pressed. Prefixes are short so packed data stays und
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import BaseModel
+
+from governance.activity import DormancyState
+from governance.cases import CaseStatus
+
+
+class PageCursor(BaseModel):
+    """The cursor every paged list's buttons carry (see :mod:`models.paging`): the page starts
+    after the row with sort key ``key`` and id ``rid`` (before it when ``back``); ``rid`` 0 is
+    the first page. A list's own callback data adds its filters."""
+
+    key: int = 0
+    rid: int = 0
+    back: bool = False
 
 
 class UnitAddParent(CallbackData, prefix="up"):
@@ -26,8 +42,26 @@ class InviteRevoke(CallbackData, prefix="ix"):
     invitation_id: int
 
 
-class UsersUnit(CallbackData, prefix="uu"):
+class UsersUnit(CallbackData, PageCursor, prefix="uu"):
     unit_id: int  # 0: people without a unit
+
+
+class UnitPurpose(StrEnum):
+    """What picking a unit in the unit tree leads to."""
+
+    BROWSE = "b"  # /units: the tree itself
+    ACCOUNTS = "a"
+    USERS = "u"
+    DORMANT = "d"
+    CASES = "c"
+    PARENT = "p"  # the parent of a unit being added (/units dialog)
+
+
+class UnitTree(CallbackData, PageCursor, prefix="ut"):
+    """One level of the unit tree: the children of ``parent_id`` (0: top-level units)."""
+
+    parent_id: int = 0
+    purpose: UnitPurpose = UnitPurpose.BROWSE
 
 
 class UserOpen(CallbackData, prefix="uo"):
@@ -68,11 +102,10 @@ class RegEdit(CallbackData, prefix="re"):
     field: str
 
 
-class AccList(CallbackData, prefix="al"):
+class AccList(CallbackData, PageCursor, prefix="al"):
     unit_id: int = 0
     platform: str = ""
     status: str = ""
-    page: int = 0
 
 
 class AccFilterMenu(CallbackData, prefix="am"):
@@ -141,13 +174,9 @@ class WordsTry(CallbackData, prefix="wt"):
     pass
 
 
-class DormantList(CallbackData, prefix="dl"):
+class DormantList(CallbackData, PageCursor, prefix="dl"):
     unit_id: int = 0  # 0: every unit the reader may see
-    page: int = 0
-
-
-class DormantUnits(CallbackData, prefix="du"):
-    pass
+    state: DormancyState | None = None  # at least this silent; None: every monitored account
 
 
 class CheckAccount(CallbackData, prefix="ck"):
@@ -193,6 +222,17 @@ class RvBulk(CallbackData, prefix="rb"):
     pass
 
 
+class PendingKind(StrEnum):
+    REVIEWS = "r"
+    REGISTRATIONS = "g"
+
+
+class PendingList(CallbackData, PageCursor, prefix="pq"):
+    """A page of /pending: drafts waiting for the reader, or registrations for admins."""
+
+    kind: PendingKind = PendingKind.REVIEWS
+
+
 class SubAccount(CallbackData, prefix="sa"):
     account_id: int
 
@@ -228,6 +268,14 @@ class ReportPeriod(CallbackData, prefix="rpp"):
     kind: str  # week | month | last_month | quarter | last_quarter | year | dates | inspect
 
 
+class ReportUnits(CallbackData, PageCursor, prefix="rpu"):
+    """A page of the units an admin may pick as a report's scope."""
+
+    kind: str
+    start: int
+    end: int
+
+
 class ReportScope(CallbackData, prefix="rps"):
     kind: str
     start: int  # YYYYMMDD, the period's first day
@@ -235,8 +283,9 @@ class ReportScope(CallbackData, prefix="rps"):
     unit_id: int = 0  # 0: every unit (admins only)
 
 
-class CaseList(CallbackData, prefix="cl"):
+class CaseList(CallbackData, PageCursor, prefix="cl"):
     unit_id: int = 0  # 0: every unit the reader may see
+    status: CaseStatus | None = None  # None: every active case
 
 
 class CaseOpen(CallbackData, prefix="co"):

@@ -35,7 +35,7 @@ from handlers.callbacks import CaseAct, CaseList, CaseNew, CaseOpen, DialogCance
 from handlers.caseviews import case_list_view, case_view
 from handlers.guards import member
 from handlers.render import audit_label, esc, when
-from handlers.replies import reply_to
+from handlers.replies import reply_to, turn_page
 from models import accounts, audit, cases, findings, people
 from models.cases import Case, deadline_text
 from models.findings import FindingStatus, StoredFinding
@@ -64,7 +64,7 @@ async def list_cases(
     message: Message, session: AsyncSession, actor: Actor | None, settings: Settings
 ) -> None:
     checked = member(actor)
-    text, markup = await case_list_view(session, checked, 0, settings.tz)
+    text, markup = await case_list_view(session, checked, CaseList(), settings.tz)
     await message.answer(text, reply_markup=markup)
 
 
@@ -77,9 +77,9 @@ async def list_button(
     settings: Settings,
 ) -> None:
     checked = member(actor)
-    text, markup = await case_list_view(session, checked, callback_data.unit_id, settings.tz)
+    text, markup = await case_list_view(session, checked, callback_data, settings.tz)
     await query.answer()
-    await reply_to(query, text, reply_markup=markup)
+    await turn_page(query, text, reply_markup=markup)
 
 
 # --- the case card ----------------------------------------------------------------------------

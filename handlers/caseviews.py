@@ -25,8 +25,9 @@ from governance.cases import (
 from governance.errors import PermissionDenied
 from governance.i18n import N_
 from governance.roles import Actor
-from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen
+from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen, UnitPurpose, UnitTree
 from handlers.case_notices import case_kind_label, problem_line
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc, when
 from models import accounts, cases, people
 from models.cases import Case, deadline_text
@@ -34,7 +35,7 @@ from models.cases import Case, deadline_text
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-LIST_LIMIT = 30  # a list stays well within Telegram's 4096 characters
+PAGE_SIZE = 10  # a page stays well within Telegram's 4096 characters
 
 
 def status_text(case: Case) -> str:
@@ -60,53 +61,72 @@ def case_line(case: Case, name: str, tz: ZoneInfo) -> str:
 
 
 async def case_list_view(
-    session: AsyncSession, actor: Actor, unit_id: int, tz: ZoneInfo
+    session: AsyncSession, actor: Actor, query: CaseList, tz: ZoneInfo
 ) -> tuple[str, InlineKeyboardMarkup]:
+    unit_id = query.unit_id or None
     if unit_id and not (actor.is_admin or actor.belongs_to(unit_id)):
         raise PermissionDenied(N_("你只能查看本单位的整改。"))
-    rows = await cases.active_cases(session, actor=actor, unit_id=unit_id or None)
-    units = {u.id: u.name for u in await people.list_units(session)}
+    page = await cases.cases_page(
+        session,
+        actor=actor,
+        unit_id=unit_id,
+        status=query.status,
+        cursor=cursor_of(query),
+        size=PAGE_SIZE,
+    )
+    units = await people.unit_names(
+        session, unit_ids={c.unit_id for c in page.rows} | {unit_id or 0}
+    )
     names = {
         a.id: a.name
         for a in await session.exec(
             select(accounts.Account).where(
-                col(accounts.Account.id).in_({c.account_id for c in rows})
+                col(accounts.Account.id).in_({c.account_id for c in page.rows})
             )
         )
     }
-    overdue = sum(1 for c in rows if c.status == CaseStatus.OVERDUE)
-    lines = [
-        _("<b>📋 在办整改</b>：共 {n} 件，其中逾期 {overdue} 件").format(
-            n=len(rows), overdue=overdue
+    scope = _("（单位：{unit}）").format(unit=esc(units.get(unit_id, "?"))) if unit_id else ""
+    if query.status is None:
+        overdue = await cases.count_in_status(
+            session, actor=actor, unit_id=unit_id, status=CaseStatus.OVERDUE
         )
-    ]
+        head = _("<b>📋 在办整改</b>：共 {n} 件，其中逾期 {overdue} 件").format(
+            n=page.total, overdue=overdue
+        )
+    else:
+        head = _("<b>📋 整改（{status}）</b>：共 {n} 件").format(
+            status=_(CASE_STATUS_LABELS[query.status]), n=page.total
+        )
+    lines = [head + scope] + ([span_text(page, total=False)] if page.rows else [])
     kb = InlineKeyboardBuilder()
-    current = None
-    for case in rows[:LIST_LIMIT]:
-        if case.unit_id != current:
-            current = case.unit_id
-            lines.append(f"\n<b>{esc(units.get(case.unit_id, '?'))}</b>")
-        lines.append(case_line(case, names.get(case.account_id, "?"), tz))
+    for case in page.rows:
+        line = case_line(case, names.get(case.account_id, "?"), tz)
+        if not unit_id:
+            line += f" · {esc(units.get(case.unit_id, '?'))}"
+        lines.append(line)
         kb.button(
             text=f"#{case.id} {names.get(case.account_id, '?')[:18]}",
             callback_data=CaseOpen(case_id=case.id or 0),
         )
-    if len(rows) > LIST_LIMIT:
-        lines.append(_("……另有 {n} 件").format(n=len(rows) - LIST_LIMIT))
-    if not rows:
-        lines.append(_("没有在办的整改。"))
+    if not page.rows:
+        lines.append(_("没有在办的整改。") if query.status is None else _("没有符合条件的整改。"))
     kb.adjust(2)
-    by_unit: dict[int, int] = {}
-    for case in rows:
-        by_unit[case.unit_id] = by_unit.get(case.unit_id, 0) + 1
-    if actor.is_admin and not unit_id and len(by_unit) > 1:
-        units_kb = InlineKeyboardBuilder()
-        for uid, count in sorted(by_unit.items(), key=lambda x: -x[1])[:12]:
-            units_kb.button(
-                text=f"{units.get(uid, '?')[:16]} ({count})", callback_data=CaseList(unit_id=uid)
+    kb.attach(nav_row(page, query))
+    filters = InlineKeyboardBuilder()
+    if query.status is not None:
+        filters.button(text=_("在办"), callback_data=CaseList(unit_id=query.unit_id))
+    for status in CaseStatus:
+        if status is not query.status:
+            filters.button(
+                text=_(CASE_STATUS_LABELS[status]),
+                callback_data=CaseList(unit_id=query.unit_id, status=status),
             )
-        units_kb.adjust(2)
-        kb.attach(units_kb)
+    if actor.is_admin:
+        filters.button(text=_("按单位"), callback_data=UnitTree(purpose=UnitPurpose.CASES))
+        if unit_id:
+            filters.button(text=_("全部单位"), callback_data=CaseList(status=query.status))
+    filters.adjust(3)
+    kb.attach(filters)
     return "\n".join(lines), kb.as_markup()
 
 

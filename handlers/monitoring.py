@@ -18,13 +18,21 @@ from governance.errors import InvalidInput, NotFound
 from governance.i18n import N_
 from governance.registry import STATUS_LABELS, AccountStatus
 from governance.roles import Actor
-from handlers.callbacks import AccOpen, CheckAccount, DormantList, DormantUnits, OutboxRetry
+from handlers.callbacks import (
+    AccOpen,
+    CheckAccount,
+    DormantList,
+    OutboxRetry,
+    UnitPurpose,
+    UnitTree,
+)
 from handlers.guards import member, require
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import activity_label, esc, outcome_text, post_line, when
-from handlers.replies import edit_or_send, reply_to
+from handlers.replies import edit_or_send, reply_to, turn_page
 from models import accounts, audit, outbox, people
 from models.accounts import Account
-from models.activity import AccountActivity, dormancy_ranking, find_accounts
+from models.activity import AccountActivity, dormancy_page, find_accounts
 from models.feeds import POLLED_STATUSES, polling_health
 
 if TYPE_CHECKING:
@@ -105,22 +113,27 @@ async def _dormant_view(
     session: AsyncSession, actor: Actor, query: DormantList, clock: Clock, settings: Settings
 ) -> tuple[str, InlineKeyboardMarkup]:
     unit_id = query.unit_id or None
-    rows = await dormancy_ranking(
+    page = await dormancy_page(
         session,
         actor=actor,
         unit_id=unit_id,
+        at_least=query.state,
         now=clock.now(),
         thresholds=settings.activity_thresholds(),
+        cursor=cursor_of(query),
+        size=PAGE_SIZE,
     )
-    units = {u.id: u.name for u in await people.list_units(session)}
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(max(query.page, 0), pages - 1)
-    head = _("不更新账号排行（按距最近发布的天数，最久在前）：共 {n} 个").format(n=len(rows))
+    units = await people.unit_names(
+        session, unit_ids={r.unit_id for r in page.rows} | {unit_id or 0}
+    )
+    head = _("不更新账号排行（按距最近发布的天数，最久在前）：共 {n} 个").format(n=page.total)
     if unit_id:
         head += _("（单位：{unit}）").format(unit=esc(units.get(unit_id, "?")))
-    lines = [head + _("，第 {p}/{pages} 页").format(p=page + 1, pages=pages)]
+    if query.state is not None:
+        head += _("（至少：{state}）").format(state=activity_label(query.state.value))
+    lines = [head + "，" + span_text(page, total=False)]
     kb = InlineKeyboardBuilder()
-    for row in rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+    for row in page.rows:
         last = when(row.last_post, settings.tz)[:10] if row.last_post else _("无")
         days = _("{n} 天").format(n=row.days) if row.polled else _("尚未抓取")
         lines.append(
@@ -132,23 +145,24 @@ async def _dormant_view(
                 text=f"#{row.account_id} {row.name[:20]}",
                 callback_data=AccOpen(account_id=row.account_id),
             )
-    if not rows:
+    if not page.rows:
         lines.append(_("没有正在监测的账号（账号需在用且已填写订阅源）。"))
     kb.adjust(2)
+    kb.attach(nav_row(page, query))
     nav = InlineKeyboardBuilder()
-    if page > 0:
-        nav.button(
-            text=_("◀ 上一页"), callback_data=DormantList(unit_id=query.unit_id, page=page - 1)
-        )
-    if page + 1 < pages:
-        nav.button(
-            text=_("下一页 ▶"), callback_data=DormantList(unit_id=query.unit_id, page=page + 1)
-        )
+    for state in (DormancyState.WARNING, DormancyState.DORMANT, DormancyState.CLOSURE_CANDIDATE):
+        if state is not query.state:
+            nav.button(
+                text=activity_label(state.value),
+                callback_data=DormantList(unit_id=query.unit_id, state=state),
+            )
+    if query.state is not None:
+        nav.button(text=_("全部监测账号"), callback_data=DormantList(unit_id=query.unit_id))
     if actor.is_admin:
-        nav.button(text=_("按单位"), callback_data=DormantUnits())
+        nav.button(text=_("按单位"), callback_data=UnitTree(purpose=UnitPurpose.DORMANT))
         if unit_id:
-            nav.button(text=_("全部单位"), callback_data=DormantList())
-    nav.adjust(2)
+            nav.button(text=_("全部单位"), callback_data=DormantList(state=query.state))
+    nav.adjust(3)
     kb.attach(nav)
     return "\n".join(lines), kb.as_markup()
 
@@ -176,19 +190,7 @@ async def dormant_page(
         raise InvalidInput(N_("你只能查看本单位的账号。"))
     text, markup = await _dormant_view(session, checked, callback_data, clock, settings)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup, disable_web_page_preview=True)
-
-
-@router.callback_query(DormantUnits.filter())
-async def dormant_units(query: CallbackQuery, session: AsyncSession, actor: Actor | None) -> None:
-    require(actor, lambda a: a.is_admin, N_("只有管理员可以按单位筛选。"))
-    kb = InlineKeyboardBuilder()
-    for unit in await people.list_units(session):
-        kb.button(text=unit.name[:30], callback_data=DormantList(unit_id=unit.id or 0))
-    kb.button(text=_("全部单位"), callback_data=DormantList())
-    kb.adjust(2)
-    await query.answer()
-    await edit_or_send(query, _("请选择单位："), reply_markup=kb.as_markup())
+    await turn_page(query, text, reply_markup=markup, disable_web_page_preview=True)
 
 
 # --- /monitor -----------------------------------------------------------------------------------

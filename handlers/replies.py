@@ -67,3 +67,18 @@ def editable(message: Message | InaccessibleMessage) -> Message:
     if not isinstance(message, Message):
         raise TypeError("the pressed message is no longer accessible, so it cannot be edited")
     return message
+
+
+async def turn_page(
+    query: CallbackQuery,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    **options: Any,
+) -> None:
+    """Show a list's page: in place when the list is the person's own private message; a
+    button on a message in a group (a digest, an alert) sends the list to them in private."""
+    message = query.message
+    if message is not None and message.chat.type == "private":
+        await edit_or_send(query, text, reply_markup=reply_markup, **options)
+    else:
+        await reply_to(query, text, reply_markup=reply_markup, **options)

@@ -17,7 +17,13 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InaccessibleMessage,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,10 +35,11 @@ from governance.errors import InvalidInput, PermissionDenied
 from governance.i18n import N_
 from governance.periods import MAX_PERIOD_DAYS, PERIOD_LABELS, Period, parse_dates, period_for
 from governance.roles import Actor
-from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope
+from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope, ReportUnits
 from handlers.guards import require
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc
-from handlers.replies import pressed_message, reply_to
+from handlers.replies import pressed_message, reply_to, turn_page
 from models import people, reports
 
 if TYPE_CHECKING:
@@ -45,7 +52,7 @@ NOT_ALLOWED = N_("只有管理员和单位管理员可以生成报告。")
 OTHER_UNIT = N_("单位管理员只能生成本单位的报告。")
 NO_UNIT = N_("你还没有所属单位，无法生成报告。")
 BAD_BUTTON = N_("这个按钮已失效，请重新发送 /report。")
-MAX_UNIT_BUTTONS = 60  # Telegram shows up to 100 buttons; more units: unit managers report
+SCOPE_PAGE = 20  # units per page of the scope keyboard
 MENU_KINDS = ("week", "month", "last_month", "quarter", "last_quarter", "year", "dates")
 INSPECT = "inspect"
 
@@ -149,27 +156,50 @@ async def _choose_scope(
 ) -> None:
     """Admins pick all units or one; a unit manager's report is of their unit, no question."""
     start, end = _day(period.start), _day(period.end)
-    kb = InlineKeyboardBuilder()
     if actor.is_admin:
-        kb.button(text=_("全部单位"), callback_data=ReportScope(kind=kind, start=start, end=end))
-        for unit in (await people.list_units(session))[:MAX_UNIT_BUTTONS]:
-            kb.button(
-                text=unit.name,
-                callback_data=ReportScope(kind=kind, start=start, end=end, unit_id=unit.id or 0),
-            )
-    elif actor.unit_id is not None:
-        unit = await people.get_unit(session, actor.unit_id)
-        kb.button(
-            text=unit.name,
-            callback_data=ReportScope(kind=kind, start=start, end=end, unit_id=unit.id or 0),
+        text, markup = await _scope_page(session, ReportUnits(kind=kind, start=start, end=end))
+        await message.answer(
+            _("时段：{period}。请选择范围：").format(period=esc(period.label)) + "\n" + text,
+            reply_markup=markup,
         )
-    else:
+        return
+    if actor.unit_id is None:
         raise PermissionDenied(NO_UNIT)
-    kb.adjust(2)
+    unit = await people.get_unit(session, actor.unit_id)
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=unit.name,
+        callback_data=ReportScope(kind=kind, start=start, end=end, unit_id=unit.id or 0),
+    )
     await message.answer(
         _("时段：{period}。请选择范围：").format(period=esc(period.label)),
         reply_markup=kb.as_markup(),
     )
+
+
+async def _scope_page(
+    session: AsyncSession, query: ReportUnits
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A page of the units an admin may report on, after "all units"."""
+    page = await people.units_page(session, cursor=cursor_of(query), size=SCOPE_PAGE)
+    scope = {"kind": query.kind, "start": query.start, "end": query.end}
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("全部单位"), callback_data=ReportScope(**scope))
+    for unit in page.rows:
+        kb.button(text=unit.name[:30], callback_data=ReportScope(**scope, unit_id=unit.id or 0))
+    kb.adjust(2)
+    kb.attach(nav_row(page, query))
+    return _("单位：{span}").format(span=span_text(page)), kb.as_markup()
+
+
+@router.callback_query(ReportUnits.filter())
+async def scope_page(
+    query: CallbackQuery, callback_data: ReportUnits, session: AsyncSession, actor: Actor | None
+) -> None:
+    require(actor, lambda a: a.is_admin, NOT_ALLOWED)
+    text, markup = await _scope_page(session, callback_data)
+    await query.answer()
+    await turn_page(query, _("请选择范围：") + "\n" + text, reply_markup=markup)
 
 
 @router.callback_query(ReportScope.filter())

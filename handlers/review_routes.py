@@ -94,10 +94,10 @@ async def _overview(
     overrides = {r.account_id: r for r in await routes.account_overrides(session, unit_id=unit_id)}
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✏️ 编辑单位流程"), callback_data=RouteOpen(unit_id=unit_id, account_id=0))
-    accounts, _total = await list_accounts(
-        session, actor=actor, filters=AccountFilter(unit_id=unit_id), page=0, page_size=30
+    page = await list_accounts(
+        session, actor=actor, filters=AccountFilter(unit_id=unit_id), page_size=30
     )
-    for account in accounts:
+    for account in page.rows:
         mark = _("专用流程") if account.id in overrides else _("沿用单位流程")
         kb.button(
             text=f"{account.name}（{platform_label(account.platform)}）· {mark}",

@@ -14,11 +14,20 @@ from governance.clock import Clock
 from governance.errors import PermissionDenied
 from governance.i18n import N_
 from governance.roles import ROLE_ORDER, Actor, Role, can_change_roles, can_list_users
-from handlers.callbacks import UserActive, UserOpen, UserRoleToggle, UsersUnit
+from handlers.callbacks import (
+    UnitPurpose,
+    UnitTree,
+    UserActive,
+    UserOpen,
+    UserRoleToggle,
+    UsersUnit,
+)
 from handlers.guards import member, require
 from handlers.menu import set_person_menu
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc, person, role_label, roles_text
-from handlers.replies import edit_or_send
+from handlers.replies import edit_or_send, turn_page
+from handlers.units import tree_view
 from models import people
 from models.people import User
 from workflows import membership
@@ -29,40 +38,45 @@ router.message.filter(F.chat.type == "private")
 NO_SCOPE = N_("你只能查看自己管理的单位的人员。")
 
 
+USERS_PAGE = 20
+
+
 @router.message(Command("users"))
 async def users(message: Message, session: AsyncSession, actor: Actor | None) -> None:
     checked = member(actor)
     if checked.is_admin:
-        kb = InlineKeyboardBuilder()
-        for unit in await people.list_units(session):
-            kb.button(text=unit.name, callback_data=UsersUnit(unit_id=unit.id or 0))
-        kb.button(text=_("不属于单位的人员"), callback_data=UsersUnit(unit_id=0))
-        kb.adjust(1)
-        await message.answer(_("查看哪个单位的人员？"), reply_markup=kb.as_markup())
+        text, markup = await tree_view(session, UnitTree(purpose=UnitPurpose.USERS))
+        await message.answer(_("查看哪个单位的人员？") + "\n\n" + text, reply_markup=markup)
         return
     if not can_list_users(checked, checked.unit_id):
         raise PermissionDenied(NO_SCOPE)
-    text, markup = await _unit_list(session, checked, checked.unit_id)
+    text, markup = await _unit_list(session, checked, UsersUnit(unit_id=checked.unit_id or 0))
     await message.answer(text, reply_markup=markup)
 
 
 async def _unit_list(
-    session: AsyncSession, actor: Actor, unit_id: int | None
+    session: AsyncSession, actor: Actor, query: UsersUnit
 ) -> tuple[str, InlineKeyboardMarkup]:
+    unit_id = query.unit_id or None
     if not (actor.is_admin or can_list_users(actor, unit_id)):
         raise PermissionDenied(NO_SCOPE)
     unit = await people.get_unit(session, unit_id) if unit_id else None
-    rows = await people.list_unit_users(session, unit_id=unit_id)
+    page = await people.unit_users_page(
+        session, unit_id=unit_id, cursor=cursor_of(query), size=USERS_PAGE
+    )
     title = esc(unit.name) if unit else _("不属于单位的人员")
-    lines = [_("{unit}（共 {n} 人）：").format(unit=title, n=len(rows))]
+    lines = [
+        _("{unit}（共 {n} 人）：").format(unit=title, n=page.total) + span_text(page, total=False)
+    ]
     kb = InlineKeyboardBuilder()
-    for user, roles in rows:
+    for user, roles in page.rows:
         flag = "" if user.active else _("（已停用）")
         lines.append(f"• {person(user)} — {roles_text(roles)}{flag}")
         kb.button(text=user.name[:30], callback_data=UserOpen(user_id=user.id or 0))
-    if not rows:
+    if not page.rows:
         lines.append(_("暂无人员。可发送 /invite 邀请。"))
     kb.adjust(2)
+    kb.attach(nav_row(page, query))
     return "\n".join(lines), kb.as_markup()
 
 
@@ -71,9 +85,9 @@ async def users_of_unit(
     query: CallbackQuery, callback_data: UsersUnit, session: AsyncSession, actor: Actor | None
 ) -> None:
     checked = member(actor)
-    text, markup = await _unit_list(session, checked, callback_data.unit_id or None)
+    text, markup = await _unit_list(session, checked, callback_data)
     await query.answer()
-    await edit_or_send(query, text, reply_markup=markup)
+    await turn_page(query, text, reply_markup=markup)
 
 
 async def _card(

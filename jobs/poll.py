@@ -7,9 +7,9 @@ per-host spacing), parses changed bodies in worker processes, and hands each res
 that stores posts once per (account, identity), records the poll and schedules the next one
 with :func:`governance.polling.next_poll_delay`. Writes are batched: one transaction per batch
 of results keeps SQLite's single writer busy with useful work, not with commits. The new-post
-hooks (content checks, review matching) run after that transaction commits, in their own: the
-checks are CPU work, and SQLite's one write lock must not wait on them (a first import of many
-archives would hold it for minutes).
+hooks (content checks, review matching) run after that transaction commits, in a short one per
+account: the checks are CPU work, and the batch's write lock must not wait on them (a first
+import of many archives held it for minutes); other writers get in between accounts.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from jobs.polltypes import (
     TickSummary,
 )
 from models import feeds, posts
+from models.base import begin_writing
 from models.feeds import Claimed, PollRecord
 from models.posts import NewPost
 
@@ -388,14 +389,17 @@ class Poller:
         return len(inserted), newest
 
     async def _run_hooks(self, stored: list[tuple[int, list[StoredItem]]]) -> None:
-        """The hooks on posts already committed, in a transaction of their own; each hook per
-        account in a savepoint: a failing check costs its own work, never the posts."""
-        if not stored or not self.hooks:
+        """The hooks on posts already committed: one short transaction per account (taking
+        SQLite's write lock first, as a deferred snapshot could not be upgraded once another
+        writer committed), so other writers get in between accounts; each hook in a savepoint:
+        a failing check costs its own work, never the posts."""
+        if not self.hooks:
             return
         now = self.clock.now()
-        try:
-            async with self.sessionmaker() as session:
-                for account_id, items in stored:
+        for account_id, items in stored:
+            try:
+                async with self.sessionmaker() as session:
+                    await begin_writing(session)
                     for hook in self.hooks:
                         try:
                             async with session.begin_nested():
@@ -404,9 +408,9 @@ class Poller:
                             logger.exception(
                                 "new-post hook {!r} failed for account {}", hook, account_id
                             )
-                await session.commit()
-        except Exception:
-            logger.exception("new-post hooks for {} accounts failed", len(stored))
+                    await session.commit()
+            except Exception:
+                logger.exception("new-post hooks for account {} failed", account_id)
 
     def _record(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleAction
@@ -34,6 +34,7 @@ from governance.roles import (
 )
 from models import audit
 from models.base import EnumString, UTCDateTime
+from models.paging import Cursor, Order, Page, keyset_page
 from models.people import Invitation, User, actor_for, get_unit
 
 LIVE_REF_INDEX = "uq_accounts_live_platform_ref"
@@ -372,10 +373,23 @@ class AccountFilter:
     status: str | None = None
 
 
+ACCOUNT_ORDER = Order(
+    key=col(Account.unit_id),
+    id=col(Account.id),
+    key_of=lambda a: a.unit_id,
+    id_of=lambda a: a.id or 0,
+)
+
+
 async def list_accounts(
-    session: AsyncSession, *, actor: Actor, filters: AccountFilter, page: int, page_size: int = 8
-) -> tuple[list[Account], int]:
-    """One page of the accounts visible to ``actor``, and the total count."""
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    filters: AccountFilter,
+    cursor: Cursor | None = None,
+    page_size: int = 8,
+) -> Page[Account]:
+    """A keyset page of the accounts visible to ``actor`` (by unit, then id), with the total."""
     stmt = select(Account)
     if not actor.is_admin:
         stmt = stmt.where(Account.unit_id == (actor.unit_id or -1))
@@ -385,17 +399,17 @@ async def list_accounts(
         stmt = stmt.where(Account.platform == filters.platform)
     if filters.status:
         stmt = stmt.where(Account.status == filters.status)
-    total = int((await session.exec(select(func.count()).select_from(stmt.subquery()))).one())
-    rows = await session.exec(
-        stmt.order_by(col(Account.unit_id), col(Account.id))
-        .offset(max(page, 0) * page_size)
-        .limit(page_size)
-    )
-    return list(rows), total
+    return await keyset_page(session, stmt, order=ACCOUNT_ORDER, cursor=cursor, size=page_size)
 
 
-async def pending_registrations(session: AsyncSession) -> list[Account]:
-    rows = await session.exec(
-        select(Account).where(Account.status == AccountStatus.PENDING).order_by(col(Account.id))
-    )
-    return list(rows)
+REGISTRATION_ORDER = Order(
+    key=col(Account.id), id=col(Account.id), key_of=lambda a: a.id or 0, id_of=lambda a: a.id or 0
+)
+
+
+async def pending_registrations(
+    session: AsyncSession, *, cursor: Cursor | None = None, size: int = 1000
+) -> Page[Account]:
+    """Registrations waiting for an admin, oldest first, a page at a time."""
+    stmt = select(Account).where(Account.status == AccountStatus.PENDING)
+    return await keyset_page(session, stmt, order=REGISTRATION_ORDER, cursor=cursor, size=size)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,9 +21,10 @@ from governance.activity import (
     is_feed_broken,
 )
 from governance.roles import Actor
-from models import feeds, posts
+from models import posts
 from models.accounts import Account
 from models.feeds import POLLED_STATUSES, FeedState
+from models.paging import Cursor, Order, Page, keyset_page, micros, moment
 from models.posts import Post
 
 
@@ -81,60 +84,92 @@ class RankRow:
     polled: bool
 
 
-async def dormancy_ranking(
+def _last_activity() -> Any:
+    """When an account last showed life: its newest counting post (kept on ``feed_state`` by
+    the poller, so no scan of posts), else when it was registered."""
+    return sa.func.coalesce(
+        col(FeedState.newest_post_at), col(Account.decided_at), col(Account.created_at)
+    )
+
+
+def _rank_key(row: Any) -> int:
+    account, state = row
+    last = state.newest_post_at if state is not None else None
+    return micros(last or account.decided_at or account.created_at)
+
+
+#: Longest silence first: the oldest last activity leads.
+SILENCE = Order(
+    key=_last_activity(),
+    id=col(Account.id),
+    key_of=_rank_key,
+    id_of=lambda row: row[0].id or 0,
+    param=moment,
+)
+
+
+async def dormancy_page(
     session: AsyncSession,
     *,
     actor: Actor,
     unit_id: int | None,
+    at_least: DormancyState | None,
     now: datetime,
     thresholds: ActivityThresholds,
-) -> list[RankRow]:
-    """Monitored accounts the actor may see, longest silence first (broken feeds included,
-    marked unknown: their silence is not evidence)."""
-    stmt = select(Account).where(
-        col(Account.status).in_(POLLED_STATUSES), col(Account.feed_url).is_not(None)
+    cursor: Cursor | None,
+    size: int,
+) -> Page[RankRow]:
+    """A keyset page of the monitored accounts the actor may see, longest silence first
+    (broken feeds included, marked unknown: their silence is not evidence); ``at_least``
+    keeps those silent for at least that state's days."""
+    stmt = (
+        select(Account, FeedState)
+        .outerjoin(FeedState, col(FeedState.account_id) == col(Account.id))
+        .where(col(Account.status).in_(POLLED_STATUSES), col(Account.feed_url).is_not(None))
     )
     if not actor.is_admin:
         stmt = stmt.where(Account.unit_id == (actor.unit_id or -1))
     if unit_id is not None:
         stmt = stmt.where(Account.unit_id == unit_id)
-    accounts = list(await session.exec(stmt))
-    ids = [a.id or 0 for a in accounts]
-    newest = await posts.newest_activity(session, account_ids=ids)
-    states = await feeds.states_for(session, account_ids=ids)
+    days = (
+        {
+            DormancyState.WARNING: thresholds.warning_days,
+            DormancyState.DORMANT: thresholds.dormant_days,
+            DormancyState.CLOSURE_CANDIDATE: thresholds.closure_candidate_days,
+        }.get(at_least)
+        if at_least is not None
+        else None
+    )
+    if days is not None:
+        stmt = stmt.where(_last_activity() <= now - days * DAY)
+    page = await keyset_page(session, stmt, order=SILENCE, cursor=cursor, size=size, scalar=False)
     rows = []
-    for account in accounts:
-        aid = account.id or 0
+    for account, state in page.rows:
         registered = account.decided_at or account.created_at
-        last = newest.get(aid)
-        days = max((now - (last or registered)) // DAY, 0)
-        state = states.get(aid)
+        last = state.newest_post_at if state is not None else None
+        silent = max((now - (last or registered)) // DAY, 0)
         polled = state is not None and state.last_poll_at is not None
         broken = (
             state is None
             or state.last_poll_at is None
             or is_feed_broken(
-                state.health(),
-                registered_at=registered,
-                now=now,
-                thresholds=thresholds,
+                state.health(), registered_at=registered, now=now, thresholds=thresholds
             )
         )
         rows.append(
             RankRow(
-                account_id=aid,
+                account_id=account.id or 0,
                 name=account.name,
                 unit_id=account.unit_id,
-                days=days,
+                days=silent,
                 last_post=last,
                 state=DormancyState.UNKNOWN
                 if broken
-                else dormancy_state(days, thresholds=thresholds),
+                else dormancy_state(silent, thresholds=thresholds),
                 polled=polled,
             )
         )
-    rows.sort(key=lambda r: (-r.days, r.account_id))
-    return rows
+    return Page(rows=rows, total=page.total, before=page.before, first=page.first, last=page.last)
 
 
 async def find_accounts(

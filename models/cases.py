@@ -31,6 +31,7 @@ from governance.registry import (
 from governance.roles import Actor
 from models.base import EnumString, UTCDateTime
 from models.findings import StoredFinding
+from models.paging import Cursor, Order, Page, keyset_page, micros, moment
 
 ACTIVE_VALUES = [s.value for s in ACTIVE_STATUSES]
 #: Resolutions found by monitoring are stored as message ids and translated when shown.
@@ -72,6 +73,8 @@ class Case(SQLModel, table=True):
     notice_url: str | None = Field(default=None, max_length=2048)
     updated_at: datetime = Field(sa_type=UTCDateTime())
     version: int = 1
+
+    __table_args__ = (sa.Index("ix_cases_deadline_id", "deadline", "id"),)  # /cases pages
 
 
 def case_snapshot(case: Case) -> dict[str, Any]:
@@ -116,6 +119,58 @@ async def active_cases(
         stmt = stmt.where(Case.unit_id == unit_id)
     rows = list(await session.exec(stmt.order_by(col(Case.unit_id), col(Case.deadline))))
     return sorted(rows, key=lambda c: (c.unit_id, c.status != CaseStatus.OVERDUE))
+
+
+#: Active cases read most urgent first; ended ones newest first.
+BY_DEADLINE = Order(
+    key=col(Case.deadline),
+    id=col(Case.id),
+    key_of=lambda c: micros(c.deadline),
+    id_of=lambda c: c.id or 0,
+    param=moment,
+)
+NEWEST_FIRST = Order(
+    key=col(Case.id),
+    id=col(Case.id),
+    key_of=lambda c: c.id or 0,
+    id_of=lambda c: c.id or 0,
+    descending=True,
+)
+
+
+def _scoped(stmt: Any, actor: Actor, unit_id: int | None) -> Any:
+    if not actor.is_admin:
+        stmt = stmt.where(Case.unit_id == (actor.unit_id or -1))
+    if unit_id is not None:
+        stmt = stmt.where(Case.unit_id == unit_id)
+    return stmt
+
+
+async def cases_page(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    unit_id: int | None,
+    status: CaseStatus | None,
+    cursor: Cursor | None,
+    size: int,
+) -> Page[Case]:
+    """A keyset page of the cases the actor may see: active ones (``status`` None) by
+    deadline, or those in one status (ended ones newest first)."""
+    stmt = select(Case).where(
+        col(Case.status).in_(ACTIVE_VALUES) if status is None else Case.status == status
+    )
+    order = BY_DEADLINE if status is None or status.value in ACTIVE_VALUES else NEWEST_FIRST
+    return await keyset_page(
+        session, _scoped(stmt, actor, unit_id), order=order, cursor=cursor, size=size
+    )
+
+
+async def count_in_status(
+    session: AsyncSession, *, actor: Actor, unit_id: int | None, status: CaseStatus
+) -> int:
+    stmt = _scoped(select(func.count()).where(Case.status == status), actor, unit_id)
+    return int((await session.exec(stmt)).one())
 
 
 async def account_cases(session: AsyncSession, *, account_id: int, limit: int = 5) -> list[Case]:

@@ -14,6 +14,7 @@ from governance.registry import clean_line, validate_unit_name
 from governance.roles import Actor, Role
 from models import audit
 from models.base import EnumString, UTCDateTime
+from models.paging import Cursor, Order, Page, keyset_page
 
 
 class Unit(SQLModel, table=True):
@@ -21,7 +22,7 @@ class Unit(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=60, unique=True)
-    parent_id: int | None = Field(default=None, foreign_key="units.id")
+    parent_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime())
 
 
@@ -302,6 +303,65 @@ async def users_with_role(
 
 
 # --- units --------------------------------------------------------------------------------
+
+
+BY_ID = Order(
+    key=col(Unit.id), id=col(Unit.id), key_of=lambda u: u.id or 0, id_of=lambda u: u.id or 0
+)
+USER_BY_ID = Order(
+    key=col(User.id), id=col(User.id), key_of=lambda u: u.id or 0, id_of=lambda u: u.id or 0
+)
+
+
+async def unit_users_page(
+    session: AsyncSession, *, unit_id: int | None, cursor: Cursor | None, size: int
+) -> Page[tuple[User, frozenset[Role]]]:
+    """A keyset page of a unit's people (None: people without a unit), with their roles."""
+    stmt = select(User).where(
+        User.unit_id == unit_id if unit_id is not None else col(User.unit_id).is_(None)
+    )
+    page = await keyset_page(session, stmt, order=USER_BY_ID, cursor=cursor, size=size)
+    rows = [(u, await roles_of(session, u.id or 0)) for u in page.rows]
+    return Page(rows=rows, total=page.total, before=page.before, first=page.first, last=page.last)
+
+
+async def child_units(
+    session: AsyncSession, *, parent_id: int | None, cursor: Cursor | None, size: int
+) -> Page[Unit]:
+    """A keyset page of the units directly under ``parent_id`` (None: the top level)."""
+    stmt = select(Unit).where(
+        Unit.parent_id == parent_id if parent_id is not None else col(Unit.parent_id).is_(None)
+    )
+    return await keyset_page(session, stmt, order=BY_ID, cursor=cursor, size=size)
+
+
+async def units_page(session: AsyncSession, *, cursor: Cursor | None, size: int) -> Page[Unit]:
+    """A keyset page of every unit (by id)."""
+    return await keyset_page(session, select(Unit), order=BY_ID, cursor=cursor, size=size)
+
+
+async def child_counts(session: AsyncSession, *, unit_ids: list[int]) -> dict[int, int]:
+    """How many units sit directly under each of ``unit_ids`` (absent: none)."""
+    if not unit_ids:
+        return {}
+    rows = await session.exec(
+        select(col(Unit.parent_id), func.count())
+        .where(col(Unit.parent_id).in_(unit_ids))
+        .group_by(col(Unit.parent_id))
+    )
+    return {int(parent): int(n) for parent, n in rows if parent is not None}
+
+
+async def unit_names(session: AsyncSession, *, unit_ids: set[int]) -> dict[int, str]:
+    """The names of just these units (a page's), not of every unit."""
+    if not unit_ids:
+        return {}
+    rows = await session.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(unit_ids)))
+    return {int(uid or 0): name for uid, name in rows}
+
+
+async def unit_named(session: AsyncSession, name: str) -> Unit | None:
+    return (await session.exec(select(Unit).where(Unit.name == name))).first()
 
 
 async def list_units(session: AsyncSession) -> list[Unit]:

@@ -49,10 +49,11 @@ async def test_accounts_list_pages_and_filters(app, tg: FakeTelegram, clock) -> 
     admin = tg.user(ADMIN_ID, "王主任")
     replies = await admin.send("/accounts")
     page = replies[-1]
-    assert "共 11 个" in page.text and "第 1/2 页" in page.text
+    assert "共 11 个" in page.text and "第 1–8 条" in page.text
     assert "文旅号00" in page.text and "文旅号10" not in page.text
     replies = await admin.press(page, "下一页")
-    assert "第 2/2 页" in replies[-1].text and "文旅号10" in replies[-1].text
+    assert "第 9–11 条" in replies[-1].text and "文旅号10" in replies[-1].text
+    assert "下一页" not in str(replies[-1].buttons)
     replies = await admin.press(replies[-1], "按平台")
     replies = await admin.press(replies[-1], "抖音")
     assert "共 5 个" in replies[-1].text and "筛选：抖音" in replies[-1].text

@@ -5,8 +5,7 @@ platform_ref_norm) over the live statuses (pending, active, rectifying, suspende
 database refuse a second live registration of one platform id, so two registrations racing past
 the check in code cannot both be filed. Databases that already hold such a pair stop here with
 the pairs listed (close or correct one of each first). Composite indexes serve the chat's keyset
-pages (accounts by unit, people by unit, cases by deadline) and the dormancy ranking
-(feed_state by newest activity).
+pages: accounts by unit, cases by deadline, and a unit's children (the unit tree).
 
 Revision ID: 0013_list_indexes
 Revises: 0012_websites
@@ -49,9 +48,17 @@ def upgrade() -> None:
             postgresql_where=sa.text(LIVE),
         )
         batch_op.create_index('ix_accounts_unit_id_id', ['unit_id', 'id'], unique=False)
+    with op.batch_alter_table('units', schema=None) as batch_op:
+        batch_op.create_index('ix_units_parent_id', ['parent_id'], unique=False)
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_deadline_id', ['deadline', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_deadline_id')
+    with op.batch_alter_table('units', schema=None) as batch_op:
+        batch_op.drop_index('ix_units_parent_id')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index('ix_accounts_unit_id_id')
         batch_op.drop_index('uq_accounts_live_platform_ref')
