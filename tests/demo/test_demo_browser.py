@@ -2,7 +2,8 @@
 a registration, an invitation link, a draft through three review stages, a dormancy alert and
 the report download.
 
-It is part of the test command; alone: ``scripts/test -n 0 -m browser tests/demo``. Chromium comes from the system (``/usr/bin/chromium``); where it is missing the
+It is part of the test command; alone: ``scripts/test -n 0 -m browser tests/demo``.
+Chromium comes from the system (``/usr/bin/chromium``); where it is missing the
 test installs it with apt-get when it runs as root, and skips with the reason otherwise.
 Screenshots and the downloaded report are kept in ``build/demo-artifacts/`` (the path is
 printed; ``DEMO_ARTIFACTS`` chooses another).
