@@ -21,12 +21,18 @@ from datetime import datetime
 
 from loguru import logger
 
+from feeds.fastparse import parse_feed_fast_first
 from feeds.feedparse import ParsedFeed, parse_feed
 
 
-def parse_for_storage(body: bytes, headers: dict[str, str], first_seen: datetime) -> ParsedFeed:
+def parse_for_storage(
+    body: bytes, headers: dict[str, str], first_seen: datetime, fast: bool = True
+) -> ParsedFeed:
     """:func:`parse_feed` with positional arguments, for the executor. The items keep their
-    raw HTML: the content checks look for hidden and off-list links in it."""
+    raw HTML: the content checks look for hidden and off-list links in it. ``fast``: try
+    fastfeedparser behind its guard first (:mod:`feeds.fastparse`); feedparser otherwise."""
+    if fast:
+        return parse_feed_fast_first(body, headers, first_seen=first_seen)
     return parse_feed(body, headers, first_seen=first_seen)
 
 
@@ -39,10 +45,14 @@ class ParseTimeout(Exception):
 
 
 class FeedParser:
-    """``await parser.parse(body, headers, first_seen=...)`` in a worker; ``workers=0``: threads."""
+    """``await parser.parse(body, headers, first_seen=...)`` in a worker; ``workers=0``: threads.
+    ``fast=False`` keeps to feedparser (the reference)."""
 
-    def __init__(self, *, workers: int = 0, timeout: float = PARSE_TIMEOUT) -> None:
+    def __init__(
+        self, *, workers: int = 0, timeout: float = PARSE_TIMEOUT, fast: bool = True
+    ) -> None:
         self.workers = workers
+        self.fast = fast
         self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -53,7 +63,8 @@ class FeedParser:
         if self.workers <= 0:
             try:
                 return await asyncio.wait_for(
-                    asyncio.to_thread(parse_for_storage, body, headers, first_seen), self.timeout
+                    asyncio.to_thread(parse_for_storage, body, headers, first_seen, self.fast),
+                    self.timeout,
                 )
             except TimeoutError:
                 raise ParseTimeout(f"parsing took longer than {self.timeout:g} s") from None
@@ -64,7 +75,9 @@ class FeedParser:
         async with self._slots:
             for attempt in (1, 2):
                 pool = self._ensure_pool()
-                future = loop.run_in_executor(pool, parse_for_storage, body, headers, first_seen)
+                future = loop.run_in_executor(
+                    pool, parse_for_storage, body, headers, first_seen, self.fast
+                )
                 try:
                     return await asyncio.wait_for(future, self.timeout)
                 except TimeoutError:

@@ -318,15 +318,18 @@ class Poller:
         recent = await posts.recent_counts(
             session, account_ids=list(new_counts), since=now - timedelta(days=7)
         )
-        records = []
-        for result in batch:
-            aid = result.claimed.account_id
-            record = self._record(
-                result, recent.get(aid, 0), new_counts[aid], newest[aid], now, manual=manual
+        records = [
+            self._record(
+                result,
+                recent.get(result.claimed.account_id, 0),
+                new_counts[result.claimed.account_id],
+                newest[result.claimed.account_id],
+                now,
+                manual=manual,
             )
-            await feeds.record_poll(session, record=record, token=self.token)
-            records.append(record)
-        await session.flush()
+            for result in batch
+        ]
+        await feeds.record_polls(session, records=records, token=self.token)
         return records
 
     async def _store_posts(
