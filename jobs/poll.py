@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 WRITE_BATCH = 200
+_PRUNE_BATCH = 5000
 _MAX_ERROR = 300
 
 
@@ -372,7 +373,11 @@ class Poller:
             if counts and (newest is None or published > newest):
                 newest = published
         inserted = await posts.insert_new(
-            session, account_id=claimed.account_id, posts=fresh, now=now
+            session,
+            account_id=claimed.account_id,
+            posts=fresh,
+            now=now,
+            keep_body=self.config.keep_bodies,
         )
         if inserted and self.hooks:
             stored = [StoredItem(inserted[i.identity], i) for i in items if i.identity in inserted]
@@ -453,10 +458,34 @@ def _unique(parsed: ParsedFeed) -> list[ParsedItem]:
 
 
 async def prune_poll_history(
-    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
 ) -> int:
-    """Scheduled job: keep the latest ``POLL_HISTORY`` polls per account."""
+    """Scheduled job: keep the latest ``POLL_HISTORY`` polls per account, none older than
+    ``POLL_HISTORY_DAYS``; old rows go in batches, one transaction each."""
     async with sessionmaker() as session:
         removed = await feeds.prune_history(session, keep=settings.poll_history)
         await session.commit()
-    return removed
+    before = clock.now() - timedelta(days=settings.poll_history_days)
+    while True:
+        async with sessionmaker() as session:
+            gone = await feeds.prune_old_polls(session, before=before, batch=_PRUNE_BATCH)
+            await session.commit()
+        removed += gone
+        if gone < _PRUNE_BATCH:
+            return removed
+
+
+async def expire_post_bodies(
+    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> int:
+    """Scheduled job: drop the bodies of posts first seen more than ``POST_BODY_DAYS`` ago
+    (title, link, dates, fingerprint and findings stay); batches, one transaction each."""
+    before = clock.now() - timedelta(days=settings.post_body_days)
+    removed = 0
+    while True:
+        async with sessionmaker() as session:
+            gone = await posts.expire_bodies(session, before=before, batch=_PRUNE_BATCH)
+            await session.commit()
+        removed += gone
+        if gone < _PRUNE_BATCH:
+            return removed

@@ -371,6 +371,18 @@ async def prune_history(session: AsyncSession, *, keep: int) -> int:
     return int(result.rowcount or 0)
 
 
+async def prune_old_polls(session: AsyncSession, *, before: datetime, batch: int = 10_000) -> int:
+    """Delete up to ``batch`` polls started before ``before`` (by the ``started_at`` index; the
+    caller commits between calls so a long backlog never holds one huge transaction)."""
+    doomed = select(Poll.id).where(col(Poll.started_at) < before).limit(batch)
+    result = await session.exec(
+        sa.delete(Poll)
+        .where(col(Poll.id).in_(doomed.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
 async def get_state(session: AsyncSession, account_id: int) -> FeedState | None:
     return await session.get(FeedState, account_id)
 

@@ -1,7 +1,16 @@
-"""Posts seen in an account's feed: stored once per account and item identity."""
+"""Posts seen in an account's feed: stored once per account and item identity.
+
+Storage is budgeted (≈ 0.3-0.5 KB a post): what findings, reports and review matching need is
+kept for good (title, link, dates, a fingerprint of the text; findings live in their own table),
+while the visible text is stored zlib-compressed and only for ``POST_BODY_DAYS`` after the post
+was first seen (:func:`expire_bodies`; 0 keeps none). Everything that reads a post's text reads
+``Post.body_text``, which is ``""`` once the body has gone. The checks and the review matching
+run on the parsed item when the post is stored, so they never depend on a kept body.
+"""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +20,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.matching import fingerprint
 from models.base import UTCDateTime
+
+#: ``posts.body`` is kept only within the retention window; the partial index finds what expires.
+_BODY_KEPT = sa.text("body IS NOT NULL")
 
 
 class Post(SQLModel, table=True):
@@ -26,7 +39,10 @@ class Post(SQLModel, table=True):
     published_at: datetime = Field(sa_type=UTCDateTime())
     """The item's own date, clamped to ``first_seen_at``; ``first_seen_at`` when undated."""
     dated: bool = True
-    body_text: str = Field(default="", sa_type=sa.Text())
+    body: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
+    """The visible text, UTF-8 and zlib-compressed; ``None`` when empty or expired."""
+    fingerprint: int | None = Field(default=None, sa_type=sa.BigInteger())
+    """:func:`governance.matching.fingerprint` of title and text; kept after the body expires."""
     first_seen_at: datetime = Field(sa_type=UTCDateTime())
     counts_as_activity: bool = True
     """False for re-surfaced old items (see governance.activity.counts_as_activity)."""
@@ -34,7 +50,30 @@ class Post(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "identity", name="uq_posts_account_identity"),
         sa.Index("ix_posts_account_published", "account_id", "published_at"),
+        sa.Index(
+            "ix_posts_body_kept",
+            "first_seen_at",
+            sqlite_where=_BODY_KEPT,
+            postgresql_where=_BODY_KEPT,
+        ),
     )
+
+    @property
+    def body_text(self) -> str:
+        """The visible text while it is kept, else ``""``."""
+        return expand_body(self.body)
+
+
+def compress_body(text: str) -> bytes | None:
+    return zlib.compress(text.encode(), 6) if text else None
+
+
+def expand_body(body: bytes | None) -> str:
+    return zlib.decompress(body).decode() if body else ""
+
+
+def post_fingerprint(title: str, text: str) -> int:
+    return fingerprint(f"{title}\n{text}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +107,18 @@ async def known_identities(
 
 
 async def insert_new(
-    session: AsyncSession, *, account_id: int, posts: Iterable[NewPost], now: datetime
+    session: AsyncSession,
+    *,
+    account_id: int,
+    posts: Iterable[NewPost],
+    now: datetime,
+    keep_body: bool = True,
 ) -> dict[str, int]:
     """Insert posts, skipping any identity already stored (a concurrent writer included).
 
     ``ON CONFLICT DO NOTHING`` on the unique (account, identity) key makes this idempotent
-    without a read-modify-write race; returns the new rows' ids by identity.
+    without a read-modify-write race; returns the new rows' ids by identity. ``keep_body``:
+    store the compressed text (``POST_BODY_DAYS`` > 0); the fingerprint is stored always.
     """
     rows = [
         {
@@ -84,7 +129,8 @@ async def insert_new(
             "author": p.author,
             "published_at": p.published_at,
             "dated": p.dated,
-            "body_text": p.body_text,
+            "body": compress_body(p.body_text) if keep_body else None,
+            "fingerprint": post_fingerprint(p.title, p.body_text),
             "first_seen_at": now,
             "counts_as_activity": p.counts_as_activity,
         }
@@ -159,3 +205,21 @@ async def recent_counts(
         .group_by(col(Post.account_id))
     )
     return dict(rows.all())
+
+
+async def expire_bodies(session: AsyncSession, *, before: datetime, batch: int = 5000) -> int:
+    """Drop the bodies of posts first seen before ``before``, ``batch`` rows per statement (the
+    caller commits between calls); returns how many went. Uses the partial index on kept
+    bodies, so the posts whose body is already gone cost nothing."""
+    doomed = (
+        select(Post.id)
+        .where(col(Post.body).is_not(None), col(Post.first_seen_at) < before)
+        .limit(batch)
+    )
+    result = await session.exec(
+        sa.update(Post)
+        .where(col(Post.id).in_(doomed.scalar_subquery()))
+        .values(body=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
