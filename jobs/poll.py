@@ -309,21 +309,46 @@ class Poller:
     async def _write(
         self, session: AsyncSession, batch: list[FeedResult], *, manual: bool = False
     ) -> list[PollRecord]:
-        """Store posts, then record every poll of the batch with its next poll time."""
+        """Store the batch's new posts, then record every poll with its next poll time.
+
+        Set-based: one lookup of the known (account, identity) pairs and one insert for the
+        whole batch, whatever the number of feeds in it; only the hooks run per account.
+        """
         now = self.clock.now()
+        changed = {
+            r.claimed.account_id: (r, _unique(r.parsed))
+            for r in batch
+            if r.outcome is PollOutcome.OK and r.parsed is not None
+        }
+        known = await posts.known_pairs(
+            session,
+            pairs=[(aid, i.identity) for aid, (_r, items) in changed.items() for i in items],
+        )
+        fresh: dict[int, list[NewPost]] = {}
+        newest = {r.claimed.account_id: r.claimed.newest_post_at for r in batch}
+        for aid, (result, items) in changed.items():
+            fresh[aid], newest[aid] = self._fresh_posts(result, items, known)
+        inserted = await posts.insert_many(
+            session, posts=fresh, now=now, keep_body=self.config.keep_bodies
+        )
         new_counts: dict[int, int] = {}
-        newest: dict[int, datetime | None] = {}
-        for result in batch:
-            aid = result.claimed.account_id
-            new_counts[aid], newest[aid] = await self._store_posts(session, result, now)
+        for aid, (_result, items) in changed.items():
+            stored = [
+                StoredItem(inserted[aid, i.identity], i)
+                for i in items
+                if (aid, i.identity) in inserted
+            ]
+            new_counts[aid] = len(stored)
+            if stored and self.hooks:
+                await self._run_hooks(session, aid, stored, now)
         recent = await posts.recent_counts(
-            session, account_ids=list(new_counts), since=now - timedelta(days=7)
+            session, account_ids=list(newest), since=now - timedelta(days=7)
         )
         records = [
             self._record(
                 result,
                 recent.get(result.claimed.account_id, 0),
-                new_counts[result.claimed.account_id],
+                new_counts.get(result.claimed.account_id, 0),
                 newest[result.claimed.account_id],
                 now,
                 manual=manual,
@@ -333,23 +358,16 @@ class Poller:
         await feeds.record_polls(session, records=records, token=self.token)
         return records
 
-    async def _store_posts(
-        self, session: AsyncSession, result: FeedResult, now: datetime
-    ) -> tuple[int, datetime | None]:
+    def _fresh_posts(
+        self, result: FeedResult, items: list[ParsedItem], known: set[tuple[int, str]]
+    ) -> tuple[list[NewPost], datetime | None]:
+        """The items not stored yet, and the newest counting date once they are."""
         claimed = result.claimed
         newest_known = claimed.newest_post_at
-        if result.outcome is not PollOutcome.OK or result.parsed is None:
-            return 0, newest_known
-        items = _unique(result.parsed)
-        if not items:
-            return 0, newest_known
-        known = await posts.known_identities(
-            session, account_id=claimed.account_id, identities=[i.identity for i in items]
-        )
         fresh: list[NewPost] = []
         newest = newest_known
         for item in items:
-            if item.identity in known:
+            if (claimed.account_id, item.identity) in known:
                 continue
             published = item.published or result.started_at
             # An undated item is dated by when we first saw it; on the first successful poll
@@ -372,17 +390,7 @@ class Poller:
             )
             if counts and (newest is None or published > newest):
                 newest = published
-        inserted = await posts.insert_new(
-            session,
-            account_id=claimed.account_id,
-            posts=fresh,
-            now=now,
-            keep_body=self.config.keep_bodies,
-        )
-        if inserted and self.hooks:
-            stored = [StoredItem(inserted[i.identity], i) for i in items if i.identity in inserted]
-            await self._run_hooks(session, claimed.account_id, stored, now)
-        return len(inserted), newest
+        return fresh, newest
 
     async def _run_hooks(
         self, session: AsyncSession, account_id: int, stored: list[StoredItem], now: datetime
