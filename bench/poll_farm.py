@@ -276,6 +276,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="parse worker processes (0: threads)")
     ap.add_argument("--reference-parser", action="store_true", help="feedparser only")
     ap.add_argument("--baseline-sample", type=int, default=200, help="naive loop sample")
+    ap.add_argument(
+        "--cycles",
+        default="import,unchanged,changed,mixed",
+        help="which cycles to run (comma-separated; the import is needed by the others)",
+    )
     args = ap.parse_args()
     if not 1 <= args.feeds <= 1_100_000 or not 1 <= args.hosts <= 250:
         ap.error("--feeds must be in 1..1100000 and --hosts in 1..250")
@@ -293,6 +298,7 @@ def main() -> None:
             workers=args.workers,
             fast_parse=not args.reference_parser,
             naive_sample=args.baseline_sample,
+            cycles=tuple(args.cycles.split(",")),
         )
     )
 

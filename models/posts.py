@@ -11,7 +11,7 @@ run on the parsed item when the post is stored, so they never depend on a kept b
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -91,22 +91,6 @@ class NewPost:
     counts_as_activity: bool
 
 
-async def known_identities(
-    session: AsyncSession, *, account_id: int, identities: Sequence[str]
-) -> set[str]:
-    """Which of ``identities`` are already stored for the account."""
-    found: set[str] = set()
-    for start in range(0, len(identities), 500):  # stay under bind-parameter limits
-        chunk = identities[start : start + 500]
-        rows = await session.exec(
-            select(Post.identity).where(
-                Post.account_id == account_id, col(Post.identity).in_(chunk)
-            )
-        )
-        found.update(rows)
-    return found
-
-
 async def known_pairs(
     session: AsyncSession, *, pairs: Sequence[tuple[int, str]]
 ) -> set[tuple[int, str]]:
@@ -128,7 +112,11 @@ async def insert_many(
     now: datetime,
     keep_body: bool = True,
 ) -> dict[tuple[int, str], int]:
-    """:func:`insert_new` for several accounts in one statement; ids by (account, identity)."""
+    """Insert the new posts of several accounts in one statement, skipping any (account,
+    identity) already stored, a concurrent writer's included: ``ON CONFLICT DO NOTHING`` on the
+    unique key makes it idempotent without a read-modify-write race. Returns the new rows' ids
+    by (account, identity). ``keep_body``: store the compressed text (``POST_BODY_DAYS`` > 0);
+    the fingerprint is stored always."""
     rows = [
         _row(account_id, p, now=now, keep_body=keep_body)
         for account_id, new in posts.items()
@@ -163,30 +151,6 @@ def _row(account_id: int, p: NewPost, *, now: datetime, keep_body: bool) -> dict
         "first_seen_at": now,
         "counts_as_activity": p.counts_as_activity,
     }
-
-
-async def insert_new(
-    session: AsyncSession,
-    *,
-    account_id: int,
-    posts: Iterable[NewPost],
-    now: datetime,
-    keep_body: bool = True,
-) -> dict[str, int]:
-    """Insert posts, skipping any identity already stored (a concurrent writer included).
-
-    ``ON CONFLICT DO NOTHING`` on the unique (account, identity) key makes this idempotent
-    without a read-modify-write race; returns the new rows' ids by identity. ``keep_body``:
-    store the compressed text (``POST_BODY_DAYS`` > 0); the fingerprint is stored always.
-    """
-    rows = [_row(account_id, p, now=now, keep_body=keep_body) for p in posts]
-    if not rows:
-        return {}
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Post).on_conflict_do_nothing(index_elements=["account_id", "identity"])
-    result = await session.exec(stmt.returning(col(Post.id), col(Post.identity)), params=rows)
-    return {identity: post_id for post_id, identity in result.all()}
 
 
 async def activity_times(session: AsyncSession, *, account_id: int) -> list[datetime]:
