@@ -102,12 +102,20 @@ def parse_feed_fast_first(
     body: bytes, headers: dict[str, str], *, first_seen: datetime, max_items: int = MAX_ITEMS
 ) -> ParsedFeed:
     """:func:`feeds.feedparse.parse_feed`, through the fast path when the guard accepts."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" and is_plain_utf8(body, lowered):
-        fast = parse_fast(cap_items(body, max_items), first_seen=first_seen, max_items=max_items)
-        if fast is not None:
-            return fast
+    fast = try_fast(body, headers, first_seen=first_seen, max_items=max_items)
+    if fast is not None:
+        return fast
     return parse_feed(body, headers, first_seen=first_seen, max_items=max_items)
+
+
+def try_fast(
+    body: bytes, headers: dict[str, str], *, first_seen: datetime, max_items: int = MAX_ITEMS
+) -> ParsedFeed | None:
+    """The fast path alone: the parsed feed, or ``None`` when the guard declines."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"<" or not is_plain_utf8(body, lowered):
+        return None
+    return parse_fast(cap_items(body, max_items), first_seen=first_seen, max_items=max_items)
 
 
 def parse_fast(body: bytes, *, first_seen: datetime, max_items: int) -> ParsedFeed | None:
