@@ -1,6 +1,6 @@
 """Poller performance regression check: ratios measured in one run, never absolute times.
 
-A 1,000-feed farm (bench/farm.py, 10 items a feed) goes through the real poller on SQLite, beside
+A 1,000-feed farm (bench/farm.py, 30 items a feed) goes through the real poller on SQLite, beside
 its baselines in the same process and minute: a bare aiohttp loop of conditional GETs (what a
 304 cannot cost less than) and the naive loop (``feedparser.parse(url)`` feed after feed). CPU
 time, not wall time, so a loaded 2-core CI machine changes little; the thresholds are generous
@@ -26,8 +26,9 @@ pytestmark = [pytest.mark.perf, pytest.mark.timeout(180)]
 #: ≈ 8 on a heavily loaded one (thread hand-offs to the database cost more there); per-row ORM
 #: work on this path measured ≈ 10 idle
 MAX_304_RATIO = 12.0
-#: poller CPU per feed in an 80 %-unchanged cycle / the naive loop's; measured ≈ 0.15-0.25
-MAX_MIX_RATIO = 0.6
+#: poller CPU per feed in an 80 %-unchanged cycle / the naive loop's; measured ≈ 0.08-0.15
+#: (feedparser for every feed instead of the fast path: ≈ 0.25)
+MAX_MIX_RATIO = 0.4
 #: fast parse path CPU / feedparser's on the same plain feed; measured ≈ 0.1
 MAX_PARSE_RATIO = 0.5
 
@@ -35,11 +36,11 @@ MAX_PARSE_RATIO = 0.5
 async def test_poller_cpu_stays_near_its_bounds_and_far_below_the_naive_loop() -> None:
     figures = await run_cycles(
         feeds=1000,
-        items=10,
         hosts=50,
-        cycles=("import", "unchanged", "mixed"),
+        seed_state=True,  # the imported state in bulk (bench/seed.py): seconds, not a minute
+        cycles=("unchanged", "mixed"),
         bare_sample=1000,
-        naive_sample=50,
+        naive_sample=40,
         verbose=False,
     )
     unchanged = figures["cycles"]["all unchanged"]
@@ -61,7 +62,7 @@ def test_fast_parse_path_costs_a_fraction_of_feedparser() -> None:
     body, headers = render(1, 1), {"content-type": "application/rss+xml; charset=utf-8"}
     now = datetime.now(UTC)
 
-    def cpu(parse: object, rounds: int = 20) -> float:
+    def cpu(parse: object, rounds: int = 10) -> float:
         started = time.process_time()
         for _ in range(rounds):
             parse(body, headers, first_seen=now)  # type: ignore[operator]
