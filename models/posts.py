@@ -94,15 +94,36 @@ class NewPost:
 async def known_pairs(
     session: AsyncSession, *, pairs: Sequence[tuple[int, str]]
 ) -> set[tuple[int, str]]:
-    """Which (account, identity) pairs are already stored: one indexed lookup per 400 pairs,
-    for a whole write batch of feeds."""
+    """Which (account, identity) pairs are already stored, for a whole write batch of feeds.
+
+    Written as ``(account_id = ? AND identity IN (...)) OR ...``, about 400 pairs a statement:
+    both SQLite (a multi-index OR) and PostgreSQL (a bitmap OR) probe the unique index once per
+    account. A row-value ``(account_id, identity) IN (VALUES ...)`` made SQLite scan the whole
+    index instead (seconds per statement at 3 M posts)."""
+    by_account: dict[int, list[str]] = {}
+    for account_id, identity in pairs:
+        by_account.setdefault(account_id, []).append(identity)
     found: set[tuple[int, str]] = set()
-    key = sa.tuple_(col(Post.account_id), col(Post.identity))
-    for start in range(0, len(pairs), 400):  # 800 bind parameters: under every limit
-        chunk = pairs[start : start + 400]
-        rows = await session.exec(select(Post.account_id, Post.identity).where(key.in_(chunk)))
-        found.update((int(a), str(i)) for a, i in rows.all())
+    chunk: list[sa.ColumnElement[bool]] = []
+    size = 0
+    for account_id, identities in by_account.items():
+        for start in range(0, len(identities), 400):
+            part = identities[start : start + 400]
+            chunk.append(sa.and_(col(Post.account_id) == account_id, col(Post.identity).in_(part)))
+            size += len(part) + 1
+            if size >= 400:
+                found |= await _known(session, chunk)
+                chunk, size = [], 0
+    if chunk:
+        found |= await _known(session, chunk)
     return found
+
+
+async def _known(
+    session: AsyncSession, clauses: list[sa.ColumnElement[bool]]
+) -> set[tuple[int, str]]:
+    rows = await session.exec(select(Post.account_id, Post.identity).where(sa.or_(*clauses)))
+    return {(int(a), str(i)) for a, i in rows.all()}
 
 
 async def insert_many(
