@@ -244,7 +244,9 @@ class BotApp:
             policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
         )
         self.parser = FeedParser(
-            workers=settings.feed_parse_workers, timeout=settings.feed_parse_timeout
+            workers=settings.feed_parse_workers,
+            timeout=settings.feed_parse_timeout,
+            fast=settings.feed_fast_parse,
         )
         self.post_hooks = self.new_post_hooks()
         feed_check = partial(

@@ -22,7 +22,7 @@ from jobs.dead_links import check_dead_links
 from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
-from jobs.poll import poll_feeds, prune_poll_history
+from jobs.poll import expire_post_bodies, poll_feeds, prune_poll_history
 from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
 from jobs.reposts import repost_reminders
@@ -42,6 +42,7 @@ SINGLETONS = frozenset(
         "weekly_digest",
         "check_dead_links",
         "prune_poll_history",
+        "expire_post_bodies",
         "prune_handled_updates",
         "review_reminders",
         "review_expiry",
@@ -200,7 +201,15 @@ def build_scheduler(
         "interval",
         hours=1,
         id="prune_poll_history",
-        kwargs={"sessionmaker": sessionmaker, "settings": settings},
+        kwargs={"sessionmaker": sessionmaker, "settings": settings, "clock": clock},
+        **once,
+    )
+    scheduler.add_job(
+        expire_post_bodies,
+        "interval",
+        hours=1,
+        id="expire_post_bodies",
+        kwargs={"sessionmaker": sessionmaker, "settings": settings, "clock": clock},
         **once,
     )
     if live_checker is not None:

@@ -144,7 +144,10 @@ class Settings(BaseSettings):
     poll_max_per_tick: int = Field(default=20_000, ge=1)
     poll_lease_seconds: int = Field(default=900, ge=30)
     poll_history: int = Field(default=50, ge=1, le=10_000)
+    poll_history_days: int = Field(default=14, ge=1, le=3650)
+    post_body_days: int = Field(default=90, ge=0, le=36_500)
     feed_parse_workers: int = Field(default=1, ge=0, le=32)
+    feed_fast_parse: bool = True
     feed_parse_timeout: float = Field(default=20.0, gt=0, le=600)
     check_cooldown_seconds: int = Field(default=60, ge=0)
     # activity and alerts (national defaults)

@@ -8,6 +8,7 @@ around the approval time; one that matches none was published without review (æœ
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -22,6 +23,15 @@ def normalize(text: str) -> str:
     """NFKC, lower case, links and everything but letters and digits removed."""
     text = unicodedata.normalize("NFKC", text or "").lower()
     return _NOISE.sub("", _URL.sub("", text))
+
+
+def fingerprint(text: str) -> int:
+    """64 bits of BLAKE2b over the normalized text, as a signed integer (a BIGINT column).
+
+    Equal after normalization, equal fingerprints: a stored post whose body has expired can still
+    be recognised as a copy of a text (a republished post, a draft published word for word)."""
+    digest = hashlib.blake2b(normalize(text).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _grams(text: str, n: int = 3) -> set[str]:

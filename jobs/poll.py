@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 WRITE_BATCH = 200
+_PRUNE_BATCH = 5000
 _MAX_ERROR = 300
 
 
@@ -314,50 +315,67 @@ class Poller:
     async def _write(
         self, session: AsyncSession, batch: list[FeedResult], *, manual: bool = False
     ) -> tuple[list[PollRecord], list[tuple[int, list[StoredItem]]]]:
-        """Store posts, then record every poll of the batch with its next poll time; returns
-        the records and, per account, the posts the hooks are to see once this commits."""
-        now = self.clock.now()
-        new_counts: dict[int, int] = {}
-        newest: dict[int, datetime | None] = {}
-        stored: list[tuple[int, list[StoredItem]]] = []
-        for result in batch:
-            aid = result.claimed.account_id
-            new_counts[aid], newest[aid] = await self._store_posts(session, result, now, stored)
-        recent = await posts.recent_counts(
-            session, account_ids=list(new_counts), since=now - timedelta(days=7)
-        )
-        records = []
-        for result in batch:
-            aid = result.claimed.account_id
-            record = self._record(
-                result, recent.get(aid, 0), new_counts[aid], newest[aid], now, manual=manual
-            )
-            await feeds.record_poll(session, record=record, token=self.token)
-            records.append(record)
-        await session.flush()
-        return records, stored
+        """Store the batch's new posts, then record every poll with its next poll time.
 
-    async def _store_posts(
-        self,
-        session: AsyncSession,
-        result: FeedResult,
-        now: datetime,
-        stored: list[tuple[int, list[StoredItem]]],
-    ) -> tuple[int, datetime | None]:
+        Set-based: one lookup of the known (account, identity) pairs and one insert for the
+        whole batch, whatever the number of feeds in it. Returns the records and, per account,
+        the posts the new-post hooks are to see once this commits (:meth:`_run_hooks`).
+        """
+        now = self.clock.now()
+        changed = {
+            r.claimed.account_id: (r, _unique(r.parsed))
+            for r in batch
+            if r.outcome is PollOutcome.OK and r.parsed is not None
+        }
+        known = await posts.known_pairs(
+            session,
+            pairs=[(aid, i.identity) for aid, (_r, items) in changed.items() for i in items],
+        )
+        fresh: dict[int, list[NewPost]] = {}
+        newest = {r.claimed.account_id: r.claimed.newest_post_at for r in batch}
+        for aid, (result, items) in changed.items():
+            fresh[aid], newest[aid] = self._fresh_posts(result, items, known)
+        inserted = await posts.insert_many(
+            session, posts=fresh, now=now, keep_body=self.config.keep_bodies
+        )
+        new_counts: dict[int, int] = {}
+        hooked: list[tuple[int, list[StoredItem]]] = []
+        for aid, (_result, items) in changed.items():
+            stored = [
+                StoredItem(inserted[aid, i.identity], i)
+                for i in items
+                if (aid, i.identity) in inserted
+            ]
+            new_counts[aid] = len(stored)
+            if stored and self.hooks:
+                hooked.append((aid, stored))
+        recent = await posts.recent_counts(
+            session, account_ids=list(newest), since=now - timedelta(days=7)
+        )
+        records = [
+            self._record(
+                result,
+                recent.get(result.claimed.account_id, 0),
+                new_counts.get(result.claimed.account_id, 0),
+                newest[result.claimed.account_id],
+                now,
+                manual=manual,
+            )
+            for result in batch
+        ]
+        await feeds.record_polls(session, records=records, token=self.token)
+        return records, hooked
+
+    def _fresh_posts(
+        self, result: FeedResult, items: list[ParsedItem], known: set[tuple[int, str]]
+    ) -> tuple[list[NewPost], datetime | None]:
+        """The items not stored yet, and the newest counting date once they are."""
         claimed = result.claimed
         newest_known = claimed.newest_post_at
-        if result.outcome is not PollOutcome.OK or result.parsed is None:
-            return 0, newest_known
-        items = _unique(result.parsed)
-        if not items:
-            return 0, newest_known
-        known = await posts.known_identities(
-            session, account_id=claimed.account_id, identities=[i.identity for i in items]
-        )
         fresh: list[NewPost] = []
         newest = newest_known
         for item in items:
-            if item.identity in known:
+            if (claimed.account_id, item.identity) in known:
                 continue
             published = item.published or result.started_at
             # An undated item is dated by when we first saw it; on the first successful poll
@@ -380,13 +398,7 @@ class Poller:
             )
             if counts and (newest is None or published > newest):
                 newest = published
-        inserted = await posts.insert_new(
-            session, account_id=claimed.account_id, posts=fresh, now=now
-        )
-        if inserted and self.hooks:
-            mine = [StoredItem(inserted[i.identity], i) for i in items if i.identity in inserted]
-            stored.append((claimed.account_id, mine))
-        return len(inserted), newest
+        return fresh, newest
 
     async def _run_hooks(self, stored: list[tuple[int, list[StoredItem]]]) -> None:
         """The hooks on posts already committed: one short transaction per account (taking
@@ -475,10 +487,34 @@ def _unique(parsed: ParsedFeed) -> list[ParsedItem]:
 
 
 async def prune_poll_history(
-    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
 ) -> int:
-    """Scheduled job: keep the latest ``POLL_HISTORY`` polls per account."""
+    """Scheduled job: keep the latest ``POLL_HISTORY`` polls per account, none older than
+    ``POLL_HISTORY_DAYS``; old rows go in batches, one transaction each."""
     async with sessionmaker() as session:
         removed = await feeds.prune_history(session, keep=settings.poll_history)
         await session.commit()
-    return removed
+    before = clock.now() - timedelta(days=settings.poll_history_days)
+    while True:
+        async with sessionmaker() as session:
+            gone = await feeds.prune_old_polls(session, before=before, batch=_PRUNE_BATCH)
+            await session.commit()
+        removed += gone
+        if gone < _PRUNE_BATCH:
+            return removed
+
+
+async def expire_post_bodies(
+    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> int:
+    """Scheduled job: drop the bodies of posts first seen more than ``POST_BODY_DAYS`` ago
+    (title, link, dates, fingerprint and findings stay); batches, one transaction each."""
+    before = clock.now() - timedelta(days=settings.post_body_days)
+    removed = 0
+    while True:
+        async with sessionmaker() as session:
+            gone = await posts.expire_bodies(session, before=before, batch=_PRUNE_BATCH)
+            await session.commit()
+        removed += gone
+        if gone < _PRUNE_BATCH:
+            return removed

@@ -60,6 +60,8 @@ class PollerConfig:
     schedule: PollSchedule = field(default_factory=PollSchedule)
     thresholds: ActivityThresholds = field(default_factory=ActivityThresholds)
     policy: GuardPolicy = field(default_factory=GuardPolicy)
+    keep_bodies: bool = True
+    """Store post bodies (``POST_BODY_DAYS`` > 0); they expire by a separate job."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PollerConfig:
@@ -75,6 +77,7 @@ class PollerConfig:
             schedule=settings.poll_schedule(),
             thresholds=settings.activity_thresholds(),
             policy=guard_policy(settings),
+            keep_bodies=settings.post_body_days > 0,
         )
 
 

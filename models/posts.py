@@ -1,17 +1,31 @@
-"""Posts seen in an account's feed: stored once per account and item identity."""
+"""Posts seen in an account's feed: stored once per account and item identity.
+
+Storage is budgeted (≈ 0.3-0.5 KB a post): what findings, reports and review matching need is
+kept for good (title, link, dates, a fingerprint of the text; findings live in their own table),
+while the visible text is stored zlib-compressed and only for ``POST_BODY_DAYS`` after the post
+was first seen (:func:`expire_bodies`; 0 keeps none). Everything that reads a post's text reads
+``Post.body_text``, which is ``""`` once the body has gone. The checks and the review matching
+run on the parsed item when the post is stored, so they never depend on a kept body.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from governance.matching import fingerprint
 from models.base import UTCDateTime
+
+#: ``posts.body`` is kept only within the retention window; the partial index finds what expires.
+_BODY_KEPT = sa.text("body IS NOT NULL")
 
 
 class Post(SQLModel, table=True):
@@ -26,7 +40,10 @@ class Post(SQLModel, table=True):
     published_at: datetime = Field(sa_type=UTCDateTime())
     """The item's own date, clamped to ``first_seen_at``; ``first_seen_at`` when undated."""
     dated: bool = True
-    body_text: str = Field(default="", sa_type=sa.Text())
+    body: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
+    """The visible text, UTF-8 and zlib-compressed; ``None`` when empty or expired."""
+    fingerprint: int | None = Field(default=None, sa_type=sa.BigInteger())
+    """:func:`governance.matching.fingerprint` of title and text; kept after the body expires."""
     first_seen_at: datetime = Field(sa_type=UTCDateTime())
     counts_as_activity: bool = True
     """False for re-surfaced old items (see governance.activity.counts_as_activity)."""
@@ -34,7 +51,30 @@ class Post(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "identity", name="uq_posts_account_identity"),
         sa.Index("ix_posts_account_published", "account_id", "published_at"),
+        sa.Index(
+            "ix_posts_body_kept",
+            "first_seen_at",
+            sqlite_where=_BODY_KEPT,
+            postgresql_where=_BODY_KEPT,
+        ),
     )
+
+    @property
+    def body_text(self) -> str:
+        """The visible text while it is kept, else ``""``."""
+        return expand_body(self.body)
+
+
+def compress_body(text: str) -> bytes | None:
+    return zlib.compress(text.encode(), 6) if text else None
+
+
+def expand_body(body: bytes | None) -> str:
+    return zlib.decompress(body).decode() if body else ""
+
+
+def post_fingerprint(title: str, text: str) -> int:
+    return fingerprint(f"{title}\n{text}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,52 +91,87 @@ class NewPost:
     counts_as_activity: bool
 
 
-async def known_identities(
-    session: AsyncSession, *, account_id: int, identities: Sequence[str]
-) -> set[str]:
-    """Which of ``identities`` are already stored for the account."""
-    found: set[str] = set()
-    for start in range(0, len(identities), 500):  # stay under bind-parameter limits
-        chunk = identities[start : start + 500]
-        rows = await session.exec(
-            select(Post.identity).where(
-                Post.account_id == account_id, col(Post.identity).in_(chunk)
-            )
-        )
-        found.update(rows)
+async def known_pairs(
+    session: AsyncSession, *, pairs: Sequence[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """Which (account, identity) pairs are already stored, for a whole write batch of feeds.
+
+    Written as ``(account_id = ? AND identity IN (...)) OR ...``, about 400 pairs a statement:
+    both SQLite (a multi-index OR) and PostgreSQL (a bitmap OR) probe the unique index once per
+    account. A row-value ``(account_id, identity) IN (VALUES ...)`` made SQLite scan the whole
+    index instead (seconds per statement at 3 M posts)."""
+    by_account: dict[int, list[str]] = {}
+    for account_id, identity in pairs:
+        by_account.setdefault(account_id, []).append(identity)
+    found: set[tuple[int, str]] = set()
+    chunk: list[sa.ColumnElement[bool]] = []
+    size = 0
+    for account_id, identities in by_account.items():
+        for start in range(0, len(identities), 400):
+            part = identities[start : start + 400]
+            chunk.append(sa.and_(col(Post.account_id) == account_id, col(Post.identity).in_(part)))
+            size += len(part) + 1
+            if size >= 400:
+                found |= await _known(session, chunk)
+                chunk, size = [], 0
+    if chunk:
+        found |= await _known(session, chunk)
     return found
 
 
-async def insert_new(
-    session: AsyncSession, *, account_id: int, posts: Iterable[NewPost], now: datetime
-) -> dict[str, int]:
-    """Insert posts, skipping any identity already stored (a concurrent writer included).
+async def _known(
+    session: AsyncSession, clauses: list[sa.ColumnElement[bool]]
+) -> set[tuple[int, str]]:
+    rows = await session.exec(select(Post.account_id, Post.identity).where(sa.or_(*clauses)))
+    return {(int(a), str(i)) for a, i in rows.all()}
 
-    ``ON CONFLICT DO NOTHING`` on the unique (account, identity) key makes this idempotent
-    without a read-modify-write race; returns the new rows' ids by identity.
-    """
+
+async def insert_many(
+    session: AsyncSession,
+    *,
+    posts: dict[int, list[NewPost]],
+    now: datetime,
+    keep_body: bool = True,
+) -> dict[tuple[int, str], int]:
+    """Insert the new posts of several accounts in one statement, skipping any (account,
+    identity) already stored, a concurrent writer's included: ``ON CONFLICT DO NOTHING`` on the
+    unique key makes it idempotent without a read-modify-write race. Returns the new rows' ids
+    by (account, identity). ``keep_body``: store the compressed text (``POST_BODY_DAYS`` > 0);
+    the fingerprint is stored always."""
     rows = [
-        {
-            "account_id": account_id,
-            "identity": p.identity,
-            "title": p.title,
-            "link": p.link,
-            "author": p.author,
-            "published_at": p.published_at,
-            "dated": p.dated,
-            "body_text": p.body_text,
-            "first_seen_at": now,
-            "counts_as_activity": p.counts_as_activity,
-        }
-        for p in posts
+        _row(account_id, p, now=now, keep_body=keep_body)
+        for account_id, new in posts.items()
+        for p in new
     ]
     if not rows:
         return {}
+    table = cast(sa.Table, sa.inspect(Post).local_table)
+    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["account_id", "identity"])
+    result = await session.exec(
+        stmt.returning(table.c.id, table.c.account_id, table.c.identity), params=rows
+    )
+    return {(int(a), str(i)): int(pid) for pid, a, i in result.all()}
+
+
+def _insert(session: AsyncSession, table: sa.Table) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Post).on_conflict_do_nothing(index_elements=["account_id", "identity"])
-    result = await session.exec(stmt.returning(col(Post.id), col(Post.identity)), params=rows)
-    return {identity: post_id for post_id, identity in result.all()}
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _row(account_id: int, p: NewPost, *, now: datetime, keep_body: bool) -> dict[str, object]:
+    return {
+        "account_id": account_id,
+        "identity": p.identity,
+        "title": p.title,
+        "link": p.link,
+        "author": p.author,
+        "published_at": p.published_at,
+        "dated": p.dated,
+        "body": compress_body(p.body_text) if keep_body else None,
+        "fingerprint": post_fingerprint(p.title, p.body_text),
+        "first_seen_at": now,
+        "counts_as_activity": p.counts_as_activity,
+    }
 
 
 async def activity_times(session: AsyncSession, *, account_id: int) -> list[datetime]:
@@ -159,3 +234,21 @@ async def recent_counts(
         .group_by(col(Post.account_id))
     )
     return dict(rows.all())
+
+
+async def expire_bodies(session: AsyncSession, *, before: datetime, batch: int = 5000) -> int:
+    """Drop the bodies of posts first seen before ``before``, ``batch`` rows per statement (the
+    caller commits between calls); returns how many went. Uses the partial index on kept
+    bodies, so the posts whose body is already gone cost nothing."""
+    doomed = (
+        select(Post.id)
+        .where(col(Post.body).is_not(None), col(Post.first_seen_at) < before)
+        .limit(batch)
+    )
+    result = await session.exec(
+        sa.update(Post)
+        .where(col(Post.id).in_(doomed.scalar_subquery()))
+        .values(body=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -1,5 +1,6 @@
 """Every feed of the feedparser test corpus through the real poller and database: each ends in
-a recorded poll outcome, and a second poll stores no duplicates."""
+a recorded poll outcome, and a second poll stores no duplicates; through the fast parse path
+with its guard (the default) and through feedparser alone (``FEED_FAST_PARSE=false``)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ pytestmark = [
 ]
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "feedparser-only"])
 async def test_every_corpus_feed_is_polled_stored_once_and_recorded(
-    database_url: str, sessionmaker, clock
+    database_url: str, sessionmaker, clock, fast: bool
 ) -> None:
     files = corpus_files()
     now = clock.now()
@@ -72,7 +74,7 @@ async def test_every_corpus_feed_is_polled_stored_once_and_recorded(
             await session.commit()
 
         async with make_feed_session(LOOPBACK_ONLY, limit=32, limit_per_host=32) as http:
-            parser = FeedParser(workers=0)
+            parser = FeedParser(workers=0, fast=fast)
             first = await poll_feeds(
                 sessionmaker=sessionmaker,
                 clock=clock,

@@ -1,5 +1,6 @@
 """The poller against the local feed server and a real database: storage, conditional requests,
-claims, backoff, server hints, activity rules, the SSRF guard, parse workers, history."""
+claims, backoff, server hints, activity rules, the SSRF guard, parse workers, history and its
+retention, post bodies (compressed, fingerprinted, expiring)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextvars
 import dataclasses
 import random
+import zlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -19,8 +21,9 @@ from feeds.netguard import GuardPolicy
 from feeds.parsing import FeedParser
 from feeds.politeness import HostPacer, interleave_by_host
 from governance.clock import ManualClock
+from governance.matching import fingerprint
 from governance.roles import Role
-from jobs.poll import poll_feeds, prune_poll_history
+from jobs.poll import expire_post_bodies, poll_feeds, prune_poll_history
 from jobs.polltypes import PollerConfig
 from models.feeds import FeedState, Poll
 from models.posts import Post
@@ -280,7 +283,8 @@ async def test_poll_history_is_bounded(sessionmaker, clock, settings, http, pars
             await tick(sessionmaker, clock, settings, http, parser)
             clock.advance(hours=7)
     bounded = settings.model_copy(update={"poll_history": 4})
-    assert await prune_poll_history(sessionmaker=sessionmaker, settings=bounded) == 2
+    pruned = await prune_poll_history(sessionmaker=sessionmaker, settings=bounded, clock=clock)
+    assert pruned == 2
     assert await count(sessionmaker, Poll, Poll.account_id == account) == 4
 
 
@@ -325,6 +329,7 @@ async def test_scheduler_registers_every_monitoring_job(
         "poll_feeds",
         "evaluate_accounts",
         "prune_poll_history",
+        "expire_post_bodies",
         "refresh_checker",
     } <= set(jobs)
     poll = jobs["poll_feeds"]
@@ -332,3 +337,62 @@ async def test_scheduler_registers_every_monitoring_job(
     assert poll.trigger.interval == timedelta(seconds=settings.poll_tick_seconds)
     assert {"sessionmaker", "clock", "settings", "http", "parser", "rng"} <= set(poll.kwargs)
     assert jobs["evaluate_accounts"].kwargs["clock"] is clock
+
+
+async def test_bodies_are_compressed_fingerprinted_and_expire_after_the_window(
+    sessionmaker, clock, settings, http, parser, office
+) -> None:
+    async with FeedServer() as server:
+        await add_account(sessionmaker, office, clock, server.feed_url("gbk"))
+        await tick(sessionmaker, clock, settings, http, parser)
+    async with sessionmaker() as session:
+        post = (await session.exec(select(Post).where(Post.title == "区政府召开常务会议"))).one()
+    assert post.body is not None and zlib.decompress(post.body).decode().startswith("会议")
+    assert post.body_text == "会议研究了民生实事项目。\n详见附件。"
+    assert post.fingerprint == fingerprint(f"{post.title}\n{post.body_text}")
+
+    kept = settings.model_copy(update={"post_body_days": 30})
+    clock.advance(days=29)
+    assert await expire_post_bodies(sessionmaker=sessionmaker, settings=kept, clock=clock) == 0
+    clock.advance(days=2)
+    assert await expire_post_bodies(sessionmaker=sessionmaker, settings=kept, clock=clock) == 2
+    async with sessionmaker() as session:
+        expired = await session.get(Post, post.id)
+    assert expired is not None and expired.body is None and expired.body_text == ""
+    # what findings, reports and review matching need stays
+    assert (expired.title, expired.link, expired.published_at, expired.fingerprint) == (
+        post.title,
+        post.link,
+        post.published_at,
+        post.fingerprint,
+    )
+
+
+async def test_no_bodies_are_kept_when_the_window_is_zero(
+    sessionmaker, clock, settings, http, parser, office
+) -> None:
+    async with FeedServer() as server:
+        await add_account(sessionmaker, office, clock, server.feed_url("rss"))
+        summary = await tick(
+            sessionmaker, clock, settings.model_copy(update={"post_body_days": 0}), http, parser
+        )
+    assert summary.new_posts > 0
+    async with sessionmaker() as session:
+        posts = list(await session.exec(select(Post)))
+    assert all(p.body is None and p.fingerprint is not None for p in posts)
+
+
+async def test_poll_history_older_than_its_days_is_pruned(
+    sessionmaker, clock, settings, http, parser, office
+) -> None:
+    async with FeedServer() as server:
+        account = await add_account(sessionmaker, office, clock, server.feed_url("rss"))
+        for _ in range(4):
+            await tick(sessionmaker, clock, settings, http, parser)
+            clock.advance(days=1)
+    short = settings.model_copy(update={"poll_history_days": 2, "poll_history": 50})
+    assert await prune_poll_history(sessionmaker=sessionmaker, settings=short, clock=clock) == 2
+    async with sessionmaker() as session:
+        left = list(await session.exec(select(Poll.started_at).order_by(col(Poll.id))))
+    assert len(left) == 2 and all(clock.now() - t <= clock.now() - left[0] for t in left)
+    assert await count(sessionmaker, Poll, Poll.account_id == account) == 2
