@@ -236,13 +236,16 @@ async def _store(
         fresh[identity] = (post, parsed)
     if read.html is not None:
         _add_snapshot(fresh, read, settings.tz)
-    known = await posts.known_identities(
-        session, account_id=claim.account_id, identities=list(fresh)
+    aid = claim.account_id
+    known = await posts.known_pairs(session, pairs=[(aid, k) for k in fresh])
+    todo = {k: v for k, v in fresh.items() if (aid, k) not in known}
+    rows = await posts.insert_many(
+        session,
+        posts={aid: [p for p, _i in todo.values()]},
+        now=now,
+        keep_body=settings.post_body_days > 0,
     )
-    todo = {k: v for k, v in fresh.items() if k not in known}
-    inserted = await posts.insert_new(
-        session, account_id=claim.account_id, posts=[p for p, _i in todo.values()], now=now
-    )
+    inserted = {identity: post_id for (_a, identity), post_id in rows.items()}
     checks = [h for h in hooks if isinstance(h, QualityScan)]
     if inserted and checks:
         stored = [StoredItem(inserted[k], todo[k][1]) for k in todo if k in inserted]
