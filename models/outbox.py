@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,7 +64,9 @@ async def enqueue(
     channel_id: int | None = None,
     mention_user_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Queue one message in the caller's transaction; a repeated ``dedup_key`` queues nothing."""
+    """Queue one message in the caller's transaction; a repeated ``dedup_key`` queues nothing,
+    also when two transactions queue it at once (``ON CONFLICT DO NOTHING``: the second neither
+    fails nor sends it twice)."""
     if dedup_key is not None:
         existing = await session.exec(
             select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
@@ -80,9 +83,17 @@ async def enqueue(
         created_at=now,
         next_attempt_at=now,
     )
-    session.add(message)
-    await session.flush()
-    return message
+    if dedup_key is None:
+        session.add(message)
+        await session.flush()
+        return message
+    table = cast(sa.Table, sa.inspect(OutboxMessage).local_table)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = message.model_dump(exclude={"id"})
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    new_id = (await session.exec(stmt.returning(table.c.id))).scalar()
+    return None if new_id is None else await session.get(OutboxMessage, new_id)
 
 
 async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
