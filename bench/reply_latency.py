@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
-from bench.poll_farm import farm_main
+from bench.farm import farm_main
 from bot import db
 from bot.app import BotApp
 from bot.settings import Settings
@@ -396,7 +396,7 @@ async def queries_side_by_side(url: str, accounts: int) -> None:
 async def run(args: argparse.Namespace) -> None:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    farm = ctx.Process(target=farm_main, args=(args.accounts, 8, child), daemon=True)
+    farm = ctx.Process(target=farm_main, args=(args.accounts, 8, 30, child), daemon=True)
     farm.start()
     port = parent.recv()
     url = args.db or f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='replies-')}/bench.db"

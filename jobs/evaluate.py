@@ -9,6 +9,7 @@ twice. Messages are stored as kinds plus parameters and rendered in the reader's
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +20,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from governance.activity import ActivityReport, ActivityThresholds, DormancyState
+from governance.activity import (
+    ActivityReport,
+    ActivityThresholds,
+    DormancyState,
+    PollHealth,
+    compute_activity,
+)
 from governance.alerts import (
     DORMANCY_AUDIENCE,
     FEED_AUDIENCE,
@@ -53,7 +60,10 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
 
+#: Accounts read and computed together (bulk reads, no write lock held).
 BATCH = 100
+#: Accounts written per transaction: short, so the chat's writes wait little for the lock.
+WRITE_BATCH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,24 +116,104 @@ async def evaluate_accounts(
         )
     summary = EvaluationSummary()
     for start in range(0, len(ids), BATCH):
-        async with sessionmaker() as session:
-            await begin_writing(session)  # savepoints below must not start a stale snapshot
-            for account_id in ids[start : start + BATCH]:
-                try:  # one account's bad data must not silence every account after it
-                    async with session.begin_nested():
-                        await evaluate_account(
-                            session,
-                            account_id=account_id or 0,
-                            now=now,
-                            policy=policy,
-                            summary=summary,
-                        )
-                except Exception:
-                    logger.exception("evaluating account {} failed", account_id)
-            await session.commit()
+        chunk = [account_id or 0 for account_id in ids[start : start + BATCH]]
+        # Read and compute without the write lock (the chat writes on every update), then
+        # write in short transactions, yielding to the loop between them.
+        reports = await _reports(sessionmaker, chunk, now=now, thresholds=policy.thresholds)
+        for offset in range(0, len(chunk), WRITE_BATCH):
+            await _write_batch(
+                sessionmaker,
+                chunk[offset : offset + WRITE_BATCH],
+                reports=reports,
+                now=now,
+                policy=policy,
+                summary=summary,
+            )
+            await asyncio.sleep(0)
     if summary.queued:
         logger.info("evaluation: {} accounts, {} queued", summary.evaluated, summary.queued)
     return summary
+
+
+async def _reports(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    account_ids: list[int],
+    *,
+    now: datetime,
+    thresholds: ActivityThresholds,
+) -> dict[int, ActivityReport]:
+    """The activity reports of ``account_ids`` from three bulk reads, computed off the loop."""
+    async with sessionmaker() as session:
+        accounts = await session.exec(select(Account).where(col(Account.id).in_(account_ids)))
+        feeds = await session.exec(
+            select(FeedState).where(col(FeedState.account_id).in_(account_ids))
+        )
+        health = {feed.account_id: feed.health() for feed in feeds}
+        inputs = [
+            (
+                account.id or 0,
+                account.decided_at or account.created_at,
+                account.posts_per_week,
+                health.get(account.id or 0, PollHealth(last_success=None)),
+            )
+            for account in accounts
+        ]
+        times = await posts.activity_times_of(session, account_ids=account_ids)
+
+    def compute() -> dict[int, ActivityReport]:
+        return {
+            account_id: compute_activity(
+                times.get(account_id, []),
+                registered_at=registered_at,
+                planned_per_week=planned,
+                now=now,
+                poll_health=poll_health,
+                thresholds=thresholds,
+            )
+            for account_id, registered_at, planned, poll_health in inputs
+        }
+
+    return await asyncio.to_thread(compute)
+
+
+async def _write_batch(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    account_ids: list[int],
+    *,
+    reports: dict[int, ActivityReport],
+    now: datetime,
+    policy: AlertPolicy,
+    summary: EvaluationSummary,
+) -> None:
+    """Decide and write a few accounts in one short write transaction."""
+    async with sessionmaker() as session:
+        await begin_writing(session)  # savepoints below must not start a stale snapshot
+        # Load the rows in three queries; session.get below finds them in the identity map
+        # (which holds objects weakly: ``loaded`` keeps them alive).
+        loaded: list[Any] = [
+            *await session.exec(select(Account).where(col(Account.id).in_(account_ids))),
+            *await session.exec(
+                select(FeedState).where(col(FeedState.account_id).in_(account_ids))
+            ),
+            *await session.exec(
+                select(alerts.AlertState).where(col(alerts.AlertState.account_id).in_(account_ids))
+            ),
+        ]
+        for account_id in account_ids:
+            try:  # one account's bad data must not silence every account after it
+                async with session.begin_nested():
+                    await evaluate_account(
+                        session,
+                        account_id=account_id,
+                        now=now,
+                        policy=policy,
+                        summary=summary,
+                        report=reports.get(account_id),
+                    )
+            except Exception:
+                logger.exception("evaluating account {} failed", account_id)
+        await session.commit()
+        del loaded
 
 
 async def evaluate_account(
@@ -133,15 +223,18 @@ async def evaluate_account(
     now: datetime,
     policy: AlertPolicy,
     summary: EvaluationSummary | None = None,
+    report: ActivityReport | None = None,
 ) -> None:
+    """Evaluate one account; ``report`` when the caller computed it already (in bulk)."""
     summary = summary if summary is not None else EvaluationSummary()
     account = await session.get(Account, account_id)
     feed = await session.get(FeedState, account_id)
     if account is None or feed is None:
         return
-    report = await account_report(
-        session, account=account, state=feed, now=now, thresholds=policy.thresholds
-    )
+    if report is None:
+        report = await account_report(
+            session, account=account, state=feed, now=now, thresholds=policy.thresholds
+        )
     memory = await alerts.get_or_new(session, account_id)
     dormancy = decide_dormancy(
         memory.dormancy_track(), report.state, now=now, repeat_every=policy.repeat_every

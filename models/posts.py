@@ -184,6 +184,21 @@ async def activity_times(session: AsyncSession, *, account_id: int) -> list[date
     return list(rows)
 
 
+async def activity_times_of(
+    session: AsyncSession, *, account_ids: Sequence[int]
+) -> dict[int, list[datetime]]:
+    """:func:`activity_times` of several accounts in one query (the evaluation pass)."""
+    rows = await session.exec(
+        select(Post.account_id, Post.published_at)
+        .where(col(Post.account_id).in_(account_ids), col(Post.counts_as_activity).is_(True))
+        .order_by(col(Post.account_id), col(Post.published_at))
+    )
+    times: dict[int, list[datetime]] = {}
+    for account_id, published_at in rows:
+        times.setdefault(account_id, []).append(published_at)
+    return times
+
+
 async def latest(session: AsyncSession, *, account_id: int, limit: int = 5) -> list[Post]:
     rows = await session.exec(
         select(Post)
