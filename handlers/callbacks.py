@@ -252,8 +252,8 @@ class RouteOpen(CallbackData, PageCursor, prefix="ro"):
     account_id: int = 0  # 0: the unit's route
 
 
-class RouteEdit(CallbackData, prefix="rt"):
-    action: str
+class RouteEdit(CallbackData, PageCursor, prefix="rt"):
+    action: str  # "people" with a cursor: a page of the stage's approver picker
     stage: int = -1
     value: int = 0
 

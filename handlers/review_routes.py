@@ -47,6 +47,7 @@ NOT_ALLOWED = N_("只有管理员和本单位管理员可以设置审核流程�
 TEXT = F.text & ~F.text.startswith("/")
 ROLE_CHOICES = (Role.APPROVER, Role.UNIT_MANAGER, Role.EDITOR)
 ROUTE_ACCOUNTS_PAGE = 20
+PEOPLE_PAGE = 20  # people per page of a stage's approver picker
 
 
 class RouteForm(StatesGroup):
@@ -357,10 +358,18 @@ async def got_sla(message: Message, state: FSMContext, session: AsyncSession) ->
 async def _people_picker(
     target: Message, session: AsyncSession, data: dict[str, Any], index: int
 ) -> None:
+    """The stage's approvers to tick, a page of the unit's people at a time (the page shown is
+    kept in the dialog, so ticking someone re-shows the same page)."""
     spec = _stage(stages_from(data["stages"]), index)
-    staff = await people.list_unit_users(session, unit_id=data["unit_id"], include_inactive=False)
+    key, rid, back = data.get("people_page", (0, 0, False))
+    page = await people.active_staff_page(
+        session,
+        unit_id=data["unit_id"],
+        cursor=cursor_of(RouteEdit(action="people", key=key, rid=rid, back=back)),
+        size=PEOPLE_PAGE,
+    )
     kb = InlineKeyboardBuilder()
-    for user, _roles in staff[:40]:
+    for user in page.rows:
         mark = "☑️" if user.id in spec.approver_ids else "⬜"
         kb.button(
             text=f"{mark} {user.name[:24]}",
@@ -374,10 +383,13 @@ async def _people_picker(
         )
     kb.button(text=_("完成"), callback_data=RouteEdit(action="back"))
     kb.adjust(2)
+    kb.attach(nav_row(page, RouteEdit(action="people", stage=index)))
     await target.edit_text(
         _("选择第 {n} 环节“{name}”的审核人（可多选，也可按角色）：").format(
             n=index + 1, name=esc(spec.name)
-        ),
+        )
+        + "\n"
+        + span_text(page),
         reply_markup=kb.as_markup(),
     )
 
@@ -400,6 +412,9 @@ async def pick_people(
         return
     stages = stages_from(data["stages"])
     spec = _stage(stages, callback_data.stage)
+    if callback_data.action == "people":
+        page = (callback_data.key, callback_data.rid, callback_data.back)
+        await state.update_data(people_page=page)
     if callback_data.action == "person":
         user = await session.get(people.User, callback_data.value)
         if user is None or user.unit_id != data["unit_id"]:

@@ -136,3 +136,21 @@ async def test_account_card_person_picker_reaches_the_last_of_70(
     assert "第 61–71 条，共 71 条" in picker.text
     replies = await admin.press(picker, "人员69")
     assert "责任人：人员69" in replies[-1].text
+
+
+async def test_route_stage_approver_picker_reaches_the_last_of_70(
+    app, tg: FakeTelegram, clock
+) -> None:
+    unit, _manager = await _unit_with_manager(app, clock)
+    await _many_people(app, clock, unit, 70)
+    person = tg.user(3001, "赵老师")
+    overview = (await person.send("/routes"))[-1]
+    editor = (await person.press(overview, "编辑单位流程"))[-1]
+    picker = (await person.press(editor, "1.审核人"))[-1]
+    assert "第 1–20 条，共 71 条" in picker.text
+    picker = await _page_until(person, picker, "人员69", 4)
+    ticked = (await person.press(picker, "人员69"))[-1]
+    # ticking keeps the same page, with the person ticked
+    assert "第 61–71 条，共 71 条" in ticked.text and "☑️ 人员69" in str(ticked.buttons)
+    first = (await person.press(ticked, "第一页"))[-1]
+    assert "第 1–20 条" in first.text
