@@ -236,8 +236,8 @@ class PendingList(CallbackData, PageCursor, prefix="pq"):
     kind: PendingKind = PendingKind.REVIEWS
 
 
-class SubAccount(CallbackData, prefix="sa"):
-    account_id: int
+class SubAccount(CallbackData, PageCursor, prefix="sa"):
+    account_id: int  # 0: turn the account picker's page
 
 
 class SubStep(CallbackData, prefix="ss"):

@@ -154,3 +154,24 @@ async def test_route_stage_approver_picker_reaches_the_last_of_70(
     assert "第 61–71 条，共 71 条" in ticked.text and "☑️ 人员69" in str(ticked.buttons)
     first = (await person.press(ticked, "第一页"))[-1]
     assert "第 1–20 条" in first.text
+
+
+async def test_submit_account_picker_reaches_the_last_of_40(app, tg: FakeTelegram, clock) -> None:
+    unit, manager = await _unit_with_manager(app, clock)
+    for n in range(40):
+        await seed_account(
+            app.sessionmaker,
+            admin_telegram_id=ADMIN_ID,
+            unit_id=unit,
+            responsible_id=manager,
+            name=f"文旅账号{n:02d}",
+            ref=f"wl{n:02d}",
+            now=clock.now(),
+        )
+    person = tg.user(3001, "赵老师")
+    picker = (await person.send("/submit"))[-1]
+    assert "第 1–20 条，共 40 条" in picker.text
+    picker = await _page_until(person, picker, "文旅账号39", 2)
+    assert "第 21–40 条，共 40 条" in picker.text
+    replies = await person.press(picker, "文旅账号39")
+    assert "“文旅账号39”所属单位尚未设置审核流程" in replies[-1].text  # that account was picked
