@@ -175,3 +175,16 @@ async def test_submit_account_picker_reaches_the_last_of_40(app, tg: FakeTelegra
     assert "第 21–40 条，共 40 条" in picker.text
     replies = await person.press(picker, "文旅账号39")
     assert "“文旅账号39”所属单位尚未设置审核流程" in replies[-1].text  # that account was picked
+
+
+async def test_admin_routes_unit_picker_reaches_the_last_of_70_units(
+    app, tg: FakeTelegram, clock
+) -> None:
+    await _many_units(app, clock, 70)
+    await tg_admin_exists(app, clock)
+    admin = tg.user(ADMIN_ID, "王主任")
+    picker = (await admin.send("/routes"))[-1]
+    assert "选择要设置审核流程的单位" in picker.text and "共 70 条" in picker.text
+    picker = await _page_until(admin, picker, "单位69", 6)
+    overview = (await admin.press(picker, "单位69"))[-1]
+    assert "“单位69”的审核流程" in overview.text and "本单位账号：共 0 条" in overview.text
