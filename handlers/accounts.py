@@ -8,7 +8,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,7 +36,8 @@ from handlers.callbacks import (
     DialogCancel,
 )
 from handlers.guards import member
-from handlers.registerform import FeedProbe
+from handlers.paging import cursor_of, nav_row, span_text
+from handlers.registerform import PERSON_PAGE, FeedProbe
 from handlers.render import (
     audit_label,
     esc,
@@ -234,23 +235,42 @@ async def person_menu(
     query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None
 ) -> None:
     account = await _editable(session, actor, callback_data.account_id)
-    staff = await people.list_unit_users(session, unit_id=account.unit_id, include_inactive=False)
+    view = AccPerson(account_id=account.id or 0, user_id=0, version=callback_data.version)
+    text, markup = await _person_picker(session, account, view)
+    await query.answer()
+    await reply_to(query, text, reply_markup=markup)
+
+
+async def _person_picker(
+    session: AsyncSession, account: Account, view: AccPerson
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The account's unit's active people, a page at a time; the current one ticked."""
+    page = await people.active_staff_page(
+        session, unit_id=account.unit_id, cursor=cursor_of(view), size=PERSON_PAGE
+    )
     kb = InlineKeyboardBuilder()
-    for user, _roles in staff[:60]:
+    for user in page.rows:
         mark = "✅ " if user.id == account.responsible_id else ""
         kb.button(
             text=mark + user.name[:30],
             callback_data=AccPerson(
-                account_id=account.id or 0, user_id=user.id or 0, version=callback_data.version
+                account_id=view.account_id, user_id=user.id or 0, version=view.version
             ),
         )
     kb.adjust(2)
+    kb.attach(nav_row(page, AccPerson(account_id=view.account_id, user_id=0, version=view.version)))
+    text = _("请选择“{name}”的新责任人：").format(name=esc(account.name))
+    return text + "\n" + span_text(page), kb.as_markup()
+
+
+@router.callback_query(AccPerson.filter(F.user_id == 0))
+async def person_page(
+    query: CallbackQuery, callback_data: AccPerson, session: AsyncSession, actor: Actor | None
+) -> None:
+    account = await _editable(session, actor, callback_data.account_id)
+    text, markup = await _person_picker(session, account, callback_data)
     await query.answer()
-    await reply_to(
-        query,
-        _("请选择“{name}”的新责任人：").format(name=esc(account.name)),
-        reply_markup=kb.as_markup(),
-    )
+    await turn_page(query, text, reply_markup=markup)
 
 
 @router.callback_query(AccPerson.filter())

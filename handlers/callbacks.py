@@ -55,6 +55,9 @@ class UnitPurpose(StrEnum):
     DORMANT = "d"
     CASES = "c"
     PARENT = "p"  # the parent of a unit being added (/units dialog)
+    ROUTES = "r"  # the unit whose review routes are set (/routes)
+    INVITE = "i"  # the unit a colleague is invited to (/invite)
+    REGISTER = "g"  # an account's unit (/register)
 
 
 class UnitTree(CallbackData, PageCursor, prefix="ut"):
@@ -86,8 +89,8 @@ class RegUnit(CallbackData, prefix="ru"):
     unit_id: int
 
 
-class RegPerson(CallbackData, prefix="rr"):
-    user_id: int
+class RegPerson(CallbackData, PageCursor, prefix="rr"):
+    user_id: int  # 0: refresh the list (rid 0) or turn its page
 
 
 class RegFeed(CallbackData, prefix="rf"):
@@ -137,9 +140,9 @@ class AccField(CallbackData, prefix="af"):
     version: int
 
 
-class AccPerson(CallbackData, prefix="ap"):
+class AccPerson(CallbackData, PageCursor, prefix="ap"):
     account_id: int
-    user_id: int
+    user_id: int  # 0: turn the picker's page
     version: int
 
 
@@ -233,21 +236,24 @@ class PendingList(CallbackData, PageCursor, prefix="pq"):
     kind: PendingKind = PendingKind.REVIEWS
 
 
-class SubAccount(CallbackData, prefix="sa"):
-    account_id: int
+class SubAccount(CallbackData, PageCursor, prefix="sa"):
+    account_id: int  # 0: turn the account picker's page
 
 
 class SubStep(CallbackData, prefix="ss"):
     action: str  # done | notime | submit | resend | cancel
 
 
-class RouteOpen(CallbackData, prefix="ro"):
+class RouteOpen(CallbackData, PageCursor, prefix="ro"):
+    """A unit's route (account_id 0), an account's own route, or (-1) the unit's overview,
+    whose account list pages with the cursor."""
+
     unit_id: int
     account_id: int = 0  # 0: the unit's route
 
 
-class RouteEdit(CallbackData, prefix="rt"):
-    action: str
+class RouteEdit(CallbackData, PageCursor, prefix="rt"):
+    action: str  # "people" with a cursor: a page of the stage's approver picker
     stage: int = -1
     value: int = 0
 

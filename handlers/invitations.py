@@ -17,10 +17,18 @@ from governance.clock import Clock
 from governance.errors import PermissionDenied
 from governance.i18n import N_
 from governance.roles import Actor, Role, can_invite, invitable_roles
-from handlers.callbacks import DialogCancel, InviteRevoke, InviteRole, InviteUnit
+from handlers.callbacks import (
+    DialogCancel,
+    InviteRevoke,
+    InviteRole,
+    InviteUnit,
+    UnitPurpose,
+    UnitTree,
+)
 from handlers.guards import require
 from handlers.render import esc, role_label, when
 from handlers.replies import edit_or_send
+from handlers.units import tree_view
 from models import people
 from models.invitations import create_invitation, list_open_invitations, revoke_invitation
 
@@ -58,15 +66,10 @@ async def invite(message: Message, session: AsyncSession, actor: Actor | None) -
         text, markup = await _role_menu(session, checked, checked.unit_id)
         await message.answer(text, reply_markup=markup)
         return
-    units = await people.list_units(session)
-    kb = InlineKeyboardBuilder()
-    for unit in units[:60]:
-        kb.button(text=unit.name, callback_data=InviteUnit(unit_id=unit.id or 0))
-    kb.button(text=_("管理员（不属于单位）"), callback_data=InviteUnit(unit_id=0))
-    kb.button(text=_("取消"), callback_data=DialogCancel())
-    kb.adjust(1)
-    hint = "" if units else "\n" + _("还没有单位：可先用 /units 新增单位。")
-    await message.answer(_("邀请同事加入哪个单位？") + hint, reply_markup=kb.as_markup())
+    units = await people.units_page(session, cursor=None, size=1)
+    text, markup = await tree_view(session, UnitTree(purpose=UnitPurpose.INVITE))
+    hint = "" if units.total else "\n" + _("还没有单位：可先用 /units 新增单位。")
+    await message.answer(_("邀请同事加入哪个单位？") + hint + "\n\n" + text, reply_markup=markup)
 
 
 @router.callback_query(InviteUnit.filter())

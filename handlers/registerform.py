@@ -18,9 +18,20 @@ from governance.feedroutes import derive
 from governance.registry import PLATFORM_LABELS, Platform
 from governance.roles import Actor
 from governance.vocabulary import ACCOUNT_FIELD_LABELS, AccountStatus
-from handlers.callbacks import DialogCancel, RegConfirm, RegFeed, RegPerson, RegPlatform, RegUnit
+from handlers.callbacks import (
+    DialogCancel,
+    RegConfirm,
+    RegFeed,
+    RegPerson,
+    RegPlatform,
+    RegUnit,
+    UnitPurpose,
+    UnitTree,
+)
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import account_card, display_url, esc, platform_label
 from handlers.replies import pressed_message
+from handlers.units import tree_view
 from models import accounts, people
 from models.accounts import AccountDraft
 from models.people import User
@@ -82,6 +93,7 @@ DEPENDENTS = {
     "unit_id": ("duplicate_reason", "responsible_id"),
 }
 EDIT_LABELS = ACCOUNT_FIELD_LABELS
+PERSON_PAGE = 20  # people per page of a responsible-person picker
 
 
 def cancel_row(kb: InlineKeyboardBuilder) -> None:
@@ -129,21 +141,7 @@ async def advance(
         await state.set_state(RegisterForm.platform_ref)
         await send_step(target, _("请输入平台账号ID（如微信号、微博UID）或主页网址。") + hint)
     elif step == "unit_id":
-        units = await people.list_units(session)
-        units = [u for u in units if actor.manages(u.id)]
-        if not units:
-            await state.clear()
-            await send_step(
-                target, _("还没有可选的单位，请管理员先用 /units 新增单位。登记已取消。")
-            )
-            return
-        await state.set_state(RegisterForm.unit)
-        kb = InlineKeyboardBuilder()
-        for unit in units[:60]:
-            kb.button(text=unit.name, callback_data=RegUnit(unit_id=unit.id or 0))
-        cancel_row(kb)
-        kb.adjust(1)
-        await send_step(target, _("请选择账号的所属单位（主办单位）。"), kb.as_markup())
+        await _unit_step(target, state, session, actor)
     elif step == "duplicate_reason":
         siblings = await accounts.unit_accounts_on_platform(
             session, unit_id=data["unit_id"], platform=Platform(data["platform"])
@@ -164,26 +162,8 @@ async def advance(
         )
     elif step == "responsible_id":
         await state.set_state(RegisterForm.responsible)
-        staff = [
-            u
-            for u, _roles in await people.list_unit_users(
-                session, unit_id=data["unit_id"], include_inactive=False
-            )
-        ]
-        kb = InlineKeyboardBuilder()
-        for user in staff[:60]:
-            kb.button(text=user.name[:30], callback_data=RegPerson(user_id=user.id or 0))
-        kb.button(text=_("🔄 刷新名单"), callback_data=RegPerson(user_id=0))
-        cancel_row(kb)
-        kb.adjust(2)
-        if staff:
-            text = _("请选择该账号的责任人（须为本单位已登记人员）。")
-        else:
-            text = _(
-                "该单位还没有已登记的人员。请先发送 /invite 邀请责任人加入，"
-                "对方加入后点击“刷新名单”继续；表单已保存。"
-            )
-        await send_step(target, text, kb.as_markup())
+        text, markup = await responsible_picker(session, data["unit_id"], RegPerson(user_id=0))
+        await send_step(target, text, markup)
     elif step == "posts_per_week":
         await state.set_state(RegisterForm.posts_per_week)
         await send_step(target, _("承诺每周至少发布多少条？请输入整数（至少 1）。") + hint)
@@ -224,6 +204,57 @@ async def advance(
         await send_step(target, text, kb.as_markup())
     else:
         await _summary(target, state, session, settings)
+
+
+async def _unit_step(
+    target: Message | CallbackQuery, state: FSMContext, session: AsyncSession, actor: Actor
+) -> None:
+    """Admins pick among all units in the unit tree (paged); a unit manager, their own unit."""
+    prompt = _("请选择账号的所属单位（主办单位）。")
+    if actor.is_admin:
+        if (await people.units_page(session, cursor=None, size=1)).total:
+            await state.set_state(RegisterForm.unit)
+            text, markup = await tree_view(session, UnitTree(purpose=UnitPurpose.REGISTER))
+            await send_step(target, prompt + "\n\n" + text, markup)
+            return
+    elif actor.unit_id is not None and actor.manages(actor.unit_id):
+        unit = await people.get_unit(session, actor.unit_id)
+        await state.set_state(RegisterForm.unit)
+        kb = InlineKeyboardBuilder()
+        kb.button(text=unit.name, callback_data=RegUnit(unit_id=unit.id or 0))
+        cancel_row(kb)
+        kb.adjust(1)
+        await send_step(target, prompt, kb.as_markup())
+        return
+    await state.clear()
+    await send_step(target, _("还没有可选的单位，请管理员先用 /units 新增单位。登记已取消。"))
+
+
+async def responsible_picker(
+    session: AsyncSession, unit_id: int, view: RegPerson
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The unit's active people, a page at a time, to pick the account's responsible person."""
+    page = await people.active_staff_page(
+        session, unit_id=unit_id, cursor=cursor_of(view), size=PERSON_PAGE
+    )
+    kb = InlineKeyboardBuilder()
+    for user in page.rows:
+        kb.button(text=user.name[:30], callback_data=RegPerson(user_id=user.id or 0))
+    kb.adjust(2)
+    kb.attach(nav_row(page, RegPerson(user_id=0)))
+    more = InlineKeyboardBuilder()
+    more.button(text=_("🔄 刷新名单"), callback_data=RegPerson(user_id=0))
+    cancel_row(more)
+    more.adjust(2)
+    kb.attach(more)
+    if page.total:
+        text = _("请选择该账号的责任人（须为本单位已登记人员）。") + "\n" + span_text(page)
+    else:
+        text = _(
+            "该单位还没有已登记的人员。请先发送 /invite 邀请责任人加入，"
+            "对方加入后点击“刷新名单”继续；表单已保存。"
+        )
+    return text, kb.as_markup()
 
 
 async def _summary(

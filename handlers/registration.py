@@ -46,6 +46,7 @@ from handlers.callbacks import (
     RegUnit,
 )
 from handlers.guards import require
+from handlers.paging import cursor_of
 from handlers.registerform import (
     DEPENDENTS,
     EDIT_LABELS,
@@ -54,10 +55,11 @@ from handlers.registerform import (
     advance,
     cancel_row,
     form_draft,
+    responsible_picker,
     send_step,
 )
 from handlers.render import account_card, outcome_text
-from handlers.replies import edit_or_send
+from handlers.replies import edit_or_send, turn_page
 from models import accounts, people
 from models.people import User
 from workflows import registry
@@ -194,6 +196,12 @@ async def got_responsible(
     settings: Settings,
 ) -> None:
     checked = require(actor, can_register_account, NOT_ALLOWED)
+    if not callback_data.user_id and cursor_of(callback_data) is not None:
+        data = await state.get_data()
+        text, markup = await responsible_picker(session, data["unit_id"], callback_data)
+        await query.answer()
+        await turn_page(query, text, reply_markup=markup)
+        return
     if callback_data.user_id:
         data = await state.get_data()
         await accounts.ensure_responsible(

@@ -12,7 +12,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,11 +30,13 @@ from governance.review import (
     validate_stage_name,
 )
 from governance.roles import Actor, Role, can_edit_routes
-from handlers.callbacks import RouteEdit, RouteOpen
+from handlers.callbacks import RouteEdit, RouteOpen, UnitPurpose, UnitTree
 from handlers.guards import member
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import error_text, esc, platform_label, role_label
-from handlers.replies import edit_or_send, editable, pressed_message, reply_to
+from handlers.replies import edit_or_send, editable, pressed_message, reply_to, turn_page
 from handlers.review_notices import rule_label
+from handlers.units import tree_view
 from models import people, routes
 from models.accounts import Account, AccountFilter, list_accounts
 
@@ -44,6 +46,8 @@ router.message.filter(F.chat.type == "private")
 NOT_ALLOWED = N_("只有管理员和本单位管理员可以设置审核流程。")
 TEXT = F.text & ~F.text.startswith("/")
 ROLE_CHOICES = (Role.APPROVER, Role.UNIT_MANAGER, Role.EDITOR)
+ROUTE_ACCOUNTS_PAGE = 20
+PEOPLE_PAGE = 20  # people per page of a stage's approver picker
 
 
 class RouteForm(StatesGroup):
@@ -63,24 +67,24 @@ def _can(actor: Actor | None, unit_id: int) -> Actor:
 async def routes_cmd(message: Message, session: AsyncSession, actor: Actor | None) -> None:
     checked = member(actor)
     if checked.is_admin:
-        units = await people.list_units(session)
-        if not units:
+        if not await people.list_units(session):
             await message.answer(_("还没有单位，请先用 /units 新增。"))
             return
-        kb = InlineKeyboardBuilder()
-        for unit in units[:60]:
-            kb.button(text=unit.name, callback_data=RouteOpen(unit_id=unit.id or 0, account_id=-1))
-        kb.adjust(2)
-        await message.answer(_("选择要设置审核流程的单位："), reply_markup=kb.as_markup())
+        text, markup = await tree_view(session, UnitTree(purpose=UnitPurpose.ROUTES))
+        await message.answer(_("选择要设置审核流程的单位：") + "\n\n" + text, reply_markup=markup)
         return
     if not can_edit_routes(checked, checked.unit_id):
         raise PermissionDenied(NOT_ALLOWED)
-    await _overview(message, session, checked, checked.unit_id or 0)
+    text, markup = await _overview(session, checked, RouteOpen(unit_id=checked.unit_id or 0))
+    await message.answer(text, reply_markup=markup)
 
 
 async def _overview(
-    target: Message | InaccessibleMessage, session: AsyncSession, actor: Actor, unit_id: int
-) -> None:
+    session: AsyncSession, actor: Actor, view: RouteOpen
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The unit's route and its accounts (each with its own route or the unit's), a page at a
+    time so a unit with many accounts reaches every one."""
+    unit_id = view.unit_id
     unit = await people.get_unit(session, unit_id)
     route = await routes.get_route(session, unit_id=unit_id)
     lines = [_("“{unit}”的审核流程").format(unit=esc(unit.name))]
@@ -95,8 +99,13 @@ async def _overview(
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✏️ 编辑单位流程"), callback_data=RouteOpen(unit_id=unit_id, account_id=0))
     page = await list_accounts(
-        session, actor=actor, filters=AccountFilter(unit_id=unit_id), page_size=30
+        session,
+        actor=actor,
+        filters=AccountFilter(unit_id=unit_id),
+        cursor=cursor_of(view),
+        page_size=ROUTE_ACCOUNTS_PAGE,
     )
+    lines.append(_("本单位账号：{span}").format(span=span_text(page)))
     for account in page.rows:
         mark = _("专用流程") if account.id in overrides else _("沿用单位流程")
         kb.button(
@@ -104,7 +113,8 @@ async def _overview(
             callback_data=RouteOpen(unit_id=unit_id, account_id=account.id or 0),
         )
     kb.adjust(1)
-    await target.answer("\n".join(lines), reply_markup=kb.as_markup())
+    kb.attach(nav_row(page, RouteOpen(unit_id=unit_id, account_id=-1)))
+    return "\n".join(lines), kb.as_markup()
 
 
 async def _describe(session: AsyncSession, stages: list[StageSpec], unit_id: int) -> str:
@@ -146,9 +156,14 @@ async def people_names(session: AsyncSession, ids: tuple[int, ...]) -> list[str]
 async def pick_unit(
     query: CallbackQuery, callback_data: RouteOpen, session: AsyncSession, actor: Actor | None
 ) -> None:
+    """A unit picked for /routes (a new overview message), or a page of its account list."""
     checked = _can(actor, callback_data.unit_id)
+    text, markup = await _overview(session, checked, callback_data)
     await query.answer()
-    await _overview(pressed_message(query), session, checked, callback_data.unit_id)
+    if cursor_of(callback_data) is None:
+        await pressed_message(query).answer(text, reply_markup=markup)
+    else:
+        await turn_page(query, text, reply_markup=markup)
 
 
 @router.callback_query(RouteOpen.filter(F.account_id >= 0))
@@ -343,10 +358,18 @@ async def got_sla(message: Message, state: FSMContext, session: AsyncSession) ->
 async def _people_picker(
     target: Message, session: AsyncSession, data: dict[str, Any], index: int
 ) -> None:
+    """The stage's approvers to tick, a page of the unit's people at a time (the page shown is
+    kept in the dialog, so ticking someone re-shows the same page)."""
     spec = _stage(stages_from(data["stages"]), index)
-    staff = await people.list_unit_users(session, unit_id=data["unit_id"], include_inactive=False)
+    key, rid, back = data.get("people_page", (0, 0, False))
+    page = await people.active_staff_page(
+        session,
+        unit_id=data["unit_id"],
+        cursor=cursor_of(RouteEdit(action="people", key=key, rid=rid, back=back)),
+        size=PEOPLE_PAGE,
+    )
     kb = InlineKeyboardBuilder()
-    for user, _roles in staff[:40]:
+    for user in page.rows:
         mark = "☑️" if user.id in spec.approver_ids else "⬜"
         kb.button(
             text=f"{mark} {user.name[:24]}",
@@ -360,10 +383,13 @@ async def _people_picker(
         )
     kb.button(text=_("完成"), callback_data=RouteEdit(action="back"))
     kb.adjust(2)
+    kb.attach(nav_row(page, RouteEdit(action="people", stage=index)))
     await target.edit_text(
         _("选择第 {n} 环节“{name}”的审核人（可多选，也可按角色）：").format(
             n=index + 1, name=esc(spec.name)
-        ),
+        )
+        + "\n"
+        + span_text(page),
         reply_markup=kb.as_markup(),
     )
 
@@ -386,6 +412,9 @@ async def pick_people(
         return
     stages = stages_from(data["stages"])
     spec = _stage(stages, callback_data.stage)
+    if callback_data.action == "people":
+        page = (callback_data.key, callback_data.rid, callback_data.back)
+        await state.update_data(people_page=page)
     if callback_data.action == "person":
         user = await session.get(people.User, callback_data.value)
         if user is None or user.unit_id != data["unit_id"]:

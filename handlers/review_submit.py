@@ -35,8 +35,9 @@ from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.draft_files import document_ack, read_draft_file
 from handlers.guards import require
+from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc, platform_label, when
-from handlers.replies import edit_or_send, pressed_message, reply_to
+from handlers.replies import edit_or_send, pressed_message, reply_to, turn_page
 from handlers.review_notices import findings_text
 from models import reviews
 from models.accounts import Account
@@ -51,6 +52,7 @@ router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 
 NOT_ALLOWED = N_("只有单位人员可以提交送审稿。")
+ACCOUNT_PAGE = 20  # accounts per page of the /submit account picker
 TEXT = F.text & ~F.text.startswith("/")
 DOCUMENT_TYPES = (".docx", ".doc", ".pdf", ".wps")
 MACRO_TYPES = (".docm", ".dotm", ".xlsm", ".pptm")
@@ -88,22 +90,38 @@ async def submit_cmd(
     message: Message, state: FSMContext, session: AsyncSession, actor: Actor | None
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
-    accounts = await review_flow.submittable_accounts(session, actor=checked)
-    if not accounts:
-        await message.answer(_("本单位还没有在用的账号，无法提交送审稿。"))
+    text, markup = await _account_picker(session, checked, SubAccount(account_id=0))
+    if markup is None:
+        await message.answer(text)
         return
     await state.clear()
     await state.set_state(SubmitForm.account)
     await state.set_data({"draft_key": secrets.token_hex(8)})
+    await message.answer(text, reply_markup=markup)
+
+
+async def _account_picker(
+    session: AsyncSession, actor: Actor, view: SubAccount
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The unit's live accounts to submit for, a page at a time (None: there are none)."""
+    page = await review_flow.submittable_accounts(
+        session, actor=actor, cursor=cursor_of(view), size=ACCOUNT_PAGE
+    )
+    if not page.total:
+        return _("本单位还没有在用的账号，无法提交送审稿。"), None
     kb = InlineKeyboardBuilder()
-    for account in accounts[:40]:
+    for account in page.rows:
         kb.button(
             text=f"{account.name}（{platform_label(account.platform)}）",
             callback_data=SubAccount(account_id=account.id or 0),
         )
-    kb.button(text=_("取消"), callback_data=SubStep(action="cancel"))
     kb.adjust(1)
-    await message.answer(_("提交送审稿（先审后发）。请选择发布账号："), reply_markup=kb.as_markup())
+    kb.attach(nav_row(page, SubAccount(account_id=0)))
+    cancel = InlineKeyboardBuilder()
+    cancel.button(text=_("取消"), callback_data=SubStep(action="cancel"))
+    kb.attach(cancel)
+    text = _("提交送审稿（先审后发）。请选择发布账号：") + "\n" + span_text(page)
+    return text, kb.as_markup()
 
 
 @router.callback_query(SubmitForm.account, SubAccount.filter())
@@ -115,6 +133,11 @@ async def got_account(
     actor: Actor | None,
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
+    if not callback_data.account_id:
+        text, markup = await _account_picker(session, checked, callback_data)
+        await query.answer()
+        await turn_page(query, text, reply_markup=markup)
+        return
     account = await review_flow.check_can_submit(
         session, actor=checked, account_id=callback_data.account_id
     )

@@ -21,6 +21,9 @@ from handlers.callbacks import (
     CaseList,
     DialogCancel,
     DormantList,
+    InviteUnit,
+    RegUnit,
+    RouteOpen,
     UnitAddParent,
     UnitPurpose,
     UnitTree,
@@ -60,6 +63,12 @@ def _target(purpose: UnitPurpose, unit_id: int) -> CallbackData | None:
             return CaseList(unit_id=unit_id)
         case UnitPurpose.PARENT:
             return UnitAddParent(parent_id=unit_id)
+        case UnitPurpose.ROUTES:
+            return RouteOpen(unit_id=unit_id, account_id=-1)
+        case UnitPurpose.INVITE:
+            return InviteUnit(unit_id=unit_id)
+        case UnitPurpose.REGISTER:
+            return RegUnit(unit_id=unit_id) if unit_id else None
     return None
 
 
@@ -69,7 +78,9 @@ ALL_LABELS = {
     UnitPurpose.CASES: N_("全部单位"),
     UnitPurpose.USERS: N_("不属于单位的人员"),
     UnitPurpose.PARENT: N_("无上级单位"),
+    UnitPurpose.INVITE: N_("管理员（不属于单位）"),
 }
+DIALOGS = {UnitPurpose.PARENT, UnitPurpose.INVITE, UnitPurpose.REGISTER}  # offer 取消
 
 
 async def tree_view(session: AsyncSession, query: UnitTree) -> tuple[str, InlineKeyboardMarkup]:
@@ -111,7 +122,7 @@ async def tree_view(session: AsyncSession, query: UnitTree) -> tuple[str, Inline
         more.button(text=_(ALL_LABELS[query.purpose]), callback_data=target)
     if query.purpose is UnitPurpose.BROWSE:
         more.button(text=_("➕ 新增单位"), callback_data=ADD_UNIT)
-    if query.purpose is UnitPurpose.PARENT:
+    if query.purpose in DIALOGS:
         more.button(text=_("取消"), callback_data=DialogCancel())
     more.adjust(2)
     kb.attach(more)

@@ -325,6 +325,14 @@ async def unit_users_page(
     return Page(rows=rows, total=page.total, before=page.before, first=page.first, last=page.last)
 
 
+async def active_staff_page(
+    session: AsyncSession, *, unit_id: int, cursor: Cursor | None, size: int
+) -> Page[User]:
+    """A keyset page of a unit's active people: whom a responsible-person picker offers."""
+    stmt = select(User).where(User.unit_id == unit_id, col(User.active).is_(True))
+    return await keyset_page(session, stmt, order=USER_BY_ID, cursor=cursor, size=size)
+
+
 async def child_units(
     session: AsyncSession, *, parent_id: int | None, cursor: Cursor | None, size: int
 ) -> Page[Unit]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +23,8 @@ from governance.review import (
     validate_title,
 )
 from governance.roles import Actor, can_submit_draft
-from models.accounts import Account
+from models.accounts import REGISTRATION_ORDER, Account
+from models.paging import Cursor, Page, keyset_page
 from models.reviews import (
     Review,
     ReviewPart,
@@ -85,18 +87,17 @@ async def precheck_draft(
     return Prechecked(text=text, body=body, findings=found, parts=parts, places=places)
 
 
-async def submittable_accounts(session: AsyncSession, *, actor: Actor) -> list[Account]:
-    if not can_submit_draft(actor):
-        return []
-    rows = await session.exec(
-        select(Account)
-        .where(
-            Account.unit_id == actor.unit_id,
-            col(Account.status).in_([s.value for s in LIVE_STATUSES - {AccountStatus.PENDING}]),
-        )
-        .order_by(col(Account.id))
+async def submittable_accounts(
+    session: AsyncSession, *, actor: Actor, cursor: Cursor | None = None, size: int = 20
+) -> Page[Account]:
+    """A keyset page of the accounts the actor may submit drafts for (their unit's live ones)."""
+    stmt = select(Account).where(
+        Account.unit_id == actor.unit_id,
+        col(Account.status).in_([s.value for s in LIVE_STATUSES - {AccountStatus.PENDING}]),
     )
-    return list(rows)
+    if not can_submit_draft(actor):
+        stmt = stmt.where(sa.false())
+    return await keyset_page(session, stmt, order=REGISTRATION_ORDER, cursor=cursor, size=size)
 
 
 async def _submit_account(session: AsyncSession, *, actor: Actor, account_id: int) -> Account:
