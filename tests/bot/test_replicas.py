@@ -332,24 +332,40 @@ async def test_updates_of_one_chat_take_turns_across_replicas(database_url: str)
     isolations = [DatabaseEventIsolation(database_url, pool_size=2) for _ in range(2)]
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
     other = StorageKey(bot_id=1, chat_id=43, user_id=43)
+    third = DatabaseEventIsolation(database_url, pool_size=2)  # another replica, its own pool
     inside: list[str] = []
     overlap = []
+    first_in, other_done = asyncio.Event(), asyncio.Event()
 
-    async def handle(isolation: DatabaseEventIsolation, k: StorageKey, name: str) -> None:
+    async def handle(
+        isolation: DatabaseEventIsolation, k: StorageKey, name: str, hold: asyncio.Event | None
+    ) -> None:
         async with isolation.lock(k):
             inside.append(name)
             if len([n for n in inside if n.startswith(str(k.chat_id))]) > 1:
                 overlap.append(name)
-            await asyncio.sleep(0.05)
+            if hold is not None:  # the first holder keeps the lock until chat 43 went through
+                first_in.set()
+                await hold.wait()
             inside.remove(name)
+
+    async def contenders() -> None:
+        await first_in.wait()  # chat 42 is held: the others queue behind it on both replicas
+        await asyncio.gather(
+            *(handle(isolations[i % 2], key, f"42-{i}", None) for i in range(1, 6))
+        )
+
+    async def other_chat() -> None:
+        await first_in.wait()  # another chat is not held up by chat 42's lock
+        await handle(third, other, "43-a", None)
+        other_done.set()
 
     try:
         await asyncio.gather(
-            *(handle(isolations[i % 2], key, f"42-{i}") for i in range(6)),
-            handle(isolations[0], other, "43-a"),
+            handle(isolations[0], key, "42-0", other_done), contenders(), other_chat()
         )
     finally:
-        for isolation in isolations:
+        for isolation in (*isolations, third):
             await isolation.close()
     assert overlap == []
 

@@ -78,6 +78,7 @@ class Replica:
         async for raw in proc.stdout:
             self.lines.append(raw.decode(errors="replace").rstrip())
             self._changed.set()
+        self._changed.set()  # the process ended: `alive` changes
 
     async def wait_for_line(self, pattern: str, *, after: int = 0, timeout: float = 60) -> str:
         regex = re.compile(pattern)
@@ -183,12 +184,23 @@ class Cluster:
     async def leader(self, *, timeout: float = 30) -> Replica:
         async def one() -> Replica:
             while True:
+                for replica in self.replicas:
+                    replica._changed.clear()
                 leaders = [r for r in self.replicas if r.alive and r.is_leader()]
                 if len(leaders) == 1:
                     return leaders[0]
-                await asyncio.sleep(0.05)
+                await self.any_line()
 
         return await asyncio.wait_for(one(), timeout)
+
+    async def any_line(self) -> None:
+        """Until any replica logs a line (or its output ends); clear their events first."""
+        waits = [asyncio.ensure_future(r._changed.wait()) for r in self.replicas]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def stop(self) -> list[int]:
         return list(await asyncio.gather(*(r.stop() for r in self.replicas)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import UTC, datetime
 
@@ -116,16 +117,30 @@ async def test_a_parse_over_its_time_limit_kills_and_recycles_the_worker() -> No
         with pytest.raises(ParseTimeout):
             await parser.parse(body, {}, first_seen=SEEN)
         assert worker not in parser.worker_pids()
-        for _ in range(100):  # the killed worker is gone (reaped by the pool's manager)
-            if not _alive(worker):
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(_exited(worker), 5)  # the killed worker is gone
         assert not _alive(worker)
         parser.timeout = 60
         again = await parser.parse(body, {}, first_seen=SEEN)
         assert len(again.items) == 1000 and parser.worker_pids() != [worker]
     finally:
         parser.close()
+
+
+async def _exited(pid: int) -> None:
+    """Until the process has exited: its pidfd becomes readable then (Linux 5.3+), an event,
+    not a poll."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    loop.add_reader(fd, lambda: done.done() or done.set_result(None))
+    try:
+        await done
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
 
 
 def _alive(pid: int) -> bool:
