@@ -34,6 +34,7 @@ from feeds.outcome import PollOutcome
 from feeds.politeness import HostPacer, host_key, interleave_by_host
 from governance.clock import Clock
 from governance.websites import ColumnClass
+from jobs.poll import run_new_post_hooks
 from jobs.polltypes import USER_AGENT, NewPostsHook, StoredItem, guard_policy
 from jobs.quality_scan import QualityScan
 from models import posts, websites
@@ -115,11 +116,13 @@ async def watch_columns(
 
     try:
         await asyncio.gather(*(work() for _ in range(min(settings.poll_concurrency, len(queue)))))
+        checked: list[tuple[int, list[StoredItem]]] = []
         async with sessionmaker() as session:
             for read in reads:
+                mine: list[tuple[int, list[StoredItem]]] = []
                 try:
                     async with session.begin_nested():
-                        new = await _store(session, read, settings=settings, hooks=hooks)
+                        new = await _store(session, read, settings=settings, stored=mine)
                         poll = _record(read, new, settings=settings, now=clock.now(), rng=rng)
                         await websites.record_column_poll(session, poll=poll, token=token)
                 except Exception:
@@ -127,10 +130,15 @@ async def watch_columns(
                         "storing column {} failed; its lease will expire", read.claim.id
                     )
                     continue
+                checked.extend(mine)
                 tick.read += 1
                 tick.new_items += new[0]
                 tick.outcomes[read.outcome.value] = tick.outcomes.get(read.outcome.value, 0) + 1
             await session.commit()
+        # the content checks after the commit, as for feeds; website items are not matched
+        # against reviews or repost tasks (those are for new-media accounts)
+        checks = [h for h in hooks if isinstance(h, QualityScan)]
+        await run_new_post_hooks(sessionmaker, checks, checked, now=clock.now())
     finally:
         async with sessionmaker() as session:
             await websites.release_columns(session, token=token)
@@ -198,7 +206,11 @@ def _aware(item_date: datetime | None, tz: ZoneInfo, now: datetime) -> datetime 
 
 
 async def _store(
-    session: AsyncSession, read: _Read, *, settings: Settings, hooks: Sequence[NewPostsHook]
+    session: AsyncSession,
+    read: _Read,
+    *,
+    settings: Settings,
+    stored: list[tuple[int, list[StoredItem]]],
 ) -> tuple[int, datetime | None]:
     """Store the page's new items; return how many were new and the newest item date."""
     claim, page, now = read.claim, read.page, read.started_at
@@ -246,15 +258,8 @@ async def _store(
         keep_body=settings.post_body_days > 0,
     )
     inserted = {identity: post_id for (_a, identity), post_id in rows.items()}
-    checks = [h for h in hooks if isinstance(h, QualityScan)]
-    if inserted and checks:
-        stored = [StoredItem(inserted[k], todo[k][1]) for k in todo if k in inserted]
-        for hook in checks:
-            try:
-                async with session.begin_nested():
-                    await hook(session, account_id=claim.account_id, stored=stored, now=now)
-            except Exception:
-                logger.exception("new-item hook {!r} failed for website {}", hook, claim.account_id)
+    if inserted:  # checked once the batch commits (:func:`jobs.poll.run_new_post_hooks`)
+        stored.append((aid, [StoredItem(inserted[k], todo[k][1]) for k in todo if k in inserted]))
     items_new = sum(1 for k in inserted if not k.startswith("h"))
     return items_new, newest
 

@@ -401,28 +401,7 @@ class Poller:
         return fresh, newest
 
     async def _run_hooks(self, stored: list[tuple[int, list[StoredItem]]]) -> None:
-        """The hooks on posts already committed: one short transaction per account (taking
-        SQLite's write lock first, as a deferred snapshot could not be upgraded once another
-        writer committed), so other writers get in between accounts; each hook in a savepoint:
-        a failing check costs its own work, never the posts."""
-        if not self.hooks:
-            return
-        now = self.clock.now()
-        for account_id, items in stored:
-            try:
-                async with self.sessionmaker() as session:
-                    await begin_writing(session)
-                    for hook in self.hooks:
-                        try:
-                            async with session.begin_nested():
-                                await hook(session, account_id=account_id, stored=items, now=now)
-                        except Exception:
-                            logger.exception(
-                                "new-post hook {!r} failed for account {}", hook, account_id
-                            )
-                    await session.commit()
-            except Exception:
-                logger.exception("new-post hooks for account {} failed", account_id)
+        await run_new_post_hooks(self.sessionmaker, self.hooks, stored, now=self.clock.now())
 
     def _record(
         self,
@@ -518,3 +497,33 @@ async def expire_post_bodies(
         removed += gone
         if gone < _PRUNE_BATCH:
             return removed
+
+
+async def run_new_post_hooks(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    hooks: Sequence[NewPostsHook],
+    stored: Sequence[tuple[int, list[StoredItem]]],
+    *,
+    now: datetime,
+) -> None:
+    """The hooks on posts already committed (feeds and website columns alike): one short
+    transaction per account (taking SQLite's write lock first, as a deferred snapshot could not
+    be upgraded once another writer committed), so other writers get in between accounts; each
+    hook in a savepoint: a failing check costs its own work, never the posts."""
+    if not hooks:
+        return
+    for account_id, items in stored:
+        try:
+            async with sessionmaker() as session:
+                await begin_writing(session)
+                for hook in hooks:
+                    try:
+                        async with session.begin_nested():
+                            await hook(session, account_id=account_id, stored=items, now=now)
+                    except Exception:
+                        logger.exception(
+                            "new-post hook {!r} failed for account {}", hook, account_id
+                        )
+                await session.commit()
+        except Exception:
+            logger.exception("new-post hooks for account {} failed", account_id)

@@ -67,12 +67,6 @@ async def enqueue(
     """Queue one message in the caller's transaction; a repeated ``dedup_key`` queues nothing,
     also when two transactions queue it at once (``ON CONFLICT DO NOTHING``: the second neither
     fails nor sends it twice)."""
-    if dedup_key is not None:
-        existing = await session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
-        )
-        if existing.first() is not None:
-            return None
     message = OutboxMessage(
         chat_id=chat_id,
         kind=kind,
