@@ -102,11 +102,25 @@ def farm_main(n: int, hosts: int, items: int, port_pipe: Any) -> None:
         await first.start()
         port = first._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         for h in range(hosts):
-            await web.TCPSite(runner, f"127.0.0.{h + 2}", port, backlog=1024).start()
+            await web.TCPSite(runner, host_address(h), port, backlog=1024).start()
         port_pipe.send(port)
         await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+#: at most this many loopback addresses (127.0.0.2 … 127.0.7.251): one listening socket each
+MAX_HOSTS = 2000
+
+
+def host_address(h: int) -> str:
+    """The farm's ``h``-th loopback address: 127.0.0.2 … 127.0.0.251, then 127.0.1.2 …
+
+    Per-host politeness (2 in flight, 500 ms between starts) caps one host at 2 polls/s, so
+    250 hosts cap a run at 500 feeds/s: a million feeds on a 30-minute rhythm (556/s) needs
+    more of them, as the real world has (14,000 websites, several RSSHub instances).
+    (``bench/seed.py`` builds the same address in SQL.)"""
+    return f"127.0.{h // 250}.{h % 250 + 2}"
 
 
 @dataclass
@@ -118,7 +132,7 @@ class Farm:
     hosts: int
 
     def url(self, i: int) -> str:
-        return f"http://127.0.0.{i % self.hosts + 2}:{self.port}/f/{i}"
+        return f"http://{host_address(i % self.hosts)}:{self.port}/f/{i}"
 
     async def bump(self, share: float, seed: int) -> int:
         import aiohttp
@@ -161,20 +175,65 @@ def pid_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class CpuMeter:
-    """CPU of this process and of the given other processes between start and ``stop()``."""
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the local PostgreSQL server: every ``postgres`` process
+    (postmaster, backends, walwriter, checkpointer, autovacuum …) plus what the postmaster has
+    reaped from children that already exited (``cutime``/``cstime``). 0 without a local server.
 
-    def __init__(self, pids: Callable[[], Iterable[int]] = list) -> None:
-        self._pids = pids
+    Only meaningful for a server on this machine (the benches use 127.0.0.1); other databases'
+    sessions on the same server count too, so run it while nothing else uses the server hard."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm, rest = stat[stat.find("(") + 1 : stat.rfind(")")], stat[stat.rfind(")") + 2 :]
+        if comm != "postgres":
+            continue
+        fields = rest.split()
+        total += int(fields[11]) + int(fields[12])
+        if fields[1] == "1" or _comm(int(fields[1])) != "postgres":  # the postmaster
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+class CpuMeter:
+    """CPU of this process and of the given other processes between start and ``stop()``;
+    with ``farm`` and ``postgres``, also of the farm process and of the PostgreSQL server."""
+
+    def __init__(
+        self,
+        pids: Callable[[], Iterable[int]] = list,
+        *,
+        farm: int | None = None,
+        postgres: bool = False,
+    ) -> None:
+        self._pids, self._farm_pid, self._postgres = pids, farm, postgres
         self._own = own_cpu()
         self._wall = time.perf_counter()
         self._others = {p: pid_cpu(p) for p in pids()}
-        self.main = self.others = self.wall = 0.0
+        self._farm = pid_cpu(farm) if farm else 0.0
+        self._pg = postgres_cpu() if postgres else 0.0
+        self.main = self.others = self.wall = self.farm = self.pg = 0.0
 
     def stop(self) -> CpuMeter:
         self.main = own_cpu() - self._own
         self.wall = time.perf_counter() - self._wall
         self.others = sum(pid_cpu(p) - self._others.get(p, 0.0) for p in self._pids())
+        self.farm = pid_cpu(self._farm_pid) - self._farm if self._farm_pid else 0.0
+        self.pg = postgres_cpu() - self._pg if self._postgres else 0.0
         return self
 
 
@@ -229,7 +288,7 @@ async def bare_conditional_gets(farm: Farm, urls: list[str], concurrency: int = 
 # ------------------------------------------------------------------------------ storage
 
 
-def sqlite_storage(path: str) -> dict[str, float]:
+def sqlite_storage(path: str) -> dict[str, Any]:
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(path)) as conn:
@@ -244,6 +303,7 @@ def sqlite_storage(path: str) -> dict[str, float]:
         posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
         polls = conn.execute("SELECT count(*) FROM polls").fetchone()[0]
     return {
+        "tables": dict(sorted(pages.items(), key=lambda kv: -kv[1])[:6]),
         "size": os.path.getsize(path),
         "post_bytes": pages.get("posts", 0) + sum(pages.get(i, 0) for i in indexes),
         "poll_bytes": sum(v for k, v in pages.items() if "polls" in k),
@@ -252,12 +312,17 @@ def sqlite_storage(path: str) -> dict[str, float]:
     }
 
 
-async def postgres_storage(url: str) -> dict[str, float]:
+async def postgres_storage(url: str) -> dict[str, Any]:
     import asyncpg
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
+        tables = await conn.fetch(
+            "SELECT relname, pg_total_relation_size(oid) AS size FROM pg_class"
+            " WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 2 DESC"
+        )
         return {
+            "tables": {t["relname"]: t["size"] for t in tables[:6]},
             "size": await conn.fetchval("SELECT pg_database_size(current_database())"),
             "post_bytes": await conn.fetchval("SELECT pg_total_relation_size('posts')"),
             "poll_bytes": await conn.fetchval("SELECT pg_total_relation_size('polls')"),
@@ -268,11 +333,12 @@ async def postgres_storage(url: str) -> dict[str, float]:
         await conn.close()
 
 
-async def storage(url: str, sqlite_path: str | None) -> dict[str, float]:
+async def storage(url: str, sqlite_path: str | None) -> dict[str, Any]:
     """Database size, rows and bytes per post (the posts table with its indexes)."""
     raw = sqlite_storage(sqlite_path) if sqlite_path else await postgres_storage(url)
     posts, polls = max(1, raw["posts"]), max(1, raw["polls"])
     return {
+        "tables_mb": {k: v / 2**20 for k, v in raw["tables"].items()},
         "db_mb": raw["size"] / 2**20,
         "posts": raw["posts"],
         "polls": raw["polls"],
