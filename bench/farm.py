@@ -64,8 +64,8 @@ def render(feed: int, version: int, items: int = 30) -> bytes:
     ).encode()
 
 
-def farm_main(n: int, hosts: int, items: int, port_pipe: Any) -> None:
-    """The farm process: N feeds on ``hosts`` loopback addresses, one port."""
+def farm_main(n: int, hosts: int, items: int, port_pipe: Any, port: int = 0) -> None:
+    """The farm process: N feeds on ``hosts`` loopback addresses, one port (0: any free one)."""
     versions = bytearray(n)  # versions wrap at 256: plenty for a bench
 
     async def feed(request: web.Request) -> web.StreamResponse:
@@ -98,12 +98,12 @@ def farm_main(n: int, hosts: int, items: int, port_pipe: Any) -> None:
         app.router.add_get("/cpu", cpu)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        first = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        first = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
         await first.start()
-        port = first._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        bound = first._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         for h in range(hosts):
-            await web.TCPSite(runner, host_address(h), port, backlog=1024).start()
-        port_pipe.send(port)
+            await web.TCPSite(runner, host_address(h), bound, backlog=1024).start()
+        port_pipe.send(bound)
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -148,10 +148,10 @@ class Farm:
         self.process.join(5)
 
 
-def start_farm(feeds: int, *, hosts: int = 250, items: int = 30) -> Farm:
+def start_farm(feeds: int, *, hosts: int = 250, items: int = 30, port: int = 0) -> Farm:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=farm_main, args=(feeds, hosts, items, child), daemon=True)
+    process = ctx.Process(target=farm_main, args=(feeds, hosts, items, child, port), daemon=True)
     process.start()
     return Farm(process=process, port=parent.recv(), hosts=hosts)
 

@@ -73,6 +73,37 @@ async def make_due(url: str, sm: Any, when: datetime, *, postgres: bool) -> None
             await conn.close()
 
 
+def reuse_database(url: str) -> tuple[str, str | None]:
+    if url.startswith("sqlite"):
+        return url, url.split("///", 1)[1]
+    return url, None
+
+
+async def reset_seeded(url: str) -> int:
+    """Back to the state ``--seed`` wrote (PostgreSQL): the measured cycles' posts (the only ones
+    with a fingerprint) and polls gone, every ETag at version 0; returns the farm port the
+    feed URLs name. Lets a big database be seeded once and measured several times."""
+    import asyncpg
+
+    conn = await asyncpg.connect(
+        url.replace("postgresql+asyncpg", "postgresql"), command_timeout=None
+    )
+    try:
+        await conn.execute("DELETE FROM posts WHERE fingerprint IS NOT NULL")
+        await conn.execute("TRUNCATE polls")
+        await conn.execute(
+            "UPDATE feed_state SET etag = v0, claimed_until = NULL, claim_token = NULL"
+            " FROM (SELECT account_id AS id, '\"' || (account_id - 1) || '-0\"' AS v0"
+            " FROM feed_state) AS first WHERE account_id = first.id"
+            " AND (etag <> v0 OR claim_token IS NOT NULL)"
+        )
+        await conn.execute("VACUUM ANALYZE")
+        feed_url = await conn.fetchval("SELECT feed_url FROM accounts ORDER BY id LIMIT 1")
+    finally:
+        await conn.close()
+    return int(feed_url.rsplit(":", 1)[1].split("/", 1)[0])
+
+
 async def fresh_database(url: str) -> tuple[str, str | None]:
     """The URL to use and, on SQLite, the file's path."""
     if not url:
@@ -105,6 +136,7 @@ async def run_cycles(
     seed_state: bool = False,
     per_tick: int = 20_000,
     limit: int = 0,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """Run the farm and the poller; return every figure (the regression test reads them)."""
     from bot import db
@@ -116,26 +148,31 @@ async def run_cycles(
     from jobs.poll import poll_feeds
     from jobs.polltypes import PollerConfig
 
-    farm = start_farm(feeds, hosts=hosts, items=items)
-    url, sqlite_path = await fresh_database(db_url)
-    await db.upgrade(url)
+    clock = SystemClock()
+    if reuse:  # a database seeded by an earlier run: back to its seeded state, same farm port
+        url, sqlite_path = reuse_database(db_url)
+        farm = start_farm(feeds, hosts=hosts, items=items, port=await reset_seeded(url))
+    else:
+        farm = start_farm(feeds, hosts=hosts, items=items)
+        url, sqlite_path = await fresh_database(db_url)
+        await db.upgrade(url)
     engine = db.create_engine(url)
     sm = db.make_sessionmaker(engine)
-    clock = SystemClock()
     postgres = sqlite_path is None
     meter = CpuMeter()
-    await seed_accounts(
-        url,
-        sqlite_path,
-        feeds=feeds,
-        hosts=hosts,
-        port=farm.port,
-        address=farm.url,
-        now=clock.now(),
-    )
-    if verbose:
-        print(f"seeded {feeds} accounts in {meter.stop().wall:.0f} s", flush=True)
-    if seed_state:
+    if not reuse:
+        await seed_accounts(
+            url,
+            sqlite_path,
+            feeds=feeds,
+            hosts=hosts,
+            port=farm.port,
+            address=farm.url,
+            now=clock.now(),
+        )
+        if verbose:
+            print(f"seeded {feeds} accounts in {meter.stop().wall:.0f} s", flush=True)
+    if seed_state and not reuse:
         meter = CpuMeter()
         seeded = await seed(url, sqlite_path, items=items, now=clock.now(), verbose=verbose)
         if verbose:
@@ -332,6 +369,12 @@ def main() -> None:
         help="stop a cycle after this many feeds (a partial cycle of a big farm; 0: all)",
     )
     ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: measure a database an earlier --seed run left (reset to its seeded"
+        " state; same --feeds and --hosts)",
+    )
+    ap.add_argument(
         "--cycles",
         default="import,unchanged,changed,mixed",
         help="which cycles to run (comma-separated; the import is needed by the others)",
@@ -353,10 +396,15 @@ def main() -> None:
             workers=args.workers,
             fast_parse=not args.reference_parser,
             naive_sample=args.baseline_sample,
-            cycles=tuple(c for c in args.cycles.split(",") if not (args.seed and c == "import")),
+            cycles=tuple(
+                c
+                for c in args.cycles.split(",")
+                if not ((args.seed or args.reuse) and c == "import")
+            ),
             seed_state=args.seed,
             per_tick=args.per_tick,
             limit=args.limit,
+            reuse=args.reuse,
         )
     )
 

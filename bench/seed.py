@@ -281,8 +281,8 @@ async def seed_postgres(url: str, *, items: int, now: datetime, verbose: bool = 
                 " SELECT a.id, 'f' || (a.id - 1) || '-' || n,"
                 " '关于第' || n || '期政务动态的通报（' || (a.id - 1) || '号账号）',"
                 " 'https://www.example.gov.cn/f' || (a.id - 1) || '/art/' || n || '.html',"
-                " '办公室', $1::timestamp + make_interval(hours => 6 * n + (a.id - 1) % 6), true, NULL, NULL,"
-                " $2, true"
+                " '办公室', $1::timestamp + make_interval(hours => 6 * n + (a.id - 1) % 6),"
+                " true, NULL, NULL, $2, true"
                 " FROM generate_series($3::int, $4::int) AS a(id)"
                 " CROSS JOIN generate_series(0, $5::int - 1) AS n ORDER BY a.id, n",
                 base,
