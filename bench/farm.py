@@ -175,13 +175,12 @@ def pid_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu() -> float:
-    """CPU seconds used so far by the local PostgreSQL server: every ``postgres`` process
-    (postmaster, backends, walwriter, checkpointer, autovacuum …) plus what the postmaster has
-    reaped from children that already exited (``cutime``/``cstime``). 0 without a local server.
-
-    Only meaningful for a server on this machine (the benches use 127.0.0.1); other databases'
-    sessions on the same server count too, so run it while nothing else uses the server hard."""
+def postgres_cpu(database: str) -> float:
+    """CPU seconds used so far by the local PostgreSQL server for ``database``: its backends
+    plus the server's shared processes (walwriter, checkpointer, background writer …, counted
+    whole although other databases share them). Other databases' backends are left out, so
+    other sessions' tests on the same server do not count; a backend that exited is lost (the
+    poller's pooled connections live through a cycle). 0 without a local server."""
     total = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -189,43 +188,39 @@ def postgres_cpu() -> float:
         try:
             with open(f"/proc/{entry}/stat") as f:
                 stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                title = f.read().replace(b"\0", b" ").decode(errors="replace").split()
         except OSError:
             continue
-        comm, rest = stat[stat.find("(") + 1 : stat.rfind(")")], stat[stat.rfind(")") + 2 :]
-        if comm != "postgres":
+        if stat[stat.find("(") + 1 : stat.rfind(")")] != "postgres":
             continue
-        fields = rest.split()
+        # a backend's title: "postgres: 15/main: USER DATABASE HOST(PORT) STATE"
+        backend = len(title) >= 5 and "(" in title[4]
+        if backend and title[3] != database:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
         total += int(fields[11]) + int(fields[12])
-        if fields[1] == "1" or _comm(int(fields[1])) != "postgres":  # the postmaster
-            total += int(fields[13]) + int(fields[14])
     return total / os.sysconf("SC_CLK_TCK")
-
-
-def _comm(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 class CpuMeter:
     """CPU of this process and of the given other processes between start and ``stop()``;
-    with ``farm`` and ``postgres``, also of the farm process and of the PostgreSQL server."""
+    with ``farm`` and ``postgres`` (a database name), also of the farm process and of the local
+    PostgreSQL server's work for that database."""
 
     def __init__(
         self,
         pids: Callable[[], Iterable[int]] = list,
         *,
         farm: int | None = None,
-        postgres: bool = False,
+        postgres: str = "",
     ) -> None:
         self._pids, self._farm_pid, self._postgres = pids, farm, postgres
         self._own = own_cpu()
         self._wall = time.perf_counter()
         self._others = {p: pid_cpu(p) for p in pids()}
         self._farm = pid_cpu(farm) if farm else 0.0
-        self._pg = postgres_cpu() if postgres else 0.0
+        self._pg = postgres_cpu(postgres) if postgres else 0.0
         self.main = self.others = self.wall = self.farm = self.pg = 0.0
 
     def stop(self) -> CpuMeter:
@@ -233,7 +228,7 @@ class CpuMeter:
         self.wall = time.perf_counter() - self._wall
         self.others = sum(pid_cpu(p) - self._others.get(p, 0.0) for p in self._pids())
         self.farm = pid_cpu(self._farm_pid) - self._farm if self._farm_pid else 0.0
-        self.pg = postgres_cpu() - self._pg if self._postgres else 0.0
+        self.pg = postgres_cpu(self._postgres) - self._pg if self._postgres else 0.0
         return self
 
 

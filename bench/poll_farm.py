@@ -204,7 +204,11 @@ async def run_cycles(
             await make_due(url, sm, clock.now() - timedelta(seconds=1), postgres=postgres)
             peak, stop = Peak(), asyncio.Event()
             sampler = asyncio.create_task(sample_memory(peak, parser.worker_pids, stop))
-            meter = CpuMeter(parser.worker_pids, farm=farm.process.pid, postgres=postgres)
+            meter = CpuMeter(
+                parser.worker_pids,
+                farm=farm.process.pid,
+                postgres=url.rsplit("/", 1)[1].split("?")[0] if postgres else "",
+            )
             summary, ticks = TickSummary(), 0
             while not limit or summary.polled < limit:  # ticks back to back, as a busy bot
                 tick = await poll_feeds(
