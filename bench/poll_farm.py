@@ -5,6 +5,10 @@
     .venv/bin/python bench/poll_farm.py --feeds 10000 \\
         --db postgresql+asyncpg://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/poll_farm.py --feeds 10000 --reference-parser   # feedparser only
+    .venv/bin/python bench/poll_farm.py --feeds 1000000 --hosts 1000 --seed --cycles none \
+        --baseline-sample 0 --db postgresql+asyncpg://postgres@127.0.0.1:5432/bench_million
+    .venv/bin/python bench/poll_farm.py --feeds 1000000 --hosts 1000 --reuse \
+        --cycles unchanged,mixed --limit 100000 --db postgresql+asyncpg://postgres@127.0.0.1:5432/bench_million
 
 The farm (bench/farm.py) serves N feeds (30 items, about 47 KB each) on loopback addresses in
 its own process. The poller runs here exactly as in the bot (claim, fetch, parse in a worker
@@ -12,9 +16,12 @@ process, store, schedule) against a fresh SQLite file (default) or the PostgreSQ
 (its public schema is dropped first: give it a scratch database).
 
 Cycles: the initial import (every feed new), all unchanged (304), all changed (one new post
-each), and the target mix (``--unchanged`` share answering 304). Per cycle: wall time, feeds/s,
-CPU seconds of the main process and of the parse workers, peak RSS; then the database size and
-bytes per stored post. Baselines in the same run: a bare aiohttp loop of conditional GETs (the
+each), and the target mix (``--unchanged`` share answering 304). A cycle makes every feed due and
+runs ticks of ``--per-tick`` (``POLL_MAX_PER_TICK``) back to back until none is due, or until
+``--limit`` feeds (a partial cycle of a big farm). Per cycle: wall time, feeds/s, CPU seconds of
+the main process, the parse workers, the farm and (PostgreSQL on this machine) the server's work
+for the bench database, peak RSS, the capacity those CPU figures give two cores; then the
+database size, its largest tables and bytes per stored post. Baselines in the same run: a bare aiohttp loop of conditional GETs (the
 CPU bound of a 304) and the naive loop, ``feedparser.parse(url)`` feed after feed, over a sample.
 """
 
