@@ -21,8 +21,9 @@ runs ticks of ``--per-tick`` (``POLL_MAX_PER_TICK``) back to back until none is 
 ``--limit`` feeds (a partial cycle of a big farm). Per cycle: wall time, feeds/s, CPU seconds of
 the main process, the parse workers, the farm and (PostgreSQL on this machine) the server's work
 for the bench database, peak RSS, the capacity those CPU figures give two cores; then the
-database size, its largest tables and bytes per stored post. Baselines in the same run: a bare aiohttp loop of conditional GETs (the
-CPU bound of a 304) and the naive loop, ``feedparser.parse(url)`` feed after feed, over a sample.
+database size, its largest tables and bytes per stored post. Baselines in the same run: a bare
+aiohttp loop of conditional GETs (the CPU bound of a 304) and the naive loop,
+``feedparser.parse(url)`` feed after feed, over a sample.
 """
 
 from __future__ import annotations
