@@ -15,8 +15,9 @@ of UTF-8), links are CMS article URLs and the identity is the link (a feed's ``g
 
 Three figures per codebase, bytes per post of the posts table with its indexes (and TOAST):
 **kept** (every body stored), **one year** (bodies of posts first seen more than
-``POST_BODY_DAYS``, 90 by default, ago expired with ``models.posts.expire_bodies``, then
-``VACUUM`` / ``VACUUM FULL posts``) and **expired** (every body gone, vacuumed likewise).
+``POST_BODY_DAYS`` ago expired with ``models.posts.expire_bodies``, then ``VACUUM`` /
+``VACUUM FULL posts``; ``--body-days``, 90 (the default setting) and 60) and **expired**
+(every body gone, vacuumed likewise).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def realistic_posts(n: int) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ one codebase
 
 
-async def measure(code: Path, url: str, n: int) -> dict[str, Any]:
+async def measure(code: Path, url: str, n: int, body_days: list[int]) -> dict[str, Any]:
     """Runs inside a process whose ``sys.path`` starts with ``code``."""
     import sqlalchemy as sa
 
@@ -175,7 +176,8 @@ async def measure(code: Path, url: str, n: int) -> dict[str, Any]:
 
     figures: dict[str, Any] = {"posts": n, "utf8": sum(len(p["text"].encode()) for p in items) / n}
     figures["kept"] = await _bytes_per_post(engine, sqlite_path, url, n, full=False)
-    for label, before in (("year", NOW - timedelta(days=90)), ("expired", NOW + timedelta(days=1))):
+    windows = [(f"year{d}", NOW - timedelta(days=d)) for d in sorted(body_days, reverse=True)]
+    for label, before in [*windows, ("expired", NOW + timedelta(days=1))]:
         while True:
             async with sm() as session:
                 gone = await post_store.expire_bodies(session, before=before, batch=5000)
@@ -258,11 +260,13 @@ def main() -> None:
         "--db", default="", help="PostgreSQL URL of a scratch database; SQLite if empty"
     )
     parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with")
+    parser.add_argument("--body-days", default="90,60", help="POST_BODY_DAYS to measure a year at")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         sys.path.insert(0, str(args.worker))
-        print(json.dumps(asyncio.run(measure(args.worker, args.db, args.posts))))
+        days = [int(d) for d in args.body_days.split(",")]
+        print(json.dumps(asyncio.run(measure(args.worker, args.db, args.posts, days))))
         return
     backend = "PostgreSQL" if args.db else "SQLite"
     rows = []
@@ -270,10 +274,13 @@ def main() -> None:
         rows.append(("baseline", run_codebase(args.baseline.resolve(), args)))
     rows.append(("this code", run_codebase(HERE, args)))
     print(f"{backend}, {args.posts} posts, text ≈ {rows[-1][1]['utf8']:.0f} B UTF-8 a post")
-    print("| code | body kept | one year, 90-day bodies | every body expired |")
-    print("|---|---|---|---|")
+    days = sorted((int(d) for d in args.body_days.split(",")), reverse=True)
+    year = " | ".join(f"one year, {d}-day bodies" for d in days)
+    print(f"| code | body kept | {year} | every body expired |")
+    print("|---|---|" + "---|" * len(days) + "---|")
     for label, f in rows:
-        print(f"| {label} | {f['kept']:.0f} B | {f['year']:.0f} B | {f['expired']:.0f} B |")
+        cells = " | ".join(f"{f[f'year{d}']:.0f} B" for d in days)
+        print(f"| {label} | {f['kept']:.0f} B | {cells} | {f['expired']:.0f} B |")
 
 
 if __name__ == "__main__":
