@@ -3,6 +3,7 @@
     .venv/bin/python bench/post_storage.py --posts 20000 --baseline /work/wt-storage-base
     .venv/bin/python bench/post_storage.py --posts 20000 --baseline /work/wt-storage-base \\
         --db postgresql+asyncpg://postgres@127.0.0.1:5432/bench_storage
+    .venv/bin/python bench/post_storage.py --cpu     # CPU per body: this format beside format 0
 
 Each codebase (``--baseline DIR``: a checkout of the code to compare with, e.g. a worktree of
 ``main``; and this one) runs in its own process on a fresh database migrated to its own head
@@ -226,6 +227,41 @@ async def _bytes_per_post(
         await conn.close()
 
 
+# ------------------------------------------------------------------------------ codec CPU
+
+
+def codec_cpu(n: int = 2000, runs: int = 5) -> dict[str, float]:
+    """CPU µs per body (min of ``runs``): this code's format against format 0 (zlib of UTF-8)."""
+    import time
+    import zlib
+
+    from models.postbody import compress_body, expand_body
+    from models.posts import stored_identity
+
+    items = realistic_posts(n)
+    texts = [p["text"] for p in items]
+    old = [zlib.compress(t.encode(), 6) for t in texts]
+    new = [compress_body(t) for t in texts]
+    cases: dict[str, Any] = {
+        "format 0 compress": (lambda t: zlib.compress(t.encode(), 6), texts),
+        "current compress": (compress_body, texts),
+        "format 0 read": (expand_body, old),
+        "current read": (expand_body, new),
+        "identity digest": (stored_identity, [p["identity"] for p in items]),
+    }
+    best: dict[str, float] = {}
+    for _run in range(runs):
+        for name, (fn, inputs) in cases.items():
+            start = time.process_time()
+            for value in inputs:
+                fn(value)
+            spent = (time.process_time() - start) / len(inputs) * 1e6
+            best[name] = min(best.get(name, spent), spent)
+    best["format 0 bytes"] = sum(map(len, old)) / n
+    best["current bytes"] = sum(len(b or b"") for b in new) / n
+    return best
+
+
 # ------------------------------------------------------------------------------ driver
 
 
@@ -262,7 +298,14 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with")
     parser.add_argument("--body-days", default="90,60", help="POST_BODY_DAYS to measure a year at")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", action="store_true", help="only the codec's CPU per body")
     args = parser.parse_args()
+    if args.cpu:
+        sys.path.insert(0, str(HERE))
+        for name, value in codec_cpu().items():
+            unit = "B" if name.endswith("bytes") else "µs"
+            print(f"{name}: {value:.0f} {unit}")
+        return
     if args.worker:
         sys.path.insert(0, str(args.worker))
         days = [int(d) for d in args.body_days.split(",")]

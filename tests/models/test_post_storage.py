@@ -29,6 +29,7 @@ def test_a_body_reads_back_exactly(text: str) -> None:
     body = compress_body(text)
     assert body is not None and body[0] == 0x01
     assert expand_body(body) == text
+    assert compress_body(text) == body  # the primed compressor is copied, never used up
 
 
 def test_the_current_format_is_smaller_than_zlib_of_utf8_on_government_text() -> None:
