@@ -1,6 +1,7 @@
 """Posts seen in an account's feed: stored once per account and item identity.
 
-Storage is budgeted (≈ 0.5 KB a post on average over a year, docs/benchmarks.md): what
+Storage is budgeted (≈ 0.3 KB a post once its body has gone, ≈ 0.55 KB averaged over a year
+at the default 90-day window, docs/benchmarks.md "Compact post storage"): what
 findings, reports and review matching need is kept for good (title, link, dates, a fingerprint
 of the text; findings live in their own table), while the visible text is stored compressed
 (:mod:`models.postbody`) and only for ``POST_BODY_DAYS`` after the post was first seen
@@ -55,7 +56,8 @@ class Post(SQLModel, table=True):
     """The item's own date, clamped to ``first_seen_at``; ``first_seen_at`` when undated."""
     dated: bool = True
     body: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
-    """The visible text, UTF-8 and zlib-compressed; ``None`` when empty or expired."""
+    """The visible text compressed (:mod:`models.postbody`: a format byte, then the text);
+    ``None`` when empty or expired. Read it through :attr:`body_text`, never by hand."""
     fingerprint: int | None = Field(default=None, sa_type=sa.BigInteger())
     """:func:`governance.matching.fingerprint` of title and text; kept after the body expires."""
     first_seen_at: datetime = Field(sa_type=UTCDateTime())
