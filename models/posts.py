@@ -1,16 +1,24 @@
 """Posts seen in an account's feed: stored once per account and item identity.
 
-Storage is budgeted (≈ 0.3-0.5 KB a post): what findings, reports and review matching need is
-kept for good (title, link, dates, a fingerprint of the text; findings live in their own table),
-while the visible text is stored zlib-compressed and only for ``POST_BODY_DAYS`` after the post
-was first seen (:func:`expire_bodies`; 0 keeps none). Everything that reads a post's text reads
+Storage is budgeted (≈ 0.3 KB a post once its body has gone, ≈ 0.55 KB averaged over a year
+at the default 90-day window, docs/benchmarks.md "Compact post storage"): what
+findings, reports and review matching need is kept for good (title, link, dates, a fingerprint
+of the text; findings live in their own table), while the visible text is stored compressed
+(:mod:`models.postbody`) and only for ``POST_BODY_DAYS`` after the post was first seen
+(:func:`expire_bodies`; 0 keeps none). Everything that reads a post's text reads
 ``Post.body_text``, which is ``""`` once the body has gone. The checks and the review matching
 run on the parsed item when the post is stored, so they never depend on a kept body.
+
+``posts.identity`` holds :func:`stored_identity`: a feed's identity as it is when short, else a
+96-bit digest of it (most guids are the article's URL, already stored once in ``link``; as the
+key of the unique index it was stored twice more). :func:`known_pairs` and :func:`insert_many`
+take and return the feeds' own identities and do the mapping, so callers never see it.
 """
 
 from __future__ import annotations
 
-import zlib
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +31,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.matching import fingerprint
 from models.base import UTCDateTime
+from models.postbody import compress_body, expand_body
+
+__all__ = ["NewPost", "Post", "compress_body", "expand_body", "stored_identity"]
+
+#: Identities up to this length are stored as they are (website snapshots ``h<id>:<day>``,
+#: short guids); longer ones as :func:`stored_identity`'s digest form (at most 26 characters).
+SHORT_IDENTITY = 24
 
 #: ``posts.body`` is kept only within the retention window; the partial index finds what expires.
 _BODY_KEPT = sa.text("body IS NOT NULL")
@@ -41,7 +56,8 @@ class Post(SQLModel, table=True):
     """The item's own date, clamped to ``first_seen_at``; ``first_seen_at`` when undated."""
     dated: bool = True
     body: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
-    """The visible text, UTF-8 and zlib-compressed; ``None`` when empty or expired."""
+    """The visible text compressed (:mod:`models.postbody`: a format byte, then the text);
+    ``None`` when empty or expired. Read it through :attr:`body_text`, never by hand."""
     fingerprint: int | None = Field(default=None, sa_type=sa.BigInteger())
     """:func:`governance.matching.fingerprint` of title and text; kept after the body expires."""
     first_seen_at: datetime = Field(sa_type=UTCDateTime())
@@ -65,12 +81,19 @@ class Post(SQLModel, table=True):
         return expand_body(self.body)
 
 
-def compress_body(text: str) -> bytes | None:
-    return zlib.compress(text.encode(), 6) if text else None
-
-
-def expand_body(body: bytes | None) -> str:
-    return zlib.decompress(body).decode() if body else ""
+def stored_identity(identity: str) -> str:
+    """What ``posts.identity`` holds for a feed item's ``identity``: itself up to
+    :data:`SHORT_IDENTITY` characters, else its short prefix (``c<column id>:``, ``sha1:``; a
+    URL scheme is dropped) and ``#`` and 16 base64 characters of its BLAKE2b-96 digest, so a
+    website column's posts still start with ``c`` and snapshots with ``h``. Unique per account
+    in practice (a collision among 10⁹ identities has odds of 10⁻¹¹), and the same on every
+    run: migration 0018 keeps a frozen copy of this function for the rows stored before it."""
+    if len(identity) <= SHORT_IDENTITY:
+        return identity
+    head, colon, _rest = identity.partition(":")
+    prefix = head + colon if colon and len(head) <= 8 and head not in ("http", "https") else ""
+    digest = hashlib.blake2b(identity.encode(), digest_size=12).digest()
+    return f"{prefix}#{base64.urlsafe_b64encode(digest).decode()}"
 
 
 def post_fingerprint(title: str, text: str) -> int:
@@ -94,7 +117,17 @@ class NewPost:
 async def known_pairs(
     session: AsyncSession, *, pairs: Sequence[tuple[int, str]]
 ) -> set[tuple[int, str]]:
-    """Which (account, identity) pairs are already stored, for a whole write batch of feeds.
+    """Which (account, identity) pairs are already stored, for a whole write batch of feeds:
+    the feeds' own identities in and out, :func:`stored_identity` in between."""
+    original = {(account_id, stored_identity(i)): i for account_id, i in pairs}
+    found = await _known_stored(session, pairs=list(original))
+    return {(account_id, original[account_id, key]) for account_id, key in found}
+
+
+async def _known_stored(
+    session: AsyncSession, *, pairs: Sequence[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """Which (account, stored identity) pairs are in the table, for a whole write batch of feeds.
 
     Written as ``(account_id = ? AND identity IN (...)) OR ...``, about 400 pairs a statement:
     both SQLite (a multi-index OR) and PostgreSQL (a bitmap OR) probe the unique index once per
@@ -171,11 +204,13 @@ async def insert_many(
     unique key makes it idempotent without a read-modify-write race. Returns the new rows' ids
     by (account, identity). ``keep_body``: store the compressed text (``POST_BODY_DAYS`` > 0);
     the fingerprint is stored always."""
-    rows = [
-        _row(account_id, p, now=now, keep_body=keep_body)
-        for account_id, new in posts.items()
-        for p in new
-    ]
+    original: dict[tuple[int, str], str] = {}
+    rows = []
+    for account_id, new in posts.items():
+        for p in new:
+            row = _row(account_id, p, now=now, keep_body=keep_body)
+            original[account_id, str(row["identity"])] = p.identity
+            rows.append(row)
     if not rows:
         return {}
     table = cast(sa.Table, sa.inspect(Post).local_table)
@@ -183,7 +218,7 @@ async def insert_many(
     result = await session.exec(
         stmt.returning(table.c.id, table.c.account_id, table.c.identity), params=rows
     )
-    return {(int(a), str(i)): int(pid) for pid, a, i in result.all()}
+    return {(int(a), original[int(a), str(i)]): int(pid) for pid, a, i in result.all()}
 
 
 def _insert(session: AsyncSession, table: sa.Table) -> Any:
@@ -194,7 +229,7 @@ def _insert(session: AsyncSession, table: sa.Table) -> Any:
 def _row(account_id: int, p: NewPost, *, now: datetime, keep_body: bool) -> dict[str, object]:
     return {
         "account_id": account_id,
-        "identity": p.identity,
+        "identity": stored_identity(p.identity),
         "title": p.title,
         "link": p.link,
         "author": p.author,

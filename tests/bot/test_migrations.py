@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import zlib
 from collections.abc import AsyncIterator, Callable
 from fnmatch import fnmatch
 from importlib import resources
@@ -156,3 +157,98 @@ def test_the_migrations_ship_inside_the_installed_package() -> None:
     assert any(
         fnmatch("bot.migrations", pattern) for pattern in config["packages"]["find"]["include"]
     )
+
+
+async def test_0018_compacts_identities_and_old_bodies_still_read(
+    empty_database: AsyncConnection,
+) -> None:
+    """Rows stored before 0018: their identity becomes the digest key (so the poller's lookups
+    still find them), their zlib body reads as before; the downgrade gives links back."""
+    from datetime import UTC, datetime
+
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from governance.registry import AccountStatus
+    from models import posts
+    from models.accounts import Account
+    from models.people import Unit, User
+
+    script = ScriptDirectory.from_config(db.alembic_config("unused://"))
+    before = script.get_revision("0018_post_compact").down_revision
+    assert isinstance(before, str)
+    run = _alembic(empty_database)
+    await run(command.upgrade, before)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    link = "https://www.example.gov.cn/zwgk/202612/t20261201_1234567.html"
+    identities = [link, f"c3:{link}", "short-guid", "sha1:" + "a" * 40]
+    async with AsyncSession(bind=empty_database) as session:
+        unit, person = (
+            Unit(name="单位", created_at=now),
+            User(telegram_id=1, name="人", created_at=now, updated_at=now),
+        )
+        session.add_all([unit, person])
+        await session.flush()
+        account = {
+            "platform": "wechat",
+            "name": "账号",
+            "platform_ref": "r",
+            "platform_ref_norm": "r",
+            "unit_id": unit.id,
+            "responsible_id": person.id,
+            "posts_per_week": 3,
+            "necessity": "n",
+            "operating_plan": "p",
+            "feed_url": "http://127.0.0.1/f.xml",
+            "status": AccountStatus.ACTIVE.value,
+            "created_by": person.id,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        await session.exec(sa.insert(Account), params=[account])  # type: ignore[call-overload]
+        account_id = (await session.exec(sa.select(Account.id))).one()[0]  # type: ignore[call-overload]
+        for n, identity in enumerate(identities):
+            await session.exec(  # type: ignore[call-overload]
+                sa.text(
+                    "INSERT INTO posts (account_id, identity, title, link, published_at, dated,"
+                    " first_seen_at, counts_as_activity, body) VALUES (:a, :i, :t, :l, :p, true,"
+                    " :p, true, :b)"
+                ),
+                params={
+                    "a": account_id,
+                    "i": identity,
+                    "t": f"标题{n}",
+                    "l": link,
+                    "p": now.replace(tzinfo=None),
+                    "b": zlib.compress(f"旧正文{n}".encode(), 6),
+                },
+            )
+        await session.commit()
+
+    await run(command.upgrade, "head")
+
+    async with AsyncSession(bind=empty_database) as session:
+        stored = dict(
+            (await session.exec(sa.select(posts.Post.title, posts.Post.identity))).all()  # type: ignore[call-overload]
+        )
+        bodies = dict(
+            (await session.exec(sa.select(posts.Post.title, posts.Post.body))).all()  # type: ignore[call-overload]
+        )
+        known = await posts.known_pairs(session, pairs=[(account_id, i) for i in identities])
+        await session.rollback()
+    assert [stored[f"标题{n}"] for n in range(4)] == [posts.stored_identity(i) for i in identities]
+    assert [posts.expand_body(bodies[f"标题{n}"]) for n in range(4)] == [
+        f"旧正文{n}" for n in range(4)
+    ]
+    assert known == {(account_id, i) for i in identities}
+
+    await run(command.downgrade, before)
+    found = await empty_database.execute(sa.text("SELECT title, identity FROM posts"))
+    back = dict(found.all())
+    await empty_database.commit()
+    assert [back[f"标题{n}"] for n in range(4)] == [
+        link,
+        f"c3:{link}",
+        "short-guid",
+        posts.stored_identity("sha1:" + "a" * 40),  # not a link: stays in its digest form
+    ]
