@@ -30,12 +30,15 @@ from models.base import EnumString, UTCDateTime
 
 TEXT_MAX = 200
 EXCERPT_MAX = 300
+EXCERPT_CONTEXT = 40
+WITHDRAWN_REASON = N_("词库调整后不再报告")
 
 
 class FindingStatus(StrEnum):
     OPEN = "open"
     WAIVED = "waived"  # an admin decided it is not a defect, with a reason
     RESOLVED = "resolved"  # the post is gone or fixed
+    WITHDRAWN = "withdrawn"  # the word lists no longer report it (a history sweep decided)
 
 
 class StoredFinding(SQLModel, table=True):
@@ -82,7 +85,9 @@ def mask(text: str, masks: dict[str, str]) -> str:
     return text
 
 
-def excerpt(text: str, finding: Finding, *, masks: dict[str, str], context: int = 40) -> str:
+def excerpt(
+    text: str, finding: Finding, *, masks: dict[str, str], context: int = EXCERPT_CONTEXT
+) -> str:
     """The finding in its surroundings, with every piece of personal data masked."""
     window = text[max(0, finding.start - context) : finding.end + context][:EXCERPT_MAX]
     return mask(window, masks)
@@ -149,6 +154,78 @@ async def record_post_findings(
         if row.account_key not in known:
             fresh.setdefault(row.account_key, row)
     return list(fresh.values())
+
+
+async def of_posts(
+    session: AsyncSession, *, post_ids: Sequence[int], statuses: Sequence[FindingStatus]
+) -> list[StoredFinding]:
+    """The findings of several posts with one of ``statuses`` (the history sweep's batch)."""
+    if not post_ids:
+        return []
+    rows = await session.exec(
+        select(StoredFinding).where(
+            col(StoredFinding.post_id).in_(post_ids), col(StoredFinding.status).in_(statuses)
+        )
+    )
+    return list(rows)
+
+
+async def withdraw(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> int:
+    """Close findings the current word lists no longer report (still open ones only)."""
+    if not ids:
+        return 0
+    result = await session.exec(
+        sa.update(StoredFinding)
+        .where(col(StoredFinding.id).in_(ids), col(StoredFinding.status) == FindingStatus.OPEN)
+        .values(status=FindingStatus.WITHDRAWN, closed_at=now, close_reason=WITHDRAWN_REASON)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+async def reopen(session: AsyncSession, *, ids: Sequence[int]) -> list[StoredFinding]:
+    """Open again withdrawn findings that the word lists report again (a word put back).
+
+    Their alert went out when they were first found (its dedup key names the finding), so
+    reopening sends nothing again."""
+    if not ids:
+        return []
+    await session.exec(
+        sa.update(StoredFinding)
+        .where(col(StoredFinding.id).in_(ids), col(StoredFinding.status) == FindingStatus.WITHDRAWN)
+        .values(status=FindingStatus.OPEN, closed_at=None, close_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    return list(await session.exec(select(StoredFinding).where(col(StoredFinding.id).in_(ids))))
+
+
+async def posts_citing(
+    session: AsyncSession, *, texts: Sequence[str], after: int, limit: int
+) -> list[int]:
+    """Posts (id order, after ``after``) with open findings whose text is one of ``texts``
+    (lowered), for a sweep after words were only removed."""
+    rows = await session.exec(
+        select(col(StoredFinding.post_id))
+        .where(
+            col(StoredFinding.post_id) > after,
+            StoredFinding.status == FindingStatus.OPEN,
+            func.lower(StoredFinding.text).in_(list(texts)),
+        )
+        .group_by(col(StoredFinding.post_id))
+        .order_by(col(StoredFinding.post_id))
+        .limit(limit)
+    )
+    return [int(p) for p in rows if p is not None]
+
+
+async def count_posts_citing(session: AsyncSession, *, texts: Sequence[str]) -> int:
+    rows = await session.exec(
+        select(func.count(func.distinct(StoredFinding.post_id))).where(
+            StoredFinding.status == FindingStatus.OPEN,
+            func.lower(StoredFinding.text).in_(list(texts)),
+        )
+    )
+    return int(rows.one() or 0)
 
 
 async def open_summary(session: AsyncSession, *, account_id: int) -> list[tuple[str, str, int]]:
