@@ -262,7 +262,12 @@ async def main() -> None:
 
     async with sm() as session:
         rule = await wordlists.add_rule(
-            session, actor=admin, kind=RuleKind.WORD, word=WORD, category="gambling", now=clock.now()
+            session,
+            actor=admin,
+            kind=RuleKind.WORD,
+            word=WORD,
+            category="gambling",
+            now=clock.now(),
         )
         await session.commit()
     summary, wall, cpu = await run()

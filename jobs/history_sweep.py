@@ -29,6 +29,7 @@ first post and walks the posts in id order (keyset), ``BATCH`` at a time:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -247,49 +248,70 @@ class HistorySweeper:
         return _Plan(target=target, digest=version, delta=delta(target, union=union, inter=inter))
 
     async def _walk(self, plan: _Plan, summary: SweepSummary, max_batches: int | None) -> str:
-        """Batches until the end ("done"), a newer list ("restart") or a lost lease ("lost")."""
+        """Batches until the end ("done"), a newer list ("restart") or a lost lease ("lost").
+
+        The next batch is read while the current one is checked (reading and checking overlap;
+        the writes stay in order, each guarded by the cursor)."""
         change = plan.delta
-        findings_only = change.findings_only
-        texts = sorted(change.cited)
-        while max_batches is None or summary.batches < max_batches:
-            if self.live.version != plan.digest:
-                return "restart"
-            async with self.sessionmaker() as session:
-                row = await sweeps.current(session)
-                if row is None or row.target_digest != plan.digest or row.holder != self.replica:
+        async with self.sessionmaker() as session:
+            row = await sweeps.current(session)
+        if row is None or row.target_digest != plan.digest or row.holder != self.replica:
+            return "lost"
+        ahead = asyncio.create_task(self._read(plan, row.cursor))
+        try:
+            while max_batches is None or summary.batches < max_batches:
+                if self.live.version != plan.digest:
+                    return "restart"
+                rows = await ahead
+                if not rows:
+                    return await self._finish(plan, summary)
+                ahead = asyncio.create_task(self._read(plan, rows[-1][0]))
+                checker = self.live.holder.current
+                results = await asyncio.to_thread(
+                    recheck_batch,
+                    checker,
+                    change,
+                    plan.scan,
+                    rows,
+                    all_candidates=change.findings_only,
+                )
+                if not await self._write(plan, results, summary, cursor=rows[-1][0]):
                     return "lost"
-                cursor = row.cursor
-                if change.empty:
-                    rows: list[Row] = []
-                elif findings_only:
-                    ids = await findings.posts_citing(
-                        session, texts=texts, after=cursor, limit=self.batch
-                    )
-                    rows = await posts.texts_of(session, ids=ids)
-                else:
-                    rows = await posts.text_batch(session, after=cursor, limit=self.batch)
-            if not rows:
-                async with self.sessionmaker() as session:
-                    await begin_writing(session)
-                    done = await sweeps.finish(
-                        session,
-                        holder=self.replica,
-                        target_digest=plan.digest,
-                        target=plan.target,
-                        now=self.clock.now(),
-                    )
-                    await session.commit()
-                summary.finished = done
-                if done:
-                    logger.info("history sweep finished: {}", summary)
-                return "done" if done else "lost"
-            checker = self.live.holder.current
-            results = await asyncio.to_thread(
-                recheck_batch, checker, change, plan.scan, rows, all_candidates=findings_only
+            return "paused"
+        finally:
+            if not ahead.done():
+                ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await ahead
+
+    async def _read(self, plan: _Plan, cursor: int) -> list[Row]:
+        """The batch after ``cursor``: every post (text walk) or those citing removed words."""
+        change = plan.delta
+        if change.empty:
+            return []
+        async with self.sessionmaker() as session:
+            if change.findings_only:
+                ids = await findings.posts_citing(
+                    session, texts=sorted(change.cited), after=cursor, limit=self.batch
+                )
+                return await posts.texts_of(session, ids=ids)
+            return await posts.text_batch(session, after=cursor, limit=self.batch)
+
+    async def _finish(self, plan: _Plan, summary: SweepSummary) -> str:
+        async with self.sessionmaker() as session:
+            await begin_writing(session)
+            done = await sweeps.finish(
+                session,
+                holder=self.replica,
+                target_digest=plan.digest,
+                target=plan.target,
+                now=self.clock.now(),
             )
-            if not await self._write(plan, results, summary, cursor=rows[-1][0]):
-                return "lost"
-        return "paused"
+            await session.commit()
+        summary.finished = done
+        if done:
+            logger.info("history sweep finished: {}", summary)
+        return "done" if done else "lost"
 
     async def _write(
         self, plan: _Plan, results: list[Rechecked], summary: SweepSummary, *, cursor: int
