@@ -31,7 +31,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -283,13 +283,11 @@ async def main() -> None:
         await wordlists.remove_rule(session, actor=admin, rule_id=rule.id or 0, now=clock.now())
         await session.commit()
     summary, wall, cpu = await run()
-    _line(
-        "job: word removed (findings walk)",
-        summary.posts,
-        wall,
-        cpu,
-        f"[{summary.withdrawn:,} withdrawn; per stored post: "
-        f"{wall / args.posts * 1e6:.2f} µs wall]",
+    print(
+        f"{'job: word removed (findings walk)':<34} {summary.posts:>10,} posts revisited "
+        f"(those citing the word) {wall:6.1f} s wall, {cpu:5.1f} s CPU, "
+        f"{summary.withdrawn:,} findings withdrawn; the other {args.posts - summary.posts:,} "
+        "posts are not read: the cost follows the findings, not the number of posts"
     )
     await engine.dispose()
 

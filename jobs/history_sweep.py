@@ -118,11 +118,13 @@ def recheck_batch(
     """CPU work of a batch, off the event loop: expand, pre-filter, check the candidates."""
     out: list[Rechecked] = []
     for post_id, account_id, title, body in rows:
-        text = zlib.decompress(body).decode() if body else ""
+        raw = zlib.decompress(body) if body else b""
         head = title.strip()
-        candidate = all_candidates or scan.hits(head) or scan.hits(text)
+        candidate = all_candidates or scan.hits(head) or scan.hits_utf8(raw)
         checked = (
-            check_document(checker, title=title, html="", text=text, allowed_domains=frozenset())
+            check_document(
+                checker, title=title, html="", text=raw.decode(), allowed_domains=frozenset()
+            )
             if candidate
             else None
         )
