@@ -277,6 +277,11 @@ async def main() -> None:
         )
 
     await run()  # the first run records the lists the posts were checked with
+    lags.clear()
+    prober = asyncio.create_task(probe())
+    await asyncio.sleep(3)
+    prober.cancel()
+    print(f"{'control: idle loop, 3 s':<34} {lag()}")
 
     done, wall, cpu = await _baseline(sm, args.baseline)
     _line("baseline: full re-check (sample)", done, wall, cpu)
