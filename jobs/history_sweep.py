@@ -109,7 +109,6 @@ class _Plan:
 
 def recheck_batch(
     checker: Checker,
-    plan_delta: Delta,
     scan: LiteralScan,
     rows: Sequence[Row],
     *,
@@ -272,7 +271,6 @@ class HistorySweeper:
                 results = await asyncio.to_thread(
                     recheck_batch,
                     checker,
-                    change,
                     plan.scan,
                     rows,
                     all_candidates=change.findings_only,

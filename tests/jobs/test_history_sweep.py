@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from governance.roles import Actor, Role
 from jobs.history_sweep import LEASE, sweep_history
 from models import posts, wordlists
 from models.findings import FindingStatus, StoredFinding
-from models.posts import NewPost
+from models.posts import NewPost, Post
 from models.sweeps import HistorySweep
 from models.wordlists import RuleKind
 from tests.conftest import make_settings
@@ -110,3 +111,41 @@ async def test_replicas_share_the_walk_and_a_change_restarts_it(
             )
         )
     assert sorted(found) == [(1, "夜游"), (2, "夜市"), (3, "夜市"), (3, "夜游")]
+
+
+@pytest.mark.both_backends
+async def test_a_new_allow_phrase_withdraws_what_it_covers_even_where_the_body_expired(
+    sessionmaker, clock, database_url: str
+) -> None:
+    settings = make_settings(database_url, "http://127.0.0.1:9")
+    actor = await _office(sessionmaker, clock)
+    live = LiveChecker()
+
+    async def run():
+        return await sweep_history(
+            sessionmaker=sessionmaker, clock=clock, live=live, settings=settings
+        )
+
+    await run()
+    await _add(sessionmaker, clock, actor, "夜游")
+    assert (await run()).found == 2
+    async with sessionmaker() as session:  # post 3's body has expired meanwhile
+        await session.exec(
+            sa.update(Post).where(col(Post.id) == 3).values(body=None)  # type: ignore[arg-type]
+        )
+        await session.commit()
+        await wordlists.add_rule(
+            session, actor=actor, kind=RuleKind.ALLOW, word="推出夜游项目", now=clock.now()
+        )
+        await wordlists.add_rule(
+            session, actor=actor, kind=RuleKind.ALLOW, word="夜游、夜市", now=clock.now()
+        )
+        await session.commit()
+    swept = await run()
+    assert swept.finished and swept.withdrawn == 2, swept
+    async with sessionmaker() as session:
+        statuses = {
+            f.post_id: f.status
+            for f in await session.exec(select(StoredFinding).where(StoredFinding.text == "夜游"))
+        }
+    assert statuses == {1: FindingStatus.WITHDRAWN, 3: FindingStatus.WITHDRAWN}
