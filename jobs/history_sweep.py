@@ -34,6 +34,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -70,6 +71,15 @@ BATCH = 2000
 LEASE = timedelta(minutes=5)
 
 Row = tuple[int, int, str, bytes | None]
+
+
+class WalkEnd(StrEnum):
+    """Why a walk stopped."""
+
+    DONE = "done"  # every post reflects the target
+    RESTART = "restart"  # the lists changed meanwhile: start again with the newer ones
+    LOST = "lost"  # another replica holds the walk now, or restarted it
+    PAUSED = "paused"  # ``max_batches`` reached; the next run resumes
 
 
 @dataclass(slots=True)
@@ -183,7 +193,7 @@ class HistorySweeper:
             if plan is None:
                 return summary
             outcome = await self._walk(plan, summary, max_batches)
-            if outcome != "restart":
+            if outcome is not WalkEnd.RESTART:
                 return summary
 
     async def _prepare(self, summary: SweepSummary) -> _Plan | None:
@@ -248,8 +258,8 @@ class HistorySweeper:
             return None
         return _Plan(target=target, digest=version, delta=delta(target, union=union, inter=inter))
 
-    async def _walk(self, plan: _Plan, summary: SweepSummary, max_batches: int | None) -> str:
-        """Batches until the end ("done"), a newer list ("restart") or a lost lease ("lost").
+    async def _walk(self, plan: _Plan, summary: SweepSummary, max_batches: int | None) -> WalkEnd:
+        """Batches until the end, a newer list or a lost lease (:class:`WalkEnd`).
 
         The next batch is read while the current one is checked (reading and checking overlap;
         the writes stay in order, each guarded by the cursor)."""
@@ -257,12 +267,12 @@ class HistorySweeper:
         async with self.sessionmaker() as session:
             row = await sweeps.current(session)
         if row is None or row.target_digest != plan.digest or row.holder != self.replica:
-            return "lost"
+            return WalkEnd.LOST
         ahead = asyncio.create_task(self._read(plan, row.cursor))
         try:
             while max_batches is None or summary.batches < max_batches:
                 if self.live.version != plan.digest:
-                    return "restart"
+                    return WalkEnd.RESTART
                 rows = await ahead
                 if not rows:
                     return await self._finish(plan, summary)
@@ -276,8 +286,8 @@ class HistorySweeper:
                     all_candidates=change.findings_only,
                 )
                 if not await self._write(plan, results, summary, cursor=rows[-1][0]):
-                    return "lost"
-            return "paused"
+                    return WalkEnd.LOST
+            return WalkEnd.PAUSED
         finally:
             if not ahead.done():
                 ahead.cancel()
@@ -297,7 +307,7 @@ class HistorySweeper:
                 return await posts.texts_of(session, ids=ids)
             return await posts.text_batch(session, after=cursor, limit=self.batch)
 
-    async def _finish(self, plan: _Plan, summary: SweepSummary) -> str:
+    async def _finish(self, plan: _Plan, summary: SweepSummary) -> WalkEnd:
         async with self.sessionmaker() as session:
             await begin_writing(session)
             done = await sweeps.finish(
@@ -311,7 +321,7 @@ class HistorySweeper:
         summary.finished = done
         if done:
             logger.info("history sweep finished: {}", summary)
-        return "done" if done else "lost"
+        return WalkEnd.DONE if done else WalkEnd.LOST
 
     async def _write(
         self, plan: _Plan, results: list[Rechecked], summary: SweepSummary, *, cursor: int
