@@ -353,13 +353,8 @@ class HistorySweeper:
                 existing = by_post.get(r.post_id, [])
                 if r.checked is not None:
                     rechecked += 1
-                    fresh, again, gone = await self._reconcile(session, r, existing, now)
-                    known = {(f.rule, f.start) for f in existing}
-                    found += sum(
-                        (f.rule[:64], f.start) not in known
-                        for f in r.checked.findings
-                        if word_dependent(f.rule)
-                    )
+                    fresh, again, gone, recorded = await self._reconcile(session, r, existing, now)
+                    found += recorded
                     masks[r.post_id] = findings.pii_masks(r.checked.findings)
                     vetoes.setdefault(r.account_id, []).extend(
                         (r.post_id, f) for f in fresh if f.severity == "veto"
@@ -406,20 +401,28 @@ class HistorySweeper:
 
     async def _reconcile(
         self, session: AsyncSession, r: Rechecked, existing: list[StoredFinding], now: datetime
-    ) -> tuple[list[StoredFinding], list[StoredFinding], list[int]]:
+    ) -> tuple[list[StoredFinding], list[StoredFinding], list[int], int]:
         """A candidate post: record new dictionary findings, reopen the withdrawn ones reported
-        again, and name the open ones no longer reported (within the text checked)."""
+        again, and name the open ones no longer reported (within the text checked); the last
+        value counts the findings recorded. Findings already stored cost no query."""
         assert r.checked is not None
         current = [f for f in r.checked.findings if word_dependent(f.rule)]
         keys = {(f.rule[:64], f.start) for f in current}
-        fresh = await findings.record_post_findings(
-            session,
-            account_id=r.account_id,
-            post_id=r.post_id,
-            checked_text=r.checked.document,
-            findings=current,
-            now=now,
-        )
+        known = {(f.rule, f.start) for f in existing}
+        new = [f for f in current if (f.rule[:64], f.start) not in known]
+        fresh: list[StoredFinding] = []
+        if new:
+            # excerpts masked with every piece of personal data the whole check found
+            masks = findings.pii_masks(r.checked.findings)
+            fresh = await findings.record_post_findings(
+                session,
+                account_id=r.account_id,
+                post_id=r.post_id,
+                checked_text=r.checked.document,
+                findings=new,
+                now=now,
+                excerpts=[findings.excerpt(r.checked.document, f, masks=masks) for f in new],
+            )
         again = await findings.reopen(
             session,
             ids=[
@@ -437,7 +440,7 @@ class HistorySweeper:
             and f.end <= limit
             and (f.rule, f.start) not in keys
         ]
-        return fresh, again, gone
+        return fresh, again, gone, len(new)
 
 
 def _expired_stale(r: Rechecked, existing: list[StoredFinding], change: Delta) -> list[int]:

@@ -149,3 +149,46 @@ async def test_a_new_allow_phrase_withdraws_what_it_covers_even_where_the_body_e
             for f in await session.exec(select(StoredFinding).where(StoredFinding.text == "夜游"))
         }
     assert statuses == {1: FindingStatus.WITHDRAWN, 3: FindingStatus.WITHDRAWN}
+
+
+async def test_a_sweep_finding_never_stores_personal_data_in_its_excerpt(
+    sessionmaker, clock, database_url: str
+) -> None:
+    settings = make_settings(database_url, "http://127.0.0.1:9")
+    actor = await _office(sessionmaker, clock)
+    id_number = "110101199003071233"
+    async with sessionmaker() as session:
+        await posts.insert_many(
+            session,
+            posts={
+                1: [
+                    NewPost(
+                        "pii",
+                        "报名",
+                        None,
+                        None,
+                        clock.now(),
+                        True,
+                        f"联系人身份证号：{id_number}，夜游报名。",
+                        True,
+                    )
+                ]
+            },
+            now=clock.now(),
+        )
+        await session.commit()
+    live = LiveChecker()
+
+    async def run():
+        return await sweep_history(
+            sessionmaker=sessionmaker, clock=clock, live=live, settings=settings
+        )
+
+    await run()
+    await _add(sessionmaker, clock, actor, "夜游")
+    assert (await run()).finished
+    async with sessionmaker() as session:
+        [finding] = await session.exec(
+            select(StoredFinding).where(StoredFinding.post_id == 4, StoredFinding.text == "夜游")
+        )
+    assert id_number not in finding.excerpt and "夜游报名" in finding.excerpt
