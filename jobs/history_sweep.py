@@ -33,7 +33,7 @@ import contextlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -345,26 +345,31 @@ class HistorySweeper:
             by_post: dict[int, list[StoredFinding]] = {}
             for f in stored:
                 by_post.setdefault(f.post_id or 0, []).append(f)
-            vetoes: dict[int, list[tuple[int, StoredFinding]]] = {}
-            kept: dict[int, list[tuple[int, StoredFinding]]] = {}
             masks: dict[int, dict[str, str]] = {}
             stale: list[int] = []
+            to_record: list[findings.PostFindings] = []
+            to_reopen: list[int] = []
             for r in results:
                 existing = by_post.get(r.post_id, [])
                 if r.checked is not None:
                     rechecked += 1
-                    fresh, again, gone, recorded = await self._reconcile(session, r, existing, now)
-                    found += recorded
+                    record, reopen, gone = _reconcile(r, existing)
+                    if record is not None:
+                        to_record.append(record)
+                        found += len(record.findings)
                     masks[r.post_id] = findings.pii_masks(r.checked.findings)
-                    vetoes.setdefault(r.account_id, []).extend(
-                        (r.post_id, f) for f in fresh if f.severity == "veto"
-                    )
-                    kept.setdefault(r.account_id, []).extend(
-                        (r.post_id, f) for f in again if f.severity == "veto"
-                    )
+                    to_reopen += reopen
                     stale += gone
                 if not r.body_kept:
                     stale += _expired_stale(r, existing, change)
+            vetoes: dict[int, list[tuple[int, StoredFinding]]] = {}
+            for f in await findings.record_many(session, posts=to_record, now=now):
+                if f.severity == "veto":
+                    vetoes.setdefault(f.account_id, []).append((f.post_id or 0, f))
+            kept: dict[int, list[tuple[int, StoredFinding]]] = {}
+            for f in await findings.reopen(session, ids=to_reopen):
+                if f.severity == "veto":
+                    kept.setdefault(f.account_id, []).append((f.post_id or 0, f))
             withdrawn = await findings.withdraw(session, ids=sorted(set(stale)), now=now)
             for account_id in sorted(set(vetoes) | set(kept)):
                 account = await session.get(Account, account_id)
@@ -399,48 +404,44 @@ class HistorySweeper:
         summary.withdrawn += withdrawn
         return True
 
-    async def _reconcile(
-        self, session: AsyncSession, r: Rechecked, existing: list[StoredFinding], now: datetime
-    ) -> tuple[list[StoredFinding], list[StoredFinding], list[int], int]:
-        """A candidate post: record new dictionary findings, reopen the withdrawn ones reported
-        again, and name the open ones no longer reported (within the text checked); the last
-        value counts the findings recorded. Findings already stored cost no query."""
-        assert r.checked is not None
-        current = [f for f in r.checked.findings if word_dependent(f.rule)]
-        keys = {(f.rule[:64], f.start) for f in current}
-        known = {(f.rule, f.start) for f in existing}
-        new = [f for f in current if (f.rule[:64], f.start) not in known]
-        fresh: list[StoredFinding] = []
-        if new:
-            # excerpts masked with every piece of personal data the whole check found
-            masks = findings.pii_masks(r.checked.findings)
-            fresh = await findings.record_post_findings(
-                session,
-                account_id=r.account_id,
-                post_id=r.post_id,
-                checked_text=r.checked.document,
-                findings=new,
-                now=now,
-                excerpts=[findings.excerpt(r.checked.document, f, masks=masks) for f in new],
-            )
-        again = await findings.reopen(
-            session,
-            ids=[
-                f.id or 0
-                for f in existing
-                if f.status is FindingStatus.WITHDRAWN and (f.rule, f.start) in keys
-            ],
+
+def _reconcile(
+    r: Rechecked, existing: list[StoredFinding]
+) -> tuple[findings.PostFindings | None, list[int], list[int]]:
+    """A candidate post: its dictionary findings not stored yet (to record, excerpts masked
+    with every piece of personal data the whole check found), the withdrawn ones reported
+    again (to reopen), and the open ones no longer reported within the text checked (to
+    withdraw). Findings already stored cost nothing."""
+    assert r.checked is not None
+    current = [f for f in r.checked.findings if word_dependent(f.rule)]
+    keys = {(f.rule[:64], f.start) for f in current}
+    known = {(f.rule, f.start) for f in existing}
+    new = [f for f in current if (f.rule[:64], f.start) not in known]
+    record = None
+    if new:
+        masks = findings.pii_masks(r.checked.findings)
+        record = findings.PostFindings(
+            r.account_id,
+            r.post_id,
+            r.checked.document,
+            new,
+            [findings.excerpt(r.checked.document, f, masks=masks) for f in new],
         )
-        limit = len(r.checked.document) if r.body_kept else r.head_len
-        gone = [
-            f.id or 0
-            for f in existing
-            if f.status is FindingStatus.OPEN
-            and word_dependent(f.rule)
-            and f.end <= limit
-            and (f.rule, f.start) not in keys
-        ]
-        return fresh, again, gone, len(new)
+    reopen = [
+        f.id or 0
+        for f in existing
+        if f.status is FindingStatus.WITHDRAWN and (f.rule, f.start) in keys
+    ]
+    limit = len(r.checked.document) if r.body_kept else r.head_len
+    gone = [
+        f.id or 0
+        for f in existing
+        if f.status is FindingStatus.OPEN
+        and word_dependent(f.rule)
+        and f.end <= limit
+        and (f.rule, f.start) not in keys
+    ]
+    return record, reopen, gone
 
 
 def _expired_stale(r: Rechecked, existing: list[StoredFinding], change: Delta) -> list[int]:

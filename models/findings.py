@@ -11,6 +11,7 @@ Personal data is stored only masked (``Finding.shown``): ``text``, ``excerpt`` a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -108,39 +109,64 @@ async def record_post_findings(
     "New to the account" means no open finding with the same category and text existed before:
     that is what deserves an alert, not every repetition.
     """
-    if not findings:
+    return await record_many(
+        session,
+        posts=[PostFindings(account_id, post_id, checked_text, findings, excerpts)],
+        now=now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PostFindings:
+    """One post's findings to store (``excerpts``: already masked, else cut from the text)."""
+
+    account_id: int
+    post_id: int
+    checked_text: str
+    findings: Sequence[Finding]
+    excerpts: Sequence[str] | None = None
+
+
+async def record_many(
+    session: AsyncSession, *, posts: Sequence[PostFindings], now: datetime
+) -> list[StoredFinding]:
+    """:func:`record_post_findings` for several posts in three statements (the history sweep's
+    batch): each (post, rule, start) stored once; returned, the first new row of each defect
+    that had no open finding on its account before."""
+    rows: list[dict[str, object]] = []
+    for p in posts:
+        masks = pii_masks(p.findings)
+        rows += [
+            {
+                "account_id": p.account_id,
+                "post_id": p.post_id,
+                "category": f.category,
+                "severity": f.severity,
+                "rule": f.rule[:64],
+                "start": f.start,
+                "end": f.end,
+                "text": f.shown[:TEXT_MAX],
+                "suggestion": f.advice[:TEXT_MAX] if f.advice else None,
+                "excerpt": p.excerpts[i][:EXCERPT_MAX]
+                if p.excerpts
+                else excerpt(p.checked_text, f, masks=masks),
+                "account_key": account_key(p.account_id, f),
+                "status": FindingStatus.OPEN,
+                "found_at": now,
+            }
+            for i, f in enumerate(p.findings)
+        ]
+    if not rows:
         return []
-    keys = {account_key(account_id, f) for f in findings}
-    masks = pii_masks(findings)
+    # account_key starts with the account's id, so the keys alone name (account, defect)
     known = set(
         await session.exec(
             select(StoredFinding.account_key).where(
-                StoredFinding.account_id == account_id,
-                col(StoredFinding.account_key).in_(keys),
+                col(StoredFinding.account_key).in_({str(r["account_key"]) for r in rows}),
                 StoredFinding.status == FindingStatus.OPEN,
             )
         )
     )
-    rows = [
-        {
-            "account_id": account_id,
-            "post_id": post_id,
-            "category": f.category,
-            "severity": f.severity,
-            "rule": f.rule[:64],
-            "start": f.start,
-            "end": f.end,
-            "text": f.shown[:TEXT_MAX],
-            "suggestion": f.advice[:TEXT_MAX] if f.advice else None,
-            "excerpt": excerpts[i][:EXCERPT_MAX]
-            if excerpts
-            else excerpt(checked_text, f, masks=masks),
-            "account_key": account_key(account_id, f),
-            "status": FindingStatus.OPEN,
-            "found_at": now,
-        }
-        for i, f in enumerate(findings)
-    ]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(StoredFinding).on_conflict_do_nothing(index_elements=["post_id", "rule", "start"])
@@ -148,7 +174,13 @@ async def record_post_findings(
     ids = [row[0] for row in result.all()]
     if not ids:
         return []
-    stored = list(await session.exec(select(StoredFinding).where(col(StoredFinding.id).in_(ids))))
+    stored = list(
+        await session.exec(
+            select(StoredFinding)
+            .where(col(StoredFinding.id).in_(ids))
+            .order_by(col(StoredFinding.id))
+        )
+    )
     fresh: dict[str, StoredFinding] = {}
     for row in stored:
         if row.account_key not in known:
