@@ -10,8 +10,9 @@ first post and walks the posts in id order (keyset), ``BATCH`` at a time:
   whose text contains one; only those get the full check (title and kept body, the same
   :func:`jobs.quality_scan.check_document` as new posts; where the body has expired, the title
   only). When words were only removed, the walk goes over the posts with findings citing them.
-- findings: new ones are recorded as a new post's are (``findings.record_post_findings``; a
-  veto finding new to the account alerts and joins the content case through
+- findings: new ones are recorded as a new post's are (``findings.record_many``, whose one-post
+  case ``record_post_findings`` new posts use; a batch in three statements); a veto finding new
+  to the account alerts and joins the content case through
   :meth:`jobs.quality_scan.QualityScan.report_vetoes`, the alert's dedup key naming the finding,
   so a batch run twice queues nothing twice); dictionary findings the new lists no longer
   report are withdrawn (status ``withdrawn``: not a defect, not a rectification either; a case
