@@ -22,6 +22,7 @@ from jobs.dead_links import check_dead_links
 from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
+from jobs.history_sweep import sweep_history
 from jobs.poll import expire_post_bodies, poll_feeds, prune_poll_history
 from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
@@ -51,6 +52,7 @@ SINGLETONS = frozenset(
         "probe_websites",
         "evaluate_websites",
         "repost_reminders",
+        "history_sweep",
     }
 )
 
@@ -220,6 +222,21 @@ def build_scheduler(
             id="refresh_checker",
             kwargs={"live": live_checker, "sessionmaker": sessionmaker},
             **common,
+        )
+        # stored posts follow a word-list change (runs until done; most runs find nothing)
+        scheduler.add_job(
+            sweep_history,
+            "interval",
+            minutes=1,
+            id="history_sweep",
+            kwargs={
+                "sessionmaker": sessionmaker,
+                "clock": clock,
+                "live": live_checker,
+                "settings": settings,
+                "replica": replica,
+            },
+            **once,
         )
     review_kwargs = {"sessionmaker": sessionmaker, "clock": clock, "settings": settings}
     for job_id, func, minutes in (

@@ -230,6 +230,7 @@ FINDING_STATUS_LABELS: dict[str, str] = {
     "open": N_("未处理"),
     "waived": N_("已豁免"),
     "resolved": N_("已消除"),
+    "withdrawn": N_("词库调整后撤销"),
 }
 
 

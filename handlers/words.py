@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -15,6 +17,7 @@ from governance.clock import Clock
 from governance.errors import InvalidInput, UserFacingError
 from governance.i18n import N_
 from governance.roles import Actor
+from governance.sweep import SweepState
 from handlers.callbacks import (
     DialogCancel,
     WordsAdd,
@@ -24,11 +27,17 @@ from handlers.callbacks import (
     WordsTry,
 )
 from handlers.guards import require
-from handlers.render import category_label, error_text, esc, findings_text
+from handlers.render import category_label, error_text, esc, findings_text, when
 from handlers.replies import edit_or_send, reply_to
-from models import wordlists
+from models import sweeps, wordlists
+from models.sweeps import HistorySweep
 from models.wordlists import WORD_CATEGORIES, RuleKind
 from workflows.checker import LiveChecker
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from bot.settings import Settings
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -63,10 +72,37 @@ def _is_admin(actor: Actor) -> bool:
     return actor.is_admin
 
 
-async def _overview(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
+def _sweep_line(sweep: HistorySweep | None, version: str, tz: ZoneInfo) -> str | None:
+    """Where the history sweep stands: stored posts follow a change within minutes."""
+    if sweep is None:
+        return None
+    if sweep.target_digest != version:
+        return _("历史信息复查：词库已修改，一分钟内开始复查已存储的信息。")
+    if sweep.state is SweepState.RUNNING:
+        return _("历史信息复查：进行中 {done}/{total}").format(
+            done=f"{sweep.done:,}", total=f"{sweep.total:,}" if sweep.total is not None else "…"
+        )
+    if sweep.total is None:  # the first record: nothing was ever swept
+        return None
+    return _(
+        "历史信息复查：完成于 {at}（复查 {rechecked} 篇，新发现 {found} 处，撤销 {withdrawn} 处）"
+    ).format(
+        at=when(sweep.finished_at, tz),
+        rechecked=f"{sweep.rechecked:,}",
+        found=f"{sweep.found:,}",
+        withdrawn=f"{sweep.withdrawn:,}",
+    )
+
+
+async def _overview(
+    session: AsyncSession, live_checker: LiveChecker, tz: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
     counts = await wordlists.counts(session)
     lines = [_("错敏词库（在内置词库之外由管理员维护，修改即时生效）：")]
     lines += [f"· {_(label)}：{counts.get(kind.value, 0)}" for kind, label in KIND_LABELS.items()]
+    sweep_line = _sweep_line(await sweeps.current(session), live_checker.version, tz)
+    if sweep_line:
+        lines.append(sweep_line)
     kb = InlineKeyboardBuilder()
     for kind, label in KIND_LABELS.items():
         kb.button(text="➕ " + _(label), callback_data=WordsAdd(kind=kind.value))
@@ -77,9 +113,15 @@ async def _overview(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
 
 
 @router.message(Command("words"))
-async def words(message: Message, session: AsyncSession, actor: Actor | None) -> None:
+async def words(
+    message: Message,
+    session: AsyncSession,
+    actor: Actor | None,
+    live_checker: LiveChecker,
+    settings: Settings,
+) -> None:
     require(actor, _is_admin, NOT_ALLOWED)
-    text, markup = await _overview(session)
+    text, markup = await _overview(session, live_checker, settings.tz)
     await message.answer(text, reply_markup=markup)
 
 

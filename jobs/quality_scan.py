@@ -130,18 +130,35 @@ class QualityScan:
                 now=now,
             )
             new_vetoes += [(post_id, f) for f in fresh if f.severity == "veto"]
-        if new_vetoes:
+        await self.report_vetoes(session, account, new_vetoes, masks, now)
+
+    async def report_vetoes(
+        self,
+        session: AsyncSession,
+        account: Account,
+        new_vetoes: list[tuple[int, findings.StoredFinding]],
+        masks: dict[int, dict[str, str]],
+        now: datetime,
+        *,
+        alert: bool = True,
+    ) -> None:
+        """Veto findings new to the account: one alert per post (unless ``alert`` is False:
+        a finding reopened by a history sweep was alerted when first found) and the account's
+        content case takes them in. New posts and the history sweep both come through here."""
+        if not new_vetoes:
+            return
+        if alert:
             await self._alert(session, account, new_vetoes, masks, now)
-            if account.status in cases.CASE_ACCOUNT_STATUSES:
-                # one content case per account takes in every veto problem (idempotent)
-                await rectification.ensure_case(
-                    session,
-                    account=account,
-                    kind=CaseKind.CONTENT,
-                    problems=[cases.finding_problem(f) for _post, f in new_vetoes],
-                    now=now,
-                    policy=self.cases,
-                )
+        if account.status in cases.CASE_ACCOUNT_STATUSES:
+            # one content case per account takes in every veto problem (idempotent)
+            await rectification.ensure_case(
+                session,
+                account=account,
+                kind=CaseKind.CONTENT,
+                problems=[cases.finding_problem(f) for _post, f in new_vetoes],
+                now=now,
+                policy=self.cases,
+            )
 
     async def _alert(
         self,

@@ -24,6 +24,7 @@ from models import (  # noqa: F401  (register tables)
     reviews,
     robots,
     routes,
+    sweeps,
     webhook,
     websites,
     wordlists,

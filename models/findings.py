@@ -11,6 +11,7 @@ Personal data is stored only masked (``Finding.shown``): ``text``, ``excerpt`` a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -30,12 +31,15 @@ from models.base import EnumString, UTCDateTime
 
 TEXT_MAX = 200
 EXCERPT_MAX = 300
+EXCERPT_CONTEXT = 40
+WITHDRAWN_REASON = N_("词库调整后不再报告")
 
 
 class FindingStatus(StrEnum):
     OPEN = "open"
     WAIVED = "waived"  # an admin decided it is not a defect, with a reason
     RESOLVED = "resolved"  # the post is gone or fixed
+    WITHDRAWN = "withdrawn"  # the word lists no longer report it (a history sweep decided)
 
 
 class StoredFinding(SQLModel, table=True):
@@ -82,7 +86,9 @@ def mask(text: str, masks: dict[str, str]) -> str:
     return text
 
 
-def excerpt(text: str, finding: Finding, *, masks: dict[str, str], context: int = 40) -> str:
+def excerpt(
+    text: str, finding: Finding, *, masks: dict[str, str], context: int = EXCERPT_CONTEXT
+) -> str:
     """The finding in its surroundings, with every piece of personal data masked."""
     window = text[max(0, finding.start - context) : finding.end + context][:EXCERPT_MAX]
     return mask(window, masks)
@@ -103,39 +109,64 @@ async def record_post_findings(
     "New to the account" means no open finding with the same category and text existed before:
     that is what deserves an alert, not every repetition.
     """
-    if not findings:
+    return await record_many(
+        session,
+        posts=[PostFindings(account_id, post_id, checked_text, findings, excerpts)],
+        now=now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PostFindings:
+    """One post's findings to store (``excerpts``: already masked, else cut from the text)."""
+
+    account_id: int
+    post_id: int
+    checked_text: str
+    findings: Sequence[Finding]
+    excerpts: Sequence[str] | None = None
+
+
+async def record_many(
+    session: AsyncSession, *, posts: Sequence[PostFindings], now: datetime
+) -> list[StoredFinding]:
+    """:func:`record_post_findings` for several posts in three statements (the history sweep's
+    batch): each (post, rule, start) stored once; returned, the first new row of each defect
+    that had no open finding on its account before."""
+    rows: list[dict[str, object]] = []
+    for p in posts:
+        masks = pii_masks(p.findings)
+        rows += [
+            {
+                "account_id": p.account_id,
+                "post_id": p.post_id,
+                "category": f.category,
+                "severity": f.severity,
+                "rule": f.rule[:64],
+                "start": f.start,
+                "end": f.end,
+                "text": f.shown[:TEXT_MAX],
+                "suggestion": f.advice[:TEXT_MAX] if f.advice else None,
+                "excerpt": p.excerpts[i][:EXCERPT_MAX]
+                if p.excerpts
+                else excerpt(p.checked_text, f, masks=masks),
+                "account_key": account_key(p.account_id, f),
+                "status": FindingStatus.OPEN,
+                "found_at": now,
+            }
+            for i, f in enumerate(p.findings)
+        ]
+    if not rows:
         return []
-    keys = {account_key(account_id, f) for f in findings}
-    masks = pii_masks(findings)
+    # account_key starts with the account's id, so the keys alone name (account, defect)
     known = set(
         await session.exec(
             select(StoredFinding.account_key).where(
-                StoredFinding.account_id == account_id,
-                col(StoredFinding.account_key).in_(keys),
+                col(StoredFinding.account_key).in_({str(r["account_key"]) for r in rows}),
                 StoredFinding.status == FindingStatus.OPEN,
             )
         )
     )
-    rows = [
-        {
-            "account_id": account_id,
-            "post_id": post_id,
-            "category": f.category,
-            "severity": f.severity,
-            "rule": f.rule[:64],
-            "start": f.start,
-            "end": f.end,
-            "text": f.shown[:TEXT_MAX],
-            "suggestion": f.advice[:TEXT_MAX] if f.advice else None,
-            "excerpt": excerpts[i][:EXCERPT_MAX]
-            if excerpts
-            else excerpt(checked_text, f, masks=masks),
-            "account_key": account_key(account_id, f),
-            "status": FindingStatus.OPEN,
-            "found_at": now,
-        }
-        for i, f in enumerate(findings)
-    ]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(StoredFinding).on_conflict_do_nothing(index_elements=["post_id", "rule", "start"])
@@ -143,12 +174,90 @@ async def record_post_findings(
     ids = [row[0] for row in result.all()]
     if not ids:
         return []
-    stored = list(await session.exec(select(StoredFinding).where(col(StoredFinding.id).in_(ids))))
+    stored = list(
+        await session.exec(
+            select(StoredFinding)
+            .where(col(StoredFinding.id).in_(ids))
+            .order_by(col(StoredFinding.id))
+        )
+    )
     fresh: dict[str, StoredFinding] = {}
     for row in stored:
         if row.account_key not in known:
             fresh.setdefault(row.account_key, row)
     return list(fresh.values())
+
+
+async def of_posts(
+    session: AsyncSession, *, post_ids: Sequence[int], statuses: Sequence[FindingStatus]
+) -> list[StoredFinding]:
+    """The findings of several posts with one of ``statuses`` (the history sweep's batch)."""
+    if not post_ids:
+        return []
+    rows = await session.exec(
+        select(StoredFinding).where(
+            col(StoredFinding.post_id).in_(post_ids), col(StoredFinding.status).in_(statuses)
+        )
+    )
+    return list(rows)
+
+
+async def withdraw(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> int:
+    """Close findings the current word lists no longer report (still open ones only)."""
+    if not ids:
+        return 0
+    result = await session.exec(
+        sa.update(StoredFinding)
+        .where(col(StoredFinding.id).in_(ids), col(StoredFinding.status) == FindingStatus.OPEN)
+        .values(status=FindingStatus.WITHDRAWN, closed_at=now, close_reason=WITHDRAWN_REASON)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+async def reopen(session: AsyncSession, *, ids: Sequence[int]) -> list[StoredFinding]:
+    """Open again withdrawn findings that the word lists report again (a word put back).
+
+    Their alert went out when they were first found (its dedup key names the finding), so
+    reopening sends nothing again."""
+    if not ids:
+        return []
+    await session.exec(
+        sa.update(StoredFinding)
+        .where(col(StoredFinding.id).in_(ids), col(StoredFinding.status) == FindingStatus.WITHDRAWN)
+        .values(status=FindingStatus.OPEN, closed_at=None, close_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    return list(await session.exec(select(StoredFinding).where(col(StoredFinding.id).in_(ids))))
+
+
+async def posts_citing(
+    session: AsyncSession, *, texts: Sequence[str], after: int, limit: int
+) -> list[int]:
+    """Posts (id order, after ``after``) with open findings whose text is one of ``texts``
+    (lowered), for a sweep after words were only removed."""
+    rows = await session.exec(
+        select(col(StoredFinding.post_id))
+        .where(
+            col(StoredFinding.post_id) > after,
+            StoredFinding.status == FindingStatus.OPEN,
+            func.lower(StoredFinding.text).in_(list(texts)),
+        )
+        .group_by(col(StoredFinding.post_id))
+        .order_by(col(StoredFinding.post_id))
+        .limit(limit)
+    )
+    return [int(p) for p in rows if p is not None]
+
+
+async def count_posts_citing(session: AsyncSession, *, texts: Sequence[str]) -> int:
+    rows = await session.exec(
+        select(func.count(func.distinct(StoredFinding.post_id))).where(
+            StoredFinding.status == FindingStatus.OPEN,
+            func.lower(StoredFinding.text).in_(list(texts)),
+        )
+    )
+    return int(rows.one() or 0)
 
 
 async def open_summary(session: AsyncSession, *, account_id: int) -> list[tuple[str, str, int]]:

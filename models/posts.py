@@ -347,3 +347,35 @@ async def expire_bodies(session: AsyncSession, *, before: datetime, batch: int =
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+async def text_batch(
+    session: AsyncSession, *, after: int, limit: int
+) -> list[tuple[int, int, str, bytes | None]]:
+    """(id, account, title, compressed body) of the next ``limit`` posts in id order: the
+    history sweep's keyset walk (the primary key, so each batch is one index range)."""
+    rows = await session.exec(
+        select(Post.id, Post.account_id, Post.title, Post.body)
+        .where(col(Post.id) > after)
+        .order_by(col(Post.id))
+        .limit(limit)
+    )
+    return [(int(i or 0), a, t, b) for i, a, t, b in rows.all()]
+
+
+async def texts_of(
+    session: AsyncSession, *, ids: Sequence[int]
+) -> list[tuple[int, int, str, bytes | None]]:
+    """:func:`text_batch`'s rows for given posts, in id order."""
+    if not ids:
+        return []
+    rows = await session.exec(
+        select(Post.id, Post.account_id, Post.title, Post.body)
+        .where(col(Post.id).in_(ids))
+        .order_by(col(Post.id))
+    )
+    return [(int(i or 0), a, t, b) for i, a, t, b in rows.all()]
+
+
+async def count_all(session: AsyncSession) -> int:
+    return int((await session.exec(select(func.count()).select_from(Post))).one())

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.errors import UserFacingError
 from governance.quality import CheckerHolder, Customization, WordEntry
+from governance.sweep import digest, items_of
 from models import wordlists
 from models.wordlists import RuleKind
 
@@ -66,7 +67,14 @@ class LiveChecker:
 
     holder: CheckerHolder = field(default_factory=CheckerHolder)
     extra_file: Path | None = None
+    custom: Customization = field(default_factory=Customization)
+    """The admins' changes the current checker was built with (the history sweep's target)."""
     _seen: tuple[object, ...] = ()
+
+    @property
+    def version(self) -> str:
+        """A digest of :attr:`custom`: equal word lists, equal version."""
+        return digest(items_of(self.custom))
 
     def _file_stamp(self) -> float | None:
         if self.extra_file is None or not self.extra_file.exists():
@@ -86,6 +94,7 @@ class LiveChecker:
                 logger.warning("word file: {}", problem)
         custom = wordlists.to_customization(rules, extra)
         await asyncio.to_thread(self.holder.rebuild, custom)
+        self.custom = custom
         self._seen = stamp
         logger.info("content checker rebuilt: {} custom words", len(custom.words))
         return True

@@ -85,3 +85,23 @@ async def test_repost_reminders_run_on_one_replica_at_the_configured_interval(
         assert job.coalesce is True and "repost_reminders" in SINGLETONS
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def test_history_sweep_runs_on_one_replica_with_the_live_checker(
+    settings, sessionmaker, clock
+) -> None:
+    from bot.scheduler import SINGLETONS
+    from jobs.history_sweep import sweep_history
+    from workflows.checker import LiveChecker
+
+    live = LiveChecker()
+    scheduler = build_scheduler(
+        settings=settings, sessionmaker=sessionmaker, clock=clock, live_checker=live
+    )
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("history_sweep")
+        assert job is not None and job.func is sweep_history and job.kwargs["live"] is live
+        assert job.max_instances == 1 and "history_sweep" in SINGLETONS
+    finally:
+        scheduler.shutdown(wait=False)
