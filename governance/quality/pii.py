@@ -13,6 +13,9 @@ import datetime as _dt
 import re
 from collections.abc import Iterator
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .model import Finding, make_finding
 
 # Runs of ASCII digits that may be split by single spaces or hyphens (138 1234 5678).
@@ -145,9 +148,30 @@ def _rule(text: str, digits: str, start: int) -> str | None:
     return None
 
 
-def find_pii(text: str) -> Iterator[Finding]:
-    """Yield PII findings; a separated run is tried whole first, then token by token."""
-    for m in _RUN.finditer(text):
+_ELEVEN = b"\x01" * 11
+
+
+def _runs(text: str, codes: NDArray[np.uint32] | None) -> Iterator[re.Match[str]]:
+    """``_RUN.finditer(text)``. With the code points, only inside stretches of 11 or more
+    digits, spaces and hyphens: a match is one of them (plus an X), so the regex runs in each
+    with its end 3 characters past the stretch, far enough for the lookahead after an X."""
+    if codes is None:
+        yield from _RUN.finditer(text)
+        return
+    mask = ((codes - 48) <= 9) | (codes == 32) | (codes == 45)  # 0-9 (unsigned), space, -
+    flags = mask.tobytes()
+    lo = flags.find(_ELEVEN)
+    while lo >= 0:
+        hi = flags.find(b"\x00", lo)
+        hi = len(flags) if hi < 0 else hi
+        yield from _RUN.finditer(text, lo, hi + 3)
+        lo = flags.find(_ELEVEN, hi)
+
+
+def find_pii(text: str, codes: NDArray[np.uint32] | None = None) -> Iterator[Finding]:
+    """Yield PII findings; a separated run is tried whole first, then token by token.
+    ``codes``: the code points of ``text`` (repeats.code_points) when the caller has them."""
+    for m in _runs(text, codes):
         run = m.group()
         whole = run.replace(" ", "").replace("-", "")
         hit = _classify(text, whole, m.start())

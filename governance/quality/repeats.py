@@ -17,8 +17,12 @@ reported with the corrected form as the suggestion.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+import numpy as np
+from numpy.typing import NDArray
+
+from .anchors import Anchors, anchored, near
 from .model import Finding, make_finding
 from .spun import word_frequencies
 
@@ -161,16 +165,55 @@ def _starts_word(text: str, i: int) -> bool:
     return any(freq.get(text[i : i + n], 0) > 0 for n in (2, 3, 4) if i + n <= len(text))
 
 
-def find_repeats(text: str) -> Iterator[Finding]:
-    for m in _DOUBLE.finditer(text) if _DOUBLE.search(text) else ():
-        s = m.start()
+def code_points(text: str) -> NDArray[np.uint32]:
+    """The text as an array of code points, for the rules that compare characters at fixed
+    distances (a doubled character, a doubled word) in one vectorised step instead of a regex
+    tried at every position."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _greedy(starts: Iterable[int], width: int) -> list[int]:
+    """The starts a left-to-right regex scan keeps: no match begins inside the previous one."""
+    out: list[int] = []
+    covered = 0
+    for s in starts:
+        if s >= covered:
+            out.append(s)
+            covered = s + width
+    return out
+
+
+def _doubles(text: str, codes: NDArray[np.uint32] | None) -> tuple[list[int], list[int]]:
+    """The starts of ``_DOUBLE.finditer`` and ``_PHRASE_AGAIN.finditer`` (AA and ABAB of CJK
+    ideographs), from the code points: a character equal to the next one, a pair equal to
+    the next pair."""
+    if codes is None:
+        return (
+            [m.start() for m in _DOUBLE.finditer(text)],
+            [m.start() for m in _PHRASE_AGAIN.finditer(text)],
+        )
+    cjk = (codes - 0x4E00) <= (0x9FFF - 0x4E00)  # unsigned: below 0x4E00 wraps around
+    same = codes[1:] == codes[:-1]
+    doubles = _greedy(np.flatnonzero(same & cjk[:-1]).tolist(), 2)
+    again = codes[2:] == codes[:-2]
+    if not again.any():
+        return doubles, []
+    pairs = np.flatnonzero(again[:-1] & again[1:] & cjk[:-3] & cjk[1:-2])
+    return doubles, _greedy(pairs.tolist(), 4)
+
+
+def find_repeats(text: str, codes: NDArray[np.uint32] | None = None) -> Iterator[Finding]:
+    """``codes``: :func:`code_points` of ``text`` when the caller has it already."""
+    doubles, again = _doubles(text, codes)
+    for s in doubles:
         if _doubled_by_mistake(text, s):
             ch = text[s]
             yield make_finding(text, "typo", s, s + 2, f"删除重复的「{ch}」", "typo.repeat")
-    for m in _PHRASE_AGAIN.finditer(text):
-        unit = m.group(1)
-        s, e = m.span()
-        if not _word(unit) or _word(m.group()) or m.group() in _REDUPLICATED_VERBS:
+    for s in again:
+        e = s + 4
+        unit = text[s : s + 2]
+        whole = text[s:e]
+        if not _word(unit) or _word(whole) or whole in _REDUPLICATED_VERBS:
             continue
         freq = word_frequencies()
         if unit[0] in _NUMERALS or len(set(unit)) == 1:
@@ -211,9 +254,23 @@ def _doubled_by_mistake(text: str, s: int) -> bool:
     )
 
 
-def find_malformed_document_numbers(text: str) -> Iterator[Finding]:
-    """Anchored on the bracketed year, the rare part, then the issuer's code before it."""
-    for m in _YEAR_NUMBER.finditer(text) if "号" in text else ():
+_OPENS = "[［(（【〔<〈"
+_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # fmt: skip
+#: Where a document number can start (lowered), for the checker's automaton: an open bracket
+#: before 19/20 or before white space (every character re's \s matches, listed in ``_SPACES``).
+ANCHOR_WORDS: tuple[str, ...] = tuple(o + t for o in _OPENS for t in ("19", "20", *_SPACES))
+
+
+def find_malformed_document_numbers(
+    text: str, anchors: Anchors | None = None
+) -> Iterator[Finding]:
+    """Anchored on the bracketed year, the rare part, then the issuer's code before it.
+    ``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS` in ``text``."""
+    if anchors is None:
+        years: Iterable[re.Match[str]] = _YEAR_NUMBER.finditer(text) if "号" in text else ()
+    else:
+        years = anchored(_YEAR_NUMBER, text, near(anchors, ANCHOR_WORDS))
+    for m in years:
         if m["open"] == "〔" and m["close"] == "〕" and not m["di"]:
             continue
         org = _ORG.search(text, max(0, m.start() - 12), m.start())
