@@ -18,7 +18,7 @@ sees the text before ``pos``, so lookbehinds and ``\\b`` behave as in a whole-te
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 #: Lowered anchor word -> the positions where it starts in the text, as the automaton found
 #: them (a word absent from the mapping does not occur in the text).
@@ -38,15 +38,17 @@ def anchored(rx: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[
             yield m
 
 
-def near(anchors: Anchors, words: Iterable[str], back: int = 0) -> list[int]:
+def near(anchors: Anchors, words: Collection[str], back: int = 0) -> list[int]:
     """Positions up to ``back`` characters before each occurrence of ``words``: where a match
     that holds one of them at most ``back`` characters from its start can start."""
     out: list[int] = []
-    for word in words:
-        for p in anchors.get(word, ()):
-            out += range(max(0, p - back), p + 1)
+    for word in anchors if len(words) > len(anchors) else words:
+        for p in anchors.get(word, ()) if word in words else ():
+            out += range(max(0, p - back), p + 1) if back else (p,)
     return out
 
 
-def occurs(anchors: Anchors, words: Iterable[str]) -> bool:
+def occurs(anchors: Anchors, words: Collection[str]) -> bool:
+    if len(words) > len(anchors):
+        return any(w in words for w in anchors)
     return any(w in anchors for w in words)

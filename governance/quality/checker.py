@@ -17,7 +17,7 @@ Rules that keep legitimate text quiet (precision matters as much as recall):
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from itertools import accumulate
@@ -189,9 +189,10 @@ class Checker:
             if f & _FINDS and (not f & _ASCII_EDGE or _ascii_bounded(low, s, e)):
                 hits += [(s, e, entry) for entry in entries[idx]]
         out: list[Finding] = []
-        inside_allowed = _Spans(allowed)
+        inside_allowed = _Spans(allowed) if allowed and hits else None
+        sentences: _Sentences | None = None
         for s, e, entry in hits:
-            if inside_allowed.contains(s, e):
+            if inside_allowed is not None and inside_allowed.contains(s, e):
                 continue
             if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
                 continue
@@ -199,10 +200,12 @@ class Checker:
                 self._inside_standard(searched, s, e) or runs_into_word(text, e)
             ):
                 continue
-            if entry.kind == "enforce" and self._enforcement_context(text, s, e):
-                continue
-            if entry.kind == "official" and not self._official_context(text, s, e):
-                continue
+            if entry.kind in ("enforce", "official"):
+                sentences = sentences or _Sentences(text)
+                if entry.kind == "enforce" and self._enforcement_context(sentences, s, e):
+                    continue
+                if entry.kind == "official" and not self._official_context(sentences, s, e):
+                    continue
             out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
         if out:
             out = _longest(out, text)
@@ -225,12 +228,18 @@ class Checker:
             for _, ms, me in self._standard_ac.find_matches_as_indexes(window, overlapping=True)
         )
 
-    def _enforcement_context(self, text: str, s: int, e: int) -> bool:
-        sentence = _sentence(text, s, e)
-        return bool(self._enforce.search(sentence)) and not _CONTACT.search(sentence)
+    def _enforcement_context(self, sentences: _Sentences, s: int, e: int) -> bool:
+        a, b = sentences.around(s, e)
+        verdict = sentences.enforcement.get((a, b))
+        if verdict is None:  # the sentence's other vice words get the same verdict
+            text = sentences.text
+            verdict = bool(self._enforce.search(text, a, b)) and not _CONTACT.search(text, a, b)
+            sentences.enforcement[a, b] = verdict
+        return verdict
 
-    def _official_context(self, text: str, s: int, e: int) -> bool:
-        if self._downfall.search(_sentence(text, s, e)):
+    def _official_context(self, sentences: _Sentences, s: int, e: int) -> bool:
+        text = sentences.text
+        if self._downfall.search(text, *sentences.around(s, e)):
             return False
         return bool(
             self._titles.search(text, max(0, s - _TITLE_WINDOW), min(len(text), e + _TITLE_WINDOW))
@@ -300,12 +309,26 @@ class Checker:
         return out
 
 
-def _sentence(text: str, s: int, e: int) -> str:
-    start = max(0, s - 120)
-    head = text[start:s]
-    cut = max((m.end() for m in _SENTENCE_END.finditer(head)), default=0)
-    tail = _SENTENCE_END.search(text, e, e + 120)
-    return text[start + cut : tail.start() if tail else min(len(text), e + 120)]
+class _Sentences:
+    """The sentence around a match, from the text's sentence ends found once (bisect per
+    match): at most 120 characters either side, cut at 。！？!?；; or a line break. The context
+    regexes search the text between the bounds (they hold no lookaround, so that is the same
+    as searching the sentence cut out)."""
+
+    __slots__ = ("_ends", "enforcement", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+        self.enforcement: dict[tuple[int, int], bool] = {}
+
+    def around(self, s: int, e: int) -> tuple[int, int]:
+        ends, start = self._ends, max(0, s - 120)
+        i = bisect_left(ends, s) - 1
+        a = ends[i] + 1 if i >= 0 and ends[i] >= start else start
+        j = bisect_left(ends, e)
+        b = ends[j] if j < len(ends) and ends[j] < e + 120 else min(len(self.text), e + 120)
+        return a, b
 
 
 class _Spans:

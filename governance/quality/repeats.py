@@ -259,6 +259,7 @@ _SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003
 #: Where a document number can start (lowered), for the checker's automaton: an open bracket
 #: before 19/20 or before white space (every character re's \s matches, listed in ``_SPACES``).
 ANCHOR_WORDS: tuple[str, ...] = tuple(o + t for o in _OPENS for t in ("19", "20", *_SPACES))
+_YEAR_ANCHORS = frozenset(ANCHOR_WORDS)
 
 
 def find_malformed_document_numbers(
@@ -269,7 +270,7 @@ def find_malformed_document_numbers(
     if anchors is None:
         years: Iterable[re.Match[str]] = _YEAR_NUMBER.finditer(text) if "号" in text else ()
     else:
-        years = anchored(_YEAR_NUMBER, text, near(anchors, ANCHOR_WORDS))
+        years = anchored(_YEAR_NUMBER, text, near(anchors, _YEAR_ANCHORS))
     for m in years:
         if m["open"] == "〔" and m["close"] == "〕" and not m["di"]:
             continue

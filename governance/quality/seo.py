@@ -85,6 +85,7 @@ _SUFFIXES = ("官网", "官方网站", "开户", "手机版", "app", "下载", "
 #: The words whose positions the checker's automaton reports to :func:`find_seo_spam`
 #: (lowered): the separators, the suffixes (app for app, APP and App) and the decorations.
 ANCHOR_WORDS: tuple[str, ...] = (*_SEPARATORS, *_SUFFIXES, *_DECOR)
+_SUFFIX_SET, _DECOR_SET = frozenset(_SUFFIXES), frozenset(_DECOR)
 
 
 def find_seo_spam(text: str, anchors: Anchors | None = None) -> Iterator[Finding]:
@@ -99,8 +100,8 @@ def find_seo_spam(text: str, anchors: Anchors | None = None) -> Iterator[Finding
         decorated = _DECOR_CHARS.search(text) is not None
     else:
         separators = sorted(p for c in _SEPARATORS for p in anchors.get(c, ()))
-        suffixes = anchored(_SUFFIX_RX, text, near(anchors, _SUFFIXES))
-        decorated = occurs(anchors, _DECOR)
+        suffixes = anchored(_SUFFIX_RX, text, near(anchors, _SUFFIX_SET))
+        decorated = occurs(anchors, _DECOR_SET)
     covered = -1
     for at in separators:
         if at < covered:
