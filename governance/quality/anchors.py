@@ -48,7 +48,5 @@ def near(anchors: Anchors, words: Collection[str], back: int = 0) -> list[int]:
     return out
 
 
-def occurs(anchors: Anchors, words: Collection[str]) -> bool:
-    if len(words) > len(anchors):
-        return any(w in words for w in anchors)
-    return any(w in anchors for w in words)
+def occurs(anchors: Anchors, words: Iterable[str]) -> bool:
+    return not anchors.keys().isdisjoint(words)

@@ -43,7 +43,7 @@ from .seo import ANCHOR_WORDS as SEO_ANCHORS
 from .seo import find_seo_spam
 from .spun import runs_into_word
 
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_SENTENCE_ENDS = "。！？!?；;\n"
 _CONTACT = re.compile(
     r"(?:https?://|www\.|\.com|\.net|\.vip|\.cc|\.top)|(?:微信|qq|QQ|vx|VX)[:：]?\s*[A-Za-z0-9_-]{5,}|1[3-9][0-9]{9}"
 )
@@ -310,24 +310,30 @@ class Checker:
 
 
 class _Sentences:
-    """The sentence around a match, from the text's sentence ends found once (bisect per
-    match): at most 120 characters either side, cut at 。！？!?；; or a line break. The context
+    """The sentence around a match: at most 120 characters either side, cut at 。！？!?；; or a
+    line break (found with str.find/rfind over those 120 characters, not a regex). The context
     regexes search the text between the bounds (they hold no lookaround, so that is the same
     as searching the sentence cut out)."""
 
-    __slots__ = ("_ends", "enforcement", "text")
+    __slots__ = ("enforcement", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._ends = [m.start() for m in _SENTENCE_END.finditer(text)]
         self.enforcement: dict[tuple[int, int], bool] = {}
 
     def around(self, s: int, e: int) -> tuple[int, int]:
-        ends, start = self._ends, max(0, s - 120)
-        i = bisect_left(ends, s) - 1
-        a = ends[i] + 1 if i >= 0 and ends[i] >= start else start
-        j = bisect_left(ends, e)
-        b = ends[j] if j < len(ends) and ends[j] < e + 120 else min(len(self.text), e + 120)
+        text = self.text
+        start, stop = max(0, s - 120), min(len(text), e + 120)
+        a = start
+        for c in _SENTENCE_ENDS:
+            i = text.rfind(c, a, s)
+            if i >= 0:
+                a = i + 1
+        b = stop
+        for c in _SENTENCE_ENDS:
+            i = text.find(c, e, b)
+            if i >= 0:
+                b = i
         return a, b
 
 

@@ -149,6 +149,7 @@ def _rule(text: str, digits: str, start: int) -> str | None:
 
 
 _ELEVEN = b"\x01" * 11
+_DIGIT_SPACE_HYPHEN = bytes(1 if c in b"0123456789 -" else 0 for c in range(256))
 
 
 def _runs(text: str, codes: NDArray[np.uint32] | None) -> Iterator[re.Match[str]]:
@@ -157,6 +158,10 @@ def _runs(text: str, codes: NDArray[np.uint32] | None) -> Iterator[re.Match[str]
     with its end 3 characters past the stretch, far enough for the lookahead after an X."""
     if codes is None:
         yield from _RUN.finditer(text)
+        return
+    # First the ASCII characters alone (dropping the rest only joins stretches): most posts
+    # have no 11 of 0-9, space and hyphen in a row even then.
+    if _ELEVEN not in text.encode("ascii", "ignore").translate(_DIGIT_SPACE_HYPHEN):
         return
     mask = ((codes - 48) <= 9) | (codes == 32) | (codes == 45)  # 0-9 (unsigned), space, -
     flags = mask.tobytes()

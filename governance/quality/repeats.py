@@ -194,11 +194,11 @@ def _doubles(text: str, codes: NDArray[np.uint32] | None) -> tuple[list[int], li
         )
     cjk = (codes - 0x4E00) <= (0x9FFF - 0x4E00)  # unsigned: below 0x4E00 wraps around
     same = codes[1:] == codes[:-1]
-    doubles = _greedy(np.flatnonzero(same & cjk[:-1]).tolist(), 2)
+    doubles = _greedy((same & cjk[:-1]).nonzero()[0].tolist(), 2)
     again = codes[2:] == codes[:-2]
     if not again.any():
         return doubles, []
-    pairs = np.flatnonzero(again[:-1] & again[1:] & cjk[:-3] & cjk[1:-2])
+    pairs = (again[:-1] & again[1:] & cjk[:-3] & cjk[1:-2]).nonzero()[0]
     return doubles, _greedy(pairs.tolist(), 4)
 
 
