@@ -142,13 +142,12 @@ class Checker:
         if not text:
             return []
         found, anchors = self._scan(text)
-        codes = code_points(text)
-        found += find_pii(text, codes)
+        found += find_pii(text)
         if anchors is None or not _PLACEHOLDER_WORDS.isdisjoint(anchors.keys()):
             found += find_placeholders(text, self._surnames, anchors=anchors)
         found += find_ad_residue(text, anchors)
         found += find_seo_spam(text, anchors)
-        found += find_repeats(text, codes)
+        found += find_repeats(text, code_points(text))
         found += find_malformed_document_numbers(text, anchors)
         if anchors is None or occurs(anchors, _URL_WORDS):
             found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])

@@ -13,9 +13,6 @@ import datetime as _dt
 import re
 from collections.abc import Iterator
 
-import numpy as np
-from numpy.typing import NDArray
-
 from .model import Finding, make_finding
 
 # Runs of ASCII digits that may be split by single spaces or hyphens (138 1234 5678).
@@ -152,19 +149,13 @@ _ELEVEN = b"\x01" * 11
 _DIGIT_SPACE_HYPHEN = bytes(1 if c in b"0123456789 -" else 0 for c in range(256))
 
 
-def _runs(text: str, codes: NDArray[np.uint32] | None) -> Iterator[re.Match[str]]:
-    """``_RUN.finditer(text)``. With the code points, only inside stretches of 11 or more
-    digits, spaces and hyphens: a match is one of them (plus an X), so the regex runs in each
-    with its end 3 characters past the stretch, far enough for the lookahead after an X."""
-    if codes is None:
-        yield from _RUN.finditer(text)
-        return
-    # First the ASCII characters alone (dropping the rest only joins stretches): most posts
-    # have no 11 of 0-9, space and hyphen in a row even then.
-    if _ELEVEN not in text.encode("ascii", "ignore").translate(_DIGIT_SPACE_HYPHEN):
-        return
-    mask = ((codes - 48) <= 9) | (codes == 32) | (codes == 45)  # 0-9 (unsigned), space, -
-    flags = mask.tobytes()
+def _runs(text: str) -> Iterator[re.Match[str]]:
+    """``_RUN.finditer(text)``, run only inside stretches of 11 or more digits, spaces and
+    hyphens: a match is one of them (plus an X), so the regex runs in each with its end 3
+    characters past the stretch, far enough for the lookahead after an X. The stretches are
+    found in one byte per character (Latin-1 with every other character as ?), translated to
+    0/1 bytes: C loops, no regex tried at every position."""
+    flags = text.encode("latin-1", "replace").translate(_DIGIT_SPACE_HYPHEN)
     lo = flags.find(_ELEVEN)
     while lo >= 0:
         hi = flags.find(b"\x00", lo)
@@ -173,10 +164,9 @@ def _runs(text: str, codes: NDArray[np.uint32] | None) -> Iterator[re.Match[str]
         lo = flags.find(_ELEVEN, hi)
 
 
-def find_pii(text: str, codes: NDArray[np.uint32] | None = None) -> Iterator[Finding]:
-    """Yield PII findings; a separated run is tried whole first, then token by token.
-    ``codes``: the code points of ``text`` (repeats.code_points) when the caller has them."""
-    for m in _runs(text, codes):
+def find_pii(text: str) -> Iterator[Finding]:
+    """Yield PII findings; a separated run is tried whole first, then token by token."""
+    for m in _runs(text):
         run = m.group()
         whole = run.replace(" ", "").replace("-", "")
         hit = _classify(text, whole, m.start())

@@ -27,6 +27,7 @@ from .model import Finding, make_finding
 from .spun import word_frequencies
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_CHAR = _CJK.match
 _DOUBLE = re.compile(r"([\u4e00-\u9fff])\1")
 _PHRASE_AGAIN = re.compile(r"([\u4e00-\u9fff]{2})\1")
 _WORD_FREQ = 100  # a word at least this frequent in jieba's dictionary is ordinary text
@@ -186,20 +187,20 @@ def _greedy(starts: Iterable[int], width: int) -> list[int]:
 def _doubles(text: str, codes: NDArray[np.uint32] | None) -> tuple[list[int], list[int]]:
     """The starts of ``_DOUBLE.finditer`` and ``_PHRASE_AGAIN.finditer`` (AA and ABAB of CJK
     ideographs), from the code points: a character equal to the next one, a pair equal to
-    the next pair."""
+    the next pair (three array comparisons), then the few of those that are ideographs."""
     if codes is None:
         return (
             [m.start() for m in _DOUBLE.finditer(text)],
             [m.start() for m in _PHRASE_AGAIN.finditer(text)],
         )
-    cjk = (codes - 0x4E00) <= (0x9FFF - 0x4E00)  # unsigned: below 0x4E00 wraps around
-    same = codes[1:] == codes[:-1]
-    doubles = _greedy((same & cjk[:-1]).nonzero()[0].tolist(), 2)
+    same = (codes[1:] == codes[:-1]).nonzero()[0].tolist()
+    doubles = _greedy([i for i in same if "\u4e00" <= text[i] <= "\u9fff"], 2)
     again = codes[2:] == codes[:-2]
-    if not again.any():
+    pairs = (again[:-1] & again[1:]).nonzero()[0].tolist()
+    if not pairs:
         return doubles, []
-    pairs = (again[:-1] & again[1:] & cjk[:-3] & cjk[1:-2]).nonzero()[0]
-    return doubles, _greedy(pairs.tolist(), 4)
+    pairs = [i for i in pairs if _CJK_CHAR(text, i) and _CJK_CHAR(text, i + 1)]
+    return doubles, _greedy(pairs, 4)
 
 
 def find_repeats(text: str, codes: NDArray[np.uint32] | None = None) -> Iterator[Finding]:
