@@ -17,7 +17,7 @@ Rules that keep legitimate text quiet (precision matters as much as recall):
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from itertools import accumulate
@@ -110,7 +110,9 @@ class Checker:
         for word in _ANCHOR_WORDS:
             grouped.setdefault(word, [])
         patterns = [
-            p for p, es in grouped.items() if p in _ANCHOR_WORDS or any(e.kind != STANDARD for e in es)
+            p
+            for p, es in grouped.items()
+            if p in _ANCHOR_WORDS or any(e.kind != STANDARD for e in es)
         ]
         self._words = tuple(patterns)
         self._entries: tuple[tuple[Entry, ...], ...] = tuple(

@@ -64,7 +64,7 @@ TRIGGERS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-_BRACKET_TRIGGERS = ("填写", "输入", "待填", "待补充", "待完善", "待定", "此处", "插入", "补充", "替换")
+_BRACKET_TRIGGERS = TRIGGERS[5:]  # 填写 … 替换
 _TEMPLATE_TRIGGERS = ("{{", "${", "%%")
 _X_TRIGGER_SET = frozenset(X_TRIGGERS)
 #: The words whose positions the checker's automaton reports to :func:`find_placeholders`.

@@ -162,8 +162,12 @@ def _word(s: str) -> bool:
 
 def _starts_word(text: str, i: int) -> bool:
     """Whether a dictionary word (any frequency) starts at `i`: 路|路网, 车|车路云."""
-    freq = word_frequencies()
-    return any(freq.get(text[i : i + n], 0) > 0 for n in (2, 3, 4) if i + n <= len(text))
+    freq, end = word_frequencies(), len(text)
+    return (
+        (i + 2 <= end and freq.get(text[i : i + 2], 0) > 0)
+        or (i + 3 <= end and freq.get(text[i : i + 3], 0) > 0)
+        or (i + 4 <= end and freq.get(text[i : i + 4], 0) > 0)
+    )
 
 
 def code_points(text: str) -> NDArray[np.uint32]:
@@ -239,7 +243,7 @@ def _doubled_by_mistake(text: str, s: int) -> bool:
     if pair in _DISTRIBUTIVE or (s > 0 and text[s - 1] == "一"):
         return False  # 人人, 事事; 一件件, 一张张
     freq = word_frequencies()
-    if any(freq.get(text[s : s + n], 0) > 0 for n in (3, 4)):
+    if freq.get(text[s : s + 3], 0) > 0 or freq.get(text[s : s + 4], 0) > 0:
         return False  # 源源不断, 天天向上
     if _starts_word(text, s + 1):
         return False  # 学习|习近平, 对|对联
@@ -256,16 +260,14 @@ def _doubled_by_mistake(text: str, s: int) -> bool:
 
 
 _OPENS = "[［(（【〔<〈"
-_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # fmt: skip
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # re's \s, all below U+3001
 #: Where a document number can start (lowered), for the checker's automaton: an open bracket
-#: before 19/20 or before white space (every character re's \s matches, listed in ``_SPACES``).
+#: before 19/20 or before white space (every character re's \s matches).
 ANCHOR_WORDS: tuple[str, ...] = tuple(o + t for o in _OPENS for t in ("19", "20", *_SPACES))
 _YEAR_ANCHORS = frozenset(ANCHOR_WORDS)
 
 
-def find_malformed_document_numbers(
-    text: str, anchors: Anchors | None = None
-) -> Iterator[Finding]:
+def find_malformed_document_numbers(text: str, anchors: Anchors | None = None) -> Iterator[Finding]:
     """Anchored on the bracketed year, the rare part, then the issuer's code before it.
     ``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS` in ``text``."""
     if anchors is None:

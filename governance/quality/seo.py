@@ -81,7 +81,9 @@ def _vice(text: str) -> str | None:
 
 
 _SEPARATORS = ("_", "|", "｜", "/", ",", "-")
-_SUFFIXES = ("官网", "官方网站", "开户", "手机版", "app", "下载", "注册", "登录", "登陆", "网址", "入口")
+_SUFFIXES = (
+    "官网", "官方网站", "开户", "手机版", "app", "下载", "注册", "登录", "登陆", "网址", "入口",
+)  # fmt: skip
 #: The words whose positions the checker's automaton reports to :func:`find_seo_spam`
 #: (lowered): the separators, the suffixes (app for app, APP and App) and the decorations.
 ANCHOR_WORDS: tuple[str, ...] = (*_SEPARATORS, *_SUFFIXES, *_DECOR)
