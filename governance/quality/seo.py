@@ -84,9 +84,30 @@ _SEPARATORS = ("_", "|", "｜", "/", ",", "-")
 _SUFFIXES = (
     "官网", "官方网站", "开户", "手机版", "app", "下载", "注册", "登录", "登陆", "网址", "入口",
 )  # fmt: skip
+_AV = r"(?<![A-Za-z])a[vⅴ](?![A-Za-z])"
+
+
+def _folds(word: str) -> set[str]:
+    """``word`` and its spellings with ı for i and ſ for s: re.IGNORECASE matches those, and
+    lowering does not turn them into i and s (every other ASCII case form it does)."""
+    out = {""}
+    for c in word:
+        out = {w + v for w in out for v in {"i": "iı", "s": "sſ"}.get(c, c)}
+    return out
+
+
+# A chain is reported only when it holds one of these (what _vice and _GAMBLING look for):
+# in a text with none of them the separators need no look at all.
+_VICE_WORDS = frozenset(
+    f
+    for rx in (_GAMBLING, _STRONG_GAMBLING, _STRONG_PORN)
+    for w in rx.pattern.split("|")
+    for f in (_folds(w.lower()) if w != _AV else ("av", "aⅴ"))
+)
 #: The words whose positions the checker's automaton reports to :func:`find_seo_spam`
-#: (lowered): the separators, the suffixes (app for app, APP and App) and the decorations.
-ANCHOR_WORDS: tuple[str, ...] = (*_SEPARATORS, *_SUFFIXES, *_DECOR)
+#: (lowered): the separators, the suffixes (app for app, APP and App), the decorations and the
+#: vice words.
+ANCHOR_WORDS: tuple[str, ...] = (*_SEPARATORS, *_SUFFIXES, *_DECOR, *sorted(_VICE_WORDS))
 _SUFFIX_SET, _DECOR_SET = frozenset(_SUFFIXES), frozenset(_DECOR)
 
 
@@ -101,7 +122,11 @@ def find_seo_spam(text: str, anchors: Anchors | None = None) -> Iterator[Finding
         suffixes: Iterable[re.Match[str]] = _SUFFIX_RX.finditer(text)
         decorated = _DECOR_CHARS.search(text) is not None
     else:
-        separators = sorted(p for c in _SEPARATORS for p in anchors.get(c, ()))
+        separators = (
+            sorted(p for c in _SEPARATORS for p in anchors.get(c, ()))
+            if occurs(anchors, _VICE_WORDS)
+            else ()
+        )
         suffixes = anchored(_SUFFIX_RX, text, near(anchors, _SUFFIX_SET))
         decorated = occurs(anchors, _DECOR_SET)
     covered = -1
