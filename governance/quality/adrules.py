@@ -15,7 +15,7 @@ import ahocorasick_rs
 
 from governance.vocabulary import Severity
 
-from .anchors import Anchors, anchored, near
+from .anchors import Anchors, anchored, near, preceded
 from .model import Finding, make_finding
 
 _FOLLOW = re.compile(
@@ -144,9 +144,16 @@ _GATES_OF: dict[str, tuple[str, ...]] = {
 #: The words whose positions the rules below start from (lowered), for the checker's automaton:
 #: the gate words, and the slash of 3/10页.
 ANCHOR_WORDS: tuple[str, ...] = (*_GATES_OF, "/")
-# Where a match can start, from the position of a word it holds: 关注微信公众号 and 扫描二维码关注
-# put 公众号 up to 11 characters in; 长按识别二维码 puts 识别二维码 2 characters in; 图片来源 2.
-_WATERMARK_BACK = len("长按识别二维码关注微信")
+# What a match can hold before the anchor word it starts with (_WATERMARK, _SOURCE, _QR_CALL).
+_WATERMARK_HEADS = tuple(
+    (scan + follow + wx if follow else wx)
+    for scan in ("", "扫码", "扫描二维码", "长按识别二维码")
+    for follow in ("关注", "")
+    for wx in ("", "微信")
+    if follow or not scan
+)
+_SOURCE_HEADS = ("", "图片", "图文", "视频", "文章", "内容", "素材", "图")
+_QR_HEADS = ("", "长按")
 
 
 def find_ad_residue(text: str, anchors: Anchors | None = None) -> Iterator[Finding]:
@@ -162,7 +169,7 @@ def find_ad_residue(text: str, anchors: Anchors | None = None) -> Iterator[Findi
         for m in _nav(text, anchors):
             yield make_finding(text, "ad", m.start(), m.end(), "删除页面导航残留", "ad.nav")
     if "source" in gates and "source_name" in gates:
-        for m in _matches(_SOURCE, text, anchors, _GATES["source"], 2):
+        for m in _matches(_SOURCE, text, anchors, _GATES["source"], _SOURCE_HEADS):
             yield make_finding(text, "ad", m.start(), m.end(), "注明真实来源或删除", "ad.source")
     yield from _site_residue(text, gates, anchors)
 
@@ -172,12 +179,13 @@ def _matches(
     text: str,
     anchors: Anchors | None,
     words: tuple[str, ...],
-    back: int = 0,
+    heads: tuple[str, ...] = ("",),
 ) -> Iterator[re.Match[str]]:
-    """``rx.finditer(text)``: over the whole text, or from the anchors when known."""
+    """``rx.finditer(text)``: over the whole text, or from the anchors when known (a match
+    starts with one of ``heads`` followed by one of ``words``)."""
     if anchors is None:
         return rx.finditer(text)
-    return anchored(rx, text, near(anchors, words, back))
+    return anchored(rx, text, preceded(text, anchors, words, heads))
 
 
 def _nav(text: str, anchors: Anchors | None) -> Iterator[re.Match[str]]:
@@ -241,13 +249,13 @@ def _site_residue(
             else anchored(
                 _WATERMARK,
                 text,
-                near(anchors, ("公众号",), _WATERMARK_BACK) + near(anchors, ("微信号",)),
+                preceded(text, anchors, ("公众号",), _WATERMARK_HEADS) + near(anchors, ("微信号",)),
             )
         )
         for m in watermarks:
             if not _GOV_DOMAIN.search(m.group()):
                 yield _serious(text, m.start(), m.end(), "删除第三方网站水印", "ad.watermark")
-    for m in _matches(_QR_CALL, text, anchors, _GATES["qr"], 2) if "qr" in gates else ():
+    for m in _matches(_QR_CALL, text, anchors, _GATES["qr"], _QR_HEADS) if "qr" in gates else ():
         name = m.group()
         if not _OFFICIAL_NAME.search(name[4:]) or _WATERMARK.search(name):
             yield _serious(text, m.start(), m.end(), "删除引流二维码", "ad.qr")

@@ -48,5 +48,17 @@ def near(anchors: Anchors, words: Collection[str], back: int = 0) -> list[int]:
     return out
 
 
+def preceded(
+    text: str, anchors: Anchors, words: Collection[str], prefixes: Sequence[str]
+) -> list[int]:
+    """Where a match can start that holds one of ``words`` right after one of ``prefixes``
+    (the empty one included if it may): the start of each prefix the text has there."""
+    out: list[int] = []
+    for word in words:
+        for p in anchors.get(word, ()):
+            out += [p - len(f) for f in prefixes if len(f) <= p and text.startswith(f, p - len(f))]
+    return out
+
+
 def occurs(anchors: Anchors, words: Iterable[str]) -> bool:
     return not anchors.keys().isdisjoint(words)

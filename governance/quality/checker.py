@@ -316,22 +316,23 @@ class _Sentences:
     regexes search the text between the bounds (they hold no lookaround, so that is the same
     as searching the sentence cut out)."""
 
-    __slots__ = ("enforcement", "text")
+    __slots__ = ("_ends", "enforcement", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._ends = [c for c in _SENTENCE_ENDS if c in text]  # most texts use two or three
         self.enforcement: dict[tuple[int, int], bool] = {}
 
     def around(self, s: int, e: int) -> tuple[int, int]:
         text = self.text
         start, stop = max(0, s - 120), min(len(text), e + 120)
         a = start
-        for c in _SENTENCE_ENDS:
+        for c in self._ends:
             i = text.rfind(c, a, s)
             if i >= 0:
                 a = i + 1
         b = stop
-        for c in _SENTENCE_ENDS:
+        for c in self._ends:
             i = text.find(c, e, b)
             if i >= 0:
                 b = i
