@@ -125,7 +125,12 @@ def _classify(text: str, digits: str, start: int) -> tuple[str, str] | None:
     return (rule, mask_number(digits, rule)) if rule else None
 
 
+_LENGTHS = frozenset((11, 15, 16, 17, 18, 19))  # mobile, old ID, bank card, ID
+
+
 def _rule(text: str, digits: str, start: int) -> str | None:
+    if len(digits) not in _LENGTHS:  # most digit runs: area codes, phone numbers, statistics
+        return None
     if is_id18(digits):
         return "pii.id18"
     if not digits.isdigit():
