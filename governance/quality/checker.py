@@ -1,5 +1,6 @@
-"""The pure checker: one Aho-Corasick pass for every dictionary, a few regex passes for
-numbers and templates, then context rules. No I/O at check time.
+"""The pure checker: one Aho-Corasick pass for every dictionary and for the words the rule
+families start from (anchors.py: each family's regexes run only where its words occur, no
+whole-text regex scan), then context rules. No I/O at check time.
 
 Rules that keep legitimate text quiet (precision matters as much as recall):
 - allow-list: a dictionary hit lying inside an allow-list match is dropped
