@@ -4,21 +4,30 @@ The corpus is realistic government text: the hand-written sentences of the evalu
 corpus shuffled into ~1,500-character posts, one defect sentence in about 40, a few MB
 in all. Prints characters/s and CJK characters/s per core, timed in CPU time (process time),
 so a machine loaded by other work gives the same figures, beside the baseline: one raw
-Aho-Corasick pass of the same patterns over the same posts (issue 17's bound).
+Aho-Corasick pass of the same patterns over the same posts (issue 17's bound), and the whole
+pipeline over the raw pass as a ratio (steadier than either figure on a loaded machine).
+``--base`` times another checkout's checker (e.g. main's) on the same posts in a subprocess
+and prints it beside this one's.
 
-    python bench/checker_speed.py [megabytes]
+    python bench/checker_speed.py [megabytes] [--base /path/to/main-checkout]
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__" and "--root" in sys.argv:  # whose checker to time (see --base)
+    sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
+    import governance.quality  # noqa: F401  (before the bench modules put this tree first)
+else:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 import ahocorasick_rs
 from eval_corpus import CLEAN, DEFECTS
@@ -46,9 +55,22 @@ def corpus(megabytes: float, seed: int = 7) -> list[str]:
     return posts
 
 
+def _best(run: object, posts: list[str], repeat: int = 5) -> tuple[float, int]:
+    best, findings = float("inf"), 0
+    for _ in range(repeat):
+        t = time.process_time()
+        findings = sum(len(run(p)) for p in posts)  # type: ignore[operator]
+        best = min(best, time.process_time() - t)
+    return best, findings
+
+
 def main() -> None:
-    mb = float(sys.argv[1]) if len(sys.argv) > 1 else 6.0
-    posts = corpus(mb)
+    parser = argparse.ArgumentParser(description="checker throughput beside a raw automaton pass")
+    parser.add_argument("megabytes", nargs="?", type=float, default=6.0)
+    parser.add_argument("--base", type=Path, help="another checkout to time the same way")
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)  # the subprocess's side
+    args = parser.parse_args()
+    posts = corpus(args.megabytes)
     chars = sum(map(len, posts))
     cjk = sum(len(CJK.findall(p)) for p in posts)
     t = time.perf_counter()
@@ -59,22 +81,35 @@ def main() -> None:
     rebuild = time.perf_counter() - t
     for p in posts[:50]:  # warm up
         checker.check_text(p)
+    automaton = ahocorasick_rs.AhoCorasick(sorted({p for p, _ in default_pairs()}))
+    raw, _ = _best(lambda p: automaton.find_matches_as_indexes(p, overlapping=True), posts)
+    whole, findings = _best(checker.check_text, posts)
+    if args.root:  # timed for the parent: the figures only
+        print(f"{raw} {whole} {findings}")
+        return
     print(f"posts={len(posts)} chars={chars} cjk_chars={cjk}")
     print(f"build: first {first_build:.2f} s (variant table + automaton), rebuild {rebuild:.2f} s")
-    automaton = ahocorasick_rs.AhoCorasick(sorted({p for p, _ in default_pairs()}))
-    for name, run in (
-        ("raw Aho-Corasick", lambda p: automaton.find_matches_as_indexes(p, overlapping=True)),
-        ("dictionary pass", checker._dictionary),
-        ("whole check_text", checker.check_text),
-    ):
-        best = float("inf")
-        for _ in range(3):
-            t = time.process_time()
-            findings = sum(len(run(p)) for p in posts)
-            best = min(best, time.process_time() - t)
+    raw_hits = sum(len(automaton.find_matches_as_indexes(p, overlapping=True)) for p in posts)
+    dictionary, dictionary_findings = _best(checker._dictionary, posts)
+    rows: list[tuple[str, float, float | None, int]] = [
+        ("raw Aho-Corasick", raw, None, raw_hits),
+        ("dictionary pass", dictionary, None, dictionary_findings),
+        ("whole check_text", whole, raw, findings),
+    ]
+    if args.base:
+        out = subprocess.run(
+            [sys.executable, __file__, str(args.megabytes), "--root", str(args.base.resolve())],
+            cwd=args.base,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        rows.append(("base check_text", float(out[1]), float(out[0]), int(out[2])))
+    for name, cpu, own_raw, n in rows:
+        ratio = f", {cpu / own_raw:.1f}x its run's raw pass" if own_raw else ""
         print(
-            f"{name:17s} best of 3 (CPU): {best:.3f} s -> {chars / best:,.0f} chars/s, "
-            f"{cjk / best:,.0f} CJK chars/s ({findings} findings)"
+            f"{name:17s} best of 5 (CPU): {cpu:.3f} s -> {chars / cpu:,.0f} chars/s, "
+            f"{cjk / cpu:,.0f} CJK chars/s ({n} findings){ratio}"
         )
     draft = "".join(posts)[:10_000]
     best = min(_timed(checker.check_text, draft) for _ in range(5))

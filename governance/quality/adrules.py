@@ -8,13 +8,14 @@ an office) stays quiet.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import ahocorasick_rs
 
 from governance.vocabulary import Severity
 
+from .anchors import Anchors, anchored, near, preceded
 from .model import Finding, make_finding
 
 _FOLLOW = re.compile(
@@ -137,54 +138,124 @@ def _open_gates(text: str) -> set[str]:
 
 #: Every gate word, lowered, with its gate: the checker folds them into its one automaton.
 GATE_WORDS: tuple[tuple[str, str], ...] = tuple((w.lower(), gate) for w, gate in _GATE_WORDS)
+_GATES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(g for w, g in GATE_WORDS if w == word) for word, _ in GATE_WORDS
+}
+#: The words whose positions the rules below start from (lowered), for the checker's automaton:
+#: the gate words, and the slash of 3/10页.
+ANCHOR_WORDS: tuple[str, ...] = (*_GATES_OF, "/")
+# What a match can hold before the anchor word it starts with (_WATERMARK, _SOURCE, _QR_CALL).
+_WATERMARK_HEADS = tuple(
+    (scan + follow + wx if follow else wx)
+    for scan in ("", "扫码", "扫描二维码", "长按识别二维码")
+    for follow in ("关注", "")
+    for wx in ("", "微信")
+    if follow or not scan
+)
+_SOURCE_HEADS = ("", "图片", "图文", "视频", "文章", "内容", "素材", "图")
+_QR_HEADS = ("", "长按")
 
 
-def find_ad_residue(text: str, gates: set[str] | frozenset[str] | None = None) -> Iterator[Finding]:
-    """Residue findings; ``gates``: the gates open in ``text`` when the caller's own scan found
-    them already (the checker's automaton holds :data:`GATE_WORDS`), else one pass here."""
-    if gates is None:
-        gates = _open_gates(text)
+def find_ad_residue(text: str, anchors: Anchors | None = None) -> Iterator[Finding]:
+    """Residue findings. ``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS`
+    in ``text``; each rule then runs only where a match can start. None: every rule scans the
+    whole text (the checker's fallback when lowering changed the text's length)."""
+    gates = set(_GATES) if anchors is None else {g for w in anchors for g in _GATES_OF.get(w, ())}
     if "follow" in gates and "account" in gates:
-        yield from _follow(text)
+        for m in _matches(_FOLLOW, text, anchors, ("关注",)):
+            if not _OFFICIAL_NAME.search(m.group("name")):
+                yield make_finding(text, "ad", m.start(), m.end(), "删除引流内容", "ad.follow")
     if "nav" in gates:
-        for m in _NAV.finditer(text):
+        for m in _nav(text, anchors):
             yield make_finding(text, "ad", m.start(), m.end(), "删除页面导航残留", "ad.nav")
     if "source" in gates and "source_name" in gates:
-        for m in _SOURCE.finditer(text):
+        for m in _matches(_SOURCE, text, anchors, _GATES["source"], _SOURCE_HEADS):
             yield make_finding(text, "ad", m.start(), m.end(), "注明真实来源或删除", "ad.source")
-    yield from _site_residue(text, gates)
+    yield from _site_residue(text, gates, anchors)
 
 
-def _follow(text: str) -> Iterator[Finding]:
-    for m in _FOLLOW.finditer(text):
-        if not _OFFICIAL_NAME.search(m.group("name")):
-            yield make_finding(text, "ad", m.start(), m.end(), "删除引流内容", "ad.follow")
+def _matches(
+    rx: re.Pattern[str],
+    text: str,
+    anchors: Anchors | None,
+    words: tuple[str, ...],
+    heads: tuple[str, ...] = ("",),
+) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)``: over the whole text, or from the anchors when known (a match
+    starts with one of ``heads`` followed by one of ``words``)."""
+    if anchors is None:
+        return rx.finditer(text)
+    return anchored(rx, text, preceded(text, anchors, words, heads))
+
+
+def _nav(text: str, anchors: Anchors | None) -> Iterator[re.Match[str]]:
+    """上一篇：… starts at 上一/下一; the page counters (第 3 页, 共 8 页, 还剩 5 页未读) at 第,
+    共 or 还剩, looked up only in a text that holds 页."""
+    if anchors is None:
+        return _NAV.finditer(text)
+    starts = near(anchors, ("上一", "下一"))
+    if "页" in anchors:
+        for word in ("第", "共", "还剩"):
+            i = text.find(word)
+            while i >= 0:
+                starts.append(i)
+                i = text.find(word, i + 1)
+    return anchored(_NAV, text, starts)
+
+
+def _page_of_starts(text: str, slashes: Sequence[int]) -> list[int]:
+    """Where 3/10页 can start: 1–4 characters before the white space before a slash."""
+    out: list[int] = []
+    for q in slashes:
+        j = q
+        while j > 0 and text[j - 1].isspace():  # str.isspace is re's \s
+            j -= 1
+        out += range(max(0, j - 4), j)
+    return out
 
 
 def find_site_residue(text: str) -> Iterator[Finding]:
     """Residue pasted from document-sharing sites and content farms (category ad)."""
-    return _site_residue(text, _open_gates(text))
+    return _site_residue(text, _open_gates(text), None)
 
 
-def _site_residue(text: str, gates: set[str] | frozenset[str]) -> Iterator[Finding]:
+def _site_residue(
+    text: str, gates: set[str] | frozenset[str], anchors: Anchors | None
+) -> Iterator[Finding]:
     for m in _META.finditer(text) if "meta" in gates else ():
         fields = len(re.findall(r"[:：]", m.group()))
         if fields >= 2 or _META_STRONG.search(m.group()):
             yield make_finding(text, "ad", m.start(), m.end(), "删除文档站上传信息", "ad.upload")
     for m in _BUTTONS.finditer(text) if "buttons" in gates else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
-    for m in _PAGE_OF.finditer(text) if "pages" in gates else ():
-        yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
+    if "pages" in gates:
+        pages = (
+            _PAGE_OF.finditer(text)
+            if anchors is None
+            else anchored(_PAGE_OF, text, _page_of_starts(text, anchors.get("/", ())))
+        )
+        for m in pages:
+            yield make_finding(text, "ad", m.start(), m.end(), "删除页面按钮残留", "ad.button")
     for m in _EDITOR.finditer(text) if "editor" in gates else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除转载残留", "ad.editor")
     for m in _ICP.finditer(text) if "icp" in gates else ():
         yield make_finding(text, "ad", m.start(), m.end(), "删除网站备案信息残留", "ad.icp")
     if "watermark" not in gates:
         return
-    for m in _WATERMARK.finditer(text) if "domain" in gates else ():
-        if not _GOV_DOMAIN.search(m.group()):
-            yield _serious(text, m.start(), m.end(), "删除第三方网站水印", "ad.watermark")
-    for m in _QR_CALL.finditer(text) if "qr" in gates else ():
+    if "domain" in gates:
+        watermarks = (
+            _WATERMARK.finditer(text)
+            if anchors is None
+            else anchored(
+                _WATERMARK,
+                text,
+                preceded(text, anchors, ("公众号",), _WATERMARK_HEADS) + near(anchors, ("微信号",)),
+            )
+        )
+        for m in watermarks:
+            if not _GOV_DOMAIN.search(m.group()):
+                yield _serious(text, m.start(), m.end(), "删除第三方网站水印", "ad.watermark")
+    for m in _matches(_QR_CALL, text, anchors, _GATES["qr"], _QR_HEADS) if "qr" in gates else ():
         name = m.group()
         if not _OFFICIAL_NAME.search(name[4:]) or _WATERMARK.search(name):
             yield _serious(text, m.start(), m.end(), "删除引流二维码", "ad.qr")

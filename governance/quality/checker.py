@@ -1,5 +1,6 @@
-"""The pure checker: one Aho-Corasick pass for every dictionary, a few regex passes for
-numbers and templates, then context rules. No I/O at check time.
+"""The pure checker: one Aho-Corasick pass for every dictionary and for the words the rule
+families start from (anchors.py: each family's regexes run only where its words occur, no
+whole-text regex scan), then context rules. No I/O at check time.
 
 Rules that keep legitimate text quiet (precision matters as much as recall):
 - allow-list: a dictionary hit lying inside an allow-list match is dropped
@@ -26,36 +27,45 @@ import ahocorasick_rs
 
 from governance.vocabulary import Severity
 
-from .adrules import GATE_WORDS, find_ad_residue
+from .adrules import ANCHOR_WORDS as ADRULE_ANCHORS
+from .adrules import find_ad_residue
+from .anchors import occurs
 from .data import load_default_data
 from .extract import extract
 from .links import URL, domain_allowed, host_of
 from .model import Customization, Finding, Link, make_finding
 from .patterns import ALLOW, SPUN, STANDARD, Entry, build_pairs
 from .pii import find_pii
-from .placeholder import TRIGGERS, X_TRIGGERS, find_placeholders
-from .repeats import find_malformed_document_numbers, find_repeats
+from .placeholder import ANCHOR_WORDS as PLACEHOLDER_ANCHORS
+from .placeholder import find_placeholders
+from .repeats import ANCHOR_WORDS as DOCNO_ANCHORS
+from .repeats import code_points, find_malformed_document_numbers, find_repeats
+from .seo import ANCHOR_WORDS as SEO_ANCHORS
 from .seo import find_seo_spam
 from .spun import runs_into_word
 
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_SENTENCE_ENDS = "。！？!?；;\n"
 _CONTACT = re.compile(
     r"(?:https?://|www\.|\.com|\.net|\.vip|\.cc|\.top)|(?:微信|qq|QQ|vx|VX)[:：]?\s*[A-Za-z0-9_-]{5,}|1[3-9][0-9]{9}"
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _TITLE_WINDOW = 8
-#: Entries of the automaton that find no defect but open a rule family for the text (the
-#: family's regexes run only then): folding them into the one pass replaces a scan per family.
-_GATE = "gate"
-_PLACEHOLDER, _X_RUN, _URL = "placeholder", "placeholder.x", "url"
-_GATES: tuple[tuple[str, str], ...] = (
-    *GATE_WORDS,
-    *((t, _PLACEHOLDER) for t in TRIGGERS),
-    *((t, _X_RUN) for t in X_TRIGGERS),
-    ("http", _URL),
-    ("www.", _URL),
+_URL_WORDS = ("http", "www.")
+#: Words the rule families start from (lowered): the automaton reports where they occur, so
+#: that a family runs only when its words occur and only where a match can start (anchors.py).
+_ANCHOR_WORDS: frozenset[str] = frozenset(
+    (
+        *ADRULE_ANCHORS,
+        *PLACEHOLDER_ANCHORS,
+        *SEO_ANCHORS,
+        *DOCNO_ANCHORS,
+        *_URL_WORDS,
+    )
 )
-_ALL_GATES = frozenset(g for _, g in _GATES)
+_PLACEHOLDER_WORDS = frozenset(PLACEHOLDER_ANCHORS)
+# What a pattern of the automaton is, as bits: most hits are anchors or allow-list phrases,
+# so the loop over the hits looks at one small int before it looks at any entry.
+_ANCHOR, _ALLOWS, _FINDS, _ASCII_EDGE = 1, 2, 4, 8
 
 
 def _is_word_char(c: str) -> bool:
@@ -71,10 +81,14 @@ class Checker:
         "_downfall",
         "_enforce",
         "_entries",
+        "_flags",
+        "_standard_ac",
+        "_standard_reach",
         "_surnames",
         "_titles",
         "_url_ac",
         "_url_entries",
+        "_words",
     )  # fmt: skip
 
     def __init__(self, custom: Customization | None = None) -> None:
@@ -88,10 +102,30 @@ class Checker:
                     url_grouped.setdefault(word, []).append(Entry(category, f"{category}.url"))
         for pattern, entry in build_pairs(custom):
             grouped.setdefault(pattern, []).append(entry)
-        for word, gate in _GATES:
-            grouped.setdefault(word, []).append(Entry(gate, gate, kind=_GATE))
-        patterns = list(grouped)
-        self._entries: tuple[tuple[Entry, ...], ...] = tuple(tuple(grouped[p]) for p in patterns)
+        # Standard formulations only quiet a near miss inside them: they are most of the hits in
+        # official text and near misses are rare, so they live in a second automaton that is
+        # asked about the few characters around a near miss (_inside_standard).
+        standards = [p for p, es in grouped.items() if any(e.kind == STANDARD for e in es)]
+        self._standard_ac = ahocorasick_rs.AhoCorasick(standards) if standards else None
+        self._standard_reach = max(map(len, standards), default=0)
+        for word in _ANCHOR_WORDS:
+            grouped.setdefault(word, [])
+        patterns = [
+            p
+            for p, es in grouped.items()
+            if p in _ANCHOR_WORDS or any(e.kind != STANDARD for e in es)
+        ]
+        self._words = tuple(patterns)
+        self._entries: tuple[tuple[Entry, ...], ...] = tuple(
+            tuple(e for e in grouped[p] if e.kind not in (STANDARD, ALLOW)) for p in patterns
+        )
+        self._flags = tuple(
+            (_ANCHOR if p in _ANCHOR_WORDS else 0)
+            | (_ALLOWS if any(e.kind == ALLOW for e in grouped[p]) else 0)
+            | (_FINDS if entries else 0)
+            | (_ASCII_EDGE if _is_word_char(p[0]) or _is_word_char(p[-1]) else 0)
+            for p, entries in zip(patterns, self._entries, strict=True)
+        )
         self._ac = ahocorasick_rs.AhoCorasick(patterns)
         url_patterns = list(url_grouped)
         self._url_entries = tuple(tuple(url_grouped[p]) for p in url_patterns)
@@ -110,75 +144,104 @@ class Checker:
         """All findings in `text`, sorted by position; spans index into `text`."""
         if not text:
             return []
-        found, gates = self._scan(text)
+        found, anchors = self._scan(text)
         found += find_pii(text)
-        if _PLACEHOLDER in gates or _X_RUN in gates:
-            found += find_placeholders(text, self._surnames, x_runs=_X_RUN in gates)
-        found += find_ad_residue(text, gates)
-        found += find_seo_spam(text)
-        found += find_repeats(text)
-        found += find_malformed_document_numbers(text)
-        if _URL in gates:
+        if anchors is None or not _PLACEHOLDER_WORDS.isdisjoint(anchors.keys()):
+            found += find_placeholders(text, self._surnames, anchors=anchors)
+        found += find_ad_residue(text, anchors)
+        found += find_seo_spam(text, anchors)
+        found += find_repeats(text, code_points(text))
+        found += find_malformed_document_numbers(text, anchors)
+        if anchors is None or occurs(anchors, _URL_WORDS):
             found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
         return _vice_over_ad(_dedupe(found))
 
     def _dictionary(self, text: str) -> list[Finding]:
         return self._scan(text)[0]
 
-    def _scan(self, text: str) -> tuple[list[Finding], frozenset[str]]:
-        """Dictionary findings, and the rule families whose gate words occur (one pass)."""
+    def _scan(self, text: str) -> tuple[list[Finding], dict[str, list[int]] | None]:
+        """Dictionary findings, and where the rule families' anchor words occur (one pass).
+
+        The anchors are None when lowering changed the text's length (a few code points
+        do): the text is matched as is, and every family looks for itself."""
         low = text.lower()
-        every_gate = len(low) != len(text)
-        if every_gate:  # a few code points change length when lowered: match the text as is,
-            low = text  # and let every family look for itself
+        exact = len(low) == len(text)
+        if not exact:
+            low = text
+        searched = low
         try:
             matches = self._ac.find_matches_as_indexes(low, overlapping=True)
         except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
-            matches = self._ac.find_matches_as_indexes(
-                _SURROGATE.sub("\ufffd", low), overlapping=True
-            )
-        gates: set[str] = set()
-        if not matches:
-            return [], _ALL_GATES if every_gate else frozenset()
+            searched = _SURROGATE.sub("\ufffd", low)
+            matches = self._ac.find_matches_as_indexes(searched, overlapping=True)
+        anchors: dict[str, list[int]] = {}
         allowed: list[tuple[int, int]] = []
-        standard: list[tuple[int, int]] = []
         hits: list[tuple[int, int, Entry]] = []
+        flags, words, entries = self._flags, self._words, self._entries
         for idx, s, e in matches:
-            for entry in self._entries[idx]:
-                if entry.kind == _GATE:
-                    gates.add(entry.category)
-                elif entry.kind == ALLOW:
-                    allowed.append((s, e))
-                elif entry.kind == STANDARD:
-                    standard.append((s, e))
-                elif _ascii_bounded(low, s, e):
-                    hits.append((s, e, entry))
+            f = flags[idx]
+            if f & _ANCHOR:
+                word = words[idx]
+                if word in anchors:
+                    anchors[word].append(s)
+                else:
+                    anchors[word] = [s]
+            if f & _ALLOWS:
+                allowed.append((s, e))
+            if f & _FINDS and (not f & _ASCII_EDGE or _ascii_bounded(low, s, e)):
+                hits += [(s, e, entry) for entry in entries[idx]]
         out: list[Finding] = []
-        inside_allowed, inside_standard = _Spans(allowed), _Spans(standard)
+        inside_allowed = _Spans(allowed) if allowed and hits else None
+        sentences: _Sentences | None = None
         for s, e, entry in hits:
-            if inside_allowed.contains(s, e):
+            if inside_allowed is not None and inside_allowed.contains(s, e):
                 continue
             if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
                 continue
-            if entry.kind == SPUN and (inside_standard.contains(s, e) or runs_into_word(text, e)):
+            if entry.kind == SPUN and (
+                self._inside_standard(searched, s, e) or runs_into_word(text, e)
+            ):
                 continue
-            if entry.kind == "enforce" and self._enforcement_context(text, s, e):
-                continue
-            if entry.kind == "official" and not self._official_context(text, s, e):
-                continue
+            if entry.kind in ("enforce", "official"):
+                sentences = sentences or _Sentences(text)
+                if entry.kind == "enforce" and self._enforcement_context(sentences, s, e):
+                    continue
+                if entry.kind == "official" and not self._official_context(sentences, s, e):
+                    continue
             out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
-        out = _longest(out, text)
-        wording = _Spans([(f.start, f.end) for f in out if f.category == "wording"])
-        if wording:  # a typo inside a wording error is the same defect, reported once
-            out = [f for f in out if f.category != "typo" or not wording.contains(f.start, f.end)]
-        return out, _ALL_GATES if every_gate else frozenset(gates)
+        if out:
+            out = _longest(out, text)
+            wording = _Spans([(f.start, f.end) for f in out if f.category == "wording"])
+            if wording:  # a typo inside a wording error is the same defect, reported once
+                out = [
+                    f for f in out if f.category != "typo" or not wording.contains(f.start, f.end)
+                ]
+        return out, anchors if exact else None
 
-    def _enforcement_context(self, text: str, s: int, e: int) -> bool:
-        sentence = _sentence(text, s, e)
-        return bool(self._enforce.search(sentence)) and not _CONTACT.search(sentence)
+    def _inside_standard(self, searched: str, s: int, e: int) -> bool:
+        """Whether a standard formulation of the (lowered) text spans ``[s, e)``: any such
+        occurrence lies within its longest form's length of the span."""
+        if self._standard_ac is None:
+            return False
+        lo = max(0, e - self._standard_reach)
+        window = searched[lo : s + self._standard_reach]
+        return any(
+            lo + ms <= s and lo + me >= e
+            for _, ms, me in self._standard_ac.find_matches_as_indexes(window, overlapping=True)
+        )
 
-    def _official_context(self, text: str, s: int, e: int) -> bool:
-        if self._downfall.search(_sentence(text, s, e)):
+    def _enforcement_context(self, sentences: _Sentences, s: int, e: int) -> bool:
+        a, b = sentences.around(s, e)
+        verdict = sentences.enforcement.get((a, b))
+        if verdict is None:  # the sentence's other vice words get the same verdict
+            text = sentences.text
+            verdict = bool(self._enforce.search(text, a, b)) and not _CONTACT.search(text, a, b)
+            sentences.enforcement[a, b] = verdict
+        return verdict
+
+    def _official_context(self, sentences: _Sentences, s: int, e: int) -> bool:
+        text = sentences.text
+        if self._downfall.search(text, *sentences.around(s, e)):
             return False
         return bool(
             self._titles.search(text, max(0, s - _TITLE_WINDOW), min(len(text), e + _TITLE_WINDOW))
@@ -248,12 +311,33 @@ class Checker:
         return out
 
 
-def _sentence(text: str, s: int, e: int) -> str:
-    start = max(0, s - 120)
-    head = text[start:s]
-    cut = max((m.end() for m in _SENTENCE_END.finditer(head)), default=0)
-    tail = _SENTENCE_END.search(text, e, e + 120)
-    return text[start + cut : tail.start() if tail else min(len(text), e + 120)]
+class _Sentences:
+    """The sentence around a match: at most 120 characters either side, cut at 。！？!?；; or a
+    line break (found with str.find/rfind over those 120 characters, not a regex). The context
+    regexes search the text between the bounds (they hold no lookaround, so that is the same
+    as searching the sentence cut out)."""
+
+    __slots__ = ("_ends", "enforcement", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._ends = [c for c in _SENTENCE_ENDS if c in text]  # most texts use two or three
+        self.enforcement: dict[tuple[int, int], bool] = {}
+
+    def around(self, s: int, e: int) -> tuple[int, int]:
+        text = self.text
+        start, stop = max(0, s - 120), min(len(text), e + 120)
+        a = start
+        for c in self._ends:
+            i = text.rfind(c, a, s)
+            if i >= 0:
+                a = i + 1
+        b = stop
+        for c in self._ends:
+            i = text.find(c, e, b)
+            if i >= 0:
+                b = i
+        return a, b
 
 
 class _Spans:

@@ -89,5 +89,9 @@ def make_finding(
     text: str, category: str, start: int, end: int, suggestion: str | None, rule: str
 ) -> Finding:
     """Build a Finding whose text is sliced from the checked text, so spans never lie."""
-    kind = Category(category)
-    return Finding(kind, kind.severity, start, end, text[start:end], suggestion, rule)
+    kind = _CATEGORY_OF.get(category) or Category(category)  # Category(...) is slow
+    return Finding(kind, _SEVERITY_OF[kind], start, end, text[start:end], suggestion, rule)
+
+
+_CATEGORY_OF: dict[str, Category] = {c.value: c for c in Category}
+_SEVERITY_OF: dict[Category, Severity] = {c: c.severity for c in Category}

@@ -8,8 +8,9 @@ numeral is a year (二○○八); 某某 right after a surname is lawful anonymi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from .anchors import Anchors, anchored, occurs
 from .model import Finding, make_finding
 
 _CJK = r"\u3400-\u9fff"
@@ -63,11 +64,30 @@ TRIGGERS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+_BRACKET_TRIGGERS = TRIGGERS[5:]  # 填写 … 替换
+_TEMPLATE_TRIGGERS = ("{{", "${", "%%")
+_X_TRIGGER_SET = frozenset(X_TRIGGERS)
+#: The words whose positions the checker's automaton reports to :func:`find_placeholders`.
+ANCHOR_WORDS: tuple[str, ...] = (*TRIGGERS, *X_TRIGGERS)
+
+
 def find_placeholders(
-    text: str, surnames: frozenset[str], *, x_runs: bool = True
+    text: str, surnames: frozenset[str], *, anchors: Anchors | None = None
 ) -> Iterator[Finding]:
-    """``x_runs=False``: the caller knows ``text`` holds no x, ｘ or × (lowered)."""
-    # each rule is gated by a substring test: most posts hold none of these characters
+    """``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS` (lowered) in
+    ``text``; None: every rule looks for itself."""
+    if anchors is None:
+        x_runs = True
+        circles: Iterable[re.Match[str]] = _CIRCLE.finditer(text) if "○○" in text else ()
+        mou: Iterable[re.Match[str]] = _MOU.finditer(text) if "某某" in text else ()
+        bracket = any(w in text for w in _BRACKET_WORDS)
+        template = "{{" in text or "${" in text or "%%" in text
+    else:  # the same gates, read off the automaton's output
+        x_runs = not _X_TRIGGER_SET.isdisjoint(anchors.keys())
+        circles = anchored(_CIRCLE, text, anchors.get("○○", ()))
+        mou = anchored(_MOU, text, anchors.get("某某", ()))
+        bracket = occurs(anchors, _BRACKET_TRIGGERS)  # every word _BRACKET needs holds one
+        template = occurs(anchors, _TEMPLATE_TRIGGERS)
     covered = -1
     for x in _ANY_X.finditer(text) if x_runs else ():
         if x.start() < covered:
@@ -84,19 +104,17 @@ def find_placeholders(
             and _CJK_NEAR.search(text, max(0, s - 4), e + 4)
         ):
             yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.x")
-    for m in _CIRCLE.finditer(text) if "○○" in text else ():
+    for m in circles:
         s, e = m.span()
         if text[s - 1 : s] not in _NUMERAL and text[e : e + 1] not in _NUMERAL:
             yield make_finding(text, "placeholder", s, e, "填写实际内容", "placeholder.circle")
-    for m in _MOU.finditer(text) if "某某" in text else ():
+    for m in mou:
         s, e = m.span()
         prev = text[s - 1 : s]
         prev2 = text[s - 2 : s]
         if e - s == 2 and prev and (prev in surnames or prev2 in surnames):
             continue  # 张某某 is lawful anonymisation; nobody is called 张某某某
         yield make_finding(text, "placeholder", s, e, "填写实际名称", "placeholder.mou")
-    bracket = any(w in text for w in _BRACKET_WORDS)
-    template = "{{" in text or "${" in text or "%%" in text
     for rx, rule, present in (
         (_BRACKET, "placeholder.bracket", bracket),
         (_TEMPLATE, "placeholder.template", template),

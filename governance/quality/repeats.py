@@ -17,12 +17,17 @@ reported with the corrected form as the suggestion.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+import numpy as np
+from numpy.typing import NDArray
+
+from .anchors import Anchors, anchored, near
 from .model import Finding, make_finding
 from .spun import word_frequencies
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_CHAR = _CJK.match
 _DOUBLE = re.compile(r"([\u4e00-\u9fff])\1")
 _PHRASE_AGAIN = re.compile(r"([\u4e00-\u9fff]{2})\1")
 _WORD_FREQ = 100  # a word at least this frequent in jieba's dictionary is ordinary text
@@ -157,20 +162,63 @@ def _word(s: str) -> bool:
 
 def _starts_word(text: str, i: int) -> bool:
     """Whether a dictionary word (any frequency) starts at `i`: 路|路网, 车|车路云."""
-    freq = word_frequencies()
-    return any(freq.get(text[i : i + n], 0) > 0 for n in (2, 3, 4) if i + n <= len(text))
+    freq, end = word_frequencies(), len(text)
+    return (
+        (i + 2 <= end and freq.get(text[i : i + 2], 0) > 0)
+        or (i + 3 <= end and freq.get(text[i : i + 3], 0) > 0)
+        or (i + 4 <= end and freq.get(text[i : i + 4], 0) > 0)
+    )
 
 
-def find_repeats(text: str) -> Iterator[Finding]:
-    for m in _DOUBLE.finditer(text) if _DOUBLE.search(text) else ():
-        s = m.start()
+def code_points(text: str) -> NDArray[np.uint32]:
+    """The text as an array of code points, for the rules that compare characters at fixed
+    distances (a doubled character, a doubled word) in one vectorised step instead of a regex
+    tried at every position."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _greedy(starts: Iterable[int], width: int) -> list[int]:
+    """The starts a left-to-right regex scan keeps: no match begins inside the previous one."""
+    out: list[int] = []
+    covered = 0
+    for s in starts:
+        if s >= covered:
+            out.append(s)
+            covered = s + width
+    return out
+
+
+def _doubles(text: str, codes: NDArray[np.uint32] | None) -> tuple[list[int], list[int]]:
+    """The starts of ``_DOUBLE.finditer`` and ``_PHRASE_AGAIN.finditer`` (AA and ABAB of CJK
+    ideographs), from the code points: a character equal to the next one, a pair equal to
+    the next pair (three array comparisons), then the few of those that are ideographs."""
+    if codes is None:
+        return (
+            [m.start() for m in _DOUBLE.finditer(text)],
+            [m.start() for m in _PHRASE_AGAIN.finditer(text)],
+        )
+    same = (codes[1:] == codes[:-1]).nonzero()[0].tolist()
+    doubles = _greedy([i for i in same if "\u4e00" <= text[i] <= "\u9fff"], 2)
+    again = codes[2:] == codes[:-2]
+    pairs = (again[:-1] & again[1:]).nonzero()[0].tolist()
+    if not pairs:
+        return doubles, []
+    pairs = [i for i in pairs if _CJK_CHAR(text, i) and _CJK_CHAR(text, i + 1)]
+    return doubles, _greedy(pairs, 4)
+
+
+def find_repeats(text: str, codes: NDArray[np.uint32] | None = None) -> Iterator[Finding]:
+    """``codes``: :func:`code_points` of ``text`` when the caller has it already."""
+    doubles, again = _doubles(text, codes)
+    for s in doubles:
         if _doubled_by_mistake(text, s):
             ch = text[s]
             yield make_finding(text, "typo", s, s + 2, f"删除重复的「{ch}」", "typo.repeat")
-    for m in _PHRASE_AGAIN.finditer(text):
-        unit = m.group(1)
-        s, e = m.span()
-        if not _word(unit) or _word(m.group()) or m.group() in _REDUPLICATED_VERBS:
+    for s in again:
+        e = s + 4
+        unit = text[s : s + 2]
+        whole = text[s:e]
+        if not _word(unit) or _word(whole) or whole in _REDUPLICATED_VERBS:
             continue
         freq = word_frequencies()
         if unit[0] in _NUMERALS or len(set(unit)) == 1:
@@ -195,7 +243,7 @@ def _doubled_by_mistake(text: str, s: int) -> bool:
     if pair in _DISTRIBUTIVE or (s > 0 and text[s - 1] == "一"):
         return False  # 人人, 事事; 一件件, 一张张
     freq = word_frequencies()
-    if any(freq.get(text[s : s + n], 0) > 0 for n in (3, 4)):
+    if freq.get(text[s : s + 3], 0) > 0 or freq.get(text[s : s + 4], 0) > 0:
         return False  # 源源不断, 天天向上
     if _starts_word(text, s + 1):
         return False  # 学习|习近平, 对|对联
@@ -211,9 +259,22 @@ def _doubled_by_mistake(text: str, s: int) -> bool:
     )
 
 
-def find_malformed_document_numbers(text: str) -> Iterator[Finding]:
-    """Anchored on the bracketed year, the rare part, then the issuer's code before it."""
-    for m in _YEAR_NUMBER.finditer(text) if "号" in text else ():
+_OPENS = "[［(（【〔<〈"
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # re's \s, all below U+3001
+#: Where a document number can start (lowered), for the checker's automaton: an open bracket
+#: before 19/20 or before white space (every character re's \s matches).
+ANCHOR_WORDS: tuple[str, ...] = tuple(o + t for o in _OPENS for t in ("19", "20", *_SPACES))
+_YEAR_ANCHORS = frozenset(ANCHOR_WORDS)
+
+
+def find_malformed_document_numbers(text: str, anchors: Anchors | None = None) -> Iterator[Finding]:
+    """Anchored on the bracketed year, the rare part, then the issuer's code before it.
+    ``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS` in ``text``."""
+    if anchors is None:
+        years: Iterable[re.Match[str]] = _YEAR_NUMBER.finditer(text) if "号" in text else ()
+    else:
+        years = anchored(_YEAR_NUMBER, text, near(anchors, _YEAR_ANCHORS))
+    for m in years:
         if m["open"] == "〔" and m["close"] == "〕" and not m["di"]:
             continue
         org = _ORG.search(text, max(0, m.start() - 12), m.start())

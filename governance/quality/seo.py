@@ -15,8 +15,9 @@ A string of these shapes is itself an advert: an enforcement word elsewhere in t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from .anchors import Anchors, anchored, near, occurs
 from .model import Finding, make_finding
 
 _GAMBLING = re.compile(
@@ -79,15 +80,60 @@ def _vice(text: str) -> str | None:
     return "gambling" if _STRONG_GAMBLING.search(text) else None
 
 
-def find_seo_spam(text: str) -> Iterator[Finding]:
+_SEPARATORS = ("_", "|", "｜", "/", ",", "-")
+_SUFFIXES = (
+    "官网", "官方网站", "开户", "手机版", "app", "下载", "注册", "登录", "登陆", "网址", "入口",
+)  # fmt: skip
+_AV = r"(?<![A-Za-z])a[vⅴ](?![A-Za-z])"
+
+
+def _folds(word: str) -> set[str]:
+    """``word`` and its spellings with ı for i and ſ for s: re.IGNORECASE matches those, and
+    lowering does not turn them into i and s (every other ASCII case form it does)."""
+    out = {""}
+    for c in word:
+        out = {w + v for w in out for v in {"i": "iı", "s": "sſ"}.get(c, c)}
+    return out
+
+
+# A chain is reported only when it holds one of these (what _vice and _GAMBLING look for):
+# in a text with none of them the separators need no look at all.
+_VICE_WORDS = frozenset(
+    f
+    for rx in (_GAMBLING, _STRONG_GAMBLING, _STRONG_PORN)
+    for w in rx.pattern.split("|")
+    for f in (_folds(w.lower()) if w != _AV else ("av", "aⅴ"))
+)
+#: The words whose positions the checker's automaton reports to :func:`find_seo_spam`
+#: (lowered): the separators, the suffixes (app for app, APP and App), the decorations and the
+#: vice words.
+ANCHOR_WORDS: tuple[str, ...] = (*_SEPARATORS, *_SUFFIXES, *_DECOR, *sorted(_VICE_WORDS))
+_SUFFIX_SET, _DECOR_SET = frozenset(_SUFFIXES), frozenset(_DECOR)
+
+
+def find_seo_spam(text: str, anchors: Anchors | None = None) -> Iterator[Finding]:
     """Each shape is searched only around its anchor (a separator, a suffix such as 官网, a
     decoration symbol): the anchors are rare in government text, so the cost stays linear
-    and small, where a regex tried at every position of a long post was the slowest pass."""
+    and small, where a regex tried at every position of a long post was the slowest pass.
+    ``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS` in ``text``, so
+    that not even the anchors are looked for again; None: found here."""
+    if anchors is None:
+        separators: Iterable[int] = (m.start() for m in _SEPARATOR.finditer(text))
+        suffixes: Iterable[re.Match[str]] = _SUFFIX_RX.finditer(text)
+        decorated = _DECOR_CHARS.search(text) is not None
+    else:
+        separators = (
+            sorted(p for c in _SEPARATORS for p in anchors.get(c, ()))
+            if occurs(anchors, _VICE_WORDS)
+            else ()
+        )
+        suffixes = anchored(_SUFFIX_RX, text, near(anchors, _SUFFIX_SET))
+        decorated = occurs(anchors, _DECOR_SET)
     covered = -1
-    for sep in _SEPARATOR.finditer(text):
-        if sep.start() < covered:
+    for at in separators:
+        if at < covered:
             continue
-        head = _SEGMENT_BEFORE.search(text, max(0, sep.start() - 24), sep.start())
+        head = _SEGMENT_BEFORE.search(text, max(0, at - 24), at)
         m = _CHAIN.match(text, head.start()) if head else None
         if m is None:
             continue
@@ -112,7 +158,7 @@ def find_seo_spam(text: str) -> Iterator[Finding]:
             yield make_finding(
                 text, category, m.start(), end, "删除涉赌涉黄内容", f"{category}.chain"
             )
-    for suffix in _SUFFIX_RX.finditer(text):
+    for suffix in suffixes:
         lo, hi = max(0, suffix.start() - 22), suffix.end()
         for rx in (_MIXED_BRAND, _DIGIT_BRAND, _WORD_BRAND):
             for m in rx.finditer(text, lo, hi):
@@ -126,7 +172,7 @@ def find_seo_spam(text: str) -> Iterator[Finding]:
                     text, "gambling", m.start(), m.end(), "删除涉赌内容", "gambling.shape"
                 )
                 break
-    for m in _DECORATED.finditer(text) if _DECOR_CHARS.search(text) else ():
+    for m in _DECORATED.finditer(text) if decorated else ():
         category = _vice(_DECOR_CHARS.sub("", m.group())) or (
             "gambling" if _GAMBLING.search(m.group()) else None
         )
