@@ -283,6 +283,15 @@ async def seed(url: str, *, accounts: int, due: int, farm_port: int) -> None:
                 ],
             )
         await session.commit()
+        if url.startswith("postgresql"):  # explicit ids: move the sequences past them
+            for table in ("units", "users", "accounts"):
+                await session.exec(  # type: ignore[call-overload]
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+            await session.commit()
     await engine.dispose()
 
 
