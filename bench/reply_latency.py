@@ -27,7 +27,8 @@ aiogram, the fake API and the simulated users cost by themselves. An event-loop 
 on the loop. ``--slow-callbacks MS`` additionally names the loop's callbacks that ran longer
 than MS (asyncio debug mode: slower, for finding the blockers, not for the figures).
 ``--jobs-process`` runs the poll tick and the evaluation in a separate process on the same
-database (a jobs replica: ``BOT_ROLE=jobs`` beside ``BOT_ROLE=chat``) instead of in the bot's.
+database instead of in the bot's: what a jobs-only replica beside a chat-only one would give
+(the product has no such roles yet; this measures whether they are worth it).
 
 Before/after, on the same database: the list queries as they were (an OFFSET page and, for
 /dormant, a scan of every monitored account with its newest post) beside the keyset pages
