@@ -20,6 +20,16 @@ served by a local feed farm process (first import: 30 new posts each, stored, ch
 evaluation pass over every account run while the users keep going, until both finish or
 ``--load-seconds`` pass (then they are cancelled; how far they got is printed).
 
+Beside the bot, in the same run and process: the *floor*, a bare aiogram bot that answers every
+update at once (no database) against the same fake Bot API and users, i.e. what long polling,
+aiogram, the fake API and the simulated users cost by themselves. An event-loop lag probe (a
+10 ms timer, how late it fires) runs in every phase: a late timer is a reply delayed by CPU work
+on the loop. ``--slow-callbacks MS`` additionally names the loop's callbacks that ran longer
+than MS (asyncio debug mode: slower, for finding the blockers, not for the figures).
+``--jobs-process`` runs the poll tick and the evaluation in a separate process on the same
+database instead of in the bot's: what a jobs-only replica beside a chat-only one would give
+(the product has no such roles yet; this measures whether they are worth it).
+
 Before/after, on the same database: the list queries as they were (an OFFSET page and, for
 /dormant, a scan of every monitored account with its newest post) beside the keyset pages
 that replaced them. Loopback only.
@@ -29,12 +39,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import multiprocessing
+import os
 import random
+import re
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +57,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlmodel import col, func, select
 
 from bench.farm import farm_main
@@ -95,6 +113,77 @@ class TimedTelegram(FakeTelegram):
             waiter = self.waiters.pop(call.chat_id, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(call)
+
+
+# ------------------------------------------------------------------------------ the event loop
+
+
+class LagProbe:
+    """A timer every ``every`` seconds; how late it fires is how long the loop was busy."""
+
+    def __init__(self, every: float = 0.01) -> None:
+        self.every = every
+        self.samples: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.every)
+            self.samples.append(max(0.0, loop.time() - before - self.every))
+
+    def take(self) -> list[float]:
+        taken, self.samples = self.samples, []
+        return taken
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class SlowCallbacks(logging.Handler):
+    """asyncio's debug-mode warnings "Executing <…> took N seconds", summed per coroutine."""
+
+    PATTERN = re.compile(
+        r"Executing <(?:Task[^>]*?coro=<(?P<coro>[\w.<>]+)|(?P<other>[^ >]+)).*?"
+        r"took (?P<secs>[\d.]+) seconds",
+        re.S,
+    )
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.total: Counter[str] = Counter()
+        self.count: Counter[str] = Counter()
+        self.worst: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self.PATTERN.search(record.getMessage())
+        if match is None:
+            return
+        name = match["coro"] or match["other"] or "?"
+        secs = float(match["secs"])
+        self.total[name] += secs
+        self.count[name] += 1
+        self.worst[name] = max(self.worst.get(name, 0.0), secs)
+
+    def report(self, label: str) -> None:
+        if not self.total:
+            return
+        print(f"  slow callbacks ({label}), by total time:")
+        for name, total in self.total.most_common(12):
+            print(
+                f"    {name:<60}{self.count[name]:>6}×  total {1000 * total:>8.0f} ms"
+                f"  worst {1000 * self.worst[name]:>6.0f} ms"
+            )
+        self.total.clear()
+        self.count.clear()
+        self.worst.clear()
 
 
 # ------------------------------------------------------------------------------ the data
@@ -195,6 +284,15 @@ async def seed(url: str, *, accounts: int, due: int, farm_port: int) -> None:
                 ],
             )
         await session.commit()
+        if url.startswith("postgresql"):  # explicit ids: move the sequences past them
+            for table in ("units", "users", "accounts"):
+                await session.exec(  # type: ignore[call-overload]
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+            await session.commit()
     await engine.dispose()
 
 
@@ -279,7 +377,14 @@ def pct(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def report(label: str, out: dict[str, list[float]], cpu: float) -> None:
+def report(
+    label: str,
+    out: dict[str, list[float]],
+    cpu: float,
+    lag: list[float],
+    floor: dict[str, list[float]] | None = None,
+) -> None:
+    """Percentiles per operation, the floor's beside them, and the loop's lag meanwhile."""
     everything = [v for op in OPS for v in out[op]]
     lost = len(out["timeouts"])
     print(
@@ -287,13 +392,26 @@ def report(label: str, out: dict[str, list[float]], cpu: float) -> None:
         + (f", {lost} not within 60 s" if lost else "")
         + f"; CPU of this process per reply {1000 * cpu / max(len(everything), 1):.1f} ms"
         " (bot + fake Bot API + simulated users)"
+        f"; load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"  {'':<12}{'n':>6}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    head = f"  {'':<12}{'n':>6}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}"
+    print(head + ("   floor p50 / p99 ms" if floor else ""))
+    floor_all = [v for op in OPS for v in floor[op]] if floor else []
     for op in (*OPS, "all"):
         values = everything if op == "all" else out[op]
-        print(
+        line = (
             f"  {op:<12}{len(values):>6}{pct(values, 0.5):>10.1f}{pct(values, 0.9):>10.1f}"
             f"{pct(values, 0.99):>10.1f}{1000 * max(values, default=0):>10.1f}"
+        )
+        if floor:
+            base = floor_all if op == "all" else floor[op]
+            line += f"   {pct(base, 0.5):>6.1f} / {pct(base, 0.99):>6.1f}"
+        print(line)
+    if lag:
+        stalls = sum(1 for v in lag if v >= 0.05)
+        print(
+            f"  event-loop lag (10 ms timer): p50 {pct(lag, 0.5):.1f} ms, p99 {pct(lag, 0.99):.1f}"
+            f" ms, max {1000 * max(lag):.0f} ms; {stalls} stalls ≥ 50 ms in {len(lag)} samples"
         )
 
 
@@ -393,6 +511,113 @@ async def queries_side_by_side(url: str, accounts: int) -> None:
 # ------------------------------------------------------------------------------ the run
 
 
+async def users_round(
+    tg: TimedTelegram,
+    uids: list[int],
+    args: argparse.Namespace,
+    *,
+    rounds: int | None,
+    until: asyncio.Event | None,
+    seed: random.Random,
+) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    await asyncio.gather(
+        *(
+            user_loop(
+                tg,
+                u,
+                accounts=args.accounts,
+                rounds=rounds,
+                until=until,
+                think=args.users / args.rate,  # each user's mean gap between requests
+                rng=random.Random(seed.random()),
+                out=out,
+            )
+            for u in uids
+        )
+    )
+    return out
+
+
+async def floor_run(
+    tg: TimedTelegram, uids: list[int], args: argparse.Namespace, lag: LagProbe
+) -> dict[str, list[float]]:
+    """The same users against a bare aiogram bot that answers at once: the harness's floor."""
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base)))
+    dp = Dispatcher()
+    more = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="下一页", callback_data="floor:next")]]
+    )
+
+    @dp.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer("ok", reply_markup=more)
+
+    @dp.callback_query()
+    async def press(query: CallbackQuery) -> None:
+        if isinstance(query.message, Message):
+            await query.message.edit_text("ok", reply_markup=more)
+
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
+    )
+    try:
+        lag.take()
+        cpu = time.process_time()
+        out = await users_round(
+            tg, uids, args, rounds=args.rounds, until=None, seed=random.Random(1)
+        )
+        report(
+            f"floor (bare aiogram bot, no database), {args.users} users",
+            out,
+            time.process_time() - cpu,
+            lag.take(),
+        )
+    finally:
+        await dp.stop_polling()
+        await polling
+        await bot.session.close()
+    return out
+
+
+def jobs_main(url: str, settings: dict[str, Any], conn: Any) -> None:
+    """A jobs replica in its own process: the poll tick and the evaluation pass, then a summary."""
+
+    async def go() -> str:
+        from bot.app import BotApp
+        from feeds.fetch import make_feed_session
+        from feeds.parsing import FeedParser
+
+        config = Settings(_env_file=None, **settings)  # type: ignore[call-arg]
+        app = BotApp(config, clock=ShiftedClock(), migrate=False)
+        engine = db.create_engine(url)
+        sm = db.make_sessionmaker(engine)
+        http = make_feed_session(
+            app.guard_policy(), limit=config.poll_concurrency, limit_per_host=config.poll_per_host
+        )
+        parser = FeedParser(workers=config.feed_parse_workers, timeout=config.feed_parse_timeout)
+        async with sm() as session:
+            await app.live_checker.refresh(session, force=True)
+        began = time.perf_counter()
+        results = await asyncio.gather(
+            poll_feeds(
+                sessionmaker=sm,
+                clock=app.clock,
+                settings=config,
+                http=http,
+                parser=parser,
+                hooks=app.new_post_hooks(),
+            ),
+            evaluate_accounts(sessionmaker=sm, clock=app.clock, settings=config),
+        )
+        await http.close()
+        parser.close()
+        await engine.dispose()
+        return f"both finished in {time.perf_counter() - began:.1f} s: {results}"
+
+    conn.send(asyncio.run(go()))
+
+
 async def run(args: argparse.Namespace) -> None:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
@@ -410,105 +635,91 @@ async def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     await seed(url, accounts=args.accounts, due=args.poll_feeds, farm_port=port)
     print(f"seeded {args.accounts:,} accounts in {time.perf_counter() - started:.0f} s ({url})")
-    await queries_side_by_side(url, args.accounts)
+    if args.queries:
+        await queries_side_by_side(url, args.accounts)
 
+    loop = asyncio.get_running_loop()
+    slow: SlowCallbacks | None = None
+    if args.slow_callbacks:
+        slow = SlowCallbacks()
+        logging.getLogger("asyncio").addHandler(slow)
+        loop.set_debug(True)
+        loop.slow_callback_duration = args.slow_callbacks / 1000
+    lag = LagProbe()
+    lag.start()
     clock = ShiftedClock()
     uids = [USER_BASE + n for n in range(args.users)]
     async with TimedTelegram() as tg:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            bot_token=TOKEN,
-            database_url=url,
-            telegram_api_base=tg.base,
-            admin_ids=uids,
-            alert_chat_id=ALERT_CHAT,
-            poll_tick_seconds=3600,
-            evaluate_minutes=100_000,
-            poll_max_per_tick=args.poll_feeds,
-            dead_link_minutes=1_000_000,  # no link checks: they would leave the machine
-            case_check_minutes=1_000_000,
-            heartbeat_minutes=1_000_000,
-            feed_parse_workers=1,
-            allow_private_feeds=False,
-            feed_allowed_hosts=["127.0.0.0/8"],
-        )
+        floor = await floor_run(tg, uids, args, lag) if args.floor else None
+        if slow is not None:
+            slow.report("floor")
+        job_settings: dict[str, Any] = {
+            "bot_token": TOKEN,
+            "database_url": url,
+            "telegram_api_base": tg.base,
+            "admin_ids": uids,
+            "alert_chat_id": ALERT_CHAT,
+            "poll_tick_seconds": 3600,
+            "evaluate_minutes": 100_000,
+            "poll_max_per_tick": args.poll_feeds,
+            "dead_link_minutes": 1_000_000,  # no link checks: they would leave the machine
+            "case_check_minutes": 1_000_000,
+            "heartbeat_minutes": 1_000_000,
+            "feed_parse_workers": 1,
+            "allow_private_feeds": False,
+            "feed_allowed_hosts": ["127.0.0.0/8"],
+        }
+        settings = Settings(_env_file=None, **job_settings)  # type: ignore[call-arg]
         app = BotApp(settings, clock=clock, migrate=False)
         await app.start()
         try:
-            think = args.users / args.rate  # each user's mean gap between requests
-            rng = random.Random(17)
-            warm: dict[str, list[float]] = defaultdict(list)
-            await asyncio.gather(  # first contact creates each admin: not measured
-                *(
-                    user_loop(
-                        tg,
-                        u,
-                        accounts=args.accounts,
-                        rounds=1,
-                        until=None,
-                        think=think,
-                        rng=random.Random(u),
-                        out=warm,
-                    )
-                    for u in uids
-                )
-            )
-            idle: dict[str, list[float]] = defaultdict(list)
+            seeder = random.Random(17)
+            # first contact creates each admin: not measured
+            await users_round(tg, uids, args, rounds=1, until=None, seed=seeder)
+            lag.take()
             cpu = time.process_time()
-            await asyncio.gather(
-                *(
-                    user_loop(
-                        tg,
-                        u,
-                        accounts=args.accounts,
-                        rounds=args.rounds,
-                        until=None,
-                        think=think,
-                        rng=random.Random(rng.random()),
-                        out=idle,
-                    )
-                    for u in uids
-                )
-            )
+            idle = await users_round(tg, uids, args, rounds=args.rounds, until=None, seed=seeder)
             report(
                 f"idle, {args.users} users, {args.accounts:,} accounts",
                 idle,
                 time.process_time() - cpu,
+                lag.take(),
+                floor,
             )
+            if slow is not None:
+                slow.report("idle")
 
             assert app.sessionmaker is not None and app.http is not None and app.parser is not None
             stop = asyncio.Event()
-            loaded: dict[str, list[float]] = defaultdict(list)
-            users = asyncio.gather(
-                *(
-                    user_loop(
-                        tg,
-                        u,
-                        accounts=args.accounts,
-                        rounds=None,
-                        until=stop,
-                        think=think,
-                        rng=random.Random(rng.random()),
-                        out=loaded,
-                    )
-                    for u in uids
-                )
+            users = asyncio.ensure_future(
+                users_round(tg, uids, args, rounds=None, until=stop, seed=seeder)
             )
             began, cpu = time.perf_counter(), time.process_time()
-            tick = asyncio.create_task(
-                poll_feeds(
-                    sessionmaker=app.sessionmaker,
-                    clock=clock,
-                    settings=settings,
-                    http=app.http,
-                    parser=app.parser,
-                    hooks=app.post_hooks,
-                )
-            )
-            evaluation = asyncio.create_task(
-                evaluate_accounts(sessionmaker=app.sessionmaker, clock=clock, settings=settings)
-            )
-            jobs = {"poll tick": tick, "evaluation": evaluation}
+            jobs: dict[str, asyncio.Future[Any]]
+            if args.jobs_process:
+                there, here = ctx.Pipe()
+                worker = ctx.Process(target=jobs_main, args=(url, job_settings, here), daemon=True)
+                worker.start()
+                jobs = {"jobs process": asyncio.ensure_future(asyncio.to_thread(there.recv))}
+            else:
+                worker = None
+                jobs = {
+                    "poll tick": asyncio.ensure_future(
+                        poll_feeds(
+                            sessionmaker=app.sessionmaker,
+                            clock=clock,
+                            settings=settings,
+                            http=app.http,
+                            parser=app.parser,
+                            hooks=app.post_hooks,
+                        )
+                    ),
+                    "evaluation": asyncio.ensure_future(
+                        evaluate_accounts(
+                            sessionmaker=app.sessionmaker, clock=clock, settings=settings
+                        )
+                    ),
+                }
             done, _pending = await asyncio.wait(jobs.values(), timeout=args.load_seconds)
             for name, task in jobs.items():
                 if task in done:
@@ -516,18 +727,27 @@ async def run(args: argparse.Namespace) -> None:
                         f"{name}: finished in {time.perf_counter() - began:.1f} s: {task.result()}"
                     )
                 else:
-                    task.cancel()
                     print(f"{name}: still running after {args.load_seconds} s, cancelled")
+                    task.cancel()
+            if worker is not None and worker.is_alive():
+                worker.terminate()
+                worker.join()
             stop.set()
-            await users
+            loaded = await users
+            where = "a jobs process" if args.jobs_process else "the bot's process"
             report(
-                f"under load (poll tick of {args.poll_feeds:,} feeds + evaluation pass), "
-                f"{args.users} users",
+                f"under load (poll tick of {args.poll_feeds:,} feeds + evaluation pass in "
+                f"{where}), {args.users} users",
                 loaded,
                 time.process_time() - cpu,
+                lag.take(),
+                floor,
             )
+            if slow is not None:
+                slow.report("under load")
         finally:
             await app.stop()
+            await lag.stop()
     farm.terminate()
 
 
@@ -540,6 +760,24 @@ def main() -> None:
     parser.add_argument("--poll-feeds", type=int, default=2_000)
     parser.add_argument("--load-seconds", type=float, default=120.0)
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument(
+        "--no-floor", dest="floor", action="store_false", help="skip the bare-bot floor"
+    )
+    parser.add_argument(
+        "--no-queries", dest="queries", action="store_false", help="skip the query comparison"
+    )
+    parser.add_argument(
+        "--jobs-process",
+        action="store_true",
+        help="run the poll tick and the evaluation in a separate process (a jobs replica)",
+    )
+    parser.add_argument(
+        "--slow-callbacks",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="name the loop callbacks that ran longer than MS (asyncio debug mode)",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

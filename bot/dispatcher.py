@@ -101,7 +101,10 @@ def build_dispatcher(
         dp.update.outer_middleware(activity)
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
-    dp.update.outer_middleware(UpdateOnceMiddleware(replica=replica, clock=clock))
+    single_poller = settings.bot_mode != "webhook" and settings.database_url.startswith("sqlite")
+    dp.update.outer_middleware(
+        UpdateOnceMiddleware(replica=replica, clock=clock, record=not single_poller)
+    )
     dp.update.outer_middleware(ActorMiddleware(admin_ids=settings.admin_ids, clock=clock))
     # a button pressed in a group that starts a dialog continues it in private
     dp.callback_query.outer_middleware(PrivateDialogs())

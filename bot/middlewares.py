@@ -64,14 +64,21 @@ class UpdateOnceMiddleware(BaseMiddleware):
     has finished (in the update's last transaction); an id already recorded is skipped. The
     events isolation (one update per chat at a time) makes a second copy wait for the first.
     An update whose handler failed is not recorded, so a redelivery gets another chance.
+
+    ``record=False`` (one process on SQLite, long polling): no replica shares the updates and
+    no webhook retries one; aiogram confirms each batch's offset on its next ``getUpdates``, so
+    a copy could only come back after a crash in between. There the row per update is not
+    worth its cost: it made every update, even a read-only list, a writer queueing for SQLite's
+    one write lock behind the jobs (and failing after the 30 s busy timeout under load).
     """
 
-    def __init__(self, *, replica: str, clock: Clock) -> None:
+    def __init__(self, *, replica: str, clock: Clock, record: bool = True) -> None:
         self.replica = replica
         self.clock = clock
+        self.record = record
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, Update):
+        if not isinstance(event, Update) or not self.record:
             return await handler(event, data)
         session: AsyncSession = data["session"]
         if await session.get(replicas.HandledUpdate, event.update_id) is not None:

@@ -12,7 +12,10 @@ it waits until the pacer allows the send, notes it, and retries a 429 after ``re
 its tail to a flood limit. A reply to the person who just acted keeps its immediacy: in a private
 chat it counts against the overall limit only (Telegram tolerates a short burst there, and a 429
 is retried); in a group it counts against that group's 20 a minute, which the outbox then
-respects. The outbox marks its own calls (:func:`outbox_send`) and paces and retries them itself.
+respects. Replies go before the outbox: the outbox fills the overall ceiling less
+``reply_reserve`` (29 of 30 a second), and less one more slot for each reply waiting, so a reply
+never queues behind an alert backlog. The outbox marks its own calls (:func:`outbox_send`) and
+paces and retries them itself.
 """
 
 from __future__ import annotations
@@ -82,7 +85,9 @@ class RateLimits:
     global_per_second: int = 30
     private_interval: float = 1.0
     group_per_minute: int = 20
-    #: Messages a direct reply may send to one private chat within ``private_interval``.
+    #: Of the overall ceiling, messages a second the outbox leaves to direct replies: a person
+    #: who just acted never waits behind an alert backlog (the outbox keeps 29 of 30 a second).
+    reply_reserve: int = 1
 
 
 @dataclass
@@ -92,12 +97,22 @@ class Pacer:
     limits: RateLimits = field(default_factory=RateLimits)
     recent: deque[float] = field(default_factory=deque)
     per_chat: dict[int, deque[float]] = field(default_factory=dict)
+    #: Direct replies waiting for the ceiling right now: the outbox holds back for them.
+    replies_waiting: int = 0
+
+    def _ceiling(self, *, reply: bool) -> int:
+        """Messages a second this sender may fill: replies the whole ceiling; the outbox less
+        the reply reserve and one more slot per reply waiting (replies go first)."""
+        if reply:
+            return self.limits.global_per_second
+        held = self.limits.reply_reserve + self.replies_waiting
+        return max(1, self.limits.global_per_second - held)
 
     def allowed(self, chat_id: int, now: float, *, reply: bool = False) -> bool:
         """Whether a message to ``chat_id`` may go now (``reply``: a direct reply, see above)."""
         while self.recent and now - self.recent[0] >= 1.0:
             self.recent.popleft()
-        if len(self.recent) >= self.limits.global_per_second:
+        if len(self.recent) >= self._ceiling(reply=reply):
             return False
         if reply and chat_id > 0:
             return True
@@ -113,8 +128,9 @@ class Pacer:
         if self.allowed(chat_id, now, reply=reply):
             return 0.0
         waits = []
-        if len(self.recent) >= self.limits.global_per_second:
-            waits.append(1.0 - (now - self.recent[0]))
+        cap = self._ceiling(reply=reply)
+        if len(self.recent) >= cap:
+            waits.append(self.recent[len(self.recent) - cap] + 1.0 - now)
         sent = self.per_chat.get(chat_id)
         if sent and not (reply and chat_id > 0):
             window = 60.0 if chat_id < 0 else self.limits.private_interval
@@ -139,10 +155,10 @@ class Pacer:
         return sent[len(sent) - cap] + window
 
     def global_ready_at(self, now: float) -> float:
-        """When the overall ceiling lets the next message go (``now`` if it does)."""
+        """When the overall ceiling lets the outbox's next message go (``now`` if it does)."""
         while self.recent and now - self.recent[0] >= 1.0:
             self.recent.popleft()
-        cap = self.limits.global_per_second
+        cap = self._ceiling(reply=False)
         if len(self.recent) < cap:
             return now
         return self.recent[len(self.recent) - cap] + 1.0
@@ -194,7 +210,11 @@ class ReplyPacing(BaseRequestMiddleware):
             while (pause := self.pacer.wait_time(chat_id, self.monotonic(), reply=True)) > 0:
                 if waited >= self.max_wait:
                     break  # waited long enough: try anyway, a 429 is handled below
-                await self.sleep(pause)
+                self.pacer.replies_waiting += 1  # the outbox leaves the next slot to us
+                try:
+                    await self.sleep(pause)
+                finally:
+                    self.pacer.replies_waiting -= 1
                 waited += pause
             self.pacer.note(chat_id, self.monotonic(), reply=True)
             try:

@@ -39,6 +39,8 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import User
 from aiohttp_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
 from loguru import logger
@@ -68,7 +70,35 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class _HttpsProxySession(AiohttpSession):
+class BotApiSession(AiohttpSession):
+    """aiogram's session, keeping each ``Response[T]`` model it validated with alive.
+
+    aiogram parametrizes ``Response[method.__returning__]`` on every answer; pydantic keeps
+    parametrized generic models in a *weak* cache, and these classes live in reference cycles,
+    so each garbage collection drops them and the next answer rebuilds the model (its whole
+    core schema: 5-30 ms of CPU on the event loop for ``Response[list[Update]]`` or
+    ``Response[Message]``, several times per reply). A strong reference per return type, held
+    by this session, keeps pydantic's cache hit; there are a few dozen return types at most.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._response_types: dict[Any, type[Response[Any]]] = {}
+
+    def check_response(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        status_code: int,
+        content: str,
+    ) -> Response[TelegramType]:
+        returning = method.__returning__
+        if returning not in self._response_types:
+            self._response_types[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
+
+class _HttpsProxySession(BotApiSession):
     """An aiogram session whose requests go through an ``https://`` proxy (aiohttp native)."""
 
     def __init__(self, proxy_url: str, **kwargs: Any) -> None:
@@ -111,7 +141,7 @@ def api_server(settings: Settings) -> TelegramAPIServer:
     )
 
 
-class PlainHttpSession(AiohttpSession):
+class PlainHttpSession(BotApiSession):
     """The session for a local Bot API server over plain HTTP: closing it need not wait the
     quarter second aiogram gives TLS connections to shut down."""
 
@@ -125,11 +155,11 @@ def make_session(settings: Settings) -> AiohttpSession:
     api = api_server(settings)
     if settings.telegram_proxy is None:
         plain = (settings.telegram_api_base or "").startswith("http://")
-        return PlainHttpSession(api=api) if plain else AiohttpSession(api=api)
+        return PlainHttpSession(api=api) if plain else BotApiSession(api=api)
     proxy = settings.telegram_proxy.get_secret_value().strip()
     if proxy.startswith("https://"):
         return _HttpsProxySession(proxy, api=api)
-    return AiohttpSession(api=api, proxy=proxy)
+    return BotApiSession(api=api, proxy=proxy)
 
 
 def make_bot(settings: Settings) -> Bot:

@@ -31,6 +31,8 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import outbox
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -59,8 +61,10 @@ class UpdateTransaction:
         self.committed()
 
     def committed(self) -> None:
-        if self._after_commit is not None:
-            self._after_commit()  # e.g. wake the outbox sender for what was just committed
+        """After a commit: wake the outbox sender, if the transaction queued a message (most
+        updates queue none, and a sender pass is a query and some CPU on the loop)."""
+        if self._after_commit is not None and outbox.take_queued(self.session):
+            self._after_commit()
 
 
 _current: ContextVar[UpdateTransaction | None] = ContextVar("update_transaction", default=None)

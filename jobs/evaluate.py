@@ -4,7 +4,9 @@ For each account polled at least once: compute the activity report from stored p
 the poll health (:func:`governance.activity.compute_activity`), decide what to say
 (:mod:`governance.alerts`), and write the new alert state, the audit row and the outbox rows in
 one transaction, each outbox row with a dedup key, so a crash or a second run sends nothing
-twice. Messages are stored as kinds plus parameters and rendered in the reader's language.
+twice. An account whose evaluation would change nothing (:func:`settled`, decided from bulk
+reads) is not written at all, so a steady office's pass takes no write lock. Messages are stored
+as kinds plus parameters and rendered in the reader's language.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from models import alerts, audit, posts
 from models.accounts import Account
 from models.activity import account_report
 from models.base import begin_writing
+from models.cases import Case, active_key
 from models.feeds import POLLED_STATUSES, FeedState
 from models.people import Unit
 from workflows import cases as rectification
@@ -120,10 +123,14 @@ async def evaluate_accounts(
         # Read and compute without the write lock (the chat writes on every update), then
         # write in short transactions, yielding to the loop between them.
         reports = await _reports(sessionmaker, chunk, now=now, thresholds=policy.thresholds)
-        for offset in range(0, len(chunk), WRITE_BATCH):
+        # An account whose evaluation would change nothing is not written at all (most of them,
+        # most of the time): no write lock, no row rewritten only to say "evaluated again".
+        changing = await _unsettled(sessionmaker, chunk, reports=reports, now=now, policy=policy)
+        summary.evaluated += len(chunk) - len(changing)
+        for offset in range(0, len(changing), WRITE_BATCH):
             await _write_batch(
                 sessionmaker,
-                chunk[offset : offset + WRITE_BATCH],
+                changing[offset : offset + WRITE_BATCH],
                 reports=reports,
                 now=now,
                 policy=policy,
@@ -174,6 +181,80 @@ async def _reports(
         }
 
     return await asyncio.to_thread(compute)
+
+
+def settled(
+    memory: alerts.AlertState | None,
+    report: ActivityReport,
+    *,
+    now: datetime,
+    policy: AlertPolicy,
+    dormant_case: bool,
+) -> bool:
+    """Whether :func:`evaluate_account` would change nothing for this account now.
+
+    True when neither track moves (no alert to raise, repeat, settle or recover), the stored
+    figures are the report's, and the dormancy case is as it should be (open while dormant,
+    none while active). ``dormant_case``: the account has an active dormancy case.
+    """
+    if memory is None:
+        return False
+    dormancy = decide_dormancy(
+        memory.dormancy_track(), report.state, now=now, repeat_every=policy.repeat_every
+    )
+    health = decide_feed(
+        memory.feed_track(), report.feed_broken, now=now, repeat_every=policy.repeat_every
+    )
+    if dormancy.action is not Action.NONE or health.action is not Action.NONE:
+        return False
+    if (memory.below_plan, memory.days_since_last_post) != (
+        report.below_plan,
+        report.days_since_last_post,
+    ):
+        return False
+    if report.state.severity >= DormancyState.DORMANT.severity:
+        return dormant_case
+    if report.state is DormancyState.ACTIVE:
+        return not dormant_case
+    return True
+
+
+async def _unsettled(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    account_ids: list[int],
+    *,
+    reports: dict[int, ActivityReport],
+    now: datetime,
+    policy: AlertPolicy,
+) -> list[int]:
+    """The accounts of ``account_ids`` whose evaluation would change something (two reads)."""
+    async with sessionmaker() as session:
+        memories = {
+            m.account_id: m
+            for m in await session.exec(
+                select(alerts.AlertState).where(col(alerts.AlertState.account_id).in_(account_ids))
+            )
+        }
+        keys = {active_key(a, CaseKind.DORMANT): a for a in account_ids}
+        dormant = {
+            keys[key]
+            for key in await session.exec(
+                select(Case.active_key).where(col(Case.active_key).in_(list(keys)))
+            )
+            if key is not None
+        }
+    return [
+        account_id
+        for account_id in account_ids
+        if account_id not in reports
+        or not settled(
+            memories.get(account_id),
+            reports[account_id],
+            now=now,
+            policy=policy,
+            dormant_case=account_id in dormant,
+        )
+    ]
 
 
 async def _write_batch(

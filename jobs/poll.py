@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from loguru import logger
@@ -41,6 +41,7 @@ from jobs.polltypes import (
     FeedResult,
     NewPostsHook,
     PollerConfig,
+    PreparingHook,
     StoredItem,
     TickSummary,
 )
@@ -509,17 +510,36 @@ async def run_new_post_hooks(
     """The hooks on posts already committed (feeds and website columns alike): one short
     transaction per account (taking SQLite's write lock first, as a deferred snapshot could not
     be upgraded once another writer committed), so other writers get in between accounts; each
-    hook in a savepoint: a failing check costs its own work, never the posts."""
+    hook in a savepoint: a failing check costs its own work, never the posts. A hook's slow
+    part (the content checks) runs before, without the lock (:class:`PreparingHook`)."""
     if not hooks:
         return
     for account_id, items in stored:
+        prepared: dict[int, Any] = {}
+        for n, hook in enumerate(hooks):
+            if isinstance(hook, PreparingHook):
+                try:
+                    prepared[n] = await hook.prepare(
+                        sessionmaker, account_id=account_id, stored=items
+                    )
+                except Exception:
+                    logger.exception("preparing hook {!r} failed for account {}", hook, account_id)
         try:
             async with sessionmaker() as session:
                 await begin_writing(session)
-                for hook in hooks:
+                for n, hook in enumerate(hooks):
                     try:
                         async with session.begin_nested():
-                            await hook(session, account_id=account_id, stored=items, now=now)
+                            if n in prepared and isinstance(hook, PreparingHook):
+                                await hook(
+                                    session,
+                                    account_id=account_id,
+                                    stored=items,
+                                    now=now,
+                                    prepared=prepared[n],
+                                )
+                            else:
+                                await hook(session, account_id=account_id, stored=items, now=now)
                     except Exception:
                         logger.exception(
                             "new-post hook {!r} failed for account {}", hook, account_id

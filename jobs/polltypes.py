@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from feeds.feedparse import ParsedFeed, ParsedItem
@@ -42,6 +43,32 @@ class NewPostsHook(Protocol):
         account_id: int,
         stored: Sequence[StoredItem],
         now: datetime,
+    ) -> None: ...
+
+
+@runtime_checkable
+class PreparingHook(Protocol):
+    """A hook with slow work (CPU, reads) that needs no lock: :func:`jobs.poll.run_new_post_hooks`
+    runs ``prepare`` before it opens the write transaction (on SQLite: before it takes the
+    database's one write lock, which every chat update waits for), then passes its result to
+    the hook as ``prepared``. Called without ``prepared``, the hook does the work itself."""
+
+    async def prepare(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        account_id: int,
+        stored: Sequence[StoredItem],
+    ) -> Any: ...
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        account_id: int,
+        stored: Sequence[StoredItem],
+        now: datetime,
+        prepared: Any = None,
     ) -> None: ...
 
 

@@ -3,7 +3,8 @@
 Runs as a poller hook once the posts are committed, in its own transaction. The title and the HTML
 body are checked together as one document (title, blank line, body text) so every finding's
 span and excerpt point into text a person can read; HTML is checked as HTML so hidden and
-off-list links are found. Checking is CPU work (a few MB/s), so it runs in a worker thread.
+off-list links are found. Checking is CPU work (a few MB/s), so it runs in a worker thread, and
+before the hook's write transaction (:meth:`QualityScan.prepare`), so no lock waits on it.
 Non-veto findings wait for the digest; veto findings (单项否决) reach the responsible person,
 the unit managers and the office the moment they are first seen, and open a rectification case.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.alerts import VETO_AUDIENCE
@@ -86,17 +88,23 @@ class QualityScan:
     def __repr__(self) -> str:
         return "QualityScan()"
 
-    async def __call__(
+    async def prepare(
         self,
-        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
         *,
         account_id: int,
         stored: Sequence[StoredItem],
-        now: datetime,
-    ) -> None:
-        account = await session.get(Account, account_id)
+    ) -> list[tuple[int, Checked]] | None:
+        """The checks, before the hook's write transaction (no lock held meanwhile)."""
+        async with sessionmaker() as session:
+            account = await session.get(Account, account_id)
         if account is None or not stored:
-            return
+            return None
+        return await self._check(account, stored)
+
+    async def _check(
+        self, account: Account, stored: Sequence[StoredItem]
+    ) -> list[tuple[int, Checked]]:
         checker, allowed = self.live.holder.current, own_domains(account)
 
         def run() -> list[tuple[int, Checked]]:
@@ -114,9 +122,24 @@ class QualityScan:
                 for s in stored
             ]
 
+        return await asyncio.to_thread(run)
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        account_id: int,
+        stored: Sequence[StoredItem],
+        now: datetime,
+        prepared: list[tuple[int, Checked]] | None = None,
+    ) -> None:
+        account = await session.get(Account, account_id)
+        if account is None or not stored:
+            return
+        checked_posts = prepared if prepared is not None else await self._check(account, stored)
         new_vetoes: list[tuple[int, findings.StoredFinding]] = []
         masks: dict[int, dict[str, str]] = {}
-        for post_id, checked in await asyncio.to_thread(run):
+        for post_id, checked in checked_posts:
             masks[post_id] = findings.pii_masks(checked.findings)
             await links.record_links(
                 session, post_id=post_id, account_id=account_id, links=checked.links

@@ -25,6 +25,8 @@ class AlertState(SQLModel, table=True):
     feed_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     feed_repeats: int = 0
     below_plan: bool = False
+    #: The last evaluation that changed this row: an account whose evaluation would change
+    #: nothing is not rewritten (``jobs.evaluate.settled``), so this is not "evaluated lately".
     evaluated_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     days_since_last_post: int | None = None
 

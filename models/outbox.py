@@ -53,6 +53,15 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 
 
+#: ``session.info`` key: this session's transaction queued a message (so wake the sender).
+QUEUED = "outbox_queued"
+
+
+def take_queued(session: AsyncSession) -> bool:
+    """Whether ``session`` queued a message since the last call (and forget it)."""
+    return bool(session.info.pop(QUEUED, False))
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -80,6 +89,7 @@ async def enqueue(
     if dedup_key is None:
         session.add(message)
         await session.flush()
+        session.info[QUEUED] = True
         return message
     table = cast(sa.Table, sa.inspect(OutboxMessage).local_table)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -87,7 +97,10 @@ async def enqueue(
     values = message.model_dump(exclude={"id"})
     stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
     new_id = (await session.exec(stmt.returning(table.c.id))).scalar()
-    return None if new_id is None else await session.get(OutboxMessage, new_id)
+    if new_id is None:
+        return None
+    session.info[QUEUED] = True
+    return await session.get(OutboxMessage, new_id)
 
 
 async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:

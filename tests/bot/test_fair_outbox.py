@@ -62,7 +62,8 @@ def _simulate(
 
 def _ceiling(queue: list[tuple[int, int]], limits: RateLimits) -> float:
     busiest = max(Counter(c for c, _ in queue).values())
-    return max(len(queue) / limits.global_per_second, (busiest - 1) * limits.private_interval)
+    outbox = limits.global_per_second - limits.reply_reserve  # the rest is the replies'
+    return max(len(queue) / outbox, (busiest - 1) * limits.private_interval)
 
 
 def _orders(n: int = 120, chats: int = 12) -> dict[str, list[tuple[int, int]]]:
