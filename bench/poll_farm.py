@@ -118,8 +118,12 @@ async def run_cycles(
     naive_sample: int = 200,
     verbose: bool = True,
     seed_state: bool = False,
+    farm: Farm | None = None,
 ) -> dict[str, Any]:
-    """Run the farm and the poller; return every figure (the regression test reads them)."""
+    """Run the farm and the poller; return every figure (the regression test reads them).
+
+    ``farm``: a running farm of at least ``feeds`` feeds to poll instead of starting one (a
+    bench comparing another reader on the same feeds); it is left running."""
     from bot import db
     from bot.settings import Settings
     from feeds.fetch import make_feed_session
@@ -130,7 +134,8 @@ async def run_cycles(
     from jobs.polltypes import PollerConfig
     from models.feeds import FeedState
 
-    farm = start_farm(feeds, hosts=hosts, items=items)
+    own_farm = farm is None
+    farm = farm or start_farm(feeds, hosts=hosts, items=items)
     url, sqlite_path = await fresh_database(db_url)
     await db.upgrade(url)
     engine = db.create_engine(url)
@@ -269,7 +274,8 @@ async def run_cycles(
                 f" {mixed['cpu_ms_per_feed'] / naive['cpu_ms_per_feed']:.2f}x the naive loop's"
                 f"  (naive projected for {feeds}: {feeds / naive['feeds_per_s']:.0f} s)"
             )
-    farm.stop()
+    if own_farm:
+        farm.stop()
     return figures
 
 
