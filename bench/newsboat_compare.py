@@ -139,7 +139,8 @@ def compare(name: str, feeds: int, theirs: Reload | None, ours: dict[str, float]
         f"  {name:<14} ours {ours['seconds']:7.1f} s ({ours['feeds_per_s']:5.0f}/s), CPU"
         f" {ours_cpu:6.1f} s ({1000 * ours_cpu / feeds:5.2f} ms/feed)   newsboat"
         f" {theirs.seconds:7.1f} s ({feeds / theirs.seconds:5.0f}/s), CPU {theirs.cpu:6.1f} s"
-        f" ({1000 * theirs.cpu / feeds:5.2f} ms/feed)   wall {theirs.seconds / ours['seconds']:.1f}x,"
+        f" ({1000 * theirs.cpu / feeds:5.2f} ms/feed)"
+        f"   wall {theirs.seconds / ours['seconds']:.1f}x,"
         f" CPU {theirs.cpu / max(ours_cpu, 1e-9):.1f}x ours"
     )
 
