@@ -252,6 +252,8 @@ async def test_three_replicas_share_the_work_and_survive_two_kills(
                     pending = [r for r in rows if r.status == "pending"]
                     vetoed = {r.params["account_id"] for r in rows if r.kind == "finding.veto"}
                     digest = [c for c in tg.sent_to(ALERT_CHAT) if "每日通报" in c.text]
+                    state.update(stored=stored, vetoed=len(vetoed), pending=len(pending))
+                    state.update(digest=len(digest))
                     if (
                         stored == FEEDS
                         and len(vetoed) == FEEDS // VETO_EVERY
@@ -269,7 +271,11 @@ async def test_three_replicas_share_the_work_and_survive_two_kills(
                     for task in waiting:
                         task.cancel()
 
-            await asyncio.wait_for(settled(), 120)
+            state: dict[str, int | None] = {}
+            try:
+                await asyncio.wait_for(settled(), 120)
+            except TimeoutError:
+                raise AssertionError(f"not settled in 120 s: {state}") from None
             phase("settled")
             for replica in cluster.replicas:  # the restarted ones are up again
                 await replica.wait_started()
