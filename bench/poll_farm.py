@@ -46,6 +46,7 @@ import sqlalchemy as sa
 from bench.farm import (
     MAX_HOSTS,
     CpuMeter,
+    Farm,
     Peak,
     bare_conditional_gets,
     sample_memory,
@@ -145,8 +146,12 @@ async def run_cycles(
     per_tick: int = 20_000,
     limit: int = 0,
     reuse: bool = False,
+    farm: Farm | None = None,
 ) -> dict[str, Any]:
-    """Run the farm and the poller; return every figure (the regression test reads them)."""
+    """Run the farm and the poller; return every figure (the regression test reads them).
+
+    ``farm``: a running farm of at least ``feeds`` feeds to poll instead of starting one (a
+    bench comparing another reader on the same feeds); it is left running."""
     from bot import db
     from bot.settings import Settings
     from feeds.fetch import make_feed_session
@@ -157,11 +162,13 @@ async def run_cycles(
     from jobs.polltypes import PollerConfig
 
     clock = SystemClock()
+    own_farm = farm is None
     if reuse:  # a database seeded by an earlier run: back to its seeded state, same farm port
         url, sqlite_path = reuse_database(db_url)
-        farm = start_farm(feeds, hosts=hosts, items=items, port=await reset_seeded(url))
+        port = await reset_seeded(url)
+        farm = farm or start_farm(feeds, hosts=hosts, items=items, port=port)
     else:
-        farm = start_farm(feeds, hosts=hosts, items=items)
+        farm = farm or start_farm(feeds, hosts=hosts, items=items)
         url, sqlite_path = await fresh_database(db_url)
         await db.upgrade(url)
     engine = db.create_engine(url)
@@ -346,7 +353,8 @@ async def run_cycles(
                 f" {mixed['cpu_ms_per_feed'] / naive['cpu_ms_per_feed']:.2f}x the naive loop's"
                 f"  (naive projected for {feeds}: {feeds / naive['feeds_per_s']:.0f} s)"
             )
-    farm.stop()
+    if own_farm:
+        farm.stop()
     return figures
 
 

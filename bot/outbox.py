@@ -200,7 +200,9 @@ class OutboxSender:
             self._wake.clear()
             self._attempts = 0
             try:
-                await self.send_due(refresh=self._refresh_due())
+                sent = await self.send_due(refresh=self._refresh_due())
+                if sent:  # one line a pass, after its commits: what another process can wait on
+                    logger.info("outbox: {} sent", sent)
             except asyncio.CancelledError:
                 raise
             except Exception:

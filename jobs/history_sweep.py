@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -61,6 +60,7 @@ from models import findings, posts, sweeps
 from models.accounts import Account
 from models.base import begin_writing
 from models.findings import EXCERPT_CONTEXT, FindingStatus, StoredFinding
+from models.postbody import expand_body
 from workflows.checker import LiveChecker
 
 if TYPE_CHECKING:
@@ -128,13 +128,11 @@ def recheck_batch(
     """CPU work of a batch, off the event loop: expand, pre-filter, check the candidates."""
     out: list[Rechecked] = []
     for post_id, account_id, title, body in rows:
-        raw = zlib.decompress(body) if body else b""
+        text = expand_body(body)
         head = title.strip()
-        candidate = all_candidates or scan.hits(head) or scan.hits_utf8(raw)
+        candidate = all_candidates or scan.hits(head) or scan.hits(text)
         checked = (
-            check_document(
-                checker, title=title, html="", text=raw.decode(), allowed_domains=frozenset()
-            )
+            check_document(checker, title=title, html="", text=text, allowed_domains=frozenset())
             if candidate
             else None
         )

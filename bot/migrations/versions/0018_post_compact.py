@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0018_post_compact'
-down_revision: str | None = '0016_post_storage'  # the lead re-chains to '0017_history_sweep' at merge
+down_revision: str | None = "0017_history_sweep"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
