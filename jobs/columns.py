@@ -34,10 +34,11 @@ from feeds.outcome import PollOutcome
 from feeds.politeness import HostPacer, host_key, interleave_by_host
 from governance.clock import Clock
 from governance.websites import ColumnClass
-from jobs.poll import run_new_post_hooks
 from jobs.polltypes import USER_AGENT, NewPostsHook, StoredItem, guard_policy
+from jobs.postchecks import recheck_unchecked, run_new_post_hooks
 from jobs.quality_scan import QualityScan
-from models import posts, websites
+from models import postchecks, posts, websites
+from models.postchecks import PostSource
 from models.posts import NewPost
 from models.websites import ColumnClaim, ColumnPoll
 
@@ -81,6 +82,11 @@ async def watch_columns(
     """Scheduled job: read every due page, at most ``POLL_MAX_PER_TICK`` of them."""
     rng = rng or random.Random()
     token = secrets.token_hex(8)
+    # the content checks run after the commit, as for feeds; website items are not matched
+    # against reviews or repost tasks (those are for new-media accounts)
+    checks = [h for h in hooks if isinstance(h, QualityScan)]
+    if checks:  # items a stopped process stored and never checked: checked first
+        await recheck_unchecked(sessionmaker, checks, source=PostSource.COLUMN, clock=clock)
     now = clock.now()
     async with sessionmaker() as session:
         claimed = await websites.claim_due_columns(
@@ -122,7 +128,9 @@ async def watch_columns(
                 mine: list[tuple[int, list[StoredItem]]] = []
                 try:
                     async with session.begin_nested():
-                        new = await _store(session, read, settings=settings, stored=mine)
+                        new = await _store(
+                            session, read, settings=settings, stored=mine, checked=bool(checks)
+                        )
                         poll = _record(read, new, settings=settings, now=clock.now(), rng=rng)
                         await websites.record_column_poll(session, poll=poll, token=token)
                 except Exception:
@@ -135,9 +143,6 @@ async def watch_columns(
                 tick.new_items += new[0]
                 tick.outcomes[read.outcome.value] = tick.outcomes.get(read.outcome.value, 0) + 1
             await session.commit()
-        # the content checks after the commit, as for feeds; website items are not matched
-        # against reviews or repost tasks (those are for new-media accounts)
-        checks = [h for h in hooks if isinstance(h, QualityScan)]
         await run_new_post_hooks(sessionmaker, checks, checked, now=clock.now())
     finally:
         async with sessionmaker() as session:
@@ -211,8 +216,11 @@ async def _store(
     *,
     settings: Settings,
     stored: list[tuple[int, list[StoredItem]]],
+    checked: bool,
 ) -> tuple[int, datetime | None]:
-    """Store the page's new items; return how many were new and the newest item date."""
+    """Store the page's new items; return how many were new and the newest item date.
+    ``checked``: the items go through the content checks once the batch commits (they are
+    recorded as awaiting them until then, :mod:`models.postchecks`)."""
     claim, page, now = read.claim, read.page, read.started_at
     newest = claim.last_update
     if page is None:
@@ -258,8 +266,14 @@ async def _store(
         keep_body=settings.post_body_days > 0,
     )
     inserted = {identity: post_id for (_a, identity), post_id in rows.items()}
-    if inserted:  # checked once the batch commits (:func:`jobs.poll.run_new_post_hooks`)
+    if inserted and checked:  # checked once the batch commits (:func:`run_new_post_hooks`)
         stored.append((aid, [StoredItem(inserted[k], todo[k][1]) for k in todo if k in inserted]))
+        await postchecks.mark(
+            session,
+            posts=[(aid, pid) for pid in inserted.values()],
+            source=PostSource.COLUMN,
+            now=now,
+        )
     items_new = sum(1 for k in inserted if not k.startswith("h"))
     return items_new, newest
 

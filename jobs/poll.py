@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 from loguru import logger
@@ -41,13 +41,13 @@ from jobs.polltypes import (
     FeedResult,
     NewPostsHook,
     PollerConfig,
-    PreparingHook,
     StoredItem,
     TickSummary,
 )
-from models import feeds, posts
-from models.base import begin_writing
+from jobs.postchecks import recheck_unchecked, run_new_post_hooks
+from models import feeds, postchecks, posts
 from models.feeds import Claimed, PollRecord
+from models.postchecks import PostSource
 from models.posts import NewPost
 
 if TYPE_CHECKING:
@@ -127,6 +127,10 @@ class Poller:
         self.token = secrets.token_hex(8)
 
     async def tick(self) -> TickSummary:
+        if self.hooks:  # posts a stopped process stored and never checked: checked first
+            await recheck_unchecked(
+                self.sessionmaker, self.hooks, source=PostSource.FEED, clock=self.clock
+            )
         now = self.clock.now()
         async with self.sessionmaker() as session:
             await feeds.ensure_states(session, now=now)
@@ -350,6 +354,12 @@ class Poller:
             new_counts[aid] = len(stored)
             if stored and self.hooks:
                 hooked.append((aid, stored))
+        await postchecks.mark(
+            session,
+            posts=[(aid, s.post_id) for aid, stored in hooked for s in stored],
+            source=PostSource.FEED,
+            now=now,
+        )
         recent = await posts.recent_counts(
             session, account_ids=list(newest), since=now - timedelta(days=7)
         )
@@ -498,52 +508,3 @@ async def expire_post_bodies(
         removed += gone
         if gone < _PRUNE_BATCH:
             return removed
-
-
-async def run_new_post_hooks(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    hooks: Sequence[NewPostsHook],
-    stored: Sequence[tuple[int, list[StoredItem]]],
-    *,
-    now: datetime,
-) -> None:
-    """The hooks on posts already committed (feeds and website columns alike): one short
-    transaction per account (taking SQLite's write lock first, as a deferred snapshot could not
-    be upgraded once another writer committed), so other writers get in between accounts; each
-    hook in a savepoint: a failing check costs its own work, never the posts. A hook's slow
-    part (the content checks) runs before, without the lock (:class:`PreparingHook`)."""
-    if not hooks:
-        return
-    for account_id, items in stored:
-        prepared: dict[int, Any] = {}
-        for n, hook in enumerate(hooks):
-            if isinstance(hook, PreparingHook):
-                try:
-                    prepared[n] = await hook.prepare(
-                        sessionmaker, account_id=account_id, stored=items
-                    )
-                except Exception:
-                    logger.exception("preparing hook {!r} failed for account {}", hook, account_id)
-        try:
-            async with sessionmaker() as session:
-                await begin_writing(session)
-                for n, hook in enumerate(hooks):
-                    try:
-                        async with session.begin_nested():
-                            if n in prepared and isinstance(hook, PreparingHook):
-                                await hook(
-                                    session,
-                                    account_id=account_id,
-                                    stored=items,
-                                    now=now,
-                                    prepared=prepared[n],
-                                )
-                            else:
-                                await hook(session, account_id=account_id, stored=items, now=now)
-                    except Exception:
-                        logger.exception(
-                            "new-post hook {!r} failed for account {}", hook, account_id
-                        )
-                await session.commit()
-        except Exception:
-            logger.exception("new-post hooks for account {} failed", account_id)

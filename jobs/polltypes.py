@@ -48,10 +48,11 @@ class NewPostsHook(Protocol):
 
 @runtime_checkable
 class PreparingHook(Protocol):
-    """A hook with slow work (CPU, reads) that needs no lock: :func:`jobs.poll.run_new_post_hooks`
-    runs ``prepare`` before it opens the write transaction (on SQLite: before it takes the
-    database's one write lock, which every chat update waits for), then passes its result to
-    the hook as ``prepared``. Called without ``prepared``, the hook does the work itself."""
+    """A hook with slow work (CPU, reads) that needs no lock:
+    :func:`jobs.postchecks.run_new_post_hooks` runs ``prepare`` before it opens the write
+    transaction (on SQLite: before it takes the database's one write lock, which every chat
+    update waits for), then passes its result to the hook as ``prepared``. Called without
+    ``prepared``, the hook does the work itself."""
 
     async def prepare(
         self,

@@ -17,6 +17,7 @@ from models import (  # noqa: F401  (register tables)
     links,
     outbox,
     people,
+    postchecks,
     posts,
     replicas,
     reposts,

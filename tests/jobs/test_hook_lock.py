@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from feeds.feedparse import ParsedItem
-from jobs.poll import run_new_post_hooks
 from jobs.polltypes import StoredItem
+from jobs.postchecks import run_new_post_hooks
 from models.base import begin_writing
 from models.people import Unit
 

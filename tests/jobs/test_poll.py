@@ -1,6 +1,7 @@
 """The poller against the local feed server and a real database: storage, conditional requests,
 claims, backoff, server hints, activity rules, the SSRF guard, parse workers, history and its
-retention, post bodies (compressed, fingerprinted, expiring)."""
+retention, post bodies (compressed, fingerprinted, expiring), and posts a killed tick left
+unchecked, checked by a later one."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import asyncio
 import contextvars
 import dataclasses
 import random
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import col, func, select
@@ -23,8 +24,10 @@ from governance.clock import ManualClock
 from governance.matching import fingerprint
 from governance.roles import Role
 from jobs.poll import expire_post_bodies, poll_feeds, prune_poll_history
-from jobs.polltypes import PollerConfig
+from jobs.polltypes import PollerConfig, StoredItem
+from jobs.postchecks import RECHECK_AFTER
 from models.feeds import FeedState, Poll
+from models.postchecks import UncheckedPost
 from models.posts import Post
 from tests.conftest import ADMIN_ID, make_settings
 from tests.e2e.seed import seed_account, seed_person, seed_unit
@@ -397,3 +400,70 @@ async def test_poll_history_older_than_its_days_is_pruned(
         left = list(await session.exec(select(Poll.started_at).order_by(col(Poll.id))))
     assert len(left) == 2 and all(clock.now() - t <= clock.now() - left[0] for t in left)
     assert await count(sessionmaker, Poll, Poll.account_id == account) == 2
+
+
+# --- posts a stopped process stored but never checked (models.postchecks) ---
+
+
+class Killed(BaseException):
+    """The process dying under the hooks (not an error a hook's guard would catch)."""
+
+
+class DiesInHooks:
+    async def __call__(self, session, *, account_id: int, stored, now: datetime) -> None:
+        raise Killed
+
+
+class Records:
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, str, str]] = []
+
+    async def __call__(
+        self, session, *, account_id: int, stored: Sequence[StoredItem], now: datetime
+    ) -> None:
+        self.seen.extend((account_id, s.item.title, s.item.body_text) for s in stored)
+
+
+async def unchecked(sessionmaker) -> int:
+    async with sessionmaker() as session:
+        return int((await session.exec(select(func.count()).select_from(UncheckedPost))).one())
+
+
+async def test_a_tick_that_runs_its_hooks_leaves_nothing_unchecked(
+    sessionmaker, clock, settings, http, parser, office
+) -> None:
+    hook = Records()
+    async with FeedServer() as server:
+        account = await add_account(sessionmaker, office, clock, server.feed_url("gbk"))
+        await tick(sessionmaker, clock, settings, http, parser, hooks=(hook,))
+    assert [a for a, _t, _b in hook.seen] == [account, account]
+    assert await unchecked(sessionmaker) == 0
+
+
+async def test_posts_left_unchecked_by_a_killed_tick_are_checked_by_a_later_one(
+    sessionmaker, clock, settings, http, parser, office
+) -> None:
+    async with FeedServer() as server:
+        account = await add_account(sessionmaker, office, clock, server.feed_url("gbk"))
+        with pytest.raises(Killed):
+            await tick(sessionmaker, clock, settings, http, parser, hooks=(DiesInHooks(),))
+        assert await unchecked(sessionmaker) == 2, "the posts are stored, their checks are not"
+
+        hook = Records()
+        await tick(sessionmaker, clock, settings, http, parser, hooks=(hook,))
+        assert hook.seen == [], "too recent: a tick still running may be checking them"
+
+        clock.advance(RECHECK_AFTER + timedelta(minutes=1))
+        await tick(sessionmaker, clock, settings, http, parser, hooks=(hook,))
+    assert sorted(hook.seen) == sorted(
+        [
+            (account, "关于开展防汛检查的通知", "各街道：请于5月10日前完成自查。"),
+            (account, "区政府召开常务会议", "会议研究了民生实事项目。\n详见附件。"),
+        ]
+    ), "the hooks see the stored title and text"
+    assert await unchecked(sessionmaker) == 0
+
+    clock.advance(RECHECK_AFTER * 2)
+    again = Records()
+    await tick(sessionmaker, clock, settings, http, parser, hooks=(again,))
+    assert again.seen == [], "checked once"
