@@ -12,10 +12,11 @@ it waits until the pacer allows the send, notes it, and retries a 429 after ``re
 its tail to a flood limit. A reply to the person who just acted keeps its immediacy: in a private
 chat it counts against the overall limit only (Telegram tolerates a short burst there, and a 429
 is retried); in a group it counts against that group's 20 a minute, which the outbox then
-respects. Replies go before the outbox: the outbox fills the overall ceiling less
-``reply_reserve`` (29 of 30 a second), and less one more slot for each reply waiting, so a reply
-never queues behind an alert backlog. The outbox marks its own calls (:func:`outbox_send`) and
-paces and retries them itself.
+respects. Replies go before the outbox: the outbox leaves one slot of the overall ceiling for
+each reply waiting (and ``reply_reserve`` slots a second always, 0 by default: a standing
+reserve would cost alerts 1/30 of the ceiling while the priority already serves replies within a
+slot's time), so a reply never queues behind an alert backlog. The outbox marks its own calls
+(:func:`outbox_send`) and paces and retries them itself.
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ class RateLimits:
     global_per_second: int = 30
     private_interval: float = 1.0
     group_per_minute: int = 20
-    #: Of the overall ceiling, messages a second the outbox leaves to direct replies: a person
-    #: who just acted never waits behind an alert backlog (the outbox keeps 29 of 30 a second).
-    reply_reserve: int = 1
+    #: Of the overall ceiling, messages a second the outbox always leaves to direct replies (on
+    #: top of one slot per reply waiting, which already puts replies first).
+    reply_reserve: int = 0
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Direct replies go before the outbox: an alert backlog never makes a person wait for the ceiling.
 
-The outbox fills Telegram's overall ceiling less a reserve kept for replies, and while a reply
-waits it holds back one more slot; the reply itself may use the whole ceiling.
+While a reply waits the outbox holds back one slot of Telegram's overall ceiling for it (and a
+standing reserve when one is configured); the reply itself may use the whole ceiling.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ async def test_an_alert_backlog_leaves_the_reserve_to_a_reply_in_the_same_second
 
 
 async def test_while_a_reply_waits_for_the_ceiling_the_outbox_holds_back() -> None:
-    pacer = Pacer(RateLimits(global_per_second=30, reply_reserve=1))
+    pacer = Pacer(RateLimits(global_per_second=30))  # no standing reserve: priority alone
     for n in range(30):  # the ceiling is full (replies may fill it all): 100.00 … 100.29
         pacer.note(n, 100.0 + n / 100, reply=True)
     queue = backlog(10)
@@ -77,5 +77,5 @@ async def test_while_a_reply_waits_for_the_ceiling_the_outbox_holds_back() -> No
     assert api.sent == [42] and clock[0] == 101.0, "the reply took the first slot to free up"
     assert seen == [(1, seen[0][1])] and seen[0][1] > alone, "the outbox waited one slot more"
     assert pacer.replies_waiting == 0
-    assert drain(pacer, queue, now=101.015) == [], "the reply has the freed slot, not an alert"
+    assert drain(pacer, queue, now=101.005) == [], "the reply has the freed slot, not an alert"
     assert len(drain(pacer, queue, now=102.5)) == 10
