@@ -119,12 +119,12 @@ async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
             changed,
             timeout=10,
         )
-        second = next(x for x in leaders if x.role is Role.LEADER)
-        assert second is not first and polling[second.name].is_set()
-        await _wait_until(lambda: first.role is Role.LEADER or first.role is Role.FOLLOWER, changed)
-        # the old leader, back as a standby, tries again (twice) and does not win
+        second = next(x for x in leaders if x is not first and x.role is Role.LEADER)
+        assert polling[second.name].is_set()
+        # the old leader, back as a standby, tries again (twice) while the other leads; on a
+        # loaded machine the lock may move once more (a lock check timing out), never to two
         again = tried(first, 2)
-        await _wait_until(again, changed)
+        await _wait_until(lambda: again() or first.role is Role.LEADER, changed)
         assert sum(x.role is Role.LEADER for x in leaders) == 1
     finally:
         for task in tasks:
