@@ -116,7 +116,12 @@ class PollingLeader:
         """Until cancelled: wait for the lock, poll while holding it, and again after a loss."""
         try:
             while True:
-                won = await self._acquire()
+                try:
+                    won = await self._acquire()
+                except Exception:  # a standby that stops trying would never lead again
+                    logger.exception("replica {}: trying for the polling lock failed", self.name)
+                    await self._drop()
+                    won = False
                 self.attempts += 1
                 if not won:
                     self._changed()
@@ -171,11 +176,13 @@ class PollingLeader:
                 await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})
             ).scalar_one()
         except (OSError, sa.exc.SQLAlchemyError):
-            await conn.invalidate()
-            await conn.close()
+            with contextlib.suppress(OSError, sa.exc.SQLAlchemyError):
+                await conn.invalidate()
+                await conn.close()
             return False
         if not won:
-            await conn.close()
+            with contextlib.suppress(OSError, sa.exc.SQLAlchemyError):
+                await conn.close()
             return False
         self._conn = conn
         return True

@@ -134,6 +134,40 @@ async def test_one_replica_leads_polling_and_a_standby_takes_over_when_it_dies(
             await engine.dispose()
 
 
+class _BrokenEngine:
+    """An engine whose connections fail in a way the leader does not expect."""
+
+    async def connect(self) -> None:
+        raise RuntimeError("driver bug")
+
+
+async def test_a_standby_whose_try_fails_unexpectedly_keeps_trying() -> None:
+    changed = asyncio.Event()
+
+    async def never() -> None:
+        raise AssertionError("a replica without the lock must not poll")
+
+    async def stop() -> None:
+        return None
+
+    leader = PollingLeader(
+        _BrokenEngine(),  # type: ignore[arg-type]
+        key=advisory_key("polling:test"),
+        name="r0",
+        retry=0,
+        poll=never,
+        stop_poll=stop,
+        on_change=changed.set,
+    )
+    task = asyncio.create_task(leader.run())
+    try:
+        await _wait_until(lambda: leader.attempts >= 3, changed)
+        assert not task.done() and leader.role is Role.FOLLOWER
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 # --- scheduled singletons ------------------------------------------------------------------
 
 
