@@ -114,12 +114,7 @@ async def recheck_unchecked(
         source.value,
         len(per_account),
     )
-    if hooks:
-        await run_new_post_hooks(sessionmaker, hooks, list(per_account.items()), now=now)
-    else:  # nothing to run them through: done with them
-        async with sessionmaker() as session:
-            await postchecks.clear(session, post_ids=[r.post_id for r, _p in taken])
-            await session.commit()
+    await run_new_post_hooks(sessionmaker, hooks, list(per_account.items()), now=now)
     return len(taken)
 
 

@@ -34,7 +34,8 @@ class UncheckedPost(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_unchecked_posts_source_stored_at", "source", "stored_at"),)
 
     post_id: int = Field(primary_key=True)
-    """No foreign key: a post deleted meanwhile leaves a row :func:`left_behind` reports as gone."""
+    """No foreign key: a post deleted meanwhile leaves a row that
+    :func:`claim_left_behind` reports as gone."""
     account_id: int
     source: PostSource = Field(sa_type=EnumString(PostSource, 10))
     stored_at: datetime = Field(sa_type=UTCDateTime())
