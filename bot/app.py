@@ -26,7 +26,6 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import setup_application
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,6 +50,8 @@ from bot.replicas import (
 from bot.robots import RobotClient, RobotDelivery, make_robot_session
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.shutdown import settle
+from bot.singletons import JobScheduler
 from bot.telegram import (
     UNREACHABLE,
     ApiReachability,
@@ -98,7 +99,7 @@ class BotApp:
         self.http: aiohttp.ClientSession | None = None
         self.robot_http: aiohttp.ClientSession | None = None
         self.storage: BaseStorage | None = None
-        self.scheduler: AsyncIOScheduler | None = None
+        self.scheduler: JobScheduler | None = None
         self.sender: OutboxSender | None = None
         self.live_checker = LiveChecker(extra_file=settings.quality_extra_file)
         self.parser: FeedParser | None = None
@@ -518,6 +519,15 @@ class BotApp:
             if future is not self._polling:
                 future.cancel()
 
+    def _updates_in_flight(self) -> set[asyncio.Task[Any]]:
+        """Updates still being handled, taken in by long polling or the webhook."""
+        tasks: set[asyncio.Task[Any]] = set()
+        if self.dp is not None:  # aiogram keeps no public handle on its per-update tasks
+            tasks |= getattr(self.dp, "_handle_update_tasks", set())
+        if self.webhook is not None:
+            tasks |= self.webhook.in_flight()
+        return tasks
+
     async def stop(self) -> None:
         """Stop receiving updates, the scheduler and the sender; close sessions and the engine."""
         self._stopping.set()
@@ -531,13 +541,14 @@ class BotApp:
                 await self.bot.delete_webhook(request_timeout=10)
         if self.web is not None:
             await self.web.stop()
+        await settle(self._updates_in_flight(), grace=10, what="updates")
         for task in self._background:
             task.cancel()
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self.sender is not None:
             await self.sender.stop()
         if self.dp is not None:

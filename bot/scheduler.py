@@ -7,13 +7,17 @@ from collections.abc import Sequence
 from datetime import UTC, timedelta
 
 import aiohttp
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
-from bot.singletons import SingletonExecutor, retry_abandoned_jobs, singleton_kwargs
+from bot.singletons import (
+    JobScheduler,
+    SingletonExecutor,
+    retry_abandoned_jobs,
+    singleton_kwargs,
+)
 from feeds.parsing import FeedParser
 from governance.clock import Clock
 from jobs.cases import check_cases
@@ -68,7 +72,7 @@ def build_scheduler(
     rng: random.Random | None = None,
     hooks: Sequence[NewPostsHook] = (),
     replica: str = "local",
-) -> AsyncIOScheduler:
+) -> JobScheduler:
     """Every scheduled job, registered once; production and tests share this factory.
 
     The feed poller needs the shared feed session and parser; without them (tools that only
@@ -79,9 +83,7 @@ def build_scheduler(
     executor = SingletonExecutor(
         sessionmaker=sessionmaker, clock=clock, replica=replica, lease=lease, singletons=SINGLETONS
     )
-    scheduler = AsyncIOScheduler(
-        timezone=UTC, job_defaults=JOB_DEFAULTS, executors={"default": executor}
-    )
+    scheduler = JobScheduler(executor=executor, timezone=UTC, job_defaults=JOB_DEFAULTS)
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     once = singleton_kwargs(**common)
     scheduler.add_job(

@@ -27,10 +27,12 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.executors.base import run_coroutine_job
 from apscheduler.job import Job
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.shutdown import settle
 from governance.clock import Clock
 from models import replicas
 from models.replicas import RunOutcome
@@ -63,6 +65,10 @@ class SingletonExecutor(AsyncIOExecutor):  # type: ignore[misc]
         self.singletons = frozenset(singletons)
         self.skipped = 0
         """Occurrences another replica had already taken (for tests and logs)."""
+
+    def running(self) -> set[asyncio.Future[Any]]:
+        """The jobs being run now (APScheduler's shutdown cancels them without waiting)."""
+        return set(self._pending_futures)
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         if job.id not in self.singletons:
@@ -160,6 +166,21 @@ class SingletonExecutor(AsyncIOExecutor):  # type: ignore[misc]
             events = await self._run_once(job, run.scheduled_at, takeover=True)
             retried += events is not None
         return retried
+
+
+class JobScheduler(AsyncIOScheduler):  # type: ignore[misc]
+    """The scheduler of every job, whose stop waits until the jobs it cancels have unwound."""
+
+    def __init__(self, *, executor: SingletonExecutor, **options: Any) -> None:
+        super().__init__(executors={"default": executor}, **options)
+        self.executor = executor
+
+    async def stop(self, *, grace: float = 10.0) -> None:
+        """Shut down; the jobs running are cancelled and their sessions closed before return."""
+        running = self.executor.running()
+        if self.running:
+            self.shutdown(wait=False)
+        await settle(running, grace=grace, what="scheduled jobs")
 
 
 async def _run_late(job: Job, scheduled_at: datetime) -> list[JobExecutionEvent]:

@@ -85,6 +85,9 @@ class RecordingRequestHandler(SimpleRequestHandler):
         self.spawn(update_id, update)
         return web.json_response({})
 
+    def in_flight(self) -> set[asyncio.Task[Any]]:
+        return set(self._background_feed_update_tasks)
+
     async def drain(self) -> None:
         """Until every update answered so far has been processed."""
         while self._background_feed_update_tasks:
