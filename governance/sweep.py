@@ -194,21 +194,13 @@ class LiteralScan:
 
     One small Aho-Corasick automaton of the changed words (a handful), run over the lowered
     text as the checker's own automaton is; a post without a hit cannot change its findings,
-    so the full check runs only on the few that hit. Words without letter case (Chinese) are
-    also matched on the UTF-8 bytes as stored (:meth:`hits_utf8`): no decoding, no lowering,
-    and UTF-8 being self-synchronising, a byte match is a character match."""
+    so the full check runs only on the few that hit."""
 
-    __slots__ = ("_ac", "_bytes")
+    __slots__ = ("_ac",)
 
     def __init__(self, literals: Iterable[str]) -> None:
         words = sorted({w for w in literals if w})
         self._ac = ahocorasick_rs.AhoCorasick(words) if words else None
-        caseless = all(w.lower() == w.upper() for w in words)
-        self._bytes = (
-            ahocorasick_rs.BytesAhoCorasick([w.encode() for w in words])
-            if words and caseless
-            else None
-        )
 
     def hits(self, text: str) -> bool:
         if self._ac is None or not text:
@@ -218,9 +210,3 @@ class LiteralScan:
             return bool(self._ac.find_matches_as_indexes(low))
         except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
             return bool(self._ac.find_matches_as_indexes(_SURROGATE.sub("\ufffd", low)))
-
-    def hits_utf8(self, raw: bytes) -> bool:
-        """:meth:`hits` of ``raw.decode()``, without decoding when the words are caseless."""
-        if self._bytes is not None:
-            return bool(raw) and bool(self._bytes.find_matches_as_indexes(raw))
-        return self.hits(raw.decode())

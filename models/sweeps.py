@@ -50,6 +50,17 @@ class HistorySweep(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
+async def _guarded(session: AsyncSession, *where: sa.ColumnElement[bool], **values: object) -> bool:
+    """Update the one row where ``where`` still holds; False when another replica moved it on."""
+    result = await session.exec(
+        sa.update(HistorySweep)
+        .where(col(HistorySweep.id) == ROW_ID, *where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
 async def current(session: AsyncSession) -> HistorySweep | None:
     return await session.get(HistorySweep, ROW_ID, populate_existing=True)
 
@@ -89,52 +100,50 @@ async def restart(
 ) -> bool:
     """Start (or restart from the first post) towards ``target``; False if another replica
     already moved the row on from ``previous_digest``."""
-    result = await session.exec(
-        sa.update(HistorySweep)
-        .where(col(HistorySweep.id) == ROW_ID, col(HistorySweep.target_digest) == previous_digest)
-        .values(
-            state=SweepState.RUNNING,
-            target=dump_items(target),
-            target_digest=digest(target),
-            union_items=dump_items(union),
-            inter_items=dump_items(inter),
-            findings_only=findings_only,
-            cursor=0,
-            done=0,
-            total=total,
-            rechecked=0,
-            found=0,
-            withdrawn=0,
-            started_at=now,
-            finished_at=None,
-            holder=None,
-            lease_until=None,
-        )
-        .execution_options(synchronize_session=False)
+    return await _guarded(
+        session,
+        col(HistorySweep.target_digest) == previous_digest,
+        state=SweepState.RUNNING,
+        target=dump_items(target),
+        target_digest=digest(target),
+        union_items=dump_items(union),
+        inter_items=dump_items(inter),
+        findings_only=findings_only,
+        cursor=0,
+        done=0,
+        total=total,
+        rechecked=0,
+        found=0,
+        withdrawn=0,
+        started_at=now,
+        finished_at=None,
+        holder=None,
+        lease_until=None,
     )
-    return bool(result.rowcount == 1)
+
+
+def _running(target_digest: str) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+    return (
+        col(HistorySweep.state) == SweepState.RUNNING,
+        col(HistorySweep.target_digest) == target_digest,
+    )
 
 
 async def claim(
     session: AsyncSession, *, holder: str, target_digest: str, now: datetime, lease: timedelta
 ) -> bool:
     """Take (or keep) the walk unless another replica holds a live lease on it."""
-    result = await session.exec(
-        sa.update(HistorySweep)
-        .where(
-            col(HistorySweep.id) == ROW_ID,
-            col(HistorySweep.state) == SweepState.RUNNING,
-            col(HistorySweep.target_digest) == target_digest,
-            sa.or_(
-                col(HistorySweep.holder).is_(None),
-                col(HistorySweep.holder) == holder,
-                col(HistorySweep.lease_until) < now,
-            ),
-        )
-        .values(holder=holder, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
+    return await _guarded(
+        session,
+        *_running(target_digest),
+        sa.or_(
+            col(HistorySweep.holder).is_(None),
+            col(HistorySweep.holder) == holder,
+            col(HistorySweep.lease_until) < now,
+        ),
+        holder=holder,
+        lease_until=now + lease,
     )
-    return bool(result.rowcount == 1)
 
 
 async def advance(
@@ -152,35 +161,22 @@ async def advance(
 ) -> bool:
     """Move the cursor past a batch (in the batch's own transaction); False: not ours any more,
     the caller rolls the batch back."""
-    result = await session.exec(
-        sa.update(HistorySweep)
-        .where(
-            col(HistorySweep.id) == ROW_ID,
-            col(HistorySweep.state) == SweepState.RUNNING,
-            col(HistorySweep.target_digest) == target_digest,
-            col(HistorySweep.holder) == holder,
-            col(HistorySweep.cursor) < cursor,
-        )
-        .values(
-            cursor=cursor,
-            done=HistorySweep.done + posts,
-            rechecked=HistorySweep.rechecked + rechecked,
-            found=HistorySweep.found + found,
-            withdrawn=HistorySweep.withdrawn + withdrawn,
-            lease_until=now + lease,
-        )
-        .execution_options(synchronize_session=False)
+    return await _guarded(
+        session,
+        *_running(target_digest),
+        col(HistorySweep.holder) == holder,
+        col(HistorySweep.cursor) < cursor,
+        cursor=cursor,
+        done=HistorySweep.done + posts,
+        rechecked=HistorySweep.rechecked + rechecked,
+        found=HistorySweep.found + found,
+        withdrawn=HistorySweep.withdrawn + withdrawn,
+        lease_until=now + lease,
     )
-    return bool(result.rowcount == 1)
 
 
 async def set_total(session: AsyncSession, *, target_digest: str, total: int) -> None:
-    await session.exec(
-        sa.update(HistorySweep)
-        .where(col(HistorySweep.id) == ROW_ID, col(HistorySweep.target_digest) == target_digest)
-        .values(total=total)
-        .execution_options(synchronize_session=False)
-    )
+    await _guarded(session, col(HistorySweep.target_digest) == target_digest, total=total)
 
 
 async def finish(
@@ -188,25 +184,17 @@ async def finish(
 ) -> bool:
     """Every post reflects ``target`` now."""
     dumped = dump_items(target)
-    result = await session.exec(
-        sa.update(HistorySweep)
-        .where(
-            col(HistorySweep.id) == ROW_ID,
-            col(HistorySweep.state) == SweepState.RUNNING,
-            col(HistorySweep.target_digest) == target_digest,
-            col(HistorySweep.holder) == holder,
-        )
-        .values(
-            state=SweepState.DONE,
-            union_items=dumped,
-            inter_items=dumped,
-            finished_at=now,
-            holder=None,
-            lease_until=None,
-        )
-        .execution_options(synchronize_session=False)
+    return await _guarded(
+        session,
+        *_running(target_digest),
+        col(HistorySweep.holder) == holder,
+        state=SweepState.DONE,
+        union_items=dumped,
+        inter_items=dumped,
+        finished_at=now,
+        holder=None,
+        lease_until=None,
     )
-    return bool(result.rowcount == 1)
 
 
 async def digest_of(session: AsyncSession) -> str | None:
