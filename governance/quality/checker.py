@@ -65,7 +65,8 @@ _ANCHOR_WORDS: frozenset[str] = frozenset(
 _PLACEHOLDER_WORDS = frozenset(PLACEHOLDER_ANCHORS)
 # What a pattern of the automaton is, as bits: most hits are anchors or allow-list phrases,
 # so the loop over the hits looks at one small int before it looks at any entry.
-_ANCHOR, _ALLOWS, _FINDS, _ASCII_EDGE = 1, 2, 4, 8
+# _PLAIN: every entry of the pattern is reported as is (no context rule looks at it).
+_ANCHOR, _ALLOWS, _FINDS, _ASCII_EDGE, _PLAIN = 1, 2, 4, 8, 16
 
 
 def _is_word_char(c: str) -> bool:
@@ -124,6 +125,7 @@ class Checker:
             | (_ALLOWS if any(e.kind == ALLOW for e in grouped[p]) else 0)
             | (_FINDS if entries else 0)
             | (_ASCII_EDGE if _is_word_char(p[0]) or _is_word_char(p[-1]) else 0)
+            | (_PLAIN if all(e.kind == "plain" and e.unless_after is None for e in entries) else 0)
             for p, entries in zip(patterns, self._entries, strict=True)
         )
         self._ac = ahocorasick_rs.AhoCorasick(patterns)
@@ -189,26 +191,33 @@ class Checker:
             if f & _ALLOWS:
                 allowed.append((s, e))
             if f & _FINDS and (not f & _ASCII_EDGE or _ascii_bounded(low, s, e)):
-                hits += [(s, e, entry) for entry in entries[idx]]
+                hits.append((s, e, idx))
         out: list[Finding] = []
         inside_allowed = _Spans(allowed) if allowed and hits else None
         sentences: _Sentences | None = None
-        for s, e, entry in hits:
+        for s, e, idx in hits:
             if inside_allowed is not None and inside_allowed.contains(s, e):
                 continue
-            if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
+            if flags[idx] & _PLAIN:  # no context rule: report each entry as is
+                out += [
+                    make_finding(text, entry.category, s, e, entry.suggestion, entry.rule)
+                    for entry in entries[idx]
+                ]
                 continue
-            if entry.kind == SPUN and (
-                self._inside_standard(searched, s, e) or runs_into_word(text, e)
-            ):
-                continue
-            if entry.kind in ("enforce", "official"):
-                sentences = sentences or _Sentences(text)
-                if entry.kind == "enforce" and self._enforcement_context(sentences, s, e):
+            for entry in entries[idx]:
+                if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
                     continue
-                if entry.kind == "official" and not self._official_context(sentences, s, e):
+                if entry.kind == SPUN and (
+                    self._inside_standard(searched, s, e) or runs_into_word(text, e)
+                ):
                     continue
-            out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
+                if entry.kind in ("enforce", "official"):
+                    sentences = sentences or _Sentences(text)
+                    if entry.kind == "enforce" and self._enforcement_context(sentences, s, e):
+                        continue
+                    if entry.kind == "official" and not self._official_context(sentences, s, e):
+                        continue
+                out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
         if out:
             out = _longest(out, text)
             wording = _Spans([(f.start, f.end) for f in out if f.category == "wording"])
@@ -400,14 +409,17 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
 
 def _vice_over_ad(found: list[Finding]) -> list[Finding]:
     """Residue words around a gambling/porn advert (…免费下载, 扫码下载…) are part of the advert."""
-    vice = _Spans([(f.start, f.end) for f in found if f.category in ("gambling", "porn")])
-    if not vice:
+    spans = [(f.start, f.end) for f in found if f.category in ("gambling", "porn")]
+    if not spans:
         return found
+    vice = _Spans(spans)
     return [f for f in found if f.category != "ad" or not vice.overlaps(f.start - 2, f.end + 2)]
 
 
 def _dedupe(found: list[Finding]) -> list[Finding]:
     """One finding per defect: drop repeats and findings inside a longer one of their category."""
+    if len(found) < 2:
+        return found
     reach: dict[str, int] = {}
     out = []
     for f in sorted(found, key=lambda f: (f.start, -f.end, f.category)):
