@@ -18,7 +18,7 @@ Rules that keep legitimate text quiet (precision matters as much as recall):
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from itertools import accumulate
@@ -49,6 +49,7 @@ _CONTACT = re.compile(
     r"(?:https?://|www\.|\.com|\.net|\.vip|\.cc|\.top)|(?:微信|qq|QQ|vx|VX)[:：]?\s*[A-Za-z0-9_-]{5,}|1[3-9][0-9]{9}"
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ASTRAL = re.compile(r"[\U00010000-\U0010ffff]")
 _TITLE_WINDOW = 8
 _URL_WORDS = ("http", "www.")
 #: Words the rule families start from (lowered): the automaton reports where they occur, so
@@ -128,7 +129,9 @@ class Checker:
             | (_PLAIN if all(e.kind == "plain" and e.unless_after is None for e in entries) else 0)
             for p, entries in zip(patterns, self._entries, strict=True)
         )
-        self._ac = ahocorasick_rs.AhoCorasick(patterns)
+        # Matched in UTF-16: a copy of a CJK text's code units (2 bytes a character, not 3 in
+        # UTF-8, and no byte-to-character offset conversion), byte offsets halved (_scan).
+        self._ac = ahocorasick_rs.BytesAhoCorasick([p.encode("utf-16-le") for p in patterns])
         url_patterns = list(url_grouped)
         self._url_entries = tuple(tuple(url_grouped[p]) for p in url_patterns)
         self._url_ac = ahocorasick_rs.AhoCorasick(url_patterns)
@@ -172,15 +175,22 @@ class Checker:
             low = text
         searched = low
         try:
-            matches = self._ac.find_matches_as_indexes(low, overlapping=True)
-        except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
+            units = low.encode("utf-16-le")
+        except UnicodeEncodeError:  # lone surrogates: matched as U+FFFD (UTF-8 cannot hold them)
             searched = _SURROGATE.sub("\ufffd", low)
-            matches = self._ac.find_matches_as_indexes(searched, overlapping=True)
+            units = searched.encode("utf-16-le")
+        matches = self._ac.find_matches_as_indexes(units, overlapping=True)
+        if len(units) != 2 * len(searched):  # characters past U+FFFF take two code units
+            matches = _bmp_offsets(matches, searched)
         anchors: dict[str, list[int]] = {}
         allowed: list[tuple[int, int]] = []
-        hits: list[tuple[int, int, Entry]] = []
+        hits: list[tuple[int, int, int]] = []
         flags, words, entries = self._flags, self._words, self._entries
         for idx, s, e in matches:
+            if s & 1:  # a match across two code units' bytes, not of characters
+                continue
+            s >>= 1
+            e >>= 1
             f = flags[idx]
             if f & _ANCHOR:
                 word = words[idx]
@@ -373,6 +383,20 @@ class _Spans:
 
     def overlaps(self, s: int, e: int) -> bool:
         return self._reach(e - 1) > s
+
+
+def _bmp_offsets(matches: list[tuple[int, int, int]], text: str) -> list[tuple[int, int, int]]:
+    """UTF-16 byte offsets in a text with characters past U+FFFF made twice the character
+    indexes, as in a text without them. A match starts and ends between characters (no
+    pattern holds half a surrogate pair); odd offsets stay odd, for _scan to drop."""
+    starts = [m.start() + k for k, m in enumerate(_ASTRAL.finditer(text))]  # in code units
+    out = []
+    for idx, s, e in matches:
+        if s & 1:
+            continue
+        us, ue = s >> 1, e >> 1
+        out.append((idx, 2 * (us - bisect_left(starts, us)), 2 * (ue - bisect_left(starts, ue))))
+    return out
 
 
 def _ascii_bounded(low: str, s: int, e: int) -> bool:
