@@ -24,6 +24,7 @@ from dataclasses import replace
 from itertools import accumulate
 
 import ahocorasick_rs
+import numpy as np
 
 from governance.vocabulary import Severity
 
@@ -149,13 +150,17 @@ class Checker:
         """All findings in `text`, sorted by position; spans index into `text`."""
         if not text:
             return []
-        found, anchors = self._scan(text)
+        found, anchors, units = self._scan(text)
         found += find_pii(text)
         if anchors is None or not _PLACEHOLDER_WORDS.isdisjoint(anchors.keys()):
             found += find_placeholders(text, self._surnames, anchors=anchors)
         found += find_ad_residue(text, anchors)
         found += find_seo_spam(text, anchors)
-        found += find_repeats(text, code_points(text))
+        # the scan's code units stand for the code points when each character is one unit:
+        # lowering and U+FFFD for a lone surrogate change no CJK ideograph, the only
+        # characters find_repeats compares
+        codes = code_points(text) if units is None else np.frombuffer(units, dtype="<u2")
+        found += find_repeats(text, codes)
         found += find_malformed_document_numbers(text, anchors)
         if anchors is None or occurs(anchors, _URL_WORDS):
             found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
@@ -164,8 +169,9 @@ class Checker:
     def _dictionary(self, text: str) -> list[Finding]:
         return self._scan(text)[0]
 
-    def _scan(self, text: str) -> tuple[list[Finding], dict[str, list[int]] | None]:
-        """Dictionary findings, and where the rule families' anchor words occur (one pass).
+    def _scan(self, text: str) -> tuple[list[Finding], dict[str, list[int]] | None, bytes | None]:
+        """Dictionary findings, where the rule families' anchor words occur (one pass), and
+        the UTF-16 code units matched when there is one per character (else None).
 
         The anchors are None when lowering changed the text's length (a few code points
         do): the text is matched as is, and every family looks for itself."""
@@ -180,7 +186,8 @@ class Checker:
             searched = _SURROGATE.sub("\ufffd", low)
             units = searched.encode("utf-16-le")
         matches = self._ac.find_matches_as_indexes(units, overlapping=True)
-        if len(units) != 2 * len(searched):  # characters past U+FFFF take two code units
+        one_unit = len(units) == 2 * len(searched)
+        if not one_unit:  # characters past U+FFFF take two code units
             matches = _bmp_offsets(matches, searched)
         anchors: dict[str, list[int]] = {}
         allowed: list[tuple[int, int]] = []
@@ -235,7 +242,7 @@ class Checker:
                 out = [
                     f for f in out if f.category != "typo" or not wording.contains(f.start, f.end)
                 ]
-        return out, anchors if exact else None
+        return out, anchors if exact else None, units if one_unit else None
 
     def _inside_standard(self, searched: str, s: int, e: int) -> bool:
         """Whether a standard formulation of the (lowered) text spans ``[s, e)``: any such
