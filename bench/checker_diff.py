@@ -47,6 +47,7 @@ SNIPPETS = (
 )  # fmt: skip
 
 
+ASTRAL = ("😀", "🔥", "🎰", "𠮷", "𝐀", "\U0001f1e8\U0001f1f3", "\ud800", "\udc00", "\ufffd", "🔥x")
 SOUP = (
     *"xX×Ｘｘ○某第页共还剩/-_|｜,，:：[]〔〕()（）【】{}$% 　\n。！？;0123456789年月日号个人",
     *("关注", "公众号", "微信号", "微信", "来源", "网络", "图片", "扫码", "长按识别二维码", ".com"),
@@ -55,7 +56,7 @@ SOUP = (
 )
 
 
-def texts(spliced: int = 3000, seed: int = 17) -> list[tuple[str, bool]]:
+def texts(spliced: int = 3000, seed: int = 17, astral: int = 0) -> list[tuple[str, bool]]:
     """(text, is_html) pairs, the same every run for the same arguments."""
     sys.path.insert(0, str(ROOT / "bench"))
     from checker_speed import corpus
@@ -82,16 +83,24 @@ def texts(spliced: int = 3000, seed: int = 17) -> list[tuple[str, bool]]:
     for _ in range(spliced // 3):  # character soup of the anchors' own pieces
         n = rng.randint(1, 80)
         out.append(("".join(rng.choice(SOUP) for _ in range(n)), False))
+    for i in range(astral):  # characters past U+FFFF (emoji) and lone surrogates spliced in
+        text = out[i * 7 % len(out)][0]
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randint(0, len(text))
+            text = text[:at] + rng.choice(ASTRAL) + text[at:]
+        out.append((text, False))
     return out
 
 
-def findings(root: Path, spliced: int, seed: int) -> list[list[tuple[object, ...]]]:
+def findings(
+    root: Path, spliced: int, seed: int, astral: int = 0
+) -> list[list[tuple[object, ...]]]:
     sys.path.insert(0, str(root))
     from governance.quality import build_checker
 
     checker = build_checker()
     out = []
-    for text, html in texts(spliced, seed):
+    for text, html in texts(spliced, seed, astral):
         found = checker.check_html(text, allowed_domains=ALLOWED) if html else None
         found = found if found is not None else checker.check_text(text)
         out.append(
@@ -106,10 +115,14 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="checkout whose checker is the reference")
     parser.add_argument("--spliced", type=int, default=3000, help="spliced texts (3000)")
     parser.add_argument("--seed", type=int, default=17, help="seed of the splicing (17)")
+    parser.add_argument(
+        "--astral", type=int, default=0, help="texts with emoji and lone surrogates spliced in (0)"
+    )
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)  # the subprocess's side
     args = parser.parse_args()
     if args.dump:
-        args.dump.write_bytes(pickle.dumps(findings(Path.cwd(), args.spliced, args.seed)))
+        found = findings(Path.cwd(), args.spliced, args.seed, args.astral)
+        args.dump.write_bytes(pickle.dumps(found))
         return
     dump = Path("/tmp") / f"checker_diff_{abs(hash(str(args.base)))}.pkl"
     subprocess.run(
@@ -117,13 +130,14 @@ def main() -> None:
             sys.executable,
             str(Path(__file__).resolve()),
             *("--dump", str(dump), "--spliced", str(args.spliced), "--seed", str(args.seed)),
+            *("--astral", str(args.astral)),
         ],
         cwd=args.base,
         check=True,
     )
     base = pickle.loads(dump.read_bytes())
-    mine = findings(ROOT, args.spliced, args.seed)
-    all_texts = texts(args.spliced, args.seed)
+    mine = findings(ROOT, args.spliced, args.seed, args.astral)
+    all_texts = texts(args.spliced, args.seed, args.astral)
     bad = [i for i, (a, b) in enumerate(zip(base, mine, strict=True)) if a != b]
     total = sum(map(len, mine))
     print(f"{len(mine)} texts, {total} findings; {len(bad)} texts differ")

@@ -160,7 +160,11 @@ def find_ad_residue(text: str, anchors: Anchors | None = None) -> Iterator[Findi
     """Residue findings. ``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS`
     in ``text``; each rule then runs only where a match can start. None: every rule scans the
     whole text (the checker's fallback when lowering changed the text's length)."""
-    gates = set(_GATES) if anchors is None else {g for w in anchors for g in _GATES_OF.get(w, ())}
+    gates = (
+        set(_GATES)
+        if anchors is None
+        else {g for w in anchors.keys() & _GATES_OF.keys() for g in _GATES_OF[w]}
+    )
     if "follow" in gates and "account" in gates:
         for m in _matches(_FOLLOW, text, anchors, ("关注",)):
             if not _OFFICIAL_NAME.search(m.group("name")):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 
 #: Lowered anchor word -> the positions where it starts in the text, as the automaton found
 #: them (a word absent from the mapping does not occur in the text).
@@ -49,15 +50,31 @@ def near(anchors: Anchors, words: Collection[str], back: int = 0) -> list[int]:
 
 
 def preceded(
-    text: str, anchors: Anchors, words: Collection[str], prefixes: Sequence[str]
+    text: str, anchors: Anchors, words: Collection[str], prefixes: tuple[str, ...]
 ) -> list[int]:
     """Where a match can start that holds one of ``words`` right after one of ``prefixes``
-    (the empty one included if it may): the start of each prefix the text has there."""
+    (the empty one included if it may): the start of each prefix the text has there. Only
+    the prefixes ending in the character before the word are compared."""
     out: list[int] = []
+    bare, by_last = _by_last_char(prefixes)
     for word in words:
         for p in anchors.get(word, ()):
-            out += [p - len(f) for f in prefixes if len(f) <= p and text.startswith(f, p - len(f))]
+            if bare:
+                out.append(p)
+            for f in by_last.get(text[p - 1], ()) if p else ():
+                if len(f) <= p and text.startswith(f, p - len(f)):
+                    out.append(p - len(f))
     return out
+
+
+@lru_cache(maxsize=16)
+def _by_last_char(prefixes: tuple[str, ...]) -> tuple[bool, dict[str, tuple[str, ...]]]:
+    """Whether the empty prefix is one, and the others by their last character."""
+    by_last: dict[str, list[str]] = {}
+    for f in prefixes:
+        if f:
+            by_last.setdefault(f[-1], []).append(f)
+    return "" in prefixes, {c: tuple(fs) for c, fs in by_last.items()}
 
 
 def occurs(anchors: Anchors, words: Iterable[str]) -> bool:

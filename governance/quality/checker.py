@@ -18,12 +18,13 @@ Rules that keep legitimate text quiet (precision matters as much as recall):
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from itertools import accumulate
 
 import ahocorasick_rs
+import numpy as np
 
 from governance.vocabulary import Severity
 
@@ -49,6 +50,7 @@ _CONTACT = re.compile(
     r"(?:https?://|www\.|\.com|\.net|\.vip|\.cc|\.top)|(?:微信|qq|QQ|vx|VX)[:：]?\s*[A-Za-z0-9_-]{5,}|1[3-9][0-9]{9}"
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ASTRAL = re.compile(r"[\U00010000-\U0010ffff]")
 _TITLE_WINDOW = 8
 _URL_WORDS = ("http", "www.")
 #: Words the rule families start from (lowered): the automaton reports where they occur, so
@@ -65,7 +67,8 @@ _ANCHOR_WORDS: frozenset[str] = frozenset(
 _PLACEHOLDER_WORDS = frozenset(PLACEHOLDER_ANCHORS)
 # What a pattern of the automaton is, as bits: most hits are anchors or allow-list phrases,
 # so the loop over the hits looks at one small int before it looks at any entry.
-_ANCHOR, _ALLOWS, _FINDS, _ASCII_EDGE = 1, 2, 4, 8
+# _PLAIN: every entry of the pattern is reported as is (no context rule looks at it).
+_ANCHOR, _ALLOWS, _FINDS, _ASCII_EDGE, _PLAIN = 1, 2, 4, 8, 16
 
 
 def _is_word_char(c: str) -> bool:
@@ -124,9 +127,12 @@ class Checker:
             | (_ALLOWS if any(e.kind == ALLOW for e in grouped[p]) else 0)
             | (_FINDS if entries else 0)
             | (_ASCII_EDGE if _is_word_char(p[0]) or _is_word_char(p[-1]) else 0)
+            | (_PLAIN if all(e.kind == "plain" and e.unless_after is None for e in entries) else 0)
             for p, entries in zip(patterns, self._entries, strict=True)
         )
-        self._ac = ahocorasick_rs.AhoCorasick(patterns)
+        # Matched in UTF-16: a copy of a CJK text's code units (2 bytes a character, not 3 in
+        # UTF-8, and no byte-to-character offset conversion), byte offsets halved (_scan).
+        self._ac = ahocorasick_rs.BytesAhoCorasick([p.encode("utf-16-le") for p in patterns])
         url_patterns = list(url_grouped)
         self._url_entries = tuple(tuple(url_grouped[p]) for p in url_patterns)
         self._url_ac = ahocorasick_rs.AhoCorasick(url_patterns)
@@ -144,13 +150,17 @@ class Checker:
         """All findings in `text`, sorted by position; spans index into `text`."""
         if not text:
             return []
-        found, anchors = self._scan(text)
+        found, anchors, units = self._scan(text)
         found += find_pii(text)
         if anchors is None or not _PLACEHOLDER_WORDS.isdisjoint(anchors.keys()):
             found += find_placeholders(text, self._surnames, anchors=anchors)
         found += find_ad_residue(text, anchors)
         found += find_seo_spam(text, anchors)
-        found += find_repeats(text, code_points(text))
+        # the scan's code units stand for the code points when each character is one unit:
+        # lowering and U+FFFD for a lone surrogate change no CJK ideograph, the only
+        # characters find_repeats compares
+        codes = code_points(text) if units is None else np.frombuffer(units, dtype="<u2")
+        found += find_repeats(text, codes)
         found += find_malformed_document_numbers(text, anchors)
         if anchors is None or occurs(anchors, _URL_WORDS):
             found += self._url_vice(text, [(m.start(), m.end()) for m in URL.finditer(text)])
@@ -159,8 +169,9 @@ class Checker:
     def _dictionary(self, text: str) -> list[Finding]:
         return self._scan(text)[0]
 
-    def _scan(self, text: str) -> tuple[list[Finding], dict[str, list[int]] | None]:
-        """Dictionary findings, and where the rule families' anchor words occur (one pass).
+    def _scan(self, text: str) -> tuple[list[Finding], dict[str, list[int]] | None, bytes | None]:
+        """Dictionary findings, where the rule families' anchor words occur (one pass), and
+        the UTF-16 code units matched when there is one per character (else None).
 
         The anchors are None when lowering changed the text's length (a few code points
         do): the text is matched as is, and every family looks for itself."""
@@ -170,15 +181,23 @@ class Checker:
             low = text
         searched = low
         try:
-            matches = self._ac.find_matches_as_indexes(low, overlapping=True)
-        except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 encoded
+            units = low.encode("utf-16-le")
+        except UnicodeEncodeError:  # lone surrogates: matched as U+FFFD (UTF-8 cannot hold them)
             searched = _SURROGATE.sub("\ufffd", low)
-            matches = self._ac.find_matches_as_indexes(searched, overlapping=True)
+            units = searched.encode("utf-16-le")
+        matches = self._ac.find_matches_as_indexes(units, overlapping=True)
+        one_unit = len(units) == 2 * len(searched)
+        if not one_unit:  # characters past U+FFFF take two code units
+            matches = _bmp_offsets(matches, searched)
         anchors: dict[str, list[int]] = {}
         allowed: list[tuple[int, int]] = []
-        hits: list[tuple[int, int, Entry]] = []
+        hits: list[tuple[int, int, int]] = []
         flags, words, entries = self._flags, self._words, self._entries
         for idx, s, e in matches:
+            if s & 1:  # a match across two code units' bytes, not of characters
+                continue
+            s >>= 1
+            e >>= 1
             f = flags[idx]
             if f & _ANCHOR:
                 word = words[idx]
@@ -189,26 +208,33 @@ class Checker:
             if f & _ALLOWS:
                 allowed.append((s, e))
             if f & _FINDS and (not f & _ASCII_EDGE or _ascii_bounded(low, s, e)):
-                hits += [(s, e, entry) for entry in entries[idx]]
+                hits.append((s, e, idx))
         out: list[Finding] = []
         inside_allowed = _Spans(allowed) if allowed and hits else None
         sentences: _Sentences | None = None
-        for s, e, entry in hits:
+        for s, e, idx in hits:
             if inside_allowed is not None and inside_allowed.contains(s, e):
                 continue
-            if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
+            if flags[idx] & _PLAIN:  # no context rule: report each entry as is
+                out += [
+                    make_finding(text, entry.category, s, e, entry.suggestion, entry.rule)
+                    for entry in entries[idx]
+                ]
                 continue
-            if entry.kind == SPUN and (
-                self._inside_standard(searched, s, e) or runs_into_word(text, e)
-            ):
-                continue
-            if entry.kind in ("enforce", "official"):
-                sentences = sentences or _Sentences(text)
-                if entry.kind == "enforce" and self._enforcement_context(sentences, s, e):
+            for entry in entries[idx]:
+                if entry.unless_after is not None and entry.unless_after.match(text, e, e + 20):
                     continue
-                if entry.kind == "official" and not self._official_context(sentences, s, e):
+                if entry.kind == SPUN and (
+                    self._inside_standard(searched, s, e) or runs_into_word(text, e)
+                ):
                     continue
-            out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
+                if entry.kind in ("enforce", "official"):
+                    sentences = sentences or _Sentences(text)
+                    if entry.kind == "enforce" and self._enforcement_context(sentences, s, e):
+                        continue
+                    if entry.kind == "official" and not self._official_context(sentences, s, e):
+                        continue
+                out.append(make_finding(text, entry.category, s, e, entry.suggestion, entry.rule))
         if out:
             out = _longest(out, text)
             wording = _Spans([(f.start, f.end) for f in out if f.category == "wording"])
@@ -216,7 +242,7 @@ class Checker:
                 out = [
                     f for f in out if f.category != "typo" or not wording.contains(f.start, f.end)
                 ]
-        return out, anchors if exact else None
+        return out, anchors if exact else None, units if one_unit else None
 
     def _inside_standard(self, searched: str, s: int, e: int) -> bool:
         """Whether a standard formulation of the (lowered) text spans ``[s, e)``: any such
@@ -366,6 +392,20 @@ class _Spans:
         return self._reach(e - 1) > s
 
 
+def _bmp_offsets(matches: list[tuple[int, int, int]], text: str) -> list[tuple[int, int, int]]:
+    """UTF-16 byte offsets in a text with characters past U+FFFF made twice the character
+    indexes, as in a text without them. A match starts and ends between characters (no
+    pattern holds half a surrogate pair); odd offsets stay odd, for _scan to drop."""
+    starts = [m.start() + k for k, m in enumerate(_ASTRAL.finditer(text))]  # in code units
+    out = []
+    for idx, s, e in matches:
+        if s & 1:
+            continue
+        us, ue = s >> 1, e >> 1
+        out.append((idx, 2 * (us - bisect_left(starts, us)), 2 * (ue - bisect_left(starts, ue))))
+    return out
+
+
 def _ascii_bounded(low: str, s: int, e: int) -> bool:
     """ASCII patterns must not start or end inside a longer ASCII word (ag in bag)."""
     if _is_word_char(low[s]) and s > 0 and _is_word_char(low[s - 1]):
@@ -400,14 +440,17 @@ def _longest(found: list[Finding], text: str) -> list[Finding]:
 
 def _vice_over_ad(found: list[Finding]) -> list[Finding]:
     """Residue words around a gambling/porn advert (…免费下载, 扫码下载…) are part of the advert."""
-    vice = _Spans([(f.start, f.end) for f in found if f.category in ("gambling", "porn")])
-    if not vice:
+    spans = [(f.start, f.end) for f in found if f.category in ("gambling", "porn")]
+    if not spans:
         return found
+    vice = _Spans(spans)
     return [f for f in found if f.category != "ad" or not vice.overlaps(f.start - 2, f.end + 2)]
 
 
 def _dedupe(found: list[Finding]) -> list[Finding]:
     """One finding per defect: drop repeats and findings inside a longer one of their category."""
+    if len(found) < 2:
+        return found
     reach: dict[str, int] = {}
     out = []
     for f in sorted(found, key=lambda f: (f.start, -f.end, f.category)):

@@ -126,6 +126,7 @@ def _classify(text: str, digits: str, start: int) -> tuple[str, str] | None:
 
 
 _LENGTHS = frozenset((11, 15, 16, 17, 18, 19))  # mobile, old ID, bank card, ID
+_SHORTEST = min(_LENGTHS)
 
 
 def _rule(text: str, digits: str, start: int) -> str | None:
@@ -178,7 +179,11 @@ def find_pii(text: str) -> Iterator[Finding]:
         if hit:
             yield make_finding(text, "pii", m.start(), m.end(), hit[1], hit[0])
             continue
+        if len(whole) == len(run):
+            continue  # one token, the run itself: just classified
         for t in _TOKEN.finditer(run):
+            if len(t.group()) < _SHORTEST:
+                continue  # no kind of number is this short
             s = m.start() + t.start()
             hit = _classify(text, t.group(), s)
             if hit:

@@ -170,6 +170,10 @@ def _starts_word(text: str, i: int) -> bool:
     )
 
 
+#: The characters of a text as integers (code points, or UTF-16 code units).
+Codes = NDArray[np.uint32] | NDArray[np.uint16]
+
+
 def code_points(text: str) -> NDArray[np.uint32]:
     """The text as an array of code points, for the rules that compare characters at fixed
     distances (a doubled character, a doubled word) in one vectorised step instead of a regex
@@ -188,7 +192,7 @@ def _greedy(starts: Iterable[int], width: int) -> list[int]:
     return out
 
 
-def _doubles(text: str, codes: NDArray[np.uint32] | None) -> tuple[list[int], list[int]]:
+def _doubles(text: str, codes: Codes | None) -> tuple[list[int], list[int]]:
     """The starts of ``_DOUBLE.finditer`` and ``_PHRASE_AGAIN.finditer`` (AA and ABAB of CJK
     ideographs), from the code points: a character equal to the next one, a pair equal to
     the next pair (three array comparisons), then the few of those that are ideographs."""
@@ -207,8 +211,9 @@ def _doubles(text: str, codes: NDArray[np.uint32] | None) -> tuple[list[int], li
     return doubles, _greedy(pairs, 4)
 
 
-def find_repeats(text: str, codes: NDArray[np.uint32] | None = None) -> Iterator[Finding]:
-    """``codes``: :func:`code_points` of ``text`` when the caller has it already."""
+def find_repeats(text: str, codes: Codes | None = None) -> Iterator[Finding]:
+    """``codes``: :func:`code_points` of ``text`` when the caller has it already (or any
+    array equal to it at the CJK ideographs, see the checker)."""
     doubles, again = _doubles(text, codes)
     for s in doubles:
         if _doubled_by_mistake(text, s):

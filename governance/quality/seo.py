@@ -15,6 +15,7 @@ A string of these shapes is itself an advert: an enforcement word elsewhere in t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 
 from .anchors import Anchors, anchored, near, occurs
@@ -117,16 +118,18 @@ def find_seo_spam(text: str, anchors: Anchors | None = None) -> Iterator[Finding
     and small, where a regex tried at every position of a long post was the slowest pass.
     ``anchors``: where the checker's automaton found :data:`ANCHOR_WORDS` in ``text``, so
     that not even the anchors are looked for again; None: found here."""
+    vice: list[int] | None = None  # where vice words start (None: not known, look)
     if anchors is None:
         separators: Iterable[int] = (m.start() for m in _SEPARATOR.finditer(text))
         suffixes: Iterable[re.Match[str]] = _SUFFIX_RX.finditer(text)
         decorated = _DECOR_CHARS.search(text) is not None
     else:
+        vice_words = anchors.keys() & _VICE_WORDS
         separators = (
-            sorted(p for c in _SEPARATORS for p in anchors.get(c, ()))
-            if occurs(anchors, _VICE_WORDS)
-            else ()
+            sorted(p for c in _SEPARATORS for p in anchors.get(c, ())) if vice_words else ()
         )
+        if separators:
+            vice = sorted(p for w in vice_words for p in anchors[w])
         suffixes = anchored(_SUFFIX_RX, text, near(anchors, _SUFFIX_SET))
         decorated = occurs(anchors, _DECOR_SET)
     covered = -1
@@ -138,6 +141,8 @@ def find_seo_spam(text: str, anchors: Anchors | None = None) -> Iterator[Finding
         if m is None:
             continue
         covered = m.end()
+        if vice is not None and not _starts_within(vice, m.start(), covered):
+            continue  # every rule below needs a vice word inside the chain (0551-6234…)
         chain = m.group()
         tail = _CHAIN_END.search(chain, len(chain) - len(_SEPARATOR.split(chain)[-1]))
         if tail:  # the last link runs into the page's own text: stop at its ending
@@ -180,6 +185,12 @@ def find_seo_spam(text: str, anchors: Anchors | None = None) -> Iterator[Finding
             yield make_finding(
                 text, category, m.start(), m.end(), "删除涉赌涉黄内容", f"{category}.decorated"
             )
+
+
+def _starts_within(starts: list[int], lo: int, hi: int) -> bool:
+    """Whether one of the sorted ``starts`` lies in ``[lo, hi)``."""
+    i = bisect_left(starts, lo)
+    return i < len(starts) and starts[i] < hi
 
 
 def _strong(text: str) -> set[str]:
