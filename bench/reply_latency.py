@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import logging
 import multiprocessing
 import os
@@ -67,6 +68,7 @@ from bench.farm import farm_main
 from bot import db
 from bot.app import BotApp
 from bot.settings import Settings
+from bot.transaction import current_transaction
 from governance.registry import AccountStatus
 from governance.roles import Actor, Role
 from jobs.evaluate import evaluate_accounts
@@ -146,6 +148,23 @@ class LagProbe:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class ChatStatements:
+    """SQL statements run while an update is handled (the update's transaction is set): how
+    many a reply costs, jobs' statements left out."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: Any) -> None:
+        if current_transaction() is not None:
+            self.count += 1
+
+    def take(self) -> int:
+        taken, self.count = self.count, 0
+        return taken
 
 
 class SlowCallbacks(logging.Handler):
@@ -384,6 +403,7 @@ def report(
     cpu: float,
     lag: list[float],
     floor: dict[str, list[float]] | None = None,
+    statements: int | None = None,
 ) -> None:
     """Percentiles per operation, the floor's beside them, and the loop's lag meanwhile."""
     everything = [v for op in OPS for v in out[op]]
@@ -393,7 +413,12 @@ def report(
         + (f", {lost} not within 60 s" if lost else "")
         + f"; CPU of this process per reply {1000 * cpu / max(len(everything), 1):.1f} ms"
         " (bot + fake Bot API + simulated users)"
-        f"; load average {os.getloadavg()[0]:.1f}"
+        + (
+            f"; SQL statements per reply {statements / max(len(everything), 1):.1f}"
+            if statements is not None
+            else ""
+        )
+        + f"; load average {os.getloadavg()[0]:.1f}"
     )
     head = f"  {'':<12}{'n':>6}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}"
     print(head + ("   floor p50 / p99 ms" if floor else ""))
@@ -654,6 +679,8 @@ async def run(args: argparse.Namespace) -> None:
         loop.slow_callback_duration = args.slow_callbacks / 1000
     lag = LagProbe()
     lag.start()
+    statements = ChatStatements()
+    profile = cProfile.Profile() if args.profile else None
     clock = ShiftedClock()
     uids = [USER_BASE + n for n in range(args.users)]
     async with TimedTelegram() as tg:
@@ -684,6 +711,9 @@ async def run(args: argparse.Namespace) -> None:
             # first contact creates each admin: not measured
             await users_round(tg, uids, args, rounds=1, until=None, seed=seeder)
             lag.take()
+            statements.take()
+            if profile is not None:
+                profile.enable()
             cpu = time.process_time()
             idle = await users_round(tg, uids, args, rounds=args.rounds, until=None, seed=seeder)
             report(
@@ -692,7 +722,13 @@ async def run(args: argparse.Namespace) -> None:
                 time.process_time() - cpu,
                 lag.take(),
                 floor,
+                statements.take(),
             )
+            if profile is not None:
+                profile.disable()
+                profile.dump_stats(f"{args.profile}.idle")
+                profile = cProfile.Profile()
+                profile.enable()
             if slow is not None:
                 slow.report("idle")
 
@@ -749,7 +785,11 @@ async def run(args: argparse.Namespace) -> None:
                 time.process_time() - cpu,
                 lag.take(),
                 floor,
+                statements.take(),
             )
+            if profile is not None:
+                profile.disable()
+                profile.dump_stats(f"{args.profile}.load")
             if slow is not None:
                 slow.report("under load")
         finally:
@@ -784,6 +824,12 @@ def main() -> None:
         default=0.0,
         metavar="MS",
         help="name the loop callbacks that ran longer than MS (asyncio debug mode)",
+    )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="PATH",
+        help="cProfile the bot's process: PATH.idle and PATH.load (pstats files; slower)",
     )
     asyncio.run(run(parser.parse_args()))
 

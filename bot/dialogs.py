@@ -8,6 +8,13 @@ review. So for a press in a group :class:`PrivateDialogs` hands the handler the 
 (:func:`handlers.replies.reply_to`), and the group gets a one-line pointer, never the contents.
 A person who never opened a private chat with the bot cannot be written to: the group is told to
 start one, and the half-started dialog is dropped.
+
+aiogram's FSM middleware takes the chat's events-isolation lock and reads the dialog state in
+one step, outside every middleware of ours: the read then needed a database session of its own
+(a connection, a transaction and its rollback on every update). :class:`DialogLock` and
+:class:`DialogState` are its two halves, placed around the update's session: the lock outside
+it, so an update's commit happens before the next update of that chat may start (that one
+reads the committed state), and the read inside it, in the update's transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.i18n import gettext as _
 from loguru import logger
@@ -34,6 +42,29 @@ def private_context(state: FSMContext, user_id: int) -> FSMContext:
         return state
     key = dataclasses.replace(state.key, chat_id=user_id, user_id=user_id, thread_id=None)
     return FSMContext(storage=state.storage, key=key)
+
+
+class DialogLock(FSMContextMiddleware):
+    """aiogram's FSM middleware without the state read: the chat's lock and ``state`` only."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context = self.resolve_event_context(data["bot"], data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        async with self.events_isolation.lock(key=context.key):
+            data["state"] = context
+            return await handler(event, data)
+
+
+class DialogState(BaseMiddleware):
+    """The dialog state (``raw_state``, for state filters), read in the update's session."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        if state is not None:
+            data["raw_state"] = await state.get_state()
+        return await handler(event, data)
 
 
 class PrivateDialogs(BaseMiddleware):

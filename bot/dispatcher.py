@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.dialogs import PrivateDialogs
+from bot.dialogs import DialogLock, DialogState, PrivateDialogs
 from bot.i18n import LocaleMiddleware
 from bot.middlewares import ActorMiddleware, DbSessionMiddleware, UpdateOnceMiddleware
 from bot.settings import Settings
@@ -81,6 +81,7 @@ def build_dispatcher(
     dp = Dispatcher(
         storage=storage,
         events_isolation=events_isolation,
+        disable_fsm=True,  # in two halves below, around the update's session (bot.dialogs)
         settings=settings,
         clock=clock,
         i18n=i18n,
@@ -97,10 +98,19 @@ def build_dispatcher(
             )
         ),
     )
-    if activity is not None:  # outermost: an update counts until its commit is done
+    # where aiogram puts its FSM middleware: one update per chat at a time, until its commit
+    dp.update.outer_middleware(
+        DialogLock(
+            storage=dp.fsm.storage,
+            events_isolation=dp.fsm.events_isolation,
+            strategy=dp.fsm.strategy,
+        )
+    )
+    if activity is not None:  # an update counts until its commit is done
         dp.update.outer_middleware(activity)
     dp.update.outer_middleware(LocaleMiddleware(i18n=i18n))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, after_commit=after_commit))
+    dp.update.outer_middleware(DialogState())
     single_poller = settings.bot_mode != "webhook" and settings.database_url.startswith("sqlite")
     dp.update.outer_middleware(
         UpdateOnceMiddleware(replica=replica, clock=clock, record=not single_poller)

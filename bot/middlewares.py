@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.transaction import UpdateTransaction, update_transaction
 from governance.clock import Clock
+from governance.roles import Actor, Role
 from handlers.render import locale_for
 from models import people, replicas
 
@@ -108,21 +109,41 @@ class ActorMiddleware(BaseMiddleware):
         session: AsyncSession = data["session"]
         data["user"], data["actor"] = None, None
         if tg_user is not None and not tg_user.is_bot:
-            now = self.clock.now()
-            user = await people.get_user_by_telegram_id(session, tg_user.id)
+            user, roles = await people.person_by_telegram_id(session, tg_user.id)
             if user is not None or chat is None or chat.type == "private":
-                user, _ = await people.upsert_person(
-                    session,
-                    telegram_id=tg_user.id,
-                    name=tg_user.full_name,
-                    username=tg_user.username,
-                    locale=locale_for(tg_user.language_code),
-                    now=now,
-                )
-                if tg_user.id in self.admin_ids:
-                    await people.bootstrap_admin(session, telegram_id=tg_user.id, now=now)
-                # Commit the bookkeeping now: a refused action must not undo who the person is.
-                await session.commit()
-                data["user"] = user
-                data["actor"] = await people.actor_for(session, user)
+                data["user"], data["actor"] = await self._person(session, tg_user, user, roles)
         return await handler(event, data)
+
+    async def _person(
+        self,
+        session: AsyncSession,
+        tg_user: TgUser,
+        user: people.User | None,
+        roles: frozenset[Role],
+    ) -> tuple[people.User, Actor]:
+        """The person and their roles, as read (most updates: nothing to write); the first
+        contact, a new name or locale, or an admin to bootstrap write, and commit at once: a
+        refused action must not undo who the person is."""
+        name, username = tg_user.full_name, tg_user.username
+        locale = locale_for(tg_user.language_code)
+        wrote = user is None or people.profile_changed(
+            user, name=name, username=username, locale=locale
+        )
+        now = self.clock.now()
+        if user is None or wrote:
+            user, _ = await people.upsert_person(
+                session,
+                telegram_id=tg_user.id,
+                name=name,
+                username=username,
+                locale=locale,
+                now=now,
+            )
+        assert user.id is not None
+        if tg_user.id in self.admin_ids and Role.ADMIN not in roles:
+            await people.bootstrap_admin(session, telegram_id=tg_user.id, now=now)
+            roles = await people.roles_of(session, user.id)
+            wrote = True
+        if wrote:
+            await session.commit()
+        return user, people.actor_with(user, roles)

@@ -10,7 +10,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -36,6 +35,7 @@ from handlers.callbacks import (
     DialogCancel,
 )
 from handlers.guards import member
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.registerform import PERSON_PAGE, FeedProbe
 from handlers.render import (
@@ -94,7 +94,7 @@ async def filter_menu(
     base = AccList(
         unit_id=callback_data.unit_id, platform=callback_data.platform, status=callback_data.status
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if callback_data.kind == "platform":
         for platform in Platform:
             kb.button(
@@ -147,7 +147,7 @@ async def edit_menu(
     query: CallbackQuery, callback_data: AccAction, session: AsyncSession, actor: Actor | None
 ) -> None:
     account = await _editable(session, actor, callback_data.account_id)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for field, label in FIELD_LABELS.items():
         kb.button(
             text=_(label),
@@ -248,7 +248,7 @@ async def _person_picker(
     page = await people.active_staff_page(
         session, unit_id=account.unit_id, cursor=cursor_of(view), size=PERSON_PAGE
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for user in page.rows:
         mark = "✅ " if user.id == account.responsible_id else ""
         kb.button(

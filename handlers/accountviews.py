@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -32,13 +31,14 @@ from handlers.callbacks import (
     UnitTree,
 )
 from handlers.caseviews import case_line
+from handlers.keyboards import Keyboard
 from handlers.monitoring import activity_section
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import account_card, esc, findings_section, platform_label, status_label
 from models import accounts, cases, findings, people
 from models.accounts import Account, AccountFilter
 from models.activity import account_activity
-from models.cases import ACTIVE_VALUES, CASE_ACCOUNT_STATUSES
+from models.cases import ACTIVE_VALUES, CASE_ACCOUNT_STATUSES, Case
 from models.feeds import POLLED_STATUSES
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ async def list_view(
         + "，"
         + span_text(page, total=False)
     ]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for account in page.rows:
         lines.append(
             f"#{account.id} {esc(account.name)} · {platform_label(account.platform)} · "
@@ -102,7 +102,7 @@ async def list_view(
         lines.append(_("没有符合条件的账号。"))
     kb.adjust(2)
     kb.attach(nav_row(page, query))
-    nav = InlineKeyboardBuilder()
+    nav = Keyboard()
     base = {"unit_id": query.unit_id, "platform": query.platform, "status": query.status}
     if actor.is_admin:
         nav.button(text=_("按单位"), callback_data=UnitTree(purpose=UnitPurpose.ACCOUNTS))
@@ -120,6 +120,8 @@ async def account_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     unit = await session.get(people.Unit, account.unit_id)
     responsible, pending = await accounts.responsible_of(session, account)
+    # read once: the card lists up to five cases and gives the active ones among them buttons
+    account_cases = await cases.account_cases(session, account_id=account.id or 0, limit=5)
     text = account_card(
         account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
     )
@@ -136,8 +138,8 @@ async def account_view(
         summary = await findings.open_summary(session, account_id=account.id or 0)
         latest = await findings.open_findings(session, account_id=account.id or 0, limit=3)
         text += "\n\n" + findings_section(summary, latest)
-        text += "\n\n" + await cases_section(session, account, settings.tz)
-    kb = InlineKeyboardBuilder()
+        text += "\n\n" + cases_section(account_cases, account, settings.tz)
+    kb = Keyboard()
     status = account.status
     v, aid = account.version, account.id or 0
     if (
@@ -164,7 +166,7 @@ async def account_view(
         kb.button(text=_("🔎 立即检查"), callback_data=CheckAccount(account_id=aid))
     if actor.manages(account.unit_id) and account.status in CASE_ACCOUNT_STATUSES:
         kb.button(text=_("📋 发起整改"), callback_data=CaseNew(account_id=aid))
-    for case in await cases.account_cases(session, account_id=aid, limit=3):
+    for case in account_cases[:3]:
         if case.status in ACTIVE_VALUES:
             kb.button(
                 text=_("整改 #{id}").format(id=case.id),
@@ -180,9 +182,9 @@ async def account_view(
     return text, kb.as_markup()
 
 
-async def cases_section(session: AsyncSession, account: Account, tz: ZoneInfo) -> str:
-    """The card's rectification cases: active ones first, then the latest ended."""
-    rows = await cases.account_cases(session, account_id=account.id or 0, limit=5)
+def cases_section(rows: list[Case], account: Account, tz: ZoneInfo) -> str:
+    """The card's rectification cases (``account_cases``: active ones first, then the latest
+    ended)."""
     if not rows:
         return _("整改：无。")
     return "\n".join([_("整改："), *("• " + case_line(c, account.name, tz) for c in rows)])

@@ -9,7 +9,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -17,6 +16,7 @@ from governance.i18n import N_
 from governance.roles import Actor, can_approve_registration
 from handlers.callbacks import PendingList, RegDecision
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import account_card, esc, person
 from handlers.replies import edit_or_send, reply_to
@@ -60,7 +60,7 @@ async def show_registrations(
         unit = await session.get(people.Unit, account.unit_id)
         responsible, waiting = await accounts.responsible_of(session, account)
         applicant = await session.get(User, account.created_by)
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         kb.button(
             text=_("✅ 通过"),
             callback_data=RegDecision(

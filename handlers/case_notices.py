@@ -10,11 +10,11 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.cases import CASE_KIND_LABELS, CaseKind
 from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen, DigestList
 from handlers.delivery import Rendered
+from handlers.keyboards import Keyboard
 from handlers.render import category_label, esc, platform_label, shown
 from workflows.notices import (
     CaseClosed,
@@ -63,7 +63,7 @@ def _who(n: CaseNotice) -> str:
 
 
 def _buttons(n: CaseNotice, *actions: tuple[str, str]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for action, label in actions:
         kb.button(text=label, callback_data=CaseAct(case_id=n.case_id, action=action))
     kb.button(text=_("查看整改"), callback_data=CaseOpen(case_id=n.case_id))
@@ -225,7 +225,7 @@ def digest(n: Digest) -> Rendered:
                 more=more,
             )
         )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("整改清单"), callback_data=CaseList(unit_id=unit_id))
     kb.button(text=_("不更新账号"), callback_data=DigestList(kind="dormant", unit_id=unit_id))
     kb.button(

@@ -15,7 +15,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.cases import (
@@ -34,6 +33,7 @@ from governance.roles import Actor
 from handlers.callbacks import CaseAct, CaseList, CaseNew, CaseOpen, DialogCancel
 from handlers.caseviews import case_list_view, case_view
 from handlers.guards import member
+from handlers.keyboards import Keyboard
 from handlers.render import audit_label, esc, when
 from handlers.replies import reply_to, turn_page
 from models import accounts, audit, cases, findings, people
@@ -154,7 +154,7 @@ async def ask_text(
     await state.set_data(
         {"case_id": case.id, "version": callback_data.version, "item": callback_data.item}
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("取消"), callback_data=DialogCancel())
     await query.answer()
     await reply_to(

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +26,7 @@ from governance.i18n import N_
 from governance.roles import Actor
 from handlers.callbacks import AccOpen, CaseAct, CaseList, CaseOpen, UnitPurpose, UnitTree
 from handlers.case_notices import case_kind_label, problem_line
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc, when
 from models import accounts, cases, people
@@ -98,7 +98,7 @@ async def case_list_view(
             status=_(CASE_STATUS_LABELS[query.status]), n=page.total
         )
     lines = [head + scope] + ([span_text(page, total=False)] if page.rows else [])
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for case in page.rows:
         line = case_line(case, names.get(case.account_id, "?"), tz)
         if not unit_id:
@@ -112,7 +112,7 @@ async def case_list_view(
         lines.append(_("没有在办的整改。") if query.status is None else _("没有符合条件的整改。"))
     kb.adjust(2)
     kb.attach(nav_row(page, query))
-    filters = InlineKeyboardBuilder()
+    filters = Keyboard()
     if query.status is not None:
         filters.button(text=_("在办"), callback_data=CaseList(unit_id=query.unit_id))
     for status in CaseStatus:
@@ -172,7 +172,7 @@ async def case_view(
         )
     if case.notice_url:
         lines.append(_("停更公告：{url}").format(url=esc(case.notice_url)))
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     status, cid, v = case.status, case.id or 0, case.version
     if status in ACTIVE_STATUSES:
         if can_explain(actor, responsible_id=account.responsible_id, unit_id=case.unit_id):

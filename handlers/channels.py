@@ -16,7 +16,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
@@ -35,6 +34,7 @@ from governance.robots import (
 from governance.roles import Actor
 from handlers.callbacks import ChanAct, ChanKind, ChanScope, DialogCancel
 from handlers.guards import member, require
+from handlers.keyboards import Keyboard
 from handlers.render import esc
 from handlers.replies import edit_or_send, reply_to
 from models import audit, people
@@ -74,7 +74,7 @@ async def _scope_label(session: AsyncSession, unit_id: int | None) -> str:
 async def _overview(session: AsyncSession, actor: Actor) -> tuple[str, InlineKeyboardMarkup]:
     found = await channels.visible(session, actor)
     lines = [_("<b>机器人渠道</b>（通知同时发到这些企业微信 / 钉钉 / 飞书群）")]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if not found:
         lines.append(_("还没有渠道。"))
     for channel in found:
@@ -99,7 +99,7 @@ async def _overview(session: AsyncSession, actor: Actor) -> tuple[str, InlineKey
             callback_data=ChanAct(channel_id=channel.id, action="delete"),
         )
     kb.adjust(3)
-    add = InlineKeyboardBuilder()
+    add = Keyboard()
     add.button(text=_("➕ 添加渠道"), callback_data=ChanScope(unit_id=-1))
     kb.attach(add)
     return "\n".join(lines), kb.as_markup()
@@ -139,7 +139,7 @@ async def choose_scope(
     checked = require(actor, _keeps_channels, NOT_ALLOWED)
     await query.answer()
     if callback_data.unit_id == -1 and checked.is_admin:
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         kb.button(text=_("政务公开办（全局）"), callback_data=ChanScope(unit_id=0))
         for unit in await people.list_units(session):
             assert unit.id is not None
@@ -154,7 +154,7 @@ async def choose_scope(
         raise InvalidInput(N_("你只能管理本单位的机器人渠道。"))
     await state.clear()
     await state.update_data(unit_id=unit_id)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for kind, label in KIND_LABELS.items():
         kb.button(text=_(label), callback_data=ChanKind(kind=kind.value))
     kb.button(text=_("取消"), callback_data=DialogCancel())

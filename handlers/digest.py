@@ -8,7 +8,6 @@ from datetime import timedelta
 from aiogram import Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +18,7 @@ from governance.i18n import N_
 from governance.roles import Actor
 from handlers.callbacks import AccOpen, DigestList
 from handlers.guards import member
+from handlers.keyboards import Keyboard
 from handlers.render import category_label, esc
 from handlers.replies import reply_to
 from models.accounts import Account
@@ -94,7 +94,7 @@ async def digest_list(
         lines = [*lines[: LIMIT + 1], _("……另有 {n} 项").format(n=len(lines) - LIMIT - 1)]
     if len(lines) == 1:
         lines.append(_("无。"))
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for account_id, name in list(dict.fromkeys(shown))[:10]:
         kb.button(text=f"#{account_id} {name[:20]}", callback_data=AccOpen(account_id=account_id))
     kb.adjust(2)

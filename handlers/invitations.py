@@ -10,7 +10,6 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -26,6 +25,7 @@ from handlers.callbacks import (
     UnitTree,
 )
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.render import esc, role_label, when
 from handlers.replies import edit_or_send
 from handlers.units import tree_view
@@ -48,7 +48,7 @@ async def _role_menu(
     if not roles:
         raise PermissionDenied(N_("你不能邀请人员加入这个单位。"))
     unit = await people.get_unit(session, unit_id) if unit_id else None
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for role in roles:
         kb.button(
             text=role_label(role), callback_data=InviteRole(unit_id=unit_id or 0, role=role.value)
@@ -107,7 +107,7 @@ async def invite_role(
     )
     link = await create_start_link(bot, invitation.token)
     unit = await people.get_unit(session, invitation.unit_id) if invitation.unit_id else None
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("撤销此邀请"), callback_data=InviteRevoke(invitation_id=invitation.id or 0))
     await query.answer(_("邀请已生成"))
     await edit_or_send(
@@ -136,7 +136,7 @@ async def list_invites(
         await message.answer(_("没有未使用的邀请。发送 /invite 生成新邀请。"))
         return
     units = {u.id: u.name for u in await people.list_units(session)}
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     lines = [_("未使用的邀请（共 {n} 条）：").format(n=len(invitations))]
     for inv in invitations:
         lines.append(

@@ -26,7 +26,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from documents.ledgerbook import (
@@ -46,6 +45,7 @@ from governance.roles import Actor, can_import_ledger
 from governance.websiteledger import SHEET_WEBSITES, parse_website_rows
 from handlers.callbacks import DialogCancel, LedgerApply, LedgerImportValid, LedgerMenu
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.ledgerreplies import (
     SHOWN_PROBLEMS,
     plain_error,
@@ -91,7 +91,7 @@ def _is_ledger_file(message: Message) -> bool:
 @router.message(Command("ledger"))
 async def menu(message: Message, actor: Actor | None) -> None:
     checked = require(actor, _ledger_user, NOT_ALLOWED)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("📤 导出台账"), callback_data=LedgerMenu(action="export"))
     kb.button(text=_("📄 下载模板"), callback_data=LedgerMenu(action="template"))
     if can_import_ledger(checked):
@@ -226,7 +226,7 @@ async def _ask_confirmation(
     validation = result.validation
     await state.set_state(LedgerImport.confirm)
     await state.set_data({"file_id": file_id, "name": name, "digest": digest})
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("确认应用"), callback_data=LedgerApply(digest=digest, valid_only=valid_only))
     kb.button(text=_("取消"), callback_data=DialogCancel())
     kb.adjust(2)
@@ -299,7 +299,7 @@ async def upload(
             + sites
         )
         return
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if validation.rows or validation.updates:
         await state.set_state(LedgerImport.valid_only)
         await state.set_data({"file_id": document.file_id, "name": name, "digest": digest})

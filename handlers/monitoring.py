@@ -9,7 +9,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.activity import DormancyState
@@ -27,6 +26,7 @@ from handlers.callbacks import (
     UnitTree,
 )
 from handlers.guards import member, require
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import activity_label, esc, outcome_text, post_line, when
 from handlers.replies import edit_or_send, reply_to, turn_page
@@ -132,7 +132,7 @@ async def _dormant_view(
     if query.state is not None:
         head += _("（至少：{state}）").format(state=activity_label(query.state.value))
     lines = [head + "，" + span_text(page, total=False)]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for row in page.rows:
         last = when(row.last_post, settings.tz)[:10] if row.last_post else _("无")
         days = _("{n} 天").format(n=row.days) if row.polled else _("尚未抓取")
@@ -149,7 +149,7 @@ async def _dormant_view(
         lines.append(_("没有正在监测的账号（账号需在用且已填写订阅源）。"))
     kb.adjust(2)
     kb.attach(nav_row(page, query))
-    nav = InlineKeyboardBuilder()
+    nav = Keyboard()
     for state in (DormancyState.WARNING, DormancyState.DORMANT, DormancyState.CLOSURE_CANDIDATE):
         if state is not query.state:
             nav.button(
@@ -224,7 +224,7 @@ async def _monitor_view(
     if not failed_total:
         return "\n".join(lines), None
     lines.append(_("发送失败的通知（Telegram 拒收）：{n} 条").format(n=failed_total))
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for row in failed:
         lines.append(
             f"• #{row.id} → {row.chat_id} · {esc(row.kind)} · {esc((row.error or '')[:120])}"
@@ -293,7 +293,7 @@ async def check(
     if not matches:
         raise NotFound(N_("没有找到“{query}”对应的账号。"), query=command.args.strip()[:60])
     if len(matches) > 1:
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         for account in matches:
             kb.button(
                 text=f"#{account.id} {account.name[:24]}",

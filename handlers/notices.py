@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.i18n import N_
 from handlers.callbacks import AccOpen, RegDecision
 from handlers.case_notices import CASE_RENDERERS
 from handlers.delivery import Action, Copy, Edit, Rendered, Renderers, Send
+from handlers.keyboards import Keyboard
 from handlers.render import (
     category_label,
     esc,
@@ -65,7 +65,7 @@ def _summary(n: AccountSummary) -> str:
 
 
 def _open_button(account_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("查看账号"), callback_data=AccOpen(account_id=account_id))
     return kb.as_markup()
 
@@ -78,7 +78,7 @@ def registration_pending(n: RegistrationPending) -> Rendered:
         + "\n\n"
         + _("请审核：通过后账号进入“在用”状态。")
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(
         text=_("✅ 通过"),
         callback_data=RegDecision(account_id=n.account_id, approve=True, version=n.version),

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import PageCursor
+from handlers.keyboards import Keyboard
 from models.paging import Cursor, Page
 
 D = TypeVar("D", bound=CallbackData)
@@ -42,9 +42,9 @@ def span_text(page: Page[Any], *, total: bool = True) -> str:
     )
 
 
-def nav_row(page: Page[Any], data: D) -> InlineKeyboardBuilder:
+def nav_row(page: Page[Any], data: D) -> Keyboard:
     """◀ previous, next ▶ (and back to the first page when far in), as one keyboard row."""
-    nav = InlineKeyboardBuilder()
+    nav = Keyboard()
     if page.has_prev and page.first is not None:
         nav.button(
             text=_("◀ 上一页"),

@@ -11,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.feedroutes import derive
@@ -28,6 +27,7 @@ from handlers.callbacks import (
     UnitPurpose,
     UnitTree,
 )
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import account_card, display_url, esc, platform_label
 from handlers.replies import pressed_message
@@ -96,12 +96,12 @@ EDIT_LABELS = ACCOUNT_FIELD_LABELS
 PERSON_PAGE = 20  # people per page of a responsible-person picker
 
 
-def cancel_row(kb: InlineKeyboardBuilder) -> None:
+def cancel_row(kb: Keyboard) -> None:
     kb.button(text=_("取消登记"), callback_data=DialogCancel())
 
 
 def _platform_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for platform in Platform:
         kb.button(
             text=_(PLATFORM_LABELS[platform]), callback_data=RegPlatform(platform=platform.value)
@@ -180,7 +180,7 @@ async def advance(
         )
     elif step == "feed_url":
         await state.set_state(RegisterForm.feed)
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         derived = derive(
             data.get("platform", ""),
             data.get("platform_ref", ""),
@@ -220,7 +220,7 @@ async def _unit_step(
     elif actor.unit_id is not None and actor.manages(actor.unit_id):
         unit = await people.get_unit(session, actor.unit_id)
         await state.set_state(RegisterForm.unit)
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         kb.button(text=unit.name, callback_data=RegUnit(unit_id=unit.id or 0))
         cancel_row(kb)
         kb.adjust(1)
@@ -237,12 +237,12 @@ async def responsible_picker(
     page = await people.active_staff_page(
         session, unit_id=unit_id, cursor=cursor_of(view), size=PERSON_PAGE
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for user in page.rows:
         kb.button(text=user.name[:30], callback_data=RegPerson(user_id=user.id or 0))
     kb.adjust(2)
     kb.attach(nav_row(page, RegPerson(user_id=0)))
-    more = InlineKeyboardBuilder()
+    more = Keyboard()
     more.button(text=_("🔄 刷新名单"), callback_data=RegPerson(user_id=0))
     cancel_row(more)
     more.adjust(2)
@@ -283,7 +283,7 @@ async def _summary(
         updated_at=_UNSAVED,
     )
     card = account_card(preview, unit=unit, responsible=responsible, tz=settings.tz, draft=True)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("✅ 确认提交"), callback_data=RegConfirm(action="confirm"))
     kb.button(text=_("✏️ 修改"), callback_data=RegConfirm(action="edit"))
     kb.button(text=_("取消登记"), callback_data=RegConfirm(action="cancel"))

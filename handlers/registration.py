@@ -17,7 +17,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +45,7 @@ from handlers.callbacks import (
     RegUnit,
 )
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of
 from handlers.registerform import (
     DEPENDENTS,
@@ -240,7 +240,7 @@ async def _try_feed(
     await bot.send_chat_action(message.chat.id, "typing")
     report = await feed_probe(url)
     if not report.usable:
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         kb.button(text=_("重新输入"), callback_data=RegFeed(action="retry"))
         kb.button(text=_("暂不填写"), callback_data=RegFeed(action="skip"))
         cancel_row(kb)
@@ -294,7 +294,7 @@ async def feed_choice(
 @router.callback_query(RegisterForm.confirm, RegConfirm.filter(F.action == "edit"))
 async def edit_menu(query: CallbackQuery, actor: Actor | None) -> None:
     require(actor, can_register_account, NOT_ALLOWED)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for field, label in EDIT_LABELS.items():
         kb.button(text=_(label), callback_data=RegEdit(field=field))
     kb.adjust(2)

@@ -25,7 +25,6 @@ from aiogram.types import (
     Message,
 )
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from documents.reports import file_name, render
@@ -37,6 +36,7 @@ from governance.periods import MAX_PERIOD_DAYS, PERIOD_LABELS, Period, parse_dat
 from governance.roles import Actor
 from handlers.callbacks import DialogCancel, ReportPeriod, ReportScope, ReportUnits
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc
 from handlers.replies import pressed_message, reply_to, turn_page
@@ -88,7 +88,7 @@ def _period(data: ReportScope) -> Period:
 async def menu(message: Message, actor: Actor | None, state: FSMContext) -> None:
     require(actor, _reporter, NOT_ALLOWED)
     await state.clear()
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for kind in MENU_KINDS:
         kb.button(text=_(PERIOD_LABELS[kind]), callback_data=ReportPeriod(kind=kind))
     kb.button(text=_("🎲 季度抽查"), callback_data=ReportPeriod(kind=INSPECT))
@@ -106,7 +106,7 @@ async def menu(message: Message, actor: Actor | None, state: FSMContext) -> None
 async def ask_dates(query: CallbackQuery, actor: Actor | None, state: FSMContext) -> None:
     require(actor, _reporter, NOT_ALLOWED)
     await state.set_state(ReportDates.dates)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("取消"), callback_data=DialogCancel())
     await query.answer()
     await reply_to(
@@ -166,7 +166,7 @@ async def _choose_scope(
     if actor.unit_id is None:
         raise PermissionDenied(NO_UNIT)
     unit = await people.get_unit(session, actor.unit_id)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(
         text=unit.name,
         callback_data=ReportScope(kind=kind, start=start, end=end, unit_id=unit.id or 0),
@@ -183,7 +183,7 @@ async def _scope_page(
     """A page of the units an admin may report on, after "all units"."""
     page = await people.units_page(session, cursor=cursor_of(query), size=SCOPE_PAGE)
     scope = {"kind": query.kind, "start": query.start, "end": query.end}
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("全部单位"), callback_data=ReportScope(**scope))
     for unit in page.rows:
         kb.button(text=unit.name[:30], callback_data=ReportScope(**scope, unit_id=unit.id or 0))

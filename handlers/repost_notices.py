@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import TaskOpen
 from handlers.delivery import Rendered, Renderer
+from handlers.keyboards import Keyboard
 from handlers.render import esc, platform_label, safe_link
 from workflows.notices import RepostAssigned, RepostReminder
 from workflows.notices.reposts import RepostNotice
@@ -30,8 +30,8 @@ def _body(n: RepostNotice) -> str:
     return "\n".join(lines)
 
 
-def _card(n: RepostNotice) -> InlineKeyboardBuilder:
-    kb = InlineKeyboardBuilder()
+def _card(n: RepostNotice) -> Keyboard:
+    kb = Keyboard()
     kb.button(text=_("查看任务"), callback_data=TaskOpen(task_id=n.task_id))
     return kb
 

@@ -12,7 +12,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -21,6 +20,7 @@ from governance.reposts import TargetStatus
 from governance.roles import Actor
 from handlers.callbacks import DialogCancel, TaskClose, TaskOpen, TaskRecord, TaskTarget
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.render import audit_label, esc, when
 from handlers.replies import pressed_message, reply_to
 from handlers.repostform import send_step
@@ -66,7 +66,7 @@ async def target_menu(
     unit = await session.get(Unit, account.unit_id) if account else None
     assert account is not None and unit is not None
     line = stored.line_of(target, account, unit, task=task, now=clock.now())
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     text = [account_line(line, settings.tz)]
     if target.link:
         text.append(_("转载链接：{link}").format(link=esc(target.link)))
@@ -100,7 +100,7 @@ async def target_fix(
         raise PermissionDenied(reposts.NOT_YOURS)
     await state.clear()
     await state.set_data({"target_id": target.id})
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("取消"), callback_data=DialogCancel())
     if callback_data.action == "undo":
         await state.set_state(RepostFix.reason)
@@ -125,7 +125,7 @@ async def got_reason(
         now=clock.now(),
     )
     await state.clear()
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("返回任务"), callback_data=TaskOpen(task_id=target.task_id))
     await message.answer(
         _("已撤销匹配，该账号恢复为待转载；该条内容不会再被匹配。"), reply_markup=kb.as_markup()
@@ -146,7 +146,7 @@ async def got_link(
         now=clock.now(),
     )
     await state.clear()
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("返回任务"), callback_data=TaskOpen(task_id=target.task_id))
     await message.answer(_("已手工确认该账号完成转载。"), reply_markup=kb.as_markup())
 
@@ -165,7 +165,7 @@ async def close(
         task = await stored.get_task(session, callback_data.task_id)
         if not reposts.can_correct(checked, task):
             raise PermissionDenied(reposts.NOT_YOURS)
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         sure = TaskClose(task_id=callback_data.task_id, cancel=callback_data.cancel, sure=True)
         kb.button(text=_("确定"), callback_data=sure)
         kb.button(text=_("返回任务"), callback_data=TaskOpen(task_id=callback_data.task_id))

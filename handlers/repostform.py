@@ -11,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.registry import PLATFORM_LABELS, Platform
@@ -25,6 +24,7 @@ from handlers.callbacks import (
     TaskPick,
     TaskScope,
 )
+from handlers.keyboards import Keyboard
 from handlers.render import esc, platform_label, safe_link
 from handlers.replies import pressed_message
 from models import people
@@ -52,7 +52,7 @@ DEADLINE_DAYS = (1, 3, 7)
 MAX_BUTTONS = 60
 
 
-def _cancel(kb: InlineKeyboardBuilder) -> None:
+def _cancel(kb: Keyboard) -> None:
     kb.button(text=_("取消"), callback_data=DialogCancel())
 
 
@@ -76,7 +76,7 @@ async def _choices(session: AsyncSession, actor: Actor, kind: ScopeKind) -> list
 async def pick_keyboard(
     session: AsyncSession, actor: Actor, kind: ScopeKind, picked: list[str]
 ) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for value, label in await _choices(session, actor, kind):
         mark = "✅ " if value in picked else ""
         kb.button(text=f"{mark}{label}"[:40], callback_data=TaskPick(value=value))
@@ -109,7 +109,7 @@ async def advance(
     data = await state.get_data()
     step = next((f for f in ORDER if f not in data), None)
     hint = "\n" + _("（发送 /cancel 可随时取消）")
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if step == "link":
         await state.set_state(RepostForm.source)
         await send_step(
@@ -215,7 +215,7 @@ async def summary(
             rule=_("计为完成") if draft.headline_counts else _("不计为完成")
         ),
     ]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("✅ 确认发布"), callback_data=TaskConfirm(action="confirm"))
     kb.button(text=_("取消"), callback_data=TaskConfirm(action="cancel"))
     kb.adjust(2)

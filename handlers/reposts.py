@@ -16,7 +16,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,6 +44,7 @@ from handlers.callbacks import (
     TaskScope,
 )
 from handlers.guards import member, require
+from handlers.keyboards import Keyboard
 from handlers.render import esc, short
 from handlers.replies import edit_or_send, pressed_message
 from handlers.repostform import RepostForm, advance, draft_of, pick_keyboard
@@ -83,7 +83,7 @@ async def _list(
     more, tasks = len(tasks) > LIST_SIZE, tasks[:LIST_SIZE]
     now = clock.now()
     lines = ["<b>" + _("转载任务") + "</b>"]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for task in tasks:
         rows = await reposts.task_lines(session, task, now=now, unit_id=unit_id)
         count = totals([line for _t, line in rows])

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.reposts import (
     METHOD_LABELS,
@@ -22,6 +21,7 @@ from governance.reposts import (
 )
 from governance.roles import Actor
 from handlers.callbacks import TaskClose, TaskList, TaskOpen, TaskRecord, TaskTarget
+from handlers.keyboards import Keyboard
 from handlers.render import esc, safe_link, short
 from models.reposts import RepostTarget, RepostTask
 from workflows.reposts import can_correct
@@ -102,7 +102,7 @@ def task_card(
         text.append(account_line(line, tz))
     if pages > 1:
         text.append(_("第 {page}/{pages} 页").format(page=page + 1, pages=pages))
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     sizes: list[int] = []
     correct = can_correct(actor, task) and task.status is TaskStatus.OPEN
     if correct:

@@ -11,7 +11,6 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -20,6 +19,7 @@ from governance.review import may_stand_in
 from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import DelegPick
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.render import esc, when
 from handlers.replies import edit_or_send
 from models import people, routes
@@ -47,7 +47,7 @@ async def delegate_cmd(
 ) -> None:
     checked = require(actor, can_submit_draft, NOT_ALLOWED)
     current = await routes.current_delegation(session, user_id=checked.user_id, now=clock.now())
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if current is not None:
         other = await session.get(User, current.delegate_id)
         kb.button(text=_("结束代审"), callback_data=DelegPick(user_id=0))
@@ -84,7 +84,7 @@ async def delegate_cmd(
 @router.callback_query(DelegPick.filter((F.user_id > 0) & (F.days == 0)))
 async def pick_days(query: CallbackQuery, callback_data: DelegPick, actor: Actor | None) -> None:
     require(actor, can_submit_draft, NOT_ALLOWED)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for days in DAYS:
         kb.button(
             text=_("{n} 天").format(n=days),

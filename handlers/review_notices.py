@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from governance.drafttext import unread_reason
 from governance.i18n import N_
@@ -21,6 +20,7 @@ from governance.review import (
 )
 from handlers.callbacks import RvAct, RvMine
 from handlers.delivery import Action, Copy, Edit, Rendered, Send
+from handlers.keyboards import Keyboard
 from handlers.render import category_label, esc, platform_label, shown, when
 from models.reviews import ReviewRecord
 from workflows.notices import (
@@ -127,7 +127,7 @@ def card_text(n: ReviewCard) -> str:
 
 
 def card_keyboard(review_id: int, round: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for action, label in (
         ("approve", _("✅ 通过")),
         ("comment", _("✍️ 通过并附意见")),
@@ -141,7 +141,7 @@ def card_keyboard(review_id: int, round: int) -> InlineKeyboardMarkup:
 
 
 def history_keyboard(review_id: int, round: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(
         text=_("📜 查看记录"),
         callback_data=RvAct(review_id=review_id, round=round, action="history"),
@@ -173,7 +173,7 @@ def card_closed(n: CardClosed) -> list[Action]:
 
 
 def _mine_button(review_id: int, action: str, label: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=label, callback_data=RvMine(review_id=review_id, action=action))
     return kb.as_markup()
 

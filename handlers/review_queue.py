@@ -9,7 +9,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -17,6 +16,7 @@ from governance.roles import Actor, can_approve_registration
 from handlers import approvals
 from handlers.callbacks import PendingKind, PendingList, RvAct, RvBulk
 from handlers.guards import member, require
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc, when
 from handlers.replies import pressed_message, reply_to, turn_page
@@ -54,7 +54,7 @@ async def queue_view(
         + "，"
         + span_text(page, total=False)
     ]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for item in page.rows:
         review = item.review
         seen = item.assignment.opened_at is not None

@@ -11,7 +11,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from documents.pdf import to_pdf
@@ -21,6 +20,7 @@ from governance.review import OPEN_STATUSES, ReviewStatus, parse_review_number
 from governance.roles import Actor, can_export_reviews, can_submit_draft
 from handlers.callbacks import ExportPick, RvMine
 from handlers.guards import member, require
+from handlers.keyboards import Keyboard
 from handlers.render import esc, when
 from handlers.replies import edit_or_send, pressed_message, reply_to
 from handlers.review_forms import review_form_docx, reviews_xlsx
@@ -48,7 +48,7 @@ async def mine(
         await message.answer(_("你还没有提交过送审稿。发送 /submit 提交。"))
         return
     lines = [_("我的送审稿（最近 {n} 件）：").format(n=len(rows))]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for review in rows:
         state = review_status(review.status)
         if review.status == ReviewStatus.IN_REVIEW:
@@ -72,7 +72,7 @@ async def open_review(
     review = await reviews.get_review(session, callback_data.review_id)
     await reviews.visible_review(session, review=review, actor=checked)
     record = await reviews.load_record(session, review)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     mine_ = review.submitter_id == checked.user_id
     if mine_ and review.status in OPEN_STATUSES:
         kb.button(
@@ -129,7 +129,7 @@ async def show_review(
     review = await reviews.by_number(session, parse_review_number(command.args or ""))
     await reviews.visible_review(session, review=review, actor=checked)
     record = await reviews.load_record(session, review)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if can_export_reviews(checked):
         kb.button(
             text=_("🖨 导出审核单"), callback_data=RvMine(review_id=review.id or 0, action="export")
@@ -185,7 +185,7 @@ async def export(
         review = await reviews.by_number(session, parse_review_number(command.args))
         await _send_form(message, session, review.id or 0, settings)
         return
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for days in PERIODS:
         kb.button(text=_("近 {n} 天").format(n=days), callback_data=ExportPick(days=days))
     kb.adjust(4)

@@ -14,7 +14,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -32,6 +31,7 @@ from governance.review import (
 from governance.roles import Actor, Role, can_edit_routes
 from handlers.callbacks import RouteEdit, RouteOpen, UnitPurpose, UnitTree
 from handlers.guards import member
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import error_text, esc, platform_label, role_label
 from handlers.replies import edit_or_send, editable, pressed_message, reply_to, turn_page
@@ -96,7 +96,7 @@ async def _overview(
         if problem is not None:
             lines.append(_("⚠️ 当前无法满足：") + error_text(problem))
     overrides = {r.account_id: r for r in await routes.account_overrides(session, unit_id=unit_id)}
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("✏️ 编辑单位流程"), callback_data=RouteOpen(unit_id=unit_id, account_id=0))
     page = await list_accounts(
         session,
@@ -222,7 +222,7 @@ async def _editor(
         ),
         _("改好后点“保存”。"),
     ]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     widths = []
     for index, spec in enumerate(stages):
         n = index + 1
@@ -368,7 +368,7 @@ async def _people_picker(
         cursor=cursor_of(RouteEdit(action="people", key=key, rid=rid, back=back)),
         size=PEOPLE_PAGE,
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for user in page.rows:
         mark = "☑️" if user.id in spec.approver_ids else "⬜"
         kb.button(

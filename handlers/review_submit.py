@@ -19,7 +19,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,6 +34,7 @@ from governance.roles import Actor, can_submit_draft
 from handlers.callbacks import RvMine, SubAccount, SubStep
 from handlers.draft_files import document_ack, read_draft_file
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc, platform_label, when
 from handlers.replies import edit_or_send, pressed_message, reply_to, turn_page
@@ -68,7 +68,7 @@ class SubmitForm(StatesGroup):
 
 
 def _step_kb(*items: tuple[str, str]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for action, label in items:
         kb.button(text=label, callback_data=SubStep(action=action))
     kb.adjust(1)
@@ -109,7 +109,7 @@ async def _account_picker(
     )
     if not page.total:
         return _("本单位还没有在用的账号，无法提交送审稿。"), None
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for account in page.rows:
         kb.button(
             text=f"{account.name}（{platform_label(account.platform)}）",
@@ -117,7 +117,7 @@ async def _account_picker(
         )
     kb.adjust(1)
     kb.attach(nav_row(page, SubAccount(account_id=0)))
-    cancel = InlineKeyboardBuilder()
+    cancel = Keyboard()
     cancel.button(text=_("取消"), callback_data=SubStep(action="cancel"))
     kb.attach(cancel)
     text = _("提交送审稿（先审后发）。请选择发布账号：") + "\n" + span_text(page)

@@ -97,9 +97,10 @@ async def start(
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
     guide = tour(actor.roles) if settings.demo_tour and actor.active else ""
     await message.answer(await _intro(session, user, actor) + guide)
+    # after the reply: the person waits for the greeting, not for the menu's request
+    await set_person_menu(bot, i18n, chat_id=message.chat.id, roles=actor.roles, locale=user.locale)
 
 
 @router.message(Command("help"))

@@ -9,7 +9,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -30,6 +29,7 @@ from handlers.callbacks import (
     UsersUnit,
 )
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc
 from handlers.replies import edit_or_send, reply_to, turn_page
@@ -92,7 +92,7 @@ async def tree_view(session: AsyncSession, query: UnitTree) -> tuple[str, Inline
     counts = await people.child_counts(session, unit_ids=[u.id or 0 for u in page.rows])
     where = esc(parent.name) if parent else _("顶级单位")
     lines = [_("单位：{where}（{span}）").format(where=where, span=span_text(page))]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for unit in page.rows:
         uid, below = unit.id or 0, counts.get(unit.id or 0, 0)
         lines.append(
@@ -110,7 +110,7 @@ async def tree_view(session: AsyncSession, query: UnitTree) -> tuple[str, Inline
         lines.append(_("没有下级单位。"))
     kb.adjust(2 if query.purpose is not UnitPurpose.BROWSE else 1)
     kb.attach(nav_row(page, query))
-    more = InlineKeyboardBuilder()
+    more = Keyboard()
     if parent is not None:
         more.button(
             text=_("⬆ 上一级"),

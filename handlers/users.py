@@ -7,7 +7,6 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -23,6 +22,7 @@ from handlers.callbacks import (
     UsersUnit,
 )
 from handlers.guards import member, require
+from handlers.keyboards import Keyboard
 from handlers.menu import set_person_menu
 from handlers.paging import cursor_of, nav_row, span_text
 from handlers.render import esc, person, role_label, roles_text
@@ -68,7 +68,7 @@ async def _unit_list(
     lines = [
         _("{unit}（共 {n} 人）：").format(unit=title, n=page.total) + span_text(page, total=False)
     ]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for user, roles in page.rows:
         flag = "" if user.active else _("（已停用）")
         lines.append(f"• {person(user)} — {roles_text(roles)}{flag}")
@@ -105,7 +105,7 @@ async def _card(
     )
     if not can_change_roles(actor):
         return text, None
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for role in ROLE_ORDER:
         if role is not Role.ADMIN and target.unit_id is None:
             continue

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import WebOpen
 from handlers.delivery import Rendered, Renderer
+from handlers.keyboards import Keyboard
 from handlers.render import esc
 from workflows.notices import SiteDownAlert, SiteRecoveredAlert, WebsiteVetoAlert
 
 
 def _button(account_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("查看网站"), callback_data=WebOpen(account_id=account_id))
     return kb.as_markup()
 

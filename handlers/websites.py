@@ -17,7 +17,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +29,7 @@ from governance.vocabulary import status_label
 from governance.websites import COLUMN_CLASS_LABELS, INDICATORS, WebsiteRule
 from handlers.callbacks import WebOpen
 from handlers.guards import member
+from handlers.keyboards import Keyboard
 from handlers.render import esc, shown
 from handlers.replies import reply_to
 from models import websites
@@ -150,7 +150,7 @@ async def _overview(session: AsyncSession, actor: Actor) -> tuple[str, InlineKey
         if can_view_account(actor, account.unit_id)
     ]
     lines = [_("<b>政府网站</b>（{n} 个）").format(n=len(rows))]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if not rows:
         lines.append(_("还没有登记网站。管理员可用 /websites add 登记。"))
     for site, account in rows[:MAX_LISTED]:

@@ -10,7 +10,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.clock import Clock
@@ -27,6 +26,7 @@ from handlers.callbacks import (
     WordsTry,
 )
 from handlers.guards import require
+from handlers.keyboards import Keyboard
 from handlers.render import category_label, error_text, esc, findings_text, when
 from handlers.replies import edit_or_send, reply_to
 from models import sweeps, wordlists
@@ -103,7 +103,7 @@ async def _overview(
     sweep_line = _sweep_line(await sweeps.current(session), live_checker.version, tz)
     if sweep_line:
         lines.append(sweep_line)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for kind, label in KIND_LABELS.items():
         kb.button(text="➕ " + _(label), callback_data=WordsAdd(kind=kind.value))
     kb.button(text=_("📋 查看/删除"), callback_data=WordsList())
@@ -138,7 +138,7 @@ async def add(
     await state.set_data({"kind": kind.value})
     await query.answer()
     if kind is RuleKind.WORD:
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         for category in WORD_CATEGORIES:
             kb.button(text=category_label(category), callback_data=WordsCategory(category=category))
         kb.button(text=_("取消"), callback_data=DialogCancel())
@@ -218,7 +218,7 @@ async def list_words(
 async def _page(session: AsyncSession, page: int) -> tuple[str, InlineKeyboardMarkup]:
     rows, total = await wordlists.list_rules(session, offset=page * PAGE, limit=PAGE)
     lines = [_("词库条目（共 {n} 条）：").format(n=total)]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for rule in rows:
         kind = rule.kind
         detail = category_label(rule.category) if rule.category else _(KIND_LABELS[kind])
@@ -231,7 +231,7 @@ async def _page(session: AsyncSession, page: int) -> tuple[str, InlineKeyboardMa
     if not rows:
         lines.append(_("暂无条目。"))
     kb.adjust(3)
-    nav = InlineKeyboardBuilder()
+    nav = Keyboard()
     if page > 0:
         nav.button(text=_("◀ 上一页"), callback_data=WordsList(page=page - 1))
     if (page + 1) * PAGE < total:

@@ -76,16 +76,33 @@ async def roles_of(session: AsyncSession, user_id: int) -> frozenset[Role]:
 
 async def actor_for(session: AsyncSession, user: User) -> Actor:
     assert user.id is not None
-    return Actor(
-        user_id=user.id,
-        unit_id=user.unit_id,
-        roles=await roles_of(session, user.id),
-        active=user.active,
-    )
+    return actor_with(user, await roles_of(session, user.id))
+
+
+def actor_with(user: User, roles: frozenset[Role]) -> Actor:
+    """The actor for ``user`` holding ``roles`` (already read)."""
+    assert user.id is not None
+    return Actor(user_id=user.id, unit_id=user.unit_id, roles=roles, active=user.active)
 
 
 async def get_user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
     return (await session.exec(select(User).where(User.telegram_id == telegram_id))).first()
+
+
+async def person_by_telegram_id(
+    session: AsyncSession, telegram_id: int
+) -> tuple[User | None, frozenset[Role]]:
+    """The person behind a Telegram id and their roles, in one statement (every update asks)."""
+    rows = (
+        await session.exec(
+            select(User, col(UserRole.role))
+            .outerjoin(UserRole, col(UserRole.user_id) == col(User.id))
+            .where(User.telegram_id == telegram_id)
+        )
+    ).all()
+    if not rows:
+        return None, frozenset()
+    return rows[0][0], frozenset(role for _, role in rows if role is not None)
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:
@@ -116,7 +133,7 @@ async def upsert_person(
 ) -> tuple[User, bool]:
     """Find or create the person behind a Telegram id; keep name and locale fresh."""
     user = await get_user_by_telegram_id(session, telegram_id)
-    name = clean_line(name)[:128] or str(telegram_id)
+    given, name = name, _person_name(name, telegram_id)
     if user is None:
         user = User(
             telegram_id=telegram_id,
@@ -139,11 +156,22 @@ async def upsert_person(
             note="first contact",
         )
         return user, True
-    if (user.name, user.username, user.locale) != (name, username, locale):
+    if profile_changed(user, name=given, username=username, locale=locale):
         user.name, user.username, user.locale, user.updated_at = name, username, locale, now
         session.add(user)
         await session.flush()
     return user, False
+
+
+def _person_name(name: str, telegram_id: int) -> str:
+    return clean_line(name)[:128] or str(telegram_id)
+
+
+def profile_changed(user: User, *, name: str, username: str | None, locale: str) -> bool:
+    """Whether what Telegram says of the person differs from our row (``upsert_person``
+    would write): checked first, so an unchanged person costs no write."""
+    name = _person_name(name, user.telegram_id)
+    return (user.name, user.username, user.locale) != (name, username, locale)
 
 
 async def grant_role(
