@@ -133,7 +133,8 @@ class Poller:
             )
         now = self.clock.now()
         async with self.sessionmaker() as session:
-            await feeds.ensure_states(session, now=now)
+            # no feeds.ensure_states here: account writes keep the poll state in step
+            # (models.feedstate.follow_accounts) and reconcile_feed_states is the safety net
             claimed = await feeds.claim_due(
                 session,
                 now=now,
@@ -178,7 +179,7 @@ class Poller:
     async def check(self, account_id: int) -> CheckReport:
         now = self.clock.now()
         async with self.sessionmaker() as session:
-            await feeds.ensure_states(session, now=now)
+            await feeds.ensure_states(session, now=now, account_ids=[account_id])
             claimed = await feeds.claim_one(
                 session,
                 account_id=account_id,
@@ -250,7 +251,7 @@ class Poller:
         if outcome is PollOutcome.OK and fetched.body is not None:
             try:
                 parsed = await self.parser.parse(
-                    fetched.body, fetched.headers, first_seen=started_at
+                    fetched.body, fetched.headers, first_seen=started_at, defer_text=True
                 )
             except ParseTimeout as exc:  # a hostile or monstrous document: back off like a failure
                 outcome, error = PollOutcome.TOO_LARGE, str(exc)
@@ -388,6 +389,7 @@ class Poller:
         for item in items:
             if (claimed.account_id, item.identity) in known:
                 continue
+            item.finish_text()  # the parse left it: most items of a changed feed are stored
             published = item.published or result.started_at
             # An undated item is dated by when we first saw it; on the first successful poll
             # that would make a whole silent archive look fresh, so it does not count then.
@@ -474,6 +476,20 @@ def _unique(parsed: ParsedFeed) -> list[ParsedItem]:
             seen.add(item.identity)
             out.append(item)
     return out
+
+
+async def reconcile_feed_states(
+    *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> int:
+    """Scheduled job: the safety net behind the write paths that keep poll state in step (an
+    account written by hand in SQL, a restored dump): compares the whole registry with the
+    state table, so it runs every few minutes, never per tick."""
+    async with sessionmaker() as session:
+        changed = await feeds.ensure_states(session, now=clock.now())
+        await session.commit()
+    if changed:
+        logger.info("feed state reconciled: {} accounts had no or a stale poll state", changed)
+    return changed
 
 
 async def prune_poll_history(
