@@ -4,8 +4,8 @@
 conditional-request validators, when to poll next, the failure streak, and a lease. A tick
 claims due rows with one conditional UPDATE (the WHERE re-checks the lease, so on PostgreSQL a
 concurrent claimer re-evaluates it and loses, and SQLite serialises writers), so two ticks never
-poll one feed twice. ``polls`` is the
-bounded history: :func:`prune_history` keeps the latest rows per account.
+poll one feed twice. ``polls`` is the bounded history: :func:`prune_history` keeps the latest
+rows per account.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ async def _office(sm: async_sessionmaker[AsyncSession], clock: ManualClock) -> d
         sm, telegram_id=ADMIN, name="管理员", unit_id=None, roles=(Role.ADMIN,), now=now
     )
     await seed_person(
-        sm, telegram_id=MANAGER, name="单位管理员", unit_id=unit, roles=(Role.UNIT_MANAGER,), now=now
+        sm, telegram_id=MANAGER, name="管理员2", unit_id=unit, roles=(Role.UNIT_MANAGER,), now=now
     )
     person = await seed_person(
         sm, telegram_id=7003, name="责任人", unit_id=unit, roles=(Role.EDITOR,), now=now
@@ -198,8 +198,9 @@ async def test_a_ledger_import_gives_its_polled_accounts_state_and_its_updates_f
 ) -> None:
     await _office(sessionmaker, clock)
     feed = "https://rsshub.example.gov.cn/wechat/{}"
+    unit, person = "某区教育局", "李老师"
     rows = [
-        line("某区教育局", "微信公众号", "教育发布", "jy_fabu", "李老师", 订阅源地址=feed.format(1)),
+        line(unit, "微信公众号", "教育发布", "jy_fabu", person, 订阅源地址=feed.format(1)),
         line("某区教育局", "微博", "教育微博", "jy_wb", "李老师"),  # no feed
         line(
             "某区教育局",
@@ -221,8 +222,8 @@ async def test_a_ledger_import_gives_its_polled_accounts_state_and_its_updates_f
         assert result.imported
         ids = {a.platform_ref: a.id for a in result.accounts}
     assert await _claimable(sessionmaker, clock) == [ids["jy_fabu"]]
-    rows[0] = line("某区教育局", "微信公众号", "教育发布", "jy_fabu", "李老师", 订阅源地址=feed.format(9))
-    rows[2] = line("某区教育局", "抖音", "教育抖音", "jy_dy", "李老师", 订阅源地址=feed.format(3))
+    rows[0] = line(unit, "微信公众号", "教育发布", "jy_fabu", person, 订阅源地址=feed.format(9))
+    rows[2] = line(unit, "抖音", "教育抖音", "jy_dy", person, 订阅源地址=feed.format(3))
     clock.advance(minutes=5)
     async with sessionmaker() as session:
         applied = await ledger.import_ledger(
