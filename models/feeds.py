@@ -69,7 +69,7 @@ async def ensure_states(
     (:func:`models.feedstate.follow_accounts`), so this is the safety net for writes that
     bypass them (SQL by hand, a restore), run by the scheduled
     :func:`jobs.poll.reconcile_feed_states`; over all accounts it compares the two tables
-    (≈ 1.5 s of server time at a million accounts), which is why the tick no longer runs it.
+    (≈ 2 s of server time at a million accounts), which is why the tick no longer runs it.
     """
     stmt = (
         select(Account.id, Account.feed_url, FeedState)
