@@ -187,6 +187,12 @@ async def run_cycles(
         )
         if verbose:
             print(f"seeded {feeds} accounts in {meter.stop().wall:.0f} s", flush=True)
+    if not reuse and not seed_state:  # accounts written in bulk: the reconcile job's work
+        from models.feeds import ensure_states
+
+        async with sm() as session:
+            await ensure_states(session, now=clock.now())
+            await session.commit()
     if seed_state and not reuse:
         meter = CpuMeter()
         seeded = await seed(url, sqlite_path, items=items, now=clock.now(), verbose=verbose)

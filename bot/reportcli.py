@@ -49,7 +49,7 @@ from jobs.columns import watch_columns
 from jobs.poll import poll_feeds
 from jobs.polltypes import PollerConfig
 from jobs.quality_scan import QualityScan
-from models import ledger, people, reports
+from models import feeds, ledger, people, reports
 from models.accounts import Account
 from workflows.checker import LiveChecker
 from workflows.websites import import_websites
@@ -195,6 +195,9 @@ async def _audit(
                 await session.exec(
                     sa.update(Account).where(col(Account.id) == account_id).values(status=status)
                 )
+            await feeds.ensure_states(
+                session, now=clock.now(), account_ids=[a for a in statuses if a is not None]
+            )
             await session.commit()
             opened = await _opened(session, table, settings)
             seed = options.seed

@@ -27,7 +27,12 @@ from jobs.digest import daily_digest, weekly_digest
 from jobs.evaluate import evaluate_accounts
 from jobs.heartbeat import heartbeat
 from jobs.history_sweep import sweep_history
-from jobs.poll import expire_post_bodies, poll_feeds, prune_poll_history
+from jobs.poll import (
+    expire_post_bodies,
+    poll_feeds,
+    prune_poll_history,
+    reconcile_feed_states,
+)
 from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
 from jobs.reposts import repost_reminders
@@ -47,6 +52,7 @@ SINGLETONS = frozenset(
         "weekly_digest",
         "check_dead_links",
         "prune_poll_history",
+        "reconcile_feed_states",
         "expire_post_bodies",
         "prune_handled_updates",
         "review_reminders",
@@ -59,6 +65,11 @@ SINGLETONS = frozenset(
         "history_sweep",
     }
 )
+
+
+#: How often the whole registry is compared with the poll state (a safety net: the write paths
+#: keep it in step; ≈ 2 s of database time at a million accounts, once per tick before).
+RECONCILE_MINUTES = 10
 
 
 def build_scheduler(
@@ -206,6 +217,14 @@ def build_scheduler(
         hours=1,
         id="prune_poll_history",
         kwargs={"sessionmaker": sessionmaker, "settings": settings, "clock": clock},
+        **once,
+    )
+    scheduler.add_job(
+        reconcile_feed_states,
+        "interval",
+        minutes=RECONCILE_MINUTES,
+        id="reconcile_feed_states",
+        kwargs={"sessionmaker": sessionmaker, "clock": clock},
         **once,
     )
     scheduler.add_job(

@@ -42,6 +42,7 @@ from feeds.feedparse import (
     _identity,
     _plain,
     _ttl,
+    can_defer,
     html_to_text,
     normalise_whitespace,
     parse_feed,
@@ -99,27 +100,45 @@ def is_plain_utf8(body: bytes, headers: dict[str, str]) -> bool:
 
 
 def parse_feed_fast_first(
-    body: bytes, headers: dict[str, str], *, first_seen: datetime, max_items: int = MAX_ITEMS
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    first_seen: datetime,
+    max_items: int = MAX_ITEMS,
+    defer_text: bool = False,
 ) -> ParsedFeed:
     """:func:`feeds.feedparse.parse_feed`, through the fast path when the guard accepts."""
-    fast = try_fast(body, headers, first_seen=first_seen, max_items=max_items)
+    fast = try_fast(
+        body, headers, first_seen=first_seen, max_items=max_items, defer_text=defer_text
+    )
     if fast is not None:
         return fast
-    return parse_feed(body, headers, first_seen=first_seen, max_items=max_items)
+    return parse_feed(
+        body, headers, first_seen=first_seen, max_items=max_items, defer_text=defer_text
+    )
 
 
 def try_fast(
-    body: bytes, headers: dict[str, str], *, first_seen: datetime, max_items: int = MAX_ITEMS
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    first_seen: datetime,
+    max_items: int = MAX_ITEMS,
+    defer_text: bool = False,
 ) -> ParsedFeed | None:
     """The fast path alone: the parsed feed, or ``None`` when the guard declines."""
     lowered = {k.lower(): v for k, v in headers.items()}
     if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"<" or not is_plain_utf8(body, lowered):
         return None
-    return parse_fast(cap_items(body, max_items), first_seen=first_seen, max_items=max_items)
+    capped = cap_items(body, max_items)
+    return parse_fast(capped, first_seen=first_seen, max_items=max_items, defer_text=defer_text)
 
 
-def parse_fast(body: bytes, *, first_seen: datetime, max_items: int) -> ParsedFeed | None:
-    """The parsed feed, or ``None``: use feedparser (see the module docstring)."""
+def parse_fast(
+    body: bytes, *, first_seen: datetime, max_items: int, defer_text: bool = False
+) -> ParsedFeed | None:
+    """The parsed feed, or ``None``: use feedparser (see the module docstring). ``defer_text``:
+    leave HTML bodies' text to :meth:`~feeds.feedparse.ParsedItem.finish_text`."""
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body or b"xml:base" in body:
         return None
     if _C1_CONTROLS.search(body):
@@ -151,7 +170,7 @@ def parse_fast(body: bytes, *, first_seen: datetime, max_items: int) -> ParsedFe
             return None
         read = _rss_item if fmt == "rss20" else _atom_entry
         items = [
-            read(element, entry, first_seen=first_seen)
+            read(element, entry, first_seen=first_seen, defer_text=defer_text)
             for element, entry in zip(elements[:max_items], entries[:max_items], strict=True)
         ]
         if _plain((fast.get("feed") or {}).get("title"), MAX_TITLE) != title:
@@ -198,7 +217,9 @@ def _only_known_children(element: Any, allowed: frozenset[str]) -> None:
         seen.add(tag)
 
 
-def _rss_item(element: Any, entry: Any, *, first_seen: datetime) -> ParsedItem:
+def _rss_item(
+    element: Any, entry: Any, *, first_seen: datetime, defer_text: bool = False
+) -> ParsedItem:
     _only_known_children(element, _RSS_CHILDREN)
     guid = _same_text(element.findtext("guid"), entry.get("id"), MAX_URL)
     title = _title(element.findtext("title"), entry.get("title"))
@@ -208,10 +229,12 @@ def _rss_item(element: Any, entry: Any, *, first_seen: datetime) -> ParsedItem:
         raise _Unusual("two authors")
     author_text = element.findtext("author") or element.findtext(DC_CREATOR)
     bodies = [element.findtext(CONTENT_ENCODED), element.findtext("description")]
-    return _item(guid, title, link, raw_date, author_text, bodies, True, first_seen)
+    return _item(guid, title, link, raw_date, author_text, bodies, True, first_seen, defer_text)
 
 
-def _atom_entry(element: Any, entry: Any, *, first_seen: datetime) -> ParsedItem:
+def _atom_entry(
+    element: Any, entry: Any, *, first_seen: datetime, defer_text: bool = False
+) -> ParsedItem:
     _only_known_children(element, _ATOM_CHILDREN)
     guid = _same_text(element.findtext(f"{ATOM}id"), entry.get("id"), MAX_URL)
     if guid is not None and not _URI.match(guid):
@@ -250,7 +273,7 @@ def _atom_entry(element: Any, entry: Any, *, first_seen: datetime) -> ParsedItem
         if kind == "text" and bodies and part.text:
             raise _Unusual("mixed content types")
         bodies.append(part.text)
-    return _item(guid, title, link, raw_date, author_text, bodies, html, first_seen)
+    return _item(guid, title, link, raw_date, author_text, bodies, html, first_seen, defer_text)
 
 
 def _item(
@@ -262,6 +285,7 @@ def _item(
     bodies: list[str | None],
     is_html: bool,
     first_seen: datetime,
+    defer_text: bool = False,
 ) -> ParsedItem:
     if link is None and guid is not None:
         raise _Unusual("no link: feedparser may take the guid as the link")
@@ -273,10 +297,13 @@ def _item(
     if is_html:
         if _RELATIVE_REF.search(value):
             raise _Unusual("relative reference in the HTML")
-        body_text, body_html = html_to_text(value, limit=MAX_BODY_TEXT), value
+        deferred = defer_text and can_defer(value)
+        body_text = "" if deferred else html_to_text(value, limit=MAX_BODY_TEXT)
+        body_html = value
     else:
         if _MARKUP.search(value):
             raise _Unusual("markup in a text body")  # feedparser may call it HTML
+        deferred = False
         body_text = _cap(normalise_whitespace(value), MAX_BODY_TEXT)
         body_html = value  # no markup, nothing to escape
     return ParsedItem(
@@ -288,6 +315,7 @@ def _item(
         published=clamp_published(raw_date, first_seen=first_seen) if raw_date else None,
         body_text=body_text,
         body_html=_cap(body_html, MAX_BODY_HTML),
+        text_deferred=deferred,
     )
 
 

@@ -29,14 +29,19 @@ from feeds.feedparse import ParsedFeed, parse_feed
 
 
 def parse_for_storage(
-    body: bytes, headers: dict[str, str], first_seen: datetime, fast: bool = True
+    body: bytes,
+    headers: dict[str, str],
+    first_seen: datetime,
+    fast: bool = True,
+    defer_text: bool = False,
 ) -> ParsedFeed:
     """:func:`parse_feed` with positional arguments, for the executor. The items keep their
     raw HTML: the content checks look for hidden and off-list links in it. ``fast``: try
-    fastfeedparser behind its guard first (:mod:`feeds.fastparse`); feedparser otherwise."""
+    fastfeedparser behind its guard first (:mod:`feeds.fastparse`); feedparser otherwise.
+    ``defer_text``: see :meth:`feeds.feedparse.ParsedItem.finish_text`."""
     if fast:
-        return parse_feed_fast_first(body, headers, first_seen=first_seen)
-    return parse_feed(body, headers, first_seen=first_seen)
+        return parse_feed_fast_first(body, headers, first_seen=first_seen, defer_text=defer_text)
+    return parse_feed(body, headers, first_seen=first_seen, defer_text=defer_text)
 
 
 #: Seconds one parse may take before its worker is killed.
@@ -61,23 +66,34 @@ class FeedParser:
         self._slots: asyncio.Semaphore | None = None
 
     async def parse(
-        self, body: bytes, headers: dict[str, str], *, first_seen: datetime
+        self,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        first_seen: datetime,
+        defer_text: bool = False,
     ) -> ParsedFeed:
         """The fast path in a thread of this process (≈ 0.5 ms of C-heavy work: a round trip
-        to a worker process would cost more than the parse), feedparser where it declines."""
+        to a worker process would cost more than the parse), feedparser where it declines.
+        ``defer_text``: HTML bodies' text is left to ``ParsedItem.finish_text`` (the poller
+        extracts it for new items only)."""
         if self.fast:
-            parsed = await asyncio.to_thread(try_fast, body, headers, first_seen=first_seen)
+            parsed = await asyncio.to_thread(
+                try_fast, body, headers, first_seen=first_seen, defer_text=defer_text
+            )
             if parsed is not None:
                 return parsed
-        return await self._reference(body, headers, first_seen=first_seen)
+        return await self._reference(body, headers, first_seen=first_seen, defer_text=defer_text)
 
     async def _reference(
-        self, body: bytes, headers: dict[str, str], *, first_seen: datetime
+        self, body: bytes, headers: dict[str, str], *, first_seen: datetime, defer_text: bool
     ) -> ParsedFeed:
         if self.workers <= 0:
             try:
                 return await asyncio.wait_for(
-                    asyncio.to_thread(parse_for_storage, body, headers, first_seen, False),
+                    asyncio.to_thread(
+                        parse_for_storage, body, headers, first_seen, False, defer_text
+                    ),
                     self.timeout,
                 )
             except TimeoutError:
@@ -90,7 +106,7 @@ class FeedParser:
             for attempt in (1, 2):
                 pool = self._ensure_pool()
                 future = loop.run_in_executor(
-                    pool, parse_for_storage, body, headers, first_seen, False
+                    pool, parse_for_storage, body, headers, first_seen, False, defer_text
                 )
                 try:
                     return await asyncio.wait_for(future, self.timeout)

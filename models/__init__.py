@@ -12,6 +12,7 @@ from models import (  # noqa: F401  (register tables)
     audit,
     cases,
     feeds,
+    feedstate,
     findings,
     fsm,
     links,

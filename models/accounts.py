@@ -34,6 +34,7 @@ from governance.roles import (
 )
 from models import audit
 from models.base import EnumString, UTCDateTime
+from models.feedstate import follow_accounts
 from models.paging import Cursor, Order, Page, keyset_page
 from models.people import Invitation, User, actor_for, get_unit
 
@@ -243,6 +244,7 @@ async def register_account(
     )
     session.add(account)
     await session.flush()
+    await follow_accounts(session, [(account.id, account.feed_url, account.status)], now=now)
     await audit.record(
         session,
         at=now,
@@ -327,7 +329,8 @@ async def save_change(
     now: datetime,
     note: str | None = None,
 ) -> Account:
-    """Persist a change with an optimistic version bump and its audit row."""
+    """Persist a change with an optimistic version bump and its audit row; the account's poll
+    state follows a changed status or feed URL in the same transaction."""
     old_version = account.version
     values = snapshot(account)
     values.pop("platform", None)
@@ -352,6 +355,7 @@ async def save_change(
     if result.rowcount != 1:
         raise StaleAction(N_("该账号信息已被他人更新，请重新打开账号卡片后再操作。"))
     await session.refresh(account)
+    await follow_accounts(session, [(account.id, account.feed_url, account.status)], now=now)
     await audit.record(
         session,
         at=now,

@@ -1,10 +1,11 @@
 """Per-feed poll state, the claim that keeps two ticks off one feed, and the poll history.
 
-``feed_state`` holds one row per polled account: the conditional-request validators, when to
-poll next, the failure streak, and a lease. A tick claims due rows with one conditional UPDATE
-(the WHERE re-checks the lease, so on PostgreSQL a concurrent claimer re-evaluates it and loses,
-and SQLite serialises writers), so two ticks never poll one feed twice. ``polls`` is the
-bounded history: :func:`prune_history` keeps the latest rows per account.
+``feed_state`` (:class:`models.feedstate.FeedState`) holds one row per polled account: the
+conditional-request validators, when to poll next, the failure streak, and a lease. A tick
+claims due rows with one conditional UPDATE (the WHERE re-checks the lease, so on PostgreSQL a
+concurrent claimer re-evaluates it and loses, and SQLite serialises writers), so two ticks never
+poll one feed twice. ``polls`` is the bounded history: :func:`prune_history` keeps the latest
+rows per account.
 """
 
 from __future__ import annotations
@@ -15,50 +16,16 @@ from datetime import datetime, timedelta
 from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from governance.activity import PollHealth
 from governance.outcomes import PollOutcome
-from governance.registry import AccountStatus
 from models.accounts import Account
 from models.base import EnumString, UTCDateTime
+from models.feedstate import POLLED_STATUSES, FeedState, insert_states, reset_state
 
-#: Accounts whose feeds are polled: 在用 and 整改中 (a suspended or closed account is not).
-POLLED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RECTIFYING)
-
-
-class FeedState(SQLModel, table=True):
-    __tablename__ = "feed_state"
-
-    account_id: int = Field(foreign_key="accounts.id", primary_key=True)
-    feed_url: str = Field(max_length=2048)
-    """The URL the validators below belong to; a changed account URL resets them."""
-    etag: str | None = Field(default=None, max_length=512)
-    last_modified: str | None = Field(default=None, max_length=128)
-    ttl_seconds: int | None = None
-    next_poll_at: datetime = Field(sa_type=UTCDateTime(), index=True)
-    last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
-    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
-    consecutive_failures: int = 0
-    last_outcome: PollOutcome | None = Field(default=None, sa_type=EnumString(PollOutcome))
-    last_status: int | None = None
-    last_error: str | None = Field(default=None, max_length=300)
-    no_posts: bool = False
-    """The upstream said the account has published nothing (RSSHub "route is empty")."""
-    newest_post_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
-    """Newest counting post known; re-surfaced items are judged against it."""
-    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
-    claim_token: str | None = Field(default=None, max_length=32, index=True)
-    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
-    """Last on-demand /check, for its cooldown."""
-
-    def health(self) -> PollHealth:
-        return PollHealth(
-            last_success=self.last_success_at, consecutive_failures=self.consecutive_failures
-        )
+__all__ = ["POLLED_STATUSES", "FeedState"]  # defined in models.feedstate, re-exported here
 
 
 class Poll(SQLModel, table=True):
@@ -92,9 +59,19 @@ class Claimed:
     last_success_at: datetime | None = None
 
 
-async def ensure_states(session: AsyncSession, *, now: datetime) -> int:
-    """Create poll state for newly polled accounts (due at once) and follow changed URLs."""
-    rows = await session.exec(
+async def ensure_states(
+    session: AsyncSession, *, now: datetime, account_ids: Sequence[int] | None = None
+) -> int:
+    """Reconcile poll state with the registry: create it for polled accounts that have none
+    (due at once) and follow changed URLs. ``account_ids``: only those accounts.
+
+    Every write path keeps the state in step as it writes the account
+    (:func:`models.feedstate.follow_accounts`), so this is the safety net for writes that
+    bypass them (SQL by hand, a restore), run by the scheduled
+    :func:`jobs.poll.reconcile_feed_states`; over all accounts it compares the two tables
+    (≈ 2 s of server time at a million accounts), which is why the tick no longer runs it.
+    """
+    stmt = (
         select(Account.id, Account.feed_url, FeedState)
         .join(FeedState, col(FeedState.account_id) == Account.id, isouter=True)
         .where(col(Account.feed_url).is_not(None), col(Account.status).in_(POLLED_STATUSES))
@@ -102,26 +79,21 @@ async def ensure_states(session: AsyncSession, *, now: datetime) -> int:
             sa.or_(col(FeedState.account_id).is_(None), col(FeedState.feed_url) != Account.feed_url)
         )
     )
+    if account_ids is not None:
+        if not account_ids:
+            return 0
+        stmt = stmt.where(col(Account.id).in_(account_ids))
+    rows = await session.exec(stmt)
     changed = 0
-    fresh: list[dict[str, object]] = []
+    fresh: list[tuple[int, str]] = []
     for account_id, feed_url, state in rows.all():
-        assert feed_url is not None  # the query keeps accounts with a feed URL only
+        assert feed_url is not None and account_id is not None  # the query keeps those only
         if state is None:
-            fresh.append({"account_id": account_id, "feed_url": feed_url, "next_poll_at": now})
+            fresh.append((account_id, feed_url))
         else:
-            state.feed_url, state.etag, state.last_modified = feed_url, None, None
-            state.next_poll_at, state.consecutive_failures = now, 0
-            state.last_success_at, state.ttl_seconds = None, None
-            session.add(state)
+            reset_state(session, state, feed_url=feed_url, now=now)
         changed += 1
-    if fresh:  # a concurrent tick may create the same rows: the first one wins
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        defaults = {"consecutive_failures": 0, "no_posts": False}
-        await session.exec(
-            insert(FeedState).on_conflict_do_nothing(index_elements=["account_id"]),
-            params=[{**defaults, **row} for row in fresh],
-        )
+    await insert_states(session, fresh, now=now)
     if changed:
         await session.flush()
     return changed

@@ -25,6 +25,7 @@ from governance.registry import LIVE_STATUSES, AccountStatus
 from governance.roles import Actor, Role, can_export_ledger, can_import_ledger
 from models import audit, people
 from models.accounts import Account, snapshot
+from models.feedstate import follow_accounts
 from models.invitations import create_invitation
 from models.people import Invitation, Unit, User
 
@@ -286,6 +287,7 @@ async def import_ledger(
         )
     session.add_all(accounts)
     await session.flush()
+    await follow_accounts(session, [(a.id, a.feed_url, a.status) for a in accounts], now=now)
     for account in accounts:
         await audit.record(
             session,
@@ -315,6 +317,7 @@ async def import_ledger(
         changed.updated_at, changed.version = now, changed.version + 1
         session.add(changed)
         await session.flush()
+        await follow_accounts(session, [(changed.id, changed.feed_url, changed.status)], now=now)
         await audit.record(
             session,
             at=now,

@@ -271,9 +271,13 @@ class Demo:
         engine = db.create_engine(url)
         try:
             async with engine.begin() as conn:
+                moved = {"old": f"http://{LOOPBACK}:{old}/", "new": f"{self.url}/"}
                 await conn.execute(
-                    sa.text("UPDATE accounts SET feed_url = replace(feed_url, :old, :new)"),
-                    {"old": f"http://{LOOPBACK}:{old}/", "new": f"{self.url}/"},
+                    sa.text("UPDATE accounts SET feed_url = replace(feed_url, :old, :new)"), moved
+                )
+                # the same feeds at a new address: their poll state (validators included) follows
+                await conn.execute(
+                    sa.text("UPDATE feed_state SET feed_url = replace(feed_url, :old, :new)"), moved
                 )
         finally:
             await engine.dispose()

@@ -105,3 +105,21 @@ async def test_history_sweep_runs_on_one_replica_with_the_live_checker(
         assert job.max_instances == 1 and "history_sweep" in SINGLETONS
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def test_the_feed_state_reconcile_runs_on_one_replica_every_few_minutes(
+    settings, sessionmaker, clock
+) -> None:
+    """The safety net behind the write paths that keep poll state in step: never per tick."""
+    from bot.scheduler import RECONCILE_MINUTES, SINGLETONS
+    from jobs.poll import reconcile_feed_states
+
+    scheduler = build_scheduler(settings=settings, sessionmaker=sessionmaker, clock=clock)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("reconcile_feed_states")
+        assert job is not None and job.func is reconcile_feed_states
+        assert job.trigger.interval.total_seconds() == RECONCILE_MINUTES * 60
+        assert job.max_instances == 1 and "reconcile_feed_states" in SINGLETONS
+    finally:
+        scheduler.shutdown(wait=False)

@@ -17,7 +17,7 @@ import pytest
 from bench.farm import render
 from feeds.fastparse import is_plain_utf8, parse_fast, parse_feed_fast_first
 from feeds.feedbody import cap_items
-from feeds.feedparse import MAX_ITEMS, ParsedFeed, parse_feed
+from feeds.feedparse import MAX_BODY_HTML, MAX_ITEMS, ParsedFeed, parse_feed
 from feeds.fetch import fetch_feed
 from feeds.netguard import guarded_connector
 from feeds.outcome import PollOutcome
@@ -82,6 +82,14 @@ async def test_corpus_fast_path_agrees_with_feedparser_wherever_the_guard_accept
         reference = parse_feed(body, headers, first_seen=FIRST_SEEN)
         fast = fast_or_none(body, headers)
         chosen = parse_feed_fast_first(body, headers, first_seen=FIRST_SEEN)
+        # text left for later (the poller: new items only) comes out exactly the same
+        for lazy, eager in (
+            (parse_feed_fast_first(body, headers, first_seen=FIRST_SEEN, defer_text=True), chosen),
+            (parse_feed(body, headers, first_seen=FIRST_SEEN, defer_text=True), reference),
+        ):
+            for item in lazy.items:
+                item.finish_text()
+            assert lazy == eager, relative
         if fast is None:  # the guard declined: the poller gets exactly the reference
             assert disagreements(chosen, reference) == [], relative
             continue
@@ -146,3 +154,36 @@ def test_the_guard_sends_unusual_documents_to_feedparser(
     assert fast_or_none(body, headers) is None
     chosen = parse_feed_fast_first(body, headers, first_seen=FIRST_SEEN)
     assert disagreements(chosen, parse_feed(body, headers, first_seen=FIRST_SEEN)) == []
+
+
+@pytest.mark.parametrize("size", [1_000, MAX_BODY_HTML + 1_000])
+def test_deferred_text_is_the_text_a_full_parse_extracts_and_huge_bodies_are_not_deferred(
+    size: int,
+) -> None:
+    paragraph = "<p>区政府召开常务会议，研究民生实事。</p>"
+    html = (paragraph * (size // len(paragraph) + 1))[:size]
+    body = _rss(html)
+    assert fast_or_none(body, UTF8) is not None  # both paths are exercised
+    for parse in (parse_feed_fast_first, parse_feed):
+        eager = parse(body, UTF8, first_seen=FIRST_SEEN)
+        lazy = parse(body, UTF8, first_seen=FIRST_SEEN, defer_text=True)
+        assert all(i.text_deferred == (size <= MAX_BODY_HTML) for i in lazy.items)
+        assert all(i.body_text == "" for i in lazy.items if i.text_deferred)
+        for item in lazy.items:
+            item.finish_text()
+        assert lazy == eager and eager.items[0].body_text.startswith("区政府召开常务会议")
+
+
+def _rss(html: str) -> bytes:
+    items = "".join(
+        f"<item><title>第{n}条</title><link>https://www.example.gov.cn/a/{n}</link>"
+        f"<guid>https://www.example.gov.cn/a/{n}</guid>"
+        f"<pubDate>Mon, 0{n} Jan 2029 08:00:00 +0800</pubDate>"
+        f"<description><![CDATA[{html}]]></description></item>"
+        for n in (1, 2, 3)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>区政府</title>'
+        f"<link>https://www.example.gov.cn/</link><description>d</description>{items}"
+        "</channel></rss>"
+    ).encode()

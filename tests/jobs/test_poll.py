@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.scheduler import build_scheduler
+from feeds import fastparse, feedparse
 from feeds.fetch import make_feed_session
 from feeds.netguard import GuardPolicy
 from feeds.parsing import FeedParser
@@ -152,6 +153,37 @@ async def test_repoll_is_conditional_and_never_stores_a_post_twice(
     assert third.outcomes == {"ok": 1} and third.new_posts == 1
     assert await count(sessionmaker, Post) == 3
     assert await count(sessionmaker, Poll) == 3
+
+
+async def test_a_changed_feed_extracts_text_for_its_new_items_only(
+    sessionmaker, clock, settings, http, parser, office, monkeypatch
+) -> None:
+    """The items a changed feed repeats are already stored: their HTML is never turned into
+    text again; the new item's text is exactly what a full parse gives."""
+    extracted: list[str] = []
+    real = feedparse.html_to_text
+
+    def counting(value: str, *, limit: int = feedparse.MAX_BODY_TEXT) -> str:
+        extracted.append(value)
+        return real(value, limit=limit)
+
+    monkeypatch.setattr(feedparse, "html_to_text", counting)
+    monkeypatch.setattr(fastparse, "html_to_text", counting)
+    async with FeedServer() as server:
+        await add_account(sessionmaker, office, clock, server.feed_url("rss"))
+        await tick(sessionmaker, clock, settings, http, parser)
+        first = len(extracted)
+        server.add_items(
+            "rss",
+            FakeItem("新通知", guid="news-3", published=clock.now(), body="<p>新的<b>正文</b></p>"),
+        )
+        clock.advance(hours=7)
+        second = await tick(sessionmaker, clock, settings, http, parser)
+    assert first >= 2 and second.new_posts == 1
+    assert extracted[first:] == ["<p>新的<b>正文</b></p>"]
+    async with sessionmaker() as session:
+        post = (await session.exec(select(Post).where(Post.identity == "news-3"))).one()
+    assert post.body_text == "新的正文"
 
 
 async def test_two_concurrent_ticks_poll_each_feed_once(

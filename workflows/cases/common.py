@@ -25,6 +25,7 @@ from models.cases import (
     Case,
     deadline_text,
 )
+from models.feedstate import follow_accounts
 from models.people import Unit
 from workflows.audience import To
 from workflows.notices import (
@@ -70,6 +71,7 @@ async def sync_account_status(session: AsyncSession, *, account: Account, now: d
     account.updated_at, account.version = now, account.version + 1
     session.add(account)
     await session.flush()
+    await follow_accounts(session, [(account.id, account.feed_url, account.status)], now=now)
     await audit.record(
         session,
         at=now,
