@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.farm import BASE
+from models.base import SECONDS_EPOCH, GB18030Text, UTCSeconds
 
 _POST_COLUMNS = (
     "account_id",
@@ -78,17 +79,19 @@ def _naive(when: datetime) -> datetime:
 
 
 def _posts(accounts: list[tuple[int, int]], items: int, now: datetime) -> Iterator[tuple[Any, ...]]:
-    seen = _naive(now)
+    """Rows in their stored form (models.base: dates as UTCSeconds, text as GB18030Text)."""
+    seconds, text = UTCSeconds(), GB18030Text()
+    seen = seconds.process_bind_param(now, None)
+    author = text.process_bind_param("办公室", None)
     for account_id, feed in accounts:
         for n in range(items):
-            when = _naive(BASE + timedelta(hours=6 * n + feed % 6))
             yield (
                 account_id,
                 f"f{feed}-{n}",
-                f"关于第{n}期政务动态的通报（{feed}号账号）",
+                text.process_bind_param(f"关于第{n}期政务动态的通报（{feed}号账号）", None),
                 f"https://www.example.gov.cn/f{feed}/art/{n}.html",
-                "办公室",
-                when,
+                author,
+                seconds.process_bind_param(BASE + timedelta(hours=6 * n + feed % 6), None),
                 True,
                 None,
                 None,
@@ -279,17 +282,21 @@ async def seed_postgres(url: str, *, items: int, now: datetime, verbose: bool = 
             await conn.execute(
                 f"INSERT INTO posts ({', '.join(_POST_COLUMNS)})"
                 " SELECT a.id, 'f' || (a.id - 1) || '-' || n,"
-                " '关于第' || n || '期政务动态的通报（' || (a.id - 1) || '号账号）',"
+                " convert_to('关于第' || n || '期政务动态的通报（' || (a.id - 1) || '号账号）',"
+                " 'GB18030'),"
                 " 'https://www.example.gov.cn/f' || (a.id - 1) || '/art/' || n || '.html',"
-                " '办公室', $1::timestamp + make_interval(hours => 6 * n + (a.id - 1) % 6),"
+                " convert_to('办公室', 'GB18030'),"
+                " floor(extract(epoch from $1::timestamp"
+                " + make_interval(hours => 6 * n + (a.id - 1) % 6)))::int - $6::int,"
                 " true, NULL, NULL, $2, true"
                 " FROM generate_series($3::int, $4::int) AS a(id)"
                 " CROSS JOIN generate_series(0, $5::int - 1) AS n ORDER BY a.id, n",
                 base,
-                stamp,
+                UTCSeconds().process_bind_param(now, None),
                 start,
                 min(feeds, start + _PG_CHUNK - 1),
                 items,
+                int(SECONDS_EPOCH.timestamp()),
             )
             if verbose:
                 print(

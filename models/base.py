@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -42,6 +42,61 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+#: :class:`UTCSeconds` counts from here; a signed 32-bit count reaches 1931-12-13 .. 2068-01-19.
+SECONDS_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+class UTCSeconds(TypeDecorator[datetime]):
+    """Aware UTC datetimes stored as whole seconds since 2000 in a 32-bit integer.
+
+    For the big tables (posts): 4 bytes instead of PostgreSQL's 8 and SQLite's 26-character
+    text, in the row and again in every index over the column. Sub-second parts are dropped
+    (floored); a moment outside 1931..2068 is clamped to the nearest end, so a feed's absurd
+    date is kept as "very old" or "far future" rather than refused. Comparisons with a datetime
+    bind through this type; never compare the column with a :class:`UTCDateTime` column in SQL.
+    """
+
+    impl = sa.Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        seconds = (value - SECONDS_EPOCH) // timedelta(seconds=1)
+        return min(max(seconds, _INT32[0]), _INT32[1])
+
+    def process_result_value(self, value: int | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return SECONDS_EPOCH + timedelta(seconds=int(value))
+
+
+class GB18030Text(TypeDecorator[str]):
+    """Text stored as GB18030 bytes: two bytes a Chinese character where UTF-8 takes three,
+    one for ASCII, and every Unicode character representable (four bytes beyond the BMP).
+
+    For columns only ever read back and compared whole in Python (a post's title and
+    author): the database sees bytes, so never filter, sort or search on them in SQL. A lone
+    surrogate (never valid text) is stored as ``?``.
+    """
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:
+        if value is None:
+            return None
+        return value.encode("gb18030", errors="replace")
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return bytes(value).decode("gb18030", errors="replace")
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -30,7 +30,7 @@ from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.matching import fingerprint
-from models.base import UTCDateTime
+from models.base import GB18030Text, UTCSeconds
 from models.postbody import compress_body, expand_body
 
 __all__ = ["NewPost", "Post", "compress_body", "expand_body", "stored_identity"]
@@ -49,10 +49,11 @@ class Post(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="accounts.id")
     identity: str = Field(max_length=512)
-    title: str = Field(default="", max_length=1000)
+    title: str = Field(default="", sa_type=GB18030Text())
+    """GB18030 bytes in the database (two bytes a Chinese character): never filtered in SQL."""
     link: str | None = Field(default=None, max_length=2048)
-    author: str | None = Field(default=None, max_length=200)
-    published_at: datetime = Field(sa_type=UTCDateTime())
+    author: str | None = Field(default=None, sa_type=GB18030Text())
+    published_at: datetime = Field(sa_type=UTCSeconds())
     """The item's own date, clamped to ``first_seen_at``; ``first_seen_at`` when undated."""
     dated: bool = True
     body: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
@@ -60,7 +61,7 @@ class Post(SQLModel, table=True):
     ``None`` when empty or expired. Read it through :attr:`body_text`, never by hand."""
     fingerprint: int | None = Field(default=None, sa_type=sa.BigInteger())
     """:func:`governance.matching.fingerprint` of title and text; kept after the body expires."""
-    first_seen_at: datetime = Field(sa_type=UTCDateTime())
+    first_seen_at: datetime = Field(sa_type=UTCSeconds())
     counts_as_activity: bool = True
     """False for re-surfaced old items (see governance.activity.counts_as_activity)."""
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -238,15 +239,24 @@ async def finding_inputs(
     post), with the title and link of their post: a report on a past quarter shows that
     quarter's problems even when they were found later."""
     result: list[FindingInput] = []
-    moment = func.coalesce(col(Post.published_at), col(StoredFinding.found_at))
+    # A finding counts by its post's date, or by when it was found if it has no post. Written
+    # as an OR, not coalesce(): the post's date is stored as seconds (UTCSeconds), the finding's
+    # as a timestamp, so each side binds its bounds through its own column type.
+    in_period = sa.or_(
+        sa.and_(col(Post.published_at) >= start, col(Post.published_at) < end),
+        sa.and_(
+            col(Post.id).is_(None),
+            col(StoredFinding.found_at) >= start,
+            col(StoredFinding.found_at) < end,
+        ),
+    )
     for chunk in _chunks(account_ids):
         rows = await session.exec(
             select(StoredFinding, Post.title, Post.link, Post.published_at)
             .outerjoin(Post, col(Post.id) == col(StoredFinding.post_id))
             .where(
                 col(StoredFinding.account_id).in_(chunk),
-                moment >= start,
-                moment < end,
+                in_period,
             )
             .order_by(col(StoredFinding.found_at), col(StoredFinding.id))
         )

@@ -252,3 +252,118 @@ async def test_0018_compacts_identities_and_old_bodies_still_read(
         "short-guid",
         posts.stored_identity("sha1:" + "a" * 40),  # not a link: stays in its digest form
     ]
+
+
+async def test_0020_narrows_post_dates_and_titles_and_the_downgrade_restores_them(
+    empty_database: AsyncConnection,
+) -> None:
+    """Rows stored before 0020 read back the same through the models after it (dates to the
+    second, Chinese and astral titles whole, absurd dates clamped to the 32-bit range), and
+    the downgrade gives text and timestamps back."""
+    from datetime import UTC, datetime
+
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from models import posts
+
+    script = ScriptDirectory.from_config(db.alembic_config("unused://"))
+    before = script.get_revision("0020_post_narrow").down_revision
+    assert isinstance(before, str)
+    run = _alembic(empty_database)
+    await run(command.upgrade, before)
+    account_id = await _one_account(empty_database)
+    rows = [
+        ("关于开展2026年度政务新媒体检查的通知", "办公室", datetime(2026, 11, 30, 8, 5, 9, 123456)),
+        ("Emoji 标题 😀 and 𠀀", None, datetime(2001, 2, 3, 4, 5, 6)),
+        ("很久以前", "档案馆", datetime(1, 1, 1)),
+        ("遥远未来", "", datetime(9999, 12, 31, 23, 59, 59)),
+    ]
+    for n, (title, author, when) in enumerate(rows):
+        await empty_database.execute(
+            sa.text(
+                "INSERT INTO posts (account_id, identity, title, link, author, published_at, dated,"
+                " first_seen_at, counts_as_activity) VALUES (:a, :i, :t, NULL, :au, :p, true,"
+                " :s, true)"
+            ),
+            {"a": account_id, "i": f"g{n}", "t": title, "au": author, "p": when, "s": when},
+        )
+    await empty_database.commit()
+
+    await run(command.upgrade, "head")
+
+    async with AsyncSession(bind=empty_database) as session:
+        stored = (
+            await session.exec(
+                sa.select(posts.Post).order_by(posts.Post.identity)  # type: ignore[call-overload]
+            )
+        ).all()
+        got = [(p.title, p.author, p.published_at, p.first_seen_at) for (p,) in stored]
+        await session.rollback()
+    expected_dates = [
+        datetime(2026, 11, 30, 8, 5, 9, tzinfo=UTC),
+        datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC),
+        datetime(1931, 12, 13, 20, 45, 52, tzinfo=UTC),
+        datetime(2068, 1, 19, 3, 14, 7, tzinfo=UTC),
+    ]
+    assert got == [
+        (title, author, when, when)
+        for (title, author, _), when in zip(rows, expected_dates, strict=True)
+    ]
+
+    await run(command.downgrade, before)
+    found = await empty_database.execute(
+        sa.text("SELECT title, author, published_at FROM posts ORDER BY identity")
+    )
+    back = found.all()
+    await empty_database.commit()
+    assert [(t, a) for t, a, _ in back] == [(t, a) for t, a, _ in rows]
+    assert [_naive(p) for _, _, p in back] == [d.replace(tzinfo=None) for d in expected_dates]
+
+
+def _naive(value: Any) -> Any:
+    """A timestamp as the driver hands it back: a datetime (PostgreSQL) or its text (SQLite)."""
+    from datetime import datetime
+
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+async def _one_account(conn: AsyncConnection) -> int:
+    """An account (with its unit and person) to hang posts on, written with the models of the
+    current revision's tables."""
+    from datetime import UTC, datetime
+
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from governance.registry import AccountStatus
+    from models.accounts import Account
+    from models.people import Unit, User
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with AsyncSession(bind=conn) as session:
+        unit = Unit(name="单位", created_at=now)
+        person = User(telegram_id=1, name="人", created_at=now, updated_at=now)
+        session.add_all([unit, person])
+        await session.flush()
+        account = {
+            "platform": "wechat",
+            "name": "账号",
+            "platform_ref": "r",
+            "platform_ref_norm": "r",
+            "unit_id": unit.id,
+            "responsible_id": person.id,
+            "posts_per_week": 3,
+            "necessity": "n",
+            "operating_plan": "p",
+            "feed_url": "http://127.0.0.1/f.xml",
+            "status": AccountStatus.ACTIVE.value,
+            "created_by": person.id,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        await session.exec(sa.insert(Account), params=[account])  # type: ignore[call-overload]
+        await session.commit()
+    found = await conn.execute(sa.text("SELECT id FROM accounts"))
+    account_id = int(found.scalar_one())
+    await conn.commit()
+    return account_id
