@@ -1,7 +1,9 @@
 """Posts seen in an account's feed: stored once per account and item identity.
 
-Storage is budgeted (≈ 0.3 KB a post once its body has gone, ≈ 0.55 KB averaged over a year
-at the default 90-day window, docs/benchmarks.md "Compact post storage"): what
+Storage is budgeted (≈ 0.2-0.3 KB a post once its body has gone, ≈ 0.45-0.5 KB averaged over
+a year at the default 90-day window, docs/benchmarks.md "Bytes per post at the 90-day default"):
+dates are 32-bit seconds (:class:`models.base.UTCSeconds`), title and author GB18030 bytes
+(:class:`models.base.GB18030Text`: never filtered in SQL), and what
 findings, reports and review matching need is kept for good (title, link, dates, a fingerprint
 of the text; findings live in their own table), while the visible text is stored compressed
 (:mod:`models.postbody`) and only for ``POST_BODY_DAYS`` after the post was first seen
