@@ -28,7 +28,7 @@ on the loop. ``--slow-callbacks MS`` additionally names the loop's callbacks tha
 than MS (asyncio debug mode: slower, for finding the blockers, not for the figures).
 ``--jobs-process`` runs the poll tick and the evaluation in a separate process on the same
 database instead of in the bot's: what a jobs-only replica beside a chat-only one would give
-(the product has no such roles yet; this measures whether they are worth it).
+(``REPLICA_DUTIES=chat`` and ``jobs``, docs/operations.md; this measures what they are worth).
 
 Before/after, on the same database: the list queries as they were (an OFFSET page and, for
 /dormant, a scan of every monitored account with its newest post) beside the keyset pages

@@ -49,7 +49,7 @@ from bot.replicas import (
 )
 from bot.robots import RobotClient, RobotDelivery, make_robot_session
 from bot.scheduler import build_scheduler
-from bot.settings import Settings
+from bot.settings import ReplicaDuties, Settings
 from bot.shutdown import settle
 from bot.singletons import JobScheduler
 from bot.telegram import (
@@ -125,7 +125,10 @@ class BotApp:
 
     @property
     def role(self) -> str:
-        """single (SQLite), leader or follower (polling on PostgreSQL), or webhook (/metrics)."""
+        """single (SQLite), leader or follower (polling on PostgreSQL), webhook, or jobs (a
+        replica that takes no updates) (/metrics)."""
+        if self.settings.replica_duties is ReplicaDuties.JOBS:
+            return Role.JOBS.value
         if self.settings.bot_mode == "webhook":
             return Role.WEBHOOK.value
         if self.leader is not None:
@@ -323,13 +326,15 @@ class BotApp:
             rng=self.rng,
             hooks=self.post_hooks,
             replica=self.replica,
+            duties=settings.replica_duties,
         )
         self.scheduler.start()
         self.sender.start()
         logger.info(
-            "bot @{} ready; started as replica {}; database {}",
+            "bot @{} ready; started as replica {} ({}); database {}",
             me.username,
             self.replica,
+            settings.replica_duties.value,
             _safe_db(settings.database_url),
         )
         return True
@@ -337,6 +342,14 @@ class BotApp:
     async def start_updates(self) -> None:
         """Receive updates (polling or webhook) and serve the HTTP endpoints."""
         settings = self.settings
+        if settings.replica_duties is ReplicaDuties.JOBS:
+            # neither getUpdates nor a webhook (nor deleting one: the chat replicas' own)
+            if settings.metrics_port is not None:
+                self.web = self.build_web()
+                await self.web.start()
+            self._background.append(asyncio.create_task(self._keep_api_checked(), name="api-check"))
+            logger.info("REPLICA_DUTIES=jobs: scheduled jobs and the outbox only, no updates")
+            return
         if settings.bot_mode == "webhook" or settings.metrics_port is not None:
             self.web = self.build_web()
         if settings.bot_mode == "webhook":
@@ -358,7 +371,7 @@ class BotApp:
             refresh_metrics=self.refresh_metrics,
             max_body_bytes=settings.webhook_max_body_bytes,
         )
-        if settings.bot_mode == "webhook":
+        if settings.bot_mode == "webhook" and settings.replica_duties is not ReplicaDuties.JOBS:
             host, port = settings.webhook_host_port
         else:
             host, port = settings.metrics_host, settings.metrics_port or 0

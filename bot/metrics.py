@@ -266,7 +266,7 @@ class ProcessMetrics:
         )
         self.role = Gauge(
             f"{PREFIX}_replica_role",
-            "1 for this replica's current role (single, leader, follower or webhook)",
+            "1 for this replica's current role (single, leader, follower, webhook or jobs)",
             ["role"],
             registry=self.registry,
         )
@@ -279,7 +279,7 @@ class ProcessMetrics:
 
     def refresh_role(self) -> None:
         current = self._role()
-        for role in ("single", "leader", "follower", "webhook"):
+        for role in ("single", "leader", "follower", "webhook", "jobs"):
             self.role.labels(role=role).set(1 if role == current else 0)
 
     async def refresh_database(

@@ -41,6 +41,7 @@ class Role(StrEnum):
     LEADER = "leader"  # polling mode: the replica that calls getUpdates
     FOLLOWER = "follower"  # polling mode: standing by to take over
     WEBHOOK = "webhook"  # webhook mode: every replica takes what Telegram posts to it
+    JOBS = "jobs"  # REPLICA_DUTIES=jobs: takes no updates at all
 
 
 def replica_name(configured: str | None) -> str:

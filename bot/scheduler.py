@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
+from bot.settings import ReplicaDuties, Settings
 from bot.singletons import (
     JobScheduler,
     SingletonExecutor,
@@ -67,6 +67,10 @@ SINGLETONS = frozenset(
 )
 
 
+#: What a chat-only replica keeps of the schedule: its own upkeep (the heartbeat's log line,
+#: the word lists its checker uses on drafts). Everything else runs on the jobs replicas.
+CHAT_JOBS = frozenset({"heartbeat", "refresh_checker"})
+
 #: How often the whole registry is compared with the poll state (a safety net: the write paths
 #: keep it in step; ≈ 2 s of database time at a million accounts, once per tick before).
 RECONCILE_MINUTES = 10
@@ -83,12 +87,14 @@ def build_scheduler(
     rng: random.Random | None = None,
     hooks: Sequence[NewPostsHook] = (),
     replica: str = "local",
+    duties: ReplicaDuties = ReplicaDuties.ALL,
 ) -> JobScheduler:
     """Every scheduled job, registered once; production and tests share this factory.
 
     The feed poller needs the shared feed session and parser; without them (tools that only
     want the housekeeping jobs) it is left out. Singletons run once per occurrence across
-    replicas (:data:`SINGLETONS`); their interval triggers start at one shared epoch.
+    replicas (:data:`SINGLETONS`); their interval triggers start at one shared epoch. A
+    chat-only replica (``duties``) keeps only :data:`CHAT_JOBS`.
     """
     lease = timedelta(seconds=settings.job_lease_seconds)
     executor = SingletonExecutor(
@@ -290,4 +296,8 @@ def build_scheduler(
         kwargs={"sessionmaker": sessionmaker, "clock": clock},
         **once,
     )
+    if duties is ReplicaDuties.CHAT:
+        for job in scheduler.get_jobs():
+            if job.id not in CHAT_JOBS:
+                scheduler.remove_job(job.id)
     return scheduler

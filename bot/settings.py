@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -70,6 +71,16 @@ HINTS: dict[str, str] = {
     "REVIEW_FILE_TIMEOUT": "读取一个送审文件的最长秒数（含 .doc/.wps 转换），默认 60",
     "RSSHUB_BASE": "本单位 RSSHub 的地址，如 https://rsshub.example.gov.cn；不用时留空",
 }
+
+
+class ReplicaDuties(StrEnum):
+    """Which side of the work a replica takes. Several replicas on PostgreSQL may split it so
+    that a poll cycle or an evaluation pass never shares a process (and its event loop and
+    core) with the replies: ``chat`` replicas answer, ``jobs`` replicas poll and evaluate."""
+
+    ALL = "all"  # everything (the default; the only choice on SQLite)
+    CHAT = "chat"  # Telegram updates and the outbox; of the scheduled jobs only its own upkeep
+    JOBS = "jobs"  # every scheduled job and the outbox; no Telegram updates
 
 
 class Settings(BaseSettings):
@@ -173,6 +184,8 @@ class Settings(BaseSettings):
     # several replicas on one PostgreSQL (issue 13)
     replica_name: str | None = None
     """How this replica names itself in logs and the run table (default host:pid)."""
+    replica_duties: ReplicaDuties = ReplicaDuties.ALL
+    """REPLICA_DUTIES: all, chat (updates and outbox) or jobs (scheduled jobs and outbox)."""
     leader_retry_seconds: float = Field(default=2.0, gt=0, le=60)
     job_lease_seconds: int = Field(default=60, ge=5, le=3600)
 
@@ -370,6 +383,13 @@ class Settings(BaseSettings):
             raise ValueError("POLL_MIN_INTERVAL_MINUTES 不能超过 POLL_MAX_INTERVAL_HOURS × 60")
         if self.bot_mode == "webhook" and (self.webhook_url is None or self.webhook_secret is None):
             raise ValueError("BOT_MODE=webhook 需要同时设置 WEBHOOK_URL 和 WEBHOOK_SECRET")
+        if self.replica_duties is not ReplicaDuties.ALL and not self.database_url.startswith(
+            "postgresql"
+        ):
+            raise ValueError(
+                f"REPLICA_DUTIES={self.replica_duties.value} 需要 PostgreSQL：分工的副本共用一个"
+                "数据库；SQLite 只支持单个进程，它必须承担全部工作（REPLICA_DUTIES=all）"
+            )
         return self
 
     def activity_thresholds(self) -> ActivityThresholds:
