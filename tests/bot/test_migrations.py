@@ -168,10 +168,7 @@ async def test_0018_compacts_identities_and_old_bodies_still_read(
 
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from governance.registry import AccountStatus
     from models import posts
-    from models.accounts import Account
-    from models.people import Unit, User
 
     script = ScriptDirectory.from_config(db.alembic_config("unused://"))
     before = script.get_revision("0018_post_compact").down_revision
@@ -181,32 +178,8 @@ async def test_0018_compacts_identities_and_old_bodies_still_read(
     now = datetime(2026, 12, 1, tzinfo=UTC)
     link = "https://www.example.gov.cn/zwgk/202612/t20261201_1234567.html"
     identities = [link, f"c3:{link}", "short-guid", "sha1:" + "a" * 40]
+    account_id = await _one_account(empty_database)
     async with AsyncSession(bind=empty_database) as session:
-        unit, person = (
-            Unit(name="单位", created_at=now),
-            User(telegram_id=1, name="人", created_at=now, updated_at=now),
-        )
-        session.add_all([unit, person])
-        await session.flush()
-        account = {
-            "platform": "wechat",
-            "name": "账号",
-            "platform_ref": "r",
-            "platform_ref_norm": "r",
-            "unit_id": unit.id,
-            "responsible_id": person.id,
-            "posts_per_week": 3,
-            "necessity": "n",
-            "operating_plan": "p",
-            "feed_url": "http://127.0.0.1/f.xml",
-            "status": AccountStatus.ACTIVE.value,
-            "created_by": person.id,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
-        await session.exec(sa.insert(Account), params=[account])  # type: ignore[call-overload]
-        account_id = (await session.exec(sa.select(Account.id))).one()[0]  # type: ignore[call-overload]
         for n, identity in enumerate(identities):
             await session.exec(  # type: ignore[call-overload]
                 sa.text(
