@@ -703,7 +703,12 @@ async def run(args: argparse.Namespace) -> None:
             "allow_private_feeds": False,
             "feed_allowed_hosts": ["127.0.0.0/8"],
         }
-        settings = Settings(_env_file=None, **job_settings)  # type: ignore[call-arg]
+        chat_settings = dict(job_settings)
+        if args.jobs_process and url.startswith("postgresql"):
+            # the product's split: this bot takes the updates, the jobs process the jobs
+            chat_settings["replica_duties"] = "chat"
+            job_settings["replica_duties"] = "jobs"
+        settings = Settings(_env_file=None, **chat_settings)  # type: ignore[call-arg]
         app = BotApp(settings, clock=clock, migrate=False)
         await app.start()
         try:
