@@ -24,6 +24,10 @@ for the bench database, peak RSS, the capacity those CPU figures give two cores;
 database size, its largest tables and bytes per stored post. Baselines in the same run: a bare
 aiohttp loop of conditional GETs (the CPU bound of a 304) and the naive loop,
 ``feedparser.parse(url)`` feed after feed, over a sample.
+
+``--pollers N`` runs N poller processes on each cycle (bench/pollers.py), as N jobs replicas
+would on one PostgreSQL: one process's event loop is one core at most. Their CPU, workers and
+memory are counted with the parse workers' ("workers"; "CPU main" stays this process).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from bench.farm import (
     start_farm,
     storage,
 )
+from bench.pollers import ExtraPollers
 from bench.seed import seed, seed_accounts
 from jobs.polltypes import TickSummary
 
@@ -147,11 +152,13 @@ async def run_cycles(
     limit: int = 0,
     reuse: bool = False,
     farm: Farm | None = None,
+    pollers: int = 1,
 ) -> dict[str, Any]:
     """Run the farm and the poller; return every figure (the regression test reads them).
 
     ``farm``: a running farm of at least ``feeds`` feeds to poll instead of starting one (a
-    bench comparing another reader on the same feeds); it is left running."""
+    bench comparing another reader on the same feeds); it is left running. ``pollers``: poller
+    processes sharing each cycle (this one and ``pollers - 1`` more, bench/pollers.py)."""
     from bot import db
     from bot.settings import Settings
     from feeds.fetch import make_feed_session
@@ -200,18 +207,19 @@ async def run_cycles(
             print(
                 f"seeded the steady state: {seeded} posts in {meter.stop().wall:.0f} s", flush=True
             )
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=url,
-        poll_concurrency=concurrency,
-        poll_per_host=per_host,
-        poll_host_spacing_ms=spacing_ms,
-        poll_max_per_tick=max(1, min(per_tick, limit or per_tick)),
-        feed_parse_workers=workers,
-        feed_fast_parse=fast_parse,
-        allow_private_feeds=False,
-        feed_allowed_hosts=["127.0.0.0/8"],
-    )
+    own_limit = -(-limit // pollers) if limit else 0  # each poller's share of a partial cycle
+    values: dict[str, Any] = {
+        "database_url": url,
+        "poll_concurrency": concurrency,
+        "poll_per_host": per_host,
+        "poll_host_spacing_ms": spacing_ms,
+        "poll_max_per_tick": max(1, min(per_tick, own_limit or per_tick)),
+        "feed_parse_workers": workers,
+        "feed_fast_parse": fast_parse,
+        "allow_private_feeds": False,
+        "feed_allowed_hosts": ["127.0.0.0/8"],
+    }
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     policy = GuardPolicy(allowed_hosts=frozenset({"127.0.0.0/8"}))
     config = PollerConfig.from_settings(settings)
     parser = FeedParser(workers=workers, fast=fast_parse)
@@ -223,15 +231,21 @@ async def run_cycles(
             if share:
                 await farm.bump(share, seed=len(figures["cycles"]))
             await make_due(url, sm, clock.now() - timedelta(seconds=1), postgres=postgres)
+            extra = ExtraPollers(values, pollers - 1, limit=own_limit)
+
+            def pids() -> list[int]:
+                return [*parser.worker_pids(), *extra.pids]
+
             peak, stop = Peak(), asyncio.Event()
-            sampler = asyncio.create_task(sample_memory(peak, parser.worker_pids, stop))
+            sampler = asyncio.create_task(sample_memory(peak, pids, stop))
             meter = CpuMeter(
-                parser.worker_pids,
+                pids,
                 farm=farm.process.pid,
                 postgres=url.rsplit("/", 1)[1].split("?")[0] if postgres else "",
             )
+            await extra.start()  # their start-up counts: it is part of the cycle's cost
             summary, ticks = TickSummary(), 0
-            while not limit or summary.polled < limit:  # ticks back to back, as a busy bot
+            while not own_limit or summary.polled < own_limit:  # ticks back to back
                 tick = await poll_feeds(
                     sessionmaker=sm,
                     clock=clock,
@@ -252,7 +266,9 @@ async def run_cycles(
                 summary.durations_ms += tick.durations_ms
                 for k, v in tick.outcomes.items():
                     summary.outcomes[k] = summary.outcomes.get(k, 0) + v
+            ticks += await extra.finished(summary)
             meter.stop()
+            extra.stop()
             stop.set()
             await sampler
             polled = max(1, summary.polled)
@@ -405,6 +421,12 @@ def main() -> None:
         default="import,unchanged,changed,mixed",
         help="which cycles to run (comma-separated; the import is needed by the others)",
     )
+    ap.add_argument(
+        "--pollers",
+        type=int,
+        default=1,
+        help="poller processes sharing each cycle, as that many jobs replicas would (1: this one)",
+    )
     args = ap.parse_args()
     if not 1 <= args.feeds <= 1_100_000 or not 1 <= args.hosts <= MAX_HOSTS:
         ap.error(f"--feeds must be in 1..1100000 and --hosts in 1..{MAX_HOSTS}")
@@ -431,6 +453,7 @@ def main() -> None:
             per_tick=args.per_tick,
             limit=args.limit,
             reuse=args.reuse,
+            pollers=max(1, args.pollers),
         )
     )
 
