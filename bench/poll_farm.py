@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -57,9 +56,8 @@ from bench.farm import (
     start_farm,
     storage,
 )
-from bench.pollers import ExtraPollers
+from bench.pollers import ExtraPollers, run_ticks
 from bench.seed import seed, seed_accounts
-from jobs.polltypes import TickSummary
 
 
 def p95(values: list[int]) -> float:
@@ -165,7 +163,6 @@ async def run_cycles(
     from feeds.netguard import GuardPolicy
     from feeds.parsing import FeedParser
     from governance.clock import SystemClock
-    from jobs.poll import poll_feeds
     from jobs.polltypes import PollerConfig
 
     clock = SystemClock()
@@ -244,28 +241,16 @@ async def run_cycles(
                 postgres=url.rsplit("/", 1)[1].split("?")[0] if postgres else "",
             )
             await extra.start()  # their start-up counts: it is part of the cycle's cost
-            summary, ticks = TickSummary(), 0
-            while not own_limit or summary.polled < own_limit:  # ticks back to back
-                tick = await poll_feeds(
-                    sessionmaker=sm,
-                    clock=clock,
-                    settings=settings,
-                    http=http,
-                    parser=parser,
-                    rng=random.Random(ticks),
-                    config=config,
-                )
-                if not tick.claimed:
-                    break
-                ticks += 1
-                summary.claimed += tick.claimed
-                summary.polled += tick.polled
-                summary.changed += tick.changed
-                summary.unchanged += tick.unchanged
-                summary.new_posts += tick.new_posts
-                summary.durations_ms += tick.durations_ms
-                for k, v in tick.outcomes.items():
-                    summary.outcomes[k] = summary.outcomes.get(k, 0) + v
+            summary, ticks = await run_ticks(
+                limit=own_limit,
+                seed=0,
+                sessionmaker=sm,
+                clock=clock,
+                settings=settings,
+                http=http,
+                parser=parser,
+                config=config,
+            )
             ticks += await extra.finished(summary)
             meter.stop()
             extra.stop()

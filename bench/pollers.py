@@ -21,6 +21,33 @@ from typing import Any
 from jobs.polltypes import TickSummary
 
 
+def merge(into: TickSummary, tick: TickSummary) -> None:
+    """Add one tick's (or one poller's) totals to a cycle's."""
+    into.claimed += tick.claimed
+    into.polled += tick.polled
+    into.changed += tick.changed
+    into.unchanged += tick.unchanged
+    into.new_posts += tick.new_posts
+    into.durations_ms += tick.durations_ms
+    for k, v in tick.outcomes.items():
+        into.outcomes[k] = into.outcomes.get(k, 0) + v
+
+
+async def run_ticks(*, limit: int, seed: int, **poll: Any) -> tuple[TickSummary, int]:
+    """``jobs.poll.poll_feeds`` ticks back to back, as a busy bot runs them, until nothing is
+    due or ``limit`` feeds were polled (0: no limit); the totals and the number of ticks."""
+    from jobs.poll import poll_feeds
+
+    summary, ticks = TickSummary(), 0
+    while not limit or summary.polled < limit:
+        tick = await poll_feeds(rng=random.Random(seed + ticks), **poll)
+        if not tick.claimed:
+            break
+        ticks += 1
+        merge(summary, tick)
+    return summary, ticks
+
+
 def _poller_main(settings: dict[str, Any], index: int, limit: int, conn: Any) -> None:
     asyncio.run(_poll(settings, index, limit, conn))
 
@@ -34,43 +61,27 @@ async def _poll(values: dict[str, Any], index: int, limit: int, conn: Any) -> No
     from feeds.netguard import GuardPolicy
     from feeds.parsing import FeedParser
     from governance.clock import SystemClock
-    from jobs.poll import poll_feeds
     from jobs.polltypes import PollerConfig
 
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     engine = db.create_engine(settings.database_url)
-    sm = db.make_sessionmaker(engine)
     parser = FeedParser(workers=settings.feed_parse_workers, fast=settings.feed_fast_parse)
-    config = PollerConfig.from_settings(settings)
     policy = GuardPolicy(allowed_hosts=frozenset({"127.0.0.0/8"}))
-    clock = SystemClock()
     conn.send(("pids", [os.getpid(), *parser.worker_pids()]))
-    total = {"claimed": 0, "polled": 0, "changed": 0, "unchanged": 0, "new_posts": 0}
-    durations: list[int] = []
-    outcomes: dict[str, int] = {}
-    ticks = 0
     async with make_feed_session(
         policy, limit=settings.poll_concurrency, limit_per_host=settings.poll_per_host
     ) as http:
-        while not limit or total["polled"] < limit:
-            tick = await poll_feeds(
-                sessionmaker=sm,
-                clock=clock,
-                settings=settings,
-                http=http,
-                parser=parser,
-                rng=random.Random(1000 * (index + 1) + ticks),
-                config=config,
-            )
-            if not tick.claimed:
-                break
-            ticks += 1
-            for key in total:
-                total[key] += getattr(tick, key)
-            durations += tick.durations_ms
-            for k, v in tick.outcomes.items():
-                outcomes[k] = outcomes.get(k, 0) + v
-    conn.send(("done", {**total, "ticks": ticks, "durations_ms": durations, "outcomes": outcomes}))
+        summary, ticks = await run_ticks(
+            limit=limit,
+            seed=1000 * (index + 1),
+            sessionmaker=db.make_sessionmaker(engine),
+            clock=SystemClock(),
+            settings=settings,
+            http=http,
+            parser=parser,
+            config=PollerConfig.from_settings(settings),
+        )
+    conn.send(("done", (summary, ticks)))
     conn.recv()  # exit only when told: the bench reads this process's CPU first
     parser.close()
     await engine.dispose()
@@ -106,17 +117,10 @@ class ExtraPollers:
         """Wait for every extra poller's last tick; add its totals; return its ticks."""
         ticks = 0
         for pipe in self._pipes:
-            kind, r = await asyncio.to_thread(pipe.recv)
+            kind, (summary, n) = await asyncio.to_thread(pipe.recv)
             assert kind == "done"
-            ticks += r["ticks"]
-            into.claimed += r["claimed"]
-            into.polled += r["polled"]
-            into.changed += r["changed"]
-            into.unchanged += r["unchanged"]
-            into.new_posts += r["new_posts"]
-            into.durations_ms += r["durations_ms"]
-            for k, v in r["outcomes"].items():
-                into.outcomes[k] = into.outcomes.get(k, 0) + v
+            merge(into, summary)
+            ticks += n
         return ticks
 
     def stop(self) -> None:
