@@ -124,12 +124,20 @@ class BotApp:
         return self.settings.database_url.startswith("postgresql")
 
     @property
+    def update_source(self) -> str | None:
+        """How this replica receives Telegram updates: ``polling``, ``webhook``, or ``None``
+        (``REPLICA_DUTIES=jobs``: no getUpdates, no webhook, nor deleting the chat replicas')."""
+        if self.settings.replica_duties is ReplicaDuties.JOBS:
+            return None
+        return self.settings.bot_mode
+
+    @property
     def role(self) -> str:
         """single (SQLite), leader or follower (polling on PostgreSQL), webhook, or jobs (a
         replica that takes no updates) (/metrics)."""
-        if self.settings.replica_duties is ReplicaDuties.JOBS:
+        if self.update_source is None:
             return Role.JOBS.value
-        if self.settings.bot_mode == "webhook":
+        if self.update_source == "webhook":
             return Role.WEBHOOK.value
         if self.leader is not None:
             return self.leader.role.value
@@ -341,26 +349,19 @@ class BotApp:
 
     async def start_updates(self) -> None:
         """Receive updates (polling or webhook) and serve the HTTP endpoints."""
-        settings = self.settings
-        if settings.replica_duties is ReplicaDuties.JOBS:
-            # neither getUpdates nor a webhook (nor deleting one: the chat replicas' own)
-            if settings.metrics_port is not None:
-                self.web = self.build_web()
-                await self.web.start()
-            self._background.append(asyncio.create_task(self._keep_api_checked(), name="api-check"))
-            logger.info("REPLICA_DUTIES=jobs: scheduled jobs and the outbox only, no updates")
-            return
-        if settings.bot_mode == "webhook" or settings.metrics_port is not None:
+        settings, source = self.settings, self.update_source
+        if source == "webhook" or settings.metrics_port is not None:
             self.web = self.build_web()
-        if settings.bot_mode == "webhook":
+        if source == "webhook":
             await self.start_webhook()
         else:
             if self.web is not None:
                 await self.web.start()
-            await self._leave_webhook_mode()
-            self.start_polling()
+            if source == "polling":
+                await self._leave_webhook_mode()
+                self.start_polling()
         self._background.append(asyncio.create_task(self._keep_api_checked(), name="api-check"))
-        logger.info("receiving updates by {}", settings.bot_mode)
+        logger.info("receiving updates by {}", source or "nothing (REPLICA_DUTIES=jobs)")
 
     def build_web(self) -> WebServer:
         """The HTTP endpoints' app; add routes to ``.app.router`` before it starts."""
@@ -371,7 +372,7 @@ class BotApp:
             refresh_metrics=self.refresh_metrics,
             max_body_bytes=settings.webhook_max_body_bytes,
         )
-        if settings.bot_mode == "webhook" and settings.replica_duties is not ReplicaDuties.JOBS:
+        if self.update_source == "webhook":
             host, port = settings.webhook_host_port
         else:
             host, port = settings.metrics_host, settings.metrics_port or 0

@@ -21,6 +21,13 @@ metadata.naming_convention = {
 }
 
 
+def _aware(value: datetime) -> datetime:
+    """The UTC column types take aware datetimes only: a naive one is refused, not guessed."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
 
@@ -32,11 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else _aware(value).astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -65,9 +68,8 @@ class UTCSeconds(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> int | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        seconds = (value - SECONDS_EPOCH) // timedelta(seconds=1)
+        # aware arithmetic: no conversion that could overflow for a year-1 date in UTC+8
+        seconds = (_aware(value) - SECONDS_EPOCH) // timedelta(seconds=1)
         return min(max(seconds, _INT32[0]), _INT32[1])
 
     def process_result_value(self, value: int | None, dialect: Any) -> datetime | None:
