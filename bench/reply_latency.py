@@ -41,6 +41,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import logging
 import multiprocessing
 import os
@@ -148,6 +149,41 @@ class LagProbe:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class GcProbe:
+    """The garbage collector's pauses, per generation: a full collection over a large heap
+    stops the loop as surely as a blocking call does."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = defaultdict(list)
+        self.scanned: list[int] = []  # objects a full collection had to look at
+        self._began = 0.0
+        gc.callbacks.append(self._seen)
+
+    def _seen(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            if info["generation"] == 2:
+                self.scanned.append(sum(len(gc.get_objects(g)) for g in range(3)))
+            self._began = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._began)
+
+    def take(self) -> str:
+        taken, self.pauses = self.pauses, defaultdict(list)
+        scanned, self.scanned = self.scanned, []
+        return (
+            ", ".join(
+                f"gen{gen} {len(p)}× total {1000 * sum(p):.0f} ms max {1000 * max(p):.0f} ms"
+                for gen, p in sorted(taken.items())
+            )
+            + (
+                f"; a full collection looked at {min(scanned):,}–{max(scanned):,} objects"
+                if scanned
+                else ""
+            )
+            + f"; frozen {gc.get_freeze_count():,}"
+        )
 
 
 class ChatStatements:
@@ -679,6 +715,7 @@ async def run(args: argparse.Namespace) -> None:
         loop.slow_callback_duration = args.slow_callbacks / 1000
     lag = LagProbe()
     lag.start()
+    collector = GcProbe()
     statements = ChatStatements()
     profile = cProfile.Profile() if args.profile else None
     clock = ShiftedClock()
@@ -717,6 +754,7 @@ async def run(args: argparse.Namespace) -> None:
             await users_round(tg, uids, args, rounds=1, until=None, seed=seeder)
             lag.take()
             statements.take()
+            collector.take()
             if profile is not None:
                 profile.enable()
             cpu = time.process_time()
@@ -729,6 +767,7 @@ async def run(args: argparse.Namespace) -> None:
                 floor,
                 statements.take(),
             )
+            print(f"  garbage collector: {collector.take()}")
             if profile is not None:
                 profile.disable()
                 profile.dump_stats(f"{args.profile}.idle")
@@ -792,6 +831,7 @@ async def run(args: argparse.Namespace) -> None:
                 floor,
                 statements.take(),
             )
+            print(f"  garbage collector: {collector.take()}")
             if profile is not None:
                 profile.disable()
                 profile.dump_stats(f"{args.profile}.load")

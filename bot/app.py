@@ -30,7 +30,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import db
+from bot import db, heap
 from bot.activity import UpdateActivity
 from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
@@ -101,7 +101,9 @@ class BotApp:
         self.storage: BaseStorage | None = None
         self.scheduler: JobScheduler | None = None
         self.sender: OutboxSender | None = None
-        self.live_checker = LiveChecker(extra_file=settings.quality_extra_file)
+        self.live_checker = LiveChecker(
+            extra_file=settings.quality_extra_file, after_rebuild=heap.freeze_survivors
+        )
         self.parser: FeedParser | None = None
         self.rng = random.Random()
         #: One pacer for the outbox and the direct replies: Telegram's limits are per bot.
@@ -338,12 +340,14 @@ class BotApp:
         )
         self.scheduler.start()
         self.sender.start()
+        frozen = heap.freeze_survivors()
         logger.info(
-            "bot @{} ready; started as replica {} ({}); database {}",
+            "bot @{} ready; started as replica {} ({}); database {}; {:,} objects frozen",
             me.username,
             self.replica,
             settings.replica_duties.value,
             _safe_db(settings.database_url),
+            frozen,
         )
         return True
 
@@ -581,6 +585,7 @@ class BotApp:
             await self.isolation.close()
         if self._sqlite_guard is not None:
             self._sqlite_guard.release()
+        heap.thaw()
         logger.info("bot stopped")
 
 

@@ -8,6 +8,7 @@ notices file edits. Building the automata takes about 0.1 s, so it runs in a wor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,8 @@ class LiveChecker:
     extra_file: Path | None = None
     custom: Customization = field(default_factory=Customization)
     """The admins' changes the current checker was built with (the history sweep's target)."""
+    after_rebuild: Callable[[], object] | None = None
+    """Called once a new checker is in place (the app freezes it: it lives until the next)."""
     _seen: tuple[object, ...] = ()
 
     @property
@@ -94,6 +97,8 @@ class LiveChecker:
                 logger.warning("word file: {}", problem)
         custom = wordlists.to_customization(rules, extra)
         await asyncio.to_thread(self.holder.rebuild, custom)
+        if self.after_rebuild is not None:
+            self.after_rebuild()
         self.custom = custom
         self._seen = stamp
         logger.info("content checker rebuilt: {} custom words", len(custom.words))
