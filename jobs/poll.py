@@ -45,6 +45,7 @@ from jobs.polltypes import (
     TickSummary,
 )
 from jobs.postchecks import recheck_unchecked, run_new_post_hooks
+from jobs.slices import TimeSlices
 from models import feeds, postchecks, posts
 from models.feeds import Claimed, PollRecord
 from models.postchecks import PostSource
@@ -204,9 +205,7 @@ class Poller:
                 return CheckReport(status="busy")
         try:
             result = await self._poll(claimed)
-            async with self.sessionmaker() as session:
-                records, stored = await self._write(session, [result], manual=True)
-                await session.commit()
+            records, stored = await self._store([result], manual=True)
             await self._run_hooks(stored)
         finally:
             async with self.sessionmaker() as session:
@@ -314,9 +313,7 @@ class Poller:
                     break
                 batch.append(item)
             try:
-                async with self.sessionmaker() as session:
-                    records, stored = await self._write(session, batch)
-                    await session.commit()
+                records, stored = await self._store(batch)
             except Exception:
                 logger.exception("storing {} poll results failed; leases will expire", len(batch))
                 continue
@@ -324,14 +321,18 @@ class Poller:
                 summary.add(result, record.items_new)
             await self._run_hooks(stored)
 
-    async def _write(
-        self, session: AsyncSession, batch: list[FeedResult], *, manual: bool = False
+    async def _store(
+        self, batch: list[FeedResult], *, manual: bool = False
     ) -> tuple[list[PollRecord], list[tuple[int, list[StoredItem]]]]:
         """Store the batch's new posts, then record every poll with its next poll time.
 
         Set-based: one lookup of the known (account, identity) pairs and one insert for the
-        whole batch, whatever the number of feeds in it. Returns the records and, per account,
-        the posts the new-post hooks are to see once this commits (:meth:`_run_hooks`).
+        whole batch, whatever the number of feeds in it. The new posts' text, compression and
+        fingerprints are CPU work: done between the lookup and the write transaction, in slices
+        (:class:`~jobs.slices.TimeSlices`), so neither the chat's replies nor other writers wait
+        on them (the insert's ``ON CONFLICT DO NOTHING`` covers a writer in between). Returns the
+        records and, per account, the posts the new-post hooks are to see once this commits
+        (:meth:`_run_hooks`).
         """
         now = self.clock.now()
         changed = {
@@ -339,49 +340,53 @@ class Poller:
             for r in batch
             if r.outcome is PollOutcome.OK and r.parsed is not None
         }
-        known = await posts.known_pairs(
-            session,
-            pairs=[(aid, i.identity) for aid, (_r, items) in changed.items() for i in items],
-        )
-        fresh: dict[int, list[NewPost]] = {}
+        pairs = [(aid, i.identity) for aid, (_r, items) in changed.items() for i in items]
+        known: set[tuple[int, str]] = set()
+        if pairs:
+            async with self.sessionmaker() as session:
+                known = await posts.known_pairs(session, pairs=pairs)
         newest = {r.claimed.account_id: r.claimed.newest_post_at for r in batch}
+        rows = posts.PostRows(rows=[], original={})
+        slices = TimeSlices()
         for aid, (result, items) in changed.items():
-            fresh[aid], newest[aid] = self._fresh_posts(result, items, known)
-        inserted = await posts.insert_many(
-            session, posts=fresh, now=now, keep_body=self.config.keep_bodies
-        )
-        new_counts: dict[int, int] = {}
-        hooked: list[tuple[int, list[StoredItem]]] = []
-        for aid, (_result, items) in changed.items():
-            stored = [
-                StoredItem(inserted[aid, i.identity], i)
-                for i in items
-                if (aid, i.identity) in inserted
-            ]
-            new_counts[aid] = len(stored)
-            if stored and self.hooks:
-                hooked.append((aid, stored))
-        await postchecks.mark(
-            session,
-            posts=[(aid, s.post_id) for aid, stored in hooked for s in stored],
-            source=PostSource.FEED,
-            now=now,
-        )
-        recent = await posts.recent_counts(
-            session, account_ids=list(newest), since=now - timedelta(days=7)
-        )
-        records = [
-            self._record(
-                result,
-                recent.get(result.claimed.account_id, 0),
-                new_counts.get(result.claimed.account_id, 0),
-                newest[result.claimed.account_id],
-                now,
-                manual=manual,
+            fresh, newest[aid] = self._fresh_posts(result, items, known)
+            rows.extend(posts.post_rows({aid: fresh}, now=now, keep_body=self.config.keep_bodies))
+            await slices.checkpoint()
+        async with self.sessionmaker() as session:
+            inserted = await posts.insert_rows(session, rows)
+            new_counts: dict[int, int] = {}
+            hooked: list[tuple[int, list[StoredItem]]] = []
+            for aid, (_result, items) in changed.items():
+                stored = [
+                    StoredItem(inserted[aid, i.identity], i)
+                    for i in items
+                    if (aid, i.identity) in inserted
+                ]
+                new_counts[aid] = len(stored)
+                if stored and self.hooks:
+                    hooked.append((aid, stored))
+            await postchecks.mark(
+                session,
+                posts=[(aid, s.post_id) for aid, stored in hooked for s in stored],
+                source=PostSource.FEED,
+                now=now,
             )
-            for result in batch
-        ]
-        await feeds.record_polls(session, records=records, token=self.token)
+            recent = await posts.recent_counts(
+                session, account_ids=list(newest), since=now - timedelta(days=7)
+            )
+            records = [
+                self._record(
+                    result,
+                    recent.get(result.claimed.account_id, 0),
+                    new_counts.get(result.claimed.account_id, 0),
+                    newest[result.claimed.account_id],
+                    now,
+                    manual=manual,
+                )
+                for result in batch
+            ]
+            await feeds.record_polls(session, records=records, token=self.token)
+            await session.commit()
         return records, hooked
 
     def _fresh_posts(

@@ -195,6 +195,47 @@ async def _known(
     return {(int(a), str(i)) for a, i in rows.all()}
 
 
+@dataclass(slots=True)
+class PostRows:
+    """New posts as rows ready to insert: the text compressed and fingerprinted (CPU work, done
+    before the write transaction opens), with the feeds' own identities beside the stored."""
+
+    rows: list[dict[str, object]]
+    original: dict[tuple[int, str], str]
+
+    def extend(self, other: PostRows) -> None:
+        self.rows.extend(other.rows)
+        self.original.update(other.original)
+
+
+def post_rows(posts: dict[int, list[NewPost]], *, now: datetime, keep_body: bool) -> PostRows:
+    """The rows :func:`insert_rows` stores. ``keep_body``: store the compressed text
+    (``POST_BODY_DAYS`` > 0); the fingerprint is stored always."""
+    out = PostRows(rows=[], original={})
+    for account_id, new in posts.items():
+        for p in new:
+            row = _row(account_id, p, now=now, keep_body=keep_body)
+            out.original[account_id, str(row["identity"])] = p.identity
+            out.rows.append(row)
+    return out
+
+
+async def insert_rows(session: AsyncSession, prepared: PostRows) -> dict[tuple[int, str], int]:
+    """Insert the rows of several accounts in one statement, skipping any (account, identity)
+    already stored, a concurrent writer's included: ``ON CONFLICT DO NOTHING`` on the unique key
+    makes it idempotent without a read-modify-write race. Returns the new rows' ids by
+    (account, identity)."""
+    if not prepared.rows:
+        return {}
+    table = cast(sa.Table, sa.inspect(Post).local_table)
+    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["account_id", "identity"])
+    result = await session.exec(
+        stmt.returning(table.c.id, table.c.account_id, table.c.identity), params=prepared.rows
+    )
+    original = prepared.original
+    return {(int(a), original[int(a), str(i)]): int(pid) for pid, a, i in result.all()}
+
+
 async def insert_many(
     session: AsyncSession,
     *,
@@ -202,26 +243,8 @@ async def insert_many(
     now: datetime,
     keep_body: bool = True,
 ) -> dict[tuple[int, str], int]:
-    """Insert the new posts of several accounts in one statement, skipping any (account,
-    identity) already stored, a concurrent writer's included: ``ON CONFLICT DO NOTHING`` on the
-    unique key makes it idempotent without a read-modify-write race. Returns the new rows' ids
-    by (account, identity). ``keep_body``: store the compressed text (``POST_BODY_DAYS`` > 0);
-    the fingerprint is stored always."""
-    original: dict[tuple[int, str], str] = {}
-    rows = []
-    for account_id, new in posts.items():
-        for p in new:
-            row = _row(account_id, p, now=now, keep_body=keep_body)
-            original[account_id, str(row["identity"])] = p.identity
-            rows.append(row)
-    if not rows:
-        return {}
-    table = cast(sa.Table, sa.inspect(Post).local_table)
-    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["account_id", "identity"])
-    result = await session.exec(
-        stmt.returning(table.c.id, table.c.account_id, table.c.identity), params=rows
-    )
-    return {(int(a), original[int(a), str(i)]): int(pid) for pid, a, i in result.all()}
+    """:func:`post_rows` then :func:`insert_rows`, for callers with few posts at a time."""
+    return await insert_rows(session, post_rows(posts, now=now, keep_body=keep_body))
 
 
 def _insert(session: AsyncSession, table: sa.Table) -> Any:
