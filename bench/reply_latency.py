@@ -799,11 +799,15 @@ async def run(args: argparse.Namespace) -> None:
                             http=app.http,
                             parser=app.parser,
                             hooks=app.post_hooks,
+                            replies=app.activity,  # as the app's scheduler passes them
                         )
                     ),
                     "evaluation": asyncio.ensure_future(
                         evaluate_accounts(
-                            sessionmaker=app.sessionmaker, clock=clock, settings=settings
+                            sessionmaker=app.sessionmaker,
+                            clock=clock,
+                            settings=settings,
+                            replies=app.activity,
                         )
                     ),
                 }

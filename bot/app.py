@@ -30,7 +30,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import db, heap
+from bot import db, runtime
 from bot.activity import UpdateActivity
 from bot.dispatcher import build_dispatcher
 from bot.fsm_storage import DatabaseStorage
@@ -102,7 +102,7 @@ class BotApp:
         self.scheduler: JobScheduler | None = None
         self.sender: OutboxSender | None = None
         self.live_checker = LiveChecker(
-            extra_file=settings.quality_extra_file, after_rebuild=heap.freeze_survivors
+            extra_file=settings.quality_extra_file, after_rebuild=runtime.freeze_survivors
         )
         self.parser: FeedParser | None = None
         self.rng = random.Random()
@@ -120,6 +120,7 @@ class BotApp:
         self._sqlite_guard: SqliteGuard | None = None
         self._polling: asyncio.Task[None] | None = None
         self.activity = UpdateActivity()
+        self.collections = runtime.QuietCollections(self.activity)
 
     @property
     def on_postgresql(self) -> bool:
@@ -337,10 +338,15 @@ class BotApp:
             hooks=self.post_hooks,
             replica=self.replica,
             duties=settings.replica_duties,
+            replies=self.activity,
         )
         self.scheduler.start()
         self.sender.start()
-        frozen = heap.freeze_survivors()
+        frozen = runtime.freeze_survivors()
+        self.collections.take_over()
+        self._background.append(
+            asyncio.create_task(self.collections.run(self._wait_stopping), name="collections")
+        )
         logger.info(
             "bot @{} ready; started as replica {} ({}); database {}; {:,} objects frozen",
             me.username,
@@ -585,7 +591,8 @@ class BotApp:
             await self.isolation.close()
         if self._sqlite_guard is not None:
             self._sqlite_guard.release()
-        heap.thaw()
+        self.collections.hand_back()
+        runtime.thaw()
         logger.info("bot stopped")
 
 

@@ -37,6 +37,7 @@ from jobs.polltypes import NewPostsHook
 from jobs.replicas import prune_handled_updates
 from jobs.reposts import repost_reminders
 from jobs.reviews import review_expiry, review_reminders, review_route_check
+from jobs.slices import Replies
 from jobs.websites import evaluate_websites, probe_websites
 from workflows.checker import LiveChecker, refresh_checker
 
@@ -88,6 +89,7 @@ def build_scheduler(
     hooks: Sequence[NewPostsHook] = (),
     replica: str = "local",
     duties: ReplicaDuties = ReplicaDuties.ALL,
+    replies: Replies | None = None,
 ) -> JobScheduler:
     """Every scheduled job, registered once; production and tests share this factory.
 
@@ -133,6 +135,7 @@ def build_scheduler(
                 "parser": parser,
                 "rng": rng or random.Random(),
                 "hooks": tuple(hooks),
+                "replies": replies,
             },
             **common,
         )
@@ -186,7 +189,12 @@ def build_scheduler(
         "interval",
         minutes=settings.evaluate_minutes,
         id="evaluate_accounts",
-        kwargs={"sessionmaker": sessionmaker, "clock": clock, "settings": settings},
+        kwargs={
+            "sessionmaker": sessionmaker,
+            "clock": clock,
+            "settings": settings,
+            "replies": replies,
+        },
         **once,
     )
     scheduler.add_job(

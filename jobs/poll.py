@@ -45,7 +45,7 @@ from jobs.polltypes import (
     TickSummary,
 )
 from jobs.postchecks import recheck_unchecked, run_new_post_hooks
-from jobs.slices import TimeSlices
+from jobs.slices import LoopShare, Replies
 from models import feeds, postchecks, posts
 from models.feeds import Claimed, PollRecord
 from models.postchecks import PostSource
@@ -69,8 +69,10 @@ async def poll_feeds(
     rng: random.Random | None = None,
     config: PollerConfig | None = None,
     hooks: Sequence[NewPostsHook] = (),
+    replies: Replies | None = None,
 ) -> TickSummary:
-    """One scheduler tick: poll every due feed, at most ``POLL_MAX_PER_TICK`` of them."""
+    """One scheduler tick: poll every due feed, at most ``POLL_MAX_PER_TICK`` of them.
+    ``replies``: the chat in this process, which goes first (:class:`jobs.slices.LoopShare`)."""
     poller = Poller(
         sessionmaker=sessionmaker,
         clock=clock,
@@ -79,6 +81,7 @@ async def poll_feeds(
         config=config or PollerConfig.from_settings(settings),
         rng=rng or random.Random(),
         hooks=hooks,
+        replies=replies,
     )
     return await poller.tick()
 
@@ -120,10 +123,12 @@ class Poller:
         config: PollerConfig,
         rng: random.Random,
         hooks: Sequence[NewPostsHook] = (),
+        replies: Replies | None = None,
     ) -> None:
         self.sessionmaker, self.clock, self.http = sessionmaker, clock, http
         self.parser, self.config, self.rng = parser, config, rng
         self.hooks = tuple(hooks)
+        self.replies = replies
         self.pacer = HostPacer(per_host=config.per_host, spacing=config.spacing)
         self.token = secrets.token_hex(8)
 
@@ -227,7 +232,9 @@ class Poller:
     async def _work(
         self, queue: list[tuple[Claimed, str]], results: asyncio.Queue[FeedResult | None]
     ) -> None:
+        share = LoopShare(self.replies)
         while queue:
+            await share.checkpoint()
             claimed, host = queue.pop()
             try:
                 result = await self._poll(claimed, host=host)
@@ -297,6 +304,7 @@ class Poller:
         self, results: asyncio.Queue[FeedResult | None], summary: TickSummary
     ) -> None:
         done = False
+        share = LoopShare(self.replies)
         while not done:
             batch: list[FeedResult] = []
             item = await results.get()
@@ -312,6 +320,7 @@ class Poller:
                     done = True
                     break
                 batch.append(item)
+            await share.checkpoint()
             try:
                 records, stored = await self._store(batch)
             except Exception:
@@ -329,10 +338,10 @@ class Poller:
         Set-based: one lookup of the known (account, identity) pairs and one insert for the
         whole batch, whatever the number of feeds in it. The new posts' text, compression and
         fingerprints are CPU work: done between the lookup and the write transaction, in slices
-        (:class:`~jobs.slices.TimeSlices`), so neither the chat's replies nor other writers wait
-        on them (the insert's ``ON CONFLICT DO NOTHING`` covers a writer in between). Returns the
-        records and, per account, the posts the new-post hooks are to see once this commits
-        (:meth:`_run_hooks`).
+        with the replies first (:class:`~jobs.slices.LoopShare`), so neither the chat nor other
+        writers wait on them (the insert's ``ON CONFLICT DO NOTHING`` covers a writer in
+        between). Returns the records and, per account, the posts the new-post hooks are to see
+        once this commits (:meth:`_run_hooks`).
         """
         now = self.clock.now()
         changed = {
@@ -347,7 +356,7 @@ class Poller:
                 known = await posts.known_pairs(session, pairs=pairs)
         newest = {r.claimed.account_id: r.claimed.newest_post_at for r in batch}
         rows = posts.PostRows(rows=[], original={})
-        slices = TimeSlices()
+        slices = LoopShare(self.replies)
         for aid, (result, items) in changed.items():
             fresh, newest[aid] = self._fresh_posts(result, items, known)
             rows.extend(posts.post_rows({aid: fresh}, now=now, keep_body=self.config.keep_bodies))
@@ -425,7 +434,13 @@ class Poller:
         return fresh, newest
 
     async def _run_hooks(self, stored: list[tuple[int, list[StoredItem]]]) -> None:
-        await run_new_post_hooks(self.sessionmaker, self.hooks, stored, now=self.clock.now())
+        await run_new_post_hooks(
+            self.sessionmaker,
+            self.hooks,
+            stored,
+            now=self.clock.now(),
+            share=LoopShare(self.replies),
+        )
 
     def _record(
         self,

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from feeds.feedparse import ParsedItem
 from governance.clock import Clock
 from jobs.polltypes import NewPostsHook, PreparingHook, StoredItem
+from jobs.slices import LoopShare
 from models import postchecks
 from models.base import begin_writing
 from models.postchecks import PostSource
@@ -40,15 +41,19 @@ async def run_new_post_hooks(
     stored: Sequence[tuple[int, list[StoredItem]]],
     *,
     now: datetime,
+    share: LoopShare | None = None,
 ) -> None:
     """The hooks on posts already committed (feeds and website columns alike): one short
     transaction per account (taking SQLite's write lock first, as a deferred snapshot could not
     be upgraded once another writer committed), so other writers get in between accounts; each
     hook in a savepoint: a failing check costs its own work, never the posts. A hook's slow
-    part (the content checks) runs before, without the lock (:class:`PreparingHook`)."""
+    part (the content checks) runs before, without the lock (:class:`PreparingHook`).
+    ``share``: the chat's replies go first between accounts (:class:`jobs.slices.LoopShare`)."""
     if not hooks:
         return
     for account_id, items in stored:
+        if share is not None:
+            await share.checkpoint()
         prepared: dict[int, Any] = {}
         for n, hook in enumerate(hooks):
             if isinstance(hook, PreparingHook):

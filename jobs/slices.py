@@ -1,30 +1,58 @@
-"""CPU work on the event loop in slices, so the chat's replies get in between.
+"""Jobs share the event loop with the chat: replies first, and CPU work in slices.
 
-asyncio runs one callback at a time: a job that builds rows for 6,000 new posts in one go holds
-every reply that became ready meanwhile for as long (a first import's write batch: hundreds of
-milliseconds). A loop over such work awaits :meth:`TimeSlices.checkpoint` between its steps; it
-yields to the loop once a slice's budget is spent, and costs a clock read otherwise.
+asyncio runs one callback at a time and keeps no priorities: a poll tick or an evaluation pass
+in the bot's process fills the loop's queue, and every step of a reply (each database round
+trip) waits behind what is queued. A job's loop awaits :meth:`LoopShare.checkpoint` between its
+steps: while updates are being handled (:class:`Replies`, the dispatcher's in-flight count) it
+waits for them to finish, at most :data:`MAX_WAIT` (a chat that never pauses must not stop the
+jobs); otherwise it yields to the loop once a slice's budget of work is spent (a write batch
+building rows for 6,000 new posts in one go held the loop for hundreds of milliseconds). A
+jobs-only replica has no updates in flight and only slices.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from typing import Protocol
 
 SLICE_SECONDS = 0.004
-"""A reply's few database round trips each wait at most about this long behind a job."""
+"""Work between two yields to the loop: a reply's round trip waits about this long at most."""
+MAX_WAIT = 0.1
+"""The longest a job step waits for the chat to go quiet."""
 
 
-class TimeSlices:
-    """Yield to the event loop after every ``budget`` seconds of work between checkpoints."""
+class Replies(Protocol):
+    """The chat, as a job sees it: how many updates are being handled, and when none are."""
 
-    __slots__ = ("_since", "budget")
+    @property
+    def in_flight(self) -> int: ...
 
-    def __init__(self, budget: float = SLICE_SECONDS) -> None:
-        self.budget = budget
+    async def quiet(self) -> None: ...
+
+
+class LoopShare:
+    """Between two steps of a job: let the replies go first, then work in slices."""
+
+    __slots__ = ("_since", "budget", "max_wait", "replies")
+
+    def __init__(
+        self,
+        replies: Replies | None = None,
+        *,
+        budget: float = SLICE_SECONDS,
+        max_wait: float = MAX_WAIT,
+    ) -> None:
+        self.replies, self.budget, self.max_wait = replies, budget, max_wait
         self._since = time.perf_counter()
 
     async def checkpoint(self) -> None:
-        if time.perf_counter() - self._since >= self.budget:
+        if self.replies is not None and self.replies.in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.replies.quiet(), self.max_wait)
+        elif time.perf_counter() - self._since >= self.budget:
             await asyncio.sleep(0)
-            self._since = time.perf_counter()
+        else:
+            return
+        self._since = time.perf_counter()

@@ -1,0 +1,76 @@
+"""The interpreter under a long-running bot: the garbage collector and the GIL, set so that a
+job in the same process does not stop the chat.
+
+- **Full collections** (generation 2) walk every object the collector tracks, on the event
+  loop's thread: with the modules, the dispatcher and the content checker's automaton in the
+  heap, a poll tick and an evaluation pass set off collections of 300-480 ms each
+  (``bench/reply_latency.py`` counts them). :func:`freeze_survivors` moves what lives for the
+  whole run to the permanent generation (:func:`gc.freeze`), which is never walked again; and
+  :class:`QuietCollections` runs the full collections itself, when no update is being handled,
+  instead of whenever the younger generations overflow (under a poll tick: 8-11 a minute of
+  40-70 ms each, whichever reply was running waited). Objects frozen are still freed by
+  reference counting; only a cycle that becomes garbage while frozen waits for :func:`thaw`.
+- **The GIL's switch interval**: a parse or a content check in a worker thread holds the GIL
+  until the interpreter asks it to let go, 5 ms by default, and the loop's thread waits that
+  long after each socket read; 1 ms keeps a reply's round trips from queueing behind threads.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+FULL_COLLECTION_SECONDS = 30.0
+"""How often the bot runs a full collection itself (when the chat is quiet)."""
+SWITCH_INTERVAL = 0.001
+_NEVER = 1 << 30
+
+
+class Chat(Protocol):
+    async def quiet(self) -> None: ...
+
+
+def freeze_survivors() -> int:
+    """Exempt every object alive now from future full collections; how many are exempt."""
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
+def thaw() -> None:
+    """Give the frozen objects back to the collector (the app is stopping)."""
+    gc.unfreeze()
+
+
+class QuietCollections:
+    """Full collections at the chat's quiet moments, every :data:`FULL_COLLECTION_SECONDS`.
+
+    :meth:`take_over` stops the automatic ones (the generation-2 threshold set out of reach)
+    and shortens the GIL's switch interval; :meth:`hand_back` restores both.
+    """
+
+    def __init__(self, chat: Chat, *, every: float = FULL_COLLECTION_SECONDS) -> None:
+        self.chat, self.every = chat, every
+        self._thresholds = gc.get_threshold()
+        self._switch = sys.getswitchinterval()
+        self.collections = 0
+
+    def take_over(self) -> None:
+        self._thresholds = gc.get_threshold()
+        self._switch = sys.getswitchinterval()
+        young, middle, _old = self._thresholds
+        gc.set_threshold(young, middle, _NEVER)
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+    def hand_back(self) -> None:
+        gc.set_threshold(*self._thresholds)
+        sys.setswitchinterval(self._switch)
+
+    async def run(self, wait_stopping: Callable[[float], Awaitable[bool]]) -> None:
+        """Until ``wait_stopping(every)`` says the app stops: wait, let the chat go quiet,
+        collect."""
+        while not await wait_stopping(self.every):
+            await self.chat.quiet()
+            gc.collect()
+            self.collections += 1
