@@ -428,6 +428,12 @@ async def user_loop(
         done += 1
 
 
+async def count_polls(sessionmaker: Any) -> int:
+    """Polls recorded so far: how far a poll tick got (one row per feed polled)."""
+    async with sessionmaker() as session:
+        return int((await session.execute(sa.text("SELECT count(*) FROM polls"))).scalar_one())
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -781,6 +787,7 @@ async def run(args: argparse.Namespace) -> None:
             users = asyncio.ensure_future(
                 users_round(tg, uids, args, rounds=None, until=stop, seed=seeder)
             )
+            polls_before = await count_polls(app.sessionmaker)
             began, cpu = time.perf_counter(), time.process_time()
             jobs: dict[str, asyncio.Future[Any]]
             if args.jobs_process:
@@ -823,6 +830,10 @@ async def run(args: argparse.Namespace) -> None:
             if worker is not None and worker.is_alive():
                 worker.terminate()
                 worker.join()
+            polled = await count_polls(app.sessionmaker) - polls_before
+            print(
+                f"the poll tick meanwhile: {polled:,} of {args.poll_feeds:,} feeds polled, stored"
+            )
             stop.set()
             loaded = await users
             where = "a jobs process" if args.jobs_process else "the bot's process"
