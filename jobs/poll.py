@@ -234,17 +234,20 @@ class Poller:
     ) -> None:
         share = LoopShare(self.replies)
         while queue:
+            claimed, host = queue.pop()  # before the wait: the other workers share the queue
             await share.checkpoint()
-            claimed, host = queue.pop()
             try:
-                result = await self._poll(claimed, host=host)
+                result = await self._poll(claimed, host=host, share=share)
             except Exception as exc:  # a bug must cost one feed, never the tick
                 logger.exception("poll of account {} failed", claimed.account_id)
                 result = self._crashed(claimed, exc)
             await results.put(result)
 
-    async def _poll(self, claimed: Claimed, *, host: str | None = None) -> FeedResult:
-        """Fetch and parse one feed; ``host``: its politeness key, when the caller has it."""
+    async def _poll(
+        self, claimed: Claimed, *, host: str | None = None, share: LoopShare | None = None
+    ) -> FeedResult:
+        """Fetch and parse one feed; ``host``: its politeness key, when the caller has it;
+        ``share``: the tick's turn-taking with the chat, also between the fetch and the parse."""
         started_at = self.clock.now()
         began = time.monotonic()
         async with self.pacer.slot(host or host_key(claimed.feed_url)):
@@ -261,6 +264,8 @@ class Poller:
             )
         outcome, error, parsed = fetched.outcome, fetched.error, None
         if outcome is PollOutcome.OK and fetched.body is not None:
+            if share is not None:
+                await share.checkpoint()
             try:
                 parsed = await self.parser.parse(
                     fetched.body, fetched.headers, first_seen=started_at, defer_text=True
