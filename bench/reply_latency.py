@@ -431,7 +431,8 @@ async def user_loop(
 async def count_polls(sessionmaker: Any) -> int:
     """Polls recorded so far: how far a poll tick got (one row per feed polled)."""
     async with sessionmaker() as session:
-        return int((await session.execute(sa.text("SELECT count(*) FROM polls"))).scalar_one())
+        rows = await session.exec(sa.select(sa.func.count()).select_from(sa.table("polls")))
+        return int(rows.one()[0])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -658,18 +659,24 @@ def jobs_main(url: str, settings: dict[str, Any], conn: Any) -> None:
     """A jobs replica in its own process: the poll tick and the evaluation pass, then a summary."""
 
     async def go() -> str:
+        from bot import runtime
         from bot.app import BotApp
         from feeds.fetch import make_feed_session
         from feeds.parsing import FeedParser
 
         config = Settings(_env_file=None, **settings)  # type: ignore[call-arg]
+        runtime.lower_priority(config.jobs_nice)  # as bot.app.run does for a jobs replica
         app = BotApp(config, clock=ShiftedClock(), migrate=False)
         engine = db.create_engine(url)
         sm = db.make_sessionmaker(engine)
         http = make_feed_session(
             app.guard_policy(), limit=config.poll_concurrency, limit_per_host=config.poll_per_host
         )
-        parser = FeedParser(workers=config.feed_parse_workers, timeout=config.feed_parse_timeout)
+        parser = FeedParser(
+            workers=config.feed_parse_workers,
+            timeout=config.feed_parse_timeout,
+            nice=config.jobs_nice,
+        )
         async with sm() as session:
             await app.live_checker.refresh(session, force=True)
         began = time.perf_counter()

@@ -262,6 +262,7 @@ class BotApp:
             workers=settings.feed_parse_workers,
             timeout=settings.feed_parse_timeout,
             fast=settings.feed_fast_parse,
+            nice=settings.jobs_nice,
         )
         self.post_hooks = self.new_post_hooks()
         feed_check = partial(
@@ -611,6 +612,8 @@ async def run(settings: Settings) -> int:
     A failed start-up check prints its one line to stderr (exit 2 token, 3 database,
     4 migrations, 1 anything else); details go to the (redacted) log at DEBUG level.
     """
+    if settings.replica_duties is ReplicaDuties.JOBS:
+        runtime.lower_priority(settings.jobs_nice)  # the chat replicas on this machine go first
     app = BotApp(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -186,6 +186,10 @@ class Settings(BaseSettings):
     """How this replica names itself in logs and the run table (default host:pid)."""
     replica_duties: ReplicaDuties = ReplicaDuties.ALL
     """REPLICA_DUTIES: all, chat (updates and outbox) or jobs (scheduled jobs and outbox)."""
+    jobs_nice: int = Field(default=10, ge=0, le=19)
+    """JOBS_NICE: CPU priority given up (``nice``) by the processes that work only for the jobs
+    (a ``REPLICA_DUTIES=jobs`` replica, the feed parse workers), so that on a shared machine the
+    chat's replies get the cores first; 0 keeps the normal priority."""
     leader_retry_seconds: float = Field(default=2.0, gt=0, le=60)
     job_lease_seconds: int = Field(default=60, ge=5, le=3600)
 

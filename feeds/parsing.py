@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -52,14 +53,27 @@ class ParseTimeout(Exception):
     """A parse took longer than the parser's time limit (its worker was killed)."""
 
 
+def _lower_priority(increment: int) -> None:
+    """A worker's first act: give way to the process that serves the chat."""
+    if increment > 0:
+        os.nice(increment)
+
+
 class FeedParser:
     """``await parser.parse(body, headers, first_seen=...)`` in a worker; ``workers=0``: threads.
-    ``fast=False`` keeps to feedparser (the reference)."""
+    ``fast=False`` keeps to feedparser (the reference). ``nice``: CPU priority the worker
+    processes give up, so that the chat's replies go first on a shared machine."""
 
     def __init__(
-        self, *, workers: int = 0, timeout: float = PARSE_TIMEOUT, fast: bool = True
+        self,
+        *,
+        workers: int = 0,
+        timeout: float = PARSE_TIMEOUT,
+        fast: bool = True,
+        nice: int = 0,
     ) -> None:
         self.workers = workers
+        self.nice = nice
         self.fast = fast
         self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
@@ -122,7 +136,10 @@ class FeedParser:
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
+                initargs=(self.nice,),
             )
         return self._pool
 

@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,3 +51,40 @@ async def test_bot_process_answers_and_stops_cleanly_on_sigterm(
     assert "bot stopped" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert (tmp_path / "bot.db").exists()
+
+
+@pytest.mark.both_backends  # PostgreSQL only: the SQLite variant skips
+async def test_a_jobs_replica_process_gives_the_chat_the_cpu_first(
+    database_url: str, tg: FakeTelegram, tmp_path: Path
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a jobs-only replica shares PostgreSQL with the chat replicas")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "REDIS_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE=tg.base,
+        DATABASE_URL=database_url,
+        REPLICA_DUTIES="jobs",
+        JOBS_NICE="7",
+        FEED_PARSE_WORKERS="0",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await tg.wait_for(lambda c: c.method == "getMe", timeout=60)
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == min(19, ours + 7)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, out.decode()[-2000:]
