@@ -668,7 +668,7 @@ def jobs_main(url: str, settings: dict[str, Any], conn: Any) -> None:
         runtime.lower_priority(config.jobs_nice)  # as bot.app.run does for a jobs replica
         app = BotApp(config, clock=ShiftedClock(), migrate=False)
         engine = db.create_engine(url)
-        sm = db.make_sessionmaker(engine)
+        sm = db.make_sessionmaker(engine, durable=False)  # the jobs' sessions, as in bot.app
         http = make_feed_session(
             app.guard_policy(), limit=config.poll_concurrency, limit_per_host=config.poll_per_host
         )
@@ -789,7 +789,8 @@ async def run(args: argparse.Namespace) -> None:
             if slow is not None:
                 slow.report("idle")
 
-            assert app.sessionmaker is not None and app.http is not None and app.parser is not None
+            assert app.jobs_sessionmaker is not None and app.sessionmaker is not None
+            assert app.http is not None and app.parser is not None
             stop = asyncio.Event()
             users = asyncio.ensure_future(
                 users_round(tg, uids, args, rounds=None, until=stop, seed=seeder)
@@ -807,7 +808,7 @@ async def run(args: argparse.Namespace) -> None:
                 jobs = {
                     "poll tick": asyncio.ensure_future(
                         poll_feeds(
-                            sessionmaker=app.sessionmaker,
+                            sessionmaker=app.jobs_sessionmaker,
                             clock=clock,
                             settings=settings,
                             http=app.http,
@@ -818,7 +819,7 @@ async def run(args: argparse.Namespace) -> None:
                     ),
                     "evaluation": asyncio.ensure_future(
                         evaluate_accounts(
-                            sessionmaker=app.sessionmaker,
+                            sessionmaker=app.jobs_sessionmaker,
                             clock=clock,
                             settings=settings,
                             replies=app.activity,

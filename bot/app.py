@@ -94,6 +94,8 @@ class BotApp:
         self._background: list[asyncio.Task[None]] = []
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self.jobs_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        """The scheduled jobs' sessions: commits that need not wait for the disk (bot.db)."""
         self.bot: Bot | None = None
         self.dp: Dispatcher | None = None
         self.http: aiohttp.ClientSession | None = None
@@ -328,9 +330,10 @@ class BotApp:
             replica=self.replica,
         )
         await self._bootstrap(i18n)
+        self.jobs_sessionmaker = db.make_sessionmaker(self.engine, durable=False)
         self.scheduler = build_scheduler(
             settings=settings,
-            sessionmaker=self.sessionmaker,
+            sessionmaker=self.jobs_sessionmaker,
             clock=self.clock,
             live_checker=self.live_checker,
             http=self.http,

@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import models  # noqa: F401  (registers every table)
@@ -49,8 +50,30 @@ def create_engine(
     )
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def make_sessionmaker(
+    engine: AsyncEngine, *, durable: bool = True
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``. ``durable=False`` (the scheduled jobs'; PostgreSQL): commits do
+    not wait for the write-ahead log to reach the disk (``synchronous_commit`` off in each of
+    their transactions). A poll cycle commits thousands of batches; each waited for a flush,
+    and the chat's commits queued behind those flushes. What a server crash can lose is the
+    last fraction of a second of job transactions, whole and in order: every job is built to
+    be run again (idempotent writes, leases, dedup keys), and its next run redoes them. The
+    chat, the outbox sender and /check keep durable sessions."""
+    if durable or engine.dialect.name != "postgresql":
+        return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(
+        engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=_JobSession
+    )
+
+
+class _JobSession(Session):
+    """A session whose transactions commit without waiting for the disk (PostgreSQL)."""
+
+
+@event.listens_for(_JobSession, "after_begin")
+def _relax_commit(_session: Session, _transaction: Any, connection: sa.Connection) -> None:
+    connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 def alembic_config(url: str) -> Config:

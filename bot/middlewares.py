@@ -86,7 +86,12 @@ class UpdateOnceMiddleware(BaseMiddleware):
             return None
         result = await handler(event, data)
         await replicas.mark_update_handled(
-            session, update_id=event.update_id, replica=self.replica, now=self.clock.now()
+            session,
+            update_id=event.update_id,
+            replica=self.replica,
+            now=self.clock.now(),
+            # no transaction open: the handler's writes were committed before its reply
+            alone=not session.in_transaction(),
         )
         return result
 

@@ -172,13 +172,28 @@ async def abandoned_runs(session: AsyncSession, *, now: datetime, since: datetim
 
 
 async def mark_update_handled(
-    session: AsyncSession, *, update_id: int, replica: str, now: datetime
+    session: AsyncSession,
+    *,
+    update_id: int,
+    replica: str,
+    now: datetime,
+    alone: bool = False,
 ) -> bool:
     """Record an update as handled in the caller's transaction; ``False``: it already was.
 
     On PostgreSQL a second replica handling the same update waits here until the first one's
     transaction ends: it then sees the row (skip) or, after a rollback, handles it itself.
+
+    ``alone``: the record is the transaction's only write (what the handler wrote is already
+    committed, before its reply). Its commit then does not wait for the write-ahead log to
+    reach the disk (``synchronous_commit`` off for this transaction): under a poll cycle's
+    writes that wait was most of a read-only reply's time. A server crash within the next
+    fraction of a second can lose the record, and a redelivered copy of the update then runs
+    again over data that is durable: what a double click does, which every handler survives.
     """
+    if alone and session.bind is not None and session.bind.dialect.name == "postgresql":
+        connection = await session.connection()
+        await connection.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     insert = _insert(session)
     result = await session.exec(
         insert(HandledUpdate)
