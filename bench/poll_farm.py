@@ -176,7 +176,7 @@ async def run_cycles(
         url, sqlite_path = await fresh_database(db_url)
         await db.upgrade(url)
     engine = db.create_engine(url)
-    sm = db.make_sessionmaker(engine)
+    sm = db.make_sessionmaker(engine, durable=False)  # the jobs' sessions, as in bot.app
     postgres = sqlite_path is None
     meter = CpuMeter()
     if not reuse:

@@ -74,7 +74,7 @@ async def _poll(values: dict[str, Any], index: int, limit: int, conn: Any) -> No
         summary, ticks = await run_ticks(
             limit=limit,
             seed=1000 * (index + 1),
-            sessionmaker=db.make_sessionmaker(engine),
+            sessionmaker=db.make_sessionmaker(engine, durable=False),  # as in bot.app
             clock=SystemClock(),
             settings=settings,
             http=http,
