@@ -659,13 +659,12 @@ def jobs_main(url: str, settings: dict[str, Any], conn: Any) -> None:
     """A jobs replica in its own process: the poll tick and the evaluation pass, then a summary."""
 
     async def go() -> str:
-        from bot import runtime
         from bot.app import BotApp
         from feeds.fetch import make_feed_session
         from feeds.parsing import FeedParser
 
         config = Settings(_env_file=None, **settings)  # type: ignore[call-arg]
-        runtime.lower_priority(config.jobs_nice)  # as bot.app.run does for a jobs replica
+        os.nice(config.jobs_nice)  # as bot.app.run does for a jobs replica
         app = BotApp(config, clock=ShiftedClock(), migrate=False)
         engine = db.create_engine(url)
         sm = db.make_sessionmaker(engine, durable=False)  # the jobs' sessions, as in bot.app

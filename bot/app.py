@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import signal
 import sys
@@ -249,6 +250,7 @@ class BotApp:
         await self._prepare_database()
         self.engine = db.create_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
+        self.jobs_sessionmaker = db.make_sessionmaker(self.engine, durable=False)
         self.storage = self._storage(self.sessionmaker)
         self.isolation = self._isolation()
         self.bot = self._bot()
@@ -330,7 +332,6 @@ class BotApp:
             replica=self.replica,
         )
         await self._bootstrap(i18n)
-        self.jobs_sessionmaker = db.make_sessionmaker(self.engine, durable=False)
         self.scheduler = build_scheduler(
             settings=settings,
             sessionmaker=self.jobs_sessionmaker,
@@ -616,7 +617,7 @@ async def run(settings: Settings) -> int:
     4 migrations, 1 anything else); details go to the (redacted) log at DEBUG level.
     """
     if settings.replica_duties is ReplicaDuties.JOBS:
-        runtime.lower_priority(settings.jobs_nice)  # the chat replicas on this machine go first
+        os.nice(settings.jobs_nice)  # the chat replicas on this machine go first (0: no change)
     app = BotApp(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,8 +11,9 @@ job in the same process does not stop the chat.
   40-70 ms each, whichever reply was running waited). Objects frozen are still freed by
   reference counting; only a cycle that becomes garbage while frozen waits for :func:`thaw`.
 - **CPU priority across processes**: a jobs-only replica and the parse workers give way to the
-  chat on a shared machine (:func:`lower_priority`, ``JOBS_NICE``): with the jobs in a process
-  of their own, the replies still waited for the cores the jobs kept busy.
+  chat on a shared machine (``os.nice(JOBS_NICE)`` in :func:`bot.app.run` and as the workers'
+  initializer): with the jobs in a process of their own, the replies still waited for the cores
+  the jobs kept busy.
 - **The GIL's switch interval**: a parse or a content check in a worker thread holds the GIL
   until the interpreter asks it to let go, 5 ms by default, and the loop's thread waits that
   long after each socket read; 1 ms keeps a reply's round trips from queueing behind threads.
@@ -21,7 +22,6 @@ job in the same process does not stop the chat.
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -34,13 +34,6 @@ _NEVER = 1 << 30
 
 class Chat(Protocol):
     async def quiet(self) -> None: ...
-
-
-def lower_priority(increment: int) -> None:
-    """Give up ``increment`` steps of CPU priority (``nice``) for this process and what it
-    starts later; 0 leaves it as it is."""
-    if increment > 0:
-        os.nice(increment)
 
 
 def freeze_survivors() -> int:

@@ -53,12 +53,6 @@ class ParseTimeout(Exception):
     """A parse took longer than the parser's time limit (its worker was killed)."""
 
 
-def _lower_priority(increment: int) -> None:
-    """A worker's first act: give way to the process that serves the chat."""
-    if increment > 0:
-        os.nice(increment)
-
-
 class FeedParser:
     """``await parser.parse(body, headers, first_seen=...)`` in a worker; ``workers=0``: threads.
     ``fast=False`` keeps to feedparser (the reference). ``nice``: CPU priority the worker
@@ -138,7 +132,7 @@ class FeedParser:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
+                initializer=os.nice,  # a worker's first act: give way to the chat (0: none)
                 initargs=(self.nice,),
             )
         return self._pool

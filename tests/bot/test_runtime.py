@@ -9,11 +9,11 @@ import gc
 import sys
 
 from bot import runtime
-from bot.activity import UpdateActivity
 from bot.app import BotApp
 from bot.settings import Settings
 from governance.clock import ManualClock
 from tests.conftest import start_bot
+from tests.fakes.chat import BusyChat
 from tests.fakes.telegram import FakeTelegram
 from workflows.checker import LiveChecker
 
@@ -35,9 +35,7 @@ async def test_a_running_bot_has_its_startup_heap_frozen_and_thaws_it_on_stop(
 
 
 async def test_full_collections_wait_for_the_chat_to_go_quiet() -> None:
-    chat = UpdateActivity()
-    chat.in_flight = 1
-    chat._quiet.clear()  # an update is being handled
+    chat = BusyChat(in_flight=1)  # an update is being handled
     collections = runtime.QuietCollections(chat, every=0)
     rounds = 0
 
@@ -47,11 +45,9 @@ async def test_full_collections_wait_for_the_chat_to_go_quiet() -> None:
         return rounds > 2
 
     run = asyncio.ensure_future(collections.run(stopping))
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await asyncio.wait_for(chat.waited_on.wait(), 5)
     assert collections.collections == 0 and not run.done()
-    chat.in_flight = 0
-    chat._quiet.set()
+    chat.finish()
     await asyncio.wait_for(run, 5)
     assert collections.collections == 2
 

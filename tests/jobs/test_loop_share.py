@@ -6,36 +6,21 @@ import asyncio
 
 from bot.app import BotApp
 from jobs.slices import LoopShare
-
-
-class Chat:
-    """The chat as a job sees it: updates in flight, and a signal when none are."""
-
-    def __init__(self, in_flight: int) -> None:
-        self.in_flight = in_flight
-        self._quiet = asyncio.Event()
-
-    def finish(self) -> None:
-        self.in_flight = 0
-        self._quiet.set()
-
-    async def quiet(self) -> None:
-        await self._quiet.wait()
+from tests.fakes.chat import BusyChat
 
 
 async def test_a_job_step_waits_while_updates_are_being_handled() -> None:
-    chat = Chat(in_flight=2)
+    chat = BusyChat(in_flight=2)
     step = asyncio.ensure_future(LoopShare(chat, max_wait=60).checkpoint())
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await asyncio.wait_for(chat.waited_on.wait(), 5)
     assert not step.done()  # an update is in flight: the job waits
     chat.finish()
     await asyncio.wait_for(step, 5)
 
 
 async def test_a_chat_that_never_goes_quiet_holds_a_job_step_no_longer_than_max_wait() -> None:
-    chat = Chat(in_flight=1)
-    await asyncio.wait_for(LoopShare(chat, max_wait=0.01).checkpoint(), 5)
+    chat = BusyChat(in_flight=1)
+    await asyncio.wait_for(LoopShare(chat, max_wait=0).checkpoint(), 5)
     assert chat.in_flight == 1
 
 
@@ -46,7 +31,7 @@ async def test_without_updates_a_step_yields_only_once_its_slice_is_spent() -> N
         ran.append("other")
 
     pending = asyncio.ensure_future(other())
-    await LoopShare(Chat(in_flight=0), budget=3600).checkpoint()
+    await LoopShare(BusyChat(in_flight=0), budget=3600).checkpoint()
     assert ran == []  # budget left: no yield, no cost
     await LoopShare(None, budget=0).checkpoint()
     assert ran == ["other"] and pending.done()  # budget spent: the loop ran what was ready
