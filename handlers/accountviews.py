@@ -118,12 +118,15 @@ async def list_view(
 async def account_view(
     session: AsyncSession, actor: Actor, account: Account, settings: Settings, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup]:
-    unit = await session.get(people.Unit, account.unit_id)
-    responsible, pending = await accounts.responsible_of(session, account)
+    around = await accounts.card_context(session, account)
     # read once: the card lists up to five cases and gives the active ones among them buttons
     account_cases = await cases.account_cases(session, account_id=account.id or 0, limit=5)
     text = account_card(
-        account, unit=unit, responsible=responsible, tz=settings.tz, pending=pending
+        account,
+        unit=around.unit,
+        responsible=around.responsible,
+        tz=settings.tz,
+        pending=around.pending,
     )
     if account.status not in (AccountStatus.PENDING, AccountStatus.REJECTED):
         activity = None
@@ -131,12 +134,12 @@ async def account_view(
             activity = await account_activity(
                 session,
                 account=account,
+                state=around.state,
                 now=clock.now(),
                 thresholds=settings.activity_thresholds(),
             )
         text += "\n" + activity_section(account, activity, settings.tz)
-        summary = await findings.open_summary(session, account_id=account.id or 0)
-        latest = await findings.open_findings(session, account_id=account.id or 0, limit=3)
+        summary, latest = await findings.open_overview(session, account_id=account.id or 0, limit=3)
         text += "\n\n" + findings_section(summary, latest)
         text += "\n\n" + cases_section(account_cases, account, settings.tz)
     kb = Keyboard()

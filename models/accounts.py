@@ -34,9 +34,9 @@ from governance.roles import (
 )
 from models import audit
 from models.base import EnumString, UTCDateTime
-from models.feedstate import follow_accounts
+from models.feedstate import FeedState, follow_accounts
 from models.paging import Cursor, Order, Page, keyset_page
-from models.people import Invitation, User, actor_for, get_unit
+from models.people import Invitation, Unit, User, actor_for, get_unit
 
 LIVE_REF_INDEX = "uq_accounts_live_platform_ref"
 LIVE_WHERE = sa.text("status IN (" + ", ".join(f"'{s.value}'" for s in sorted(LIVE_STATUSES)) + ")")
@@ -255,6 +255,40 @@ async def register_account(
         after=snapshot(account),
     )
     return account
+
+
+@dataclass(frozen=True, slots=True)
+class CardContext:
+    """What an account's card shows around the account row."""
+
+    unit: Unit | None
+    responsible: User | None
+    #: the invited person's name while the named responsible person has yet to join
+    pending: str | None
+    state: FeedState | None
+
+
+async def card_context(session: AsyncSession, account: Account) -> CardContext:
+    """The account's unit, responsible person (or pending invitation) and feed state in one
+    statement: the card is opened at every turn, and each statement is a round trip."""
+    row = (
+        await session.exec(
+            select(Unit, User, Invitation, FeedState)
+            .select_from(Account)
+            .outerjoin(Unit, col(Unit.id) == col(Account.unit_id))
+            .outerjoin(User, col(User.id) == col(Account.responsible_id))
+            .outerjoin(Invitation, col(Invitation.id) == col(Account.responsible_invitation_id))
+            .outerjoin(FeedState, col(FeedState.account_id) == col(Account.id))
+            .where(Account.id == account.id)
+        )
+    ).first()
+    if row is None:  # deleted meanwhile: the card shows the row it was given
+        return CardContext(unit=None, responsible=None, pending=None, state=None)
+    unit, user, invitation, state = row
+    if account.responsible_id is not None:
+        return CardContext(unit=unit, responsible=user, pending=None, state=state)
+    pending = invitation.person_name if invitation is not None else None
+    return CardContext(unit=unit, responsible=None, pending=pending, state=state)
 
 
 async def responsible_of(session: AsyncSession, account: Account) -> tuple[User | None, str | None]:

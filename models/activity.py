@@ -59,18 +59,22 @@ class AccountActivity:
 
 
 async def account_activity(
-    session: AsyncSession, *, account: Account, now: datetime, thresholds: ActivityThresholds
+    session: AsyncSession,
+    *,
+    account: Account,
+    state: FeedState | None,
+    now: datetime,
+    thresholds: ActivityThresholds,
 ) -> AccountActivity:
-    state = await session.get(FeedState, account.id)
+    """The card's monitoring section; ``state`` is read with the card's other surroundings
+    (:func:`models.accounts.card_context`)."""
     report = await account_report(
         session, account=account, state=state, now=now, thresholds=thresholds
     )
-    return AccountActivity(
-        report=report,
-        state=state,
-        latest=await posts.latest(session, account_id=account.id or 0, limit=5),
-        last_post=await posts.last_activity_post(session, account_id=account.id or 0),
+    latest, last_post = await posts.latest_and_last_activity(
+        session, account_id=account.id or 0, limit=5
     )
+    return AccountActivity(report=report, state=state, latest=latest, last_post=last_post)
 
 
 @dataclass(frozen=True, slots=True)

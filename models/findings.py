@@ -10,7 +10,7 @@ Personal data is stored only masked (``Finding.shown``): ``text``, ``excerpt`` a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -288,12 +288,46 @@ async def open_findings(
             StoredFinding.status == FindingStatus.OPEN,
         )
         .order_by(col(StoredFinding.id).desc())
-        .limit(200)
+        .limit(_OPEN_READ)
     )
+    return _latest_per_problem(rows, limit)
+
+
+#: How many of an account's newest open findings one read takes.
+_OPEN_READ = 200
+
+
+def _latest_per_problem(rows: Iterable[StoredFinding], limit: int) -> list[StoredFinding]:
     seen: dict[str, StoredFinding] = {}
     for row in rows:
         seen.setdefault(row.account_key, row)
     return sorted(seen.values(), key=lambda r: (severity_rank(r.severity), -(r.id or 0)))[:limit]
+
+
+async def open_overview(
+    session: AsyncSession, *, account_id: int, limit: int = 5
+) -> tuple[list[tuple[str, str, int]], list[StoredFinding]]:
+    """:func:`open_summary` and :func:`open_findings` from one read when the account has fewer
+    open findings than one read takes (nearly always); the counting query runs only beyond."""
+    rows = list(
+        await session.exec(
+            select(StoredFinding)
+            .where(
+                StoredFinding.account_id == account_id,
+                StoredFinding.status == FindingStatus.OPEN,
+            )
+            .order_by(col(StoredFinding.id).desc())
+            .limit(_OPEN_READ)
+        )
+    )
+    latest = _latest_per_problem(rows, limit)
+    if len(rows) == _OPEN_READ:
+        return await open_summary(session, account_id=account_id), latest
+    problems: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        problems.setdefault((row.category, row.severity), set()).add(row.account_key)
+    summary = [(c, s, len(keys)) for (c, s), keys in problems.items()]
+    return sorted(summary, key=lambda r: (severity_rank(r[1]), r[0])), latest
 
 
 async def waive(

@@ -313,6 +313,19 @@ async def last_activity_post(session: AsyncSession, *, account_id: int) -> Post 
     return rows.first()
 
 
+async def latest_and_last_activity(
+    session: AsyncSession, *, account_id: int, limit: int = 5
+) -> tuple[list[Post], Post | None]:
+    """:func:`latest` and :func:`last_activity_post` together: both follow one order, so the
+    first counting post among the latest is the last activity, and a second query is needed
+    only when none of the latest counts and there are more."""
+    newest = await latest(session, account_id=account_id, limit=limit)
+    last = next((p for p in newest if p.counts_as_activity), None)
+    if last is None and len(newest) == limit:
+        last = await last_activity_post(session, account_id=account_id)
+    return newest, last
+
+
 async def newest_activity(
     session: AsyncSession, *, account_ids: Sequence[int]
 ) -> dict[int, datetime]:

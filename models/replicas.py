@@ -190,10 +190,16 @@ async def mark_update_handled(
     writes that wait was most of a read-only reply's time. A server crash within the next
     fraction of a second can lose the record, and a redelivered copy of the update then runs
     again over data that is durable: what a double click does, which every handler survives.
+    On PostgreSQL it is then one statement in autocommit mode, setting ``synchronous_commit``
+    itself: one round trip instead of four (BEGIN, SET LOCAL, INSERT, COMMIT) on every update.
     """
-    if alone and session.bind is not None and session.bind.dialect.name == "postgresql":
-        connection = await session.connection()
-        await connection.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    if alone and postgres:
+        connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        result = await connection.execute(
+            MARK_QUICKLY, {"update_id": update_id, "replica": replica, "handled_at": now}
+        )
+        return result.first() is not None
     insert = _insert(session)
     result = await session.exec(
         insert(HandledUpdate)
@@ -201,6 +207,26 @@ async def mark_update_handled(
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
     return bool(result.rowcount == 1)
+
+
+#: The record of a handled update as one autocommitted statement whose commit does not wait
+#: for the disk: ``set_config(..., true)`` holds for the statement's own transaction, and the
+#: row it returns (none after a conflict) says which commit mode that was.
+MARK_QUICKLY = (
+    postgresql.insert(HandledUpdate)
+    .from_select(
+        ["update_id", "replica", "handled_at"],
+        sa.select(
+            sa.bindparam("update_id", type_=sa.BigInteger()),
+            sa.bindparam("replica", type_=sa.String()),
+            sa.bindparam("handled_at", type_=UTCDateTime()),
+        ).select_from(
+            sa.select(sa.func.set_config("synchronous_commit", "off", sa.true())).subquery("quick")
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(sa.func.current_setting("synchronous_commit").label("commit_mode"))
+)
 
 
 async def prune_handled_updates(session: AsyncSession, *, before: datetime) -> int:
