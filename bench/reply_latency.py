@@ -68,6 +68,7 @@ from sqlmodel import col, func, select
 from bench.farm import farm_main
 from bot import db
 from bot.app import BotApp
+from bot.runtime import EventLoop, run_loop
 from bot.settings import Settings
 from bot.transaction import current_transaction
 from governance.registry import AccountStatus
@@ -655,7 +656,7 @@ async def floor_run(
     return out
 
 
-def jobs_main(url: str, settings: dict[str, Any], conn: Any) -> None:
+def jobs_main(url: str, settings: dict[str, Any], conn: Any, loop: EventLoop) -> None:
     """A jobs replica in its own process: the poll tick and the evaluation pass, then a summary."""
 
     async def go() -> str:
@@ -695,7 +696,7 @@ def jobs_main(url: str, settings: dict[str, Any], conn: Any) -> None:
         await engine.dispose()
         return f"both finished in {time.perf_counter() - began:.1f} s: {results}"
 
-    conn.send(asyncio.run(go()))
+    conn.send(run_loop(go(), loop=loop))
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -799,7 +800,9 @@ async def run(args: argparse.Namespace) -> None:
             jobs: dict[str, asyncio.Future[Any]]
             if args.jobs_process:
                 there, here = ctx.Pipe()
-                worker = ctx.Process(target=jobs_main, args=(url, job_settings, here), daemon=True)
+                worker = ctx.Process(
+                    target=jobs_main, args=(url, job_settings, here, args.loop), daemon=True
+                )
                 worker.start()
                 jobs = {"jobs process": asyncio.ensure_future(asyncio.to_thread(there.recv))}
             else:
@@ -898,7 +901,17 @@ def main() -> None:
         metavar="PATH",
         help="cProfile the bot's process: PATH.idle and PATH.load (pstats files; slower)",
     )
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="the event loop, as the bot's EVENT_LOOP setting (auto: uvloop where installed)",
+    )
+    args = parser.parse_args()
+    if args.slow_callbacks and args.loop == "auto":
+        args.loop = "asyncio"  # the slow-callback report is asyncio's debug mode
+    print(f"event loop: {args.loop}")
+    run_loop(run(args), loop=args.loop)
 
 
 if __name__ == "__main__":

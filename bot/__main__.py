@@ -358,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             settings.require_token()
             from bot.app import run
+            from bot.runtime import run_loop
 
-            return asyncio.run(run(settings))
+            return run_loop(run(settings), loop=settings.event_loop)
     except ConfigurationError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -353,12 +353,14 @@ class BotApp:
             asyncio.create_task(self.collections.run(self._wait_stopping), name="collections")
         )
         logger.info(
-            "bot @{} ready; started as replica {} ({}); database {}; {:,} objects frozen",
+            "bot @{} ready; started as replica {} ({}); database {}; {:,} objects frozen; "
+            "event loop {}",
             me.username,
             self.replica,
             settings.replica_duties.value,
             _safe_db(settings.database_url),
             frozen,
+            runtime.loop_name(),
         )
         return True
 

@@ -14,6 +14,9 @@ job in the same process does not stop the chat.
   chat on a shared machine (``os.nice(JOBS_NICE)`` in :func:`bot.app.run` and as the workers'
   initializer): with the jobs in a process of their own, the replies still waited for the cores
   the jobs kept busy.
+- **The event loop**: uvloop where it is installed (:func:`run_loop`). A reply is a dozen
+  database round trips and two Bot API requests, each a few loop callbacks and socket calls;
+  uvloop runs them in C.
 - **The GIL's switch interval**: a parse or a content check in a worker thread holds the GIL
   until the interpreter asks it to let go, 5 ms by default, and the loop's thread waits that
   long after each socket read; 1 ms keeps a reply's round trips from queueing behind threads.
@@ -21,15 +24,38 @@ job in the same process does not stop the chat.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Literal, Protocol, TypeVar
+
+T = TypeVar("T")
+EventLoop = Literal["auto", "uvloop", "asyncio"]
 
 FULL_COLLECTION_SECONDS = 30.0
 """How often the bot runs a full collection itself (when the chat is quiet)."""
 SWITCH_INTERVAL = 0.001
 _NEVER = 1 << 30
+
+
+def run_loop(main: Coroutine[Any, Any, T], *, loop: EventLoop = "auto") -> T:
+    """Run ``main`` to completion on uvloop (``auto``: where installed) or asyncio's loop."""
+    if loop != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if loop == "uvloop":
+                raise
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
+
+
+def loop_name() -> str:
+    """Which loop runs the caller: ``uvloop`` or ``asyncio`` (for the startup log)."""
+    module = type(asyncio.get_running_loop()).__module__
+    return "uvloop" if module.startswith("uvloop") else "asyncio"
 
 
 class Chat(Protocol):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.runtime import EventLoop
 from governance.activity import ActivityThresholds
 from governance.cases import CasePolicy, WorkCalendar, parse_dates
 from governance.errors import ConfigurationError
@@ -190,6 +191,8 @@ class Settings(BaseSettings):
     """JOBS_NICE: CPU priority given up (``nice``) by the processes that work only for the jobs
     (a ``REPLICA_DUTIES=jobs`` replica, the feed parse workers), so that on a shared machine the
     chat's replies get the cores first; 0 keeps the normal priority."""
+    event_loop: EventLoop = "auto"
+    """EVENT_LOOP: auto (uvloop where installed), uvloop or asyncio: the loop the bot runs on."""
     leader_retry_seconds: float = Field(default=2.0, gt=0, le=60)
     job_lease_seconds: int = Field(default=60, ge=5, le=3600)
 

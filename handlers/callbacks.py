@@ -18,11 +18,13 @@ from governance.cases import CaseStatus
 class PageCursor(BaseModel):
     """The cursor every paged list's buttons carry (see :mod:`models.paging`): the page starts
     after the row with sort key ``key`` and id ``rid`` (before it when ``back``); ``rid`` 0 is
-    the first page. A list's own callback data adds its filters."""
+    the first page. A list's own callback data adds its filters. ``of``: the list's total as
+    counted when it was opened (0: count again), so that a page turn need not count."""
 
     key: int = 0
     rid: int = 0
     back: bool = False
+    of: int = 0
 
 
 class UnitAddParent(CallbackData, prefix="up"):

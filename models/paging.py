@@ -7,6 +7,12 @@ first one does (an index range, not a scan of everything before it). Keys are in
 unit ids, or moments as microseconds since the epoch (exact for stored times), so the cursor
 fits a button's 64 bytes. Each page also says how many rows there are in all and how many come
 before it, so nothing is silently cut off.
+
+The total is counted when a list is opened and carried by its page buttons (``Cursor.total``):
+counting a national registry's 110,000 rows is a scan of an index (10-20 ms of the database's
+time), and a page turn needs it no more than a book needs its pages counted again. A page turn
+reads one row beyond the page, so the last page is known even when rows were removed since
+the count; the carried total is corrected then.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ class Cursor:
     key: int
     id: int
     back: bool = False
+    #: the list's total as counted when it was opened (None: count it now)
+    total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +118,17 @@ async def keyset_page(
     Going back past the start (the rows before were removed) gives the first page instead.
     ``scalar``: rows are the single selected entity, else whole result rows (tuples).
     """
-    total = await _count(session, stmt)
+    known = cursor.total if cursor is not None else None
+    total = known if known is not None else await _count(session, stmt)
     backwards = cursor is not None and cursor.back
     paged = stmt
     if cursor is not None:
         paged = paged.where(order.after(cursor, backwards=backwards))
-    paged = paged.order_by(*order.sort(backwards=backwards)).limit(size)
+    paged = paged.order_by(*order.sort(backwards=backwards)).limit(size + 1)
     result = await session.exec(paged)
     rows = list(result if scalar else result.all())
+    beyond = len(rows) > size
+    del rows[size:]
     if backwards:
         rows.reverse()
         if not rows:
@@ -127,6 +138,9 @@ async def keyset_page(
         before = await _count(
             session, stmt.where(order.after(order.cursor(rows[0]), backwards=True))
         )
+    if known is not None and not backwards:  # a carried total, checked against what was read
+        seen = before + len(rows)
+        total = max(total, seen + 1) if beyond else seen
     return Page(
         rows=rows,
         total=total,

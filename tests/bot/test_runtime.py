@@ -8,6 +8,8 @@ import asyncio
 import gc
 import sys
 
+import pytest
+
 from bot import runtime
 from bot.app import BotApp
 from bot.settings import Settings
@@ -59,3 +61,19 @@ async def test_a_rebuilt_checker_is_handed_to_the_freeze(sessionmaker) -> None:
         assert await live.refresh(session, force=True)
         assert not await live.refresh(session)  # nothing changed: no rebuild, no freeze
     assert rebuilt == [1]
+
+
+async def _which_loop() -> str:
+    return runtime.loop_name()
+
+
+def test_the_bot_runs_on_uvloop_unless_asked_for_asyncios_loop(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert runtime.run_loop(_which_loop()) == "uvloop"  # a dependency: installed everywhere
+    assert runtime.run_loop(_which_loop(), loop="uvloop") == "uvloop"
+    assert runtime.run_loop(_which_loop(), loop="asyncio") == "asyncio"
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # a platform without it
+    assert runtime.run_loop(_which_loop()) == "asyncio"
+    coro = _which_loop()
+    with pytest.raises(ImportError):  # EVENT_LOOP=uvloop without uvloop fails at start
+        runtime.run_loop(coro, loop="uvloop")
+    coro.close()

@@ -158,8 +158,10 @@ async def test_stale_and_foreign_page_buttons_are_refused(app, tg: FakeTelegram,
     manager = tg.user(3001, "赵老师")
     own = (await manager.send("/accounts"))[-1]
     assert "文旅发布" in own.text
-    foreign = await manager.press_data(own, f"al:0:0:0:{other}::")
+    foreign = await manager.press_data(own, f"al:0:0:0:0:{other}::")
     assert any("只能查看本单位的账号" in c.params.get("text", "") for c in foreign)
-    stale = await manager.press_data(own, "al:0:::1")  # a page button of the old format
+    stale = await manager.press_data(own, "al:0:0:0:5::")  # a page button of the old format
+    assert any("该按钮已失效" in c.params.get("text", "") for c in stale)
+    stale = await manager.press_data(own, "al:0:::1")  # and of an older one
     assert any("该按钮已失效" in c.params.get("text", "") for c in stale)
     assert unit != other

@@ -45,7 +45,7 @@ async def test_routes_account_list_pages_to_the_last_of_40(app, tg: FakeTelegram
     back = (await person.press(page, "上一页"))[-1]
     assert "第 1–20 条" in back.text
     foreign = await seed_unit(app.sessionmaker, "某区教育局", clock.now())
-    refused = await person.press_data(page, f"ro:0:0:0:{foreign}:-1")
+    refused = await person.press_data(page, f"ro:0:0:0:0:{foreign}:-1")
     assert any("只有管理员和本单位管理员" in c.params.get("text", "") for c in refused)
 
 

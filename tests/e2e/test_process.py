@@ -58,6 +58,7 @@ async def test_bot_process_answers_and_stops_cleanly_on_sigterm(
     finally:
         log = await _stop(proc)
     assert "bot stopped" in log
+    assert "event loop uvloop" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert (tmp_path / "bot.db").exists()
 
