@@ -11,7 +11,6 @@ as kinds plus parameters and rendered in the reader's language.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -118,7 +117,9 @@ async def evaluate_accounts(
         await share.checkpoint()
         # Read and compute without the write lock (the chat writes on every update), then
         # write in short transactions, yielding to the loop between them.
-        reports = await _reports(sessionmaker, chunk, now=now, thresholds=policy.thresholds)
+        reports = await _reports(
+            sessionmaker, chunk, now=now, thresholds=policy.thresholds, share=share
+        )
         # An account whose evaluation would change nothing is not written at all (most of them,
         # most of the time): no write lock, no row rewritten only to say "evaluated again".
         changing = await _unsettled(sessionmaker, chunk, reports=reports, now=now, policy=policy)
@@ -163,8 +164,10 @@ async def _reports(
     *,
     now: datetime,
     thresholds: ActivityThresholds,
+    share: LoopShare,
 ) -> dict[int, ActivityReport]:
-    """The activity reports of ``account_ids`` from three bulk reads, computed off the loop."""
+    """The activity reports of ``account_ids`` from three bulk reads, computed on the loop in
+    slices (the replies go first between accounts; see :mod:`jobs.slices` for why no thread)."""
     async with sessionmaker() as session:
         accounts = await session.exec(select(Account).where(col(Account.id).in_(account_ids)))
         feeds = await session.exec(
@@ -182,20 +185,18 @@ async def _reports(
         ]
         times = await posts.activity_times_of(session, account_ids=account_ids)
 
-    def compute() -> dict[int, ActivityReport]:
-        return {
-            account_id: compute_activity(
-                times.get(account_id, []),
-                registered_at=registered_at,
-                planned_per_week=planned,
-                now=now,
-                poll_health=poll_health,
-                thresholds=thresholds,
-            )
-            for account_id, registered_at, planned, poll_health in inputs
-        }
-
-    return await asyncio.to_thread(compute)
+    reports: dict[int, ActivityReport] = {}
+    for account_id, registered_at, planned, poll_health in inputs:
+        await share.slice()
+        reports[account_id] = compute_activity(
+            times.get(account_id, []),
+            registered_at=registered_at,
+            planned_per_week=planned,
+            now=now,
+            poll_health=poll_health,
+            thresholds=thresholds,
+        )
+    return reports
 
 
 def settled(

@@ -21,6 +21,7 @@ from models.feeds import Claimed
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from jobs.slices import LoopShare
 
 USER_AGENT = "gov-media-bot/0.1 (+government new-media governance; feed monitor)"
 
@@ -60,6 +61,7 @@ class PreparingHook(Protocol):
         *,
         account_id: int,
         stored: Sequence[StoredItem],
+        share: LoopShare | None = None,
     ) -> Any: ...
 
     async def __call__(

@@ -59,7 +59,7 @@ async def run_new_post_hooks(
             if isinstance(hook, PreparingHook):
                 try:
                     prepared[n] = await hook.prepare(
-                        sessionmaker, account_id=account_id, stored=items
+                        sessionmaker, account_id=account_id, stored=items, share=share
                     )
                 except Exception:
                     logger.exception("preparing hook {!r} failed for account {}", hook, account_id)

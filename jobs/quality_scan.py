@@ -24,6 +24,7 @@ from governance.alerts import VETO_AUDIENCE
 from governance.cases import CaseKind, CasePolicy
 from governance.quality import Checker, Finding, extract_links, html_to_text
 from jobs.polltypes import StoredItem
+from jobs.slices import LoopShare
 from models import cases, findings, links
 from models.accounts import Account
 from models.people import Unit
@@ -94,35 +95,38 @@ class QualityScan:
         *,
         account_id: int,
         stored: Sequence[StoredItem],
+        share: LoopShare | None = None,
     ) -> list[tuple[int, Checked]] | None:
         """The checks, before the hook's write transaction (no lock held meanwhile)."""
         async with sessionmaker() as session:
             account = await session.get(Account, account_id)
         if account is None or not stored:
             return None
-        return await self._check(account, stored)
+        return await self._check(account, stored, share=share)
 
     async def _check(
-        self, account: Account, stored: Sequence[StoredItem]
+        self, account: Account, stored: Sequence[StoredItem], *, share: LoopShare | None = None
     ) -> list[tuple[int, Checked]]:
+        """Each post's checks: on the loop in slices when the poll tick shares it with the chat
+        (``share``: the replies go first between posts), else in a thread."""
         checker, allowed = self.live.holder.current, own_domains(account)
 
-        def run() -> list[tuple[int, Checked]]:
-            return [
-                (
-                    s.post_id,
-                    check_document(
-                        checker,
-                        title=s.item.title,
-                        html=s.item.body_html,
-                        text=s.item.body_text,
-                        allowed_domains=allowed,
-                    ),
-                )
-                for s in stored
-            ]
+        def one(s: StoredItem) -> tuple[int, Checked]:
+            return s.post_id, check_document(
+                checker,
+                title=s.item.title,
+                html=s.item.body_html,
+                text=s.item.body_text,
+                allowed_domains=allowed,
+            )
 
-        return await asyncio.to_thread(run)
+        if share is None:
+            return await asyncio.to_thread(lambda: [one(s) for s in stored])
+        checked = []
+        for s in stored:
+            await share.slice()
+            checked.append(one(s))
+        return checked
 
     async def __call__(
         self,

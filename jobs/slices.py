@@ -8,6 +8,11 @@ waits for them to finish, at most :data:`MAX_WAIT` (a chat that never pauses mus
 jobs); otherwise it yields to the loop once a slice's budget of work is spent (a write batch
 building rows for 6,000 new posts in one go held the loop for hundreds of milliseconds). A
 jobs-only replica has no updates in flight and only slices.
+
+CPU work the jobs used to hand to a thread (the content checks of new posts, an evaluation
+batch's activity reports) runs on the loop in such slices instead, :meth:`LoopShare.slice`
+between items: a thread shares the interpreter's lock with the loop, so while it computed, every
+reply ran at half speed, and no checkpoint held it back while replies were in flight.
 """
 
 from __future__ import annotations
@@ -56,3 +61,9 @@ class LoopShare:
         else:
             return
         self._since = time.perf_counter()
+
+    async def slice(self) -> None:
+        """Between small items of CPU work: nothing until the slice's budget is spent, then a
+        :meth:`checkpoint` (replies first)."""
+        if time.perf_counter() - self._since >= self.budget:
+            await self.checkpoint()

@@ -30,7 +30,9 @@ class SlowCheck:
         self.release = asyncio.Event()
         self.received: list[Any] = []
 
-    async def prepare(self, sessionmaker, *, account_id: int, stored: Sequence[StoredItem]) -> Any:
+    async def prepare(
+        self, sessionmaker, *, account_id: int, stored: Sequence[StoredItem], share: Any = None
+    ) -> Any:
         self.preparing.set()
         await self.release.wait()
         return f"checked {len(stored)}"

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import BotApp
+from feeds.feedparse import ParsedItem
+from jobs.polltypes import StoredItem
+from jobs.quality_scan import QualityScan
 from jobs.slices import LoopShare
 from tests.fakes.chat import BusyChat
+from tests.models.test_findings_pii import _account
+from workflows.checker import LiveChecker
 
 
 async def test_a_job_step_waits_while_updates_are_being_handled() -> None:
@@ -35,6 +40,54 @@ async def test_without_updates_a_step_yields_only_once_its_slice_is_spent() -> N
     assert ran == []  # budget left: no yield, no cost
     await LoopShare(None, budget=0).checkpoint()
     assert ran == ["other"] and pending.done()  # budget spent: the loop ran what was ready
+
+
+async def test_small_items_of_work_wait_for_the_chat_only_once_their_slice_is_spent() -> None:
+    chat = BusyChat(in_flight=1)
+    await LoopShare(chat, budget=3600, max_wait=60).slice()
+    assert not chat.waited_on.is_set()  # budget left: an update in flight costs nothing yet
+    spent = asyncio.ensure_future(LoopShare(chat, budget=0, max_wait=60).slice())
+    await asyncio.wait_for(chat.waited_on.wait(), 5)
+    assert not spent.done()  # budget spent and an update in flight: the replies go first
+    chat.finish()
+    await asyncio.wait_for(spent, 5)
+
+
+async def test_new_posts_are_checked_on_the_loop_between_the_chats_replies(
+    sessionmaker, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The poll tick's content checks run in slices on the loop (a thread would share the
+    interpreter's lock with the replies): with the chat busy, nothing is checked until it is
+    quiet."""
+    account_id = await _account(sessionmaker, clock.now())
+    scan = QualityScan(live=LiveChecker(), alert_chat_id=None)
+    item = ParsedItem(
+        identity="g1",
+        guid="g1",
+        title="澳门赌场上线",
+        link=None,
+        author=None,
+        published=clock.now(),
+        body_text="正文",
+        body_html="<p>正文</p>",
+    )
+    stored = [StoredItem(post_id=1, item=item)]
+    chat = BusyChat(in_flight=1)
+    checks = asyncio.ensure_future(
+        scan.prepare(
+            sessionmaker,
+            account_id=account_id,
+            stored=stored,
+            share=LoopShare(chat, budget=0, max_wait=60),
+        )
+    )
+    await asyncio.wait_for(chat.waited_on.wait(), 5)
+    assert not checks.done()
+    chat.finish()
+    checked = await asyncio.wait_for(checks, 5)
+    assert checked is not None and [post_id for post_id, _ in checked] == [1]
+    alone = await scan.prepare(sessionmaker, account_id=account_id, stored=stored)
+    assert alone is not None and alone[0][1].findings == checked[0][1].findings
 
 
 async def test_the_bot_hands_its_update_count_to_the_poll_tick_and_the_evaluation(
