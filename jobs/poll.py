@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 WRITE_BATCH = 200
+INSERT_CHUNK = 500
+"""New posts per insert statement: a write batch of 200 changed feeds is up to 6,000 rows, and
+binding them in one statement held the loop (and any reply on it) for tens of milliseconds."""
 _PRUNE_BATCH = 5000
 _MAX_ERROR = 300
 
@@ -367,7 +370,7 @@ class Poller:
             rows.extend(posts.post_rows({aid: fresh}, now=now, keep_body=self.config.keep_bodies))
             await slices.checkpoint()
         async with self.sessionmaker() as session:
-            inserted = await posts.insert_rows(session, rows)
+            inserted = await posts.insert_rows(session, rows, chunk=INSERT_CHUNK, pause=_next_turn)
             new_counts: dict[int, int] = {}
             hooked: list[tuple[int, list[StoredItem]]] = []
             for aid, (_result, items) in changed.items():
@@ -555,3 +558,10 @@ async def expire_post_bodies(
         removed += gone
         if gone < _PRUNE_BATCH:
             return removed
+
+
+async def _next_turn() -> None:
+    """Between two insert statements of one write transaction: let the loop run what is ready
+    (a reply's next step), without waiting for the chat to go quiet while the transaction is
+    open."""
+    await asyncio.sleep(0)

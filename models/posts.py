@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -220,20 +220,35 @@ def post_rows(posts: dict[int, list[NewPost]], *, now: datetime, keep_body: bool
     return out
 
 
-async def insert_rows(session: AsyncSession, prepared: PostRows) -> dict[tuple[int, str], int]:
-    """Insert the rows of several accounts in one statement, skipping any (account, identity)
-    already stored, a concurrent writer's included: ``ON CONFLICT DO NOTHING`` on the unique key
-    makes it idempotent without a read-modify-write race. Returns the new rows' ids by
-    (account, identity)."""
+async def insert_rows(
+    session: AsyncSession,
+    prepared: PostRows,
+    *,
+    chunk: int = 0,
+    pause: Callable[[], Awaitable[None]] | None = None,
+) -> dict[tuple[int, str], int]:
+    """Insert the rows of several accounts, skipping any (account, identity) already stored, a
+    concurrent writer's included: ``ON CONFLICT DO NOTHING`` on the unique key makes it
+    idempotent without a read-modify-write race. Returns the new rows' ids by (account,
+    identity). ``chunk`` rows per statement (0: all in one), with ``pause`` awaited between
+    statements: binding thousands of rows is CPU work on the event loop, and a chat sharing
+    the loop gets its turn between chunks."""
     if not prepared.rows:
         return {}
     table = cast(sa.Table, sa.inspect(Post).local_table)
     stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["account_id", "identity"])
-    result = await session.exec(
-        stmt.returning(table.c.id, table.c.account_id, table.c.identity), params=prepared.rows
-    )
+    stmt = stmt.returning(table.c.id, table.c.account_id, table.c.identity)
     original = prepared.original
-    return {(int(a), original[int(a), str(i)]): int(pid) for pid, a, i in result.all()}
+    size = chunk or len(prepared.rows)
+    inserted: dict[tuple[int, str], int] = {}
+    for start in range(0, len(prepared.rows), size):
+        if start and pause is not None:
+            await pause()
+        result = await session.exec(stmt, params=prepared.rows[start : start + size])
+        inserted.update(
+            {(int(a), original[int(a), str(i)]): int(pid) for pid, a, i in result.all()}
+        )
+    return inserted
 
 
 async def insert_many(
