@@ -281,6 +281,14 @@ async def open_findings(
     session: AsyncSession, *, account_id: int, limit: int = 5
 ) -> list[StoredFinding]:
     """The latest open finding of each distinct problem, severest first."""
+    return _latest_per_problem(await _newest_open(session, account_id), limit)
+
+
+#: How many of an account's newest open findings one read takes.
+_OPEN_READ = 200
+
+
+async def _newest_open(session: AsyncSession, account_id: int) -> list[StoredFinding]:
     rows = await session.exec(
         select(StoredFinding)
         .where(
@@ -290,11 +298,7 @@ async def open_findings(
         .order_by(col(StoredFinding.id).desc())
         .limit(_OPEN_READ)
     )
-    return _latest_per_problem(rows, limit)
-
-
-#: How many of an account's newest open findings one read takes.
-_OPEN_READ = 200
+    return list(rows)
 
 
 def _latest_per_problem(rows: Iterable[StoredFinding], limit: int) -> list[StoredFinding]:
@@ -309,17 +313,7 @@ async def open_overview(
 ) -> tuple[list[tuple[str, str, int]], list[StoredFinding]]:
     """:func:`open_summary` and :func:`open_findings` from one read when the account has fewer
     open findings than one read takes (nearly always); the counting query runs only beyond."""
-    rows = list(
-        await session.exec(
-            select(StoredFinding)
-            .where(
-                StoredFinding.account_id == account_id,
-                StoredFinding.status == FindingStatus.OPEN,
-            )
-            .order_by(col(StoredFinding.id).desc())
-            .limit(_OPEN_READ)
-        )
-    )
+    rows = await _newest_open(session, account_id)
     latest = _latest_per_problem(rows, limit)
     if len(rows) == _OPEN_READ:
         return await open_summary(session, account_id=account_id), latest
