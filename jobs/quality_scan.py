@@ -70,6 +70,11 @@ def check_document(
     )
 
 
+#: A post longer than this (HTML and text, in characters) is checked in a thread even when the
+#: checks run on the loop: a few milliseconds of checking at most stay on the loop.
+ON_LOOP_MAX_CHARS = 50_000
+
+
 def own_domains(account: Account) -> frozenset[str]:
     """Links to the account's own site are never off-list."""
     host = urlsplit(account.platform_ref).hostname if "://" in account.platform_ref else None
@@ -108,7 +113,9 @@ class QualityScan:
         self, account: Account, stored: Sequence[StoredItem], *, share: LoopShare | None = None
     ) -> list[tuple[int, Checked]]:
         """Each post's checks: on the loop in slices when the poll tick shares it with the chat
-        (``share``: the replies go first between posts), else in a thread."""
+        (``share``: the replies go first between posts; a post too large to check within a
+        slice still goes to a thread, so no single document stops the loop), else in a
+        thread."""
         checker, allowed = self.live.holder.current, own_domains(account)
 
         def one(s: StoredItem) -> tuple[int, Checked]:
@@ -125,7 +132,8 @@ class QualityScan:
         checked = []
         for s in stored:
             await share.slice()
-            checked.append(one(s))
+            large = len(s.item.body_html) + len(s.item.body_text) > ON_LOOP_MAX_CHARS
+            checked.append(await asyncio.to_thread(one, s) if large else one(s))
         return checked
 
     async def __call__(

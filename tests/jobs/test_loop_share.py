@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from bot.app import BotApp
 from feeds.feedparse import ParsedItem
+from jobs import quality_scan
 from jobs.polltypes import StoredItem
 from jobs.quality_scan import QualityScan
 from jobs.slices import LoopShare
@@ -88,6 +90,45 @@ async def test_new_posts_are_checked_on_the_loop_between_the_chats_replies(
     assert checked is not None and [post_id for post_id, _ in checked] == [1]
     alone = await scan.prepare(sessionmaker, account_id=account_id, stored=stored)
     assert alone is not None and alone[0][1].findings == checked[0][1].findings
+
+
+async def test_a_post_too_large_for_a_slice_is_checked_in_a_thread(
+    sessionmaker, clock, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    account_id = await _account(sessionmaker, clock.now())
+    ran_on: dict[str, int] = {}
+    check = quality_scan.check_document
+
+    def recorded(checker, *, title, **kwargs):  # type: ignore[no-untyped-def]
+        ran_on[title] = threading.get_ident()
+        return check(checker, title=title, **kwargs)
+
+    monkeypatch.setattr(quality_scan, "check_document", recorded)
+
+    def item(title: str, body: str) -> StoredItem:
+        parsed = ParsedItem(
+            identity=title,
+            guid=title,
+            title=title,
+            link=None,
+            author=None,
+            published=clock.now(),
+            body_text=body,
+            body_html=f"<p>{body}</p>",
+        )
+        return StoredItem(post_id=len(title), item=parsed)
+
+    big = "政务公开" * (quality_scan.ON_LOOP_MAX_CHARS // 4)
+    scan = QualityScan(live=LiveChecker(), alert_chat_id=None)
+    checked = await scan.prepare(
+        sessionmaker,
+        account_id=account_id,
+        stored=[item("短", "正文"), item("长长", big)],
+        share=LoopShare(BusyChat(in_flight=0)),
+    )
+    assert checked is not None and len(checked) == 2
+    assert ran_on["短"] == threading.get_ident(), "a short post is checked on the loop"
+    assert ran_on["长长"] != threading.get_ident(), "a long one in a thread: the loop goes on"
 
 
 async def test_the_bot_hands_its_update_count_to_the_poll_tick_and_the_evaluation(
