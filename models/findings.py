@@ -274,7 +274,7 @@ async def open_summary(session: AsyncSession, *, account_id: int) -> list[tuple[
         )
         .group_by(StoredFinding.category, StoredFinding.severity)
     )
-    return sorted(((c, s, int(n)) for c, s, n in rows), key=lambda r: (severity_rank(r[1]), r[0]))
+    return _severest_first([(c, s, int(n)) for c, s, n in rows])
 
 
 async def open_findings(
@@ -320,8 +320,11 @@ async def open_overview(
     problems: dict[tuple[str, str], set[str]] = {}
     for row in rows:
         problems.setdefault((row.category, row.severity), set()).add(row.account_key)
-    summary = [(c, s, len(keys)) for (c, s), keys in problems.items()]
-    return sorted(summary, key=lambda r: (severity_rank(r[1]), r[0])), latest
+    return _severest_first([(c, s, len(keys)) for (c, s), keys in problems.items()]), latest
+
+
+def _severest_first(summary: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    return sorted(summary, key=lambda r: (severity_rank(r[1]), r[0]))
 
 
 async def waive(

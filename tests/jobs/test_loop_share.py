@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import datetime
 
 from bot.app import BotApp
 from feeds.feedparse import ParsedItem
@@ -55,6 +56,21 @@ async def test_small_items_of_work_wait_for_the_chat_only_once_their_slice_is_sp
     await asyncio.wait_for(spent, 5)
 
 
+def _stored(post_id: int, title: str, body: str, now: datetime) -> StoredItem:
+    """A post just stored, as the poll tick hands it to the content checks."""
+    parsed = ParsedItem(
+        identity=title,
+        guid=title,
+        title=title,
+        link=None,
+        author=None,
+        published=now,
+        body_text=body,
+        body_html=f"<p>{body}</p>",
+    )
+    return StoredItem(post_id=post_id, item=parsed)
+
+
 async def test_new_posts_are_checked_on_the_loop_between_the_chats_replies(
     sessionmaker, clock
 ) -> None:  # type: ignore[no-untyped-def]
@@ -63,17 +79,7 @@ async def test_new_posts_are_checked_on_the_loop_between_the_chats_replies(
     quiet."""
     account_id = await _account(sessionmaker, clock.now())
     scan = QualityScan(live=LiveChecker(), alert_chat_id=None)
-    item = ParsedItem(
-        identity="g1",
-        guid="g1",
-        title="澳门赌场上线",
-        link=None,
-        author=None,
-        published=clock.now(),
-        body_text="正文",
-        body_html="<p>正文</p>",
-    )
-    stored = [StoredItem(post_id=1, item=item)]
+    stored = [_stored(1, "澳门赌场上线", "正文", clock.now())]
     chat = BusyChat(in_flight=1)
     checks = asyncio.ensure_future(
         scan.prepare(
@@ -105,25 +111,12 @@ async def test_a_post_too_large_for_a_slice_is_checked_in_a_thread(
 
     monkeypatch.setattr(quality_scan, "check_document", recorded)
 
-    def item(title: str, body: str) -> StoredItem:
-        parsed = ParsedItem(
-            identity=title,
-            guid=title,
-            title=title,
-            link=None,
-            author=None,
-            published=clock.now(),
-            body_text=body,
-            body_html=f"<p>{body}</p>",
-        )
-        return StoredItem(post_id=len(title), item=parsed)
-
     big = "政务公开" * (quality_scan.ON_LOOP_MAX_CHARS // 4)
     scan = QualityScan(live=LiveChecker(), alert_chat_id=None)
     checked = await scan.prepare(
         sessionmaker,
         account_id=account_id,
-        stored=[item("短", "正文"), item("长长", big)],
+        stored=[_stored(1, "短", "正文", clock.now()), _stored(2, "长长", big, clock.now())],
         share=LoopShare(BusyChat(in_flight=0)),
     )
     assert checked is not None and len(checked) == 2
