@@ -148,11 +148,15 @@ async def ensure_platform_ref_free(
         session, platform=platform, platform_ref=platform_ref, exclude_id=exclude_id
     )
     if other is not None:
-        raise Conflict(
-            N_("该平台账号已登记为“{name}”（编号 {id}），同一平台账号不能重复登记。"),
-            name=other.name,
-            id=other.id,
-        )
+        raise _ref_taken(other)
+
+
+def _ref_taken(other: Account) -> Conflict:
+    return Conflict(
+        N_("该平台账号已登记为“{name}”（编号 {id}），同一平台账号不能重复登记。"),
+        name=other.name,
+        id=other.id,
+    )
 
 
 def holds_live_ref(exc: IntegrityError) -> bool:
@@ -217,6 +221,10 @@ async def register_account(
     await ensure_platform_ref_free(session, platform=platform, platform_ref=ref)
     await ensure_responsible(session, user_id=draft.responsible_id, unit_id=draft.unit_id)
     siblings = await unit_accounts_on_platform(session, unit_id=draft.unit_id, platform=platform)
+    # a registration of the same id committed between the two reads: say so, not "give a reason"
+    norm = normalize_platform_ref(ref)
+    if same := next((a for a in siblings if a.platform_ref_norm == norm), None):
+        raise _ref_taken(same)
     reason = None
     if siblings:
         reason = validate_reason(draft.duplicate_reason, label=N_("再开设同平台账号的理由"))
@@ -226,7 +234,7 @@ async def register_account(
         platform=platform,
         name=name,
         platform_ref=ref,
-        platform_ref_norm=normalize_platform_ref(ref),
+        platform_ref_norm=norm,
         unit_id=draft.unit_id,
         responsible_id=draft.responsible_id,
         posts_per_week=validate_posts_per_week(draft.posts_per_week),
