@@ -34,6 +34,7 @@ from jobs.poll import (
     reconcile_feed_states,
 )
 from jobs.polltypes import NewPostsHook
+from jobs.registry import reconcile_account_tallies
 from jobs.replicas import prune_handled_updates
 from jobs.reposts import repost_reminders
 from jobs.reviews import review_expiry, review_reminders, review_route_check
@@ -54,6 +55,7 @@ SINGLETONS = frozenset(
         "check_dead_links",
         "prune_poll_history",
         "reconcile_feed_states",
+        "reconcile_account_tallies",
         "expire_post_bodies",
         "prune_handled_updates",
         "review_reminders",
@@ -239,6 +241,14 @@ def build_scheduler(
         minutes=RECONCILE_MINUTES,
         id="reconcile_feed_states",
         kwargs={"sessionmaker": sessionmaker, "clock": clock},
+        **once,
+    )
+    scheduler.add_job(
+        reconcile_account_tallies,
+        "interval",
+        hours=1,
+        id="reconcile_account_tallies",
+        kwargs={"sessionmaker": sessionmaker},
         **once,
     )
     scheduler.add_job(

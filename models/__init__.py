@@ -27,6 +27,7 @@ from models import (  # noqa: F401  (register tables)
     robots,
     routes,
     sweeps,
+    tallies,
     webhook,
     websites,
     wordlists,

@@ -32,7 +32,7 @@ from governance.roles import (
     can_view_account,
     registration_needs_approval,
 )
-from models import audit
+from models import audit, tallies
 from models.base import EnumString, UTCDateTime
 from models.feedstate import FeedState, follow_accounts
 from models.paging import Cursor, Order, Page, keyset_page
@@ -435,7 +435,8 @@ async def list_accounts(
     cursor: Cursor | None = None,
     page_size: int = 8,
 ) -> Page[Account]:
-    """A keyset page of the accounts visible to ``actor`` (by unit, then id), with the total."""
+    """A keyset page of the accounts visible to ``actor`` (by unit, then id), with the total
+    (summed from the tallies, not counted)."""
     stmt = select(Account)
     if not actor.is_admin:
         stmt = stmt.where(Account.unit_id == (actor.unit_id or -1))
@@ -445,7 +446,17 @@ async def list_accounts(
         stmt = stmt.where(Account.platform == filters.platform)
     if filters.status:
         stmt = stmt.where(Account.status == filters.status)
-    return await keyset_page(session, stmt, order=ACCOUNT_ORDER, cursor=cursor, size=page_size)
+    scope = tallies.scope_of(
+        actor, unit_id=filters.unit_id, platform=filters.platform, status=filters.status
+    )
+    return await keyset_page(
+        session,
+        stmt,
+        order=ACCOUNT_ORDER,
+        cursor=cursor,
+        size=page_size,
+        count=tallies.total_of(scope),
+    )
 
 
 REGISTRATION_ORDER = Order(

@@ -112,14 +112,22 @@ async def keyset_page(
     cursor: Cursor | None,
     size: int,
     scalar: bool = True,
+    count: Any | None = None,
 ) -> Page[Any]:
     """One page of ``stmt`` (a filtered select, unordered) in ``order``.
 
     Going back past the start (the rows before were removed) gives the first page instead.
     ``scalar``: rows are the single selected entity, else whole result rows (tuples).
+    ``count``: a statement answering the total from something kept up to date (a tally)
+    instead of counting ``stmt``'s rows.
     """
     known = cursor.total if cursor is not None else None
-    total = known if known is not None else await _count(session, stmt)
+    if known is not None:
+        total = known
+    elif count is not None:
+        total = int(await session.scalar(count) or 0)
+    else:
+        total = await _count(session, stmt)
     backwards = cursor is not None and cursor.back
     paged = stmt
     if cursor is not None:
@@ -132,7 +140,9 @@ async def keyset_page(
     if backwards:
         rows.reverse()
         if not rows:
-            return await keyset_page(session, stmt, order=order, cursor=None, size=size)
+            return await keyset_page(
+                session, stmt, order=order, cursor=None, size=size, scalar=scalar, count=count
+            )
     before = 0
     if rows and cursor is not None:
         before = await _count(

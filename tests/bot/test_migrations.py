@@ -340,3 +340,40 @@ async def _one_account(conn: AsyncConnection) -> int:
     account_id = int(found.scalar_one())
     await conn.commit()
     return account_id
+
+
+async def test_0021_tallies_the_accounts_already_filed_and_keeps_the_tally_after(
+    empty_database: AsyncConnection,
+) -> None:
+    """Accounts filed before 0021 are counted by the migration; the triggers it installs count
+    those filed, moved and removed after; the downgrade takes table and triggers away."""
+    script = ScriptDirectory.from_config(db.alembic_config("unused://"))
+    before = script.get_revision("0021_account_tallies").down_revision
+    assert isinstance(before, str)
+    run = _alembic(empty_database)
+    await run(command.upgrade, before)
+    first = await _one_account(empty_database)
+    await run(command.upgrade, "head")
+
+    async def tally() -> list[tuple[Any, ...]]:
+        found = await empty_database.execute(
+            sa.text("SELECT platform, status, n FROM account_tallies ORDER BY platform, status")
+        )
+        return [tuple(r) for r in found.all()]
+
+    assert await tally() == [("wechat", "active", 1)]
+    await empty_database.execute(
+        sa.text("UPDATE accounts SET status = 'suspended' WHERE id = :i"), {"i": first}
+    )
+    await empty_database.execute(
+        sa.text("UPDATE accounts SET name = '改名' WHERE id = :i"), {"i": first}
+    )
+    assert await tally() == [("wechat", "active", 0), ("wechat", "suspended", 1)]
+    await empty_database.execute(sa.text("DELETE FROM accounts WHERE id = :i"), {"i": first})
+    assert await tally() == [("wechat", "active", 0), ("wechat", "suspended", 0)]
+    await empty_database.commit()
+
+    await run(command.downgrade, before)
+    assert "account_tallies" not in await empty_database.run_sync(_tables)
+    await empty_database.execute(sa.text("DELETE FROM accounts"))  # no trigger left to fail
+    await empty_database.commit()
