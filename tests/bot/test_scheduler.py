@@ -107,6 +107,24 @@ async def test_history_sweep_runs_on_one_replica_with_the_live_checker(
         scheduler.shutdown(wait=False)
 
 
+async def test_the_account_tally_reconcile_runs_hourly_on_one_replica(
+    settings, sessionmaker, clock
+) -> None:
+    """The safety net behind the tally triggers: a grouped count of the registry, once an hour."""
+    from bot.scheduler import SINGLETONS
+    from jobs.registry import reconcile_account_tallies
+
+    scheduler = build_scheduler(settings=settings, sessionmaker=sessionmaker, clock=clock)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("reconcile_account_tallies")
+        assert job is not None and job.func is reconcile_account_tallies
+        assert job.trigger.interval.total_seconds() == 3600
+        assert job.max_instances == 1 and "reconcile_account_tallies" in SINGLETONS
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 async def test_the_feed_state_reconcile_runs_on_one_replica_every_few_minutes(
     settings, sessionmaker, clock
 ) -> None:
