@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.alerts import VETO_AUDIENCE
 from governance.cases import CaseKind, CasePolicy
-from governance.quality import Checker, Finding, extract_links, html_to_text
+from governance.quality import Checker, Finding, extract, extract_links
 from jobs.polltypes import StoredItem
 from jobs.slices import LoopShare
 from models import cases, findings, links
@@ -50,9 +50,8 @@ def check_document(
 ) -> Checked:
     head = title.strip()
     if html.strip():
-        body = html_to_text(html)
-        body_findings = checker.check_html(html, allowed_domains=allowed_domains)
-        body_links = extract_links(html, html=True)
+        body, body_links = extract(html)  # parsed once: the text, the checks and the links
+        body_findings = checker.check_extracted(body, body_links, allowed_domains=allowed_domains)
     else:
         body = text
         body_findings = checker.check_text(text)

@@ -40,6 +40,7 @@ __all__ = [
     "Link",
     "WordEntry",
     "build_checker",
+    "extract",
     "extract_links",
     "html_to_text",
 ]

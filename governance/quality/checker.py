@@ -300,6 +300,13 @@ class Checker:
         domains are always allowed), and links whose target is gambling/porn.
         """
         text, links = extract(html)
+        return self.check_extracted(text, links, allowed_domains=allowed_domains)
+
+    def check_extracted(
+        self, text: str, links: list[Link], *, allowed_domains: frozenset[str] = frozenset()
+    ) -> list[Finding]:
+        """:meth:`check_html` on a document already extracted (``extract(html)``): for a caller
+        that keeps the text and the links too, so the HTML is parsed once."""
         found = self.check_text(text)
         allowed = self._allowed_domains | {d.lower().strip(".") for d in allowed_domains}
         for link in links:

@@ -69,3 +69,37 @@ def test_extract_links_for_the_dead_link_job():
     assert (link.url, link.text, link.hidden) == ("http://a.gov.cn/x", "通知", None)
     [plain] = extract_links("详见 https://www.example.gov.cn/a.html。")
     assert plain.url == "https://www.example.gov.cn/a.html"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p>正文。</p><div style="display:none"><a href="http://spam.cc">热门资讯</a></div>',
+        '<p>详见<a href="http://bbs.other.com/1">帖子</a>与<a href="http://www.example.gov.cn/a">通知</a></p>',
+        "<div><p>共xxx人参加</p><p>截止目前</p></div>",
+        '<p><a href="http://www.amxpj888.com/">点击进入</a></p><script>var a=1</script>',
+    ],
+)
+def test_a_stored_post_is_parsed_once_and_checked_as_the_three_separate_calls_would(
+    checker, html: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.quality import extract as parse
+    from jobs import quality_scan
+
+    expected_body = html_to_text(html)
+    expected = checker.check_html(html, allowed_domains=ALLOWED)
+    expected_links = extract_links(html, html=True)
+    parses: list[str] = []
+
+    def counted(document: str) -> tuple[str, list[object]]:
+        parses.append(document)
+        return parse(document)  # type: ignore[return-value]
+
+    monkeypatch.setattr(quality_scan, "extract", counted)
+    checked = quality_scan.check_document(
+        checker, title="", html=html, text="", allowed_domains=ALLOWED
+    )
+    assert parses == [html]
+    assert checked.document == expected_body
+    assert checked.findings == [f for f in expected if expected_body[f.start : f.end] == f.text]
+    assert checked.links == [(k.url, k.text, k.start, k.end) for k in expected_links]
