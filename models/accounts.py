@@ -437,17 +437,15 @@ async def list_accounts(
 ) -> Page[Account]:
     """A keyset page of the accounts visible to ``actor`` (by unit, then id), with the total
     (summed from the tallies, not counted)."""
-    stmt = select(Account)
-    if not actor.is_admin:
-        stmt = stmt.where(Account.unit_id == (actor.unit_id or -1))
-    if filters.unit_id is not None:
-        stmt = stmt.where(Account.unit_id == filters.unit_id)
-    if filters.platform:
-        stmt = stmt.where(Account.platform == filters.platform)
-    if filters.status:
-        stmt = stmt.where(Account.status == filters.status)
     scope = tallies.scope_of(
         actor, unit_id=filters.unit_id, platform=filters.platform, status=filters.status
+    )
+    stmt = tallies.within(
+        select(Account),
+        scope,
+        unit=col(Account.unit_id),
+        platform=col(Account.platform),
+        status=col(Account.status),
     )
     return await keyset_page(
         session,

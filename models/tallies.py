@@ -16,6 +16,7 @@ the tally with a count of the registry and corrects the rows that differ.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,18 +59,27 @@ def scope_of(
     )
 
 
+def within(stmt: Any, scope: TallyScope, *, unit: Any, platform: Any, status: Any) -> Any:
+    """``stmt`` narrowed to ``scope``, by whichever columns hold unit, platform and status (the
+    registry's for a page, the tally's for its total): one reading of the filters for both."""
+    for column, value in (
+        (unit, scope.own_unit),
+        (unit, scope.unit_id),
+        (platform, scope.platform or None),
+        (status, scope.status or None),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
 def total_of(scope: TallyScope) -> sa.Select[tuple[int]]:
     """The number of accounts in ``scope``, as one statement (a sum over tally rows)."""
     stmt = select(func.coalesce(func.sum(AccountTally.n), 0))
-    if scope.own_unit is not None:
-        stmt = stmt.where(AccountTally.unit_id == scope.own_unit)
-    if scope.unit_id is not None:
-        stmt = stmt.where(AccountTally.unit_id == scope.unit_id)
-    if scope.platform:
-        stmt = stmt.where(AccountTally.platform == scope.platform)
-    if scope.status:
-        stmt = stmt.where(AccountTally.status == scope.status)
-    return stmt  # type: ignore[return-value]
+    tally = AccountTally
+    return within(  # type: ignore[no-any-return]
+        stmt, scope, unit=tally.unit_id, platform=tally.platform, status=tally.status
+    )
 
 
 async def reconcile(session: AsyncSession) -> int:

@@ -165,3 +165,51 @@ async def test_stale_and_foreign_page_buttons_are_refused(app, tg: FakeTelegram,
     stale = await manager.press_data(own, "al:0:::1")  # and of an older one
     assert any("该按钮已失效" in c.params.get("text", "") for c in stale)
     assert unit != other
+
+
+@pytest.mark.both_backends
+async def test_the_account_list_total_follows_registrations_and_a_fix_by_hand(
+    app, tg: FakeTelegram, clock
+) -> None:
+    """The first page's total comes from the tallies: each viewer's scope, and still right
+    after a status changed in SQL behind the bot's back."""
+    import sqlalchemy as sa
+
+    unit, first = await _office(app, clock)
+    other = await seed_unit(app.sessionmaker, "某区教育局", clock.now())
+    people = {
+        where: await seed_person(
+            app.sessionmaker,
+            telegram_id=tid,
+            name=name,
+            unit_id=where,
+            roles=(Role.EDITOR,),
+            now=clock.now(),
+        )
+        for where, tid, name in [(unit, 3002, "钱老师"), (other, 3003, "孙老师")]
+    }
+    for n, (where, platform) in enumerate([(unit, "wechat"), (other, "weibo"), (other, "douyin")]):
+        await seed_account(
+            app.sessionmaker,
+            admin_telegram_id=ADMIN_ID,
+            unit_id=where,
+            responsible_id=people[where],
+            name=f"政务号{n}",
+            platform=platform,
+            now=clock.now(),
+        )
+    admin = tg.user(ADMIN_ID, "王主任")
+    manager = tg.user(3001, "赵老师")
+    assert "账号台账：共 4 个" in (await admin.send("/accounts"))[-1].text
+    assert "账号台账：共 2 个" in (await manager.send("/accounts"))[-1].text
+
+    async with app.sessionmaker() as session:
+        await session.exec(  # type: ignore[call-overload]
+            sa.text("UPDATE accounts SET status = 'suspended' WHERE id = :i"), params={"i": first}
+        )
+        await session.commit()
+    listed = (await admin.send("/accounts"))[-1]
+    assert "账号台账：共 4 个" in listed.text
+    suspended = (await admin.press(listed, "按状态"))[-1]
+    only = (await admin.press(suspended, "暂停"))[-1]
+    assert "账号台账：共 1 个" in only.text and f"#{first} " in only.text
