@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+import weakref
 
 import pytest
 
@@ -52,6 +53,36 @@ async def test_full_collections_wait_for_the_chat_to_go_quiet() -> None:
     chat.finish()
     await asyncio.wait_for(run, 5)
     assert collections.collections == 2
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_survivors_are_frozen_and_a_cycle_dropped_later_goes_at_the_deep_collection() -> None:
+    """Each quiet collection freezes what survived it (the next walks only younger objects);
+    a cycle that was frozen alive and dropped since waits for the deep collection."""
+    collections = runtime.QuietCollections(BusyChat(in_flight=0), every=1, deep_every=3)
+    cycle = _Cycle()
+    gone = weakref.ref(cycle)
+    seen: list[bool] = []
+
+    async def stopping(_delay: float) -> bool:
+        nonlocal cycle
+        if collections.collections == 1:  # frozen alive by the first collection
+            assert gc.get_freeze_count() > 0
+            del cycle
+        seen.append(gone() is None)
+        return collections.collections == 3
+
+    try:
+        await asyncio.wait_for(collections.run(stopping), 5)
+    finally:
+        gc.unfreeze()
+    # before the first, after the first (dropped now), after the second (frozen: kept)
+    assert seen == [False, False, False, True]
+    assert collections.deep == 1
 
 
 async def test_a_rebuilt_checker_is_handed_to_the_freeze(sessionmaker) -> None:
