@@ -96,7 +96,8 @@ class QuietCollections:
         deep_every: float = DEEP_COLLECTION_SECONDS,
     ) -> None:
         self.chat, self.every = chat, every
-        self.deep_every = max(1, round(deep_every / every)) if every > 0 else 1
+        # every how many-th collection is the deep one
+        self._deep_turn = max(1, round(deep_every / every)) if every > 0 else 1
         self._thresholds = gc.get_threshold()
         self._switch = sys.getswitchinterval()
         self.collections = 0
@@ -119,7 +120,7 @@ class QuietCollections:
         while not await wait_stopping(self.every):
             await self.chat.quiet()
             self.collections += 1
-            if self.collections % self.deep_every == 0:
+            if self.collections % self._deep_turn == 0:
                 gc.unfreeze()
                 self.deep += 1
             gc.collect()
