@@ -143,8 +143,11 @@ async def test_the_demo_reaches_nothing_beyond_loopback(demo: Demo) -> None:
 async def test_a_second_run_continues_where_the_first_stopped(tmp_path: Path) -> None:
     options = DemoOptions(directory=tmp_path / "demo", port=0, open_browser=False)
     async with Demo(options) as first:
-        await asyncio.wait_for(first.ready.wait(), 60)
         assert first.api is not None
+        events = first.api.listen()
+        await asyncio.wait_for(first.ready.wait(), 60)
+        while not first.api.chats[FIRST].messages:  # a card the pacer held for a second
+            await asyncio.wait_for(events.get(), 60)
         seen = len(first.api.chats[FIRST].messages)
         jumped = await first.advance(timedelta(hours=5))
         with pytest.raises(ConfigurationError, match="正被另一个演示进程使用"):
