@@ -38,6 +38,7 @@ from jobs.polltypes import USER_AGENT, NewPostsHook, StoredItem, guard_policy
 from jobs.postchecks import recheck_unchecked, run_new_post_hooks
 from jobs.quality_scan import QualityScan
 from models import postchecks, posts, websites
+from models.base import begin_writing
 from models.postchecks import PostSource
 from models.posts import NewPost
 from models.websites import ColumnClaim, ColumnPoll
@@ -124,6 +125,8 @@ async def watch_columns(
         await asyncio.gather(*(work() for _ in range(min(settings.poll_concurrency, len(queue)))))
         checked: list[tuple[int, list[StoredItem]]] = []
         async with sessionmaker() as session:
+            # savepoints per column below: their reads must not start a stale SQLite snapshot
+            await begin_writing(session)
             for read in reads:
                 mine: list[tuple[int, list[StoredItem]]] = []
                 try:
