@@ -18,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.activity import PollHealth
 from governance.outcomes import PollOutcome
 from governance.registry import AccountStatus
-from models.base import EnumString, UTCDateTime
+from models.base import EnumString, UTCDateTime, dialect_insert
 
 #: Accounts whose feeds are polled: 在用 and 整改中 (a suspended or closed account is not).
 POLLED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RECTIFYING)
@@ -83,8 +82,7 @@ async def insert_states(
     concurrent writer or tick made it) is left as it is: the first one wins."""
     if not accounts:
         return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     await session.exec(
         insert(FeedState).on_conflict_do_nothing(index_elements=["account_id"]),
         params=[

@@ -16,7 +16,6 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +26,7 @@ from governance.registry import validate_reason
 from governance.roles import Actor
 from governance.vocabulary import Category, Severity, severity_rank
 from models import audit
-from models.base import EnumString, UTCDateTime
+from models.base import EnumString, UTCDateTime, dialect_insert
 
 TEXT_MAX = 200
 EXCERPT_MAX = 300
@@ -167,8 +166,7 @@ async def record_many(
             )
         )
     )
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     stmt = insert(StoredFinding).on_conflict_do_nothing(index_elements=["post_id", "rule", "start"])
     result = await session.exec(stmt.returning(col(StoredFinding.id)), params=rows)
     ids = [row[0] for row in result.all()]

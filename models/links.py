@@ -8,16 +8,15 @@ posts carry it, and a link found dead becomes a ``dead_link`` finding on every s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import EnumString, UTCDateTime
+from models.base import EnumString, UTCDateTime, dialect_insert
 from models.posts import Post
 
 URL_MAX = 2048
@@ -60,13 +59,6 @@ def url_hash(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _insert(
-    session: AsyncSession,
-) -> Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 async def record_links(
     session: AsyncSession,
     *,
@@ -89,7 +81,7 @@ async def record_links(
         if url.startswith(("http://", "https://")) and len(url) <= URL_MAX
     ]
     if rows:
-        stmt = _insert(session)(PostLink).on_conflict_do_nothing(
+        stmt = dialect_insert(session)(PostLink).on_conflict_do_nothing(
             index_elements=["post_id", "url_hash"]
         )
         await session.exec(stmt, params=rows)
@@ -153,7 +145,7 @@ async def save_check(
         "checked_at": now,
         "error": (error or "")[:300] or None,
     }
-    stmt = _insert(session)(LinkCheck).values(**values)
+    stmt = dialect_insert(session)(LinkCheck).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["url_hash"], set_={k: v for k, v in values.items() if k != "url_hash"}
     )

@@ -27,12 +27,12 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from governance.matching import fingerprint
-from models.base import GB18030Text, UTCSeconds
+from models.base import GB18030Text, UTCSeconds, dialect_insert
 from models.postbody import compress_body, expand_body
 
 __all__ = ["NewPost", "Post", "compress_body", "expand_body", "stored_identity"]
@@ -236,8 +236,11 @@ async def insert_rows(
     if not prepared.rows:
         return {}
     table = cast(sa.Table, sa.inspect(Post).local_table)
-    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["account_id", "identity"])
-    stmt = stmt.returning(table.c.id, table.c.account_id, table.c.identity)
+    stmt = (
+        dialect_insert(session)(table)
+        .on_conflict_do_nothing(index_elements=["account_id", "identity"])
+        .returning(table.c.id, table.c.account_id, table.c.identity)
+    )
     original = prepared.original
     size = chunk or len(prepared.rows)
     inserted: dict[tuple[int, str], int] = {}
@@ -260,11 +263,6 @@ async def insert_many(
 ) -> dict[tuple[int, str], int]:
     """:func:`post_rows` then :func:`insert_rows`, for callers with few posts at a time."""
     return await insert_rows(session, post_rows(posts, now=now, keep_body=keep_body))
-
-
-def _insert(session: AsyncSession, table: sa.Table) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _row(account_id: int, p: NewPost, *, now: datetime, keep_body: bool) -> dict[str, object]:

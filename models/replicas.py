@@ -13,16 +13,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import UTCDateTime, enum_column
+from models.base import UTCDateTime, dialect_insert, enum_column
 
 
 class RunOutcome(StrEnum):
@@ -63,14 +62,6 @@ class SendPace(SQLModel, table=True):
     """GCRA's theoretical arrival time: the next send under this key conforms from here on."""
 
 
-def _insert(session: AsyncSession) -> Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]:
-    """The dialect's INSERT, for ON CONFLICT DO NOTHING (both dialects spell it alike)."""
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
-
-
 async def claim_run(
     session: AsyncSession,
     *,
@@ -81,7 +72,7 @@ async def claim_run(
     lease: timedelta,
 ) -> bool:
     """Take one occurrence: a fresh one, or one whose runner's lease has expired unfinished."""
-    insert = _insert(session)
+    insert = dialect_insert(session)
     inserted = await session.exec(
         insert(JobRun)
         .values(
@@ -200,7 +191,7 @@ async def mark_update_handled(
             MARK_QUICKLY, {"update_id": update_id, "replica": replica, "handled_at": now}
         )
         return result.first() is not None
-    insert = _insert(session)
+    insert = dialect_insert(session)
     result = await session.exec(
         insert(HandledUpdate)
         .values(update_id=update_id, replica=replica, handled_at=now)

@@ -15,15 +15,11 @@ the tally with a count of the registry and corrects the rows that differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from governance.roles import Actor
+from models.base import dialect_insert
 
 # the registry's columns a tally counts by, as stored (plain strings, not the model's enums)
 _ACCOUNTS = sa.table("accounts", sa.column("unit_id"), sa.column("platform"), sa.column("status"))
@@ -36,50 +32,6 @@ class AccountTally(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=32)
     status: str = Field(primary_key=True, max_length=32)
     n: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class TallyScope:
-    """Which accounts a count covers: the /accounts filters and the viewer's own unit."""
-
-    unit_id: int | None = None
-    platform: str | None = None
-    status: str | None = None
-    own_unit: int | None = None  # a non-admin sees their unit only
-
-
-def scope_of(
-    actor: Actor, *, unit_id: int | None, platform: str | None, status: str | None
-) -> TallyScope:
-    return TallyScope(
-        unit_id=unit_id,
-        platform=platform,
-        status=status,
-        own_unit=None if actor.is_admin else (actor.unit_id or -1),
-    )
-
-
-def within(stmt: Any, scope: TallyScope, *, unit: Any, platform: Any, status: Any) -> Any:
-    """``stmt`` narrowed to ``scope``, by whichever columns hold unit, platform and status (the
-    registry's for a page, the tally's for its total): one reading of the filters for both."""
-    for column, value in (
-        (unit, scope.own_unit),
-        (unit, scope.unit_id),
-        (platform, scope.platform or None),
-        (status, scope.status or None),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    return stmt
-
-
-def total_of(scope: TallyScope) -> sa.Select[tuple[int]]:
-    """The number of accounts in ``scope``, as one statement (a sum over tally rows)."""
-    stmt = select(func.coalesce(func.sum(AccountTally.n), 0))
-    tally = AccountTally
-    return within(  # type: ignore[no-any-return]
-        stmt, scope, unit=tally.unit_id, platform=tally.platform, status=tally.status
-    )
 
 
 async def reconcile(session: AsyncSession) -> int:
@@ -95,8 +47,7 @@ async def reconcile(session: AsyncSession) -> int:
         (t.unit_id, t.platform, t.status): t.n for t in (await session.exec(select(AccountTally)))
     }
     wrong = {k for k in counted.keys() | tallied.keys() if counted.get(k, 0) != tallied.get(k, 0)}
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     table = AccountTally.__table__  # type: ignore[attr-defined]
     for unit_id, platform, status in sorted(wrong):
         recount = (

@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import UTCDateTime
+from models.base import UTCDateTime, dialect_insert
 
 #: Attempts after which an update that keeps failing is left alone (and counted in /metrics).
 MAX_ATTEMPTS = 5
@@ -38,8 +37,7 @@ async def record(
     session: AsyncSession, *, update_id: int, payload: str, now: datetime, lease: timedelta
 ) -> bool:
     """Store a pushed update claimed by this replica; False if it was already recorded."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = (
         insert(WebhookUpdate)
         .values(

@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,7 +36,7 @@ from governance.websites import (
 )
 from models import findings
 from models.accounts import Account
-from models.base import EnumString, UTCDateTime
+from models.base import EnumString, UTCDateTime, dialect_insert
 from models.people import Invitation, Unit, User
 
 #: Extractor reasons that mean "the column has nothing" (空白栏目), not "detection failed".
@@ -208,7 +207,7 @@ async def tally_probe(
 ) -> None:
     """Count one visit in its local day (an upsert: concurrent visits add up)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     failed = 0 if ok else 1
     table = ProbeTally.__table__  # type: ignore[attr-defined]
     stmt = insert(ProbeTally).values(

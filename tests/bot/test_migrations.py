@@ -77,6 +77,16 @@ def _alembic(conn: AsyncConnection) -> Callable[..., Any]:
     return run
 
 
+async def _just_before(conn: AsyncConnection, revision: str) -> tuple[Callable[..., Any], str]:
+    """Migrate ``conn`` to the revision ``revision`` follows; the alembic runner and that one."""
+    script = ScriptDirectory.from_config(db.alembic_config("unused://"))
+    before = script.get_revision(revision).down_revision
+    assert isinstance(before, str)
+    run = _alembic(conn)
+    await run(command.upgrade, before)
+    return run, before
+
+
 def _schema_differences(sync: Connection) -> list[Any]:
     context = MigrationContext.configure(sync, opts={"compare_type": True})
     return list(compare_metadata(context, models.metadata))
@@ -170,11 +180,7 @@ async def test_0018_compacts_identities_and_old_bodies_still_read(
 
     from models import posts
 
-    script = ScriptDirectory.from_config(db.alembic_config("unused://"))
-    before = script.get_revision("0018_post_compact").down_revision
-    assert isinstance(before, str)
-    run = _alembic(empty_database)
-    await run(command.upgrade, before)
+    run, before = await _just_before(empty_database, "0018_post_compact")
     now = datetime(2026, 12, 1, tzinfo=UTC)
     link = "https://www.example.gov.cn/zwgk/202612/t20261201_1234567.html"
     identities = [link, f"c3:{link}", "short-guid", "sha1:" + "a" * 40]
@@ -239,11 +245,7 @@ async def test_0020_narrows_post_dates_and_titles_and_the_downgrade_restores_the
 
     from models import posts
 
-    script = ScriptDirectory.from_config(db.alembic_config("unused://"))
-    before = script.get_revision("0020_post_narrow").down_revision
-    assert isinstance(before, str)
-    run = _alembic(empty_database)
-    await run(command.upgrade, before)
+    run, before = await _just_before(empty_database, "0020_post_narrow")
     account_id = await _one_account(empty_database)
     rows = [
         ("关于开展2026年度政务新媒体检查的通知", "办公室", datetime(2026, 11, 30, 8, 5, 9, 123456)),
@@ -347,11 +349,7 @@ async def test_0021_tallies_the_accounts_already_filed_and_keeps_the_tally_after
 ) -> None:
     """Accounts filed before 0021 are counted by the migration; the triggers it installs count
     those filed, moved and removed after; the downgrade takes table and triggers away."""
-    script = ScriptDirectory.from_config(db.alembic_config("unused://"))
-    before = script.get_revision("0021_account_tallies").down_revision
-    assert isinstance(before, str)
-    run = _alembic(empty_database)
-    await run(command.upgrade, before)
+    run, before = await _just_before(empty_database, "0021_account_tallies")
     first = await _one_account(empty_database)
     await run(command.upgrade, "head")
 

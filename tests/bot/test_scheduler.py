@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from bot.scheduler import build_scheduler
+import pytest
+
+from bot.scheduler import RECONCILE_MINUTES, SINGLETONS, build_scheduler
 from jobs.heartbeat import heartbeat
+from jobs.poll import reconcile_feed_states
+from jobs.registry import reconcile_account_tallies
 from workflows.checker import LiveChecker
 
 
@@ -107,37 +111,24 @@ async def test_history_sweep_runs_on_one_replica_with_the_live_checker(
         scheduler.shutdown(wait=False)
 
 
-async def test_the_account_tally_reconcile_runs_hourly_on_one_replica(
-    settings, sessionmaker, clock
+@pytest.mark.parametrize(
+    ("job_id", "func", "seconds"),
+    [
+        # the safety net behind the write paths that keep poll state in step: never per tick
+        ("reconcile_feed_states", reconcile_feed_states, RECONCILE_MINUTES * 60),
+        # the safety net behind the tally triggers: a grouped count of the registry, hourly
+        ("reconcile_account_tallies", reconcile_account_tallies, 3600),
+    ],
+)
+async def test_the_reconcile_jobs_run_on_one_replica_at_their_interval(
+    settings, sessionmaker, clock, job_id: str, func: object, seconds: float
 ) -> None:
-    """The safety net behind the tally triggers: a grouped count of the registry, once an hour."""
-    from bot.scheduler import SINGLETONS
-    from jobs.registry import reconcile_account_tallies
-
     scheduler = build_scheduler(settings=settings, sessionmaker=sessionmaker, clock=clock)
     scheduler.start(paused=True)
     try:
-        job = scheduler.get_job("reconcile_account_tallies")
-        assert job is not None and job.func is reconcile_account_tallies
-        assert job.trigger.interval.total_seconds() == 3600
-        assert job.max_instances == 1 and "reconcile_account_tallies" in SINGLETONS
-    finally:
-        scheduler.shutdown(wait=False)
-
-
-async def test_the_feed_state_reconcile_runs_on_one_replica_every_few_minutes(
-    settings, sessionmaker, clock
-) -> None:
-    """The safety net behind the write paths that keep poll state in step: never per tick."""
-    from bot.scheduler import RECONCILE_MINUTES, SINGLETONS
-    from jobs.poll import reconcile_feed_states
-
-    scheduler = build_scheduler(settings=settings, sessionmaker=sessionmaker, clock=clock)
-    scheduler.start(paused=True)
-    try:
-        job = scheduler.get_job("reconcile_feed_states")
-        assert job is not None and job.func is reconcile_feed_states
-        assert job.trigger.interval.total_seconds() == RECONCILE_MINUTES * 60
-        assert job.max_instances == 1 and "reconcile_feed_states" in SINGLETONS
+        job = scheduler.get_job(job_id)
+        assert job is not None and job.func is func
+        assert job.trigger.interval.total_seconds() == seconds
+        assert job.max_instances == 1 and job_id in SINGLETONS
     finally:
         scheduler.shutdown(wait=False)

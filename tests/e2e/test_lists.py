@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from bot.app import BotApp
 from governance.cases import CaseKind, CaseStatus
@@ -173,8 +174,6 @@ async def test_the_account_list_total_follows_registrations_and_a_fix_by_hand(
 ) -> None:
     """The first page's total comes from the tallies: each viewer's scope, and still right
     after a status changed in SQL behind the bot's back."""
-    import sqlalchemy as sa
-
     unit, first = await _office(app, clock)
     other = await seed_unit(app.sessionmaker, "某区教育局", clock.now())
     people = {
